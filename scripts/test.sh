@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The project's test command (README, .ci/run): provisions the free-threaded and
+# regular CPython 3.13 builds (cached after the first run), then runs every test.
+# Tests that need those interpreters find them through FTAUDIT_PYTHON_FT /
+# FTAUDIT_PYTHON_GIL; with FTAUDIT_REQUIRE_PYTHON=1 (set here) they fail instead
+# of skipping when the interpreters are missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if ! command -v cargo >/dev/null; then
+  echo "test.sh: cargo not found; install Rust (https://rustup.rs)" >&2
+  exit 2
+fi
+eval "$(scripts/provision-python.sh | grep '^FTAUDIT_')"
+export FTAUDIT_PYTHON_FT FTAUDIT_PYTHON_GIL FTAUDIT_CPYTHON_SRC
+export FTAUDIT_REQUIRE_PYTHON=1
+cargo test --locked --all-targets "$@"

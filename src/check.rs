@@ -1,0 +1,171 @@
+//! `ftaudit check`: discover files, analyse each in parallel, run project checks,
+//! apply suppressions, and collect everything reporters need.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rayon::prelude::*;
+
+use crate::config::{ConfigError, Overrides, Settings};
+use crate::diagnostic::Diagnostic;
+use crate::discover::{self, FileKind};
+use crate::rules::{self, FileContext, ProjectFile};
+use crate::source::index::FileIndex;
+use crate::source::{ReadProblem, SourceFile};
+use crate::suppress::Suppressions;
+
+/// A problem with one input file. `error` ones make the run exit with 2.
+#[derive(Debug, Clone)]
+pub struct FileProblem {
+    pub path: PathBuf,
+    pub message: String,
+    pub error: bool,
+}
+
+/// The outcome of a check: diagnostics plus what was (and was not) analysed.
+#[derive(Debug, Default)]
+pub struct CheckResult {
+    pub diagnostics: Vec<Diagnostic>,
+    pub files_analysed: usize,
+    pub files_skipped: usize,
+    pub files_with_parse_errors: usize,
+    pub functions: usize,
+    pub functions_clean: usize,
+    pub problems: Vec<FileProblem>,
+    /// Text of every analysed file, for snippets and fixes.
+    pub sources: BTreeMap<PathBuf, Arc<String>>,
+    /// Files that were not valid UTF-8 (never rewritten).
+    pub lossy: Vec<PathBuf>,
+}
+
+impl CheckResult {
+    pub fn has_errors(&self) -> bool {
+        self.problems.iter().any(|p| p.error)
+    }
+}
+
+/// Resolves settings for every path; a broken configuration is an error for the whole run.
+pub fn resolve_settings(paths: &[PathBuf], ov: &Overrides) -> Result<Vec<(PathBuf, Arc<Settings>)>, ConfigError> {
+    paths.iter().map(|p| Settings::resolve(p, ov).map(|s| (p.clone(), Arc::new(s)))).collect()
+}
+
+enum Outcome {
+    Analysed { pf: ProjectFile, diagnostics: Vec<Diagnostic>, suppressions: Suppressions, parse_errors: usize, functions: (usize, usize) },
+    Skipped(FileProblem),
+    Failed(FileProblem),
+}
+
+/// Runs every check on `roots`. `overlay` replaces the on-disk text of files (used
+/// by `--fix` to re-check edited content before writing it).
+pub fn run(roots: &[(PathBuf, Arc<Settings>)], overlay: &HashMap<PathBuf, String>) -> CheckResult {
+    let walk_roots: Vec<(PathBuf, &Settings)> = roots.iter().map(|(p, s)| (p.clone(), s.as_ref())).collect();
+    let (files, walk_errors) = discover::discover(&walk_roots);
+    let mut result = CheckResult::default();
+    for e in walk_errors {
+        result.problems.push(FileProblem { path: e.path, message: e.message, error: true });
+    }
+    let outcomes: Vec<Outcome> = files
+        .par_iter()
+        .map(|d| {
+            let settings = roots[d.root].1.clone();
+            match d.kind {
+                FileKind::Source(lang) => analyse_source(&d.path, lang, settings, overlay),
+            }
+        })
+        .collect();
+
+    let mut project_files = Vec::new();
+    let mut suppressions: HashMap<PathBuf, Suppressions> = HashMap::new();
+    for o in outcomes {
+        match o {
+            Outcome::Analysed { pf, diagnostics, suppressions: s, parse_errors, functions } => {
+                result.files_analysed += 1;
+                result.functions += functions.0;
+                result.functions_clean += functions.1;
+                if parse_errors > 0 {
+                    result.files_with_parse_errors += 1;
+                }
+                if pf.file.lossy {
+                    result.lossy.push(pf.file.path.clone());
+                    result.problems.push(FileProblem {
+                        path: pf.file.path.clone(),
+                        message: "not valid UTF-8: analysed with replacement characters; --fix leaves it alone".into(),
+                        error: false,
+                    });
+                }
+                result.diagnostics.extend(diagnostics);
+                suppressions.insert(pf.file.path.clone(), s);
+                result.sources.insert(pf.file.path.clone(), Arc::new(pf.file.text.clone()));
+                project_files.push(pf);
+            }
+            Outcome::Skipped(p) => {
+                result.files_skipped += 1;
+                result.problems.push(p);
+            }
+            Outcome::Failed(p) => result.problems.push(p),
+        }
+    }
+    let project_settings = roots.first().map(|(_, s)| s.clone()).unwrap_or_default();
+    for check in rules::PROJECT_CHECKS {
+        check(&project_files, &project_settings, &mut result.diagnostics);
+    }
+    let settings_of: HashMap<&Path, &Settings> =
+        project_files.iter().map(|pf| (pf.file.path.as_path(), pf.settings.as_ref())).collect();
+    result.diagnostics.retain(|d| {
+        let enabled = settings_of.get(d.path.as_path()).is_none_or(|s| s.rule_enabled(d.rule, &d.path));
+        let suppressed = suppressions.get(&d.path).is_some_and(|s| s.covers(d));
+        enabled && !suppressed
+    });
+    result.diagnostics.sort_by_key(|d| d.sort_key());
+    result.diagnostics.dedup_by(|a, b| a.sort_key() == b.sort_key() && a.message == b.message);
+    result.problems.sort_by(|a, b| a.path.cmp(&b.path));
+    result
+}
+
+fn analyse_source(
+    path: &Path,
+    lang: crate::source::Language,
+    settings: Arc<Settings>,
+    overlay: &HashMap<PathBuf, String>,
+) -> Outcome {
+    let read = match overlay.get(path) {
+        Some(text) => SourceFile::from_bytes(path, lang, text.clone().into_bytes()),
+        None => SourceFile::read(path, lang),
+    };
+    let file = match read {
+        Ok(f) => f,
+        Err(ReadProblem::Unreadable(e)) => {
+            return Outcome::Failed(FileProblem { path: path.into(), message: format!("cannot read: {e}"), error: true })
+        }
+        Err(ReadProblem::Binary) => {
+            return Outcome::Skipped(FileProblem {
+                path: path.into(),
+                message: "binary file (contains NUL bytes), not C source: skipped".into(),
+                error: false,
+            })
+        }
+        Err(ReadProblem::Generated(by)) => {
+            return Outcome::Skipped(FileProblem {
+                path: path.into(),
+                message: format!("generated by {by}: skipped (check the generator's declaration instead)"),
+                error: false,
+            })
+        }
+    };
+    let index = FileIndex::build(&file);
+    let mut diagnostics = Vec::new();
+    let suppressions = Suppressions::parse(&file, &mut diagnostics);
+    {
+        let ctx = FileContext { file: &file, index: &index, settings: &settings };
+        for check in rules::FILE_CHECKS {
+            check(&ctx, &mut diagnostics);
+        }
+    }
+    let parse_errors = file.parse_error_count();
+    let functions = (index.functions.len(), index.functions.iter().filter(|f| !f.has_error).count());
+    if parse_errors > 0 {
+        // Not a problem to report per file: C with unusual macros often has a few.
+    }
+    Outcome::Analysed { pf: ProjectFile { file, index, settings }, diagnostics, suppressions, parse_errors, functions }
+}

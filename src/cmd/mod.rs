@@ -1,0 +1,67 @@
+//! One function per subcommand. Each returns the process exit status.
+
+pub mod check;
+pub mod rule;
+
+use std::io::Write;
+
+use crate::cli::{ColorChoice, OutputArgs};
+use crate::report::{self, text::TextOptions, Format, Report};
+
+/// Exit statuses CI can rely on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// No findings.
+    Clean = 0,
+    /// Findings.
+    Findings = 1,
+    /// Bad arguments, unreadable input, broken configuration.
+    Error = 2,
+}
+
+/// Writes to stdout; a closed pipe (`ftaudit check | head`) ends quietly.
+pub fn print_stdout(s: &str) {
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_all(s.as_bytes()).and_then(|_| out.flush()) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+    }
+}
+
+pub fn use_color(c: ColorChoice) -> bool {
+    match c {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            use std::io::IsTerminal;
+            std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal()
+        }
+    }
+}
+
+/// Renders a report in the chosen format, prints file problems to stderr, and
+/// returns the exit status.
+pub fn emit(report: &Report, out: &OutputArgs, fixes_apply: bool, unsafe_fixes: bool) -> ExitStatus {
+    let text = match out.output_format {
+        Format::Text => report::text::render(
+            report,
+            TextOptions { color: use_color(out.color), quiet: out.quiet, statistics: out.statistics, fixes_apply, unsafe_fixes },
+        ),
+        Format::Json => report::json::render(report),
+        Format::Sarif => report::sarif::render(report),
+        Format::Github => report::github::render(report),
+    };
+    for p in report.problems {
+        let level = if p.error { "error" } else { "warning" };
+        eprintln!("ftaudit: {level}: {}: {}", p.path.display(), p.message);
+    }
+    print_stdout(&text);
+    if report.problems.iter().any(|p| p.error) {
+        ExitStatus::Error
+    } else if !report.diagnostics.is_empty() && !out.exit_zero {
+        ExitStatus::Findings
+    } else {
+        ExitStatus::Clean
+    }
+}

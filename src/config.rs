@@ -1,0 +1,294 @@
+//! Configuration: `[tool.ftaudit]` in `pyproject.toml`, or `ftaudit.toml`, found by
+//! walking up from each path given on the command line; command-line options
+//! override it. The result for one path is a [`Settings`].
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use serde::Deserialize;
+
+use crate::rules::{self, Rule};
+
+/// The keys of `[tool.ftaudit]` (and of `ftaudit.toml`).
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Config {
+    pub select: Option<Vec<String>>,
+    pub ignore: Option<Vec<String>>,
+    pub exclude: Option<Vec<String>>,
+    pub extend_exclude: Option<Vec<String>>,
+    pub per_file_ignores: Option<BTreeMap<String, Vec<String>>>,
+    pub target_version: Option<String>,
+}
+
+/// A configuration problem: always names the file and, where known, the key.
+#[derive(Debug, Clone)]
+pub struct ConfigError {
+    pub path: PathBuf,
+    pub message: String,
+}
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.path.display(), self.message)
+    }
+}
+
+/// Options given on the command line; they win over the configuration file.
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    pub select: Option<Vec<String>>,
+    pub ignore: Vec<String>,
+    pub extend_exclude: Vec<String>,
+    pub target_version: Option<String>,
+    pub config_file: Option<PathBuf>,
+    pub isolated: bool,
+}
+
+/// Where the minimum Python version came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TargetSource {
+    CommandLine,
+    Config,
+    RequiresPython(PathBuf),
+    Default,
+}
+
+/// Everything that decides what a check of one path does.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The minimum Python 3 minor version the project supports.
+    pub target_minor: u32,
+    pub target_source: TargetSource,
+    select: Vec<String>,
+    ignore: Vec<String>,
+    per_file_ignores: Vec<(globset::GlobMatcher, Vec<String>)>,
+    pub exclude: GlobSet,
+    /// The file the settings came from, if any.
+    pub config_path: Option<PathBuf>,
+    /// The folder relative paths and globs are taken from.
+    pub project_root: PathBuf,
+}
+
+/// Folders never worth analysing: build output, environments, VCS metadata.
+pub const DEFAULT_EXCLUDES: [&str; 16] = [
+    ".git", ".hg", ".svn", ".tox", ".nox", ".venv", "venv", ".eggs", "*.egg-info", "__pycache__", "build", "dist",
+    "node_modules", "site-packages", "_build", ".mypy_cache",
+];
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            target_minor: 13,
+            target_source: TargetSource::Default,
+            select: vec!["ALL".into()],
+            ignore: vec![],
+            per_file_ignores: vec![],
+            exclude: build_globset(DEFAULT_EXCLUDES.iter().copied()).unwrap_or_else(|_| GlobSet::empty()),
+            config_path: None,
+            project_root: PathBuf::from("."),
+        }
+    }
+}
+
+fn build_globset<'a>(pats: impl IntoIterator<Item = &'a str>) -> Result<GlobSet, String> {
+    let mut b = GlobSetBuilder::new();
+    for p in pats {
+        b.add(Glob::new(p).map_err(|e| format!("bad glob `{p}`: {e}"))?);
+        // `dir` also excludes everything below it.
+        if !p.contains('/') {
+            b.add(Glob::new(&format!("**/{p}")).map_err(|e| format!("bad glob `{p}`: {e}"))?);
+        }
+    }
+    b.build().map_err(|e| e.to_string())
+}
+
+fn selector_len(sel: &str, code: &str) -> Option<usize> {
+    if sel.eq_ignore_ascii_case("ALL") {
+        return Some(0);
+    }
+    code.starts_with(&sel.to_ascii_uppercase()).then_some(sel.len())
+}
+
+impl Settings {
+    /// Is `rule` selected for `path`? The most specific selector wins
+    /// (`--select FT001 --ignore FT0` keeps FT001).
+    pub fn rule_enabled(&self, rule: &Rule, path: &Path) -> bool {
+        let best = |sels: &[String]| sels.iter().filter_map(|s| selector_len(s, rule.code)).max();
+        let sel = best(&self.select);
+        let mut ign = best(&self.ignore);
+        let rel = path.strip_prefix(&self.project_root).unwrap_or(path);
+        for (m, codes) in &self.per_file_ignores {
+            if m.is_match(rel) || m.is_match(path) || path.file_name().is_some_and(|n| m.is_match(n)) {
+                ign = ign.max(best(codes));
+            }
+        }
+        match (sel, ign) {
+            (Some(s), Some(i)) => s > i,
+            (Some(_), None) => true,
+            _ => false,
+        }
+    }
+
+    /// Is `path` (below `root`) excluded by the settings?
+    pub fn is_excluded(&self, path: &Path, root: &Path) -> bool {
+        let rel = path.strip_prefix(root).unwrap_or(path);
+        self.exclude.is_match(rel) || path.file_name().is_some_and(|n| self.exclude.is_match(n))
+    }
+
+    /// Settings for `path`: the nearest configuration file (unless isolated), then overrides.
+    pub fn resolve(path: &Path, ov: &Overrides) -> Result<Settings, ConfigError> {
+        let start = if path.is_dir() { path.to_path_buf() } else { path.parent().unwrap_or(Path::new(".")).to_path_buf() };
+        let start = std::fs::canonicalize(&start).unwrap_or(start);
+        let mut s = Settings::default();
+        let mut config = Config::default();
+        let mut requires: Option<(PathBuf, Option<u32>)> = None;
+        if let Some(file) = &ov.config_file {
+            config = load_config_file(file)?.unwrap_or_default();
+            s.config_path = Some(file.clone());
+            s.project_root = file.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."));
+        } else if !ov.isolated {
+            let mut dir = Some(start.as_path());
+            while let Some(d) = dir {
+                let pyproject = d.join("pyproject.toml");
+                if requires.is_none() && pyproject.is_file() {
+                    requires = Some((pyproject.clone(), read_requires_python(&pyproject)?));
+                }
+                let found = [d.join("ftaudit.toml"), pyproject]
+                    .into_iter()
+                    .filter(|f| f.is_file())
+                    .find_map(|f| load_config_file(&f).transpose().map(|c| (f, c)));
+                if let Some((f, c)) = found {
+                    config = c?;
+                    s.project_root = d.to_path_buf();
+                    s.config_path = Some(f);
+                    break;
+                }
+                dir = d.parent();
+            }
+            if s.config_path.is_none() {
+                if let Some((p, _)) = &requires {
+                    s.project_root = p.parent().map(Path::to_path_buf).unwrap_or_default();
+                } else {
+                    s.project_root = start.clone();
+                }
+            }
+        }
+        let cfg_path = s.config_path.clone().unwrap_or_else(|| PathBuf::from("<command line>"));
+        let err = |m: String| ConfigError { path: cfg_path.clone(), message: m };
+
+        if let Some(sel) = ov.select.clone().or(config.select.clone()) {
+            s.select = sel;
+        }
+        s.ignore = config.ignore.clone().unwrap_or_default();
+        s.ignore.extend(ov.ignore.iter().cloned());
+        for sel in s.select.iter().chain(&s.ignore) {
+            if !rules::is_known_selector(sel) {
+                return Err(err(format!("`{sel}` is not a rule code or prefix (see `ftaudit rule --all`)")));
+            }
+        }
+        let mut excludes: Vec<String> = config
+            .exclude
+            .clone()
+            .unwrap_or_else(|| DEFAULT_EXCLUDES.iter().map(|s| s.to_string()).collect());
+        excludes.extend(config.extend_exclude.clone().unwrap_or_default());
+        excludes.extend(ov.extend_exclude.iter().cloned());
+        s.exclude = build_globset(excludes.iter().map(String::as_str)).map_err(|m| err(format!("exclude: {m}")))?;
+        for (glob, codes) in config.per_file_ignores.clone().unwrap_or_default() {
+            let g = Glob::new(&glob).map_err(|e| err(format!("per-file-ignores: bad glob `{glob}`: {e}")))?;
+            for c in &codes {
+                if !rules::is_known_selector(c) {
+                    return Err(err(format!("per-file-ignores.\"{glob}\": `{c}` is not a rule code or prefix")));
+                }
+            }
+            s.per_file_ignores.push((g.compile_matcher(), codes));
+        }
+        if let Some(v) = &ov.target_version {
+            s.target_minor = parse_target_version(v).ok_or_else(|| {
+                ConfigError { path: "<command line>".into(), message: format!("--target-version: `{v}` is not one of 3.13, 3.14, 3.15") }
+            })?;
+            s.target_source = TargetSource::CommandLine;
+        } else if let Some(v) = &config.target_version {
+            s.target_minor = parse_target_version(v)
+                .ok_or_else(|| err(format!("target-version: `{v}` is not a Python version such as \"3.13\"")))?;
+            s.target_source = TargetSource::Config;
+        } else if let Some((p, Some(minor))) = requires {
+            s.target_minor = minor;
+            s.target_source = TargetSource::RequiresPython(p);
+        }
+        Ok(s)
+    }
+}
+
+/// `3.13`, `py313`, `313` → 13.
+pub fn parse_target_version(v: &str) -> Option<u32> {
+    let v = v.trim().trim_start_matches("py").trim_start_matches("cp");
+    let minor = if let Some(rest) = v.strip_prefix("3.") {
+        rest.parse().ok()?
+    } else if let Some(rest) = v.strip_prefix('3') {
+        rest.parse().ok()?
+    } else {
+        return None;
+    };
+    (6..=20).contains(&minor).then_some(minor)
+}
+
+/// Reads the ftaudit table of a config file; `Ok(None)` when a pyproject.toml has none.
+fn load_config_file(path: &Path) -> Result<Option<Config>, ConfigError> {
+    let err = |m: String| ConfigError { path: path.to_path_buf(), message: m };
+    let text = std::fs::read_to_string(path).map_err(|e| err(format!("cannot read: {e}")))?;
+    let value: toml::Table = toml::from_str(&text).map_err(|e| err(format!("not valid TOML: {}", e.message())))?;
+    let is_pyproject = path.file_name().is_some_and(|n| n == "pyproject.toml");
+    let table = if is_pyproject {
+        match value.get("tool").and_then(|t| t.get("ftaudit")) {
+            Some(t) => t.clone(),
+            None => return Ok(None),
+        }
+    } else {
+        match value.get("tool").and_then(|t| t.get("ftaudit")) {
+            Some(t) => t.clone(),
+            None => toml::Value::Table(value),
+        }
+    };
+    let prefix = if is_pyproject { "tool.ftaudit." } else { "" };
+    table.try_into::<Config>().map(Some).map_err(|e| err(format!("{prefix}{}", e.message())))
+}
+
+/// The minimum minor version from `[project] requires-python`, if it states one.
+fn read_requires_python(path: &Path) -> Result<Option<u32>, ConfigError> {
+    let err = |m: String| ConfigError { path: path.to_path_buf(), message: m };
+    let text = std::fs::read_to_string(path).map_err(|e| err(format!("cannot read: {e}")))?;
+    let value: toml::Table = toml::from_str(&text).map_err(|e| err(format!("not valid TOML: {}", e.message())))?;
+    let Some(req) = value.get("project").and_then(|p| p.get("requires-python")).and_then(|r| r.as_str()) else {
+        return Ok(None);
+    };
+    Ok(min_minor_of_specifier(req))
+}
+
+/// `>=3.9`, `>3.8,<4`, `~=3.10` → the lowest 3.x minor allowed.
+pub fn min_minor_of_specifier(spec: &str) -> Option<u32> {
+    spec.split(',').find_map(|clause| {
+        let c = clause.trim();
+        let (op, ver) = [">=", "~=", "==", ">"].iter().find_map(|op| c.strip_prefix(op).map(|v| (*op, v.trim())))?;
+        let mut parts = ver.split('.');
+        (parts.next()? == "3").then_some(())?;
+        let minor: u32 = parts.next()?.trim_end_matches('*').parse().ok()?;
+        Some(if op == ">" && ver.split('.').count() == 2 { minor + 1 } else { minor })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions() {
+        assert_eq!(parse_target_version("3.13"), Some(13));
+        assert_eq!(parse_target_version("py314"), Some(14));
+        assert_eq!(parse_target_version("2.7"), None);
+        assert_eq!(min_minor_of_specifier(">=3.9, <4"), Some(9));
+        assert_eq!(min_minor_of_specifier(">3.9"), Some(10));
+        assert_eq!(min_minor_of_specifier("<4"), None);
+    }
+}

@@ -1,0 +1,191 @@
+//! The one diagnostic type every producer emits (static rules, build configuration,
+//! wheel audit, runtime verification) and every reporter renders.
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use crate::rules::Rule;
+
+/// How bad a finding is. Maps to SARIF levels and to the `severity` JSON field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Warning,
+    Error,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+}
+
+/// Whether the analysis could prove the hazard (`Certain`) or could not rule out a
+/// safe use (`Likely`, for example a container whose origin it cannot see).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Confidence {
+    Likely,
+    Certain,
+}
+
+/// A location in a text file. Byte offsets index the file as read; lines and
+/// columns are 1-based, columns count characters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Span {
+    pub start: usize,
+    pub end: usize,
+    pub start_line: usize,
+    pub start_col: usize,
+    pub end_line: usize,
+    pub end_col: usize,
+}
+
+/// Whether a fix may be applied by `--fix` alone (`Safe`) or needs `--unsafe-fixes`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Applicability {
+    Safe,
+    Unsafe,
+}
+
+/// Replace `span` of the file with `content`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Edit {
+    pub span: Span,
+    pub content: String,
+}
+
+/// A mechanical fix: edits on the diagnostic's own file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fix {
+    pub applicability: Applicability,
+    pub message: String,
+    pub edits: Vec<Edit>,
+}
+
+/// One finding.
+#[derive(Debug, Clone)]
+pub struct Diagnostic {
+    pub rule: &'static Rule,
+    pub severity: Severity,
+    pub confidence: Confidence,
+    pub path: PathBuf,
+    /// `None` for findings about a file as a whole (a wheel, a module import).
+    pub span: Option<Span>,
+    /// The enclosing C function, when there is one.
+    pub function: Option<String>,
+    pub message: String,
+    pub help: Option<String>,
+    pub fix: Option<Fix>,
+}
+
+impl Diagnostic {
+    /// A diagnostic with the rule's default severity, certain confidence, no fix.
+    pub fn new(rule: &'static Rule, path: impl Into<PathBuf>, span: Option<Span>, message: impl Into<String>) -> Self {
+        Diagnostic {
+            rule,
+            severity: rule.severity,
+            confidence: Confidence::Certain,
+            path: path.into(),
+            span,
+            function: None,
+            message: message.into(),
+            help: None,
+            fix: None,
+        }
+    }
+
+    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    pub fn with_function(mut self, function: Option<&str>) -> Self {
+        self.function = function.map(str::to_owned);
+        self
+    }
+
+    pub fn with_fix(mut self, fix: Fix) -> Self {
+        self.fix = Some(fix);
+        self
+    }
+
+    pub fn with_severity(mut self, severity: Severity) -> Self {
+        self.severity = severity;
+        self
+    }
+
+    pub fn with_confidence(mut self, confidence: Confidence) -> Self {
+        self.confidence = confidence;
+        self
+    }
+
+    pub fn code(&self) -> &'static str {
+        self.rule.code
+    }
+
+    /// Sort key: path, then position, then code, so output is deterministic.
+    pub fn sort_key(&self) -> (PathBuf, usize, usize, &'static str) {
+        let (l, c) = self.span.map(|s| (s.start_line, s.start_col)).unwrap_or((0, 0));
+        (self.path.clone(), l, c, self.rule.code)
+    }
+}
+
+/// Maps byte offsets of one text to 1-based line and character columns.
+#[derive(Debug, Clone)]
+pub struct LineIndex {
+    line_starts: Vec<usize>,
+}
+
+impl LineIndex {
+    pub fn new(text: &str) -> Self {
+        let mut line_starts = vec![0];
+        line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        LineIndex { line_starts }
+    }
+
+    /// 0-based line number containing byte `offset`.
+    pub fn line_of(&self, offset: usize) -> usize {
+        match self.line_starts.binary_search(&offset) {
+            Ok(i) => i,
+            Err(i) => i - 1,
+        }
+    }
+
+    pub fn line_start(&self, line0: usize) -> usize {
+        self.line_starts.get(line0).copied().unwrap_or(usize::MAX)
+    }
+
+    pub fn line_count(&self) -> usize {
+        self.line_starts.len()
+    }
+
+    /// 1-based (line, column) for a byte offset; the column counts characters.
+    pub fn position(&self, text: &str, offset: usize) -> (usize, usize) {
+        let offset = offset.min(text.len());
+        let line0 = self.line_of(offset);
+        let start = self.line_starts[line0];
+        let col = text.get(start..offset).map(|s| s.chars().count()).unwrap_or(offset - start);
+        (line0 + 1, col + 1)
+    }
+
+    pub fn span(&self, text: &str, start: usize, end: usize) -> Span {
+        let (start_line, start_col) = self.position(text, start);
+        let (end_line, end_col) = self.position(text, end);
+        Span { start, end, start_line, start_col, end_line, end_col }
+    }
+
+    /// The text of 1-based `line`, without its line terminator.
+    pub fn line_text<'a>(&self, text: &'a str, line: usize) -> &'a str {
+        let Some(&start) = self.line_starts.get(line.wrapping_sub(1)) else { return "" };
+        let end = self.line_starts.get(line).copied().unwrap_or(text.len());
+        text.get(start..end).unwrap_or("").trim_end_matches(['\n', '\r'])
+    }
+}

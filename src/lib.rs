@@ -1,0 +1,17 @@
+//! ftaudit: find, explain and fix what keeps a CPython extension module from
+//! running correctly on free-threaded Python.
+//!
+//! Producers (`check`, `wheel`, `verify`) all emit [`diagnostic::Diagnostic`]s;
+//! [`report`] renders them. See ARCHITECTURE.md for the map.
+
+pub mod check;
+pub mod cli;
+pub mod cmd;
+pub mod config;
+pub mod diagnostic;
+pub mod discover;
+pub mod fix;
+pub mod report;
+pub mod rules;
+pub mod source;
+pub mod suppress;

@@ -1,0 +1,13 @@
+use clap::Parser;
+
+use ftaudit::cli::{Cli, Command};
+use ftaudit::cmd;
+
+fn main() {
+    let cli = Cli::parse();
+    let status = match cli.command {
+        Command::Check(args) => cmd::check::run(args),
+        Command::Rule(args) => cmd::rule::run(args),
+    };
+    std::process::exit(status as i32);
+}

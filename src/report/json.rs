@@ -1,0 +1,69 @@
+//! `--output-format json`: a stable document other tools read.
+
+use serde_json::{json, Value};
+
+use super::{by_code, Report};
+use crate::diagnostic::Diagnostic;
+
+/// Schema version of the JSON document; bump only on incompatible changes.
+pub const VERSION: u32 = 1;
+
+pub fn diagnostic_json(d: &Diagnostic) -> Value {
+    let (line, column, end_line, end_column) = match d.span {
+        Some(s) => (json!(s.start_line), json!(s.start_col), json!(s.end_line), json!(s.end_col)),
+        None => (Value::Null, Value::Null, Value::Null, Value::Null),
+    };
+    let fix = d.fix.as_ref().map(|f| {
+        json!({
+            "applicability": f.applicability,
+            "message": f.message,
+            "edits": f.edits.iter().map(|e| json!({
+                "line": e.span.start_line, "column": e.span.start_col,
+                "end_line": e.span.end_line, "end_column": e.span.end_col,
+                "content": e.content,
+            })).collect::<Vec<_>>(),
+        })
+    });
+    json!({
+        "code": d.rule.code,
+        "name": d.rule.name,
+        "severity": d.severity,
+        "confidence": d.confidence,
+        "path": d.path.display().to_string(),
+        "line": line,
+        "column": column,
+        "end_line": end_line,
+        "end_column": end_column,
+        "function": d.function,
+        "message": d.message,
+        "help": d.help,
+        "fix": fix,
+    })
+}
+
+pub fn render(r: &Report) -> String {
+    let mut summary = json!({
+        "files_analysed": r.summary.analysed,
+        "files_skipped": r.summary.skipped,
+        "files_with_parse_errors": r.summary.with_parse_errors,
+        "functions": r.summary.functions,
+        "functions_parsed_cleanly": r.summary.functions_clean,
+        "diagnostics": r.diagnostics.len(),
+        "fixed": r.summary.fixed,
+        "by_code": by_code(r.diagnostics),
+        "errors": r.problems.iter().filter(|p| p.error).map(|p| json!({"path": p.path.display().to_string(), "message": p.message})).collect::<Vec<_>>(),
+        "warnings": r.problems.iter().filter(|p| !p.error).map(|p| json!({"path": p.path.display().to_string(), "message": p.message})).collect::<Vec<_>>(),
+    });
+    if let Some(obj) = summary.as_object_mut() {
+        for (k, v) in &r.extra {
+            obj.insert(k.clone(), v.clone());
+        }
+    }
+    let doc = json!({
+        "version": VERSION,
+        "tool": {"name": "ftaudit", "version": env!("CARGO_PKG_VERSION")},
+        "diagnostics": r.diagnostics.iter().map(diagnostic_json).collect::<Vec<_>>(),
+        "summary": summary,
+    });
+    serde_json::to_string_pretty(&doc).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}")) + "\n"
+}

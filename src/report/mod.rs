@@ -1,0 +1,56 @@
+//! Reporters: one per output format, all rendering the same [`Report`].
+
+pub mod github;
+pub mod json;
+pub mod sarif;
+pub mod text;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::check::FileProblem;
+use crate::diagnostic::Diagnostic;
+
+/// Output formats of `--output-format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+    Sarif,
+    Github,
+}
+
+/// Everything a reporter renders, whatever produced it (check, wheel, verify).
+#[derive(Debug, Default)]
+pub struct Report<'a> {
+    pub diagnostics: &'a [Diagnostic],
+    pub problems: &'a [FileProblem],
+    /// Texts for source snippets, by path.
+    pub sources: Option<&'a BTreeMap<PathBuf, Arc<String>>>,
+    pub summary: Summary,
+    /// Extra sections of the JSON summary and text footer, by producer (e.g. `project`).
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+/// Counts shown in every format's summary.
+#[derive(Debug, Default, Clone)]
+pub struct Summary {
+    /// What the counts are of: "files" for check, "wheels" for wheel, "modules" for verify.
+    pub unit: &'static str,
+    pub analysed: usize,
+    pub skipped: usize,
+    pub with_parse_errors: usize,
+    pub functions: usize,
+    pub functions_clean: usize,
+    pub fixed: usize,
+}
+
+/// Counts per rule code, sorted.
+pub fn by_code(diags: &[Diagnostic]) -> BTreeMap<&'static str, usize> {
+    let mut m = BTreeMap::new();
+    for d in diags {
+        *m.entry(d.rule.code).or_insert(0) += 1;
+    }
+    m
+}

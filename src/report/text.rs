@@ -1,0 +1,186 @@
+//! The default, compiler-like text output:
+//!
+//! ```text
+//! spam.c:21:1: FT001 [*] module `spam`: slot array `spam_slots` has no `Py_mod_gil` entry, ...
+//!    |
+//! 21 | static PyModuleDef_Slot spam_slots[] = {
+//!    | ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
+//!    = help: ...
+//! ```
+
+use anstyle::{AnsiColor, Style};
+
+use super::{by_code, Report};
+use crate::diagnostic::{Applicability, Diagnostic, LineIndex, Severity};
+use crate::rules;
+
+/// Options of the text reporter.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TextOptions {
+    pub color: bool,
+    /// Only the summary (and file problems).
+    pub quiet: bool,
+    /// A count per rule instead of each finding.
+    pub statistics: bool,
+    /// The producer knows about fixes (check); wheel/verify do not mention them.
+    pub fixes_apply: bool,
+    pub unsafe_fixes: bool,
+}
+
+struct Paint {
+    on: bool,
+}
+
+impl Paint {
+    fn p(&self, style: Style, s: &str) -> String {
+        if self.on {
+            format!("{}{s}{}", style.render(), style.render_reset())
+        } else {
+            s.to_owned()
+        }
+    }
+}
+
+fn bold() -> Style {
+    Style::new().bold()
+}
+fn color(c: AnsiColor) -> Style {
+    Style::new().fg_color(Some(c.into()))
+}
+
+fn severity_color(s: Severity) -> Style {
+    match s {
+        Severity::Error => color(AnsiColor::Red).bold(),
+        Severity::Warning => color(AnsiColor::Yellow).bold(),
+        Severity::Info => color(AnsiColor::Cyan).bold(),
+    }
+}
+
+pub fn render(r: &Report, o: TextOptions) -> String {
+    let paint = Paint { on: o.color };
+    let mut out = String::new();
+    if o.statistics {
+        let counts = by_code(r.diagnostics);
+        let fixable = |code: &str| {
+            r.diagnostics.iter().filter(|d| d.rule.code == code && d.fix.as_ref().is_some_and(|f| f.applicability == Applicability::Safe)).count()
+        };
+        for (code, n) in counts {
+            let name = rules::by_code(code).map(|x| x.name).unwrap_or("");
+            let star = if o.fixes_apply && fixable(code) > 0 { "[*]" } else { "   " };
+            out.push_str(&format!("{n:>5}  {}  {star} {name}\n", paint.p(color(AnsiColor::Red).bold(), code)));
+        }
+    } else if !o.quiet {
+        for d in r.diagnostics {
+            render_one(&mut out, d, r, &paint, o);
+        }
+    }
+    out.push_str(&summary(r, &paint, o));
+    out
+}
+
+fn render_one(out: &mut String, d: &Diagnostic, r: &Report, paint: &Paint, o: TextOptions) {
+    let loc = match d.span {
+        Some(s) => format!("{}:{}:{}:", d.path.display(), s.start_line, s.start_col),
+        None => format!("{}:", d.path.display()),
+    };
+    let marker = match &d.fix {
+        Some(f) if o.fixes_apply && f.applicability == Applicability::Safe => "[*] ",
+        _ => "",
+    };
+    let conf = if d.confidence == crate::diagnostic::Confidence::Likely { " (likely)" } else { "" };
+    out.push_str(&format!(
+        "{} {} {}{}{}\n",
+        paint.p(bold(), &loc),
+        paint.p(severity_color(d.severity), d.rule.code),
+        marker,
+        d.message,
+        conf
+    ));
+    let text = d.span.and_then(|_| r.sources.and_then(|s| s.get(&d.path)));
+    if let (Some(span), Some(text)) = (d.span, text) {
+        let lines = LineIndex::new(text);
+        let last = span.end_line.min(span.start_line + 2).max(span.start_line);
+        let width = last.to_string().len();
+        let gutter = paint.p(color(AnsiColor::Blue).bold(), &format!("{:>width$} |", ""));
+        out.push_str(&format!("{gutter}\n"));
+        for line in span.start_line..=last {
+            let src = lines.line_text(text, line).replace('\t', "    ");
+            let num = paint.p(color(AnsiColor::Blue).bold(), &format!("{line:>width$} |"));
+            out.push_str(&format!("{num} {src}\n"));
+            if line == span.start_line {
+                let raw = lines.line_text(text, line);
+                let prefix: String = raw.chars().take(span.start_col.saturating_sub(1)).collect();
+                let pad = prefix.replace('\t', "    ").chars().count();
+                let len = if span.end_line == span.start_line {
+                    span.end_col.saturating_sub(span.start_col).max(1)
+                } else {
+                    raw.chars().count().saturating_sub(span.start_col - 1).max(1)
+                };
+                let carets = paint.p(severity_color(d.severity), &"^".repeat(len));
+                out.push_str(&format!("{gutter} {}{carets}\n", " ".repeat(pad)));
+            }
+        }
+        if span.end_line > last {
+            out.push_str(&format!("{gutter} ...\n"));
+        }
+        if let Some(h) = &d.help {
+            out.push_str(&format!("{:>width$} = {} {h}\n", "", paint.p(bold(), "help:")));
+        }
+    } else if let Some(h) = &d.help {
+        out.push_str(&format!("  = {} {h}\n", paint.p(bold(), "help:")));
+    }
+    out.push('\n');
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+fn summary(r: &Report, paint: &Paint, o: TextOptions) -> String {
+    let s = &r.summary;
+    let unit = if s.unit.is_empty() { "files" } else { s.unit };
+    let unit_one = unit.trim_end_matches('s');
+    let mut files: Vec<&std::path::Path> = r.diagnostics.iter().map(|d| d.path.as_path()).collect();
+    files.sort();
+    files.dedup();
+    let mut line = if r.diagnostics.is_empty() {
+        "No findings".to_owned()
+    } else {
+        format!("{} in {}", plural(r.diagnostics.len(), "finding", "findings"), plural(files.len(), unit_one, unit))
+    };
+    line.push_str(&format!("; {} analysed", plural(s.analysed, unit_one, unit)));
+    if s.with_parse_errors > 0 {
+        line.push_str(&format!(", {} could not be parsed completely", s.with_parse_errors));
+    }
+    if s.skipped > 0 {
+        line.push_str(&format!(", {} skipped", s.skipped));
+    }
+    if s.functions > 0 {
+        let pct = 100.0 * s.functions_clean as f64 / s.functions as f64;
+        line.push_str(&format!(" ({pct:.1}% of {} functions parsed cleanly)", s.functions));
+    }
+    let mut out = format!("{}\n", paint.p(bold(), &line));
+    if s.fixed > 0 {
+        out.push_str(&format!("Fixed {}.\n", plural(s.fixed, "finding", "findings")));
+    }
+    if o.fixes_apply {
+        let safe = r.diagnostics.iter().filter(|d| d.fix.as_ref().is_some_and(|f| f.applicability == Applicability::Safe)).count();
+        let unsafe_ = r.diagnostics.iter().filter(|d| d.fix.as_ref().is_some_and(|f| f.applicability == Applicability::Unsafe)).count();
+        if safe > 0 {
+            out.push_str(&format!("[*] {} fixable with `--fix`.\n", plural(safe, "finding is", "findings are")));
+        }
+        if unsafe_ > 0 && !o.unsafe_fixes {
+            out.push_str(&format!("{} more can be fixed with `--fix --unsafe-fixes` (review them first).\n", unsafe_));
+        }
+    }
+    for (k, v) in &r.extra {
+        if let Some(text) = v.get("text").and_then(|t| t.as_str()) {
+            let _ = k;
+            out.push_str(text);
+            if !text.ends_with('\n') {
+                out.push('\n');
+            }
+        }
+    }
+    out
+}
