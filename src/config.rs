@@ -118,17 +118,28 @@ impl Settings {
         let best = |sels: &[String]| sels.iter().filter_map(|s| selector_len(s, rule.code)).max();
         let sel = best(&self.select);
         let mut ign = best(&self.ignore);
-        let rel = path.strip_prefix(&self.project_root).unwrap_or(path);
-        for (m, codes) in &self.per_file_ignores {
-            if m.is_match(rel) || m.is_match(path) || path.file_name().is_some_and(|n| m.is_match(n)) {
-                ign = ign.max(best(codes));
-            }
+        if !self.per_file_ignores.is_empty() {
+            ign = ign.max(self.per_file_ignored(path, rule));
         }
         match (sel, ign) {
             (Some(s), Some(i)) => s > i,
             (Some(_), None) => true,
             _ => false,
         }
+    }
+
+    fn per_file_ignored(&self, path: &Path, rule: &Rule) -> Option<usize> {
+        let best = |sels: &[String]| sels.iter().filter_map(|s| selector_len(s, rule.code)).max();
+        let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+        let rel = abs.strip_prefix(&self.project_root).unwrap_or(path);
+        let rel = rel.strip_prefix("./").unwrap_or(rel);
+        let mut ign = None;
+        for (m, codes) in &self.per_file_ignores {
+            if m.is_match(rel) || m.is_match(path) || path.file_name().is_some_and(|n| m.is_match(n)) {
+                ign = ign.max(best(codes));
+            }
+        }
+        ign
     }
 
     /// Is `path` (below `root`) excluded by the settings?
