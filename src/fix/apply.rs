@@ -125,9 +125,7 @@ pub fn write_atomically(path: &Path, expected: &str, new: &str) -> Result<(), St
 /// A unified diff of one file's change.
 pub fn unified_diff(path: &Path, old: &str, new: &str) -> String {
     let name = path.display().to_string();
-    similar::TextDiff::from_lines(old, new)
-        .unified_diff()
-        .context_radius(3)
-        .header(&format!("a/{name}"), &format!("b/{name}"))
-        .to_string()
+    let name = name.strip_prefix("./").unwrap_or(&name);
+    let (a, b) = if path.is_absolute() { (name.to_owned(), name.to_owned()) } else { (format!("a/{name}"), format!("b/{name}")) };
+    similar::TextDiff::from_lines(old, new).unified_diff().context_radius(3).header(&a, &b).to_string()
 }

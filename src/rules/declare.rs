@@ -805,9 +805,8 @@ fn set_gil_fix(ctx: &FileContext, create: (usize, usize)) -> Option<Fix> {
     let stmt_end = create.1 + text[create.1..].find(';')? + 1;
     let mut insert_after = stmt_end;
     // Skip a following NULL check: `if (m == NULL) return NULL;` or `if (!m) { ... }` on one or more lines.
-    let rest = &text[stmt_end..];
-    let trimmed = rest.trim_start();
-    let check_start = stmt_end + (rest.len() - trimmed.len());
+    let check_start = skip_blanks_and_comments(text, stmt_end);
+    let trimmed = &text[check_start..];
     let is_check = trimmed.starts_with("if") && {
         let head: String = trimmed.chars().take(80).collect();
         head.contains(&format!("!{var}")) || head.contains(&format!("{var} == NULL")) || head.contains(&format!("NULL == {var}"))
@@ -827,6 +826,22 @@ fn set_gil_fix(ctx: &FileContext, create: (usize, usize)) -> Option<Fix> {
         message: "Declare `Py_MOD_GIL_NOT_USED` (a claim: review the module first)".into(),
         edits: vec![edits::insert_lines_after(file, insert_after.saturating_sub(1), &lines)],
     })
+}
+
+/// The first offset at or after `i` that is not white space or a comment.
+fn skip_blanks_and_comments(text: &str, mut i: usize) -> usize {
+    loop {
+        let rest = &text[i..];
+        let t = rest.trim_start();
+        i += rest.len() - t.len();
+        if t.starts_with("//") {
+            i += t.find('\n').unwrap_or(t.len());
+        } else if t.starts_with("/*") {
+            i += t.find("*/").map(|k| k + 2).unwrap_or(t.len());
+        } else {
+            return i;
+        }
+    }
 }
 
 /// Length of an `if (...) stmt;` or `if (...) { ... }` statement at the start of `s`.
