@@ -358,7 +358,7 @@ fn unguarded_declarations(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
     let lang = file.language;
     let gil = BuildConfig::gil(13).for_language(lang);
     let abi3t = BuildConfig::abi3t(15).for_language(lang);
-    let uses_limited_api = uses_limited_api(file);
+    let abi3t_file = builds_abi3t(file);
     for call in ctx.index.calls.iter().filter(|c| c.name == SET_GIL) {
         let cond = file.condition_at(call.range.0);
         let fix = guard_fix(file, call.range, SET_GIL_GUARD);
@@ -367,7 +367,7 @@ fn unguarded_declarations(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
                 .diagnostic(&UNGUARDED_DECLARATION, call.range, format!("`{SET_GIL}` is compiled in GIL builds, where it does not exist"))
                 .with_help(format!("guard it with `{SET_GIL_GUARD}`"));
             out.push(with_optional_fix(d, fix));
-        } else if uses_limited_api && cond.eval(&abi3t).is_true() {
+        } else if abi3t_file && cond.eval(&abi3t).is_true() {
             let d = ctx
                 .diagnostic(
                     &UNGUARDED_DECLARATION,
@@ -380,7 +380,8 @@ fn unguarded_declarations(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
         }
     }
     let old = BuildConfig::gil(12).for_language(lang);
-    let abi3 = BuildConfig::limited(13, 9).for_language(lang);
+    // Only a limited API older than 3.13 lacks `Py_mod_gil`.
+    let abi3 = limited_api_minor(file).filter(|m| *m < 13).map(|m| BuildConfig::limited(13, m).for_language(lang));
     for sa in ctx.index.slot_arrays.iter().filter(|s| s.kind == SlotArrayKind::ModuleDefSlot) {
         for e in sa.entries.iter().filter(|e| e.slot == "Py_mod_gil") {
             let cond = file.condition_at(e.range.0);
@@ -389,8 +390,8 @@ fn unguarded_declarations(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
                     "the `Py_mod_gil` slot is compiled for Python 3.{} (the project's minimum), which does not define it",
                     ctx.settings.target_minor
                 )
-            } else if uses_limited_api && cond.eval(&abi3).is_true() {
-                "the `Py_mod_gil` slot is compiled in limited-API builds older than 3.13, which do not define it".to_owned()
+            } else if let Some(abi3) = abi3.as_ref().filter(|a| cond.eval(a).is_true()) {
+                format!("the `Py_mod_gil` slot is compiled in the file's limited-API build ({}), which does not define it", abi3.name)
             } else {
                 continue;
             };
@@ -401,13 +402,30 @@ fn unguarded_declarations(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// Does the file build for the limited API or abi3t (defines `Py_LIMITED_API`, or
-/// mentions `Py_TARGET_ABI3T`)? Only then do limited-API guards matter.
-fn uses_limited_api(file: &SourceFile) -> bool {
+/// Does the file build for 3.15's abi3t (mentions `Py_TARGET_ABI3T`)? Only then is
+/// `PyUnstable_Module_SetGIL` under a bare `Py_GIL_DISABLED` guard a problem.
+fn builds_abi3t(file: &SourceFile) -> bool {
+    file.lexed.directives.iter().any(|d| d.arg.contains("Py_TARGET_ABI3T"))
+}
+
+/// The oldest limited API the file asks for with `#define Py_LIMITED_API [value]`
+/// (a bare define means the 3.2 stable ABI), as a 3.x minor version.
+fn limited_api_minor(file: &SourceFile) -> Option<u32> {
     use crate::source::lex::DirectiveKind;
-    file.lexed.directives.iter().any(|d| {
-        (d.kind == DirectiveKind::Define && d.arg.starts_with("Py_LIMITED_API")) || d.arg.contains("Py_TARGET_ABI3T")
-    })
+    file.lexed
+        .directives
+        .iter()
+        .filter(|d| d.kind == DirectiveKind::Define)
+        .filter_map(|d| d.arg.strip_prefix("Py_LIMITED_API"))
+        .filter(|rest| rest.is_empty() || rest.starts_with(char::is_whitespace))
+        .map(|rest| {
+            let v = crate::source::preproc::parse_expr(rest.trim());
+            match v {
+                crate::source::preproc::PExpr::Int(hex) if hex >= 0x0300_0000 => ((hex >> 16) & 0xFF) as u32,
+                _ => 2,
+            }
+        })
+        .min()
 }
 
 fn with_optional_fix(d: Diagnostic, fix: Option<Fix>) -> Diagnostic {

@@ -324,6 +324,8 @@ impl FileIndex {
                 "PyModuleDef" if !d.is_pointer && !d.is_array => {
                     let field = |des: &str, pos: usize| init.field(des, pos).and_then(|f| f.expr()).map(str::trim);
                     let slots = match field("m_slots", 5) {
+                        // Initialised by a macro (`= MODULE_DEF(name, slots)`): we cannot see the fields.
+                        _ if init.expr().is_some() => SlotsRef::Other(init.expr().unwrap_or("").to_owned()),
                         None | Some("NULL" | "0" | "nullptr") => SlotsRef::None,
                         Some(t) => {
                             let t = t.trim_start_matches('&').trim();
