@@ -734,47 +734,106 @@ pub fn mask_for_parsing(text: &str, directives: &[Directive], map: &ConditionMap
 }
 
 /// Macros used as statements without a semicolon (`Py_BEGIN_ALLOW_THREADS`,
-/// `PyObject_HEAD`) make tree-sitter swallow the next statement. Where the next line
-/// is indented, put a `;` in place of its first indentation byte: offsets and line
-/// numbers stay the same, and the statement after the macro parses on its own.
-const STATEMENT_MACROS: [&str; 10] = [
-    "Py_BEGIN_ALLOW_THREADS",
-    "Py_END_ALLOW_THREADS",
-    "Py_BLOCK_THREADS",
-    "Py_UNBLOCK_THREADS",
-    "Py_BEGIN_CRITICAL_SECTION",
-    "Py_BEGIN_CRITICAL_SECTION2",
-    "Py_END_CRITICAL_SECTION",
-    "Py_END_CRITICAL_SECTION2",
-    "PyObject_HEAD",
-    "PyObject_VAR_HEAD",
+/// `PyObject_HEAD`), or as list elements without a comma (`PyVarObject_HEAD_INIT(..)`
+/// expands to `{...},`), make tree-sitter swallow what follows. Where the next line
+/// is indented (or a space follows on the same line), put the missing `;` or `,` in
+/// place of that blank: offsets and line numbers stay the same.
+const TERMINATED_MACROS: [(&str, u8); 21] = [
+    ("Py_BEGIN_ALLOW_THREADS", b';'),
+    ("Py_END_ALLOW_THREADS", b';'),
+    ("Py_BLOCK_THREADS", b';'),
+    ("Py_UNBLOCK_THREADS", b';'),
+    ("Py_BEGIN_CRITICAL_SECTION", b';'),
+    ("Py_BEGIN_CRITICAL_SECTION2", b';'),
+    ("Py_END_CRITICAL_SECTION", b';'),
+    ("Py_END_CRITICAL_SECTION2", b';'),
+    ("Py_BEGIN_CRITICAL_SECTION_MUTEX", b';'),
+    ("Py_BEGIN_CRITICAL_SECTION2_MUTEX", b';'),
+    ("Py_BEGIN_CRITICAL_SECTION_SEQUENCE_FAST", b';'),
+    ("Py_END_CRITICAL_SECTION_SEQUENCE_FAST", b';'),
+    ("Py_TRASHCAN_BEGIN", b';'),
+    ("Py_TRASHCAN_END", b';'),
+    ("_Py_COMP_DIAG_PUSH", b';'),
+    ("_Py_COMP_DIAG_POP", b';'),
+    ("_Py_COMP_DIAG_IGNORE_DEPR_DECLS", b';'),
+    ("PyObject_HEAD", b';'),
+    ("PyObject_VAR_HEAD", b';'),
+    ("PyVarObject_HEAD_INIT", b','),
+    ("PyObject_HEAD_INIT", b','),
 ];
+
+/// Annotations between a declaration's type and its name (calling conventions,
+/// inlining hints) that tree-sitter cannot know: blanked.
+const ANNOTATION_MACROS: [&str; 11] = [
+    "XMLCALL",
+    "PTRCALL",
+    "PTRFASTCALL",
+    "FASTCALL",
+    "ALWAYS_INLINE",
+    "Py_ALWAYS_INLINE",
+    "Py_NO_INLINE",
+    "_Py_NO_RETURN",
+    "_Py_NO_SANITIZE_THREAD",
+    "_Py_NO_SANITIZE_MEMORY",
+    "_Py_NO_SANITIZE_ADDRESS",
+];
+
+/// Macros that wrap a type (`Py_LOCAL_INLINE(int) f(void)`): the name and the
+/// parentheses are blanked, the type inside is kept.
+const TYPE_WRAPPER_MACROS: [&str; 5] = ["Py_LOCAL_INLINE", "Py_LOCAL", "PyAPI_FUNC", "PyAPI_DATA", "PyMODINIT_FUNC_TYPE"];
+
+fn is_id(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || c == b'_'
+}
+
+/// Byte offsets where `word` occurs as a whole identifier.
+fn word_positions<'a>(text: &'a str, word: &'a str) -> impl Iterator<Item = usize> + 'a {
+    let b = text.as_bytes();
+    text.match_indices(word).map(|(i, _)| i).filter(move |&i| {
+        !(i > 0 && is_id(b[i - 1])) && !b.get(i + word.len()).copied().is_some_and(is_id)
+    })
+}
+
+/// Index just past a balanced `( ... )` starting at `j` (which must be `(`), on one line.
+fn skip_parens(b: &[u8], mut j: usize) -> Option<usize> {
+    let mut depth = 0;
+    while j < b.len() {
+        match b[j] {
+            b'(' => depth += 1,
+            b')' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(j + 1);
+                }
+            }
+            b'\n' if depth > 1 => {}
+            _ => {}
+        }
+        j += 1;
+    }
+    None
+}
 
 fn terminate_statement_macros(text: &str, bytes: &mut [u8]) {
     let b = text.as_bytes();
-    let is_id = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
-    for word in STATEMENT_MACROS {
-        for (i, _) in text.match_indices(word) {
+    for (word, terminator) in TERMINATED_MACROS {
+        for i in word_positions(text, word) {
             let mut j = i + word.len();
-            if (i > 0 && is_id(b[i - 1])) || b.get(j).copied().is_some_and(is_id) {
-                continue;
-            }
             if b.get(j) == Some(&b'(') {
-                let mut depth = 0;
-                while j < b.len() {
-                    match b[j] {
-                        b'(' => depth += 1,
-                        b')' => {
-                            depth -= 1;
-                            if depth == 0 {
-                                j += 1;
-                                break;
-                            }
-                        }
-                        b'\n' => break,
-                        _ => {}
-                    }
-                    j += 1;
+                match skip_parens(b, j) {
+                    Some(k) => j = k,
+                    None => continue,
+                }
+            }
+            // A blank on the same line, before more code: use it.
+            if matches!(b.get(j), Some(b' ' | b'\t')) {
+                let mut k = j;
+                while k < b.len() && (b[k] == b' ' || b[k] == b'\t') {
+                    k += 1;
+                }
+                if k < b.len() && !matches!(b[k], b'\n' | b'\r' | b';' | b',' | b'/') {
+                    bytes[j] = terminator;
+                    continue;
                 }
             }
             loop {
@@ -795,12 +854,33 @@ fn terminate_statement_macros(text: &str, bytes: &mut [u8]) {
                 }
             }
             if b.get(j) != Some(&b'\n') {
-                continue; // followed by `;` or more code on the line
+                continue; // already terminated, or more code on the line
             }
-            // Blanked directive lines count as indentation too.
-            if matches!(bytes.get(j + 1), Some(b' ' | b'\t')) {
-                bytes[j + 1] = b';';
+            // The first indentation byte of the next non-empty line (blanked
+            // directive lines count as indentation too).
+            let mut k = j + 1;
+            while matches!(bytes.get(k), Some(b'\n' | b'\r')) {
+                k += 1;
             }
+            if matches!(bytes.get(k), Some(b' ' | b'\t')) {
+                bytes[k] = terminator;
+            }
+        }
+    }
+    for word in ANNOTATION_MACROS {
+        for i in word_positions(text, word) {
+            bytes[i..i + word.len()].fill(b' ');
+        }
+    }
+    for word in TYPE_WRAPPER_MACROS {
+        for i in word_positions(text, word) {
+            let j = i + word.len();
+            if b.get(j) != Some(&b'(') {
+                continue;
+            }
+            let Some(end) = skip_parens(b, j) else { continue };
+            bytes[i..=j].fill(b' ');
+            bytes[end - 1] = b' ';
         }
     }
 }
@@ -851,7 +931,8 @@ mod tests {
     fn cond_at(src: &str, needle: &str) -> Condition {
         let l = lex(src);
         let m = ConditionMap::build(&l.directives, src.len());
-        m.at(src.find(needle).unwrap()).clone()
+        let at = src.find(&format!("\n{needle}\n")).expect("needle on a line of its own") + 1;
+        m.at(at).clone()
     }
 
     #[test]
@@ -888,6 +969,19 @@ mod tests {
         assert_eq!(cond_at(src, "B").eval(&BuildConfig::free_threaded(13)), Truth::True);
         assert_eq!(cond_at(src, "B").eval(&BuildConfig::free_threaded(14)), Truth::False);
         assert_eq!(cond_at(src, "C").eval(&BuildConfig::gil(12)), Truth::True);
+    }
+
+    #[test]
+    fn masking_terminates_statement_and_list_macros() {
+        let src = "static PyTypeObject T = {\n    PyVarObject_HEAD_INIT(NULL, 0)\n    \"m.T\",\n};\nvoid f(void) {\n    Py_BEGIN_ALLOW_THREADS\n\n    g();\n    Py_END_ALLOW_THREADS\n}\nstatic int XMLCALL h(void) { return 0; }\nPy_LOCAL_INLINE(int) k(void) { return 1; }\n";
+        let l = lex(src);
+        let m = ConditionMap::build(&l.directives, src.len());
+        let masked = mask_for_parsing(src, &l.directives, &m);
+        assert_eq!(masked.len(), src.len());
+        assert!(masked.contains("PyVarObject_HEAD_INIT(NULL, 0)\n,   \"m.T\""), "{masked}");
+        assert!(masked.contains("Py_BEGIN_ALLOW_THREADS\n\n;   g();"), "{masked}");
+        assert!(masked.contains("static int         h(void)"), "{masked}");
+        assert!(masked.contains("                int  k(void)"), "{masked}");
     }
 
     #[test]
