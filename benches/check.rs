@@ -23,21 +23,32 @@ fn median(mut v: Vec<Duration>) -> Duration {
 
 fn time<F: FnMut()>(runs: usize, mut f: F) -> Duration {
     f(); // warm the page cache
-    median((0..runs).map(|_| {
-        let t = Instant::now();
-        f();
-        t.elapsed()
-    }).collect())
+    median(
+        (0..runs)
+            .map(|_| {
+                let t = Instant::now();
+                f();
+                t.elapsed()
+            })
+            .collect(),
+    )
 }
 
 fn corpus() -> Vec<PathBuf> {
     if let Ok(dirs) = std::env::var("FTAUDIT_BENCH_DIRS") {
         return dirs.split(':').map(PathBuf::from).collect();
     }
-    let src = std::env::var("FTAUDIT_CPYTHON_SRC").map(PathBuf::from).unwrap_or_else(|_| {
-        PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(".cache/ftaudit/cpython/src")
-    });
-    ["Modules", "Objects", "Python"].iter().map(|d| src.join(d)).filter(|p| p.is_dir()).collect()
+    let src = std::env::var("FTAUDIT_CPYTHON_SRC")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| {
+            PathBuf::from(std::env::var("HOME").unwrap_or_default())
+                .join(".cache/ftaudit/cpython/src")
+        });
+    ["Modules", "Objects", "Python"]
+        .iter()
+        .map(|d| src.join(d))
+        .filter(|p| p.is_dir())
+        .collect()
 }
 
 fn source_files(dirs: &[PathBuf]) -> Vec<(PathBuf, Language)> {
@@ -61,10 +72,28 @@ fn main() {
         std::process::exit(2);
     }
     let files = source_files(&dirs);
-    let bytes: u64 = files.iter().filter_map(|(p, _)| std::fs::metadata(p).ok()).map(|m| m.len()).sum();
-    let runs = std::env::var("FTAUDIT_BENCH_RUNS").ok().and_then(|r| r.parse().ok()).unwrap_or(5);
-    println!("corpus: {} C/C++ files, {:.1} MB, in {}", files.len(), bytes as f64 / 1e6, dirs.iter().map(|d| d.display().to_string()).collect::<Vec<_>>().join(", "));
-    println!("threads: {}, runs: {runs} (median)", rayon::current_num_threads());
+    let bytes: u64 = files
+        .iter()
+        .filter_map(|(p, _)| std::fs::metadata(p).ok())
+        .map(|m| m.len())
+        .sum();
+    let runs = std::env::var("FTAUDIT_BENCH_RUNS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(5);
+    println!(
+        "corpus: {} C/C++ files, {:.1} MB, in {}",
+        files.len(),
+        bytes as f64 / 1e6,
+        dirs.iter()
+            .map(|d| d.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    println!(
+        "threads: {}, runs: {runs} (median)",
+        rayon::current_num_threads()
+    );
 
     let parse = time(runs, || {
         files.par_iter().for_each(|(p, l)| {
@@ -79,9 +108,19 @@ fn main() {
         })
     });
 
-    let ov = Overrides { isolated: true, ..Default::default() };
-    let roots: Vec<(PathBuf, Arc<Settings>)> =
-        dirs.iter().map(|d| (d.clone(), Arc::new(Settings::resolve(d, &ov).expect("settings")))).collect();
+    let ov = Overrides {
+        isolated: true,
+        ..Default::default()
+    };
+    let roots: Vec<(PathBuf, Arc<Settings>)> = dirs
+        .iter()
+        .map(|d| {
+            (
+                d.clone(),
+                Arc::new(Settings::resolve(d, &ov).expect("settings")),
+            )
+        })
+        .collect();
     let mut findings = 0;
     let ftaudit = time(runs, || {
         let r = check::run(&roots, &Default::default());
@@ -100,15 +139,38 @@ fn main() {
 
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
     println!("{:<38} {:>10} {:>12}", "", "median ms", "vs parse");
-    println!("{:<38} {:>10.1} {:>11.2}x", "tree-sitter parse only (baseline)", ms(parse), 1.0);
-    println!("{:<38} {:>10.1} {:>11.2}x", format!("ftaudit check ({findings} findings)"), ms(ftaudit), ms(ftaudit) / ms(parse));
+    println!(
+        "{:<38} {:>10.1} {:>11.2}x",
+        "tree-sitter parse only (baseline)",
+        ms(parse),
+        1.0
+    );
+    println!(
+        "{:<38} {:>10.1} {:>11.2}x",
+        format!("ftaudit check ({findings} findings)"),
+        ms(ftaudit),
+        ms(ftaudit) / ms(parse)
+    );
     match rg {
-        Some(rg) => println!("{:<38} {:>10.1} {:>11.2}x   (ftaudit is {:.1}x ripgrep)", "ripgrep search for borrowed-ref APIs", ms(rg), ms(rg) / ms(parse), ms(ftaudit) / ms(rg)),
+        Some(rg) => println!(
+            "{:<38} {:>10.1} {:>11.2}x   (ftaudit is {:.1}x ripgrep)",
+            "ripgrep search for borrowed-ref APIs",
+            ms(rg),
+            ms(rg) / ms(parse),
+            ms(ftaudit) / ms(rg)
+        ),
         None => println!("ripgrep not installed: scripts/bench.sh installs it"),
     }
-    println!("throughput: {:.1} MB/s", bytes as f64 / 1e6 / ftaudit.as_secs_f64());
+    println!(
+        "throughput: {:.1} MB/s",
+        bytes as f64 / 1e6 / ftaudit.as_secs_f64()
+    );
 }
 
 fn which_rg() -> Option<PathBuf> {
-    std::env::var_os("PATH")?.to_str()?.split(':').map(|d| PathBuf::from(d).join("rg")).find(|p| p.is_file())
+    std::env::var_os("PATH")?
+        .to_str()?
+        .split(':')
+        .map(|d| PathBuf::from(d).join("rg"))
+        .find(|p| p.is_file())
 }
