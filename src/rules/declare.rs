@@ -653,6 +653,11 @@ pub fn check_project(files: &[ProjectFile], _settings: &Settings, out: &mut Vec<
         let cov = coverage(e.pf, e.init, &e.configs, files);
         results.push(cov);
     }
+    // Does any file of the project mention a declaration at all (in code)?
+    let project_declares_anything = files.iter().any(|pf| {
+        !pf.file.code_occurrences(SET_GIL).is_empty()
+            || !pf.file.code_occurrences("Py_mod_gil").is_empty()
+    });
     let declared_modules: HashSet<&str> = entries
         .iter()
         .zip(&results)
@@ -660,7 +665,33 @@ pub fn check_project(files: &[ProjectFile], _settings: &Settings, out: &mut Vec<
         .map(|(e, _)| e.init.module.as_str())
         .collect();
     for (e, cov) in entries.iter().zip(results) {
-        let Some(cov) = cov else { continue };
+        let Some(cov) = cov else {
+            // We could not follow how this module is created; if nothing in the whole
+            // project declares anything, it cannot be declared either.
+            if matches!(e.init.style, InitStyle::Unknown) && !project_declares_anything {
+                let ctx = FileContext {
+                    file: &e.pf.file,
+                    index: &e.pf.index,
+                    settings: &e.pf.settings,
+                };
+                if ctx.enabled(&MISSING_GIL_DECLARATION) {
+                    let func = &e.pf.index.functions[e.init.function];
+                    out.push(
+                        ctx.diagnostic(
+                            &MISSING_GIL_DECLARATION,
+                            func.name_range,
+                            format!(
+                                "module `{}` is created in a way ftaudit cannot follow, and nothing in the project declares `Py_mod_gil` or calls `{SET_GIL}`, so importing it re-enables the GIL",
+                                e.init.module
+                            ),
+                        )
+                        .with_confidence(Confidence::Likely)
+                        .with_help("declare GIL-free support where the module object is created"),
+                    );
+                }
+            }
+            continue;
+        };
         if cov.missing.is_empty() {
             continue;
         }

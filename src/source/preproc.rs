@@ -990,6 +990,25 @@ fn terminate_statement_macros(text: &str, bytes: &mut [u8]) {
             bytes[i..i + word.len()].fill(b' ');
         }
     }
+    // `VISIBILITY PyMODINIT_FUNC PyInit_x(void)`: a macro before PyMODINIT_FUNC is
+    // one type too many for the parser; blank it.
+    for i in word_positions(text, "PyMODINIT_FUNC") {
+        let line_start = text[..i].rfind('\n').map(|n| n + 1).unwrap_or(0);
+        let before = text[line_start..i].trim_end();
+        let word_start = before
+            .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .map(|n| n + 1)
+            .unwrap_or(0);
+        let word = &before[word_start..];
+        let is_macro_like = !word.is_empty()
+            && word
+                .chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
+        if is_macro_like && word != "PyMODINIT_FUNC" {
+            let at = line_start + word_start;
+            bytes[at..at + word.len()].fill(b' ');
+        }
+    }
     for word in TYPE_WRAPPER_MACROS {
         for i in word_positions(text, word) {
             let j = i + word.len();
