@@ -66,6 +66,12 @@ fn source_files(dirs: &[PathBuf]) -> Vec<(PathBuf, Language)> {
 }
 
 fn main() {
+    // `cargo bench` passes `--bench`; `cargo test --all-targets` does not, and a
+    // debug-build benchmark would only waste CI time.
+    if !std::env::args().any(|a| a == "--bench") {
+        println!("benchmark skipped: run `cargo bench --bench check` or scripts/bench.sh");
+        return;
+    }
     let dirs = corpus();
     if dirs.is_empty() {
         eprintln!("no corpus: run scripts/provision-python.sh (or set FTAUDIT_BENCH_DIRS)");
