@@ -15,7 +15,7 @@ use serde_json::json;
 
 use crate::check::FileProblem;
 use crate::config::min_minor_of_specifier;
-use crate::diagnostic::{Confidence, Diagnostic, Severity};
+use crate::diagnostic::{Diagnostic, Severity};
 use crate::rules::binary::*;
 use crate::rules::Rule;
 use self::object::{BinaryFacts, Build, GilDeclaration};
@@ -405,7 +405,7 @@ fn check_binary(t: &Target, slices: &[BinaryFacts], r: &mut AuditResult) {
                     t.path,
                     format!("{label} imports borrowed-reference functions to review: {}", borrowed.join("; ")),
                 )
-                .with_confidence(Confidence::Likely),
+                .with_help("`ftaudit check` on the sources tells which calls are on shared containers"),
             );
         }
     }

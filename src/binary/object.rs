@@ -197,19 +197,33 @@ fn analyse_one(data: &[u8]) -> Result<BinaryFacts, String> {
         // ELF version suffixes (`usleep@GLIBC_2.2.5`) are not part of the name.
         s.split('@').next().unwrap_or_default().to_owned()
     };
-    let imports_raw = file.imports().map_err(|e| format!("corrupt import table: {e}"))?;
     let mut imports = BTreeSet::new();
     let mut dlls = BTreeSet::new();
-    for imp in &imports_raw {
-        imports.insert(strip(imp.name()));
-        if format == Format::Pe {
-            dlls.insert(String::from_utf8_lossy(imp.library()).to_ascii_lowercase());
+    let mut exported: Vec<String> = Vec::new();
+    if format == Format::MachO {
+        // Extension modules link with `-undefined dynamic_lookup`, whose binds the
+        // import reader rejects; the symbol table lists the same names.
+        for sym in file.symbols() {
+            let Ok(name) = sym.name_bytes() else { continue };
+            if sym.is_undefined() {
+                imports.insert(strip(name));
+            } else if sym.is_global() {
+                exported.push(strip(name));
+            }
+        }
+    } else {
+        for imp in file.imports().map_err(|e| format!("corrupt import table: {e}"))? {
+            imports.insert(strip(imp.name()));
+            if format == Format::Pe {
+                dlls.insert(String::from_utf8_lossy(imp.library()).to_ascii_lowercase());
+            }
+        }
+        for e in file.exports().map_err(|e| format!("corrupt export table: {e}"))? {
+            exported.push(strip(e.name()));
         }
     }
-    let exports = file.exports().map_err(|e| format!("corrupt export table: {e}"))?;
     let mut entry_points: Vec<(String, InitStyle)> = Vec::new();
-    for e in &exports {
-        let name = strip(e.name());
+    for name in exported {
         if let Some(m) = name.strip_prefix("PyInit_") {
             entry_points.push((m.to_owned(), InitStyle::Unknown));
         } else if let Some(m) = name.strip_prefix("PyModExport_") {
@@ -325,6 +339,8 @@ struct Image<'a> {
     relocated: HashMap<u64, Option<u64>>,
     ptr: u64,
     little: bool,
+    /// 64-bit Mach-O: stored pointers may be chained fixups.
+    macho64: bool,
 }
 
 impl<'a> Image<'a> {
@@ -354,7 +370,8 @@ impl<'a> Image<'a> {
             }
         }
         let little = file.endianness() == Endianness::Little;
-        Image { sections, relocated, ptr: if file.is_64() { 8 } else { 4 }, little }
+        let macho64 = file.format() == object::BinaryFormat::MachO && file.is_64();
+        Image { sections, relocated, ptr: if file.is_64() { 8 } else { 4 }, little, macho64 }
     }
 
     fn bytes(&self, addr: u64, len: u64) -> Option<&'a [u8]> {
@@ -379,7 +396,17 @@ impl<'a> Image<'a> {
         if let Some(v) = self.relocated.get(&addr) {
             return *v;
         }
-        self.uint(addr, self.ptr)
+        let raw = self.uint(addr, self.ptr)?;
+        if self.macho64 {
+            // A chained fixup (`DYLD_CHAINED_PTR_64[_OFFSET]`): bit 63 marks a bind to
+            // an imported symbol; a rebase keeps the target in the low 36 bits. Plain
+            // (pre-chained) pointers of a dylib are below 2^36 and pass unchanged.
+            if raw >> 63 == 1 {
+                return None;
+            }
+            return Some(raw & ((1 << 36) - 1));
+        }
+        Some(raw)
     }
 
     fn c_string(&self, addr: u64) -> Option<&'a [u8]> {
