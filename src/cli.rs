@@ -140,6 +140,9 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
         Some((i, 'g' | 'G')) => (&t[..i], 30),
         _ => (t, 0),
     };
-    let n: u64 = digits.parse().map_err(|_| format!("`{s}` is not a size (e.g. 4096, 64K, 256M, 1G)"))?;
-    n.checked_mul(1u64 << shift).ok_or_else(|| format!("`{s}` is too large"))
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("`{s}` is not a size (e.g. 4096, 64K, 256M, 1G)"))?;
+    n.checked_mul(1u64 << shift)
+        .ok_or_else(|| format!("`{s}` is too large"))
 }

@@ -38,8 +38,13 @@ fn interpreters() -> Option<(PathBuf, PathBuf)> {
     match (ft, gil) {
         (Some(ft), Some(gil)) if ft.is_file() && gil.is_file() => Some((ft, gil)),
         other => {
-            assert!(!require, "FTAUDIT_REQUIRE_PYTHON=1 but the interpreters are missing: {other:?}");
-            eprintln!("SKIPPED: FTAUDIT_PYTHON_FT / FTAUDIT_PYTHON_GIL not set (run scripts/test.sh)");
+            assert!(
+                !require,
+                "FTAUDIT_REQUIRE_PYTHON=1 but the interpreters are missing: {other:?}"
+            );
+            eprintln!(
+                "SKIPPED: FTAUDIT_PYTHON_FT / FTAUDIT_PYTHON_GIL not set (run scripts/test.sh)"
+            );
             None
         }
     }
@@ -47,13 +52,22 @@ fn interpreters() -> Option<(PathBuf, PathBuf)> {
 
 fn compile(python: &Path, out: &Path, defines: &[&str], sources: &[PathBuf]) {
     let mut cmd = Command::new("python3");
-    cmd.arg(format!("{ROOT}/scripts/compile-extension.py")).arg("--python").arg(python).arg("--out").arg(out);
+    cmd.arg(format!("{ROOT}/scripts/compile-extension.py"))
+        .arg("--python")
+        .arg(python)
+        .arg("--out")
+        .arg(out);
     for d in defines {
         cmd.arg("--define").arg(d);
     }
     cmd.args(sources);
     let o = cmd.output().expect("run compile-extension.py");
-    assert!(o.status.success(), "compile failed: {}\n{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.status.success(),
+        "compile failed: {}\n{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
 }
 
 const VARIANTS: &[(&str, &[&str])] = &[
@@ -76,8 +90,14 @@ fn built() -> Option<&'static Built> {
             for (kind, py, suffix) in [("ft", &ft, FT_SUFFIX), ("gil", &gil, GIL_SUFFIX)] {
                 for (variant, defines) in VARIANTS {
                     let out = dir.path().join(kind).join(variant);
-                    compile(py, &out, defines, &[PathBuf::from(format!("{ROOT}/tests/wheel/probe.c"))]);
-                    let bytes = std::fs::read(out.join(format!("probe{suffix}"))).expect("built probe");
+                    compile(
+                        py,
+                        &out,
+                        defines,
+                        &[PathBuf::from(format!("{ROOT}/tests/wheel/probe.c"))],
+                    );
+                    let bytes =
+                        std::fs::read(out.join(format!("probe{suffix}"))).expect("built probe");
                     probe.insert((variant.to_string(), kind.to_string()), bytes);
                 }
                 for folder in ["legacy-extension", "ported-extension"] {
@@ -91,19 +111,30 @@ fn built() -> Option<&'static Built> {
                     let out = dir.path().join(kind).join(folder);
                     compile(py, &out, &[], &sources);
                     for s in &sources {
-                        let name = s.file_stem().unwrap_or_default().to_string_lossy().into_owned();
-                        let bytes = std::fs::read(out.join(format!("{name}{suffix}"))).expect("built example");
+                        let name = s
+                            .file_stem()
+                            .unwrap_or_default()
+                            .to_string_lossy()
+                            .into_owned();
+                        let bytes = std::fs::read(out.join(format!("{name}{suffix}")))
+                            .expect("built example");
                         examples.insert((folder.to_string(), name, kind.to_string()), bytes);
                     }
                 }
             }
-            Some(Built { _dir: dir, probe, examples })
+            Some(Built {
+                _dir: dir,
+                probe,
+                examples,
+            })
         })
         .as_ref()
 }
 
 fn probe(variant: &str, kind: &str) -> Vec<u8> {
-    built().and_then(|b| b.probe.get(&(variant.to_owned(), kind.to_owned())).cloned()).expect("probe variant built")
+    built()
+        .and_then(|b| b.probe.get(&(variant.to_owned(), kind.to_owned())).cloned())
+        .expect("probe variant built")
 }
 
 /// Wheel contents beyond the binaries.
@@ -129,9 +160,12 @@ fn wheel(dir: &Path, filename: &str, members: &[(&str, &[u8])], meta: &Meta) -> 
         z.write_all(data).expect("write member");
     }
     let info = format!("{name}-{version}.dist-info");
-    let mut wheel_file = String::from("Wheel-Version: 1.0\nGenerator: ftaudit-test\nRoot-Is-Purelib: false\n");
+    let mut wheel_file =
+        String::from("Wheel-Version: 1.0\nGenerator: ftaudit-test\nRoot-Is-Purelib: false\n");
     match &meta.tags {
-        Some(tags) => tags.iter().for_each(|t| wheel_file.push_str(&format!("Tag: {t}\n"))),
+        Some(tags) => tags
+            .iter()
+            .for_each(|t| wheel_file.push_str(&format!("Tag: {t}\n"))),
         None => {
             for p in parts[n - 3].split('.') {
                 for a in parts[n - 2].split('.') {
@@ -149,12 +183,15 @@ fn wheel(dir: &Path, filename: &str, members: &[(&str, &[u8])], meta: &Meta) -> 
         metadata.push_str(&format!("Requires-Python: {r}\n"));
     }
     if meta.classifier {
-        metadata.push_str("Classifier: Programming Language :: Python :: Free Threading :: 2 - Beta\n");
+        metadata
+            .push_str("Classifier: Programming Language :: Python :: Free Threading :: 2 - Beta\n");
     }
     metadata.push_str("\nA test package.\n");
-    z.start_file(format!("{info}/METADATA"), opts).expect("METADATA");
+    z.start_file(format!("{info}/METADATA"), opts)
+        .expect("METADATA");
     z.write_all(metadata.as_bytes()).expect("METADATA");
-    z.start_file(format!("{info}/RECORD"), opts).expect("RECORD");
+    z.start_file(format!("{info}/RECORD"), opts)
+        .expect("RECORD");
     z.finish().expect("finish wheel");
     path
 }
@@ -167,29 +204,49 @@ struct Run {
 
 impl Run {
     fn codes(&self) -> Vec<String> {
-        let mut v: Vec<String> = self.diags().iter().map(|d| d["code"].as_str().unwrap_or("").to_owned()).collect();
+        let mut v: Vec<String> = self
+            .diags()
+            .iter()
+            .map(|d| d["code"].as_str().unwrap_or("").to_owned())
+            .collect();
         v.sort();
         v
     }
     fn diags(&self) -> Vec<Value> {
-        self.json["diagnostics"].as_array().cloned().unwrap_or_default()
+        self.json["diagnostics"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
     }
     fn count(&self, code: &str) -> usize {
         self.codes().iter().filter(|c| *c == code).count()
     }
     fn messages(&self, code: &str) -> Vec<String> {
-        self.diags().iter().filter(|d| d["code"] == code).map(|d| d["message"].as_str().unwrap_or("").to_owned()).collect()
+        self.diags()
+            .iter()
+            .filter(|d| d["code"] == code)
+            .map(|d| d["message"].as_str().unwrap_or("").to_owned())
+            .collect()
     }
 }
 
 fn ftaudit(args: &[&str], paths: &[&Path]) -> Run {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_ftaudit"));
-    cmd.arg("wheel").arg("--output-format").arg("json").args(args).args(paths);
+    cmd.arg("wheel")
+        .arg("--output-format")
+        .arg("json")
+        .args(args)
+        .args(paths);
     let o = cmd.output().expect("run ftaudit");
     let status = o.status.code().unwrap_or(-1);
     let stdout = String::from_utf8_lossy(&o.stdout).into_owned();
-    let json: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("bad json ({e}), status {status}: {stdout}"));
-    Run { status, json, stderr: String::from_utf8_lossy(&o.stderr).into_owned() }
+    let json: Value = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("bad json ({e}), status {status}: {stdout}"));
+    Run {
+        status,
+        json,
+        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+    }
 }
 
 fn member(module: &str, suffix: &str) -> String {
@@ -200,16 +257,28 @@ fn member(module: &str, suffix: &str) -> String {
 fn correct_release_set_reports_nothing_in_every_format() {
     let Some(b) = built() else { return };
     let dir = tempfile::tempdir().unwrap();
-    let meta = Meta { classifier: true, ..Default::default() };
+    let meta = Meta {
+        classifier: true,
+        ..Default::default()
+    };
     for (kind, abi, suffix) in [("ft", "cp313t", FT_SUFFIX), ("gil", "cp313", GIL_SUFFIX)] {
-        let mut members: Vec<(String, Vec<u8>)> = vec![(member("probe", suffix), probe("ok", kind))];
+        let mut members: Vec<(String, Vec<u8>)> =
+            vec![(member("probe", suffix), probe("ok", kind))];
         for ((folder, name, k), bytes) in &b.examples {
             if folder == "ported-extension" && k == kind {
                 members.push((member(name, suffix), bytes.clone()));
             }
         }
-        let refs: Vec<(&str, &[u8])> = members.iter().map(|(n, d)| (n.as_str(), d.as_slice())).collect();
-        wheel(dir.path(), &format!("pkg-1.0-cp313-{abi}-linux_x86_64.whl"), &refs, &meta);
+        let refs: Vec<(&str, &[u8])> = members
+            .iter()
+            .map(|(n, d)| (n.as_str(), d.as_slice()))
+            .collect();
+        wheel(
+            dir.path(),
+            &format!("pkg-1.0-cp313-{abi}-linux_x86_64.whl"),
+            &refs,
+            &meta,
+        );
     }
     // FT708 is informational and lists what to review: correct code may still call
     // a borrowed-reference function (e.g. PyDict_Next inside a critical section).
@@ -221,18 +290,37 @@ fn correct_release_set_reports_nothing_in_every_format() {
     // single-phase module's GIL build does not call PyUnstable_Module_SetGIL), and
     // the probe's build is known.
     let bins = run.json["summary"]["binaries"].as_array().unwrap();
-    let ft_bins = bins.iter().filter(|x| x["member"].as_str().unwrap_or("").contains("313t"));
+    let ft_bins = bins
+        .iter()
+        .filter(|x| x["member"].as_str().unwrap_or("").contains("313t"));
     assert!(ft_bins.clone().count() >= 8);
-    assert!(ft_bins.clone().all(|x| x["modules"].as_array().unwrap().iter().all(|m| m["gil"] == "not-used")), "{bins:#?}");
-    assert!(bins.iter().any(|x| x["member"].as_str().unwrap().contains("probe.cpython-313t") && x["build"] == "free-threaded"));
-    assert!(bins.iter().any(|x| x["member"].as_str().unwrap().contains("probe.cpython-313-") && x["build"] == "gil"));
+    assert!(
+        ft_bins.clone().all(|x| x["modules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|m| m["gil"] == "not-used")),
+        "{bins:#?}"
+    );
+    assert!(bins.iter().any(
+        |x| x["member"].as_str().unwrap().contains("probe.cpython-313t")
+            && x["build"] == "free-threaded"
+    ));
+    assert!(bins.iter().any(
+        |x| x["member"].as_str().unwrap().contains("probe.cpython-313-") && x["build"] == "gil"
+    ));
     for format in ["text", "sarif", "github"] {
         let o = Command::new(env!("CARGO_BIN_EXE_ftaudit"))
             .args(["wheel", "--ignore", "FT708", "--output-format", format])
             .arg(dir.path())
             .output()
             .unwrap();
-        assert_eq!(o.status.code(), Some(0), "{format}: {}", String::from_utf8_lossy(&o.stderr));
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{format}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
     }
 }
 
@@ -242,17 +330,43 @@ fn every_format_renders_wheel_findings() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let w = wheel(dir.path(), "pkg-1.0-cp313-cp313t-linux_x86_64.whl", &[(&member("probe", FT_SUFFIX), &probe("undeclared", "ft"))], &Meta::default());
-    let text = Command::new(env!("CARGO_BIN_EXE_ftaudit")).args(["wheel", "--color", "never"]).arg(&w).output().unwrap();
+    let w = wheel(
+        dir.path(),
+        "pkg-1.0-cp313-cp313t-linux_x86_64.whl",
+        &[(&member("probe", FT_SUFFIX), &probe("undeclared", "ft"))],
+        &Meta::default(),
+    );
+    let text = Command::new(env!("CARGO_BIN_EXE_ftaudit"))
+        .args(["wheel", "--color", "never"])
+        .arg(&w)
+        .output()
+        .unwrap();
     let out = String::from_utf8_lossy(&text.stdout);
     assert_eq!(text.status.code(), Some(1));
-    assert!(out.contains("FT705") && out.contains("probe.cpython-313t") && out.contains("1 wheel analysed"), "{out}");
-    let sarif = Command::new(env!("CARGO_BIN_EXE_ftaudit")).args(["wheel", "--output-format", "sarif"]).arg(&w).output().unwrap();
+    assert!(
+        out.contains("FT705")
+            && out.contains("probe.cpython-313t")
+            && out.contains("1 wheel analysed"),
+        "{out}"
+    );
+    let sarif = Command::new(env!("CARGO_BIN_EXE_ftaudit"))
+        .args(["wheel", "--output-format", "sarif"])
+        .arg(&w)
+        .output()
+        .unwrap();
     let doc: Value = serde_json::from_slice(&sarif.stdout).unwrap();
     assert_eq!(doc["runs"][0]["results"][0]["ruleId"], "FT705");
-    let gh = Command::new(env!("CARGO_BIN_EXE_ftaudit")).args(["wheel", "--output-format", "github"]).arg(&w).output().unwrap();
+    let gh = Command::new(env!("CARGO_BIN_EXE_ftaudit"))
+        .args(["wheel", "--output-format", "github"])
+        .arg(&w)
+        .output()
+        .unwrap();
     assert!(String::from_utf8_lossy(&gh.stdout).starts_with("::error file="));
-    let exit_zero = Command::new(env!("CARGO_BIN_EXE_ftaudit")).args(["wheel", "--exit-zero", "-q"]).arg(&w).output().unwrap();
+    let exit_zero = Command::new(env!("CARGO_BIN_EXE_ftaudit"))
+        .args(["wheel", "--exit-zero", "-q"])
+        .arg(&w)
+        .output()
+        .unwrap();
     assert_eq!(exit_zero.status.code(), Some(0));
 }
 
@@ -263,12 +377,31 @@ fn ft701_free_threaded_tag_on_gil_build() {
     }
     let dir = tempfile::tempdir().unwrap();
     // A GIL build renamed with the t suffix, and one with a plain suffix in a t wheel.
-    let bad = wheel(dir.path(), "bad-1.0-cp313-cp313t-linux_x86_64.whl", &[(&member("probe", FT_SUFFIX), &probe("ok", "gil"))], &Meta::default());
-    let plain = wheel(dir.path(), "plain-1.0-cp313-cp313t-linux_x86_64.whl", &[("probe.so", &probe("ok", "gil"))], &Meta::default());
-    let good = wheel(dir.path(), "good-1.0-cp313-cp313t-linux_x86_64.whl", &[(&member("probe", FT_SUFFIX), &probe("ok", "ft"))], &Meta::default());
+    let bad = wheel(
+        dir.path(),
+        "bad-1.0-cp313-cp313t-linux_x86_64.whl",
+        &[(&member("probe", FT_SUFFIX), &probe("ok", "gil"))],
+        &Meta::default(),
+    );
+    let plain = wheel(
+        dir.path(),
+        "plain-1.0-cp313-cp313t-linux_x86_64.whl",
+        &[("probe.so", &probe("ok", "gil"))],
+        &Meta::default(),
+    );
+    let good = wheel(
+        dir.path(),
+        "good-1.0-cp313-cp313t-linux_x86_64.whl",
+        &[(&member("probe", FT_SUFFIX), &probe("ok", "ft"))],
+        &Meta::default(),
+    );
     let run = ftaudit(&[], &[&bad]);
     assert_eq!(run.codes(), vec!["FT701"]);
-    assert!(run.messages("FT701")[0].contains("_Py_Dealloc"), "{:?}", run.messages("FT701"));
+    assert!(
+        run.messages("FT701")[0].contains("_Py_Dealloc"),
+        "{:?}",
+        run.messages("FT701")
+    );
     assert_eq!(run.status, 1);
     assert_eq!(ftaudit(&[], &[&plain]).codes(), vec!["FT701"]);
     let ok = ftaudit(&[], &[&good]);
@@ -282,8 +415,18 @@ fn ft702_gil_tag_on_free_threaded_build() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let bad = wheel(dir.path(), "bad-1.0-cp313-cp313-linux_x86_64.whl", &[(&member("probe", GIL_SUFFIX), &probe("ok", "ft"))], &Meta::default());
-    let good = wheel(dir.path(), "good-1.0-cp313-cp313-linux_x86_64.whl", &[(&member("probe", GIL_SUFFIX), &probe("ok", "gil"))], &Meta::default());
+    let bad = wheel(
+        dir.path(),
+        "bad-1.0-cp313-cp313-linux_x86_64.whl",
+        &[(&member("probe", GIL_SUFFIX), &probe("ok", "ft"))],
+        &Meta::default(),
+    );
+    let good = wheel(
+        dir.path(),
+        "good-1.0-cp313-cp313-linux_x86_64.whl",
+        &[(&member("probe", GIL_SUFFIX), &probe("ok", "gil"))],
+        &Meta::default(),
+    );
     let run = ftaudit(&[], &[&bad]);
     assert_eq!(run.codes(), vec!["FT702"]);
     assert!(run.messages("FT702")[0].contains("_Py_DecRefShared"));
@@ -303,9 +446,24 @@ fn ft703_stable_abi_for_free_threaded() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let abi3_in_t = wheel(dir.path(), "a-1.0-cp313-cp313t-linux_x86_64.whl", &[("pkg/probe.abi3.so", &probe("ok", "gil"))], &Meta::default());
-    let abi3_in_gil = wheel(dir.path(), "b-1.0-cp313-cp313-linux_x86_64.whl", &[("pkg/probe.abi3.so", &probe("ok", "gil"))], &Meta::default());
-    let abi3t_versioned = wheel(dir.path(), "c-1.0-cp315-abi3t-linux_x86_64.whl", &[("pkg/probe.so", &probe("ok", "ft"))], &Meta::default());
+    let abi3_in_t = wheel(
+        dir.path(),
+        "a-1.0-cp313-cp313t-linux_x86_64.whl",
+        &[("pkg/probe.abi3.so", &probe("ok", "gil"))],
+        &Meta::default(),
+    );
+    let abi3_in_gil = wheel(
+        dir.path(),
+        "b-1.0-cp313-cp313-linux_x86_64.whl",
+        &[("pkg/probe.abi3.so", &probe("ok", "gil"))],
+        &Meta::default(),
+    );
+    let abi3t_versioned = wheel(
+        dir.path(),
+        "c-1.0-cp315-abi3t-linux_x86_64.whl",
+        &[("pkg/probe.so", &probe("ok", "ft"))],
+        &Meta::default(),
+    );
     assert_eq!(ftaudit(&[], &[&abi3_in_t]).codes(), vec!["FT703"]);
     assert_eq!(ftaudit(&[], &[&abi3_in_gil]).codes(), Vec::<String>::new());
     let run = ftaudit(&[], &[&abi3t_versioned]);
@@ -320,7 +478,12 @@ fn ft704_suffix_and_tag_mismatches() {
     }
     let dir = tempfile::tempdir().unwrap();
     let ft = probe("ok", "ft");
-    let other_version = wheel(dir.path(), "a-1.0-cp314-cp314t-linux_x86_64.whl", &[(&member("probe", FT_SUFFIX), &ft)], &Meta::default());
+    let other_version = wheel(
+        dir.path(),
+        "a-1.0-cp314-cp314t-linux_x86_64.whl",
+        &[(&member("probe", FT_SUFFIX), &ft)],
+        &Meta::default(),
+    );
     let run = ftaudit(&[], &[&other_version]);
     assert_eq!(run.codes(), vec!["FT704"]);
     assert!(run.messages("FT704")[0].contains("cp313t"));
@@ -328,14 +491,20 @@ fn ft704_suffix_and_tag_mismatches() {
         dir.path(),
         "b-1.0-cp313-cp313t-linux_x86_64.whl",
         &[(&member("probe", FT_SUFFIX), &ft)],
-        &Meta { tags: Some(vec!["cp313-cp313-linux_x86_64"]), ..Default::default() },
+        &Meta {
+            tags: Some(vec!["cp313-cp313-linux_x86_64"]),
+            ..Default::default()
+        },
     );
     assert_eq!(ftaudit(&[], &[&wheel_file]).codes(), vec!["FT704"]);
     let requires = wheel(
         dir.path(),
         "c-1.0-cp313-cp313t-linux_x86_64.whl",
         &[(&member("probe", FT_SUFFIX), &ft)],
-        &Meta { requires_python: Some(">=3.14"), ..Default::default() },
+        &Meta {
+            requires_python: Some(">=3.14"),
+            ..Default::default()
+        },
     );
     assert_eq!(ftaudit(&[], &[&requires]).codes(), vec!["FT704"]);
     // Compressed tag sets that include the module's ABI, and a Requires-Python that
@@ -344,7 +513,10 @@ fn ft704_suffix_and_tag_mismatches() {
         dir.path(),
         "d-1.0-cp313-cp313.cp313t-linux_x86_64.manylinux_2_17_x86_64.whl",
         &[(&member("probe", FT_SUFFIX), &ft)],
-        &Meta { requires_python: Some(">=3.9"), ..Default::default() },
+        &Meta {
+            requires_python: Some(">=3.9"),
+            ..Default::default()
+        },
     );
     assert_eq!(ftaudit(&[], &[&good]).codes(), Vec::<String>::new());
 }
@@ -356,7 +528,12 @@ fn ft705_module_reenables_gil() {
     }
     let dir = tempfile::tempdir().unwrap();
     let t = |name: &str, variant: &str| {
-        wheel(dir.path(), &format!("{name}-1.0-cp313-cp313t-linux_x86_64.whl"), &[(&member("probe", FT_SUFFIX), &probe(variant, "ft"))], &Meta::default())
+        wheel(
+            dir.path(),
+            &format!("{name}-1.0-cp313-cp313t-linux_x86_64.whl"),
+            &[(&member("probe", FT_SUFFIX), &probe(variant, "ft"))],
+            &Meta::default(),
+        )
     };
     let undeclared = ftaudit(&[], &[&t("und", "undeclared")]);
     assert_eq!(undeclared.codes(), vec!["FT705"]);
@@ -368,10 +545,21 @@ fn ft705_module_reenables_gil() {
     let used = ftaudit(&[], &[&t("used", "gil_used")]);
     assert_eq!(used.codes(), vec!["FT705"]);
     assert_eq!(used.diags()[0]["severity"], "warning");
-    assert_eq!(ftaudit(&[], &[&t("ok", "ok")]).codes(), Vec::<String>::new());
-    assert_eq!(ftaudit(&[], &[&t("singleok", "single_ok")]).codes(), Vec::<String>::new());
+    assert_eq!(
+        ftaudit(&[], &[&t("ok", "ok")]).codes(),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        ftaudit(&[], &[&t("singleok", "single_ok")]).codes(),
+        Vec::<String>::new()
+    );
     // Undeclared modules in a GIL wheel are fine.
-    let gil = wheel(dir.path(), "gil-1.0-cp313-cp313-linux_x86_64.whl", &[(&member("probe", GIL_SUFFIX), &probe("undeclared", "gil"))], &Meta::default());
+    let gil = wheel(
+        dir.path(),
+        "gil-1.0-cp313-cp313-linux_x86_64.whl",
+        &[(&member("probe", GIL_SUFFIX), &probe("undeclared", "gil"))],
+        &Meta::default(),
+    );
     assert_eq!(ftaudit(&[], &[&gil]).codes(), Vec::<String>::new());
 }
 
@@ -389,18 +577,41 @@ fn ft705_on_the_legacy_examples() {
         .filter(|((f, _, k), _)| f == "legacy-extension" && k == "ft")
         .map(|((_, n, _), d)| (member(n, FT_SUFFIX), d.clone()))
         .collect();
-    let refs: Vec<(&str, &[u8])> = members.iter().map(|(n, d)| (n.as_str(), d.as_slice())).collect();
-    let w = wheel(dir.path(), "legacy-1.0-cp313-cp313t-linux_x86_64.whl", &refs, &Meta::default());
+    let refs: Vec<(&str, &[u8])> = members
+        .iter()
+        .map(|(n, d)| (n.as_str(), d.as_slice()))
+        .collect();
+    let w = wheel(
+        dir.path(),
+        "legacy-1.0-cp313-cp313t-linux_x86_64.whl",
+        &refs,
+        &Meta::default(),
+    );
     let run = ftaudit(&["--select", "FT705"], &[&w]);
     let original = ["bacon", "beans", "eggs", "ham", "sausage", "spam", "toast"];
     let reported: Vec<&str> = original
         .iter()
         .copied()
-        .filter(|m| run.messages("FT705").iter().any(|msg| msg.contains(&format!("module `{m}`"))))
+        .filter(|m| {
+            run.messages("FT705")
+                .iter()
+                .any(|msg| msg.contains(&format!("module `{m}`")))
+        })
         .collect();
-    assert_eq!(reported, vec!["bacon", "beans", "eggs", "sausage", "spam"], "{:#?}", run.diags());
+    assert_eq!(
+        reported,
+        vec!["bacon", "beans", "eggs", "sausage", "spam"],
+        "{:#?}",
+        run.diags()
+    );
     for m in original {
-        assert!(run.messages("FT705").iter().filter(|msg| msg.contains(&format!("module `{m}`"))).count() <= 1);
+        assert!(
+            run.messages("FT705")
+                .iter()
+                .filter(|msg| msg.contains(&format!("module `{m}`")))
+                .count()
+                <= 1
+        );
     }
 }
 
@@ -413,12 +624,25 @@ fn ft706_ft707_release_sets() {
     let gil = probe("ok", "gil");
     let gil_member = member("probe", GIL_SUFFIX);
     let ft_member = member("probe", FT_SUFFIX);
-    let with_classifier = Meta { classifier: true, ..Default::default() };
+    let with_classifier = Meta {
+        classifier: true,
+        ..Default::default()
+    };
 
     // GIL wheel only, with the classifier: FT706 and FT707.
     let only_gil = tempfile::tempdir().unwrap();
-    wheel(only_gil.path(), "pkg-1.0-cp313-cp313-linux_x86_64.whl", &[(&gil_member, &gil)], &with_classifier);
-    wheel(only_gil.path(), "pkg-1.0-cp312-cp312-linux_x86_64.whl", &[("pkg/probe.cpython-312-x86_64-linux-gnu.so", &gil)], &with_classifier);
+    wheel(
+        only_gil.path(),
+        "pkg-1.0-cp313-cp313-linux_x86_64.whl",
+        &[(&gil_member, &gil)],
+        &with_classifier,
+    );
+    wheel(
+        only_gil.path(),
+        "pkg-1.0-cp312-cp312-linux_x86_64.whl",
+        &[("pkg/probe.cpython-312-x86_64-linux-gnu.so", &gil)],
+        &with_classifier,
+    );
     let run = ftaudit(&[], &[only_gil.path()]);
     assert_eq!(run.codes(), vec!["FT706", "FT707"]);
     assert!(run.messages("FT706")[0].contains("cp313t"));
@@ -426,23 +650,63 @@ fn ft706_ft707_release_sets() {
 
     // t wheel without the classifier: FT707 only.
     let no_classifier = tempfile::tempdir().unwrap();
-    wheel(no_classifier.path(), "pkg-1.0-cp313-cp313-linux_x86_64.whl", &[(&gil_member, &gil)], &Meta::default());
-    wheel(no_classifier.path(), "pkg-1.0-cp313-cp313t-linux_x86_64.whl", &[(&ft_member, &ft)], &Meta::default());
+    wheel(
+        no_classifier.path(),
+        "pkg-1.0-cp313-cp313-linux_x86_64.whl",
+        &[(&gil_member, &gil)],
+        &Meta::default(),
+    );
+    wheel(
+        no_classifier.path(),
+        "pkg-1.0-cp313-cp313t-linux_x86_64.whl",
+        &[(&ft_member, &ft)],
+        &Meta::default(),
+    );
     assert_eq!(ftaudit(&[], &[no_classifier.path()]).codes(), vec!["FT707"]);
 
     // abi3 only: FT706.
     let abi3 = tempfile::tempdir().unwrap();
-    wheel(abi3.path(), "pkg-1.0-cp39-abi3-linux_x86_64.whl", &[("pkg/probe.abi3.so", &gil)], &Meta::default());
+    wheel(
+        abi3.path(),
+        "pkg-1.0-cp39-abi3-linux_x86_64.whl",
+        &[("pkg/probe.abi3.so", &gil)],
+        &Meta::default(),
+    );
     assert_eq!(ftaudit(&[], &[abi3.path()]).codes(), vec!["FT706"]);
 
     // Complete set, and two projects in one folder checked separately.
     let complete = tempfile::tempdir().unwrap();
-    wheel(complete.path(), "pkg-1.0-cp313-cp313-linux_x86_64.whl", &[(&gil_member, &gil)], &with_classifier);
-    wheel(complete.path(), "pkg-1.0-cp313-cp313t-linux_x86_64.whl", &[(&ft_member, &ft)], &with_classifier);
-    wheel(complete.path(), "other-2.0-py3-none-any.whl", &[], &Meta::default());
-    assert_eq!(ftaudit(&[], &[complete.path()]).codes(), Vec::<String>::new());
+    wheel(
+        complete.path(),
+        "pkg-1.0-cp313-cp313-linux_x86_64.whl",
+        &[(&gil_member, &gil)],
+        &with_classifier,
+    );
+    wheel(
+        complete.path(),
+        "pkg-1.0-cp313-cp313t-linux_x86_64.whl",
+        &[(&ft_member, &ft)],
+        &with_classifier,
+    );
+    wheel(
+        complete.path(),
+        "other-2.0-py3-none-any.whl",
+        &[],
+        &Meta::default(),
+    );
+    assert_eq!(
+        ftaudit(&[], &[complete.path()]).codes(),
+        Vec::<String>::new()
+    );
     // A single wheel given as a file is not a release set.
-    assert_eq!(ftaudit(&[], &[&only_gil.path().join("pkg-1.0-cp313-cp313-linux_x86_64.whl")]).codes(), Vec::<String>::new());
+    assert_eq!(
+        ftaudit(
+            &[],
+            &[&only_gil.path().join("pkg-1.0-cp313-cp313-linux_x86_64.whl")]
+        )
+        .codes(),
+        Vec::<String>::new()
+    );
 }
 
 #[test]
@@ -451,14 +715,29 @@ fn ft708_borrowed_reference_imports() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let ft = wheel(dir.path(), "a-1.0-cp313-cp313t-linux_x86_64.whl", &[(&member("probe", FT_SUFFIX), &probe("borrowed", "ft"))], &Meta::default());
+    let ft = wheel(
+        dir.path(),
+        "a-1.0-cp313-cp313t-linux_x86_64.whl",
+        &[(&member("probe", FT_SUFFIX), &probe("borrowed", "ft"))],
+        &Meta::default(),
+    );
     let run = ftaudit(&[], &[&ft]);
     assert_eq!(run.codes(), vec!["FT708"]);
     assert!(run.messages("FT708")[0].contains("PyList_GetItemRef"));
     assert_eq!(run.diags()[0]["severity"], "info");
-    let gil = wheel(dir.path(), "b-1.0-cp313-cp313-linux_x86_64.whl", &[(&member("probe", GIL_SUFFIX), &probe("borrowed", "gil"))], &Meta::default());
+    let gil = wheel(
+        dir.path(),
+        "b-1.0-cp313-cp313-linux_x86_64.whl",
+        &[(&member("probe", GIL_SUFFIX), &probe("borrowed", "gil"))],
+        &Meta::default(),
+    );
     assert_eq!(ftaudit(&[], &[&gil]).codes(), Vec::<String>::new());
-    let clean = wheel(dir.path(), "c-1.0-cp313-cp313t-linux_x86_64.whl", &[(&member("probe", FT_SUFFIX), &probe("ok", "ft"))], &Meta::default());
+    let clean = wheel(
+        dir.path(),
+        "c-1.0-cp313-cp313t-linux_x86_64.whl",
+        &[(&member("probe", FT_SUFFIX), &probe("ok", "ft"))],
+        &Meta::default(),
+    );
     assert_eq!(ftaudit(&[], &[&clean]).codes(), Vec::<String>::new());
 }
 
@@ -472,15 +751,30 @@ fn ft709_path_traversal_and_zip_bomb() {
     let traversal = wheel(
         dir.path(),
         "a-1.0-cp313-cp313t-linux_x86_64.whl",
-        &[(&member("probe", FT_SUFFIX), &ft), ("../../evil.so", b"x"), ("/etc/evil.pth", b"x")],
+        &[
+            (&member("probe", FT_SUFFIX), &ft),
+            ("../../evil.so", b"x"),
+            ("/etc/evil.pth", b"x"),
+        ],
         &Meta::default(),
     );
     let run = ftaudit(&[], &[&traversal]);
     assert_eq!(run.codes(), vec!["FT709", "FT709"]);
-    assert!(run.messages("FT709").iter().any(|m| m.contains("../../evil.so") && m.contains("..")));
+    assert!(run
+        .messages("FT709")
+        .iter()
+        .any(|m| m.contains("../../evil.so") && m.contains("..")));
     let zeros = vec![0u8; 8 << 20];
-    let bomb = wheel(dir.path(), "b-1.0-cp313-cp313t-linux_x86_64.whl", &[(&member("probe", FT_SUFFIX), &ft), ("pkg/bomb.so", &zeros)], &Meta::default());
-    assert!(std::fs::metadata(&bomb).unwrap().len() < 1 << 20, "the bomb compresses well");
+    let bomb = wheel(
+        dir.path(),
+        "b-1.0-cp313-cp313t-linux_x86_64.whl",
+        &[(&member("probe", FT_SUFFIX), &ft), ("pkg/bomb.so", &zeros)],
+        &Meta::default(),
+    );
+    assert!(
+        std::fs::metadata(&bomb).unwrap().len() < 1 << 20,
+        "the bomb compresses well"
+    );
     let run = ftaudit(&["--max-member-size", "1M"], &[&bomb]);
     assert_eq!(run.codes(), vec!["FT709"]);
     assert!(run.messages("FT709")[0].contains("pkg/bomb.so"));
@@ -501,7 +795,12 @@ fn corrupt_inputs_give_clear_messages() {
     }
     let dir = tempfile::tempdir().unwrap();
     let ft = probe("ok", "ft");
-    let good = wheel(dir.path(), "good-1.0-cp313-cp313t-linux_x86_64.whl", &[(&member("probe", FT_SUFFIX), &ft)], &Meta::default());
+    let good = wheel(
+        dir.path(),
+        "good-1.0-cp313-cp313t-linux_x86_64.whl",
+        &[(&member("probe", FT_SUFFIX), &ft)],
+        &Meta::default(),
+    );
     let bytes = std::fs::read(&good).unwrap();
     let truncated = dir.path().join("trunc-1.0-cp313-cp313t-linux_x86_64.whl");
     std::fs::write(&truncated, &bytes[..bytes.len() / 2]).unwrap();
@@ -509,8 +808,18 @@ fn corrupt_inputs_give_clear_messages() {
     std::fs::write(&garbage, b"this is not a zip file at all").unwrap();
     let badname = dir.path().join("notawheel.whl");
     std::fs::write(&badname, &bytes).unwrap();
-    let half_binary = wheel(dir.path(), "half-1.0-cp313-cp313t-linux_x86_64.whl", &[(&member("probe", FT_SUFFIX), &ft[..ft.len() / 3])], &Meta::default());
-    let not_binary = wheel(dir.path(), "text-1.0-cp313-cp313t-linux_x86_64.whl", &[(&member("probe", FT_SUFFIX), b"#!/bin/sh\necho hi\n")], &Meta::default());
+    let half_binary = wheel(
+        dir.path(),
+        "half-1.0-cp313-cp313t-linux_x86_64.whl",
+        &[(&member("probe", FT_SUFFIX), &ft[..ft.len() / 3])],
+        &Meta::default(),
+    );
+    let not_binary = wheel(
+        dir.path(),
+        "text-1.0-cp313-cp313t-linux_x86_64.whl",
+        &[(&member("probe", FT_SUFFIX), b"#!/bin/sh\necho hi\n")],
+        &Meta::default(),
+    );
     let bare = dir.path().join("probe.cpython-313t-x86_64-linux-gnu.so");
     std::fs::write(&bare, &ft[..64]).unwrap();
     let empty = dir.path().join("empty.so");
@@ -518,7 +827,9 @@ fn corrupt_inputs_give_clear_messages() {
     // A fat Mach-O header whose one slice lies outside the file.
     let fat = dir.path().join("fat.so");
     let mut f = vec![0xca, 0xfe, 0xba, 0xbe, 0, 0, 0, 1];
-    f.extend_from_slice(&[0, 0, 0, 7, 0, 0, 0, 3, 0, 0, 0x10, 0, 0, 1, 0, 0, 0, 0, 0, 12]);
+    f.extend_from_slice(&[
+        0, 0, 0, 7, 0, 0, 0, 3, 0, 0, 0x10, 0, 0, 1, 0, 0, 0, 0, 0, 12,
+    ]);
     std::fs::write(&fat, f).unwrap();
     for (p, needle) in [
         (&truncated, "not a readable wheel"),
@@ -532,25 +843,45 @@ fn corrupt_inputs_give_clear_messages() {
     ] {
         let run = ftaudit(&[], &[p]);
         assert_eq!(run.status, 2, "{}: {}", p.display(), run.stderr);
-        assert!(run.stderr.contains(needle), "{}: expected `{needle}` in {}", p.display(), run.stderr);
+        assert!(
+            run.stderr.contains(needle),
+            "{}: expected `{needle}` in {}",
+            p.display(),
+            run.stderr
+        );
         assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
     }
     let missing = ftaudit(&[], &[&dir.path().join("missing.whl")]);
     assert_eq!(missing.status, 2);
     assert!(missing.stderr.contains("no such file"));
     // Nothing is ever written next to the inputs.
-    let mut names: Vec<String> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    let mut names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
     names.sort();
     assert_eq!(names.len(), 9, "{names:?}");
 }
 
 fn mingw() -> Option<PathBuf> {
     let require = std::env::var("FTAUDIT_REQUIRE_MINGW").is_ok_and(|v| v == "1");
-    let cc = std::env::var_os("FTAUDIT_MINGW_CC").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("x86_64-w64-mingw32-gcc"));
-    let ok = Command::new(&cc).arg("--version").output().is_ok_and(|o| o.status.success());
+    let cc = std::env::var_os("FTAUDIT_MINGW_CC")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("x86_64-w64-mingw32-gcc"));
+    let ok = Command::new(&cc)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
     if !ok {
-        assert!(!require, "FTAUDIT_REQUIRE_MINGW=1 but {} does not run", cc.display());
-        eprintln!("SKIPPED: {} not found (scripts/provision-mingw.sh installs it)", cc.display());
+        assert!(
+            !require,
+            "FTAUDIT_REQUIRE_MINGW=1 but {} does not run",
+            cc.display()
+        );
+        eprintln!(
+            "SKIPPED: {} not found (scripts/provision-mingw.sh installs it)",
+            cc.display()
+        );
         return None;
     }
     Some(cc)
@@ -559,20 +890,35 @@ fn mingw() -> Option<PathBuf> {
 /// Builds tests/wheel/winmod.c into a PE DLL linked against a stub import library.
 fn build_pe(cc: &Path, dir: &Path, dll: &str, defines: &[&str]) -> Vec<u8> {
     let dlltool = cc.with_file_name("x86_64-w64-mingw32-dlltool");
-    let dlltool = if dlltool.is_file() { dlltool } else { PathBuf::from("x86_64-w64-mingw32-dlltool") };
+    let dlltool = if dlltool.is_file() {
+        dlltool
+    } else {
+        PathBuf::from("x86_64-w64-mingw32-dlltool")
+    };
     let stem = dll.trim_end_matches(".dll");
     let def = dir.join(format!("{stem}.def"));
     std::fs::write(&def, format!("LIBRARY {dll}\nEXPORTS\nPyModuleDef_Init\nPyList_GetItem\n_Py_DecRefShared\n_Py_MergeZeroLocalRefcount\n_Py_Dealloc\n")).unwrap();
     let lib = dir.join(format!("lib{stem}.a"));
-    let o = Command::new(&dlltool).arg("-d").arg(&def).arg("-l").arg(&lib).arg("-D").arg(dll).output().expect("dlltool");
+    let o = Command::new(&dlltool)
+        .arg("-d")
+        .arg(&def)
+        .arg("-l")
+        .arg(&lib)
+        .arg("-D")
+        .arg(dll)
+        .output()
+        .expect("dlltool");
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let out = dir.join(format!("winmod-{stem}-{}.pyd", defines.join("_")));
     let mut cmd = Command::new(cc);
-    cmd.args(["-O1", "-shared", "-o"]).arg(&out).arg(format!("{ROOT}/tests/wheel/winmod.c"));
+    cmd.args(["-O1", "-shared", "-o"])
+        .arg(&out)
+        .arg(format!("{ROOT}/tests/wheel/winmod.c"));
     for d in defines {
         cmd.arg(format!("-D{d}"));
     }
-    cmd.arg(format!("-L{}", dir.display())).arg(format!("-l{stem}"));
+    cmd.arg(format!("-L{}", dir.display()))
+        .arg(format!("-l{stem}"));
     let o = cmd.output().expect("mingw gcc");
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     std::fs::read(out).unwrap()
@@ -582,12 +928,24 @@ fn build_pe(cc: &Path, dir: &Path, dll: &str, defines: &[&str]) -> Vec<u8> {
 fn windows_dlls_built_with_mingw() {
     let Some(cc) = mingw() else { return };
     let dir = tempfile::tempdir().unwrap();
-    let ft_ok = build_pe(&cc, dir.path(), "python313t.dll", &["FT_BUILD", "DECLARE_GIL"]);
+    let ft_ok = build_pe(
+        &cc,
+        dir.path(),
+        "python313t.dll",
+        &["FT_BUILD", "DECLARE_GIL"],
+    );
     let ft_undeclared = build_pe(&cc, dir.path(), "python313t.dll", &["FT_BUILD"]);
     let gil = build_pe(&cc, dir.path(), "python313.dll", &["DECLARE_GIL"]);
     let tag = "cp313-cp313t-win_amd64";
     let pyd_t = "pkg/winmod.cp313t-win_amd64.pyd";
-    let w = |name: &str, m: &str, data: &[u8]| wheel(dir.path(), &format!("{name}-1.0-{tag}.whl"), &[(m, data)], &Meta::default());
+    let w = |name: &str, m: &str, data: &[u8]| {
+        wheel(
+            dir.path(),
+            &format!("{name}-1.0-{tag}.whl"),
+            &[(m, data)],
+            &Meta::default(),
+        )
+    };
     let good = ftaudit(&["--ignore", "FT708"], &[&w("good", pyd_t, &ft_ok)]);
     assert_eq!(good.codes(), Vec::<String>::new());
     let bins = good.json["summary"]["binaries"].as_array().unwrap();
@@ -598,16 +956,35 @@ fn windows_dlls_built_with_mingw() {
     let run = ftaudit(&["--ignore", "FT708"], &[&w("wrongdll", pyd_t, &gil)]);
     assert_eq!(run.codes(), vec!["FT701"]);
     assert!(run.messages("FT701")[0].contains("python313.dll"));
-    assert_eq!(ftaudit(&["--ignore", "FT708"], &[&w("undeclared", pyd_t, &ft_undeclared)]).codes(), vec!["FT705"]);
+    assert_eq!(
+        ftaudit(
+            &["--ignore", "FT708"],
+            &[&w("undeclared", pyd_t, &ft_undeclared)]
+        )
+        .codes(),
+        vec!["FT705"]
+    );
     let borrowed = ftaudit(&["--select", "FT708"], &[&w("borrowed", pyd_t, &ft_ok)]);
     assert_eq!(borrowed.codes(), vec!["FT708"]);
     // python313t.dll in a GIL wheel.
-    let gil_wheel = wheel(dir.path(), "g-1.0-cp313-cp313-win_amd64.whl", &[("pkg/winmod.cp313-win_amd64.pyd", &ft_ok)], &Meta::default());
-    assert_eq!(ftaudit(&["--ignore", "FT708"], &[&gil_wheel]).codes(), vec!["FT702"]);
+    let gil_wheel = wheel(
+        dir.path(),
+        "g-1.0-cp313-cp313-win_amd64.whl",
+        &[("pkg/winmod.cp313-win_amd64.pyd", &ft_ok)],
+        &Meta::default(),
+    );
+    assert_eq!(
+        ftaudit(&["--ignore", "FT708"], &[&gil_wheel]).codes(),
+        vec!["FT702"]
+    );
     // Truncated PE.
     let t = dir.path().join("winmod.cp313t-win_amd64.pyd");
     std::fs::write(&t, &ft_ok[..200]).unwrap();
     let run = ftaudit(&[], &[&t]);
     assert_eq!(run.status, 2);
-    assert!(run.stderr.contains("corrupt") || run.stderr.contains("not a recognised"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("corrupt") || run.stderr.contains("not a recognised"),
+        "{}",
+        run.stderr
+    );
 }

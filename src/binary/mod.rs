@@ -13,13 +13,13 @@ use std::path::{Path, PathBuf};
 
 use serde_json::json;
 
+use self::object::{BinaryFacts, Build, GilDeclaration};
+use self::wheel::{extension_suffix, parse_abi, python_tag_minor, Abi, Limits, Suffix, WheelName};
 use crate::check::FileProblem;
 use crate::config::min_minor_of_specifier;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::rules::binary::*;
 use crate::rules::Rule;
-use self::object::{BinaryFacts, Build, GilDeclaration};
-use self::wheel::{extension_suffix, parse_abi, python_tag_minor, Abi, Limits, Suffix, WheelName};
 
 /// What `ftaudit wheel` produced.
 #[derive(Debug, Default)]
@@ -51,16 +51,23 @@ pub fn audit(paths: &[PathBuf], limits: Limits) -> AuditResult {
     for p in paths {
         if p.is_dir() {
             let mut entries: Vec<PathBuf> = match std::fs::read_dir(p) {
-                Ok(rd) => rd.filter_map(|e| e.ok().map(|e| e.path())).filter(|x| x.is_file()).collect(),
+                Ok(rd) => rd
+                    .filter_map(|e| e.ok().map(|e| e.path()))
+                    .filter(|x| x.is_file())
+                    .collect(),
                 Err(e) => {
-                    r.problems.push(problem(p, format!("cannot read folder: {e}")));
+                    r.problems
+                        .push(problem(p, format!("cannot read folder: {e}")));
                     continue;
                 }
             };
             entries.sort();
             let mut set = Vec::new();
             for e in entries {
-                let file_name = e.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                let file_name = e
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
                 if file_name.ends_with(".whl") {
                     set.extend(audit_wheel(&e, limits, &mut r));
                 } else if extension_suffix(&file_name).is_some() {
@@ -69,13 +76,19 @@ pub fn audit(paths: &[PathBuf], limits: Limits) -> AuditResult {
             }
             sets.push(set);
         } else if p.is_file() {
-            let file_name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let file_name = p
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
             if file_name.ends_with(".whl") {
                 audit_wheel(p, limits, &mut r);
             } else if extension_suffix(&file_name).is_some() {
                 audit_bare_binary(p, &mut r);
             } else {
-                r.problems.push(problem(p, "not a wheel (.whl) or an extension binary (.so, .pyd, .dylib)".into()));
+                r.problems.push(problem(
+                    p,
+                    "not a wheel (.whl) or an extension binary (.so, .pyd, .dylib)".into(),
+                ));
                 r.skipped += 1;
             }
         } else {
@@ -86,12 +99,17 @@ pub fn audit(paths: &[PathBuf], limits: Limits) -> AuditResult {
         check_release_sets(set, &mut r.diagnostics);
     }
     r.diagnostics.sort_by_key(|d| d.sort_key());
-    r.diagnostics.dedup_by(|a, b| a.sort_key() == b.sort_key() && a.message == b.message);
+    r.diagnostics
+        .dedup_by(|a, b| a.sort_key() == b.sort_key() && a.message == b.message);
     r
 }
 
 fn problem(path: &Path, message: String) -> FileProblem {
-    FileProblem { path: path.to_path_buf(), message, error: true }
+    FileProblem {
+        path: path.to_path_buf(),
+        message,
+        error: true,
+    }
 }
 
 /// What a binary's name and wheel promise.
@@ -122,7 +140,11 @@ impl Target<'_> {
     /// (`Some(false)`), or neither? The suffix wins over the wheel tag.
     fn claims_free_threaded(&self) -> Option<(bool, String)> {
         match &self.suffix {
-            Suffix::Versioned { free_threaded, text, .. } => Some((*free_threaded, format!("suffix `{text}`"))),
+            Suffix::Versioned {
+                free_threaded,
+                text,
+                ..
+            } => Some((*free_threaded, format!("suffix `{text}`"))),
             Suffix::Abi3 => Some((false, "suffix `.abi3`".into())),
             Suffix::Abi3t => Some((true, "suffix `.abi3t`".into())),
             Suffix::Plain => {
@@ -155,8 +177,13 @@ fn diag(rule: &'static Rule, path: &Path, message: String) -> Diagnostic {
 }
 
 fn audit_bare_binary(path: &Path, r: &mut AuditResult) {
-    let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let Some((_, suffix)) = extension_suffix(&file_name) else { return };
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let Some((_, suffix)) = extension_suffix(&file_name) else {
+        return;
+    };
     let data = match std::fs::read(path) {
         Ok(d) => d,
         Err(e) => {
@@ -177,17 +204,26 @@ fn audit_bare_binary(path: &Path, r: &mut AuditResult) {
     if facts.iter().all(|f| f.modules.is_empty()) {
         r.problems.push(FileProblem {
             path: path.to_path_buf(),
-            message: "exports no `PyInit_*` or `PyModExport_*`: not an extension module, skipped".into(),
+            message: "exports no `PyInit_*` or `PyModExport_*`: not an extension module, skipped"
+                .into(),
             error: false,
         });
         return;
     }
-    let target = Target { path, member: None, suffix, wheel_abis: Vec::new() };
+    let target = Target {
+        path,
+        member: None,
+        suffix,
+        wheel_abis: Vec::new(),
+    };
     check_binary(&target, &facts, r);
 }
 
 fn audit_wheel(path: &Path, limits: Limits, r: &mut AuditResult) -> Option<WheelSummary> {
-    let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let name = match WheelName::parse(&file_name) {
         Ok(n) => n,
         Err(e) => {
@@ -206,16 +242,26 @@ fn audit_wheel(path: &Path, limits: Limits, r: &mut AuditResult) -> Option<Wheel
     };
     r.analysed += 1;
     for d in &contents.defects {
-        r.diagnostics.push(diag(&UNSAFE_WHEEL_ARCHIVE, path, d.message.clone()));
+        r.diagnostics
+            .push(diag(&UNSAFE_WHEEL_ARCHIVE, path, d.message.clone()));
     }
     for (member, e) in &contents.unreadable {
-        r.problems.push(problem(path, format!("member `{member}`: {e}")));
+        r.problems
+            .push(problem(path, format!("member `{member}`: {e}")));
     }
     let tags = name.tags();
     if let Some(wheel_tags) = &contents.wheel_tags {
         if !wheel_tags.is_empty() && *wheel_tags != tags {
-            let only_file: Vec<String> = tags.iter().filter(|t| !wheel_tags.contains(t)).map(|t| t.to_string()).collect();
-            let only_wheel: Vec<String> = wheel_tags.iter().filter(|t| !tags.contains(t)).map(|t| t.to_string()).collect();
+            let only_file: Vec<String> = tags
+                .iter()
+                .filter(|t| !wheel_tags.contains(t))
+                .map(|t| t.to_string())
+                .collect();
+            let only_wheel: Vec<String> = wheel_tags
+                .iter()
+                .filter(|t| !tags.contains(t))
+                .map(|t| t.to_string())
+                .collect();
             r.diagnostics.push(diag(
                 &SUFFIX_TAG_MISMATCH,
                 path,
@@ -228,9 +274,19 @@ fn audit_wheel(path: &Path, limits: Limits, r: &mut AuditResult) -> Option<Wheel
         }
     }
     let wheel_abis: Vec<Abi> = name.abi.iter().map(|a| parse_abi(a)).collect();
-    if let Some(min) = contents.requires_python.as_deref().and_then(min_minor_of_specifier) {
-        let minors: Vec<u32> = name.python.iter().filter_map(|p| python_tag_minor(p)).collect();
-        let stable = wheel_abis.iter().any(|a| matches!(a, Abi::Abi3 | Abi::Abi3t));
+    if let Some(min) = contents
+        .requires_python
+        .as_deref()
+        .and_then(min_minor_of_specifier)
+    {
+        let minors: Vec<u32> = name
+            .python
+            .iter()
+            .filter_map(|p| python_tag_minor(p))
+            .collect();
+        let stable = wheel_abis
+            .iter()
+            .any(|a| matches!(a, Abi::Abi3 | Abi::Abi3t));
         if !stable && !minors.is_empty() && minors.iter().all(|m| *m < min) {
             r.diagnostics.push(diag(
                 &SUFFIX_TAG_MISMATCH,
@@ -245,11 +301,14 @@ fn audit_wheel(path: &Path, limits: Limits, r: &mut AuditResult) -> Option<Wheel
     }
     for member in &contents.binaries {
         let base = member.name.rsplit('/').next().unwrap_or_default();
-        let Some((_, suffix)) = extension_suffix(base) else { continue };
+        let Some((_, suffix)) = extension_suffix(base) else {
+            continue;
+        };
         let facts = match object::analyse(&member.data) {
             Ok(f) => f,
             Err(e) => {
-                r.problems.push(problem(path, format!("member `{}`: {e}", member.name)));
+                r.problems
+                    .push(problem(path, format!("member `{}`: {e}", member.name)));
                 continue;
             }
         };
@@ -257,11 +316,20 @@ fn audit_wheel(path: &Path, limits: Limits, r: &mut AuditResult) -> Option<Wheel
             // A shared library shipped next to the modules (e.g. vendored by auditwheel).
             continue;
         }
-        let target = Target { path, member: Some(&member.name), suffix, wheel_abis: wheel_abis.clone() };
+        let target = Target {
+            path,
+            member: Some(&member.name),
+            suffix,
+            wheel_abis: wheel_abis.clone(),
+        };
         check_suffix_against_tags(&target, &mut r.diagnostics);
         check_binary(&target, &facts, r);
     }
-    Some(WheelSummary { path: path.to_path_buf(), name, classifiers: !contents.free_threading_classifiers.is_empty() })
+    Some(WheelSummary {
+        path: path.to_path_buf(),
+        name,
+        classifiers: !contents.free_threading_classifiers.is_empty(),
+    })
 }
 
 /// FT704 for a member's suffix, FT703 for `.abi3` members of free-threaded wheels.
@@ -271,14 +339,28 @@ fn check_suffix_against_tags(t: &Target, out: &mut Vec<Diagnostic>) {
         .wheel_abis
         .iter()
         .filter_map(|a| match a {
-            Abi::Cpython { minor, free_threaded } => Some((*minor, *free_threaded)),
+            Abi::Cpython {
+                minor,
+                free_threaded,
+            } => Some((*minor, *free_threaded)),
             _ => None,
         })
         .collect();
-    let ft_pre_315: Vec<u32> = cp.iter().filter(|(m, ft)| *ft && *m <= 14).map(|(m, _)| *m).collect();
+    let ft_pre_315: Vec<u32> = cp
+        .iter()
+        .filter(|(m, ft)| *ft && *m <= 14)
+        .map(|(m, _)| *m)
+        .collect();
     match &t.suffix {
-        Suffix::Versioned { minor, free_threaded, text } => {
-            let stable_only = cp.is_empty() && t.wheel_abis.iter().any(|a| matches!(a, Abi::Abi3 | Abi::Abi3t));
+        Suffix::Versioned {
+            minor,
+            free_threaded,
+            text,
+        } => {
+            let stable_only = cp.is_empty()
+                && t.wheel_abis
+                    .iter()
+                    .any(|a| matches!(a, Abi::Abi3 | Abi::Abi3t));
             if (!cp.is_empty() && !cp.contains(&(*minor, *free_threaded))) || stable_only {
                 let want = format!("cp3{minor}{}", if *free_threaded { "t" } else { "" });
                 out.push(
@@ -315,7 +397,10 @@ fn abi_list(abis: &[Abi]) -> String {
     let v: Vec<String> = abis
         .iter()
         .map(|a| match a {
-            Abi::Cpython { minor, free_threaded } => format!("cp3{minor}{}", if *free_threaded { "t" } else { "" }),
+            Abi::Cpython {
+                minor,
+                free_threaded,
+            } => format!("cp3{minor}{}", if *free_threaded { "t" } else { "" }),
             Abi::Abi3 => "abi3".into(),
             Abi::Abi3t => "abi3t".into(),
             Abi::Other => "other".into(),
@@ -330,10 +415,18 @@ fn check_binary(t: &Target, slices: &[BinaryFacts], r: &mut AuditResult) {
     for facts in slices {
         let label = t.label(facts, slices.len());
         record_facts(t, facts, r);
-        let evidence = facts.evidence.iter().map(|e| format!("`{e}`")).collect::<Vec<_>>().join(", ");
-        let abi3t = matches!(t.suffix, Suffix::Abi3t) || (matches!(t.suffix, Suffix::Plain) && t.wheel_abis.contains(&Abi::Abi3t));
+        let evidence = facts
+            .evidence
+            .iter()
+            .map(|e| format!("`{e}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let abi3t = matches!(t.suffix, Suffix::Abi3t)
+            || (matches!(t.suffix, Suffix::Plain) && t.wheel_abis.contains(&Abi::Abi3t));
         match (&claim, facts.build) {
-            (_, Build::FreeThreaded | Build::Gil | Build::Mixed) if abi3t && has_version_specific_evidence(facts) => {
+            (_, Build::FreeThreaded | Build::Gil | Build::Mixed)
+                if abi3t && has_version_specific_evidence(facts) =>
+            {
                 r.diagnostics.push(diag(
                     &STABLE_ABI_FOR_FREE_THREADED,
                     t.path,
@@ -341,7 +434,11 @@ fn check_binary(t: &Target, slices: &[BinaryFacts], r: &mut AuditResult) {
                 ));
             }
             (Some((true, why)), Build::Gil | Build::Mixed) => {
-                let what = if facts.build == Build::Mixed { "partly compiled without" } else { "compiled without" };
+                let what = if facts.build == Build::Mixed {
+                    "partly compiled without"
+                } else {
+                    "compiled without"
+                };
                 r.diagnostics.push(
                     diag(
                         &FT_TAG_ON_GIL_BUILD,
@@ -379,7 +476,9 @@ fn check_binary(t: &Target, slices: &[BinaryFacts], r: &mut AuditResult) {
         }
         for m in &facts.modules {
             let (severity, text) = match m.gil {
-                GilDeclaration::Undeclared => (Severity::Error, "does not declare GIL-free support"),
+                GilDeclaration::Undeclared => {
+                    (Severity::Error, "does not declare GIL-free support")
+                }
                 GilDeclaration::Used => (Severity::Warning, "declares `Py_MOD_GIL_USED`"),
                 GilDeclaration::NotUsed | GilDeclaration::Unknown => continue,
             };
@@ -403,9 +502,14 @@ fn check_binary(t: &Target, slices: &[BinaryFacts], r: &mut AuditResult) {
                 diag(
                     &BORROWED_REFERENCE_IMPORTS,
                     t.path,
-                    format!("{label} imports borrowed-reference functions to review: {}", borrowed.join("; ")),
+                    format!(
+                        "{label} imports borrowed-reference functions to review: {}",
+                        borrowed.join("; ")
+                    ),
                 )
-                .with_help("`ftaudit check` on the sources tells which calls are on shared containers"),
+                .with_help(
+                    "`ftaudit check` on the sources tells which calls are on shared containers",
+                ),
             );
         }
     }
@@ -416,7 +520,13 @@ fn has_version_specific_evidence(facts: &BinaryFacts) -> bool {
     if facts.python_dll.as_ref().is_some_and(|d| d.minor.is_some()) {
         return true;
     }
-    ["_Py_DecRefShared", "_Py_MergeZeroLocalRefcount", "_Py_Dealloc"].iter().any(|s| facts.imports.contains(*s))
+    [
+        "_Py_DecRefShared",
+        "_Py_MergeZeroLocalRefcount",
+        "_Py_Dealloc",
+    ]
+    .iter()
+    .any(|s| facts.imports.contains(*s))
 }
 
 fn record_facts(t: &Target, facts: &BinaryFacts, r: &mut AuditResult) {
@@ -441,7 +551,10 @@ fn record_facts(t: &Target, facts: &BinaryFacts, r: &mut AuditResult) {
 fn check_release_sets(wheels: &[WheelSummary], out: &mut Vec<Diagnostic>) {
     let mut groups: BTreeMap<(String, String), Vec<&WheelSummary>> = BTreeMap::new();
     for w in wheels {
-        groups.entry((w.name.normalized_project(), w.name.version.clone())).or_default().push(w);
+        groups
+            .entry((w.name.normalized_project(), w.name.version.clone()))
+            .or_default()
+            .push(w);
     }
     for ((project, version), ws) in groups {
         let mut gil: BTreeMap<u32, &Path> = BTreeMap::new();
@@ -450,13 +563,24 @@ fn check_release_sets(wheels: &[WheelSummary], out: &mut Vec<Diagnostic>) {
         let mut abi3: Option<&Path> = None;
         let mut binary = false;
         for w in &ws {
-            let pys: Vec<u32> = w.name.python.iter().filter_map(|p| python_tag_minor(p)).collect();
+            let pys: Vec<u32> = w
+                .name
+                .python
+                .iter()
+                .filter_map(|p| python_tag_minor(p))
+                .collect();
             for a in w.name.abi.iter().map(|a| parse_abi(a)) {
                 match a {
-                    Abi::Cpython { minor, free_threaded: false } if minor >= 13 => {
+                    Abi::Cpython {
+                        minor,
+                        free_threaded: false,
+                    } if minor >= 13 => {
                         gil.entry(minor).or_insert(&w.path);
                     }
-                    Abi::Cpython { minor, free_threaded: true } => {
+                    Abi::Cpython {
+                        minor,
+                        free_threaded: true,
+                    } => {
                         ft.insert(minor);
                     }
                     Abi::Abi3t => {

@@ -10,7 +10,8 @@ use std::collections::{BTreeSet, HashMap};
 
 use object::read::macho::{FatArch, MachOFatFile32, MachOFatFile64};
 use object::{
-    Endianness, FileKind, Object, ObjectSection, ObjectSymbol, ObjectSymbolTable, RelocationTarget, SectionKind,
+    Endianness, FileKind, Object, ObjectSection, ObjectSymbol, ObjectSymbolTable, RelocationTarget,
+    SectionKind,
 };
 
 /// Imports that only free-threaded headers produce (checked with `nm -D` on modules
@@ -169,16 +170,35 @@ pub fn analyse(data: &[u8]) -> Result<Vec<BinaryFacts>, String> {
     let kind = FileKind::parse(data).map_err(|e| format!("not a recognised binary ({e})"))?;
     match kind {
         FileKind::MachOFat32 => {
-            let fat = MachOFatFile32::parse(data).map_err(|e| format!("corrupt fat Mach-O header: {e}"))?;
-            fat.arches().iter().map(|a| a.data(data).map_err(|e| format!("corrupt fat Mach-O slice: {e}")).and_then(analyse_one)).collect()
+            let fat = MachOFatFile32::parse(data)
+                .map_err(|e| format!("corrupt fat Mach-O header: {e}"))?;
+            fat.arches()
+                .iter()
+                .map(|a| {
+                    a.data(data)
+                        .map_err(|e| format!("corrupt fat Mach-O slice: {e}"))
+                        .and_then(analyse_one)
+                })
+                .collect()
         }
         FileKind::MachOFat64 => {
-            let fat = MachOFatFile64::parse(data).map_err(|e| format!("corrupt fat Mach-O header: {e}"))?;
-            fat.arches().iter().map(|a| a.data(data).map_err(|e| format!("corrupt fat Mach-O slice: {e}")).and_then(analyse_one)).collect()
+            let fat = MachOFatFile64::parse(data)
+                .map_err(|e| format!("corrupt fat Mach-O header: {e}"))?;
+            fat.arches()
+                .iter()
+                .map(|a| {
+                    a.data(data)
+                        .map_err(|e| format!("corrupt fat Mach-O slice: {e}"))
+                        .and_then(analyse_one)
+                })
+                .collect()
         }
-        FileKind::Elf32 | FileKind::Elf64 | FileKind::Pe32 | FileKind::Pe64 | FileKind::MachO32 | FileKind::MachO64 => {
-            analyse_one(data).map(|f| vec![f])
-        }
+        FileKind::Elf32
+        | FileKind::Elf64
+        | FileKind::Pe32
+        | FileKind::Pe64
+        | FileKind::MachO32
+        | FileKind::MachO64 => analyse_one(data).map(|f| vec![f]),
         other => Err(format!("{other:?} files are not extension binaries")),
     }
 }
@@ -193,7 +213,11 @@ fn analyse_one(data: &[u8]) -> Result<BinaryFacts, String> {
     };
     let strip = |name: &[u8]| -> String {
         let s = String::from_utf8_lossy(name).into_owned();
-        let s = if format == Format::MachO { s.strip_prefix('_').map(str::to_owned).unwrap_or(s) } else { s };
+        let s = if format == Format::MachO {
+            s.strip_prefix('_').map(str::to_owned).unwrap_or(s)
+        } else {
+            s
+        };
         // ELF version suffixes (`usleep@GLIBC_2.2.5`) are not part of the name.
         s.split('@').next().unwrap_or_default().to_owned()
     };
@@ -212,13 +236,19 @@ fn analyse_one(data: &[u8]) -> Result<BinaryFacts, String> {
             }
         }
     } else {
-        for imp in file.imports().map_err(|e| format!("corrupt import table: {e}"))? {
+        for imp in file
+            .imports()
+            .map_err(|e| format!("corrupt import table: {e}"))?
+        {
             imports.insert(strip(imp.name()));
             if format == Format::Pe {
                 dlls.insert(String::from_utf8_lossy(imp.library()).to_ascii_lowercase());
             }
         }
-        for e in file.exports().map_err(|e| format!("corrupt export table: {e}"))? {
+        for e in file
+            .exports()
+            .map_err(|e| format!("corrupt export table: {e}"))?
+        {
             exported.push(strip(e.name()));
         }
     }
@@ -236,7 +266,10 @@ fn analyse_one(data: &[u8]) -> Result<BinaryFacts, String> {
     let python_dll = dlls.iter().find_map(|d| parse_python_dll(d));
     let (build, evidence) = build_evidence(&imports, python_dll.as_ref());
     let image = Image::new(&file);
-    let modules = entry_points.into_iter().map(|(name, style)| module_facts(&name, style, &imports, &image)).collect();
+    let modules = entry_points
+        .into_iter()
+        .map(|(name, style)| module_facts(&name, style, &imports, &image))
+        .collect();
     Ok(BinaryFacts {
         format,
         arch: format!("{:?}", file.architecture()).to_ascii_lowercase(),
@@ -256,17 +289,29 @@ pub fn parse_python_dll(name: &str) -> Option<PythonDll> {
     let rest = stem.strip_prefix("python3")?;
     let rest = rest.strip_suffix("_d").unwrap_or(rest);
     if rest.is_empty() {
-        return Some(PythonDll { name: name.to_owned(), minor: None, free_threaded: false });
+        return Some(PythonDll {
+            name: name.to_owned(),
+            minor: None,
+            free_threaded: false,
+        });
     }
     if rest == "t" {
-        return Some(PythonDll { name: name.to_owned(), minor: None, free_threaded: true });
+        return Some(PythonDll {
+            name: name.to_owned(),
+            minor: None,
+            free_threaded: true,
+        });
     }
     let (digits, ft) = match rest.strip_suffix('t') {
         Some(d) => (d, true),
         None => (rest, false),
     };
     let minor = digits.parse::<u32>().ok()?;
-    Some(PythonDll { name: name.to_owned(), minor: Some(minor), free_threaded: ft })
+    Some(PythonDll {
+        name: name.to_owned(),
+        minor: Some(minor),
+        free_threaded: ft,
+    })
 }
 
 fn build_evidence(imports: &BTreeSet<String>, dll: Option<&PythonDll>) -> (Build, Vec<String>) {
@@ -277,8 +322,16 @@ fn build_evidence(imports: &BTreeSet<String>, dll: Option<&PythonDll>) -> (Build
             (None, _) => (Build::StableAbi, vec![d.name.clone()]),
         };
     }
-    let ft: Vec<String> = FREE_THREADED_IMPORTS.iter().filter(|s| imports.contains(**s)).map(|s| s.to_string()).collect();
-    let gil: Vec<String> = GIL_IMPORTS.iter().filter(|s| imports.contains(**s)).map(|s| s.to_string()).collect();
+    let ft: Vec<String> = FREE_THREADED_IMPORTS
+        .iter()
+        .filter(|s| imports.contains(**s))
+        .map(|s| s.to_string())
+        .collect();
+    let gil: Vec<String> = GIL_IMPORTS
+        .iter()
+        .filter(|s| imports.contains(**s))
+        .map(|s| s.to_string())
+        .collect();
     match (ft.is_empty(), gil.is_empty()) {
         (false, true) => (Build::FreeThreaded, ft),
         (true, false) => (Build::Gil, gil),
@@ -287,40 +340,96 @@ fn build_evidence(imports: &BTreeSet<String>, dll: Option<&PythonDll>) -> (Build
     }
 }
 
-fn module_facts(name: &str, style: InitStyle, imports: &BTreeSet<String>, image: &Image) -> ModuleFacts {
-    let fact = |style, gil, how: &str| ModuleFacts { name: name.to_owned(), style, gil, how: how.to_owned() };
+fn module_facts(
+    name: &str,
+    style: InitStyle,
+    imports: &BTreeSet<String>,
+    image: &Image,
+) -> ModuleFacts {
+    let fact = |style, gil, how: &str| ModuleFacts {
+        name: name.to_owned(),
+        style,
+        gil,
+        how: how.to_owned(),
+    };
     if style == InitStyle::Export {
-        return fact(InitStyle::Export, GilDeclaration::Unknown, "`PyModExport_*` slot arrays are not read yet");
+        return fact(
+            InitStyle::Export,
+            GilDeclaration::Unknown,
+            "`PyModExport_*` slot arrays are not read yet",
+        );
     }
-    let multi = imports.contains("PyModuleDef_Init") || imports.contains("PyModule_FromDefAndSpec2");
-    let single = imports.contains("PyModule_Create2") || imports.contains("PyModule_Create2TraceRefs");
+    let multi =
+        imports.contains("PyModuleDef_Init") || imports.contains("PyModule_FromDefAndSpec2");
+    let single =
+        imports.contains("PyModule_Create2") || imports.contains("PyModule_Create2TraceRefs");
     let set_gil = imports.contains("PyUnstable_Module_SetGIL");
     if multi {
         match image.gil_slot_of(name) {
-            DefLookup::Slot(1) => return fact(InitStyle::MultiPhase, GilDeclaration::NotUsed, "slot `{Py_mod_gil, Py_MOD_GIL_NOT_USED}`"),
-            DefLookup::Slot(0) => return fact(InitStyle::MultiPhase, GilDeclaration::Used, "slot `{Py_mod_gil, Py_MOD_GIL_USED}`"),
+            DefLookup::Slot(1) => {
+                return fact(
+                    InitStyle::MultiPhase,
+                    GilDeclaration::NotUsed,
+                    "slot `{Py_mod_gil, Py_MOD_GIL_NOT_USED}`",
+                )
+            }
+            DefLookup::Slot(0) => {
+                return fact(
+                    InitStyle::MultiPhase,
+                    GilDeclaration::Used,
+                    "slot `{Py_mod_gil, Py_MOD_GIL_USED}`",
+                )
+            }
             DefLookup::Slot(v) => {
-                return fact(InitStyle::MultiPhase, GilDeclaration::Unknown, &format!("`Py_mod_gil` slot with unexpected value {v}"))
+                return fact(
+                    InitStyle::MultiPhase,
+                    GilDeclaration::Unknown,
+                    &format!("`Py_mod_gil` slot with unexpected value {v}"),
+                )
             }
             DefLookup::NoGilSlot => {
-                return fact(InitStyle::MultiPhase, GilDeclaration::Undeclared, "its `PyModuleDef` slot array has no `Py_mod_gil` entry")
+                return fact(
+                    InitStyle::MultiPhase,
+                    GilDeclaration::Undeclared,
+                    "its `PyModuleDef` slot array has no `Py_mod_gil` entry",
+                )
             }
             DefLookup::NoSlots if !single => {
-                return fact(InitStyle::MultiPhase, GilDeclaration::Undeclared, "its `PyModuleDef` has no slot array")
+                return fact(
+                    InitStyle::MultiPhase,
+                    GilDeclaration::Undeclared,
+                    "its `PyModuleDef` has no slot array",
+                )
             }
             DefLookup::NoSlots | DefLookup::NotFound => {}
         }
         if !single {
-            return fact(InitStyle::MultiPhase, GilDeclaration::Unknown, "the module definition could not be located in the data sections");
+            return fact(
+                InitStyle::MultiPhase,
+                GilDeclaration::Unknown,
+                "the module definition could not be located in the data sections",
+            );
         }
     }
     if single {
         if set_gil {
-            return fact(InitStyle::SinglePhase, GilDeclaration::NotUsed, "imports `PyUnstable_Module_SetGIL`");
+            return fact(
+                InitStyle::SinglePhase,
+                GilDeclaration::NotUsed,
+                "imports `PyUnstable_Module_SetGIL`",
+            );
         }
-        return fact(InitStyle::SinglePhase, GilDeclaration::Undeclared, "single-phase init without `PyUnstable_Module_SetGIL`");
+        return fact(
+            InitStyle::SinglePhase,
+            GilDeclaration::Undeclared,
+            "single-phase init without `PyUnstable_Module_SetGIL`",
+        );
     }
-    fact(InitStyle::Unknown, GilDeclaration::Unknown, "imports neither `PyModuleDef_Init` nor `PyModule_Create2`")
+    fact(
+        InitStyle::Unknown,
+        GilDeclaration::Unknown,
+        "imports neither `PyModuleDef_Init` nor `PyModule_Create2`",
+    )
 }
 
 enum DefLookup {
@@ -355,12 +464,16 @@ impl<'a> Image<'a> {
             let dynsyms = file.dynamic_symbol_table();
             for (offset, r) in relocs {
                 let value = match r.target() {
-                    RelocationTarget::Absolute if !r.has_implicit_addend() => Some(r.addend() as u64),
+                    RelocationTarget::Absolute if !r.has_implicit_addend() => {
+                        Some(r.addend() as u64)
+                    }
                     RelocationTarget::Absolute => continue,
                     RelocationTarget::Symbol(idx) => {
                         let sym = dynsyms.as_ref().and_then(|t| t.symbol_by_index(idx).ok());
                         match sym {
-                            Some(s) if !s.is_undefined() => Some(s.address().wrapping_add(r.addend() as u64)),
+                            Some(s) if !s.is_undefined() => {
+                                Some(s.address().wrapping_add(r.addend() as u64))
+                            }
                             _ => None,
                         }
                     }
@@ -371,11 +484,20 @@ impl<'a> Image<'a> {
         }
         let little = file.endianness() == Endianness::Little;
         let macho64 = file.format() == object::BinaryFormat::MachO && file.is_64();
-        Image { sections, relocated, ptr: if file.is_64() { 8 } else { 4 }, little, macho64 }
+        Image {
+            sections,
+            relocated,
+            ptr: if file.is_64() { 8 } else { 4 },
+            little,
+            macho64,
+        }
     }
 
     fn bytes(&self, addr: u64, len: u64) -> Option<&'a [u8]> {
-        let (start, _, data, _) = self.sections.iter().find(|(a, size, data, _)| addr >= *a && addr < a + size && !data.is_empty())?;
+        let (start, _, data, _) = self
+            .sections
+            .iter()
+            .find(|(a, size, data, _)| addr >= *a && addr < a + size && !data.is_empty())?;
         let off = usize::try_from(addr - start).ok()?;
         data.get(off..off.checked_add(usize::try_from(len).ok()?)?)
     }
@@ -384,7 +506,11 @@ impl<'a> Image<'a> {
         let b = self.bytes(addr, len)?;
         let mut v: u64 = 0;
         for i in 0..b.len() {
-            let byte = if self.little { b[b.len() - 1 - i] } else { b[i] };
+            let byte = if self.little {
+                b[b.len() - 1 - i]
+            } else {
+                b[i]
+            };
             v = (v << 8) | u64::from(byte);
         }
         Some(v)
@@ -410,7 +536,10 @@ impl<'a> Image<'a> {
     }
 
     fn c_string(&self, addr: u64) -> Option<&'a [u8]> {
-        let (start, size, data, _) = self.sections.iter().find(|(a, size, data, _)| addr >= *a && addr < a + size && !data.is_empty())?;
+        let (start, size, data, _) = self
+            .sections
+            .iter()
+            .find(|(a, size, data, _)| addr >= *a && addr < a + size && !data.is_empty())?;
         let _ = size;
         let off = usize::try_from(addr - start).ok()?;
         let rest = data.get(off..)?;
@@ -424,7 +553,10 @@ impl<'a> Image<'a> {
     fn gil_slot_of(&self, name: &str) -> DefLookup {
         let mut best = DefLookup::NotFound;
         for (start, _, data, kind) in &self.sections {
-            if !matches!(kind, SectionKind::Data | SectionKind::ReadOnlyData | SectionKind::ReadOnlyDataWithRel) {
+            if !matches!(
+                kind,
+                SectionKind::Data | SectionKind::ReadOnlyData | SectionKind::ReadOnlyDataWithRel
+            ) {
                 continue;
             }
             let mut off = 0u64;
@@ -439,7 +571,9 @@ impl<'a> Image<'a> {
                 if !name_matches(s, name) {
                     continue;
                 }
-                let Some(slots) = self.pointer(at + 4 * self.ptr) else { continue };
+                let Some(slots) = self.pointer(at + 4 * self.ptr) else {
+                    continue;
+                };
                 if slots == 0 {
                     if let DefLookup::NotFound = best {
                         best = DefLookup::NoSlots;
@@ -490,7 +624,10 @@ pub const BORROWED_REFERENCE_FUNCTIONS: &[(&str, &str)] = &[
     ("PyDict_GetItemWithError", "PyDict_GetItemRef (3.13)"),
     ("PyDict_GetItemString", "PyDict_GetItemStringRef (3.13)"),
     ("PyDict_SetDefault", "PyDict_SetDefaultRef (3.13)"),
-    ("PyDict_Next", "PyDict_Next inside Py_BEGIN_CRITICAL_SECTION, or iterate a copy"),
+    (
+        "PyDict_Next",
+        "PyDict_Next inside Py_BEGIN_CRITICAL_SECTION, or iterate a copy",
+    ),
     ("PyWeakref_GetObject", "PyWeakref_GetRef (3.13)"),
     ("PyImport_AddModule", "PyImport_AddModuleRef (3.13)"),
     ("PyImport_AddModuleObject", "PyImport_AddModuleRef (3.13)"),

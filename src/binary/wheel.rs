@@ -32,7 +32,9 @@ pub struct WheelName {
 
 impl WheelName {
     pub fn parse(file_name: &str) -> Result<WheelName, String> {
-        let stem = file_name.strip_suffix(".whl").ok_or_else(|| format!("`{file_name}` does not end in .whl"))?;
+        let stem = file_name
+            .strip_suffix(".whl")
+            .ok_or_else(|| format!("`{file_name}` does not end in .whl"))?;
         let parts: Vec<&str> = stem.split('-').collect();
         if parts.len() != 5 && parts.len() != 6 {
             return Err(format!(
@@ -54,7 +56,11 @@ impl WheelName {
     pub fn normalized_project(&self) -> String {
         let mut out = String::new();
         for c in self.project.chars() {
-            let c = if matches!(c, '_' | '.' | '-') { '-' } else { c.to_ascii_lowercase() };
+            let c = if matches!(c, '_' | '.' | '-') {
+                '-'
+            } else {
+                c.to_ascii_lowercase()
+            };
             if !(c == '-' && out.ends_with('-')) {
                 out.push(c);
             }
@@ -68,7 +74,11 @@ impl WheelName {
         for p in &self.python {
             for a in &self.abi {
                 for pl in &self.platform {
-                    v.push(Tag { python: p.clone(), abi: a.clone(), platform: pl.clone() });
+                    v.push(Tag {
+                        python: p.clone(),
+                        abi: a.clone(),
+                        platform: pl.clone(),
+                    });
                 }
             }
         }
@@ -97,14 +107,21 @@ pub fn parse_abi(tag: &str) -> Abi {
         "abi3t" => return Abi::Abi3t,
         _ => {}
     }
-    let Some(rest) = tag.strip_prefix("cp3") else { return Abi::Other };
+    let Some(rest) = tag.strip_prefix("cp3") else {
+        return Abi::Other;
+    };
     let digits: String = rest.chars().take_while(|c| c.is_ascii_digit()).collect();
     let flags = &rest[digits.len()..];
-    let Ok(minor) = digits.parse::<u32>() else { return Abi::Other };
+    let Ok(minor) = digits.parse::<u32>() else {
+        return Abi::Other;
+    };
     if !flags.chars().all(|c| matches!(c, 't' | 'd' | 'm' | 'u')) {
         return Abi::Other;
     }
-    Abi::Cpython { minor, free_threaded: flags.contains('t') }
+    Abi::Cpython {
+        minor,
+        free_threaded: flags.contains('t'),
+    }
 }
 
 /// The minor version of a CPython interpreter tag (`cp313` → 13).
@@ -116,7 +133,11 @@ pub fn python_tag_minor(tag: &str) -> Option<u32> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Suffix {
     /// `.cpython-313t-x86_64-linux-gnu.so`, `.cp313t-win_amd64.pyd`, `.cpython-313-darwin.so`.
-    Versioned { minor: u32, free_threaded: bool, text: String },
+    Versioned {
+        minor: u32,
+        free_threaded: bool,
+        text: String,
+    },
     /// `.abi3.so`
     Abi3,
     /// `.abi3t.so`
@@ -139,13 +160,21 @@ pub fn extension_suffix(file_name: &str) -> Option<(String, Suffix)> {
         ["abi3", _] => Suffix::Abi3,
         ["abi3t", _] => Suffix::Abi3t,
         [tag, _] => {
-            let version = tag.strip_prefix("cpython-").or_else(|| tag.strip_prefix("cp"));
-            let Some(version) = version else { return Some((module.to_owned(), Suffix::Plain)) };
+            let version = tag
+                .strip_prefix("cpython-")
+                .or_else(|| tag.strip_prefix("cp"));
+            let Some(version) = version else {
+                return Some((module.to_owned(), Suffix::Plain));
+            };
             let v = version.split('-').next().unwrap_or_default();
             let digits: String = v.chars().take_while(|c| c.is_ascii_digit()).collect();
             let flags = &v[digits.len()..];
             match digits.strip_prefix('3').and_then(|d| d.parse::<u32>().ok()) {
-                Some(minor) => Suffix::Versioned { minor, free_threaded: flags.contains('t'), text: format!(".{rest}") },
+                Some(minor) => Suffix::Versioned {
+                    minor,
+                    free_threaded: flags.contains('t'),
+                    text: format!(".{rest}"),
+                },
                 None => Suffix::Plain,
             }
         }
@@ -163,7 +192,10 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_member: 256 << 20, max_total: 1 << 30 }
+        Limits {
+            max_member: 256 << 20,
+            max_total: 1 << 30,
+        }
     }
 }
 
@@ -213,7 +245,8 @@ pub fn unsafe_member_name(name: &str) -> Option<&'static str> {
 /// Reads a wheel without extracting it. `Err` when the file is not a readable zip.
 pub fn read_wheel(path: &Path, limits: Limits) -> Result<WheelContents, String> {
     let file = std::fs::File::open(path).map_err(|e| format!("cannot read: {e}"))?;
-    let mut archive = zip::ZipArchive::new(std::io::BufReader::new(file)).map_err(|e| format!("not a readable wheel (zip archive): {e}"))?;
+    let mut archive = zip::ZipArchive::new(std::io::BufReader::new(file))
+        .map_err(|e| format!("not a readable wheel (zip archive): {e}"))?;
     let mut out = WheelContents::default();
     let mut declared_total: u64 = 0;
     let mut metas: Vec<(usize, String)> = Vec::new();
@@ -239,7 +272,10 @@ pub fn read_wheel(path: &Path, limits: Limits) -> Result<WheelContents, String> 
         }
         let top = name.split('/').next().unwrap_or_default();
         let depth = name.matches('/').count();
-        if depth == 1 && top.ends_with(".dist-info") && (name.ends_with("/WHEEL") || name.ends_with("/METADATA")) {
+        if depth == 1
+            && top.ends_with(".dist-info")
+            && (name.ends_with("/WHEEL") || name.ends_with("/METADATA"))
+        {
             metas.push((i, name));
         } else if extension_suffix(name.rsplit('/').next().unwrap_or_default()).is_some() {
             if size > limits.max_member {
@@ -263,7 +299,10 @@ pub fn read_wheel(path: &Path, limits: Limits) -> Result<WheelContents, String> 
         let data = match read_member(&mut archive, i, 1 << 20) {
             Ok(Capped::Whole(d)) => d,
             Ok(Capped::Over) => {
-                out.defects.push(ArchiveDefect { member: Some(name.clone()), message: format!("member `{name}` is larger than 1 MiB: not read (zip bomb?)") });
+                out.defects.push(ArchiveDefect {
+                    member: Some(name.clone()),
+                    message: format!("member `{name}` is larger than 1 MiB: not read (zip bomb?)"),
+                });
                 continue;
             }
             Err(e) => {
@@ -281,7 +320,9 @@ pub fn read_wheel(path: &Path, limits: Limits) -> Result<WheelContents, String> 
         }
     }
     for (i, name) in bins {
-        let budget = limits.max_member.min(limits.max_total.saturating_sub(total_read));
+        let budget = limits
+            .max_member
+            .min(limits.max_total.saturating_sub(total_read));
         match read_member(&mut archive, i, budget) {
             Ok(Capped::Whole(data)) => {
                 total_read += data.len() as u64;
@@ -302,10 +343,17 @@ enum Capped {
     Over,
 }
 
-fn read_member<R: std::io::Read + std::io::Seek>(archive: &mut zip::ZipArchive<R>, i: usize, cap: u64) -> Result<Capped, String> {
+fn read_member<R: std::io::Read + std::io::Seek>(
+    archive: &mut zip::ZipArchive<R>,
+    i: usize,
+    cap: u64,
+) -> Result<Capped, String> {
     let entry = archive.by_index(i).map_err(|e| e.to_string())?;
     let mut data = Vec::new();
-    entry.take(cap.saturating_add(1)).read_to_end(&mut data).map_err(|e| format!("corrupt data: {e}"))?;
+    entry
+        .take(cap.saturating_add(1))
+        .read_to_end(&mut data)
+        .map_err(|e| format!("corrupt data: {e}"))?;
     if data.len() as u64 > cap {
         return Ok(Capped::Over);
     }
@@ -316,13 +364,21 @@ fn read_member<R: std::io::Read + std::io::Seek>(archive: &mut zip::ZipArchive<R
 pub fn parse_wheel_file_tags(text: &str) -> Vec<Tag> {
     let mut tags = Vec::new();
     for line in text.lines() {
-        let Some(value) = line.strip_prefix("Tag:") else { continue };
+        let Some(value) = line.strip_prefix("Tag:") else {
+            continue;
+        };
         let parts: Vec<&str> = value.trim().split('-').collect();
-        let [py, abi, plat] = parts.as_slice() else { continue };
+        let [py, abi, plat] = parts.as_slice() else {
+            continue;
+        };
         for p in py.split('.') {
             for a in abi.split('.') {
                 for pl in plat.split('.') {
-                    tags.push(Tag { python: p.to_owned(), abi: a.to_owned(), platform: pl.to_owned() });
+                    tags.push(Tag {
+                        python: p.to_owned(),
+                        abi: a.to_owned(),
+                        platform: pl.to_owned(),
+                    });
                 }
             }
         }
@@ -368,9 +424,27 @@ mod tests {
 
     #[test]
     fn abi_tags() {
-        assert_eq!(parse_abi("cp313t"), Abi::Cpython { minor: 13, free_threaded: true });
-        assert_eq!(parse_abi("cp313td"), Abi::Cpython { minor: 13, free_threaded: true });
-        assert_eq!(parse_abi("cp39"), Abi::Cpython { minor: 9, free_threaded: false });
+        assert_eq!(
+            parse_abi("cp313t"),
+            Abi::Cpython {
+                minor: 13,
+                free_threaded: true
+            }
+        );
+        assert_eq!(
+            parse_abi("cp313td"),
+            Abi::Cpython {
+                minor: 13,
+                free_threaded: true
+            }
+        );
+        assert_eq!(
+            parse_abi("cp39"),
+            Abi::Cpython {
+                minor: 9,
+                free_threaded: false
+            }
+        );
         assert_eq!(parse_abi("abi3"), Abi::Abi3);
         assert_eq!(parse_abi("none"), Abi::Other);
         assert_eq!(parse_abi("pypy310_pp73"), Abi::Other);
@@ -379,9 +453,30 @@ mod tests {
     #[test]
     fn suffixes() {
         let s = |n: &str| extension_suffix(n).map(|x| x.1);
-        assert!(matches!(s("spam.cpython-313t-x86_64-linux-gnu.so"), Some(Suffix::Versioned { minor: 13, free_threaded: true, .. })));
-        assert!(matches!(s("spam.cpython-313-darwin.so"), Some(Suffix::Versioned { minor: 13, free_threaded: false, .. })));
-        assert!(matches!(s("spam.cp314t-win_amd64.pyd"), Some(Suffix::Versioned { minor: 14, free_threaded: true, .. })));
+        assert!(matches!(
+            s("spam.cpython-313t-x86_64-linux-gnu.so"),
+            Some(Suffix::Versioned {
+                minor: 13,
+                free_threaded: true,
+                ..
+            })
+        ));
+        assert!(matches!(
+            s("spam.cpython-313-darwin.so"),
+            Some(Suffix::Versioned {
+                minor: 13,
+                free_threaded: false,
+                ..
+            })
+        ));
+        assert!(matches!(
+            s("spam.cp314t-win_amd64.pyd"),
+            Some(Suffix::Versioned {
+                minor: 14,
+                free_threaded: true,
+                ..
+            })
+        ));
         assert_eq!(s("spam.abi3.so"), Some(Suffix::Abi3));
         assert_eq!(s("spam.abi3t.so"), Some(Suffix::Abi3t));
         assert_eq!(s("spam.pyd"), Some(Suffix::Plain));
