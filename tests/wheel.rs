@@ -977,6 +977,18 @@ fn windows_dlls_built_with_mingw() {
         ftaudit(&["--ignore", "FT708"], &[&gil_wheel]).codes(),
         vec!["FT702"]
     );
+    // A stable-ABI build (python3.dll) offered to 3.13t.
+    let stable = build_pe(&cc, dir.path(), "python3.dll", &["DECLARE_GIL"]);
+    let run = ftaudit(&["--ignore", "FT708"], &[&w("stable", pyd_t, &stable)]);
+    assert_eq!(run.codes(), vec!["FT703"]);
+    assert!(run.messages("FT703")[0].contains("python3.dll"));
+    let stable_gil = wheel(
+        dir.path(),
+        "s-1.0-cp39-abi3-win_amd64.whl",
+        &[("pkg/winmod.pyd", &stable)],
+        &Meta::default(),
+    );
+    assert_eq!(ftaudit(&[], &[&stable_gil]).codes(), Vec::<String>::new());
     // Truncated PE.
     let t = dir.path().join("winmod.cp313t-win_amd64.pyd");
     std::fs::write(&t, &ft_ok[..200]).unwrap();

@@ -149,15 +149,16 @@ For each module entry point of a binary tagged or named for a free-threaded
 interpreter:
 - multi-phase (`PyInit_*` imports `PyModuleDef_Init`): finds the `PyModuleDef` whose
   `m_name` is the module's name, follows its `m_slots` pointer (through ELF dynamic
-  relocations, PE addresses or Mach-O chained fixups) and reads the slot array for `{Py_mod_gil, Py_MOD_GIL_NOT_USED}`;
+  relocations, PE addresses or Mach-O chained fixups) and reads the slot array for
+  `{Py_mod_gil, Py_MOD_GIL_NOT_USED}`;
 - single-phase (`PyModule_Create2`): checks that the binary imports
   `PyUnstable_Module_SetGIL`.
 
 An explicit `Py_MOD_GIL_USED` is reported as a warning (it is a deliberate choice).
 When the definition cannot be found (packed `DT_RELR` relocations, arm64e
-authenticated pointers, 3.15 `PyModExport_*`) the answer is "unknown" and nothing is reported; `--output-format
-json` lists it under `binaries`. For single-phase modules the argument of
-`PyUnstable_Module_SetGIL` is not read.
+authenticated pointers, 3.15 `PyModExport_*`) the answer is "unknown" and nothing
+is reported; `--output-format json` lists it under `binaries`. For single-phase
+modules the argument of `PyUnstable_Module_SetGIL` is not read.
 
 ## Why is this bad?
 Importing a module without the declaration turns the GIL back on for the whole
