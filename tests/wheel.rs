@@ -1000,3 +1000,130 @@ fn windows_dlls_built_with_mingw() {
         run.stderr
     );
 }
+
+/// The acceptance check: one folder with correct wheels and one planted defect per
+/// wheel; each defect is reported exactly once, on its wheel, in every format.
+#[test]
+fn acceptance_folder_reports_each_planted_defect_once() {
+    if built().is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let meta = Meta {
+        classifier: true,
+        ..Default::default()
+    };
+    let (ft_m, gil_m) = (member("probe", FT_SUFFIX), member("probe", GIL_SUFFIX));
+    let ok_ft = probe("ok", "ft");
+    let ok_gil = probe("ok", "gil");
+    let planted: Vec<(&str, Vec<(&str, Vec<u8>)>, Vec<&str>)> = vec![
+        (
+            "pkg-1.0-0-cp313-cp313t-linux_x86_64.whl",
+            vec![(&ft_m, ok_ft.clone())],
+            vec![],
+        ),
+        (
+            "pkg-1.0-0-cp313-cp313-linux_x86_64.whl",
+            vec![(&gil_m, ok_gil.clone())],
+            vec![],
+        ),
+        (
+            "pkg-1.0-701-cp313-cp313t-linux_x86_64.whl",
+            vec![(&ft_m, ok_gil.clone())],
+            vec!["FT701"],
+        ),
+        (
+            "pkg-1.0-702-cp313-cp313-linux_x86_64.whl",
+            vec![(&gil_m, ok_ft.clone())],
+            vec!["FT702"],
+        ),
+        (
+            "pkg-1.0-703-cp313-cp313t-linux_x86_64.whl",
+            vec![("pkg/probe.abi3.so", ok_gil.clone())],
+            vec!["FT703"],
+        ),
+        (
+            "pkg-1.0-704-cp314-cp314t-linux_x86_64.whl",
+            vec![(&ft_m, ok_ft.clone())],
+            vec!["FT704"],
+        ),
+        (
+            "pkg-1.0-705-cp313-cp313t-linux_x86_64.whl",
+            vec![(&ft_m, probe("undeclared", "ft"))],
+            vec!["FT705"],
+        ),
+        (
+            "pkg-1.0-708-cp313-cp313t-linux_x86_64.whl",
+            vec![(&ft_m, probe("borrowed", "ft"))],
+            vec!["FT708"],
+        ),
+        (
+            "pkg-1.0-709-cp313-cp313t-linux_x86_64.whl",
+            vec![(&ft_m, ok_ft.clone()), ("../evil.so", b"x".to_vec())],
+            vec!["FT709"],
+        ),
+        (
+            "gilonly-1.0-cp313-cp313-linux_x86_64.whl",
+            vec![(&gil_m, ok_gil.clone())],
+            vec!["FT706", "FT707"],
+        ),
+    ];
+    let mut expected: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (name, members, codes) in &planted {
+        let refs: Vec<(&str, &[u8])> = members.iter().map(|(n, d)| (*n, d.as_slice())).collect();
+        wheel(dir.path(), name, &refs, &meta);
+        expected.insert(
+            name.to_string(),
+            codes.iter().map(|c| c.to_string()).collect(),
+        );
+    }
+    let run = ftaudit(&[], &[dir.path()]);
+    let mut got: BTreeMap<String, Vec<String>> = planted
+        .iter()
+        .map(|(n, _, _)| (n.to_string(), Vec::new()))
+        .collect();
+    for d in run.diags() {
+        let path = PathBuf::from(d["path"].as_str().unwrap());
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        got.entry(name)
+            .or_default()
+            .push(d["code"].as_str().unwrap().to_owned());
+    }
+    got.values_mut().for_each(|v| v.sort());
+    assert_eq!(got, expected, "{:#?}", run.diags());
+    assert_eq!(run.status, 1);
+    assert_eq!(run.json["summary"]["files_analysed"], planted.len());
+    let total: usize = expected.values().map(Vec::len).sum();
+    let sarif = Command::new(env!("CARGO_BIN_EXE_ftaudit"))
+        .args(["wheel", "--output-format", "sarif"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let doc: Value = serde_json::from_slice(&sarif.stdout).unwrap();
+    assert_eq!(
+        doc["runs"][0]["results"].as_array().map(Vec::len),
+        Some(total)
+    );
+    let gh = Command::new(env!("CARGO_BIN_EXE_ftaudit"))
+        .args(["wheel", "--output-format", "github"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&gh.stdout)
+            .lines()
+            .filter(|l| l.starts_with("::"))
+            .count(),
+        total
+    );
+    let stats = Command::new(env!("CARGO_BIN_EXE_ftaudit"))
+        .args(["wheel", "--statistics", "--color", "never"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&stats.stdout);
+    assert!(
+        text.contains("FT705") && text.contains(&format!("{total} findings")),
+        "{text}"
+    );
+}
