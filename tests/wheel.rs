@@ -1001,6 +1001,9 @@ fn windows_dlls_built_with_mingw() {
     );
 }
 
+/// Members of a wheel: (path in the wheel, bytes).
+type Members<'a> = Vec<(&'a str, Vec<u8>)>;
+
 /// The acceptance check: one folder with correct wheels and one planted defect per
 /// wheel; each defect is reported exactly once, on its wheel, in every format.
 #[test]
@@ -1016,7 +1019,7 @@ fn acceptance_folder_reports_each_planted_defect_once() {
     let (ft_m, gil_m) = (member("probe", FT_SUFFIX), member("probe", GIL_SUFFIX));
     let ok_ft = probe("ok", "ft");
     let ok_gil = probe("ok", "gil");
-    let planted: Vec<(&str, Vec<(&str, Vec<u8>)>, Vec<&str>)> = vec![
+    let planted: Vec<(&str, Members, Vec<&str>)> = vec![
         (
             "pkg-1.0-0-cp313-cp313t-linux_x86_64.whl",
             vec![(&ft_m, ok_ft.clone())],
