@@ -854,6 +854,14 @@ fn corrupt_inputs_give_clear_messages() {
     let missing = ftaudit(&[], &[&dir.path().join("missing.whl")]);
     assert_eq!(missing.status, 2);
     assert!(missing.stderr.contains("no such file"));
+    let empty_dir = tempfile::tempdir().unwrap();
+    let run = ftaudit(&[], &[empty_dir.path()]);
+    assert_eq!(run.status, 0);
+    assert!(
+        run.stderr.contains("no wheels or extension binaries"),
+        "{}",
+        run.stderr
+    );
     // Nothing is ever written next to the inputs.
     let mut names: Vec<String> = std::fs::read_dir(dir.path())
         .unwrap()

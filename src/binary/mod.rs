@@ -62,6 +62,7 @@ pub fn audit(paths: &[PathBuf], limits: Limits) -> AuditResult {
                 }
             };
             entries.sort();
+            let before = r.analysed + r.skipped + r.problems.len();
             let mut set = Vec::new();
             for e in entries {
                 let file_name = e
@@ -73,6 +74,13 @@ pub fn audit(paths: &[PathBuf], limits: Limits) -> AuditResult {
                 } else if extension_suffix(&file_name).is_some() {
                     audit_bare_binary(&e, &mut r);
                 }
+            }
+            if r.analysed + r.skipped + r.problems.len() == before {
+                r.problems.push(FileProblem {
+                    path: p.clone(),
+                    message: "no wheels or extension binaries in this folder (sub-folders are not searched)".into(),
+                    error: false,
+                });
             }
             sets.push(set);
         } else if p.is_file() {
