@@ -88,7 +88,14 @@ fn built() -> Option<&'static Built> {
             let mut probe = BTreeMap::new();
             let mut examples = BTreeMap::new();
             for (kind, py, suffix) in [("ft", &ft, FT_SUFFIX), ("gil", &gil, GIL_SUFFIX)] {
-                for (variant, defines) in VARIANTS {
+                // A real stable-ABI build exists only for the GIL interpreter:
+                // 3.13t's Python.h rejects Py_LIMITED_API.
+                let abi3: &[(&str, &[&str])] = if kind == "gil" {
+                    &[("abi3", &["DECLARE_GIL", "Py_LIMITED_API=0x030D0000"])]
+                } else {
+                    &[]
+                };
+                for (variant, defines) in VARIANTS.iter().chain(abi3) {
                     let out = dir.path().join(kind).join(variant);
                     compile(
                         py,
@@ -449,13 +456,13 @@ fn ft703_stable_abi_for_free_threaded() {
     let abi3_in_t = wheel(
         dir.path(),
         "a-1.0-cp313-cp313t-linux_x86_64.whl",
-        &[("pkg/probe.abi3.so", &probe("ok", "gil"))],
+        &[("pkg/probe.abi3.so", &probe("abi3", "gil"))],
         &Meta::default(),
     );
     let abi3_in_gil = wheel(
         dir.path(),
         "b-1.0-cp313-cp313-linux_x86_64.whl",
-        &[("pkg/probe.abi3.so", &probe("ok", "gil"))],
+        &[("pkg/probe.abi3.so", &probe("abi3", "gil"))],
         &Meta::default(),
     );
     let abi3t_versioned = wheel(
@@ -669,7 +676,7 @@ fn ft706_ft707_release_sets() {
     wheel(
         abi3.path(),
         "pkg-1.0-cp39-abi3-linux_x86_64.whl",
-        &[("pkg/probe.abi3.so", &gil)],
+        &[("pkg/probe.abi3.so", &probe("abi3", "gil"))],
         &Meta::default(),
     );
     assert_eq!(ftaudit(&[], &[abi3.path()]).codes(), vec!["FT706"]);
@@ -1050,7 +1057,7 @@ fn acceptance_folder_reports_each_planted_defect_once() {
         ),
         (
             "pkg-1.0-703-cp313-cp313t-linux_x86_64.whl",
-            vec![("pkg/probe.abi3.so", ok_gil.clone())],
+            vec![("pkg/probe.abi3.so", probe("abi3", "gil"))],
             vec!["FT703"],
         ),
         (
@@ -1137,4 +1144,49 @@ fn acceptance_folder_reports_each_planted_defect_once() {
         text.contains("FT705") && text.contains(&format!("{total} findings")),
         "{text}"
     );
+}
+
+/// Packed relative relocations (`-z pack-relative-relocs`, DT_RELR) store the
+/// target in place; the slot array is still found.
+#[test]
+fn ft705_with_packed_relocations() {
+    let Some((ft, _)) = interpreters() else {
+        return;
+    };
+    let o = Command::new(&ft)
+        .args([
+            "-c",
+            "import sysconfig; print(sysconfig.get_paths()['include'])",
+        ])
+        .output()
+        .unwrap();
+    let include = String::from_utf8_lossy(&o.stdout).trim().to_owned();
+    let dir = tempfile::tempdir().unwrap();
+    let mut variants = Vec::new();
+    for (name, defines) in [("declared", vec!["-DDECLARE_GIL"]), ("undeclared", vec![])] {
+        let out = dir.path().join(name).join(format!("probe{FT_SUFFIX}"));
+        std::fs::create_dir_all(out.parent().unwrap()).unwrap();
+        let status = Command::new("cc")
+            .args(["-O1", "-fPIC", "-shared", "-Wl,-z,pack-relative-relocs"])
+            .arg(format!("-I{include}"))
+            .args(&defines)
+            .arg(format!("{ROOT}/tests/wheel/probe.c"))
+            .arg("-o")
+            .arg(&out)
+            .output()
+            .unwrap();
+        if !status.status.success() {
+            eprintln!("SKIPPED: the linker does not support -z pack-relative-relocs");
+            return;
+        }
+        variants.push(out);
+    }
+    let declared = ftaudit(&[], &[&variants[0]]);
+    assert_eq!(declared.codes(), Vec::<String>::new());
+    assert_eq!(
+        declared.json["summary"]["binaries"][0]["modules"][0]["gil"],
+        "not-used"
+    );
+    let undeclared = ftaudit(&[], &[&variants[1]]);
+    assert_eq!(undeclared.codes(), vec!["FT705"]);
 }

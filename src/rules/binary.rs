@@ -155,8 +155,8 @@ interpreter:
   `PyUnstable_Module_SetGIL`.
 
 An explicit `Py_MOD_GIL_USED` is reported as a warning (it is a deliberate choice).
-When the definition cannot be found (packed `DT_RELR` relocations, arm64e
-authenticated pointers, 3.15 `PyModExport_*`) the answer is "unknown" and nothing
+When the definition cannot be found (an `m_name` that is not the module's name,
+arm64e authenticated pointers, 3.15 `PyModExport_*`) the answer is "unknown" and nothing
 is reported; `--output-format json` lists it under `binaries`. For single-phase
 modules the argument of `PyUnstable_Module_SetGIL` is not read.
 
