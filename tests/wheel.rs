@@ -514,6 +514,25 @@ fn ft704_suffix_and_tag_mismatches() {
         },
     );
     assert_eq!(ftaudit(&[], &[&requires]).codes(), vec!["FT704"]);
+    // The binary's format and architecture against the platform tag.
+    let win = wheel(
+        dir.path(),
+        "e-1.0-cp313-cp313t-win_amd64.whl",
+        &[(&member("probe", FT_SUFFIX), &ft)],
+        &Meta::default(),
+    );
+    let run = ftaudit(&[], &[&win]);
+    assert_eq!(run.codes(), vec!["FT704"]);
+    assert!(run.messages("FT704")[0].contains("an ELF binary"));
+    let arm = wheel(
+        dir.path(),
+        "f-1.0-cp313-cp313t-manylinux_2_17_aarch64.manylinux2014_aarch64.whl",
+        &[(&member("probe", FT_SUFFIX), &ft)],
+        &Meta::default(),
+    );
+    let run = ftaudit(&[], &[&arm]);
+    assert_eq!(run.codes(), vec!["FT704"]);
+    assert!(run.messages("FT704")[0].contains("x86_64 code"));
     // Compressed tag sets that include the module's ABI, and a Requires-Python that
     // allows it, are consistent.
     let good = wheel(
@@ -992,6 +1011,16 @@ fn windows_dlls_built_with_mingw() {
         ftaudit(&["--ignore", "FT708"], &[&gil_wheel]).codes(),
         vec!["FT702"]
     );
+    // A Windows binary in a Linux wheel.
+    let linux = wheel(
+        dir.path(),
+        "l-1.0-cp313-cp313t-manylinux_2_17_x86_64.whl",
+        &[("pkg/winmod.so", &ft_ok)],
+        &Meta::default(),
+    );
+    let run = ftaudit(&["--ignore", "FT708"], &[&linux]);
+    assert_eq!(run.codes(), vec!["FT704"]);
+    assert!(run.messages("FT704")[0].contains("a PE binary"));
     // A stable-ABI build (python3.dll) offered to 3.13t.
     let stable = build_pe(&cc, dir.path(), "python3.dll", &["DECLARE_GIL"]);
     let run = ftaudit(&["--ignore", "FT708"], &[&w("stable", pyd_t, &stable)]);

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::json;
 
-use self::object::{BinaryFacts, Build, GilDeclaration};
+use self::object::{BinaryFacts, Build, Format, GilDeclaration};
 use self::wheel::{extension_suffix, parse_abi, python_tag_minor, Abi, Limits, Suffix, WheelName};
 use crate::check::FileProblem;
 use crate::config::min_minor_of_specifier;
@@ -331,6 +331,7 @@ fn audit_wheel(path: &Path, limits: Limits, r: &mut AuditResult) -> Option<Wheel
             wheel_abis: wheel_abis.clone(),
         };
         check_suffix_against_tags(&target, &mut r.diagnostics);
+        check_platform(&target, &name.platform, &facts, &mut r.diagnostics);
         check_binary(&target, &facts, r);
     }
     Some(WheelSummary {
@@ -398,6 +399,91 @@ fn check_suffix_against_tags(t: &Target, out: &mut Vec<Diagnostic>) {
             );
         }
         _ => {}
+    }
+}
+
+/// The binary format and architectures a platform tag allows; `None` for tags this
+/// check does not know (`any`, iOS, Android, ...).
+fn platform_expectation(tag: &str) -> Option<(Format, Vec<&'static str>)> {
+    if let Some(arch) = tag.strip_prefix("win") {
+        let arches = match arch {
+            "_amd64" => vec!["x86_64"],
+            "32" => vec!["i386"],
+            "_arm64" => vec!["aarch64"],
+            _ => return None,
+        };
+        return Some((Format::Pe, arches));
+    }
+    let (format, arch) = if tag.starts_with("macosx_") {
+        (Format::MachO, tag.rsplit('_').next()?)
+    } else if tag.starts_with("linux_")
+        || tag.starts_with("manylinux")
+        || tag.starts_with("musllinux_")
+    {
+        let known = [
+            "x86_64", "aarch64", "i686", "armv7l", "ppc64le", "s390x", "riscv64",
+        ];
+        (Format::Elf, *known.iter().find(|a| tag.ends_with(*a))?)
+    } else {
+        return None;
+    };
+    let arches = match arch {
+        "x86_64" => vec!["x86_64"],
+        "arm64" | "aarch64" => vec!["aarch64"],
+        "universal2" => vec!["x86_64", "aarch64"],
+        "intel" => vec!["x86_64", "i386"],
+        "i686" | "i386" => vec!["i386"],
+        "armv7l" => vec!["arm"],
+        "ppc64le" => vec!["powerpc64"],
+        "s390x" => vec!["s390x"],
+        "riscv64" => vec!["riscv64"],
+        _ => return None,
+    };
+    Some((format, arches))
+}
+
+/// FT704: an ELF binary in a Windows wheel, an x86_64 binary in an aarch64 wheel.
+fn check_platform(
+    t: &Target,
+    platforms: &[String],
+    slices: &[BinaryFacts],
+    out: &mut Vec<Diagnostic>,
+) {
+    let Some(expect) = platforms
+        .iter()
+        .map(|p| platform_expectation(p))
+        .collect::<Option<Vec<_>>>()
+    else {
+        return;
+    };
+    let member = t.member.unwrap_or_default();
+    let tags = platforms.join(".");
+    for f in slices {
+        if !expect.iter().any(|(format, _)| *format == f.format) {
+            out.push(diag(
+                &SUFFIX_TAG_MISMATCH,
+                t.path,
+                format!(
+                    "`{member}` is a{} {} binary, but the wheel is tagged `{tags}`",
+                    if f.format == Format::Elf { "n" } else { "" },
+                    f.format.as_str()
+                ),
+            ));
+            return;
+        }
+        if !expect
+            .iter()
+            .any(|(format, arches)| *format == f.format && arches.contains(&f.arch.as_str()))
+        {
+            out.push(diag(
+                &SUFFIX_TAG_MISMATCH,
+                t.path,
+                format!(
+                    "`{member}` contains {} code, but the wheel is tagged `{tags}`",
+                    f.arch
+                ),
+            ));
+        }
     }
 }
 

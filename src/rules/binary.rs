@@ -116,14 +116,17 @@ Compares, inside one wheel:
 - each extension module's suffix (`.cpython-313t-...so`, `.cp314t-win_amd64.pyd`) with the
   CPython ABI tags of the file name;
 - the `Tag:` lines of `*.dist-info/WHEEL` with the (expanded) file-name tags;
-- the file name's CPython versions with `Requires-Python` from `METADATA`.
+- the file name's CPython versions with `Requires-Python` from `METADATA`;
+- each binary's format and architecture with the platform tags (an ELF file in a
+  `win_amd64` wheel, x86_64 code in a `manylinux_2_17_aarch64` wheel).
 
 ## Why is this bad?
 The interpreter only imports files whose suffix is one of its own
 (`importlib.machinery.EXTENSION_SUFFIXES`): a `cpython-313t` module inside a `cp314t`
 wheel installs fine and then fails with `ModuleNotFoundError`. Installers trust the
 file name while other tools read `WHEEL`; when they disagree the wheel is treated
-differently by each. A tag that `Requires-Python` excludes is never installed.
+differently by each. A tag that `Requires-Python` excludes is never installed, and a
+binary for another platform cannot be loaded at all.
 
 ## Example
 `pkg-1.0-cp314-cp314t-linux_x86_64.whl` containing `pkg/_core.cpython-313t-x86_64-linux-gnu.so`.
