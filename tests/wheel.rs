@@ -1219,3 +1219,33 @@ fn ft705_with_packed_relocations() {
     let undeclared = ftaudit(&[], &[&variants[1]]);
     assert_eq!(undeclared.codes(), vec!["FT705"]);
 }
+
+/// A member whose headers understate its size (a "lying" zip bomb): reading is
+/// still bounded by the limits and ends with a message, not a hang.
+#[test]
+fn ft709_lying_size_headers() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("liar-1.0-cp313-cp313t-linux_x86_64.whl");
+    let mut z = zip::ZipWriter::new(std::fs::File::create(&path).unwrap());
+    let opts = SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    z.start_file("pkg/liar.so", opts).unwrap();
+    z.write_all(&vec![0u8; 16 << 20]).unwrap();
+    z.finish().unwrap();
+    let mut bytes = std::fs::read(&path).unwrap();
+    // Declare 1000 bytes uncompressed in the local and the central header.
+    let patch = |bytes: &mut Vec<u8>, sig: &[u8], at: usize| {
+        let pos = bytes.windows(4).position(|w| w == sig).expect("header");
+        bytes[pos + at..pos + at + 4].copy_from_slice(&1000u32.to_le_bytes());
+    };
+    patch(&mut bytes, b"PK\x03\x04", 22);
+    patch(&mut bytes, b"PK\x01\x02", 24);
+    std::fs::write(&path, &bytes).unwrap();
+    let start = std::time::Instant::now();
+    let run = ftaudit(&["--max-member-size", "1M"], &[&path]);
+    assert!(start.elapsed().as_secs() < 30);
+    assert!(run.status == 1 || run.status == 2, "{}", run.stderr);
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+    // The declared size passes the check; the read itself is capped.
+    assert_eq!(run.codes(), vec!["FT709"], "{}", run.stderr);
+    assert!(run.messages("FT709")[0].contains("decompresses to more than"));
+}
