@@ -1249,3 +1249,99 @@ fn ft709_lying_size_headers() {
     assert_eq!(run.codes(), vec!["FT709"], "{}", run.stderr);
     assert!(run.messages("FT709")[0].contains("decompresses to more than"));
 }
+
+/// Thousands of corrupted copies of real ELF (and, with MinGW, PE) binaries: every
+/// one is either analysed or rejected with a message, never a panic.
+#[test]
+fn mutated_binaries_never_panic() {
+    let mut samples: Vec<Vec<u8>> = Vec::new();
+    if built().is_some() {
+        samples.push(probe("ok", "ft"));
+        samples.push(probe("single_ok", "gil"));
+    }
+    if let Some(cc) = mingw() {
+        let dir = tempfile::tempdir().unwrap();
+        samples.push(build_pe(
+            &cc,
+            dir.path(),
+            "python313t.dll",
+            &["FT_BUILD", "DECLARE_GIL"],
+        ));
+    }
+    let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let mut analysed = 0;
+    for sample in &samples {
+        for _ in 0..1500 {
+            let mut b = sample.clone();
+            for _ in 0..(1 + next() % 8) {
+                let i = (next() as usize) % b.len();
+                b[i] = next() as u8;
+            }
+            if next() % 4 == 0 {
+                b.truncate((next() as usize) % b.len());
+            }
+            let outcome =
+                std::panic::catch_unwind(|| ftaudit::binary::object::analyse(&b).map(|_| ()));
+            assert!(outcome.is_ok(), "analyse panicked on a mutated binary");
+            analysed += usize::from(matches!(outcome, Ok(Ok(()))));
+        }
+    }
+    eprintln!(
+        "{analysed} of {} mutated binaries still parsed",
+        samples.len() * 1500
+    );
+}
+
+/// Corrupted copies of a real wheel: each one is audited or reported, never a panic.
+#[test]
+fn mutated_wheels_never_panic() {
+    if built().is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let good = wheel(
+        dir.path(),
+        "pkg-1.0-cp313-cp313t-linux_x86_64.whl",
+        &[(&member("probe", FT_SUFFIX), &probe("ok", "ft"))],
+        &Meta {
+            classifier: true,
+            ..Default::default()
+        },
+    );
+    let bytes = std::fs::read(&good).unwrap();
+    let target = dir.path().join("m-1.0-cp313-cp313t-linux_x86_64.whl");
+    let mut seed: u64 = 0x2545_F491_4F6C_DD1D;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let (mut read, mut rejected) = (0, 0);
+    for _ in 0..400 {
+        let mut b = bytes.clone();
+        for _ in 0..(1 + next() % 6) {
+            let i = (next() as usize) % b.len();
+            b[i] = next() as u8;
+        }
+        std::fs::write(&target, &b).unwrap();
+        let path = target.clone();
+        let outcome = std::panic::catch_unwind(move || {
+            ftaudit::binary::audit(&[path], ftaudit::binary::wheel::Limits::default())
+        });
+        let result = outcome.expect("audit panicked on a mutated wheel");
+        if result.problems.is_empty() {
+            read += 1;
+        } else {
+            rejected += 1;
+            assert!(result.problems.iter().all(|p| !p.message.is_empty()));
+        }
+    }
+    eprintln!("{read} mutated wheels read cleanly, {rejected} reported as corrupt");
+}

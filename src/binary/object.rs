@@ -497,7 +497,7 @@ impl<'a> Image<'a> {
         let (start, _, data, _) = self
             .sections
             .iter()
-            .find(|(a, size, data, _)| addr >= *a && addr < a + size && !data.is_empty())?;
+            .find(|(a, size, data, _)| addr >= *a && addr - a < *size && !data.is_empty())?;
         let off = usize::try_from(addr - start).ok()?;
         data.get(off..off.checked_add(usize::try_from(len).ok()?)?)
     }
@@ -536,11 +536,10 @@ impl<'a> Image<'a> {
     }
 
     fn c_string(&self, addr: u64) -> Option<&'a [u8]> {
-        let (start, size, data, _) = self
+        let (start, _, data, _) = self
             .sections
             .iter()
-            .find(|(a, size, data, _)| addr >= *a && addr < a + size && !data.is_empty())?;
-        let _ = size;
+            .find(|(a, size, data, _)| addr >= *a && addr - a < *size && !data.is_empty())?;
         let off = usize::try_from(addr - start).ok()?;
         let rest = data.get(off..)?;
         let end = rest.iter().position(|b| *b == 0)?;
@@ -561,7 +560,7 @@ impl<'a> Image<'a> {
             }
             let mut off = 0u64;
             while off + self.ptr <= data.len() as u64 {
-                let at = start + off;
+                let at = start.wrapping_add(off);
                 off += self.ptr;
                 let Some(p) = self.pointer(at) else { continue };
                 if p == 0 {
@@ -571,7 +570,7 @@ impl<'a> Image<'a> {
                 if !name_matches(s, name) {
                     continue;
                 }
-                let Some(slots) = self.pointer(at + 4 * self.ptr) else {
+                let Some(slots) = at.checked_add(4 * self.ptr).and_then(|a| self.pointer(a)) else {
                     continue;
                 };
                 if slots == 0 {
@@ -596,7 +595,7 @@ impl<'a> Image<'a> {
         let entry = 2 * self.ptr;
         let mut gil = None;
         for i in 0..64 {
-            let at = addr + i * entry;
+            let at = addr.checked_add(i * entry)?;
             let slot = self.uint(at, 4)?;
             if slot == 0 {
                 return Some(gil);
@@ -605,7 +604,11 @@ impl<'a> Image<'a> {
                 return None;
             }
             if slot == u64::from(PY_MOD_GIL) {
-                gil = Some(self.pointer(at + self.ptr).unwrap_or(u64::MAX));
+                gil = Some(
+                    at.checked_add(self.ptr)
+                        .and_then(|a| self.pointer(a))
+                        .unwrap_or(u64::MAX),
+                );
             }
         }
         None
@@ -636,3 +639,65 @@ pub const BORROWED_REFERENCE_FUNCTIONS: &[(&str, &str)] = &[
     ("PyEval_GetGlobals", "PyEval_GetFrameGlobals (3.13)"),
     ("PyEval_GetLocals", "PyEval_GetFrameLocals (3.13)"),
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn python_dlls() {
+        let d = parse_python_dll("python313t.dll").unwrap();
+        assert_eq!((d.minor, d.free_threaded), (Some(13), true));
+        let d = parse_python_dll("PYTHON314.DLL").unwrap();
+        assert_eq!((d.minor, d.free_threaded), (Some(14), false));
+        assert_eq!(parse_python_dll("python3.dll").unwrap().minor, None);
+        assert_eq!(
+            parse_python_dll("python313t_d.dll").unwrap().minor,
+            Some(13)
+        );
+        assert!(parse_python_dll("pythoncom313.dll").is_none());
+        assert!(parse_python_dll("kernel32.dll").is_none());
+    }
+
+    #[test]
+    fn evidence() {
+        let set = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<BTreeSet<_>>();
+        assert_eq!(
+            build_evidence(&set(&["_Py_DecRefShared"]), None).0,
+            Build::FreeThreaded
+        );
+        assert_eq!(
+            build_evidence(&set(&["_Py_Dealloc", "PyList_New"]), None).0,
+            Build::Gil
+        );
+        assert_eq!(
+            build_evidence(&set(&["_Py_Dealloc", "_Py_MergeZeroLocalRefcount"]), None).0,
+            Build::Mixed
+        );
+        assert_eq!(
+            build_evidence(&set(&["PyList_New"]), None).0,
+            Build::Unknown
+        );
+        let dll = parse_python_dll("python313.dll");
+        assert_eq!(
+            build_evidence(&set(&["_Py_DecRefShared"]), dll.as_ref()).0,
+            Build::Gil
+        );
+    }
+
+    #[test]
+    fn module_names() {
+        assert!(name_matches(b"spam", "spam"));
+        assert!(name_matches(b"pkg.spam", "spam"));
+        assert!(!name_matches(b"pkgspam", "spam"));
+        assert!(!name_matches(b"spam.x", "spam"));
+    }
+
+    #[test]
+    fn garbage_is_an_error_not_a_panic() {
+        assert!(analyse(b"").is_err());
+        assert!(analyse(b"\x7fELF\x02\x01\x01").is_err());
+        assert!(analyse(b"MZ\x90\x00").is_err());
+        assert!(analyse(&[0xcf, 0xfa, 0xed, 0xfe, 7, 0, 0, 1]).is_err());
+    }
+}
