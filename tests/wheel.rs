@@ -473,6 +473,23 @@ fn ft703_stable_abi_for_free_threaded() {
     );
     assert_eq!(ftaudit(&[], &[&abi3_in_t]).codes(), vec!["FT703"]);
     assert_eq!(ftaudit(&[], &[&abi3_in_gil]).codes(), Vec::<String>::new());
+    let abi3_in_315t = wheel(
+        dir.path(),
+        "d-1.0-cp315-cp315t-linux_x86_64.whl",
+        &[("pkg/probe.abi3.so", &probe("abi3", "gil"))],
+        &Meta::default(),
+    );
+    let run = ftaudit(&[], &[&abi3_in_315t]);
+    assert_eq!(run.codes(), vec!["FT703"]);
+    assert!(run.messages("FT703")[0].contains("3.15+"));
+    let abi3t_in_313t = wheel(
+        dir.path(),
+        "e-1.0-cp313-cp313t-linux_x86_64.whl",
+        // A stable-ABI build, so that the suffix is the only defect.
+        &[("pkg/probe.abi3t.so", &probe("abi3", "gil"))],
+        &Meta::default(),
+    );
+    assert_eq!(ftaudit(&[], &[&abi3t_in_313t]).codes(), vec!["FT704"]);
     let run = ftaudit(&[], &[&abi3t_versioned]);
     assert_eq!(run.codes(), vec!["FT703"]);
     assert!(run.messages("FT703")[0].contains("abi3t"));

@@ -385,18 +385,33 @@ fn check_suffix_against_tags(t: &Target, out: &mut Vec<Diagnostic>) {
                 );
             }
         }
-        Suffix::Abi3 if !ft_pre_315.is_empty() => {
+        Suffix::Abi3 if cp.iter().any(|(_, ft)| *ft) => {
+            let why = if ft_pre_315.is_empty() {
+                "free-threaded 3.15+ loads only `.abi3t` stable-ABI modules"
+            } else {
+                "free-threaded 3.13/3.14 have no stable ABI and cannot run it"
+            };
             out.push(
                 diag(
                     &STABLE_ABI_FOR_FREE_THREADED,
                     t.path,
                     format!(
-                        "`{member}` is a stable-ABI (`.abi3`) module in a wheel tagged {}: free-threaded 3.13/3.14 have no stable ABI and cannot run it",
+                        "`{member}` is a stable-ABI (`.abi3`) module in a wheel tagged {}: {why}",
                         abi_list(&t.wheel_abis)
                     ),
                 )
                 .with_help("build a version-specific module with the free-threaded interpreter"),
             );
+        }
+        Suffix::Abi3t if !ft_pre_315.is_empty() || cp.iter().any(|(m, _)| *m <= 14) => {
+            out.push(diag(
+                &SUFFIX_TAG_MISMATCH,
+                t.path,
+                format!(
+                    "`{member}` has the `.abi3t` suffix, which interpreters before 3.15 do not look for, but the wheel is tagged {}",
+                    abi_list(&t.wheel_abis)
+                ),
+            ));
         }
         _ => {}
     }

@@ -79,8 +79,8 @@ pub static STABLE_ABI_FOR_FREE_THREADED: Rule = Rule {
     severity: Severity::Error,
     summary: "A stable-ABI (abi3) binary is offered to a free-threaded interpreter that cannot load it, or an abi3t tag does not match the binary.",
     doc: r#"## What it does
-- In a wheel tagged for a free-threaded interpreter (`cp313t`, `cp314t`), finds members
-  named `.abi3.so` or PE binaries linked against the stable-ABI `python3.dll`.
+- In a wheel tagged for a free-threaded interpreter (`cp313t`, `cp314t`, `cp315t`), finds
+  members named `.abi3.so` or PE binaries linked against the stable-ABI `python3.dll`.
 - In a wheel tagged `abi3t` (3.15, PEP 803), finds binaries whose imports show they
   were built against one version's headers (`_Py_Dealloc`, `_Py_DecRefShared`,
   `python315t.dll`), not the free-threaded stable ABI.
@@ -89,7 +89,7 @@ pub static STABLE_ABI_FOR_FREE_THREADED: Rule = Rule {
 Before 3.15 the free-threaded build has no stable ABI: `Python.h` refuses
 `Py_LIMITED_API` there, and an `abi3` binary assumes the GIL build's object layout.
 3.14t still lists `.abi3.so` among its extension suffixes, so such a file is found and
-loaded — and misbehaves. An `abi3t` tag promises a binary that runs on every 3.15+
+loaded — and misbehaves; 3.15t no longer looks for `.abi3.so` at all. An `abi3t` tag promises a binary that runs on every 3.15+
 free-threaded interpreter, which a version-specific build does not.
 
 ## Example
@@ -117,6 +117,7 @@ Compares, inside one wheel:
   CPython ABI tags of the file name;
 - the `Tag:` lines of `*.dist-info/WHEEL` with the (expanded) file-name tags;
 - the file name's CPython versions with `Requires-Python` from `METADATA`;
+- an `.abi3t` suffix in a wheel for interpreters before 3.15;
 - each binary's format and architecture with the platform tags (an ELF file in a
   `win_amd64` wheel, x86_64 code in a `manylinux_2_17_aarch64` wheel).
 
