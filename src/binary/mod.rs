@@ -127,7 +127,7 @@ struct Target<'a> {
     /// The member name inside the wheel.
     member: Option<&'a str>,
     suffix: Suffix,
-    /// CPython ABI tags of the wheel: (minor, free-threaded).
+    /// The ABI tags of the wheel (empty for a bare binary).
     wheel_abis: Vec<Abi>,
 }
 
