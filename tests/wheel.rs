@@ -1038,6 +1038,16 @@ fn windows_dlls_built_with_mingw() {
     let run = ftaudit(&["--ignore", "FT708"], &[&linux]);
     assert_eq!(run.codes(), vec!["FT704"]);
     assert!(run.messages("FT704")[0].contains("a PE binary"));
+    // Another version's DLL.
+    let v314 = build_pe(
+        &cc,
+        dir.path(),
+        "python314t.dll",
+        &["FT_BUILD", "DECLARE_GIL"],
+    );
+    let run = ftaudit(&["--ignore", "FT708"], &[&w("v314", pyd_t, &v314)]);
+    assert_eq!(run.codes(), vec!["FT704"]);
+    assert!(run.messages("FT704")[0].contains("python314t.dll"));
     // A stable-ABI build (python3.dll) offered to 3.13t.
     let stable = build_pe(&cc, dir.path(), "python3.dll", &["DECLARE_GIL"]);
     let run = ftaudit(&["--ignore", "FT708"], &[&w("stable", pyd_t, &stable)]);

@@ -332,6 +332,7 @@ fn audit_wheel(path: &Path, limits: Limits, r: &mut AuditResult) -> Option<Wheel
         };
         check_suffix_against_tags(&target, &mut r.diagnostics);
         check_platform(&target, &name.platform, &facts, &mut r.diagnostics);
+        check_dll_version(&target, &facts, &mut r.diagnostics);
         check_binary(&target, &facts, r);
     }
     Some(WheelSummary {
@@ -455,6 +456,40 @@ fn platform_expectation(tag: &str) -> Option<(Format, Vec<&'static str>)> {
         _ => return None,
     };
     Some((format, arches))
+}
+
+/// FT704: a PE binary linking another version's DLL (`python314t.dll` in `cp313t`).
+fn check_dll_version(t: &Target, slices: &[BinaryFacts], out: &mut Vec<Diagnostic>) {
+    let mut minors: Vec<u32> = t
+        .wheel_abis
+        .iter()
+        .filter_map(|a| match a {
+            Abi::Cpython { minor, .. } => Some(*minor),
+            _ => None,
+        })
+        .collect();
+    if let Suffix::Versioned { minor, .. } = t.suffix {
+        minors = vec![minor];
+    }
+    if minors.is_empty() {
+        return;
+    }
+    let member = t.member.unwrap_or_default();
+    for f in slices {
+        let Some(dll) = &f.python_dll else { continue };
+        let Some(minor) = dll.minor else { continue };
+        if !minors.contains(&minor) {
+            out.push(diag(
+                &SUFFIX_TAG_MISMATCH,
+                t.path,
+                format!(
+                    "`{member}` links `{}` (Python 3.{minor}), but its suffix and the wheel tag say 3.{}",
+                    dll.name,
+                    minors.iter().map(u32::to_string).collect::<Vec<_>>().join("/3.")
+                ),
+            ));
+        }
+    }
 }
 
 /// FT704: an ELF binary in a Windows wheel, an x86_64 binary in an aarch64 wheel.

@@ -118,6 +118,8 @@ Compares, inside one wheel:
 - the `Tag:` lines of `*.dist-info/WHEEL` with the (expanded) file-name tags;
 - the file name's CPython versions with `Requires-Python` from `METADATA`;
 - an `.abi3t` suffix in a wheel for interpreters before 3.15;
+- the Python DLL a Windows binary links (`python314t.dll`) with the version of its
+  suffix or tag;
 - each binary's format and architecture with the platform tags (an ELF file in a
   `win_amd64` wheel, x86_64 code in a `manylinux_2_17_aarch64` wheel).
 
