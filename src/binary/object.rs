@@ -567,7 +567,7 @@ impl<'a> Image<'a> {
                     continue;
                 }
                 let Some(s) = self.c_string(p) else { continue };
-                if !name_matches(s, name) {
+                if !name_matches(s, name) || !self.follows_module_def_base(at) {
                     continue;
                 }
                 let Some(slots) = at.checked_add(4 * self.ptr).and_then(|a| self.pointer(a)) else {
@@ -587,6 +587,19 @@ impl<'a> Image<'a> {
             }
         }
         best
+    }
+
+    /// `PyModuleDef_HEAD_INIT` leaves `m_init`, `m_index` and `m_copy` — the three
+    /// words before `m_name` — zero in the file, in both builds. This tells a module
+    /// definition from, say, a method table entry that happens to share its name.
+    fn follows_module_def_base(&self, m_name: u64) -> bool {
+        (1..=3).all(|i| {
+            m_name
+                .checked_sub(i * self.ptr)
+                .filter(|a| !self.relocated.contains_key(a))
+                .and_then(|a| self.uint(a, self.ptr))
+                == Some(0)
+        })
     }
 
     /// Reads `{int slot; void *value}` entries up to `{0, NULL}`. `None` when the
