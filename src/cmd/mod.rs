@@ -2,6 +2,7 @@
 
 pub mod check;
 pub mod rule;
+pub mod wheel;
 
 use std::io::Write;
 

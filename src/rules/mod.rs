@@ -5,6 +5,7 @@
 //! exports `RULES` (its [`Rule`] statics) and its checks: per-file checks run in
 //! parallel on each parsed file, project checks run once with every file's index.
 
+pub mod binary;
 pub mod declare;
 pub mod meta;
 
@@ -69,6 +70,7 @@ pub const FAMILIES: [(&str, &str); 10] = [
 /// Every rule, sorted by code.
 pub fn all() -> Vec<&'static Rule> {
     let mut v: Vec<&'static Rule> = Vec::new();
+    v.extend_from_slice(binary::RULES);
     v.extend_from_slice(declare::RULES);
     v.extend_from_slice(meta::RULES);
     v.sort_by_key(|r| r.code);
