@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
+use crate::build::{BuildFile, BuildKind};
 use crate::config::{ConfigError, Overrides, Settings};
 use crate::diagnostic::Diagnostic;
 use crate::discover::{self, FileKind};
@@ -37,6 +38,9 @@ pub struct CheckResult {
     pub sources: BTreeMap<PathBuf, Arc<String>>,
     /// Files that were not valid UTF-8 (never rewritten).
     pub lossy: Vec<PathBuf>,
+    /// The project readiness summary (modules, wheels, CI, open findings), when the
+    /// run found an extension module or a build file.
+    pub project: Option<crate::rules::build::ProjectSummary>,
 }
 
 impl CheckResult {
@@ -52,6 +56,7 @@ pub fn resolve_settings(paths: &[PathBuf], ov: &Overrides) -> Result<Vec<(PathBu
 
 enum Outcome {
     Analysed { pf: ProjectFile, diagnostics: Vec<Diagnostic>, suppressions: Suppressions, parse_errors: usize, functions: (usize, usize) },
+    Build { file: BuildFile, settings: Arc<Settings> },
     Skipped(FileProblem),
     Failed(FileProblem),
 }
@@ -71,11 +76,13 @@ pub fn run(roots: &[(PathBuf, Arc<Settings>)], overlay: &HashMap<PathBuf, String
             let settings = roots[d.root].1.clone();
             match d.kind {
                 FileKind::Source(lang) => analyse_source(&d.path, lang, settings, overlay),
+                FileKind::Build(kind) => analyse_build(&d.path, kind, settings, overlay),
             }
         })
         .collect();
 
     let mut project_files = Vec::new();
+    let mut build_files: Vec<(BuildFile, Arc<Settings>)> = Vec::new();
     let mut suppressions: HashMap<PathBuf, Suppressions> = HashMap::new();
     for o in outcomes {
         match o {
@@ -99,6 +106,15 @@ pub fn run(roots: &[(PathBuf, Arc<Settings>)], overlay: &HashMap<PathBuf, String
                 result.sources.insert(pf.file.path.clone(), Arc::new(pf.file.text.clone()));
                 project_files.push(pf);
             }
+            Outcome::Build { file, settings } => {
+                result.files_analysed += 1;
+                if let Some(e) = &file.syntax_error {
+                    result.files_with_parse_errors += 1;
+                    result.problems.push(FileProblem { path: file.path.clone(), message: e.clone(), error: false });
+                }
+                result.sources.insert(file.path.clone(), Arc::new(file.text.clone()));
+                build_files.push((file, settings));
+            }
             Outcome::Skipped(p) => {
                 result.files_skipped += 1;
                 result.problems.push(p);
@@ -110,8 +126,12 @@ pub fn run(roots: &[(PathBuf, Arc<Settings>)], overlay: &HashMap<PathBuf, String
     for check in rules::PROJECT_CHECKS {
         check(&project_files, &project_settings, &mut result.diagnostics);
     }
-    let settings_of: HashMap<&Path, &Settings> =
-        project_files.iter().map(|pf| (pf.file.path.as_path(), pf.settings.as_ref())).collect();
+    rules::build::check_build(&build_files, &project_files, &project_settings, &mut result.diagnostics);
+    let settings_of: HashMap<&Path, &Settings> = project_files
+        .iter()
+        .map(|pf| (pf.file.path.as_path(), pf.settings.as_ref()))
+        .chain(build_files.iter().map(|(b, s)| (b.path.as_path(), s.as_ref())))
+        .collect();
     result.diagnostics.retain(|d| {
         let enabled = settings_of.get(d.path.as_path()).is_none_or(|s| s.rule_enabled(d.rule, &d.path));
         let suppressed = suppressions.get(&d.path).is_some_and(|s| s.covers(d));
@@ -120,7 +140,30 @@ pub fn run(roots: &[(PathBuf, Arc<Settings>)], overlay: &HashMap<PathBuf, String
     result.diagnostics.sort_by_key(|d| d.sort_key());
     result.diagnostics.dedup_by(|a, b| a.sort_key() == b.sort_key() && a.message == b.message);
     result.problems.sort_by(|a, b| a.path.cmp(&b.path));
+    result.project = rules::build::summarize(&build_files, &project_files, &result.diagnostics);
     result
+}
+
+/// Reads and parses one build, CI or generator file. Never runs it.
+fn analyse_build(path: &Path, kind: BuildKind, settings: Arc<Settings>, overlay: &HashMap<PathBuf, String>) -> Outcome {
+    let bytes = match overlay.get(path) {
+        Some(text) => text.clone().into_bytes(),
+        None => match std::fs::read(path) {
+            Ok(b) => b,
+            Err(e) => {
+                return Outcome::Failed(FileProblem { path: path.into(), message: format!("cannot read: {e}"), error: true })
+            }
+        },
+    };
+    if bytes.iter().take(8192).any(|&b| b == 0) {
+        return Outcome::Skipped(FileProblem {
+            path: path.into(),
+            message: format!("binary file (contains NUL bytes), not a {}: skipped", kind.describe()),
+            error: false,
+        });
+    }
+    let text = String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+    Outcome::Build { file: BuildFile::parse(path.to_path_buf(), kind, text), settings }
 }
 
 fn analyse_source(

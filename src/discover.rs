@@ -1,8 +1,11 @@
 //! Finding the files to analyse: the `ignore` crate's walker (so `.gitignore` is
-//! respected), C/C++ files by extension, configured and default excludes.
+//! respected), C/C++ files by extension, build/CI/generator files by name (see
+//! [`BuildKind`]), configured and default excludes. Hidden folders are walked (so
+//! `.github/workflows` is reached); the default excludes (`.git`, `.venv`, ...) still apply.
 
 use std::path::{Path, PathBuf};
 
+use crate::build::BuildKind;
 use crate::config::Settings;
 use crate::source::Language;
 
@@ -10,11 +13,13 @@ use crate::source::Language;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FileKind {
     Source(Language),
+    /// A build configuration, CI or binding-generator file.
+    Build(BuildKind),
 }
 
 impl FileKind {
     pub fn of(path: &Path) -> Option<FileKind> {
-        Language::from_path(path).map(FileKind::Source)
+        Language::from_path(path).map(FileKind::Source).or_else(|| BuildKind::from_path(path).map(FileKind::Build))
     }
 }
 
@@ -45,7 +50,7 @@ pub fn discover(roots: &[(PathBuf, &Settings)]) -> (Vec<Discovered>, Vec<WalkErr
         if root.is_file() {
             match FileKind::of(root) {
                 Some(kind) => files.push(Discovered { path: root.clone(), kind, root: ri }),
-                None => errors.push(WalkError { path: root.clone(), message: "not a C or C++ source file".into() }),
+                None => errors.push(WalkError { path: root.clone(), message: "not a C or C++ source or a build file ftaudit reads".into() }),
             }
             continue;
         }

@@ -5,8 +5,11 @@
 //! exports `RULES` (its [`Rule`] statics) and its checks: per-file checks run in
 //! parallel on each parsed file, project checks run once with every file's index.
 
+pub mod bindings;
+pub mod build;
 pub mod declare;
 pub mod meta;
+pub mod project;
 
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::config::Settings;
@@ -71,6 +74,8 @@ pub fn all() -> Vec<&'static Rule> {
     let mut v: Vec<&'static Rule> = Vec::new();
     v.extend_from_slice(declare::RULES);
     v.extend_from_slice(meta::RULES);
+    v.extend_from_slice(build::RULES);
+    v.extend_from_slice(bindings::RULES);
     v.sort_by_key(|r| r.code);
     v
 }
@@ -139,5 +144,6 @@ pub struct ProjectFile {
 /// Per-file checks of every family.
 pub const FILE_CHECKS: &[FileCheck] = &[declare::check_file];
 
-/// Project checks of every family.
+/// Project checks of every family over C/C++ files. The FT6xx build checks see
+/// build files too and are called by `check::run` directly ([`build::check_build`]).
 pub const PROJECT_CHECKS: &[ProjectCheck] = &[declare::check_project];
