@@ -112,7 +112,7 @@ pub fn read_pyproject(text: &str, facts: &mut Vec<Fact>) -> SyntaxError {
     if let Some(cibw) = get(&doc, &["tool", "cibuildwheel"]).and_then(Value::as_table) {
         let at = table_range(text, "tool.cibuildwheel");
         facts.push(Fact { what: What::UsesCibuildwheel { version: None }, range: at });
-        cibuildwheel_table(text, cibw, facts);
+        cibuildwheel_table(text, cibw, "tool.cibuildwheel", at.0, facts);
     }
     None
 }
@@ -125,9 +125,13 @@ fn strings_exact(v: &Value) -> Vec<String> {
     }
 }
 
-fn cibuildwheel_table(text: &str, t: &Table, facts: &mut Vec<Fact>) {
-    let from = text.find("tool.cibuildwheel").unwrap_or(0);
+/// `start` is where this (sub-)table's header is, so that a key repeated in a
+/// sub-table (`[tool.cibuildwheel.linux] skip`) points at its own line. `prefix` is the
+/// table's dotted name.
+fn cibuildwheel_table(text: &str, t: &Table, prefix: &str, start: usize, facts: &mut Vec<Fact>) {
     for (k, v) in t {
+        let at = key_line(text, k, '=', start);
+        let from = at.map(|a| a.0).unwrap_or(start);
         match k.as_str() {
             "build" | "skip" | "enable" => {
                 for item in strings(v) {
@@ -145,15 +149,17 @@ fn cibuildwheel_table(text: &str, t: &Table, facts: &mut Vec<Fact>) {
                     option: "free-threaded-support".into(),
                     note: "cibuildwheel 3 no longer supports it; 3.14t wheels are built by default since cibuildwheel 3.1".into(),
                 },
-                range: key_line(text, "free-threaded-support", '=', from).unwrap_or_else(|| locate(text, k, from)),
+                range: at.unwrap_or_else(|| locate(text, k, from)),
             }),
             _ => {}
         }
+        let name = format!("{prefix}.{k}");
+        let sub_start = text.find(&format!("[{name}]")).or_else(|| text.find(&format!("[[{name}]]"))).unwrap_or(start);
         match v {
-            Value::Table(sub) => cibuildwheel_table(text, sub, facts),
+            Value::Table(sub) => cibuildwheel_table(text, sub, &name, sub_start, facts),
             Value::Array(items) => {
                 for sub in items.iter().filter_map(Value::as_table) {
-                    cibuildwheel_table(text, sub, facts);
+                    cibuildwheel_table(text, sub, &name, sub_start, facts);
                 }
             }
             _ => {}
