@@ -56,7 +56,7 @@ pub fn resolve_settings(paths: &[PathBuf], ov: &Overrides) -> Result<Vec<(PathBu
 
 enum Outcome {
     Analysed { pf: ProjectFile, diagnostics: Vec<Diagnostic>, suppressions: Suppressions, parse_errors: usize, functions: (usize, usize) },
-    Build { file: BuildFile, settings: Arc<Settings> },
+    Build { file: Box<BuildFile>, settings: Arc<Settings> },
     Skipped(FileProblem),
     Failed(FileProblem),
 }
@@ -113,7 +113,7 @@ pub fn run(roots: &[(PathBuf, Arc<Settings>)], overlay: &HashMap<PathBuf, String
                     result.problems.push(FileProblem { path: file.path.clone(), message: e.clone(), error: false });
                 }
                 result.sources.insert(file.path.clone(), Arc::new(file.text.clone()));
-                build_files.push((file, settings));
+                build_files.push((*file, settings));
             }
             Outcome::Skipped(p) => {
                 result.files_skipped += 1;
@@ -163,7 +163,7 @@ fn analyse_build(path: &Path, kind: BuildKind, settings: Arc<Settings>, overlay:
         });
     }
     let text = String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
-    Outcome::Build { file: BuildFile::parse(path.to_path_buf(), kind, text), settings }
+    Outcome::Build { file: Box::new(BuildFile::parse(path.to_path_buf(), kind, text)), settings }
 }
 
 fn analyse_source(

@@ -50,7 +50,9 @@ fn is_id_start(c: u8) -> bool {
     c.is_ascii_alphabetic() || c == b'_'
 }
 
-fn tokenize(text: &str, cmake: bool) -> (Vec<(Tok, (usize, usize))>, SyntaxError) {
+type Tokens = Vec<(Tok, (usize, usize))>;
+
+fn tokenize(text: &str, cmake: bool) -> (Tokens, SyntaxError) {
     let b = text.as_bytes();
     let mut i = 0;
     let mut out = Vec::new();
@@ -79,7 +81,10 @@ fn tokenize(text: &str, cmake: bool) -> (Vec<(Tok, (usize, usize))>, SyntaxError
             if text[q..].starts_with("'''") {
                 match text[q + 3..].find("'''") {
                     Some(e) => {
-                        out.push((Tok::Str(text[q + 3..q + 3 + e].to_owned()), (start, q + 6 + e)));
+                        out.push((
+                            Tok::Str(text[q + 3..q + 3 + e].to_owned()),
+                            (start, q + 6 + e),
+                        ));
                         i = q + 6 + e;
                     }
                     None => {
@@ -140,7 +145,10 @@ fn tokenize(text: &str, cmake: bool) -> (Vec<(Tok, (usize, usize))>, SyntaxError
         if cmake {
             // An unquoted argument: up to whitespace, a paren, a quote or a comment.
             let mut j = i;
-            while j < b.len() && !b[j].is_ascii_whitespace() && !matches!(b[j], b'(' | b')' | b'"' | b'#') {
+            while j < b.len()
+                && !b[j].is_ascii_whitespace()
+                && !matches!(b[j], b'(' | b')' | b'"' | b'#')
+            {
                 j += 1;
             }
             out.push((Tok::Word(text[i..j].to_owned()), (i, j)));
@@ -172,7 +180,10 @@ fn bracket_end(text: &str, i: usize) -> Option<(usize, String)> {
     let close = format!("]{}]", "=".repeat(eq));
     let body_start = i + 2 + eq;
     let end = text[body_start..].find(&close)?;
-    Some((body_start + end + close.len(), text[body_start..body_start + end].to_owned()))
+    Some((
+        body_start + end + close.len(),
+        text[body_start..body_start + end].to_owned(),
+    ))
 }
 
 /// Finds every call in the text.
@@ -198,10 +209,8 @@ pub fn calls(text: &str, cmake: bool) -> (Vec<Call>, SyntaxError) {
             continue;
         }
         let lname = name.to_ascii_lowercase();
-        if cmake && depth == 0 {
-            if lname == "endif" {
-                if_depth = if_depth.saturating_sub(1);
-            }
+        if cmake && depth == 0 && lname == "endif" {
+            if_depth = if_depth.saturating_sub(1);
         }
         let in_if = cmake && if_depth > 0;
         if cmake && depth == 0 && lname == "if" {
@@ -223,11 +232,23 @@ pub fn calls(text: &str, cmake: bool) -> (Vec<Call>, SyntaxError) {
                     }
                 }
                 Tok::Comma if d == 1 => kw = None,
-                Tok::Word(w) if !cmake && d == 1 && toks.get(j + 1).map(|x| &x.0) == Some(&Tok::Colon) => {
+                Tok::Word(w)
+                    if !cmake && d == 1 && toks.get(j + 1).map(|x| &x.0) == Some(&Tok::Colon) =>
+                {
                     kw = Some(w.clone());
                 }
-                Tok::Word(w) => args.push(Arg { text: w.clone(), quoted: false, range: *rj, kw: kw.clone() }),
-                Tok::Str(s) => args.push(Arg { text: s.clone(), quoted: true, range: *rj, kw: kw.clone() }),
+                Tok::Word(w) => args.push(Arg {
+                    text: w.clone(),
+                    quoted: false,
+                    range: *rj,
+                    kw: kw.clone(),
+                }),
+                Tok::Str(s) => args.push(Arg {
+                    text: s.clone(),
+                    quoted: true,
+                    range: *rj,
+                    kw: kw.clone(),
+                }),
                 _ => {}
             }
             j += 1;
@@ -235,7 +256,12 @@ pub fn calls(text: &str, cmake: bool) -> (Vec<Call>, SyntaxError) {
         if j >= toks.len() {
             err.get_or_insert((r.0, format!("`{name}(` is never closed")));
         }
-        out.push(Call { name: name.clone(), name_range: *r, args, in_if });
+        out.push(Call {
+            name: name.clone(),
+            name_range: *r,
+            args,
+            in_if,
+        });
     }
     if depth > 0 && err.is_none() {
         err = Some((text.len(), "unclosed bracket at end of file".to_owned()));
@@ -246,10 +272,16 @@ pub fn calls(text: &str, cmake: bool) -> (Vec<Call>, SyntaxError) {
 fn cython_directive(args: &[Arg]) -> Option<(usize, usize)> {
     for (i, a) in args.iter().enumerate() {
         let t = a.text.replace(' ', "");
-        if t == "-Xfreethreading_compatible=True" || t == "--directive=freethreading_compatible=True" {
+        if t == "-Xfreethreading_compatible=True"
+            || t == "--directive=freethreading_compatible=True"
+        {
             return Some(a.range);
         }
-        if (t == "-X" || t == "--directive") && args.get(i + 1).is_some_and(|n| n.text == "freethreading_compatible=True") {
+        if (t == "-X" || t == "--directive")
+            && args
+                .get(i + 1)
+                .is_some_and(|n| n.text == "freethreading_compatible=True")
+        {
             return Some(a.range);
         }
     }
@@ -258,15 +290,36 @@ fn cython_directive(args: &[Arg]) -> Option<(usize, usize)> {
 
 fn tool_invocation(call: &Call, facts: &mut Vec<Fact>) {
     let has = |s: &str| call.args.iter().any(|a| a.text == s);
-    if let Some(a) = call.args.iter().find(|a| a.text == "numpy.f2py" || a.text.ends_with("f2py")) {
-        let name = call.args.first().map(|a| a.text.clone()).unwrap_or_default();
+    if let Some(a) = call
+        .args
+        .iter()
+        .find(|a| a.text == "numpy.f2py" || a.text.ends_with("f2py"))
+    {
+        let name = call
+            .args
+            .first()
+            .map(|a| a.text.clone())
+            .unwrap_or_default();
         facts.push(Fact {
-            what: What::F2pyInvocation { name, declared: has("--freethreading-compatible") },
+            what: What::F2pyInvocation {
+                name,
+                declared: has("--freethreading-compatible"),
+            },
             range: a.range,
         });
     }
-    if let Some(a) = call.args.iter().find(|a| a.text == "swig" || a.text.ends_with("/swig") || a.text == "SWIG_EXECUTABLE" || a.text == "${SWIG_EXECUTABLE}") {
-        facts.push(Fact { what: What::SwigInvocation { nogil: has("-nogil") }, range: a.range });
+    if let Some(a) = call.args.iter().find(|a| {
+        a.text == "swig"
+            || a.text.ends_with("/swig")
+            || a.text == "SWIG_EXECUTABLE"
+            || a.text == "${SWIG_EXECUTABLE}"
+    }) {
+        facts.push(Fact {
+            what: What::SwigInvocation {
+                nogil: has("-nogil"),
+            },
+            range: a.range,
+        });
     }
 }
 
@@ -276,9 +329,29 @@ pub fn read_meson(text: &str, facts: &mut Vec<Fact>) -> SyntaxError {
     for call in &calls {
         match call.name.as_str() {
             "extension_module" => {
-                facts.push(Fact { what: What::ExtensionBuild { backend: "meson", custom_cmake: false }, range: call.name_range });
-                if let Some(a) = call.args.iter().find(|a| a.kw.as_deref() == Some("limited_api") && a.quoted) {
-                    facts.push(Fact {
+                facts.push(Fact {
+                    what: What::ExtensionBuild {
+                        backend: "meson",
+                        custom_cmake: false,
+                    },
+                    range: call.name_range,
+                });
+                // Only a literal value counts: `limited_api: x ? '3.10' : ''` is conditional.
+                let value: Vec<&Arg> = call
+                    .args
+                    .iter()
+                    .filter(|a| a.kw.as_deref() == Some("limited_api"))
+                    .collect();
+                if let [a] = value
+                    .as_slice()
+                    .iter()
+                    .filter(|a| a.quoted && !a.text.is_empty())
+                    .copied()
+                    .collect::<Vec<_>>()
+                    .as_slice()
+                {
+                    if value.len() == 1 {
+                        facts.push(Fact {
                         what: What::LimitedApi {
                             how: format!("meson extension_module(..., limited_api: '{}')", a.text),
                             fix: "pass limited_api only when the interpreter is not free-threaded, e.g. behind a `get_option('limited_api')` switch turned off for 3.13t/3.14t".into(),
@@ -286,21 +359,33 @@ pub fn read_meson(text: &str, facts: &mut Vec<Fact>) -> SyntaxError {
                         },
                         range: a.range,
                     });
+                    }
                 }
                 if let Some(r) = cython_directive(&call.args) {
-                    facts.push(Fact { what: What::CythonDirectiveProject, range: r });
+                    facts.push(Fact {
+                        what: What::CythonDirectiveProject,
+                        range: r,
+                    });
                 }
             }
             "custom_target" | "generator" | "run_command" => tool_invocation(call, facts),
             _ => {
                 if let Some(r) = cython_directive(&call.args) {
-                    facts.push(Fact { what: What::CythonDirectiveProject, range: r });
+                    facts.push(Fact {
+                        what: What::CythonDirectiveProject,
+                        range: r,
+                    });
                 }
             }
         }
         for a in &call.args {
-            if a.text.contains("Py_GIL_DISABLED") && (a.text.starts_with("-D") || a.text.starts_with("/D")) {
-                facts.push(Fact { what: What::DefinesGilDisabled, range: a.range });
+            if a.text.contains("Py_GIL_DISABLED")
+                && (a.text.starts_with("-D") || a.text.starts_with("/D"))
+            {
+                facts.push(Fact {
+                    what: What::DefinesGilDisabled,
+                    range: a.range,
+                });
             }
         }
     }
@@ -316,8 +401,19 @@ pub fn read_cmake(text: &str, facts: &mut Vec<Fact>) -> SyntaxError {
         let has = |s: &str| call.args.iter().any(|a| a.text == s);
         match lname.as_str() {
             "python_add_library" | "python3_add_library" => {
-                facts.push(Fact { what: What::ExtensionBuild { backend: "CMake", custom_cmake: true }, range: call.name_range });
-                if let Some(a) = call.args.iter().find(|a| a.text == "USE_SABI").filter(|_| !call.in_if) {
+                facts.push(Fact {
+                    what: What::ExtensionBuild {
+                        backend: "CMake",
+                        custom_cmake: true,
+                    },
+                    range: call.name_range,
+                });
+                if let Some(a) = call
+                    .args
+                    .iter()
+                    .find(|a| a.text == "USE_SABI")
+                    .filter(|_| !call.in_if)
+                {
                     facts.push(Fact {
                         what: What::LimitedApi {
                             how: format!("{}(... USE_SABI ...)", call.name),
@@ -329,29 +425,65 @@ pub fn read_cmake(text: &str, facts: &mut Vec<Fact>) -> SyntaxError {
                 }
             }
             "add_library" if has("MODULE") && mentions_python => {
-                facts.push(Fact { what: What::ExtensionBuild { backend: "CMake", custom_cmake: true }, range: call.name_range });
+                facts.push(Fact {
+                    what: What::ExtensionBuild {
+                        backend: "CMake",
+                        custom_cmake: true,
+                    },
+                    range: call.name_range,
+                });
             }
             "pybind11_add_module" => {
-                facts.push(Fact { what: What::ExtensionBuild { backend: "CMake", custom_cmake: false }, range: call.name_range });
+                facts.push(Fact {
+                    what: What::ExtensionBuild {
+                        backend: "CMake",
+                        custom_cmake: false,
+                    },
+                    range: call.name_range,
+                });
             }
             "nanobind_add_module" => {
-                let target = call.args.first().map(|a| a.text.clone()).unwrap_or_default();
+                let target = call
+                    .args
+                    .first()
+                    .map(|a| a.text.clone())
+                    .unwrap_or_default();
                 facts.push(Fact {
-                    what: What::NanobindAddModule { target, free_threaded: has("FREE_THREADED") },
+                    what: What::NanobindAddModule {
+                        target,
+                        free_threaded: has("FREE_THREADED"),
+                    },
                     range: call.name_range,
                 });
             }
             "swig_add_library" | "swig_add_module" => {
-                let nogil = calls.iter().any(|c| c.args.iter().any(|a| a.text == "-nogil"));
-                facts.push(Fact { what: What::SwigInvocation { nogil }, range: call.name_range });
+                let nogil = calls
+                    .iter()
+                    .any(|c| c.args.iter().any(|a| a.text == "-nogil"));
+                facts.push(Fact {
+                    what: What::SwigInvocation { nogil },
+                    range: call.name_range,
+                });
             }
-            "add_custom_command" | "add_custom_target" | "execute_process" => tool_invocation(call, facts),
+            "add_custom_command" | "add_custom_target" | "execute_process" => {
+                tool_invocation(call, facts)
+            }
             _ => {}
         }
-        let defines = matches!(lname.as_str(), "add_compile_definitions" | "target_compile_definitions" | "add_definitions" | "target_compile_options" | "add_compile_options");
+        let defines = matches!(
+            lname.as_str(),
+            "add_compile_definitions"
+                | "target_compile_definitions"
+                | "add_definitions"
+                | "target_compile_options"
+                | "add_compile_options"
+        );
         for a in &call.args {
             if a.text.contains("Py_GIL_DISABLED") && defines {
-                facts.push(Fact { what: What::DefinesGilDisabled, range: a.range });
+                facts.push(Fact {
+                    what: What::DefinesGilDisabled,
+                    range: a.range,
+                });
             }
             if a.text.contains("Py_LIMITED_API") && defines && !call.in_if {
                 facts.push(Fact {
@@ -365,7 +497,10 @@ pub fn read_cmake(text: &str, facts: &mut Vec<Fact>) -> SyntaxError {
             }
         }
         if let Some(r) = cython_directive(&call.args) {
-            facts.push(Fact { what: What::CythonDirectiveProject, range: r });
+            facts.push(Fact {
+                what: What::CythonDirectiveProject,
+                range: r,
+            });
         }
     }
     err
@@ -377,10 +512,16 @@ mod tests {
 
     #[test]
     fn meson_keywords_and_strings() {
-        let (c, e) = calls("py.extension_module('m', 'm.c', limited_api: '3.9', install: true) # c\n", false);
+        let (c, e) = calls(
+            "py.extension_module('m', 'm.c', limited_api: '3.9', install: true) # c\n",
+            false,
+        );
         assert!(e.is_none());
         let m = c.iter().find(|c| c.name == "extension_module").unwrap();
-        assert!(m.args.iter().any(|a| a.kw.as_deref() == Some("limited_api") && a.text == "3.9"));
+        assert!(m
+            .args
+            .iter()
+            .any(|a| a.kw.as_deref() == Some("limited_api") && a.text == "3.9"));
     }
 
     #[test]
@@ -388,7 +529,10 @@ mod tests {
         let src = "if(X)\n python_add_library(m MODULE USE_SABI 3.9 m.c)\nendif()\npython_add_library(n MODULE [[a b]] n.c) #[[ c ]]\n";
         let (c, e) = calls(src, true);
         assert!(e.is_none());
-        let adds: Vec<&Call> = c.iter().filter(|c| c.name == "python_add_library").collect();
+        let adds: Vec<&Call> = c
+            .iter()
+            .filter(|c| c.name == "python_add_library")
+            .collect();
         assert_eq!(adds.len(), 2);
         assert!(adds[0].in_if && !adds[1].in_if);
     }

@@ -25,14 +25,19 @@ pub fn read_cython(path: &Path, module: bool, text: &str, facts: &mut Vec<Fact>)
             break;
         }
         let body = t.trim_start_matches('#').trim_start();
-        let Some(directives) = body.strip_prefix("cython:") else { continue };
+        let Some(directives) = body.strip_prefix("cython:") else {
+            continue;
+        };
         for d in directives.split(',') {
             let d = d.trim();
             if d.is_empty() {
                 continue;
             }
             let Some((name, value)) = d.split_once('=') else {
-                err.get_or_insert((start, format!("malformed directive `{d}` (expected name=value)")));
+                err.get_or_insert((
+                    start,
+                    format!("malformed directive `{d}` (expected name=value)"),
+                ));
                 continue;
             };
             if name.trim() == "freethreading_compatible" {
@@ -42,8 +47,15 @@ pub fn read_cython(path: &Path, module: bool, text: &str, facts: &mut Vec<Fact>)
         }
     }
     if module {
-        let name = path.file_stem().and_then(|s| s.to_str()).unwrap_or("").to_owned();
-        facts.push(Fact { what: What::CythonModule { name, declared }, range: at });
+        let name = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or("")
+            .to_owned();
+        facts.push(Fact {
+            what: What::CythonModule { name, declared },
+            range: at,
+        });
     }
     err
 }
@@ -63,20 +75,38 @@ pub fn read_swig(text: &str, facts: &mut Vec<Fact>) -> SyntaxError {
             }
             continue;
         }
-        if t.starts_with("%{") || t.starts_with("%init %{") || t.starts_with("%wrapper %{") || t.starts_with("%header %{") {
+        if t.starts_with("%{")
+            || t.starts_with("%init %{")
+            || t.starts_with("%wrapper %{")
+            || t.starts_with("%header %{")
+        {
             if !t.contains("%}") {
                 open_block = Some(start);
             }
             continue;
         }
-        let Some(rest) = t.strip_prefix("%module") else { continue };
+        let Some(rest) = t.strip_prefix("%module") else {
+            continue;
+        };
         let rest = rest.trim_start();
-        let rest = if rest.starts_with('(') { rest.split_once(')').map(|(_, r)| r).unwrap_or("") } else { rest };
-        let name = rest.trim().split_whitespace().next().unwrap_or("").trim_matches('"').to_owned();
+        let rest = if rest.starts_with('(') {
+            rest.split_once(')').map(|(_, r)| r).unwrap_or("")
+        } else {
+            rest
+        };
+        let name = rest
+            .split_whitespace()
+            .next()
+            .unwrap_or("")
+            .trim_matches('"')
+            .to_owned();
         if name.is_empty() {
             err.get_or_insert((start, "%module without a name".to_owned()));
         }
-        facts.push(Fact { what: What::SwigModule { name }, range: line_range(text, start) });
+        facts.push(Fact {
+            what: What::SwigModule { name },
+            range: line_range(text, start),
+        });
     }
     if let Some(s) = open_block {
         err.get_or_insert((s, "%{ block is never closed with %}".to_owned()));

@@ -12,7 +12,9 @@ struct Entry {
     values: Vec<(String, (usize, usize))>,
 }
 
-fn entries(text: &str) -> (Vec<Entry>, Vec<(String, (usize, usize))>, SyntaxError) {
+type Sections = Vec<(String, (usize, usize))>;
+
+fn entries(text: &str) -> (Vec<Entry>, Sections, SyntaxError) {
     let mut out: Vec<Entry> = Vec::new();
     let mut sections = Vec::new();
     let mut section = String::new();
@@ -43,7 +45,10 @@ fn entries(text: &str) -> (Vec<Entry>, Vec<(String, (usize, usize))>, SyntaxErro
             continue;
         }
         let Some(pos) = line.find(['=', ':']) else {
-            error.get_or_insert((start, "line is neither a section, an entry nor a continuation".to_owned()));
+            error.get_or_insert((
+                start,
+                "line is neither a section, an entry nor a continuation".to_owned(),
+            ));
             continue;
         };
         let key = line[..pos].trim();
@@ -54,7 +59,12 @@ fn entries(text: &str) -> (Vec<Entry>, Vec<(String, (usize, usize))>, SyntaxErro
         if !value.is_empty() {
             values.push((value.to_owned(), (vs, start + line.len())));
         }
-        out.push(Entry { section: section.clone(), key: key.to_owned(), key_range: (ks, ks + key.len()), values });
+        out.push(Entry {
+            section: section.clone(),
+            key: key.to_owned(),
+            key_range: (ks, ks + key.len()),
+            values,
+        });
     }
     (out, sections, error)
 }
@@ -64,7 +74,10 @@ pub fn read_setup_cfg(text: &str, facts: &mut Vec<Fact>) -> SyntaxError {
     let (entries, sections, error) = entries(text);
     for (name, range) in &sections {
         if name == "metadata" {
-            facts.push(Fact { what: What::ProjectMetadata, range: *range });
+            facts.push(Fact {
+                what: What::ProjectMetadata,
+                range: *range,
+            });
         }
     }
     for e in &entries {
@@ -85,8 +98,14 @@ pub fn read_setup_cfg(text: &str, facts: &mut Vec<Fact>) -> SyntaxError {
                 });
             }
             ("metadata", "classifiers") => {
-                let ft = e.values.iter().any(|v| v.0.contains("Python :: Free Threading"));
-                facts.push(Fact { what: What::Classifiers { ft }, range: e.key_range });
+                let ft = e
+                    .values
+                    .iter()
+                    .any(|v| v.0.contains("Python :: Free Threading"));
+                facts.push(Fact {
+                    what: What::Classifiers { ft },
+                    range: e.key_range,
+                });
             }
             ("options", "setup_requires") => {
                 for (v, range) in &e.values {
@@ -96,7 +115,10 @@ pub fn read_setup_cfg(text: &str, facts: &mut Vec<Fact>) -> SyntaxError {
                             continue;
                         }
                         let (name, spec) = version::split_requirement(item);
-                        facts.push(Fact { what: What::Requirement { name, spec }, range: *range });
+                        facts.push(Fact {
+                            what: What::Requirement { name, spec },
+                            range: *range,
+                        });
                     }
                 }
             }

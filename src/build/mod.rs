@@ -33,7 +33,9 @@ pub enum BuildKind {
     /// A Rust source: scanned for PyO3 `#[pymodule]` attributes.
     Rust,
     /// Cython `.pyx` (a module) or `.pxd` (declarations only).
-    Cython { module: bool },
+    Cython {
+        module: bool,
+    },
     /// A SWIG interface file (`.i`).
     Swig,
 }
@@ -43,7 +45,11 @@ impl BuildKind {
     pub fn from_path(path: &Path) -> Option<BuildKind> {
         let name = path.file_name()?.to_str()?;
         let lower = name.to_ascii_lowercase();
-        let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .unwrap_or("")
+            .to_ascii_lowercase();
         match lower.as_str() {
             "setup.py" => return Some(BuildKind::SetupPy),
             "setup.cfg" => return Some(BuildKind::SetupCfg),
@@ -91,7 +97,11 @@ impl BuildKind {
 fn in_workflows_dir(path: &Path) -> bool {
     let parent = path.parent();
     let wf = parent.and_then(|p| p.file_name()).and_then(|n| n.to_str()) == Some("workflows");
-    let gh = parent.and_then(|p| p.parent()).and_then(|p| p.file_name()).and_then(|n| n.to_str()) == Some(".github");
+    let gh = parent
+        .and_then(|p| p.parent())
+        .and_then(|p| p.file_name())
+        .and_then(|n| n.to_str())
+        == Some(".github");
     wf && gh
 }
 
@@ -140,18 +150,33 @@ pub enum What {
     /// The limited API / stable ABI requested unconditionally. `how` names the setting,
     /// `fix` shows the conditional form; `ignored_on_ft` when the tool itself drops
     /// the request on free-threaded builds (PyO3 warns and builds a version-specific module).
-    LimitedApi { how: String, fix: String, ignored_on_ft: bool },
+    LimitedApi {
+        how: String,
+        fix: String,
+        ignored_on_ft: bool,
+    },
     /// An extension module is built here (`Extension(...)`, `py.extension_module(...)`,
     /// `Python_add_library(...)`). `custom_cmake` for CMake targets made by hand.
-    ExtensionBuild { backend: &'static str, custom_cmake: bool },
+    ExtensionBuild {
+        backend: &'static str,
+        custom_cmake: bool,
+    },
     /// `Py_GIL_DISABLED` is defined by this build file.
     DefinesGilDisabled,
     /// A requirement (`[build-system] requires`, `setup_requires`, a Cargo dependency).
-    Requirement { name: String, spec: String },
+    Requirement {
+        name: String,
+        spec: String,
+    },
     /// An exact version from a lock file.
-    Locked { name: String, version: String },
+    Locked {
+        name: String,
+        version: String,
+    },
     /// Trove classifiers list; `ft` is whether it has a `Free Threading` classifier.
-    Classifiers { ft: bool },
+    Classifiers {
+        ft: bool,
+    },
     /// The `[project]` table or `setup(...)` call (where a missing classifier is reported).
     ProjectMetadata,
     /// cibuildwheel `build` / `skip` / `enable` selector value (one per item).
@@ -159,32 +184,59 @@ pub enum What {
     CibwSkip(String),
     CibwEnable(String),
     /// A cibuildwheel option that is gone or deprecated.
-    CibwDeprecated { option: String, note: String },
+    CibwDeprecated {
+        option: String,
+        note: String,
+    },
     /// cibuildwheel is used (action or `[tool.cibuildwheel]`), with the action's version tag.
-    UsesCibuildwheel { version: Option<String> },
+    UsesCibuildwheel {
+        version: Option<String>,
+    },
     /// A Python version in a CI matrix or setup step.
-    CiPython { version: String },
+    CiPython {
+        version: String,
+    },
     /// `freethreaded: true` (setup-python) or similar: CI asks for a free-threaded interpreter.
     CiFreeThreadedFlag,
     /// Tests run with the GIL forced off (`PYTHON_GIL=0`, `-X gil=0`).
-    CiGilOff { how: String },
+    CiGilOff {
+        how: String,
+    },
     /// Cython's `freethreading_compatible=True` given for the whole build
     /// (`cythonize(compiler_directives=...)`, meson `cython_args`, command line).
     CythonDirectiveProject,
     /// A Cython module (`.pyx`) and whether its header comment declares support.
-    CythonModule { name: String, declared: bool },
+    CythonModule {
+        name: String,
+        declared: bool,
+    },
     /// `#[pymodule]` and its `gil_used` option.
-    PyO3Module { name: String, gil_used: Option<bool> },
+    PyO3Module {
+        name: String,
+        gil_used: Option<bool>,
+    },
     /// `.gil_used(false)` called on a module in Rust code.
-    PyO3GilUsedCall { value: bool },
+    PyO3GilUsedCall {
+        value: bool,
+    },
     /// A SWIG module (`%module name`).
-    SwigModule { name: String },
+    SwigModule {
+        name: String,
+    },
     /// `swig` called or configured (`swig_opts`, `swig_add_library`, a command line).
-    SwigInvocation { nogil: bool },
+    SwigInvocation {
+        nogil: bool,
+    },
     /// `numpy.f2py` / `f2py` called by a build line.
-    F2pyInvocation { name: String, declared: bool },
+    F2pyInvocation {
+        name: String,
+        declared: bool,
+    },
     /// `nanobind_add_module(target ...)`.
-    NanobindAddModule { target: String, free_threaded: bool },
+    NanobindAddModule {
+        target: String,
+        free_threaded: bool,
+    },
 }
 
 /// A fact and the byte range of the file it comes from.
@@ -227,7 +279,14 @@ impl BuildFile {
             let (l, c) = lines.position(&text, off);
             format!("{} syntax error at {l}:{c}: {msg} (the rest of the file was read as far as possible)", kind.describe())
         });
-        BuildFile { path, kind, text, lines, facts, syntax_error }
+        BuildFile {
+            path,
+            kind,
+            text,
+            lines,
+            facts,
+            syntax_error,
+        }
     }
 
     pub fn span(&self, range: (usize, usize)) -> Span {
@@ -257,7 +316,10 @@ pub fn locate(text: &str, needle: &str, from: usize) -> (usize, usize) {
 pub fn line_range(text: &str, off: usize) -> (usize, usize) {
     let off = off.min(text.len());
     let start = text[..off].rfind('\n').map(|i| i + 1).unwrap_or(0);
-    let end = text[off..].find('\n').map(|i| off + i).unwrap_or(text.len());
+    let end = text[off..]
+        .find('\n')
+        .map(|i| off + i)
+        .unwrap_or(text.len());
     (start, end.max(start))
 }
 
@@ -276,7 +338,9 @@ pub fn key_line(text: &str, key: &str, sep: char, from: usize) -> Option<(usize,
         let indent = line.len() - trimmed.len();
         let unquoted = trimmed.trim_start_matches(['"', '\'', '-', ' ']);
         let lead = trimmed.len() - unquoted.len();
-        let Some(rest) = unquoted.strip_prefix(key) else { continue };
+        let Some(rest) = unquoted.strip_prefix(key) else {
+            continue;
+        };
         let rest = rest.trim_start_matches(['"', '\'']).trim_start();
         if rest.starts_with(sep) {
             let s = start + indent + lead;

@@ -26,7 +26,11 @@ fn get<'a>(t: &'a Table, path: &[&str]) -> Option<&'a Value> {
 fn strings(v: &Value) -> Vec<String> {
     match v {
         Value::String(s) => s.split_whitespace().map(str::to_owned).collect(),
-        Value::Array(a) => a.iter().filter_map(|x| x.as_str()).map(str::to_owned).collect(),
+        Value::Array(a) => a
+            .iter()
+            .filter_map(|x| x.as_str())
+            .map(str::to_owned)
+            .collect(),
         _ => Vec::new(),
     }
 }
@@ -42,7 +46,9 @@ fn table_range(text: &str, header: &str) -> (usize, usize) {
 
 fn key_range(text: &str, key: &str, after: &str) -> (usize, usize) {
     let from = text.find(&format!("[{after}")).unwrap_or(0);
-    key_line(text, key, '=', from).or_else(|| key_line(text, key, '=', 0)).unwrap_or_else(|| locate(text, key, from))
+    key_line(text, key, '=', from)
+        .or_else(|| key_line(text, key, '=', 0))
+        .unwrap_or_else(|| locate(text, key, from))
 }
 
 /// Reads `pyproject.toml`.
@@ -54,15 +60,26 @@ pub fn read_pyproject(text: &str, facts: &mut Vec<Fact>) -> SyntaxError {
     if let Some(reqs) = get(&doc, &["build-system", "requires"]) {
         for r in strings_exact(reqs) {
             let (name, spec) = version::split_requirement(&r);
-            facts.push(Fact { what: What::Requirement { name, spec }, range: locate(text, &r, 0) });
+            facts.push(Fact {
+                what: What::Requirement { name, spec },
+                range: locate(text, &r, 0),
+            });
         }
     }
     if doc.get("project").is_some() {
-        facts.push(Fact { what: What::ProjectMetadata, range: table_range(text, "project") });
+        facts.push(Fact {
+            what: What::ProjectMetadata,
+            range: table_range(text, "project"),
+        });
     }
     if let Some(cls) = get(&doc, &["project", "classifiers"]) {
-        let ft = strings_exact(cls).iter().any(|c| c.contains("Python :: Free Threading"));
-        facts.push(Fact { what: What::Classifiers { ft }, range: key_range(text, "classifiers", "project]") });
+        let ft = strings_exact(cls)
+            .iter()
+            .any(|c| c.contains("Python :: Free Threading"));
+        facts.push(Fact {
+            what: What::Classifiers { ft },
+            range: key_range(text, "classifiers", "project]"),
+        });
     }
     if let Some(Value::Array(mods)) = get(&doc, &["tool", "setuptools", "ext-modules"]) {
         for m in mods {
@@ -78,7 +95,10 @@ pub fn read_pyproject(text: &str, facts: &mut Vec<Fact>) -> SyntaxError {
                 });
             }
             facts.push(Fact {
-                what: What::ExtensionBuild { backend: "setuptools", custom_cmake: false },
+                what: What::ExtensionBuild {
+                    backend: "setuptools",
+                    custom_cmake: false,
+                },
                 range: key_range(text, "ext-modules", "tool.setuptools"),
             });
         }
@@ -105,13 +125,22 @@ pub fn read_pyproject(text: &str, facts: &mut Vec<Fact>) -> SyntaxError {
         });
     }
     if let Some(features) = get(&doc, &["tool", "maturin", "features"]) {
-        for f in strings_exact(features).iter().filter(|f| f.contains("abi3")) {
-            facts.push(Fact { what: pyo3_abi3(f), range: locate(text, f, text.find("tool.maturin").unwrap_or(0)) });
+        for f in strings_exact(features)
+            .iter()
+            .filter(|f| f.contains("abi3"))
+        {
+            facts.push(Fact {
+                what: pyo3_abi3(f),
+                range: locate(text, f, text.find("tool.maturin").unwrap_or(0)),
+            });
         }
     }
     if let Some(cibw) = get(&doc, &["tool", "cibuildwheel"]).and_then(Value::as_table) {
         let at = table_range(text, "tool.cibuildwheel");
-        facts.push(Fact { what: What::UsesCibuildwheel { version: None }, range: at });
+        facts.push(Fact {
+            what: What::UsesCibuildwheel { version: None },
+            range: at,
+        });
         cibuildwheel_table(text, cibw, "tool.cibuildwheel", at.0, facts);
     }
     None
@@ -120,7 +149,11 @@ pub fn read_pyproject(text: &str, facts: &mut Vec<Fact>) -> SyntaxError {
 fn strings_exact(v: &Value) -> Vec<String> {
     match v {
         Value::String(s) => vec![s.clone()],
-        Value::Array(a) => a.iter().filter_map(|x| x.as_str()).map(str::to_owned).collect(),
+        Value::Array(a) => a
+            .iter()
+            .filter_map(|x| x.as_str())
+            .map(str::to_owned)
+            .collect(),
         _ => Vec::new(),
     }
 }
@@ -154,7 +187,10 @@ fn cibuildwheel_table(text: &str, t: &Table, prefix: &str, start: usize, facts: 
             _ => {}
         }
         let name = format!("{prefix}.{k}");
-        let sub_start = text.find(&format!("[{name}]")).or_else(|| text.find(&format!("[[{name}]]"))).unwrap_or(start);
+        let sub_start = text
+            .find(&format!("[{name}]"))
+            .or_else(|| text.find(&format!("[[{name}]]")))
+            .unwrap_or(start);
         match v {
             Value::Table(sub) => cibuildwheel_table(text, sub, &name, sub_start, facts),
             Value::Array(items) => {
@@ -182,7 +218,9 @@ pub fn read_cargo_toml(text: &str, facts: &mut Vec<Fact>) -> SyntaxError {
         Err(e) => return Some(e),
     };
     for table in [&["dependencies"][..], &["workspace", "dependencies"][..]] {
-        let Some(dep) = get(&doc, &[table, &["pyo3"]].concat()) else { continue };
+        let Some(dep) = get(&doc, &[table, &["pyo3"]].concat()) else {
+            continue;
+        };
         let range = key_line(text, "pyo3", '=', 0).unwrap_or_else(|| locate(text, "pyo3", 0));
         let (spec, features) = match dep {
             Value::String(s) => (Some(s.clone()), Vec::new()),
@@ -193,10 +231,19 @@ pub fn read_cargo_toml(text: &str, facts: &mut Vec<Fact>) -> SyntaxError {
             _ => (None, Vec::new()),
         };
         if let Some(spec) = spec {
-            facts.push(Fact { what: What::Requirement { name: "pyo3".into(), spec }, range });
+            facts.push(Fact {
+                what: What::Requirement {
+                    name: "pyo3".into(),
+                    spec,
+                },
+                range,
+            });
         }
         for f in features.iter().filter(|f| f.starts_with("abi3")) {
-            facts.push(Fact { what: pyo3_abi3(f), range: locate(text, f, range.0) });
+            facts.push(Fact {
+                what: pyo3_abi3(f),
+                range: locate(text, f, range.0),
+            });
         }
     }
     None
@@ -208,14 +255,24 @@ pub fn read_cargo_lock(text: &str, facts: &mut Vec<Fact>) -> SyntaxError {
         Ok(d) => d,
         Err(e) => return Some(e),
     };
-    let Some(Value::Array(pkgs)) = doc.get("package") else { return None };
+    let Some(Value::Array(pkgs)) = doc.get("package") else {
+        return None;
+    };
     for p in pkgs.iter().filter_map(Value::as_table) {
         if p.get("name").and_then(Value::as_str) != Some("pyo3") {
             continue;
         }
-        let Some(v) = p.get("version").and_then(Value::as_str) else { continue };
+        let Some(v) = p.get("version").and_then(Value::as_str) else {
+            continue;
+        };
         let range = locate(text, "name = \"pyo3\"", 0);
-        facts.push(Fact { what: What::Locked { name: "pyo3".into(), version: v.to_owned() }, range });
+        facts.push(Fact {
+            what: What::Locked {
+                name: "pyo3".into(),
+                version: v.to_owned(),
+            },
+            range,
+        });
     }
     None
 }

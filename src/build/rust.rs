@@ -46,7 +46,10 @@ fn code_only(text: &str) -> (String, SyntaxError) {
             }
             blank(&mut out, i, j.min(b.len()));
             i = j;
-        } else if b[i] == b'r' && (b.get(i + 1) == Some(&b'"') || b.get(i + 1) == Some(&b'#')) && (i == 0 || !b[i - 1].is_ascii_alphanumeric()) {
+        } else if b[i] == b'r'
+            && (b.get(i + 1) == Some(&b'"') || b.get(i + 1) == Some(&b'#'))
+            && (i == 0 || !b[i - 1].is_ascii_alphanumeric())
+        {
             let hashes = b[i + 1..].iter().take_while(|c| **c == b'#').count();
             if b.get(i + 1 + hashes) != Some(&b'"') {
                 i += 1;
@@ -106,14 +109,19 @@ pub fn read(text: &str, facts: &mut Vec<Fact>) -> SyntaxError {
             continue;
         };
         let inner = code[i + 2..close].trim();
-        let path_end = inner.find(|c: char| !(c.is_alphanumeric() || c == '_' || c == ':')).unwrap_or(inner.len());
+        let path_end = inner
+            .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == ':'))
+            .unwrap_or(inner.len());
         let path = &inner[..path_end];
         if path != "pymodule" && path != "pyo3::pymodule" {
             continue;
         }
         let args = inner[path_end..].trim();
         let gil_used = args.find("gil_used").and_then(|g| {
-            let rest = args[g + "gil_used".len()..].trim_start().strip_prefix('=')?.trim_start();
+            let rest = args[g + "gil_used".len()..]
+                .trim_start()
+                .strip_prefix('=')?
+                .trim_start();
             if rest.starts_with("true") {
                 Some(true)
             } else if rest.starts_with("false") {
@@ -123,7 +131,10 @@ pub fn read(text: &str, facts: &mut Vec<Fact>) -> SyntaxError {
             }
         });
         let name = item_name(&code[close + 1..]).unwrap_or_default();
-        facts.push(Fact { what: What::PyO3Module { name, gil_used }, range: (i, close + 1) });
+        facts.push(Fact {
+            what: What::PyO3Module { name, gil_used },
+            range: (i, close + 1),
+        });
     }
     for (i, _) in code.match_indices(".gil_used(") {
         let arg = code[i + ".gil_used(".len()..].trim_start();
@@ -135,12 +146,18 @@ pub fn read(text: &str, facts: &mut Vec<Fact>) -> SyntaxError {
             continue;
         };
         let end = code[i..].find(')').map(|x| i + x + 1).unwrap_or(i + 10);
-        facts.push(Fact { what: What::PyO3GilUsedCall { value }, range: (i + 1, end) });
+        facts.push(Fact {
+            what: What::PyO3GilUsedCall { value },
+            range: (i + 1, end),
+        });
     }
     let opens = code.bytes().filter(|c| *c == b'{').count();
     let closes = code.bytes().filter(|c| *c == b'}').count();
     if opens != closes {
-        err.get_or_insert((text.len(), format!("unbalanced braces ({opens} `{{`, {closes} `}}`)")));
+        err.get_or_insert((
+            text.len(),
+            format!("unbalanced braces ({opens} `{{`, {closes} `}}`)"),
+        ));
     }
     err
 }
@@ -157,12 +174,17 @@ fn item_name(after: &str) -> Option<String> {
         }
         break;
     }
-    let mut words = rest.split(|c: char| c.is_whitespace() || c == '(' || c == '{' || c == '<' || c == ';').filter(|w| !w.is_empty());
+    let mut words = rest
+        .split(|c: char| c.is_whitespace() || c == '(' || c == '{' || c == '<' || c == ';')
+        .filter(|w| !w.is_empty());
     while let Some(w) = words.next() {
         if w == "fn" || w == "mod" {
             return words.next().map(str::to_owned);
         }
-        if !matches!(w, "pub" | "pub(crate)" | "unsafe" | "extern" | "async" | "const") {
+        if !matches!(
+            w,
+            "pub" | "pub(crate)" | "unsafe" | "extern" | "async" | "const"
+        ) {
             return None;
         }
     }
@@ -182,8 +204,14 @@ mod tests {
         assert_eq!(
             w,
             vec![
-                What::PyO3Module { name: "fast".into(), gil_used: Some(false) },
-                What::PyO3Module { name: "other".into(), gil_used: None },
+                What::PyO3Module {
+                    name: "fast".into(),
+                    gil_used: Some(false)
+                },
+                What::PyO3Module {
+                    name: "other".into(),
+                    gil_used: None
+                },
                 What::PyO3GilUsedCall { value: false },
             ]
         );

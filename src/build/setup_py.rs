@@ -18,7 +18,9 @@ pub fn parse_python(text: &str) -> Option<Tree> {
         let mut slot = p.borrow_mut();
         if slot.is_none() {
             let mut parser = Parser::new();
-            parser.set_language(&tree_sitter_python::LANGUAGE.into()).ok()?;
+            parser
+                .set_language(&tree_sitter_python::LANGUAGE.into())
+                .ok()?;
             *slot = Some(parser);
         }
         slot.as_mut()?.parse(text, None)
@@ -48,7 +50,10 @@ fn node_text<'a>(text: &'a str, node: Node) -> &'a str {
 fn conditional(node: Node) -> bool {
     let mut n = node.parent();
     while let Some(p) = n {
-        if matches!(p.kind(), "if_statement" | "conditional_expression" | "elif_clause" | "else_clause") {
+        if matches!(
+            p.kind(),
+            "if_statement" | "conditional_expression" | "elif_clause" | "else_clause"
+        ) {
             return true;
         }
         n = p.parent();
@@ -72,7 +77,9 @@ const LIMITED_FIX: &str = "py_limited_api=not sysconfig.get_config_var(\"Py_GIL_
 
 /// Reads `setup.py`.
 pub fn read(text: &str, facts: &mut Vec<Fact>) -> SyntaxError {
-    let Some(tree) = parse_python(text) else { return Some((0, "could not parse".into())) };
+    let Some(tree) = parse_python(text) else {
+        return Some((0, "could not parse".into()));
+    };
     let root = tree.root_node();
     for n in descendants(root) {
         match n.kind() {
@@ -84,7 +91,9 @@ pub fn read(text: &str, facts: &mut Vec<Fact>) -> SyntaxError {
         }
     }
     if root.has_error() {
-        let first = descendants(root).into_iter().find(|n| n.is_error() || n.is_missing());
+        let first = descendants(root)
+            .into_iter()
+            .find(|n| n.is_error() || n.is_missing());
         let off = first.map(|n| n.start_byte()).unwrap_or(0);
         return Some((off, "invalid Python".into()));
     }
@@ -92,16 +101,30 @@ pub fn read(text: &str, facts: &mut Vec<Fact>) -> SyntaxError {
 }
 
 fn keyword(text: &str, n: Node, facts: &mut Vec<Fact>) {
-    let (Some(name), Some(value)) = (n.child_by_field_name("name"), n.child_by_field_name("value")) else { return };
+    let (Some(name), Some(value)) = (
+        n.child_by_field_name("name"),
+        n.child_by_field_name("value"),
+    ) else {
+        return;
+    };
     let range = (n.start_byte(), n.end_byte());
     match node_text(text, name) {
         "py_limited_api" if value.kind() == "true" && !conditional(n) => facts.push(Fact {
-            what: What::LimitedApi { how: "py_limited_api=True".into(), fix: LIMITED_FIX.into(), ignored_on_ft: false },
+            what: What::LimitedApi {
+                how: "py_limited_api=True".into(),
+                fix: LIMITED_FIX.into(),
+                ignored_on_ft: false,
+            },
             range,
         }),
         "define_macros" => {
-            for t in descendants(value).into_iter().filter(|t| t.kind() == "tuple") {
-                let Some(first) = t.named_child(0) else { continue };
+            for t in descendants(value)
+                .into_iter()
+                .filter(|t| t.kind() == "tuple")
+            {
+                let Some(first) = t.named_child(0) else {
+                    continue;
+                };
                 match string_value(text, first) {
                     Some("Py_LIMITED_API") if !conditional(t) => facts.push(Fact {
                         what: What::LimitedApi {
@@ -119,28 +142,54 @@ fn keyword(text: &str, n: Node, facts: &mut Vec<Fact>) {
             }
         }
         "compiler_directives" => {
-            for p in descendants(value).into_iter().filter(|p| p.kind() == "pair") {
-                let (Some(k), Some(v)) = (p.child_by_field_name("key"), p.child_by_field_name("value")) else { continue };
+            for p in descendants(value)
+                .into_iter()
+                .filter(|p| p.kind() == "pair")
+            {
+                let (Some(k), Some(v)) =
+                    (p.child_by_field_name("key"), p.child_by_field_name("value"))
+                else {
+                    continue;
+                };
                 if string_value(text, k) == Some("freethreading_compatible") && v.kind() == "true" {
-                    facts.push(Fact { what: What::CythonDirectiveProject, range: (p.start_byte(), p.end_byte()) });
+                    facts.push(Fact {
+                        what: What::CythonDirectiveProject,
+                        range: (p.start_byte(), p.end_byte()),
+                    });
                 }
             }
         }
         "swig_opts" => {
-            let nogil = descendants(value).into_iter().any(|s| string_value(text, s) == Some("-nogil"));
-            facts.push(Fact { what: What::SwigInvocation { nogil }, range });
+            let nogil = descendants(value)
+                .into_iter()
+                .any(|s| string_value(text, s) == Some("-nogil"));
+            facts.push(Fact {
+                what: What::SwigInvocation { nogil },
+                range,
+            });
         }
         "classifiers" => {
-            let ft = descendants(value)
-                .into_iter()
-                .any(|s| string_value(text, s).is_some_and(|v| v.contains("Python :: Free Threading")));
-            facts.push(Fact { what: What::Classifiers { ft }, range });
+            let ft = descendants(value).into_iter().any(|s| {
+                string_value(text, s).is_some_and(|v| v.contains("Python :: Free Threading"))
+            });
+            facts.push(Fact {
+                what: What::Classifiers { ft },
+                range,
+            });
         }
         "setup_requires" => {
-            for s in descendants(value).into_iter().filter(|s| s.kind() == "string") {
-                let Some(v) = string_value(text, s) else { continue };
+            for s in descendants(value)
+                .into_iter()
+                .filter(|s| s.kind() == "string")
+            {
+                let Some(v) = string_value(text, s) else {
+                    continue;
+                };
                 let (name, spec) = version::split_requirement(v);
-                facts.push(Fact { what: What::Requirement { name, spec }, range: (s.start_byte(), s.end_byte()) });
+                facts.push(Fact {
+                    what: What::Requirement { name, spec },
+                    range: (s.start_byte(), s.end_byte()),
+                });
             }
         }
         _ => {}
@@ -148,23 +197,37 @@ fn keyword(text: &str, n: Node, facts: &mut Vec<Fact>) {
 }
 
 fn call(text: &str, n: Node, facts: &mut Vec<Fact>) {
-    let Some(func) = n.child_by_field_name("function") else { return };
+    let Some(func) = n.child_by_field_name("function") else {
+        return;
+    };
     let name = node_text(text, func);
     let last = name.rsplit('.').next().unwrap_or(name);
     let range = (func.start_byte(), func.end_byte());
     match last {
-        "setup" => facts.push(Fact { what: What::ProjectMetadata, range }),
-        "Extension" | "Pybind11Extension" | "Library" => {
-            facts.push(Fact { what: What::ExtensionBuild { backend: "setuptools", custom_cmake: false }, range })
-        }
+        "setup" => facts.push(Fact {
+            what: What::ProjectMetadata,
+            range,
+        }),
+        "Extension" | "Pybind11Extension" | "Library" => facts.push(Fact {
+            what: What::ExtensionBuild {
+                backend: "setuptools",
+                custom_cmake: false,
+            },
+            range,
+        }),
         _ => {}
     }
 }
 
 fn pair(text: &str, n: Node, facts: &mut Vec<Fact>) {
-    let (Some(k), Some(v)) = (n.child_by_field_name("key"), n.child_by_field_name("value")) else { return };
+    let (Some(k), Some(v)) = (n.child_by_field_name("key"), n.child_by_field_name("value")) else {
+        return;
+    };
     let key = string_value(text, k);
-    if matches!(key, Some("py_limited_api" | "py-limited-api")) && v.kind() == "string" && !conditional(n) {
+    if matches!(key, Some("py_limited_api" | "py-limited-api"))
+        && v.kind() == "string"
+        && !conditional(n)
+    {
         facts.push(Fact {
             what: What::LimitedApi {
                 how: format!("bdist_wheel py_limited_api={}", node_text(text, v)),
@@ -177,31 +240,59 @@ fn pair(text: &str, n: Node, facts: &mut Vec<Fact>) {
 }
 
 fn string(text: &str, n: Node, facts: &mut Vec<Fact>) {
-    let Some(v) = string_value(text, n) else { return };
+    let Some(v) = string_value(text, n) else {
+        return;
+    };
     let range = (n.start_byte(), n.end_byte());
     if v.starts_with("-DPy_LIMITED_API") || v.starts_with("/DPy_LIMITED_API") {
         if !conditional(n) {
             facts.push(Fact {
                 what: What::LimitedApi {
                     how: format!("compiler flag {v}"),
-                    fix: "pass the flag only when not sysconfig.get_config_var(\"Py_GIL_DISABLED\")".into(),
+                    fix:
+                        "pass the flag only when not sysconfig.get_config_var(\"Py_GIL_DISABLED\")"
+                            .into(),
                     ignored_on_ft: false,
                 },
                 range,
             });
         }
     } else if v.starts_with("-DPy_GIL_DISABLED") || v.starts_with("/DPy_GIL_DISABLED") {
-        facts.push(Fact { what: What::DefinesGilDisabled, range });
+        facts.push(Fact {
+            what: What::DefinesGilDisabled,
+            range,
+        });
     } else if v.replace(' ', "") == "-Xfreethreading_compatible=True" {
-        facts.push(Fact { what: What::CythonDirectiveProject, range });
+        facts.push(Fact {
+            what: What::CythonDirectiveProject,
+            range,
+        });
     } else if v == "numpy.f2py" || v == "f2py" {
-        let scope = n.parent().and_then(|p| if p.kind() == "list" || p.kind() == "argument_list" { Some(p) } else { None });
-        let declared = scope.is_some_and(|p| node_text(text, p).contains("--freethreading-compatible"));
-        facts.push(Fact { what: What::F2pyInvocation { name: v.to_owned(), declared }, range });
+        let scope = n.parent().and_then(|p| {
+            if p.kind() == "list" || p.kind() == "argument_list" {
+                Some(p)
+            } else {
+                None
+            }
+        });
+        let declared =
+            scope.is_some_and(|p| node_text(text, p).contains("--freethreading-compatible"));
+        facts.push(Fact {
+            what: What::F2pyInvocation {
+                name: v.to_owned(),
+                declared,
+            },
+            range,
+        });
     } else if v == "swig" {
-        let scope = n.parent().filter(|p| p.kind() == "list" || p.kind() == "argument_list");
+        let scope = n
+            .parent()
+            .filter(|p| p.kind() == "list" || p.kind() == "argument_list");
         let nogil = scope.is_some_and(|p| node_text(text, p).contains("-nogil"));
-        facts.push(Fact { what: What::SwigInvocation { nogil }, range });
+        facts.push(Fact {
+            what: What::SwigInvocation { nogil },
+            range,
+        });
     }
 }
 
@@ -226,7 +317,9 @@ mod tests {
 
     #[test]
     fn syntax_errors_are_reported_and_facts_kept() {
-        let (f, e) = facts("setup(ext_modules=[Extension('m', ['m.c'], py_limited_api=True)])\ndef broken(:\n");
+        let (f, e) = facts(
+            "setup(ext_modules=[Extension('m', ['m.c'], py_limited_api=True)])\ndef broken(:\n",
+        );
         assert!(e.is_some());
         assert!(f.iter().any(|w| matches!(w, What::LimitedApi { .. })));
     }

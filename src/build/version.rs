@@ -24,7 +24,10 @@ pub fn parse(s: &str) -> Option<Release> {
 fn cmp(a: &[u64], b: &[u64]) -> std::cmp::Ordering {
     let n = a.len().max(b.len());
     for i in 0..n {
-        let (x, y) = (a.get(i).copied().unwrap_or(0), b.get(i).copied().unwrap_or(0));
+        let (x, y) = (
+            a.get(i).copied().unwrap_or(0),
+            b.get(i).copied().unwrap_or(0),
+        );
         if x != y {
             return x.cmp(&y);
         }
@@ -40,7 +43,9 @@ pub fn pep440_caps_below(spec: &str, min: &[u64]) -> bool {
         let c = clause.trim();
         let (op, v) = split_op(c);
         let wildcard = v.ends_with(".*");
-        let Some(ver) = parse(v.trim_end_matches(".*")) else { return false };
+        let Some(ver) = parse(v.trim_end_matches(".*")) else {
+            return false;
+        };
         match op {
             "<" => cmp(&ver, min) != std::cmp::Ordering::Greater,
             "<=" | "===" => cmp(&ver, min) == std::cmp::Ordering::Less,
@@ -73,7 +78,9 @@ fn split_op(c: &str) -> (&str, &str) {
 /// normalised name and its specifier text.
 pub fn split_requirement(req: &str) -> (String, String) {
     let req = req.split(';').next().unwrap_or(req).trim();
-    let end = req.find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))).unwrap_or(req.len());
+    let end = req
+        .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
+        .unwrap_or(req.len());
     let name = req[..end].to_ascii_lowercase().replace('_', "-");
     let mut spec = req[end..].trim();
     if let Some(rest) = spec.strip_prefix('[') {
@@ -99,7 +106,9 @@ pub fn cargo_caps_below(req: &str, min: &[u64]) -> bool {
             return false;
         }
         let tilde = c.starts_with('~');
-        let Some(v) = parse(c.trim_start_matches(['^', '~'])) else { return false };
+        let Some(v) = parse(c.trim_start_matches(['^', '~'])) else {
+            return false;
+        };
         // Caret/tilde upper bound: the first non-zero part (caret) or the minor (tilde) bumps.
         let upper = if tilde {
             match v.len() {
@@ -152,8 +161,17 @@ mod tests {
 
     #[test]
     fn requirement_split() {
-        assert_eq!(split_requirement("Cython>=3.1; python_version>'3.8'"), ("cython".into(), ">=3.1".into()));
-        assert_eq!(split_requirement("pybind11[global] ==2.12.0"), ("pybind11".into(), "==2.12.0".into()));
-        assert_eq!(split_requirement("setuptools"), ("setuptools".into(), "".into()));
+        assert_eq!(
+            split_requirement("Cython>=3.1; python_version>'3.8'"),
+            ("cython".into(), ">=3.1".into())
+        );
+        assert_eq!(
+            split_requirement("pybind11[global] ==2.12.0"),
+            ("pybind11".into(), "==2.12.0".into())
+        );
+        assert_eq!(
+            split_requirement("setuptools"),
+            ("setuptools".into(), "".into())
+        );
     }
 }

@@ -37,7 +37,10 @@ fn ft_versions_in(script: &str) -> Vec<String> {
     let mut out = Vec::new();
     for (i, _) in script.match_indices("3.1") {
         let rest = &script[i..];
-        let digits: String = rest[3..].chars().take_while(|c| c.is_ascii_digit()).collect();
+        let digits: String = rest[3..]
+            .chars()
+            .take_while(|c| c.is_ascii_digit())
+            .collect();
         if digits.is_empty() {
             continue;
         }
@@ -54,7 +57,9 @@ impl Walker<'_> {
     /// The range of `key:` after the last one found, and moves the cursor past it.
     fn key(&mut self, key: &str) -> (usize, usize) {
         let from = self.cursor.get(key).copied().unwrap_or(0);
-        let r = key_line(self.text, key, ':', from).or_else(|| key_line(self.text, key, ':', 0)).unwrap_or((0, 0));
+        let r = key_line(self.text, key, ':', from)
+            .or_else(|| key_line(self.text, key, ':', 0))
+            .unwrap_or((0, 0));
         self.cursor.insert(key.to_owned(), r.1);
         r
     }
@@ -106,7 +111,12 @@ impl Walker<'_> {
                 for how in ["-X gil=0", "-Xgil=0", "PYTHON_GIL=0"] {
                     if script.contains(how) {
                         let r = locate(text, how, at.0);
-                        self.push(What::CiGilOff { how: how.to_owned() }, r);
+                        self.push(
+                            What::CiGilOff {
+                                how: how.to_owned(),
+                            },
+                            r,
+                        );
                     }
                 }
                 for ver in ft_versions_in(&script) {
@@ -116,7 +126,12 @@ impl Walker<'_> {
             }
             "PYTHON_GIL" if scalar(v).as_deref() == Some("0") => {
                 let at = self.key(k);
-                self.push(What::CiGilOff { how: "PYTHON_GIL: 0".into() }, at);
+                self.push(
+                    What::CiGilOff {
+                        how: "PYTHON_GIL: 0".into(),
+                    },
+                    at,
+                );
             }
             "CIBW_FREE_THREADED_SUPPORT" => {
                 let at = self.key(k);
@@ -128,12 +143,22 @@ impl Walker<'_> {
                     at,
                 );
             }
-            _ if k.starts_with("CIBW_BUILD") || k.starts_with("CIBW_SKIP") || k.starts_with("CIBW_ENABLE") => {
-                if k.starts_with("CIBW_BUILD_") && !k.ends_with("_LINUX") && !k.ends_with("_MACOS") && !k.ends_with("_WINDOWS") {
+            _ if k.starts_with("CIBW_BUILD")
+                || k.starts_with("CIBW_SKIP")
+                || k.starts_with("CIBW_ENABLE") =>
+            {
+                if k.starts_with("CIBW_BUILD_")
+                    && !k.ends_with("_LINUX")
+                    && !k.ends_with("_MACOS")
+                    && !k.ends_with("_WINDOWS")
+                {
                     return; // CIBW_BUILD_VERBOSITY, CIBW_BUILD_FRONTEND
                 }
                 let at = self.key(k);
-                for item in scalars(v).iter().flat_map(|s| s.split_whitespace().map(str::to_owned).collect::<Vec<_>>()) {
+                for item in scalars(v)
+                    .iter()
+                    .flat_map(|s| s.split_whitespace().map(str::to_owned).collect::<Vec<_>>())
+                {
                     let r = locate(text, &item, at.0);
                     let what = if k.starts_with("CIBW_BUILD") {
                         What::CibwBuild(item)
@@ -155,11 +180,19 @@ pub fn read(text: &str, facts: &mut Vec<Fact>) -> SyntaxError {
     let docs = match YamlLoader::load_from_str(text) {
         Ok(d) => d,
         Err(e) => {
-            let off = text.char_indices().nth(e.marker().index()).map(|(i, _)| i).unwrap_or(text.len());
+            let off = text
+                .char_indices()
+                .nth(e.marker().index())
+                .map(|(i, _)| i)
+                .unwrap_or(text.len());
             return Some((off, e.info().to_owned()));
         }
     };
-    let mut w = Walker { text, cursor: HashMap::new(), facts };
+    let mut w = Walker {
+        text,
+        cursor: HashMap::new(),
+        facts,
+    };
     for d in &docs {
         w.walk(d);
     }
@@ -172,7 +205,10 @@ mod tests {
 
     #[test]
     fn versions_in_scripts() {
-        assert_eq!(ft_versions_in("uv python install 3.14t && python3.13t -m pytest"), vec!["3.14t", "3.13t"]);
+        assert_eq!(
+            ft_versions_in("uv python install 3.14t && python3.13t -m pytest"),
+            vec!["3.14t", "3.13t"]
+        );
         assert!(ft_versions_in("python 3.14 and 13.13t").is_empty());
     }
 
@@ -182,9 +218,13 @@ mod tests {
         let mut f = Vec::new();
         assert!(read(src, &mut f).is_none());
         let w: Vec<What> = f.into_iter().map(|f| f.what).collect();
-        assert!(w.contains(&What::CiPython { version: "3.14t".into() }));
+        assert!(w.contains(&What::CiPython {
+            version: "3.14t".into()
+        }));
         assert!(w.iter().any(|x| matches!(x, What::CiGilOff { .. })));
-        assert!(w.contains(&What::UsesCibuildwheel { version: Some("v3.1.4".into()) }));
+        assert!(w.contains(&What::UsesCibuildwheel {
+            version: Some("v3.1.4".into())
+        }));
     }
 
     #[test]

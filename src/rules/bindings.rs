@@ -110,28 +110,61 @@ pub static RULES: &[&Rule] = &[&GENERATOR_UNDECLARED, &GENERATOR_TOO_OLD];
 type Builds = [(BuildFile, Arc<Settings>)];
 
 const MINIMUMS: [(&str, &[u64], &str); 6] = [
-    ("cython", &[3, 1, 0], "Cython 3.1.0 added the freethreading_compatible directive"),
-    ("pybind11", &[2, 13, 0], "pybind11 2.13.0 added py::mod_gil_not_used()"),
-    ("nanobind", &[2, 2, 0], "nanobind 2.2.0 added nanobind_add_module(... FREE_THREADED)"),
-    ("pyo3", &[0, 23], "PyO3 0.23 added #[pymodule(gil_used = false)]"),
+    (
+        "cython",
+        &[3, 1, 0],
+        "Cython 3.1.0 added the freethreading_compatible directive",
+    ),
+    (
+        "pybind11",
+        &[2, 13, 0],
+        "pybind11 2.13.0 added py::mod_gil_not_used()",
+    ),
+    (
+        "nanobind",
+        &[2, 2, 0],
+        "nanobind 2.2.0 added nanobind_add_module(... FREE_THREADED)",
+    ),
+    (
+        "pyo3",
+        &[0, 23],
+        "PyO3 0.23 added #[pymodule(gil_used = false)]",
+    ),
     ("swig", &[4, 4, 0], "SWIG 4.4.0 added -nogil"),
-    ("numpy", &[2, 1, 0], "NumPy 2.1.0 added f2py --freethreading-compatible"),
+    (
+        "numpy",
+        &[2, 1, 0],
+        "NumPy 2.1.0 added f2py --freethreading-compatible",
+    ),
 ];
 
 /// Runs FT607 and FT608.
-pub fn check(build: &Builds, sources: &[ProjectFile], modules: &[Module], out: &mut Vec<Diagnostic>) {
+pub fn check(
+    build: &Builds,
+    sources: &[ProjectFile],
+    modules: &[Module],
+    out: &mut Vec<Diagnostic>,
+) {
     undeclared(build, sources, modules, out);
     too_old(build, modules, out);
 }
 
-fn undeclared(build: &Builds, sources: &[ProjectFile], modules: &[Module], out: &mut Vec<Diagnostic>) {
+fn undeclared(
+    build: &Builds,
+    sources: &[ProjectFile],
+    modules: &[Module],
+    out: &mut Vec<Diagnostic>,
+) {
     let pyo3 = project::pyo3_version(build);
     for m in modules.iter().filter(|m| !m.declares) {
         let span = |range: (usize, usize)| -> Option<crate::diagnostic::Span> {
             if let Some((b, _)) = build.iter().find(|(b, _)| b.path == m.path) {
                 return Some(b.span(range));
             }
-            sources.iter().find(|pf| pf.file.path == m.path).map(|pf| pf.file.span(range.0, range.1))
+            sources
+                .iter()
+                .find(|pf| pf.file.path == m.path)
+                .map(|pf| pf.file.span(range.0, range.1))
         };
         let (msg, help, severity) = match m.kind {
             Generator::Cython => (
@@ -180,7 +213,9 @@ fn undeclared(build: &Builds, sources: &[ProjectFile], modules: &[Module], out: 
             ),
             Generator::C | Generator::Cpp => continue,
         };
-        let mut d = Diagnostic::new(&GENERATOR_UNDECLARED, &m.path, span(m.range), msg).with_help(help).with_severity(severity);
+        let mut d = Diagnostic::new(&GENERATOR_UNDECLARED, &m.path, span(m.range), msg)
+            .with_help(help)
+            .with_severity(severity);
         if m.kind == Generator::PyO3 && pyo3.is_none() {
             d = d.with_confidence(Confidence::Likely);
         }
@@ -193,12 +228,20 @@ fn too_old(build: &Builds, modules: &[Module], out: &mut Vec<Diagnostic>) {
     for (b, f) in project::facts(build) {
         let (name, capped, shown) = match &f.what {
             What::Requirement { name, spec } => {
-                let Some((_, min, _)) = MINIMUMS.iter().find(|(n, _, _)| n == name) else { continue };
-                let capped = if name == "pyo3" { version::cargo_caps_below(spec, min) } else { version::pep440_caps_below(spec, min) };
+                let Some((_, min, _)) = MINIMUMS.iter().find(|(n, _, _)| n == name) else {
+                    continue;
+                };
+                let capped = if name == "pyo3" {
+                    version::cargo_caps_below(spec, min)
+                } else {
+                    version::pep440_caps_below(spec, min)
+                };
                 (name.as_str(), capped, spec.clone())
             }
             What::Locked { name, version: v } => {
-                let Some((_, min, _)) = MINIMUMS.iter().find(|(n, _, _)| n == name) else { continue };
+                let Some((_, min, _)) = MINIMUMS.iter().find(|(n, _, _)| n == name) else {
+                    continue;
+                };
                 (name.as_str(), version::below(v, min), v.clone())
             }
             _ => continue,
@@ -206,7 +249,9 @@ fn too_old(build: &Builds, modules: &[Module], out: &mut Vec<Diagnostic>) {
         if !capped || (name == "numpy" && !uses_f2py) {
             continue;
         }
-        let Some((_, _, why)) = MINIMUMS.iter().find(|(n, _, _)| *n == name) else { continue };
+        let Some((_, _, why)) = MINIMUMS.iter().find(|(n, _, _)| *n == name) else {
+            continue;
+        };
         out.push(
             Diagnostic::new(&GENERATOR_TOO_OLD, &b.path, Some(b.span(f.range)), format!("`{name}` is limited to `{shown}`: {why}; older releases cannot declare free-threading support"))
                 .with_help("raise the upper bound"),

@@ -125,7 +125,8 @@ pub static CIBUILDWHEEL: Rule = Rule {
     code: "FT603",
     name: "cibuildwheel-free-threading-config",
     severity: Severity::Warning,
-    summary: "cibuildwheel skips free-threaded wheels, uses a retired option, or builds 3.13t only.",
+    summary:
+        "cibuildwheel skips free-threaded wheels, uses a retired option, or builds 3.13t only.",
     doc: r#"## What it does
 Reads `[tool.cibuildwheel]` in `pyproject.toml` and `CIBW_*` variables in workflows:
 
@@ -198,7 +199,8 @@ pub static CI_GIL_FORCED_OFF: Rule = Rule {
     code: "FT605",
     name: "ci-forces-gil-off",
     severity: Severity::Warning,
-    summary: "Tests run with PYTHON_GIL=0 or -X gil=0, which hides a module that re-enables the GIL.",
+    summary:
+        "Tests run with PYTHON_GIL=0 or -X gil=0, which hides a module that re-enables the GIL.",
     doc: r#"## What it does
 Finds `PYTHON_GIL: 0` in a workflow's environment and `PYTHON_GIL=0`, `-X gil=0` or
 `-Xgil=0` in `run:` scripts and cibuildwheel test commands.
@@ -261,20 +263,36 @@ classifiers = [
     fix: FixAvailability::None,
 };
 
-pub static RULES: &[&Rule] = &[&LIMITED_API, &WINDOWS_GIL_DISABLED, &CIBUILDWHEEL, &CI_NO_FREE_THREADED, &CI_GIL_FORCED_OFF, &CLASSIFIER];
+pub static RULES: &[&Rule] = &[
+    &LIMITED_API,
+    &WINDOWS_GIL_DISABLED,
+    &CIBUILDWHEEL,
+    &CI_NO_FREE_THREADED,
+    &CI_GIL_FORCED_OFF,
+    &CLASSIFIER,
+];
 
 type Builds = [(BuildFile, Arc<Settings>)];
 
-fn diag(rule: &'static Rule, b: &BuildFile, range: (usize, usize), msg: impl Into<String>) -> Diagnostic {
+fn diag(
+    rule: &'static Rule,
+    b: &BuildFile,
+    range: (usize, usize),
+    msg: impl Into<String>,
+) -> Diagnostic {
     Diagnostic::new(rule, &b.path, Some(b.span(range)), msg)
 }
 
 /// Does a cibuildwheel selector match free-threaded identifiers?
 fn selects_ft(sel: &str) -> bool {
     let b = sel.as_bytes();
-    sel == "*" || sel.starts_with("cp3*") && !sel.contains("t-") || b.windows(2).enumerate().any(|(i, w)| {
-        w == b"t-" && i > 0 && (b[i - 1].is_ascii_digit() || b[i - 1] == b'?' || b[i - 1] == b'*')
-    })
+    sel == "*"
+        || sel.starts_with("cp3*") && !sel.contains("t-")
+        || b.windows(2).enumerate().any(|(i, w)| {
+            w == b"t-"
+                && i > 0
+                && (b[i - 1].is_ascii_digit() || b[i - 1] == b'?' || b[i - 1] == b'*')
+        })
 }
 
 fn skips_ft(sel: &str) -> bool {
@@ -282,7 +300,12 @@ fn skips_ft(sel: &str) -> bool {
 }
 
 /// Runs FT601–FT608 over the project's build files and sources.
-pub fn check_build(build: &Builds, sources: &[ProjectFile], settings: &Settings, out: &mut Vec<Diagnostic>) {
+pub fn check_build(
+    build: &Builds,
+    sources: &[ProjectFile],
+    settings: &Settings,
+    out: &mut Vec<Diagnostic>,
+) {
     let modules = project::modules(build, sources, out);
     let any_declares = modules.iter().any(|m| m.declares);
     let mut new = Vec::new();
@@ -297,7 +320,14 @@ pub fn check_build(build: &Builds, sources: &[ProjectFile], settings: &Settings,
 
 fn limited_api(build: &Builds, settings: &Settings, out: &mut Vec<Diagnostic>) {
     for (b, f) in project::facts(build) {
-        let What::LimitedApi { how, fix, ignored_on_ft } = &f.what else { continue };
+        let What::LimitedApi {
+            how,
+            fix,
+            ignored_on_ft,
+        } = &f.what
+        else {
+            continue;
+        };
         let abi3t = settings.target_minor >= 15;
         let d = if *ignored_on_ft {
             diag(&LIMITED_API, b, f.range, format!("{how} requests the stable ABI; the tool drops it on free-threaded interpreters and builds a version-specific module"))
@@ -316,10 +346,20 @@ fn windows(build: &Builds, out: &mut Vec<Diagnostic>) {
     if defines {
         return;
     }
-    let setuptools_ext = project::facts(build).any(|(_, f)| matches!(f.what, What::ExtensionBuild { backend: "setuptools", .. }));
+    let setuptools_ext = project::facts(build).any(|(_, f)| {
+        matches!(
+            f.what,
+            What::ExtensionBuild {
+                backend: "setuptools",
+                ..
+            }
+        )
+    });
     if setuptools_ext {
         for (b, f) in project::facts(build) {
-            let What::Requirement { name, spec } = &f.what else { continue };
+            let What::Requirement { name, spec } = &f.what else {
+                continue;
+            };
             if name == "setuptools" && version::pep440_caps_below(spec, &[75, 7, 0]) {
                 out.push(
                     diag(&WINDOWS_GIL_DISABLED, b, f.range, format!("setuptools is pinned to `{spec}`, below 75.7.0, the first release that defines Py_GIL_DISABLED=1 on Windows for free-threaded interpreters"))
@@ -328,7 +368,15 @@ fn windows(build: &Builds, out: &mut Vec<Diagnostic>) {
             }
         }
     }
-    if let Some((b, f)) = project::facts(build).find(|(_, f)| matches!(f.what, What::ExtensionBuild { custom_cmake: true, .. })) {
+    if let Some((b, f)) = project::facts(build).find(|(_, f)| {
+        matches!(
+            f.what,
+            What::ExtensionBuild {
+                custom_cmake: true,
+                ..
+            }
+        )
+    }) {
         out.push(
             diag(&WINDOWS_GIL_DISABLED, b, f.range, "this CMake target is a hand-made Python module and no CMake file defines Py_GIL_DISABLED: on Windows a free-threaded build would use the GIL build's ABI and crash on import")
                 .with_confidence(Confidence::Likely)
@@ -360,7 +408,13 @@ fn cibuildwheel(build: &Builds, any_declares: bool, out: &mut Vec<Diagnostic>) {
         return;
     }
     let has_313t = builds.iter().find(|(_, _, s)| s.contains("313t"));
-    let has_314 = builds.iter().any(|(_, _, s)| s.contains("314t") || s.contains("31?t") || *s == "*" || s.starts_with("cp3*") || s.starts_with("*t-"));
+    let has_314 = builds.iter().any(|(_, _, s)| {
+        s.contains("314t")
+            || s.contains("31?t")
+            || *s == "*"
+            || s.starts_with("cp3*")
+            || s.starts_with("*t-")
+    });
     if let Some((b, f, s)) = has_313t.filter(|_| !has_314) {
         out.push(
             diag(&CIBUILDWHEEL, b, f.range, format!("cibuildwheel builds `{s}` but no 3.14t wheel: 3.13t free-threading was experimental"))
@@ -402,7 +456,9 @@ fn ci(build: &Builds, modules: &[Module], out: &mut Vec<Diagnostic>) {
     if modules.is_empty() || ci_tests_ft(build) != Some(false) {
         return;
     }
-    if let Some((b, f)) = project::facts(build).find(|(_, f)| matches!(f.what, What::CiPython { .. })) {
+    if let Some((b, f)) =
+        project::facts(build).find(|(_, f)| matches!(f.what, What::CiPython { .. }))
+    {
         out.push(
             diag(&CI_NO_FREE_THREADED, b, f.range, "no workflow tests on a free-threaded interpreter (no `3.13t`/`3.14t` version and no `freethreaded: true`)")
                 .with_help("add 3.14t to the test matrix"),
@@ -417,7 +473,11 @@ fn classifiers(build: &Builds, modules: &[Module], out: &mut Vec<Diagnostic>) {
     let declaring = modules.iter().filter(|m| m.declares).count();
     let ft_cls = project::facts(build).find(|(_, f)| f.what == What::Classifiers { ft: true });
     if let Some((b, f)) = ft_cls {
-        let missing: Vec<String> = modules.iter().filter(|m| !m.declares).map(|m| format!("`{}` ({})", m.name, m.kind.as_str())).collect();
+        let missing: Vec<String> = modules
+            .iter()
+            .filter(|m| !m.declares)
+            .map(|m| format!("`{}` ({})", m.name, m.kind.as_str()))
+            .collect();
         if !missing.is_empty() {
             out.push(diag(&CLASSIFIER, b, f.range, format!("the Free Threading classifier is present but {} do(es) not declare free-threading support", missing.join(", "))));
         }
@@ -444,8 +504,14 @@ pub struct ProjectSummary {
 }
 
 fn wheels(build: &Builds, diags: &[Diagnostic]) -> (&'static str, String) {
-    if diags.iter().any(|d| d.rule.code == "FT601" && d.severity == Severity::Error) {
-        return ("no", "the limited API is requested unconditionally (FT601)".into());
+    if diags
+        .iter()
+        .any(|d| d.rule.code == "FT601" && d.severity == Severity::Error)
+    {
+        return (
+            "no",
+            "the limited API is requested unconditionally (FT601)".into(),
+        );
     }
     let uses = project::facts(build).find_map(|(_, f)| match &f.what {
         What::UsesCibuildwheel { version } => Some(version.clone()),
@@ -454,7 +520,8 @@ fn wheels(build: &Builds, diags: &[Diagnostic]) -> (&'static str, String) {
     let Some(version) = uses else {
         return ("unknown", "no cibuildwheel configuration; wheels are built for whichever interpreter runs the build".into());
     };
-    let skips = project::facts(build).any(|(_, f)| matches!(&f.what, What::CibwSkip(s) if skips_ft(s)));
+    let skips =
+        project::facts(build).any(|(_, f)| matches!(&f.what, What::CibwSkip(s) if skips_ft(s)));
     if skips {
         return ("no", "a cibuildwheel skip selector excludes them".into());
     }
@@ -467,21 +534,47 @@ fn wheels(build: &Builds, diags: &[Diagnostic]) -> (&'static str, String) {
     if !builds.is_empty() {
         return match builds.iter().find(|s| selects_ft(s)) {
             Some(s) => ("yes", format!("cibuildwheel builds `{s}`")),
-            None => ("no", "the cibuildwheel build selector has no free-threaded identifier".into()),
+            None => (
+                "no",
+                "the cibuildwheel build selector has no free-threaded identifier".into(),
+            ),
         };
     }
-    let old = version.as_deref().and_then(|v| version::parse(v.trim_start_matches('v'))).is_some_and(|v| v < vec![3, 1]);
+    let old = version
+        .as_deref()
+        .and_then(|v| version::parse(v.trim_start_matches('v')))
+        .is_some_and(|v| v < vec![3, 1]);
     if old {
-        ("no", format!("cibuildwheel {} does not build free-threaded wheels by default", version.unwrap_or_default()))
+        (
+            "no",
+            format!(
+                "cibuildwheel {} does not build free-threaded wheels by default",
+                version.unwrap_or_default()
+            ),
+        )
     } else {
         ("yes", "cibuildwheel 3.1+ builds cp314t by default".into())
     }
 }
 
 /// Builds the project summary, or `None` when the run found no module and no build file.
-pub fn summarize(build: &Builds, sources: &[ProjectFile], diags: &[Diagnostic]) -> Option<ProjectSummary> {
+pub fn summarize(
+    build: &Builds,
+    sources: &[ProjectFile],
+    diags: &[Diagnostic],
+) -> Option<ProjectSummary> {
     let modules = project::modules(build, sources, diags);
-    let build_files = build.iter().filter(|(b, _)| !matches!(b.kind, crate::build::BuildKind::Rust | crate::build::BuildKind::Cython { .. } | crate::build::BuildKind::Swig)).count();
+    let build_files = build
+        .iter()
+        .filter(|(b, _)| {
+            !matches!(
+                b.kind,
+                crate::build::BuildKind::Rust
+                    | crate::build::BuildKind::Cython { .. }
+                    | crate::build::BuildKind::Swig
+            )
+        })
+        .count();
     if modules.is_empty() && build_files == 0 {
         return None;
     }
@@ -495,19 +588,35 @@ pub fn summarize(build: &Builds, sources: &[ProjectFile], diags: &[Diagnostic]) 
     let declaring = modules.iter().filter(|m| m.declares).count();
     let (wheel, wheel_why) = wheels(build, diags);
     let (ci, ci_why) = match ci_tests_ft(build) {
-        Some(true) => ("yes", "a workflow uses a free-threaded interpreter".to_owned()),
-        Some(false) => ("no", "workflows name Python versions, none free-threaded".to_owned()),
-        None if build.iter().any(|(b, _)| b.kind == crate::build::BuildKind::Workflow) => {
+        Some(true) => (
+            "yes",
+            "a workflow uses a free-threaded interpreter".to_owned(),
+        ),
+        Some(false) => (
+            "no",
+            "workflows name Python versions, none free-threaded".to_owned(),
+        ),
+        None if build
+            .iter()
+            .any(|(b, _)| b.kind == crate::build::BuildKind::Workflow) =>
+        {
             ("unknown", "workflows name no Python version".to_owned())
         }
         None => ("unknown", "no GitHub Actions workflow found".to_owned()),
     };
     let mut families: BTreeMap<String, usize> = BTreeMap::new();
     for d in diags {
-        let fam = FAMILIES.iter().find(|(p, _)| d.rule.code.starts_with(p)).map(|(p, n)| format!("{p}xx {n}")).unwrap_or_else(|| d.rule.code.to_owned());
+        let fam = FAMILIES
+            .iter()
+            .find(|(p, _)| d.rule.code.starts_with(p))
+            .map(|(p, n)| format!("{p}xx {n}"))
+            .unwrap_or_else(|| d.rule.code.to_owned());
         *families.entry(fam).or_default() += 1;
     }
-    let errors: Vec<&Diagnostic> = diags.iter().filter(|d| d.severity == Severity::Error && !d.rule.code.starts_with("FT6")).collect();
+    let errors: Vec<&Diagnostic> = diags
+        .iter()
+        .filter(|d| d.severity == Severity::Error && !d.rule.code.starts_with("FT6"))
+        .collect();
     let mut notes = Vec::new();
     if !errors.is_empty() {
         let mut codes: Vec<&str> = errors.iter().map(|d| d.rule.code).collect();
@@ -524,12 +633,33 @@ pub fn summarize(build: &Builds, sources: &[ProjectFile], diags: &[Diagnostic]) 
             ));
         }
     }
-    let kinds = if by_kind.is_empty() { "none".to_owned() } else { by_kind.iter().map(|(k, n)| format!("{k}: {n}")).collect::<Vec<_>>().join(", ") };
+    let kinds = if by_kind.is_empty() {
+        "none".to_owned()
+    } else {
+        by_kind
+            .iter()
+            .map(|(k, n)| format!("{k}: {n}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     let mut text = String::from("\nProject readiness for free-threaded Python:\n");
-    text.push_str(&format!("  extension modules: {} ({kinds}); {declaring} declare free-threading support\n", modules.len()));
+    text.push_str(&format!(
+        "  extension modules: {} ({kinds}); {declaring} declare free-threading support\n",
+        modules.len()
+    ));
     text.push_str(&format!("  free-threaded wheels: {wheel} ({wheel_why})\n"));
-    text.push_str(&format!("  CI tests a free-threaded interpreter: {ci} ({ci_why})\n"));
-    let fam_text = if families.is_empty() { "none".to_owned() } else { families.iter().map(|(k, n)| format!("{k}: {n}")).collect::<Vec<_>>().join(", ") };
+    text.push_str(&format!(
+        "  CI tests a free-threaded interpreter: {ci} ({ci_why})\n"
+    ));
+    let fam_text = if families.is_empty() {
+        "none".to_owned()
+    } else {
+        families
+            .iter()
+            .map(|(k, n)| format!("{k}: {n}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     text.push_str(&format!("  open findings by family: {fam_text}\n"));
     for n in &notes {
         text.push_str(&format!("  note: {n}\n"));

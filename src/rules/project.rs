@@ -21,8 +21,10 @@ pub struct Module {
 }
 
 /// Every build file's facts, flattened with their files.
-pub fn facts<'a>(build: &'a [(BuildFile, std::sync::Arc<crate::config::Settings>)]) -> impl Iterator<Item = (&'a BuildFile, &'a Fact)> {
-    build.iter().flat_map(|(b, _)| b.facts.iter().map(move |f| (b, f)))
+pub fn facts(build: &[(BuildFile, std::sync::Arc<crate::config::Settings>)]) -> impl Iterator<Item = (&BuildFile, &Fact)> {
+    build
+        .iter()
+        .flat_map(|(b, _)| b.facts.iter().map(move |f| (b, f)))
 }
 
 /// The `(` ... `)` argument text after a macro name at `off`.
@@ -46,16 +48,18 @@ pub fn macro_args(text: &str, off: usize) -> Option<(usize, &str)> {
 
 /// The PyO3 version the project builds with, when known: the locked version, else the
 /// lowest version the `Cargo.toml` requirement allows.
-pub fn pyo3_version(build: &[(BuildFile, std::sync::Arc<crate::config::Settings>)]) -> Option<version::Release> {
+pub fn pyo3_version(
+    build: &[(BuildFile, std::sync::Arc<crate::config::Settings>)],
+) -> Option<version::Release> {
     let locked = facts(build).find_map(|(_, f)| match &f.what {
         What::Locked { name, version } if name == "pyo3" => version::parse(version),
         _ => None,
     });
     locked.or_else(|| {
         facts(build).find_map(|(_, f)| match &f.what {
-            What::Requirement { name, spec } if name == "pyo3" => {
-                version::parse(spec.trim_start_matches(|c: char| matches!(c, '^' | '=' | '~' | '>' | ' ')))
-            }
+            What::Requirement { name, spec } if name == "pyo3" => version::parse(
+                spec.trim_start_matches(['^', '=', '~', '>', ' ']),
+            ),
             _ => None,
         })
     })
@@ -63,7 +67,15 @@ pub fn pyo3_version(build: &[(BuildFile, std::sync::Arc<crate::config::Settings>
 
 /// Does the PyO3 version in use declare free-threading support by default (0.28+)?
 pub fn pyo3_default_declares(v: Option<&version::Release>) -> bool {
-    v.is_some_and(|v| !version::below(&v.iter().map(|x| x.to_string()).collect::<Vec<_>>().join("."), &[0, 28]))
+    v.is_some_and(|v| {
+        !version::below(
+            &v.iter()
+                .map(|x| x.to_string())
+                .collect::<Vec<_>>()
+                .join("."),
+            &[0, 28],
+        )
+    })
 }
 
 /// Every module in the project. `diags` are the findings so far (a C module
@@ -74,12 +86,20 @@ pub fn modules(
     diags: &[Diagnostic],
 ) -> Vec<Module> {
     let mut out = Vec::new();
-    let undeclared = |p: &Path| diags.iter().any(|d| d.path == p && matches!(d.rule.code, "FT001" | "FT005" | "FT006"));
+    let undeclared = |p: &Path| {
+        diags
+            .iter()
+            .any(|d| d.path == p && matches!(d.rule.code, "FT001" | "FT005" | "FT006"))
+    };
     for pf in sources {
         for init in &pf.index.module_inits {
             let f = &pf.index.functions[init.function];
             out.push(Module {
-                kind: if pf.file.language == Language::Cpp { Generator::Cpp } else { Generator::C },
+                kind: if pf.file.language == Language::Cpp {
+                    Generator::Cpp
+                } else {
+                    Generator::C
+                },
                 name: init.module.clone(),
                 path: pf.file.path.clone(),
                 range: (f.name_range.0, f.name_range.1),
@@ -89,15 +109,26 @@ pub fn modules(
         if pf.file.language != Language::Cpp {
             continue;
         }
-        for (word, kind) in [("PYBIND11_MODULE", Generator::Pybind11), ("NB_MODULE", Generator::Nanobind)] {
+        for (word, kind) in [
+            ("PYBIND11_MODULE", Generator::Pybind11),
+            ("NB_MODULE", Generator::Nanobind),
+        ] {
             for off in pf.file.code_occurrences(word) {
-                let Some((end, args)) = macro_args(&pf.file.text, off) else { continue };
+                let Some((end, args)) = macro_args(&pf.file.text, off) else {
+                    continue;
+                };
                 let name = args.split(',').next().unwrap_or("").trim().to_owned();
                 let declares = match kind {
                     Generator::Pybind11 => args.contains("mod_gil_not_used"),
                     _ => nanobind_declares(build, &name),
                 };
-                out.push(Module { kind, name, path: pf.file.path.clone(), range: (off, end), declares });
+                out.push(Module {
+                    kind,
+                    name,
+                    path: pf.file.path.clone(),
+                    range: (off, end),
+                    declares,
+                });
             }
         }
     }
@@ -106,9 +137,14 @@ pub fn modules(
     let pyo3_default = pyo3_default_declares(pyo3_version(build).as_ref());
     for (b, f) in facts(build) {
         let (kind, name, declares) = match &f.what {
-            What::CythonModule { name, declared } => (Generator::Cython, name.clone(), *declared || cython_project),
+            What::CythonModule { name, declared } => {
+                (Generator::Cython, name.clone(), *declared || cython_project)
+            }
             What::PyO3Module { name, gil_used } => {
-                let by_call = b.facts.iter().any(|g| g.what == What::PyO3GilUsedCall { value: false });
+                let by_call = b
+                    .facts
+                    .iter()
+                    .any(|g| g.what == What::PyO3GilUsedCall { value: false });
                 let d = match gil_used {
                     Some(v) => !v,
                     None => pyo3_default || by_call,
@@ -119,7 +155,13 @@ pub fn modules(
             What::F2pyInvocation { name, declared } => (Generator::F2py, name.clone(), *declared),
             _ => continue,
         };
-        out.push(Module { kind, name, path: b.path.clone(), range: f.range, declares });
+        out.push(Module {
+            kind,
+            name,
+            path: b.path.clone(),
+            range: f.range,
+            declares,
+        });
     }
     out.sort_by(|a, b| (a.kind, &a.path, a.range.0).cmp(&(b.kind, &b.path, b.range.0)));
     out
@@ -127,10 +169,16 @@ pub fn modules(
 
 /// A nanobind module declares support when its `nanobind_add_module` target (same
 /// name, or the only target) passes `FREE_THREADED`.
-fn nanobind_declares(build: &[(BuildFile, std::sync::Arc<crate::config::Settings>)], name: &str) -> bool {
+fn nanobind_declares(
+    build: &[(BuildFile, std::sync::Arc<crate::config::Settings>)],
+    name: &str,
+) -> bool {
     let targets: Vec<(&str, bool)> = facts(build)
         .filter_map(|(_, f)| match &f.what {
-            What::NanobindAddModule { target, free_threaded } => Some((target.as_str(), *free_threaded)),
+            What::NanobindAddModule {
+                target,
+                free_threaded,
+            } => Some((target.as_str(), *free_threaded)),
             _ => None,
         })
         .collect();
