@@ -46,6 +46,18 @@ pub fn read_cython(path: &Path, module: bool, text: &str, facts: &mut Vec<Fact>)
             }
         }
     }
+    for (i, line) in text.split_inclusive('\n').scan(0usize, |off, l| {
+        let s = *off;
+        *off += l.len();
+        Some((s, l))
+    }) {
+        let t = line.trim();
+        let Some(rest) = t.strip_prefix("include ") else { continue };
+        let file = rest.trim().trim_matches(['"', '\'']).to_owned();
+        if file.ends_with(".pyx") || file.ends_with(".pxi") {
+            facts.push(Fact { what: What::CythonInclude { file }, range: line_range(text, i) });
+        }
+    }
     if module {
         let name = path
             .file_stem()

@@ -177,6 +177,10 @@ pub enum What {
     Classifiers {
         ft: bool,
     },
+    /// Classifiers given by an expression this reader cannot evaluate.
+    ClassifiersUnknown,
+    /// A Cython `include "other.pyx"`: the included file is part of this module, not one.
+    CythonInclude { file: String },
     /// The `[project]` table or `setup(...)` call (where a missing classifier is reported).
     ProjectMetadata,
     /// cibuildwheel `build` / `skip` / `enable` selector value (one per item).
@@ -215,6 +219,9 @@ pub enum What {
         name: String,
         gil_used: Option<bool>,
     },
+    /// A module written against the raw C API from Rust (`extern "C" fn PyInit_x`, as with
+    /// `pyo3-ffi`), and whether its code mentions `Py_MOD_GIL_NOT_USED`.
+    RustFfiModule { name: String, declared: bool },
     /// `.gil_used(false)` called on a module in Rust code.
     PyO3GilUsedCall {
         value: bool,

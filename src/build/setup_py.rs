@@ -169,6 +169,10 @@ fn keyword(text: &str, n: Node, facts: &mut Vec<Fact>) {
             });
         }
         "classifiers" => {
+            let Some(value) = literal_list(text, value) else {
+                facts.push(Fact { what: What::ClassifiersUnknown, range });
+                return;
+            };
             let ft = descendants(value).into_iter().any(|s| {
                 string_value(text, s).is_some_and(|v| v.contains("Python :: Free Threading"))
             });
@@ -194,6 +198,27 @@ fn keyword(text: &str, n: Node, facts: &mut Vec<Fact>) {
         }
         _ => {}
     }
+}
+
+/// `value` if it is a list or tuple literal, or the literal a module-level
+/// `NAME = [...]` assigns when `value` is the name `NAME`.
+fn literal_list<'t>(text: &str, value: Node<'t>) -> Option<Node<'t>> {
+    if matches!(value.kind(), "list" | "tuple") {
+        return Some(value);
+    }
+    if value.kind() != "identifier" {
+        return None;
+    }
+    let name = node_text(text, value);
+    let mut root = value;
+    while let Some(p) = root.parent() {
+        root = p;
+    }
+    descendants(root).into_iter().filter(|n| n.kind() == "assignment").find_map(|a| {
+        let left = a.child_by_field_name("left")?;
+        let right = a.child_by_field_name("right")?;
+        (node_text(text, left) == name && matches!(right.kind(), "list" | "tuple")).then_some(right)
+    })
 }
 
 fn call(text: &str, n: Node, facts: &mut Vec<Fact>) {

@@ -186,7 +186,16 @@ fn undeclared(
                 let explicit = build.iter().find(|(b, _)| b.path == m.path).is_some_and(|(b, _)| {
                     b.facts.iter().any(|f| f.range == m.range && matches!(f.what, What::PyO3Module { gil_used: Some(true), .. }))
                 });
-                if explicit {
+                let ffi = build.iter().find(|(b, _)| b.path == m.path).is_some_and(|(b, _)| {
+                    b.facts.iter().any(|f| f.range == m.range && matches!(f.what, What::RustFfiModule { .. }))
+                });
+                if ffi {
+                    (
+                        format!("Rust module `{}` (raw C API) never uses Py_MOD_GIL_NOT_USED", m.name),
+                        "add a {Py_mod_gil, Py_MOD_GIL_NOT_USED} slot to its PyModuleDef_Slot array",
+                        Severity::Error,
+                    )
+                } else if explicit {
                     (
                         format!("#[pymodule] `{}` says gil_used = true: the module re-enables the GIL on free-threaded Python", m.name),
                         "set gil_used = false once the module is thread-safe",

@@ -471,6 +471,9 @@ fn classifiers(build: &Builds, modules: &[Module], out: &mut Vec<Diagnostic>) {
         return;
     }
     let declaring = modules.iter().filter(|m| m.declares).count();
+    if project::facts(build).any(|(_, f)| f.what == What::ClassifiersUnknown) {
+        return; // computed classifiers: cannot tell
+    }
     let ft_cls = project::facts(build).find(|(_, f)| f.what == What::Classifiers { ft: true });
     if let Some((b, f)) = ft_cls {
         let missing: Vec<String> = modules

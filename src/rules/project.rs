@@ -135,7 +135,19 @@ pub fn modules(
     let cython_project = facts(build).any(|(_, f)| f.what == What::CythonDirectiveProject);
     let swig_nogil = facts(build).any(|(_, f)| f.what == What::SwigInvocation { nogil: true });
     let pyo3_default = pyo3_default_declares(pyo3_version(build).as_ref());
+    let included: Vec<&str> = facts(build)
+        .filter_map(|(_, f)| match &f.what {
+            What::CythonInclude { file } => Some(file.rsplit('/').next().unwrap_or(file)),
+            _ => None,
+        })
+        .collect();
     for (b, f) in facts(build) {
+        if matches!(f.what, What::CythonModule { .. }) {
+            let file = b.path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            if included.contains(&file) {
+                continue; // textually included into another module
+            }
+        }
         let (kind, name, declares) = match &f.what {
             What::CythonModule { name, declared } => {
                 (Generator::Cython, name.clone(), *declared || cython_project)
@@ -151,6 +163,7 @@ pub fn modules(
                 };
                 (Generator::PyO3, name.clone(), d)
             }
+            What::RustFfiModule { name, declared } => (Generator::PyO3, format!("{name} (pyo3-ffi)"), *declared),
             What::SwigModule { name } => (Generator::Swig, name.clone(), swig_nogil),
             What::F2pyInvocation { name, declared } => (Generator::F2py, name.clone(), *declared),
             _ => continue,
