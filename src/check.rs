@@ -135,7 +135,10 @@ pub fn run(roots: &[(PathBuf, Arc<Settings>)], overlay: &HashMap<PathBuf, String
     result.diagnostics.retain(|d| {
         let enabled = settings_of.get(d.path.as_path()).is_none_or(|s| s.rule_enabled(d.rule, &d.path));
         let suppressed = suppressions.get(&d.path).is_some_and(|s| s.covers(d));
-        enabled && !suppressed
+        let build_suppressed = build_files
+            .iter()
+            .any(|(b, _)| b.path == d.path && d.span.is_some_and(|s| b.suppresses(d.rule.code, s.start_line)));
+        enabled && !suppressed && !build_suppressed
     });
     result.diagnostics.sort_by_key(|d| d.sort_key());
     result.diagnostics.dedup_by(|a, b| a.sort_key() == b.sort_key() && a.message == b.message);

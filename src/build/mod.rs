@@ -262,6 +262,8 @@ pub struct BuildFile {
     pub facts: Vec<Fact>,
     /// The first syntax error, if the file could not be read completely.
     pub syntax_error: Option<String>,
+    /// Inline suppressions: 1-based line → codes (`None`: every rule).
+    pub suppressions: Vec<(usize, Option<Vec<String>>)>,
 }
 
 impl BuildFile {
@@ -286,19 +288,42 @@ impl BuildFile {
             let (l, c) = lines.position(&text, off);
             format!("{} syntax error at {l}:{c}: {msg} (the rest of the file was read as far as possible)", kind.describe())
         });
-        BuildFile {
-            path,
-            kind,
-            text,
-            lines,
-            facts,
-            syntax_error,
-        }
+        let suppressions = suppressions(&text);
+        BuildFile { path, kind, text, lines, facts, syntax_error, suppressions }
+    }
+
+    /// Is a finding of `code` on 1-based `line` suppressed by an inline comment?
+    pub fn suppresses(&self, code: &str, line: usize) -> bool {
+        self.suppressions.iter().any(|(l, codes)| {
+            *l == line
+                && match codes {
+                    None => true,
+                    Some(cs) => cs.iter().any(|c| code.starts_with(&c.to_ascii_uppercase())),
+                }
+        })
     }
 
     pub fn span(&self, range: (usize, usize)) -> Span {
         self.lines.span(&self.text, range.0, range.1)
     }
+}
+
+/// `ftaudit: ignore[FT601]` (or bare `ftaudit: ignore`) after a `#`, `//` or `/*`
+/// comment marker covers its own line, or the next line when the comment stands alone.
+fn suppressions(text: &str) -> Vec<(usize, Option<Vec<String>>)> {
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let Some(pos) = line.find("ftaudit: ignore") else { continue };
+        let before = &line[..pos];
+        let Some(marker) = ["#", "//", "/*"].iter().filter_map(|m| before.find(m)).min() else { continue };
+        let rest = &line[pos + "ftaudit: ignore".len()..];
+        let codes = rest.strip_prefix('[').and_then(|r| r.split_once(']')).map(|(c, _)| {
+            c.split(',').map(|x| x.trim().to_owned()).filter(|x| !x.is_empty()).collect::<Vec<_>>()
+        });
+        let alone = line[..marker].trim().is_empty();
+        out.push((if alone { i + 2 } else { i + 1 }, codes));
+    }
+    out
 }
 
 /// A syntax problem: byte offset and message.

@@ -482,7 +482,7 @@ fn classifiers(build: &Builds, modules: &[Module], out: &mut Vec<Diagnostic>) {
             .map(|m| format!("`{}` ({})", m.name, m.kind.as_str()))
             .collect();
         if !missing.is_empty() {
-            out.push(diag(&CLASSIFIER, b, f.range, format!("the Free Threading classifier is present but {} do(es) not declare free-threading support", missing.join(", "))));
+            out.push(diag(&CLASSIFIER, b, f.range, format!("the Free Threading classifier is present but {} {} not declare free-threading support", missing.join(", "), if missing.len() == 1 { "does" } else { "do" })));
         }
         return;
     }
@@ -627,7 +627,7 @@ pub fn summarize(
         codes.dedup();
         for m in modules.iter().filter(|m| m.declares) {
             notes.push(format!(
-                "module `{}` ({}, {}) declares free-threading support, but the project still has {} error-level finding(s) ({}): a declaration is not evidence of thread safety",
+                "module `{}` ({}, {}) declares free-threading support, but the project still has {} error-level finding(s) of other families ({}): a declaration is not evidence of thread safety",
                 m.name,
                 m.kind.as_str(),
                 m.path.display(),
