@@ -38,6 +38,8 @@ threading:
 - PyO3 `#[pymodule(gil_used = true)]` (reported as a warning: an explicit opt-out), or a
   `#[pymodule]` without `gil_used` when the PyO3 version in use is older than 0.28
   (older releases assume the GIL unless told otherwise);
+- a Rust module written against the raw C API (`extern "C" fn PyInit_x`, as with
+  `pyo3-ffi`) whose code never uses `Py_MOD_GIL_NOT_USED`;
 - a SWIG `%module` when no build line passes `-nogil`;
 - an f2py build line without `--freethreading-compatible`.
 

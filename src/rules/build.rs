@@ -33,6 +33,8 @@ interpreter, with no exception for free-threaded ones:
 - meson `py.extension_module(..., limited_api: '3.9')` and meson-python `limited-api = true`;
 - CMake `Python_add_library(... USE_SABI 3.9 ...)` or a `Py_LIMITED_API` compile definition
   outside any `if()`;
+- `#define Py_LIMITED_API` in a C/C++ source when the define is compiled in a
+  free-threaded build (its `#if` guards do not exclude `Py_GIL_DISABLED`);
 - scikit-build-core `wheel.py-api = "cp39"` and PyO3 `abi3` features (reported as
   information: these tools drop the request on free-threaded interpreters themselves).
 
@@ -310,6 +312,7 @@ pub fn check_build(
     let any_declares = modules.iter().any(|m| m.declares);
     let mut new = Vec::new();
     limited_api(build, settings, &mut new);
+    limited_api_in_sources(sources, &mut new);
     windows(build, &mut new);
     cibuildwheel(build, any_declares, &mut new);
     ci(build, &modules, &mut new);
@@ -338,6 +341,33 @@ fn limited_api(build: &Builds, settings: &Settings, out: &mut Vec<Diagnostic>) {
             diag(&LIMITED_API, b, f.range, format!("{how} requests the limited API unconditionally: free-threaded 3.13t/3.14t has no limited API, so no free-threaded wheel can be built"))
         };
         out.push(d.with_help(fix.clone()));
+    }
+}
+
+/// `#define Py_LIMITED_API` in a C/C++ source that is compiled in a free-threaded
+/// 3.14 build (its `#if` conditions evaluate to true there). Unknown conditions stay quiet.
+fn limited_api_in_sources(sources: &[ProjectFile], out: &mut Vec<Diagnostic>) {
+    use crate::source::lex::DirectiveKind;
+    use crate::source::preproc::{BuildConfig, Truth};
+    for pf in sources {
+        let cfg = BuildConfig::free_threaded(14).for_language(pf.file.language);
+        for d in &pf.file.lexed.directives {
+            if d.kind != DirectiveKind::Define || d.arg.split_whitespace().next() != Some("Py_LIMITED_API") {
+                continue;
+            }
+            if pf.file.condition_at(d.start).eval(&cfg) != Truth::True {
+                continue;
+            }
+            out.push(
+                Diagnostic::new(
+                    &LIMITED_API,
+                    &pf.file.path,
+                    Some(pf.file.span(d.start, d.end)),
+                    "`#define Py_LIMITED_API` is compiled in free-threaded builds, where Python.h stops with #error before 3.15",
+                )
+                .with_help("guard it: #if !defined(Py_GIL_DISABLED) ... #endif (or define it from the build only for GIL interpreters)"),
+            );
+        }
     }
 }
 
