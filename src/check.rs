@@ -127,6 +127,10 @@ pub fn run(roots: &[(PathBuf, Arc<Settings>)], overlay: &HashMap<PathBuf, String
         check(&project_files, &project_settings, &mut result.diagnostics);
     }
     rules::build::check_build(&build_files, &project_files, &project_settings, &mut result.diagnostics);
+    // Whether a C module declares support is decided before selection and suppressions
+    // filter FT0xx findings out of the report.
+    let declaration_findings: Vec<Diagnostic> =
+        result.diagnostics.iter().filter(|d| matches!(d.rule.code, "FT001" | "FT005" | "FT006")).cloned().collect();
     let settings_of: HashMap<&Path, &Settings> = project_files
         .iter()
         .map(|pf| (pf.file.path.as_path(), pf.settings.as_ref()))
@@ -143,7 +147,7 @@ pub fn run(roots: &[(PathBuf, Arc<Settings>)], overlay: &HashMap<PathBuf, String
     result.diagnostics.sort_by_key(|d| d.sort_key());
     result.diagnostics.dedup_by(|a, b| a.sort_key() == b.sort_key() && a.message == b.message);
     result.problems.sort_by(|a, b| a.path.cmp(&b.path));
-    result.project = rules::build::summarize(&build_files, &project_files, &result.diagnostics);
+    result.project = rules::build::summarize(&build_files, &project_files, &declaration_findings, &result.diagnostics);
     result
 }
 

@@ -343,3 +343,23 @@ fn json_output_carries_the_project_summary() {
     assert!(stdout.contains("Project readiness"), "{stdout}");
     assert_eq!(text.status.code(), Some(1));
 }
+
+#[test]
+fn deselected_declaration_rule_is_said_in_the_summary() {
+    let dir = manifest().join("examples/build/setuptools-ready");
+    let ov = Overrides {
+        isolated: true,
+        select: Some(vec!["FT6".to_owned()]),
+        ..Default::default()
+    };
+    let roots = vec![(
+        dir.clone(),
+        Arc::new(Settings::resolve(&dir, &ov).expect("settings")),
+    )];
+    let result = check::run(&roots, &Default::default());
+    let project = result.project.expect("summary");
+    assert_eq!(project.json["declaring"], 0);
+    assert!(project.json["notes"][0]
+        .as_str()
+        .is_some_and(|n| n.contains("FT001 is not selected")));
+}

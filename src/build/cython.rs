@@ -52,10 +52,15 @@ pub fn read_cython(path: &Path, module: bool, text: &str, facts: &mut Vec<Fact>)
         Some((s, l))
     }) {
         let t = line.trim();
-        let Some(rest) = t.strip_prefix("include ") else { continue };
+        let Some(rest) = t.strip_prefix("include ") else {
+            continue;
+        };
         let file = rest.trim().trim_matches(['"', '\'']).to_owned();
         if file.ends_with(".pyx") || file.ends_with(".pxi") {
-            facts.push(Fact { what: What::CythonInclude { file }, range: line_range(text, i) });
+            facts.push(Fact {
+                what: What::CythonInclude { file },
+                range: line_range(text, i),
+            });
         }
     }
     if module {

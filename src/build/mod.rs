@@ -180,7 +180,9 @@ pub enum What {
     /// Classifiers given by an expression this reader cannot evaluate.
     ClassifiersUnknown,
     /// A Cython `include "other.pyx"`: the included file is part of this module, not one.
-    CythonInclude { file: String },
+    CythonInclude {
+        file: String,
+    },
     /// The `[project]` table or `setup(...)` call (where a missing classifier is reported).
     ProjectMetadata,
     /// cibuildwheel `build` / `skip` / `enable` selector value (one per item).
@@ -221,7 +223,10 @@ pub enum What {
     },
     /// A module written against the raw C API from Rust (`extern "C" fn PyInit_x`, as with
     /// `pyo3-ffi`), and whether its code mentions `Py_MOD_GIL_NOT_USED`.
-    RustFfiModule { name: String, declared: bool },
+    RustFfiModule {
+        name: String,
+        declared: bool,
+    },
     /// `.gil_used(false)` called on a module in Rust code.
     PyO3GilUsedCall {
         value: bool,
@@ -289,7 +294,15 @@ impl BuildFile {
             format!("{} syntax error at {l}:{c}: {msg} (the rest of the file was read as far as possible)", kind.describe())
         });
         let suppressions = suppressions(&text);
-        BuildFile { path, kind, text, lines, facts, syntax_error, suppressions }
+        BuildFile {
+            path,
+            kind,
+            text,
+            lines,
+            facts,
+            syntax_error,
+            suppressions,
+        }
     }
 
     /// Is a finding of `code` on 1-based `line` suppressed by an inline comment?
@@ -313,13 +326,27 @@ impl BuildFile {
 fn suppressions(text: &str) -> Vec<(usize, Option<Vec<String>>)> {
     let mut out = Vec::new();
     for (i, line) in text.lines().enumerate() {
-        let Some(pos) = line.find("ftaudit: ignore") else { continue };
+        let Some(pos) = line.find("ftaudit: ignore") else {
+            continue;
+        };
         let before = &line[..pos];
-        let Some(marker) = ["#", "//", "/*"].iter().filter_map(|m| before.find(m)).min() else { continue };
+        let Some(marker) = ["#", "//", "/*"]
+            .iter()
+            .filter_map(|m| before.find(m))
+            .min()
+        else {
+            continue;
+        };
         let rest = &line[pos + "ftaudit: ignore".len()..];
-        let codes = rest.strip_prefix('[').and_then(|r| r.split_once(']')).map(|(c, _)| {
-            c.split(',').map(|x| x.trim().to_owned()).filter(|x| !x.is_empty()).collect::<Vec<_>>()
-        });
+        let codes = rest
+            .strip_prefix('[')
+            .and_then(|r| r.split_once(']'))
+            .map(|(c, _)| {
+                c.split(',')
+                    .map(|x| x.trim().to_owned())
+                    .filter(|x| !x.is_empty())
+                    .collect::<Vec<_>>()
+            });
         let alone = line[..marker].trim().is_empty();
         out.push((if alone { i + 2 } else { i + 1 }, codes));
     }

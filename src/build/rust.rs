@@ -138,13 +138,19 @@ pub fn read(text: &str, facts: &mut Vec<Fact>) -> SyntaxError {
     }
     for (i, _) in code.match_indices("fn PyInit_") {
         let rest = &code[i + "fn PyInit_".len()..];
-        let name: String = rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+        let name: String = rest
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect();
         let line_start = code[..i].rfind('\n').map(|x| x + 1).unwrap_or(0);
         if name.is_empty() || !code[line_start..i].contains("extern") {
             continue;
         }
         let declared = code.contains("Py_MOD_GIL_NOT_USED");
-        facts.push(Fact { what: What::RustFfiModule { name, declared }, range: (i, i + "fn PyInit_".len()) });
+        facts.push(Fact {
+            what: What::RustFfiModule { name, declared },
+            range: (i, i + "fn PyInit_".len()),
+        });
     }
     for (i, _) in code.match_indices(".gil_used(") {
         let arg = code[i + ".gil_used(".len()..].trim_start();

@@ -170,7 +170,10 @@ fn keyword(text: &str, n: Node, facts: &mut Vec<Fact>) {
         }
         "classifiers" => {
             let Some(value) = literal_list(text, value) else {
-                facts.push(Fact { what: What::ClassifiersUnknown, range });
+                facts.push(Fact {
+                    what: What::ClassifiersUnknown,
+                    range,
+                });
                 return;
             };
             let ft = descendants(value).into_iter().any(|s| {
@@ -214,11 +217,15 @@ fn literal_list<'t>(text: &str, value: Node<'t>) -> Option<Node<'t>> {
     while let Some(p) = root.parent() {
         root = p;
     }
-    descendants(root).into_iter().filter(|n| n.kind() == "assignment").find_map(|a| {
-        let left = a.child_by_field_name("left")?;
-        let right = a.child_by_field_name("right")?;
-        (node_text(text, left) == name && matches!(right.kind(), "list" | "tuple")).then_some(right)
-    })
+    descendants(root)
+        .into_iter()
+        .filter(|n| n.kind() == "assignment")
+        .find_map(|a| {
+            let left = a.child_by_field_name("left")?;
+            let right = a.child_by_field_name("right")?;
+            (node_text(text, left) == name && matches!(right.kind(), "list" | "tuple"))
+                .then_some(right)
+        })
 }
 
 fn call(text: &str, n: Node, facts: &mut Vec<Fact>) {

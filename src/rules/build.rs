@@ -352,7 +352,9 @@ fn limited_api_in_sources(sources: &[ProjectFile], out: &mut Vec<Diagnostic>) {
     for pf in sources {
         let cfg = BuildConfig::free_threaded(14).for_language(pf.file.language);
         for d in &pf.file.lexed.directives {
-            if d.kind != DirectiveKind::Define || d.arg.split_whitespace().next() != Some("Py_LIMITED_API") {
+            if d.kind != DirectiveKind::Define
+                || d.arg.split_whitespace().next() != Some("Py_LIMITED_API")
+            {
                 continue;
             }
             if pf.file.condition_at(d.start).eval(&cfg) != Truth::True {
@@ -591,12 +593,15 @@ fn wheels(build: &Builds, diags: &[Diagnostic]) -> (&'static str, String) {
 }
 
 /// Builds the project summary, or `None` when the run found no module and no build file.
+/// `declaration_findings` are the FT001/FT005/FT006 findings before selection and
+/// suppressions; `diags` are the findings reported.
 pub fn summarize(
     build: &Builds,
     sources: &[ProjectFile],
+    declaration_findings: &[Diagnostic],
     diags: &[Diagnostic],
 ) -> Option<ProjectSummary> {
-    let modules = project::modules(build, sources, diags);
+    let modules = project::modules(build, sources, declaration_findings);
     let build_files = build
         .iter()
         .filter(|(b, _)| {
@@ -665,6 +670,12 @@ pub fn summarize(
                 codes.join(", ")
             ));
         }
+    }
+    if sources
+        .iter()
+        .any(|pf| !pf.index.module_inits.is_empty() && !project::declaration_checked(pf))
+    {
+        notes.push("FT001 is not selected, so hand-written C/C++ modules were not checked and count as not declaring".to_owned());
     }
     let kinds = if by_kind.is_empty() {
         "none".to_owned()

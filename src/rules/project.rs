@@ -21,7 +21,9 @@ pub struct Module {
 }
 
 /// Every build file's facts, flattened with their files.
-pub fn facts(build: &[(BuildFile, std::sync::Arc<crate::config::Settings>)]) -> impl Iterator<Item = (&BuildFile, &Fact)> {
+pub fn facts(
+    build: &[(BuildFile, std::sync::Arc<crate::config::Settings>)],
+) -> impl Iterator<Item = (&BuildFile, &Fact)> {
     build
         .iter()
         .flat_map(|(b, _)| b.facts.iter().map(move |f| (b, f)))
@@ -57,9 +59,9 @@ pub fn pyo3_version(
     });
     locked.or_else(|| {
         facts(build).find_map(|(_, f)| match &f.what {
-            What::Requirement { name, spec } if name == "pyo3" => version::parse(
-                spec.trim_start_matches(['^', '=', '~', '>', ' ']),
-            ),
+            What::Requirement { name, spec } if name == "pyo3" => {
+                version::parse(spec.trim_start_matches(['^', '=', '~', '>', ' ']))
+            }
             _ => None,
         })
     })
@@ -103,7 +105,7 @@ pub fn modules(
                 name: init.module.clone(),
                 path: pf.file.path.clone(),
                 range: (f.name_range.0, f.name_range.1),
-                declares: !undeclared(&pf.file.path),
+                declares: declaration_checked(pf) && !undeclared(&pf.file.path),
             });
         }
         if pf.file.language != Language::Cpp {
@@ -163,7 +165,9 @@ pub fn modules(
                 };
                 (Generator::PyO3, name.clone(), d)
             }
-            What::RustFfiModule { name, declared } => (Generator::PyO3, format!("{name} (pyo3-ffi)"), *declared),
+            What::RustFfiModule { name, declared } => {
+                (Generator::PyO3, format!("{name} (pyo3-ffi)"), *declared)
+            }
             What::SwigModule { name } => (Generator::Swig, name.clone(), swig_nogil),
             What::F2pyInvocation { name, declared } => (Generator::F2py, name.clone(), *declared),
             _ => continue,
@@ -178,6 +182,15 @@ pub fn modules(
     }
     out.sort_by(|a, b| (a.kind, &a.path, a.range.0).cmp(&(b.kind, &b.path, b.range.0)));
     out
+}
+
+/// Is FT001 (which decides whether a C module declares support) enabled for this file?
+/// When it is not, the module counts as not declaring.
+pub fn declaration_checked(pf: &ProjectFile) -> bool {
+    pf.settings.rule_enabled(
+        &crate::rules::declare::MISSING_GIL_DECLARATION,
+        &pf.file.path,
+    )
 }
 
 /// A nanobind module declares support when its `nanobind_add_module` target (same
