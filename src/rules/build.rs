@@ -86,6 +86,10 @@ defining `Py_GIL_DISABLED=1`:
   on Windows for free-threaded interpreters (checked by comparing
   `setuptools/_distutils/command/build_ext.py` in the 75.6.0 and 75.7.0 wheels; the
   change is pypa/distutils PR #310, for setuptools issue #4662);
+- a project that builds extensions with meson while pinning meson below 1.5.0, the first
+  release whose Python dependency adds `-DPy_GIL_DISABLED` on Windows for free-threaded
+  interpreters (checked in `mesonbuild/dependencies/python.py` of the 1.5.0 and 1.4.1 wheels;
+  meson PR #13338);
 - CMake files that make a Python module by hand (`Python_add_library`, `add_library(... MODULE)`)
   and never mention `Py_GIL_DISABLED` in a compile definition.
 
@@ -138,6 +142,8 @@ Reads `[tool.cibuildwheel]` in `pyproject.toml` and `CIBW_*` variables in workfl
 - `enable = ["cpython-freethreading"]`, deprecated by cibuildwheel (the warning is
   present in 3.4.1, absent in 3.1.0) and needed only for the experimental 3.13t;
 - a `build` selector that lists `cp313t` but not `cp314t`;
+- `pypa/cibuildwheel@v2.x`/`v3.0` with no `build` selector while a module declares support
+  (free-threaded wheels are built by default only from cibuildwheel 3.1);
 - a `build` selector with no free-threaded identifier at all while a module declares
   free-threading support.
 
@@ -400,6 +406,28 @@ fn windows(build: &Builds, out: &mut Vec<Diagnostic>) {
             }
         }
     }
+    let meson_ext = project::facts(build).any(|(_, f)| {
+        matches!(
+            f.what,
+            What::ExtensionBuild {
+                backend: "meson",
+                ..
+            }
+        )
+    });
+    if meson_ext {
+        for (b, f) in project::facts(build) {
+            let What::Requirement { name, spec } = &f.what else {
+                continue;
+            };
+            if name == "meson" && version::pep440_caps_below(spec, &[1, 5, 0]) {
+                out.push(
+                    diag(&WINDOWS_GIL_DISABLED, b, f.range, format!("meson is pinned to `{spec}`, below 1.5.0, the first release that adds -DPy_GIL_DISABLED on Windows for free-threaded interpreters"))
+                        .with_help("allow meson>=1.5"),
+                );
+            }
+        }
+    }
     if let Some((b, f)) = project::facts(build).find(|(_, f)| {
         matches!(
             f.what,
@@ -437,6 +465,12 @@ fn cibuildwheel(build: &Builds, any_declares: bool, out: &mut Vec<Diagnostic>) {
         }
     }
     if builds.is_empty() {
+        if let Some((b, f, v)) = old_cibuildwheel(build).filter(|_| any_declares) {
+            out.push(
+                diag(&CIBUILDWHEEL, b, f.range, format!("pypa/cibuildwheel@{v} does not build free-threaded wheels by default (3.14t is built by default from cibuildwheel 3.1)"))
+                    .with_help("upgrade the action to pypa/cibuildwheel@v3.1 or later"),
+            );
+        }
         return;
     }
     let has_313t = builds.iter().find(|(_, _, s)| s.contains("313t"));
@@ -457,6 +491,17 @@ fn cibuildwheel(build: &Builds, any_declares: bool, out: &mut Vec<Diagnostic>) {
         let (b, f, _) = builds[0];
         out.push(diag(&CIBUILDWHEEL, b, f.range, "the cibuildwheel build selector includes no free-threaded identifier although modules declare free-threading support"));
     }
+}
+
+/// A `pypa/cibuildwheel@vX` action older than 3.1, with its fact and version tag.
+fn old_cibuildwheel(build: &Builds) -> Option<(&BuildFile, &crate::build::Fact, String)> {
+    project::facts(build).find_map(|(b, f)| match &f.what {
+        What::UsesCibuildwheel { version: Some(v) } => {
+            let parsed = version::parse(v.trim_start_matches('v'))?;
+            (parsed < vec![3, 1]).then(|| (b, f, v.clone()))
+        }
+        _ => None,
+    })
 }
 
 fn ci_tests_ft(build: &Builds) -> Option<bool> {
