@@ -707,7 +707,7 @@ pub fn summarize(
         codes.dedup();
         for m in modules.iter().filter(|m| m.declares) {
             notes.push(format!(
-                "module `{}` ({}, {}) declares free-threading support, but the project still has {} error-level finding(s) of other families ({}): a declaration is not evidence of thread safety",
+                "module `{}` ({}, {}) declares free-threading support, but the project still has {} error-level finding(s) ({}): a declaration is not evidence of thread safety",
                 m.name,
                 m.kind.as_str(),
                 m.path.display(),
