@@ -72,6 +72,9 @@ pub fn discover(roots: &[(PathBuf, &Settings)]) -> (Vec<Discovered>, Vec<WalkErr
                         continue;
                     }
                     if let Some(kind) = FileKind::of(e.path()) {
+                        if kind == FileKind::Build(BuildKind::Workflow) && !python_project_workflow(e.path(), root) {
+                            continue;
+                        }
                         files.push(Discovered { path: e.path().to_path_buf(), kind, root: ri });
                     }
                 }
@@ -85,6 +88,16 @@ pub fn discover(roots: &[(PathBuf, &Settings)]) -> (Vec<Discovered>, Vec<WalkErr
     files.sort_by(|a, b| a.path.cmp(&b.path));
     files.dedup_by(|a, b| a.path == b.path);
     (files, errors)
+}
+
+/// A workflow counts when its `.github` folder sits at the checked root or next to
+/// Python packaging files, so that the CI of vendored crates and libraries is ignored.
+fn python_project_workflow(path: &Path, root: &Path) -> bool {
+    let Some(project) = path.parent().and_then(Path::parent).and_then(Path::parent) else { return false };
+    if project == root {
+        return true;
+    }
+    ["pyproject.toml", "setup.py", "setup.cfg"].iter().any(|f| project.join(f).is_file())
 }
 
 fn error_path(err: &ignore::Error) -> Option<PathBuf> {
