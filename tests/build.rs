@@ -302,7 +302,7 @@ fn syntax_errors_are_reported_and_the_run_goes_on() {
 }
 
 #[test]
-fn hidden_github_folder_is_walked_but_default_excludes_apply() {
+fn hidden_github_folder_is_walked_but_default_excludes_and_vendored_ci_are_not() {
     let dir = temp_project(&[
         (
             ".github/workflows/ci.yml",
@@ -315,6 +315,11 @@ fn hidden_github_folder_is_walked_but_default_excludes_apply() {
         (
             "build/pyproject.toml",
             "[tool.cibuildwheel]\nskip = ['cp313t-*']\n",
+        ),
+        // The CI of a vendored library (no Python packaging files next to it) is not this project's.
+        (
+            "vendor/somecrate/.github/workflows/ci.yml",
+            "jobs:\n  t:\n    env:\n      PYTHON_GIL: 0\n",
         ),
     ]);
     let result = run(dir.path());
