@@ -372,10 +372,22 @@ fn deselected_declaration_rule_is_said_in_the_summary() {
 #[test]
 fn limited_api_message_points_to_abi3t_for_315() {
     let dir = manifest().join("examples/build/setuptools-not-ready");
-    let ov = Overrides { isolated: true, target_version: Some("3.15".to_owned()), ..Default::default() };
-    let roots = vec![(dir.clone(), Arc::new(Settings::resolve(&dir, &ov).expect("settings")))];
+    let ov = Overrides {
+        isolated: true,
+        target_version: Some("3.15".to_owned()),
+        ..Default::default()
+    };
+    let roots = vec![(
+        dir.clone(),
+        Arc::new(Settings::resolve(&dir, &ov).expect("settings")),
+    )];
     let result = check::run(&roots, &Default::default());
-    let ft601: Vec<&str> = result.diagnostics.iter().filter(|d| d.rule.code == "FT601").map(|d| d.message.as_str()).collect();
+    let ft601: Vec<&str> = result
+        .diagnostics
+        .iter()
+        .filter(|d| d.rule.code == "FT601")
+        .map(|d| d.message.as_str())
+        .collect();
     assert!(!ft601.is_empty());
     assert!(ft601.iter().all(|m| m.contains("abi3t")), "{ft601:?}");
 }
