@@ -851,7 +851,9 @@ mod tests {
     fn cond_at(src: &str, needle: &str) -> Condition {
         let l = lex(src);
         let m = ConditionMap::build(&l.directives, src.len());
-        m.at(src.find(needle).unwrap()).clone()
+        // The needle is a whole line (`A`), not a letter inside a macro name.
+        let at = src.find(&format!("\n{needle}\n")).map(|i| i + 1).or_else(|| src.find(needle)).unwrap();
+        m.at(at).clone()
     }
 
     #[test]
