@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
+use crate::build::{BuildFile, BuildKind};
 use crate::config::{ConfigError, Overrides, Settings};
 use crate::diagnostic::Diagnostic;
 use crate::discover::{self, FileKind};
@@ -37,6 +38,9 @@ pub struct CheckResult {
     pub sources: BTreeMap<PathBuf, Arc<String>>,
     /// Files that were not valid UTF-8 (never rewritten).
     pub lossy: Vec<PathBuf>,
+    /// The project readiness summary (modules, wheels, CI, open findings), when the
+    /// run found an extension module or a build file.
+    pub project: Option<crate::rules::build::ProjectSummary>,
 }
 
 impl CheckResult {
@@ -64,6 +68,10 @@ enum Outcome {
         parse_errors: usize,
         functions: (usize, usize),
     },
+    Build {
+        file: Box<BuildFile>,
+        settings: Arc<Settings>,
+    },
     Skipped(FileProblem),
     Failed(FileProblem),
 }
@@ -88,11 +96,13 @@ pub fn run(roots: &[(PathBuf, Arc<Settings>)], overlay: &HashMap<PathBuf, String
             let settings = roots[d.root].1.clone();
             match d.kind {
                 FileKind::Source(lang) => analyse_source(&d.path, lang, settings, overlay),
+                FileKind::Build(kind) => analyse_build(&d.path, kind, settings, overlay),
             }
         })
         .collect();
 
     let mut project_files = Vec::new();
+    let mut build_files: Vec<(BuildFile, Arc<Settings>)> = Vec::new();
     let mut suppressions: HashMap<PathBuf, Suppressions> = HashMap::new();
     for o in outcomes {
         match o {
@@ -124,6 +134,21 @@ pub fn run(roots: &[(PathBuf, Arc<Settings>)], overlay: &HashMap<PathBuf, String
                     .insert(pf.file.path.clone(), Arc::new(pf.file.text.clone()));
                 project_files.push(*pf);
             }
+            Outcome::Build { file, settings } => {
+                result.files_analysed += 1;
+                if let Some(e) = &file.syntax_error {
+                    result.files_with_parse_errors += 1;
+                    result.problems.push(FileProblem {
+                        path: file.path.clone(),
+                        message: e.clone(),
+                        error: false,
+                    });
+                }
+                result
+                    .sources
+                    .insert(file.path.clone(), Arc::new(file.text.clone()));
+                build_files.push((*file, settings));
+            }
             Outcome::Skipped(p) => {
                 result.files_skipped += 1;
                 result.problems.push(p);
@@ -135,23 +160,91 @@ pub fn run(roots: &[(PathBuf, Arc<Settings>)], overlay: &HashMap<PathBuf, String
     for check in rules::PROJECT_CHECKS {
         check(&project_files, &project_settings, &mut result.diagnostics);
     }
+    rules::build::check_build(
+        &build_files,
+        &project_files,
+        &project_settings,
+        &mut result.diagnostics,
+    );
+    // Whether a C module declares support is decided before selection and suppressions
+    // filter FT0xx findings out of the report.
+    let declaration_findings: Vec<Diagnostic> = result
+        .diagnostics
+        .iter()
+        .filter(|d| matches!(d.rule.code, "FT001" | "FT005" | "FT006"))
+        .cloned()
+        .collect();
     let settings_of: HashMap<&Path, &Settings> = project_files
         .iter()
         .map(|pf| (pf.file.path.as_path(), pf.settings.as_ref()))
+        .chain(
+            build_files
+                .iter()
+                .map(|(b, s)| (b.path.as_path(), s.as_ref())),
+        )
         .collect();
     result.diagnostics.retain(|d| {
         let enabled = settings_of
             .get(d.path.as_path())
             .is_none_or(|s| s.rule_enabled(d.rule, &d.path));
         let suppressed = suppressions.get(&d.path).is_some_and(|s| s.covers(d));
-        enabled && !suppressed
+        let build_suppressed = build_files.iter().any(|(b, _)| {
+            b.path == d.path
+                && d.span
+                    .is_some_and(|s| b.suppresses(d.rule.code, s.start_line))
+        });
+        enabled && !suppressed && !build_suppressed
     });
     result.diagnostics.sort_by_key(|d| d.sort_key());
     result
         .diagnostics
         .dedup_by(|a, b| a.sort_key() == b.sort_key() && a.message == b.message);
     result.problems.sort_by(|a, b| a.path.cmp(&b.path));
+    result.project = rules::build::summarize(
+        &build_files,
+        &project_files,
+        &declaration_findings,
+        &result.diagnostics,
+    );
     result
+}
+
+/// Reads and parses one build, CI or generator file. Never runs it.
+fn analyse_build(
+    path: &Path,
+    kind: BuildKind,
+    settings: Arc<Settings>,
+    overlay: &HashMap<PathBuf, String>,
+) -> Outcome {
+    let bytes = match overlay.get(path) {
+        Some(text) => text.clone().into_bytes(),
+        None => match std::fs::read(path) {
+            Ok(b) => b,
+            Err(e) => {
+                return Outcome::Failed(FileProblem {
+                    path: path.into(),
+                    message: format!("cannot read: {e}"),
+                    error: true,
+                })
+            }
+        },
+    };
+    if bytes.iter().take(8192).any(|&b| b == 0) {
+        return Outcome::Skipped(FileProblem {
+            path: path.into(),
+            message: format!(
+                "binary file (contains NUL bytes), not a {}: skipped",
+                kind.describe()
+            ),
+            error: false,
+        });
+    }
+    let text = String::from_utf8(bytes)
+        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+    Outcome::Build {
+        file: Box::new(BuildFile::parse(path.to_path_buf(), kind, text)),
+        settings,
+    }
 }
 
 fn analyse_source(

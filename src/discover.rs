@@ -1,8 +1,11 @@
 //! Finding the files to analyse: the `ignore` crate's walker (so `.gitignore` is
-//! respected), C/C++ files by extension, configured and default excludes.
+//! respected), C/C++ files by extension, build/CI/generator files by name (see
+//! [`BuildKind`]), configured and default excludes. Hidden folders are walked (so
+//! `.github/workflows` is reached); the default excludes (`.git`, `.venv`, ...) still apply.
 
 use std::path::{Path, PathBuf};
 
+use crate::build::BuildKind;
 use crate::config::Settings;
 use crate::source::Language;
 
@@ -10,11 +13,15 @@ use crate::source::Language;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FileKind {
     Source(Language),
+    /// A build configuration, CI or binding-generator file.
+    Build(BuildKind),
 }
 
 impl FileKind {
     pub fn of(path: &Path) -> Option<FileKind> {
-        Language::from_path(path).map(FileKind::Source)
+        Language::from_path(path)
+            .map(FileKind::Source)
+            .or_else(|| BuildKind::from_path(path).map(FileKind::Build))
     }
 }
 
@@ -54,7 +61,7 @@ pub fn discover(roots: &[(PathBuf, &Settings)]) -> (Vec<Discovered>, Vec<WalkErr
                 }),
                 None => errors.push(WalkError {
                     path: root.clone(),
-                    message: "not a C or C++ source file".into(),
+                    message: "not a C or C++ source or a build file ftaudit reads".into(),
                 }),
             }
             continue;
@@ -79,6 +86,11 @@ pub fn discover(roots: &[(PathBuf, &Settings)]) -> (Vec<Discovered>, Vec<WalkErr
                         continue;
                     }
                     if let Some(kind) = FileKind::of(e.path()) {
+                        if kind == FileKind::Build(BuildKind::Workflow)
+                            && !python_project_workflow(e.path(), root)
+                        {
+                            continue;
+                        }
                         files.push(Discovered {
                             path: e.path().to_path_buf(),
                             kind,
@@ -99,6 +111,20 @@ pub fn discover(roots: &[(PathBuf, &Settings)]) -> (Vec<Discovered>, Vec<WalkErr
     files.sort_by(|a, b| a.path.cmp(&b.path));
     files.dedup_by(|a, b| a.path == b.path);
     (files, errors)
+}
+
+/// A workflow counts when its `.github` folder sits at the checked root or next to
+/// Python packaging files, so that the CI of vendored crates and libraries is ignored.
+fn python_project_workflow(path: &Path, root: &Path) -> bool {
+    let Some(project) = path.parent().and_then(Path::parent).and_then(Path::parent) else {
+        return false;
+    };
+    if project == root {
+        return true;
+    }
+    ["pyproject.toml", "setup.py", "setup.cfg"]
+        .iter()
+        .any(|f| project.join(f).is_file())
 }
 
 fn error_path(err: &ignore::Error) -> Option<PathBuf> {

@@ -5,6 +5,7 @@
 //! [`report`] renders them. See ARCHITECTURE.md for the map.
 
 pub mod binary;
+pub mod build;
 pub mod check;
 pub mod cli;
 pub mod cmd;

@@ -6,8 +6,11 @@
 //! parallel on each parsed file, project checks run once with every file's index.
 
 pub mod binary;
+pub mod bindings;
+pub mod build;
 pub mod declare;
 pub mod meta;
+pub mod project;
 
 use crate::config::Settings;
 use crate::diagnostic::{Diagnostic, Severity};
@@ -73,6 +76,8 @@ pub fn all() -> Vec<&'static Rule> {
     v.extend_from_slice(binary::RULES);
     v.extend_from_slice(declare::RULES);
     v.extend_from_slice(meta::RULES);
+    v.extend_from_slice(build::RULES);
+    v.extend_from_slice(bindings::RULES);
     v.sort_by_key(|r| r.code);
     v
 }
@@ -160,5 +165,6 @@ pub struct ProjectFile {
 /// Per-file checks of every family.
 pub const FILE_CHECKS: &[FileCheck] = &[declare::check_file];
 
-/// Project checks of every family.
+/// Project checks of every family over C/C++ files. The FT6xx build checks see
+/// build files too and are called by `check::run` directly ([`build::check_build`]).
 pub const PROJECT_CHECKS: &[ProjectCheck] = &[declare::check_project];

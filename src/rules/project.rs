@@ -1,0 +1,215 @@
+//! The project as the FT6xx rules and the readiness summary see it: every
+//! extension module found (hand-written C/C++ from the source index, generator
+//! modules from build files and C++/Rust sources) and whether it declares
+//! free-threading support.
+
+use std::path::{Path, PathBuf};
+
+use crate::build::{version, BuildFile, Fact, Generator, What};
+use crate::diagnostic::Diagnostic;
+use crate::rules::ProjectFile;
+use crate::source::Language;
+
+/// An extension module and where it is defined.
+#[derive(Debug, Clone)]
+pub struct Module {
+    pub kind: Generator,
+    pub name: String,
+    pub path: PathBuf,
+    pub range: (usize, usize),
+    pub declares: bool,
+}
+
+/// Every build file's facts, flattened with their files.
+pub fn facts(
+    build: &[(BuildFile, std::sync::Arc<crate::config::Settings>)],
+) -> impl Iterator<Item = (&BuildFile, &Fact)> {
+    build
+        .iter()
+        .flat_map(|(b, _)| b.facts.iter().map(move |f| (b, f)))
+}
+
+/// The `(` ... `)` argument text after a macro name at `off`.
+pub fn macro_args(text: &str, off: usize) -> Option<(usize, &str)> {
+    let open = off + text.get(off..)?.find('(')?;
+    let mut d = 0;
+    for (i, c) in text[open..].char_indices() {
+        match c {
+            '(' => d += 1,
+            ')' => {
+                d -= 1;
+                if d == 0 {
+                    return Some((open + i + 1, &text[open + 1..open + i]));
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// The PyO3 version the project builds with, when known: the locked version, else the
+/// lowest version the `Cargo.toml` requirement allows.
+pub fn pyo3_version(
+    build: &[(BuildFile, std::sync::Arc<crate::config::Settings>)],
+) -> Option<version::Release> {
+    let locked = facts(build).find_map(|(_, f)| match &f.what {
+        What::Locked { name, version } if name == "pyo3" => version::parse(version),
+        _ => None,
+    });
+    locked.or_else(|| {
+        facts(build).find_map(|(_, f)| match &f.what {
+            What::Requirement { name, spec } if name == "pyo3" => {
+                version::parse(spec.trim_start_matches(['^', '=', '~', '>', ' ']))
+            }
+            _ => None,
+        })
+    })
+}
+
+/// Does the PyO3 version in use declare free-threading support by default (0.28+)?
+pub fn pyo3_default_declares(v: Option<&version::Release>) -> bool {
+    v.is_some_and(|v| {
+        !version::below(
+            &v.iter()
+                .map(|x| x.to_string())
+                .collect::<Vec<_>>()
+                .join("."),
+            &[0, 28],
+        )
+    })
+}
+
+/// Every module in the project. `diags` are the findings so far (a C module
+/// declares support when its file has no FT001, FT005 or FT006 finding).
+pub fn modules(
+    build: &[(BuildFile, std::sync::Arc<crate::config::Settings>)],
+    sources: &[ProjectFile],
+    diags: &[Diagnostic],
+) -> Vec<Module> {
+    let mut out = Vec::new();
+    let undeclared = |p: &Path| {
+        diags
+            .iter()
+            .any(|d| d.path == p && matches!(d.rule.code, "FT001" | "FT005" | "FT006"))
+    };
+    for pf in sources {
+        for init in &pf.index.module_inits {
+            let f = &pf.index.functions[init.function];
+            out.push(Module {
+                kind: if pf.file.language == Language::Cpp {
+                    Generator::Cpp
+                } else {
+                    Generator::C
+                },
+                name: init.module.clone(),
+                path: pf.file.path.clone(),
+                range: (f.name_range.0, f.name_range.1),
+                declares: declaration_checked(pf) && !undeclared(&pf.file.path),
+            });
+        }
+        if pf.file.language != Language::Cpp {
+            continue;
+        }
+        for (word, kind) in [
+            ("PYBIND11_MODULE", Generator::Pybind11),
+            ("NB_MODULE", Generator::Nanobind),
+        ] {
+            for off in pf.file.code_occurrences(word) {
+                let Some((end, args)) = macro_args(&pf.file.text, off) else {
+                    continue;
+                };
+                let name = args.split(',').next().unwrap_or("").trim().to_owned();
+                let declares = match kind {
+                    Generator::Pybind11 => args.contains("mod_gil_not_used"),
+                    _ => nanobind_declares(build, &name),
+                };
+                out.push(Module {
+                    kind,
+                    name,
+                    path: pf.file.path.clone(),
+                    range: (off, end),
+                    declares,
+                });
+            }
+        }
+    }
+    let cython_project = facts(build).any(|(_, f)| f.what == What::CythonDirectiveProject);
+    let swig_nogil = facts(build).any(|(_, f)| f.what == What::SwigInvocation { nogil: true });
+    let pyo3_default = pyo3_default_declares(pyo3_version(build).as_ref());
+    let included: Vec<&str> = facts(build)
+        .filter_map(|(_, f)| match &f.what {
+            What::CythonInclude { file } => Some(file.rsplit('/').next().unwrap_or(file)),
+            _ => None,
+        })
+        .collect();
+    for (b, f) in facts(build) {
+        if matches!(f.what, What::CythonModule { .. }) {
+            let file = b.path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            if included.contains(&file) {
+                continue; // textually included into another module
+            }
+        }
+        let (kind, name, declares) = match &f.what {
+            What::CythonModule { name, declared } => {
+                (Generator::Cython, name.clone(), *declared || cython_project)
+            }
+            What::PyO3Module { name, gil_used } => {
+                let by_call = b
+                    .facts
+                    .iter()
+                    .any(|g| g.what == What::PyO3GilUsedCall { value: false });
+                let d = match gil_used {
+                    Some(v) => !v,
+                    None => pyo3_default || by_call,
+                };
+                (Generator::PyO3, name.clone(), d)
+            }
+            What::RustFfiModule { name, declared } => {
+                (Generator::PyO3, format!("{name} (pyo3-ffi)"), *declared)
+            }
+            What::SwigModule { name } => (Generator::Swig, name.clone(), swig_nogil),
+            What::F2pyInvocation { name, declared } => (Generator::F2py, name.clone(), *declared),
+            _ => continue,
+        };
+        out.push(Module {
+            kind,
+            name,
+            path: b.path.clone(),
+            range: f.range,
+            declares,
+        });
+    }
+    out.sort_by(|a, b| (a.kind, &a.path, a.range.0).cmp(&(b.kind, &b.path, b.range.0)));
+    out
+}
+
+/// Is FT001 (which decides whether a C module declares support) enabled for this file?
+/// When it is not, the module counts as not declaring.
+pub fn declaration_checked(pf: &ProjectFile) -> bool {
+    pf.settings.rule_enabled(
+        &crate::rules::declare::MISSING_GIL_DECLARATION,
+        &pf.file.path,
+    )
+}
+
+/// A nanobind module declares support when its `nanobind_add_module` target (same
+/// name, or the only target) passes `FREE_THREADED`.
+fn nanobind_declares(
+    build: &[(BuildFile, std::sync::Arc<crate::config::Settings>)],
+    name: &str,
+) -> bool {
+    let targets: Vec<(&str, bool)> = facts(build)
+        .filter_map(|(_, f)| match &f.what {
+            What::NanobindAddModule {
+                target,
+                free_threaded,
+            } => Some((target.as_str(), *free_threaded)),
+            _ => None,
+        })
+        .collect();
+    match targets.iter().find(|(t, _)| *t == name) {
+        Some((_, ft)) => *ft,
+        None => targets.len() == 1 && targets[0].1,
+    }
+}

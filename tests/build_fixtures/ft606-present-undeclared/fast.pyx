@@ -1,0 +1,3 @@
+# expect: FT607
+def add(int a, int b):
+    return a + b

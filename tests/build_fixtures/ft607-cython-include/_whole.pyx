@@ -1,0 +1,2 @@
+# cython: freethreading_compatible=True
+include "_part.pyx"

@@ -1,0 +1,3 @@
+# cython: language_level=3, freethreading_compatible=True
+def g():
+    return 2

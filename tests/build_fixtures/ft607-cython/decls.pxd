@@ -1,0 +1,2 @@
+# A .pxd declares, it is not a module: never reported.
+cdef int helper(int x)

@@ -1,0 +1,3 @@
+# cython: freethreading_compatible=False  # expect: FT607
+def h():
+    return 3

@@ -1,0 +1,2 @@
+%module(threads="1") eggs
+int eggs(int);
