@@ -2,6 +2,7 @@
 
 pub mod check;
 pub mod rule;
+pub mod verify;
 
 use std::io::Write;
 

@@ -7,6 +7,7 @@
 
 pub mod declare;
 pub mod meta;
+pub mod runtime;
 
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::config::Settings;
@@ -71,6 +72,7 @@ pub fn all() -> Vec<&'static Rule> {
     let mut v: Vec<&'static Rule> = Vec::new();
     v.extend_from_slice(declare::RULES);
     v.extend_from_slice(meta::RULES);
+    v.extend_from_slice(runtime::RULES);
     v.sort_by_key(|r| r.code);
     v
 }
