@@ -947,6 +947,11 @@ pub struct ModuleResult {
     pub verdict: Verdict,
 }
 
+/// The chain, unless it is just the target itself (then the message says nothing more).
+fn elsewhere<'a>(chain: Option<&'a ImportChain>, target: &str) -> Option<&'a ImportChain> {
+    chain.filter(|c| c.module != target || !c.importers.is_empty())
+}
+
 /// The diagnostic for a verdict (`None` for a clean import).
 pub fn diagnostic(r: &ModuleResult) -> Option<Diagnostic> {
     let m = &r.module;
@@ -993,7 +998,7 @@ pub fn diagnostic(r: &ModuleResult) -> Option<Diagnostic> {
             }
         }
         Verdict::Crashed { how, loading, fatal } => {
-            let place = loading.as_ref().map(|c| format!(" while loading {}", c.describe())).unwrap_or_default();
+            let place = elsewhere(loading.as_ref(), m).map(|c| format!(" while loading {}", c.describe())).unwrap_or_default();
             let d = Diagnostic::new(&IMPORT_CRASHED, &r.path, None, format!("the interpreter died ({how}) importing `{m}`{place}"));
             match fatal {
                 Some(f) => d.with_help(format!("the interpreter said: {f}")),
@@ -1001,7 +1006,7 @@ pub fn diagnostic(r: &ModuleResult) -> Option<Diagnostic> {
             }
         }
         Verdict::Hung { after, loading } => {
-            let place = loading.as_ref().map(|c| format!("; it was loading {}", c.describe())).unwrap_or_default();
+            let place = elsewhere(loading.as_ref(), m).map(|c| format!("; it was loading {}", c.describe())).unwrap_or_default();
             Diagnostic::new(
                 &IMPORT_HUNG,
                 &r.path,
