@@ -586,15 +586,15 @@ fn last_lines(text: &str, n: usize) -> String {
 
 fn describe_exit(status: Option<ExitStatus>, timed_out: bool) -> String {
     if timed_out {
-        return "timed out".into();
+        return "did not answer in time".into();
     }
     let Some(status) = status else {
-        return "unknown exit".into();
+        return "stopped for an unknown reason".into();
     };
     if let Some(sig) = signal_of(status) {
-        return format!("killed by {}", signal_name(sig));
+        return format!("was killed by {}", signal_name(sig));
     }
-    format!("exit status {}", status.code().unwrap_or(-1))
+    format!("exited with status {}", status.code().unwrap_or(-1))
 }
 
 #[cfg(unix)]
@@ -998,8 +998,8 @@ pub fn diagnostic(r: &ModuleResult) -> Option<Diagnostic> {
             }
         }
         Verdict::Crashed { how, loading, fatal } => {
-            let place = elsewhere(loading.as_ref(), m).map(|c| format!(" while loading {}", c.describe())).unwrap_or_default();
-            let d = Diagnostic::new(&IMPORT_CRASHED, &r.path, None, format!("the interpreter died ({how}) importing `{m}`{place}"));
+            let place = elsewhere(loading.as_ref(), m).map(|c| format!(", in {}", c.describe())).unwrap_or_default();
+            let d = Diagnostic::new(&IMPORT_CRASHED, &r.path, None, format!("the interpreter {how} while importing `{m}`{place}"));
             match fatal {
                 Some(f) => d.with_help(format!("the interpreter said: {f}")),
                 None => d,
@@ -1172,7 +1172,7 @@ pub fn compare(
             Verdict::GilEnabled { by: Some(by), .. } if by.module == r.module => Some(true),
             _ => None,
         };
-        let raised_here = matches!(&r.verdict, Verdict::Raised { raised_in, .. } if raised_in.as_ref().is_none_or(|c| c.module == r.module));
+        let raised_here = matches!(&r.verdict, Verdict::Raised { raised_in, .. } if raised_in.as_ref().map_or(true, |c| c.module == r.module));
         let disagreement = match (&src.prediction, own_gil) {
             (Prediction::Raises { code }, _) if raised_here => {
                 let _ = code;
