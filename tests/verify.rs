@@ -568,6 +568,38 @@ fn files_for_another_abi_are_not_imported() {
     )
     .expect("copy");
     std::fs::write(dir.path().join("libhelper-1a2b3c.so"), b"not a module").expect("write");
+    // A shared library that only ends in `.so` (a suffix the interpreter lists) but has no
+    // PyInit_ function is skipped, not reported.
+    let lib_src = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        lib_src.path().join("helper.c"),
+        "int helper(void) { return 1; }\n",
+    )
+    .expect("write");
+    compile(&python, lib_src.path(), &[lib_src.path().join("helper.c")]);
+    let lib = std::fs::read_dir(lib_src.path())
+        .expect("built")
+        .flatten()
+        .find(|e| e.file_name().to_string_lossy().ends_with(".so"));
+    std::fs::rename(
+        lib.expect("helper built").path(),
+        dir.path().join("helper.so"),
+    )
+    .expect("rename");
+    let o = ftaudit(&[
+        "verify",
+        "--python",
+        s(&python),
+        s(dir.path()),
+        "--output-format",
+        "json",
+    ]);
+    let v = json(&o);
+    assert_eq!(
+        verdicts(&v).get("helper").map(|x| x.0.as_str()),
+        Some("not-a-module")
+    );
+    assert_eq!(v["summary"]["files_skipped"], 1);
     let o = ftaudit(&[
         "verify",
         "--python",
