@@ -7,7 +7,6 @@
 #       goes, so that ftaudit can still tell where the process was when it crashed or hung.
 #       Before the import it loads only `warnings` and `faulthandler`, so that the module under
 #       test is not imported by the probe itself:
-#         {"event": "preloaded", "name"}                  the module was imported at start-up
 #         {"event": "start", "name", "origin", "stack"}   a module starts loading
 #         {"event": "end", "name", "gil"}                 it finished (gil: GIL state, outermost only)
 #         {"event": "warning", "category", "message", "stack"}
@@ -107,8 +106,6 @@ def run_import(events_path, name, file, sys_path):
     faulthandler.enable(file=sys.stderr)
     events = _Events(events_path)
     bootstrap = sys.modules["_frozen_importlib"]
-    if name in sys.modules:
-        events.write(event="preloaded", name=name)
     stack = []  # names of the modules being loaded, outermost first
     raised_in = {}  # id(exception) -> (exception, module whose load it left first, stack then)
 

@@ -214,7 +214,8 @@ pub struct Target {
     pub module: String,
     /// Load from this file (folder and file targets); `None` imports by name.
     pub file: Option<PathBuf>,
-    /// Put first on `sys.path` (the folder above the module's package).
+    /// Put first on `sys.path` (the folder above the module's package; the current folder
+    /// for `--module`).
     pub sys_path: Option<PathBuf>,
     /// Found only through the bare `.so` suffix: a shared library that is not a module
     /// is skipped instead of reported.
@@ -1251,12 +1252,14 @@ pub fn run(opts: &Options) -> Result<VerifyResult, String> {
     for p in &opts.packages {
         discover_package(p, &interp, &mut targets, &mut foreign, &mut out.problems);
     }
+    // Like `python -c "import NAME"`, a module by name is also looked for in the current folder.
+    let cwd = std::env::current_dir().ok();
     for m in &opts.modules {
         targets.push(Target {
             path: PathBuf::from(m),
             module: m.clone(),
             file: None,
-            sys_path: None,
+            sys_path: cwd.clone(),
             bare_suffix: false,
         });
     }
