@@ -126,6 +126,12 @@ pub struct VerifyArgs {
     /// Imports run at the same time (default: the number of CPUs).
     #[arg(short, long, value_name = "N")]
     pub jobs: Option<usize>,
+    /// Only these rules: codes or prefixes such as FT80 (comma-separated or repeated).
+    #[arg(long, value_delimiter = ',')]
+    pub select: Option<Vec<String>>,
+    /// Skip these rules: codes or prefixes (for example FT805 for files built for other ABIs).
+    #[arg(long, value_delimiter = ',')]
+    pub ignore: Vec<String>,
     #[command(flatten)]
     pub output: OutputArgs,
 }

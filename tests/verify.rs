@@ -631,6 +631,21 @@ fn files_for_another_abi_are_not_imported() {
             "{text:?}"
         );
     }
+    // A build folder that also holds other interpreters' modules: --ignore FT805.
+    let o = ftaudit(&[
+        "verify",
+        "--python",
+        s(&python),
+        s(dir.path()),
+        "--ignore",
+        "FT805",
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
 }
 
 #[test]

@@ -5,6 +5,7 @@ use std::time::Duration;
 use super::{emit, ExitStatus};
 use crate::cli::VerifyArgs;
 use crate::report::{Report, Summary};
+use crate::rules;
 use crate::runtime::verify::{self, Options, Verdict};
 
 pub fn run(args: VerifyArgs) -> ExitStatus {
@@ -14,6 +15,13 @@ pub fn run(args: VerifyArgs) -> ExitStatus {
     }
     if !(args.timeout.is_finite() && args.timeout > 0.0) {
         eprintln!("ftaudit: error: --timeout must be a positive number of seconds");
+        return ExitStatus::Error;
+    }
+    let selectors = args.select.iter().flatten().chain(&args.ignore);
+    if let Some(bad) = selectors.into_iter().find(|s| !rules::is_known_selector(s)) {
+        eprintln!(
+            "ftaudit: error: `{bad}` is not a rule code or prefix (see `ftaudit rule --all`)"
+        );
         return ExitStatus::Error;
     }
     let jobs = args.jobs.unwrap_or_else(|| {
@@ -30,13 +38,16 @@ pub fn run(args: VerifyArgs) -> ExitStatus {
         timeout: Duration::from_secs_f64(args.timeout),
         jobs,
     };
-    let result = match verify::run(&opts) {
+    let mut result = match verify::run(&opts) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("ftaudit: error: {e}");
             return ExitStatus::Error;
         }
     };
+    result
+        .diagnostics
+        .retain(|d| selected(d.rule.code, args.select.as_deref(), &args.ignore));
     let mut extra = serde_json::Map::new();
     extra.insert("verify".into(), verify::summary_json(&result));
     let report = Report {
@@ -60,4 +71,36 @@ pub fn run(args: VerifyArgs) -> ExitStatus {
         extra,
     };
     emit(&report, &args.output, false, false)
+}
+
+/// Is `code` selected? The longest matching selector wins, as in `check`.
+fn selected(code: &str, select: Option<&[String]>, ignore: &[String]) -> bool {
+    let best = |list: &[String]| {
+        list.iter()
+            .map(|s| s.to_ascii_uppercase())
+            .filter(|s| s == "ALL" || code.starts_with(s.as_str()))
+            .map(|s| if s == "ALL" { 0 } else { s.len() })
+            .max()
+    };
+    let chosen = select.map_or(Some(0), best);
+    match (chosen, best(ignore)) {
+        (None, _) => false,
+        (Some(s), Some(i)) => s > i,
+        (Some(_), None) => true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::selected;
+
+    #[test]
+    fn most_specific_selector_wins() {
+        let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        assert!(selected("FT801", None, &[]));
+        assert!(!selected("FT805", None, &s(&["FT805"])));
+        assert!(selected("FT805", Some(&s(&["FT805"])), &s(&["FT8"])));
+        assert!(!selected("FT801", Some(&s(&["FT805"])), &[]));
+        assert!(!selected("FT801", Some(&s(&["FT8"])), &s(&["FT80"])));
+    }
 }
