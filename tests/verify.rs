@@ -424,10 +424,32 @@ fn each_failure_gets_its_verdict() {
             && outer.contains("load module 'inner'"),
         "{outer}"
     );
+    // `gated` declares support only under a macro the build does not define.
+    expect("gated", "gil-enabled", Some("gated"));
     // Static: `inner` is undeclared (FT001) and re-enabled the GIL itself: they agree.
+    // `gated` looks declared in the source but re-enabled the GIL: they disagree, and the
+    // finding points into the source.
     let cmp = &v["summary"]["verify"]["static_comparison"];
     assert_eq!(cmp["agreed"], serde_json::json!(["inner"]), "{cmp}");
-    assert_eq!(cmp["disagreed"].as_array().map(Vec::len), Some(0), "{cmp}");
+    assert_eq!(cmp["disagreed"], serde_json::json!(["gated"]), "{cmp}");
+    let ft806: Vec<&Value> = v["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .filter(|d| d["code"] == "FT806")
+        .collect();
+    assert_eq!(ft806.len(), 1, "{ft806:?}");
+    assert!(ft806[0]["path"]
+        .as_str()
+        .is_some_and(|p| p.ends_with("gated.c")));
+    assert_eq!(ft806[0]["line"], 28, "at `PyInit_gated`");
+    assert!(
+        ft806[0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("declares `Py_MOD_GIL_NOT_USED` for 3.13t, but importing")),
+        "{}",
+        ft806[0]
+    );
 }
 
 #[test]
