@@ -1173,12 +1173,15 @@ pub fn compare(
             Verdict::GilEnabled { by: Some(by), .. } if by.module == r.module => Some(true),
             _ => None,
         };
-        let raised_here = matches!(&r.verdict, Verdict::Raised { raised_in, .. } if raised_in.as_ref().map_or(true, |c| c.module == r.module));
+        // CPython's own check of the slot array (`module X has more than one 'gil' slot`).
+        let duplicate_slot = matches!(&r.verdict, Verdict::Raised { message, .. } if message.contains("more than one 'gil' slot"));
         let disagreement = match (&src.prediction, own_gil) {
-            (Prediction::Raises { code }, _) if raised_here => {
-                let _ = code;
-                None
-            }
+            (Prediction::Raises { .. }, _) if duplicate_slot => None,
+            (_, _) if duplicate_slot => Some(format!(
+                "module `{short}`: importing {file} failed because its slot array has two `Py_mod_gil` entries, \
+                 but the source has one for {tag}: the binary is not built from this source, or a macro the build \
+                 defines adds the second"
+            )),
             (Prediction::Raises { code }, Some(_)) => Some(format!(
                 "module `{short}`: the source has two `Py_mod_gil` slots for {tag} ({code}), but importing {file} did not fail: \
                  the binary is not built from this source"
