@@ -509,6 +509,41 @@ fn modules_and_packages_by_name() {
         messages(&v, "FT801")
     );
 
+    // A pure-Python package whose import chain reaches `inner`, after undoing the probe's
+    // warning hook: the warning is then read from stderr, and the chain from the import events.
+    let py = tempfile::tempdir().expect("tempdir");
+    let chain = py.path().join("chain");
+    std::fs::create_dir_all(&chain).expect("mkdir");
+    std::fs::write(chain.join("__init__.py"), "from . import middle\n").expect("write");
+    std::fs::write(
+        chain.join("middle.py"),
+        "import warnings\nwarnings.showwarning = warnings._showwarning_orig\nimport inner\n",
+    )
+    .expect("write");
+    let path = format!("{}:{}", s(py.path()), pythonpath);
+    let o = ftaudit_env(
+        &[
+            "verify",
+            "--python",
+            s(&python),
+            "--module",
+            "chain",
+            "--output-format",
+            "json",
+        ],
+        &[("PYTHONPATH", path.as_str())],
+    );
+    let v = json(&o);
+    assert_eq!(
+        verdicts(&v).get("chain"),
+        Some(&("gil-enabled".to_owned(), Some("inner".to_owned())))
+    );
+    let m = messages(&v, "FT801");
+    assert!(
+        m[0].contains("`inner` (imported by `chain.middle` ← `chain`) did it"),
+        "{m:?}"
+    );
+
     // --package: a distribution installed (as files plus a RECORD) on PYTHONPATH.
     let site = tempfile::tempdir().expect("tempdir");
     let pkg = site.path().join("fakepkg");

@@ -774,11 +774,9 @@ impl Events {
 
     /// CPython's warning that the GIL was enabled for a module, and that module.
     fn gil_warning(&self) -> Option<(String, ImportChain)> {
-        const START: &str = "has been enabled to load module '";
         self.of("warning").find_map(|e| {
             let message = e["message"].as_str()?;
-            let at = message.find(START)? + START.len();
-            let module = message[at..].split('\'').next()?.to_owned();
+            let module = gil_warning_module(message)?;
             // The stack at warning time ends with the module being loaded.
             let mut importers = strings(&e["stack"]);
             if importers.last() == Some(&module) {
@@ -795,6 +793,31 @@ impl Events {
             ))
         })
     }
+}
+
+const GIL_WARNING: &str = "has been enabled to load module '";
+
+/// The module named by CPython's "GIL has been enabled to load module 'X'" warning.
+fn gil_warning_module(message: &str) -> Option<String> {
+    let at = message.find(GIL_WARNING)? + GIL_WARNING.len();
+    Some(message[at..].split('\'').next()?.to_owned())
+}
+
+/// The GIL warning as printed on stderr, for when the probe's warning hook was bypassed
+/// (a module that resets `warnings.showwarning`): the chain comes from the import events.
+fn gil_warning_on_stderr(stderr: &str, events: &Events) -> Option<(String, ImportChain)> {
+    let line = stderr.lines().find(|l| l.contains(GIL_WARNING))?;
+    let module = gil_warning_module(line)?;
+    let message = line
+        .split_once("RuntimeWarning: ")
+        .map_or(line, |(_, m)| m)
+        .to_owned();
+    let stack = events
+        .of("start")
+        .find(|e| e["name"].as_str() == Some(module.as_str()))
+        .map(|e| e["stack"].clone())
+        .unwrap_or(Value::Null);
+    Some((message, events.chain(&module, &stack)))
 }
 
 fn strings(v: &Value) -> Vec<String> {
@@ -886,7 +909,9 @@ fn decide(events: &Events, run: &ProbeRun, target: &Target, timeout: Duration) -
             loading: events.unfinished(),
         };
     }
-    let warning = events.gil_warning();
+    let warning = events
+        .gil_warning()
+        .or_else(|| gil_warning_on_stderr(&read_lossy(&run.stderr), events));
     let Some(result) = events.of("result").last() else {
         let stderr = read_lossy(&run.stderr);
         let fatal = stderr
@@ -1477,6 +1502,24 @@ mod tests {
         // `outer` never finished: a crash here happened while loading it.
         let unfinished = events.unfinished().expect("unfinished");
         assert_eq!(unfinished.module, "outer");
+    }
+
+    #[test]
+    fn gil_warning_on_stderr_when_the_hook_was_bypassed() {
+        let lines = [
+            r#"{"event": "start", "name": "outer", "origin": "/x/outer.so", "stack": []}"#,
+            r#"{"event": "start", "name": "inner", "origin": "/x/inner.so", "stack": ["outer"]}"#,
+        ];
+        let events = Events {
+            list: lines
+                .iter()
+                .filter_map(|l| serde_json::from_str(l).ok())
+                .collect(),
+        };
+        let stderr = "<frozen importlib._bootstrap>:488: RuntimeWarning: The global interpreter lock (GIL) has been enabled to load module 'inner', which has not declared that it can run safely without the GIL. To override";
+        let (message, chain) = gil_warning_on_stderr(stderr, &events).expect("warning");
+        assert!(message.starts_with("The global interpreter lock"));
+        assert_eq!(chain.describe(), "`inner` (imported by `outer`)");
     }
 
     #[test]
