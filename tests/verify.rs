@@ -718,3 +718,26 @@ fn a_gil_build_is_refused() {
         "{err}"
     );
 }
+
+#[test]
+fn a_wrapper_that_sets_x_gil_is_refused() {
+    let Some(python) = free_threaded() else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let wrapper = dir.path().join("python-gil0");
+    std::fs::write(
+        &wrapper,
+        format!("#!/bin/sh\nexec '{}' -X gil=0 \"$@\"\n", s(&python)),
+    )
+    .expect("write");
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let o = ftaudit(&["verify", "--python", s(&wrapper), "--module", "json"]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("-X gil=0") && err.contains("every import would pass"),
+        "{err}"
+    );
+}

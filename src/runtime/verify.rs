@@ -1256,6 +1256,9 @@ pub struct VerifyResult {
 /// Runs `verify`. `Err` is for failures that stop everything (no usable interpreter).
 pub fn run(opts: &Options) -> Result<VerifyResult, String> {
     let python = match &opts.python {
+        // A relative path would be resolved in the subprocess's own (temporary) folder; a
+        // bare name is looked up on PATH.
+        Some(p) if p.components().count() > 1 => absolute(p),
         Some(p) => p.clone(),
         None => default_interpreter()?,
     };
