@@ -741,3 +741,22 @@ fn a_wrapper_that_sets_x_gil_is_refused() {
         "{err}"
     );
 }
+
+#[test]
+fn a_gil_enabled_at_start_up_is_refused_and_named() {
+    let Some((b, python)) = setup() else { return };
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("sitecustomize.py"), "import inner\n").expect("write");
+    let path = format!("{}:{}", s(dir.path()), s(&b.test_modules));
+    let o = ftaudit_env(
+        &["verify", "--python", s(&python), "--module", "json"],
+        &[("PYTHONPATH", path.as_str())],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("already enabled when the interpreter starts")
+            && err.contains("names `inner`"),
+        "{err}"
+    );
+}

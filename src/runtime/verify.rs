@@ -181,9 +181,15 @@ pub fn inspect(python: &Path) -> Result<Interpreter, String> {
         None => {}
     }
     if info["gil_enabled_at_start"].as_bool() == Some(true) {
+        let stderr = read_lossy(&run.stderr);
+        let culprit = stderr
+            .lines()
+            .find_map(gil_warning_module)
+            .map(|m| format!(" (CPython's warning names `{m}`)"))
+            .unwrap_or_default();
         return Err(format!(
-            "{}: the GIL is already enabled when the interpreter starts (a module imported at start-up by site, \
-             sitecustomize or a .pth file re-enabled it), so verify cannot tell which module re-enables it",
+            "{}: the GIL is already enabled when the interpreter starts{culprit}: a module imported at start-up by site, \
+             sitecustomize or a .pth file re-enabled it, so verify cannot tell which of your modules re-enable it",
             python.display()
         ));
     }
