@@ -509,6 +509,17 @@ fn modules_and_packages_by_name() {
         messages(&v, "FT801")
     );
 
+    // A relative PYTHONPATH is relative to where ftaudit runs, as for python itself.
+    let o = Command::new(env!("CARGO_BIN_EXE_ftaudit"))
+        .args(["verify", "--python", s(&python), "--module", "raiser"])
+        .current_dir(b.test_modules.parent().expect("parent"))
+        .env("PYTHONPATH", "test")
+        .env_remove("PYTHON_GIL")
+        .output()
+        .expect("run ftaudit");
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("raised RuntimeError: raiser refuses"), "{out}");
+
     // A pure-Python package whose import chain reaches `inner`, after undoing the probe's
     // warning hook: the warning is then read from stderr, and the chain from the import events.
     let py = tempfile::tempdir().expect("tempdir");

@@ -11,7 +11,7 @@
 #         {"event": "end", "name", "gil"}                 it finished (gil: GIL state, outermost only)
 #         {"event": "warning", "category", "message", "stack"}
 #         {"event": "result", "status": "ok", "gil", "origin"}
-#         {"event": "result", "status": "raised", "gil", "exc_type", "exc_module", "exc_message",
+#         {"event": "result", "status": "raised", "gil", "exc_type", "exc_message",
 #          "traceback", "module", "stack"}   (module: where the exception left an import first)
 # This file must run on every free-threaded CPython ftaudit supports (3.13 and later).
 import sys
@@ -23,6 +23,7 @@ def _gil_enabled():
 
 
 def info():
+    gil_at_start = _gil_enabled()
     import importlib.machinery
     import json
     import sysconfig
@@ -32,7 +33,7 @@ def info():
         "implementation": sys.implementation.name,
         "executable": sys.executable,
         "gil_disabled_build": sysconfig.get_config_var("Py_GIL_DISABLED"),
-        "gil_enabled_at_start": _gil_enabled(),
+        "gil_enabled_at_start": gil_at_start,
         "xoption_gil": sys._xoptions.get("gil"),
         "extension_suffixes": list(importlib.machinery.EXTENSION_SUFFIXES),
         "soabi": sysconfig.get_config_var("SOABI"),
@@ -154,7 +155,7 @@ def run_import(events_path, name, file, sys_path):
         _, where, where_stack = raised_in.get(id(e), (e, None, []))
         text = "".join(traceback.format_exception(type(e), e, e.__traceback__))
         events.write(event="result", status="raised", gil=_gil_enabled(), exc_type=type(e).__qualname__,
-                     exc_module=type(e).__module__, exc_message=str(e), traceback=text[-4000:],
+                     exc_message=str(e), traceback=text[-4000:],
                      module=where, stack=where_stack)
         return
     if original is not None:

@@ -533,8 +533,9 @@ struct ProbeRun {
     stderr: PathBuf,
 }
 
-/// Runs the probe with `args` in `dir` (also its working folder, so nothing is imported
-/// from the user's current folder), output to files there, killed after `timeout`.
+/// Runs the probe with `args`, its output going to files in `dir`, killed after `timeout`.
+/// It runs in the current folder (so relative `PYTHONPATH` entries work), but the probe
+/// takes that folder off `sys.path` unless asked (`--module`).
 fn run_probe(
     python: &Path,
     args: &[&str],
@@ -549,7 +550,6 @@ fn run_probe(
         .arg(PROBE)
         .args(args)
         .env_remove("PYTHON_GIL")
-        .current_dir(dir)
         .stdin(Stdio::null())
         .stdout(fs::File::create(&stdout)?)
         .stderr(fs::File::create(&stderr)?)
@@ -683,6 +683,8 @@ pub enum Verdict {
         message: String,
         raised_in: Option<ImportChain>,
         gil_by: Option<String>,
+        /// The innermost traceback frame in a real file (`File "x.py", line 3, in <module>`).
+        at: Option<String>,
     },
     /// The process died: a signal or an exit status.
     Crashed {
@@ -949,11 +951,13 @@ fn decide(events: &Events, run: &ProbeRun, target: &Target, timeout: Duration) -
         let raised_in = result["module"]
             .as_str()
             .map(|m| events.chain(m, &result["stack"]));
+        let at = result["traceback"].as_str().and_then(innermost_frame);
         return Verdict::Raised {
             exc_type,
             message,
             raised_in,
             gil_by: warning.map(|(_, c)| c.module),
+            at,
         };
     }
     if let Some((message, chain)) = warning {
@@ -969,6 +973,17 @@ fn decide(events: &Events, run: &ProbeRun, target: &Target, timeout: Duration) -
         };
     }
     Verdict::Ok
+}
+
+/// The innermost frame of a formatted traceback that is in a real file (not importlib's
+/// frozen modules, not the probe).
+fn innermost_frame(traceback: &str) -> Option<String> {
+    traceback
+        .lines()
+        .filter(|l| l.trim_start().starts_with("File \""))
+        .filter(|l| !l.contains("File \"<"))
+        .last()
+        .map(|l| l.trim().to_owned())
 }
 
 /// One target's result.
@@ -1012,7 +1027,7 @@ pub fn diagnostic(r: &ModuleResult) -> Option<Diagnostic> {
             format!("the GIL was enabled after importing `{m}`, but no warning named the module that did it"),
         )
         .with_help("a module imported along the way may have silenced warnings; import its dependencies one by one"),
-        Verdict::Raised { exc_type, message, raised_in, gil_by } => {
+        Verdict::Raised { exc_type, message, raised_in, gil_by, at } => {
             let first = message.lines().next().unwrap_or("");
             let place = match raised_in {
                 Some(c) if c.module != *m => format!(" in {}", c.describe()),
@@ -1025,6 +1040,8 @@ pub fn diagnostic(r: &ModuleResult) -> Option<Diagnostic> {
             let d = Diagnostic::new(&IMPORT_RAISED, &r.path, None, text);
             if message.contains("more than one 'gil' slot") {
                 d.with_help("keep one `Py_mod_gil` entry in the slot array (FT004)")
+            } else if let Some(at) = at {
+                d.with_help(format!("raised at {at}"))
             } else {
                 d.with_help(format!("run `python -c \"import {m}\"` with this interpreter for the full traceback"))
             }
