@@ -980,9 +980,8 @@ fn decide(events: &Events, run: &ProbeRun, target: &Target, timeout: Duration) -
 fn innermost_frame(traceback: &str) -> Option<String> {
     traceback
         .lines()
-        .filter(|l| l.trim_start().starts_with("File \""))
-        .filter(|l| !l.contains("File \"<"))
-        .last()
+        .rev()
+        .find(|l| l.trim_start().starts_with("File \"") && !l.contains("File \"<"))
         .map(|l| l.trim().to_owned())
 }
 
