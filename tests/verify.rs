@@ -384,7 +384,7 @@ fn each_failure_gets_its_verdict() {
         s(&python),
         s(&b.test_modules),
         "--timeout",
-        "4",
+        "8",
         "--source",
         s(&src),
         "--output-format",
@@ -417,7 +417,7 @@ fn each_failure_gets_its_verdict() {
     };
     assert!(one("FT802", "raiser.").contains("raised RuntimeError: raiser refuses to be imported"));
     assert!(one("FT803", "aborter.").contains("SIGABRT"));
-    assert!(one("FT804", "hanger.").contains("did not finish within 4 s"));
+    assert!(one("FT804", "hanger.").contains("did not finish within 8 s"));
     let outer = one("FT801", "outer.");
     assert!(
         outer.contains("`inner` (imported by `outer`) did it")
