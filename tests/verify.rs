@@ -771,3 +771,36 @@ fn a_gil_enabled_at_start_up_is_refused_and_named() {
         "{err}"
     );
 }
+
+#[test]
+fn a_hang_in_python_code_shows_where_it_waits() {
+    let Some(python) = free_threaded() else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("waits.py"),
+        "import threading\n\nthreading.Event().wait()\n",
+    )
+    .expect("write");
+    let o = ftaudit_env(
+        &[
+            "verify",
+            "--python",
+            s(&python),
+            "--module",
+            "waits",
+            "--timeout",
+            "3",
+            "--output-format",
+            "json",
+        ],
+        &[("PYTHONPATH", s(dir.path()))],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let v = json(&o);
+    let d = &v["diagnostics"][0];
+    assert_eq!(d["code"], "FT804");
+    let help = d["help"].as_str().unwrap_or("");
+    assert!(help.contains("waits.py\", line 3 in <module>"), "{help}");
+}

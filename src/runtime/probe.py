@@ -2,8 +2,9 @@
 #
 #   info                                   facts about the interpreter, printed as JSON
 #   package DIST                           the .so/.pyd files of an installed distribution, as JSON
-#   import EVENTS MODULE FILE SYS_PATH     imports MODULE (from FILE when not empty, with SYS_PATH
-#       first on sys.path when not empty) and appends one JSON object per line to EVENTS as it
+#   import EVENTS MODULE FILE SYS_PATH DUMP_AFTER
+#       imports MODULE (from FILE when not empty, with SYS_PATH first on sys.path when not
+#       empty; Python stacks to stderr after DUMP_AFTER seconds when > 0) and appends one JSON object per line to EVENTS as it
 #       goes, so that ftaudit can still tell where the process was when it crashed or hung.
 #       Before the import it loads only `warnings` and `faulthandler`, so that the module under
 #       test is not imported by the probe itself:
@@ -100,11 +101,15 @@ class _Events:
             pass
 
 
-def run_import(events_path, name, file, sys_path):
+def run_import(events_path, name, file, sys_path, dump_after):
     import faulthandler
     import warnings
 
     faulthandler.enable(file=sys.stderr)
+    if dump_after > 0:
+        # Shortly before ftaudit's time limit, print every thread's Python stack: a hang in
+        # Python code shows where it waits.
+        faulthandler.dump_traceback_later(dump_after, file=sys.stderr)
     events = _Events(events_path)
     bootstrap = sys.modules["_frozen_importlib"]
     stack = []  # names of the modules being loaded, outermost first
@@ -173,8 +178,8 @@ def main():
         info()
     elif mode == "package" and len(args) == 2:
         package(args[1])
-    elif mode == "import" and len(args) == 5:
-        run_import(args[1], args[2], args[3] or None, args[4] or None)
+    elif mode == "import" and len(args) == 6:
+        run_import(args[1], args[2], args[3] or None, args[4] or None, float(args[5]))
     else:
         sys.stderr.write("ftaudit probe: bad arguments %r\n" % (args,))
         sys.exit(2)

@@ -696,6 +696,8 @@ pub enum Verdict {
     Hung {
         after: Duration,
         loading: Option<ImportChain>,
+        /// Where Python code was waiting (innermost frame in a real file, per thread).
+        waiting_at: Vec<String>,
     },
     /// The file is for another ABI; not imported.
     NotLoadable { reason: String },
@@ -877,12 +879,16 @@ pub fn verify_one(
         .map(|p| absolute(p).to_string_lossy().into_owned())
         .unwrap_or_default();
     let events_arg = events_path.to_string_lossy().into_owned();
+    // The stack dump comes a little before the kill, so that a hang shows where it waits.
+    let dump_after = (timeout.as_secs_f64() - 0.5).max(timeout.as_secs_f64() * 0.8);
+    let dump_arg = format!("{dump_after:.3}");
     let args = [
         "import",
         events_arg.as_str(),
         target.module.as_str(),
         file.as_str(),
         sys_path.as_str(),
+        dump_arg.as_str(),
     ];
     let run = match run_probe(&interp.path, &args, tmp.path(), timeout) {
         Ok(r) => r,
@@ -915,6 +921,7 @@ fn decide(events: &Events, run: &ProbeRun, target: &Target, timeout: Duration) -
         return Verdict::Hung {
             after: timeout,
             loading: events.unfinished(),
+            waiting_at: waiting_frames(&read_lossy(&run.stderr)),
         };
     }
     let warning = events
@@ -985,6 +992,40 @@ fn innermost_frame(traceback: &str) -> Option<String> {
         .map(|l| l.trim().to_owned())
 }
 
+/// From faulthandler's dump of every thread (`Thread 0x… (most recent call first):`), the
+/// innermost frame of each thread that is in a real file.
+fn waiting_frames(stderr: &str) -> Vec<String> {
+    // Per thread: its innermost frame in a real file, and the innermost one in another file
+    // ("wait" in threading.py is more useful with the line of the module that called it).
+    let mut threads: Vec<Vec<String>> = Vec::new();
+    for line in stderr.lines() {
+        if line.ends_with("(most recent call first):") {
+            threads.push(Vec::new());
+            continue;
+        }
+        let Some(frames) = threads.last_mut() else {
+            continue;
+        };
+        let line = line.trim();
+        if !line.starts_with("File \"") || line.starts_with("File \"<") {
+            continue;
+        }
+        let file = line.split('"').nth(1);
+        let other_file = frames.first().map_or(true, |f| f.split('"').nth(1) != file);
+        if frames.len() < 2 && other_file {
+            frames.push(line.to_owned());
+        }
+    }
+    let mut out: Vec<String> = threads
+        .into_iter()
+        .filter(|f| !f.is_empty())
+        .map(|f| f.join(" ← "))
+        .collect();
+    out.dedup();
+    out.truncate(3);
+    out
+}
+
 /// One target's result.
 #[derive(Debug, Clone)]
 pub struct ModuleResult {
@@ -1053,7 +1094,7 @@ pub fn diagnostic(r: &ModuleResult) -> Option<Diagnostic> {
                 None => d,
             }
         }
-        Verdict::Hung { after, loading } => {
+        Verdict::Hung { after, loading, waiting_at } => {
             let place = elsewhere(loading.as_ref(), m).map(|c| format!("; it was loading {}", c.describe())).unwrap_or_default();
             Diagnostic::new(
                 &IMPORT_HUNG,
@@ -1061,7 +1102,11 @@ pub fn diagnostic(r: &ModuleResult) -> Option<Diagnostic> {
                 None,
                 format!("importing `{m}` did not finish within {} s{place}", after.as_secs_f64()),
             )
-            .with_help("look for a wait on a lock or thread in its initialisation; raise --timeout if the import is only slow")
+            .with_help(if waiting_at.is_empty() {
+                "look for a wait on a lock or thread in its initialisation; raise --timeout if the import is only slow".to_owned()
+            } else {
+                format!("Python code was waiting at {}; raise --timeout if the import is only slow", waiting_at.join("; "))
+            })
         }
         Verdict::NotLoadable { reason } => {
             let name = r.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| m.clone());
@@ -1545,6 +1590,18 @@ mod tests {
         let (message, chain) = gil_warning_on_stderr(stderr, &events).expect("warning");
         assert!(message.starts_with("The global interpreter lock"));
         assert_eq!(chain.describe(), "`inner` (imported by `outer`)");
+    }
+
+    #[test]
+    fn waiting_frames_from_a_faulthandler_dump() {
+        let dump = "Thread 0x00007f (most recent call first):\n  File \"/x/threading.py\", line 359 in wait\n  File \"/x/threading.py\", line 659 in wait\n  File \"/x/slow.py\", line 4 in <module>\n  File \"<frozen importlib._bootstrap>\", line 488 in _call\n\nThread 0x00007e (most recent call first):\n  File \"<string>\", line 3 in <module>\n";
+        assert_eq!(
+            waiting_frames(dump),
+            vec![
+                "File \"/x/threading.py\", line 359 in wait ← File \"/x/slow.py\", line 4 in <module>"
+                    .to_owned()
+            ]
+        );
     }
 
     #[test]
