@@ -2,9 +2,9 @@
 #
 #   info                                   facts about the interpreter, printed as JSON
 #   package DIST                           the .so/.pyd files of an installed distribution, as JSON
-#   import EVENTS MODULE FILE SYS_PATH DUMP_AFTER
+#   import EVENTS MODULE FILE SYS_PATH
 #       imports MODULE (from FILE when not empty, with SYS_PATH first on sys.path when not
-#       empty; Python stacks to stderr after DUMP_AFTER seconds when > 0) and appends one JSON object per line to EVENTS as it
+#       empty) and appends one JSON object per line to EVENTS as it
 #       goes, so that ftaudit can still tell where the process was when it crashed or hung.
 #       Before the import it loads only `warnings` and `faulthandler`, so that the module under
 #       test is not imported by the probe itself:
@@ -101,15 +101,13 @@ class _Events:
             pass
 
 
-def run_import(events_path, name, file, sys_path, dump_after):
+def run_import(events_path, name, file, sys_path):
     import faulthandler
     import warnings
 
-    faulthandler.enable(file=sys.stderr)
-    if dump_after > 0:
-        # Shortly before ftaudit's time limit, print every thread's Python stack: a hang in
-        # Python code shows where it waits.
-        faulthandler.dump_traceback_later(dump_after, file=sys.stderr)
+    # Fatal signals print every thread's Python stack; ftaudit sends SIGABRT at its time
+    # limit, so a hang in Python code shows where it waits.
+    faulthandler.enable(file=sys.stderr, all_threads=True)
     events = _Events(events_path)
     bootstrap = sys.modules["_frozen_importlib"]
     stack = []  # names of the modules being loaded, outermost first
@@ -178,8 +176,8 @@ def main():
         info()
     elif mode == "package" and len(args) == 2:
         package(args[1])
-    elif mode == "import" and len(args) == 6:
-        run_import(args[1], args[2], args[3] or None, args[4] or None, float(args[5]))
+    elif mode == "import" and len(args) == 5:
+        run_import(args[1], args[2], args[3] or None, args[4] or None)
     else:
         sys.stderr.write("ftaudit probe: bad arguments %r\n" % (args,))
         sys.exit(2)
