@@ -13,4 +13,10 @@ fi
 eval "$(scripts/provision-python.sh | grep '^FTAUDIT_')"
 export FTAUDIT_PYTHON_FT FTAUDIT_PYTHON_GIL FTAUDIT_CPYTHON_SRC
 export FTAUDIT_REQUIRE_PYTHON=1
+# MinGW for the Windows (PE) tests of tests/wheel.rs; optional: without root or
+# network the script warns and those tests skip.
+mingw="$(scripts/provision-mingw.sh | grep '^FTAUDIT_MINGW_CC=' || true)"
+if [ -n "$mingw" ]; then
+  export "$mingw" FTAUDIT_REQUIRE_MINGW=1
+fi
 cargo test --locked --all-targets "$@"

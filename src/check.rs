@@ -46,12 +46,24 @@ impl CheckResult {
 }
 
 /// Resolves settings for every path; a broken configuration is an error for the whole run.
-pub fn resolve_settings(paths: &[PathBuf], ov: &Overrides) -> Result<Vec<(PathBuf, Arc<Settings>)>, ConfigError> {
-    paths.iter().map(|p| Settings::resolve(p, ov).map(|s| (p.clone(), Arc::new(s)))).collect()
+pub fn resolve_settings(
+    paths: &[PathBuf],
+    ov: &Overrides,
+) -> Result<Vec<(PathBuf, Arc<Settings>)>, ConfigError> {
+    paths
+        .iter()
+        .map(|p| Settings::resolve(p, ov).map(|s| (p.clone(), Arc::new(s))))
+        .collect()
 }
 
 enum Outcome {
-    Analysed { pf: ProjectFile, diagnostics: Vec<Diagnostic>, suppressions: Suppressions, parse_errors: usize, functions: (usize, usize) },
+    Analysed {
+        pf: Box<ProjectFile>,
+        diagnostics: Vec<Diagnostic>,
+        suppressions: Suppressions,
+        parse_errors: usize,
+        functions: (usize, usize),
+    },
     Skipped(FileProblem),
     Failed(FileProblem),
 }
@@ -59,11 +71,16 @@ enum Outcome {
 /// Runs every check on `roots`. `overlay` replaces the on-disk text of files (used
 /// by `--fix` to re-check edited content before writing it).
 pub fn run(roots: &[(PathBuf, Arc<Settings>)], overlay: &HashMap<PathBuf, String>) -> CheckResult {
-    let walk_roots: Vec<(PathBuf, &Settings)> = roots.iter().map(|(p, s)| (p.clone(), s.as_ref())).collect();
+    let walk_roots: Vec<(PathBuf, &Settings)> =
+        roots.iter().map(|(p, s)| (p.clone(), s.as_ref())).collect();
     let (files, walk_errors) = discover::discover(&walk_roots);
     let mut result = CheckResult::default();
     for e in walk_errors {
-        result.problems.push(FileProblem { path: e.path, message: e.message, error: true });
+        result.problems.push(FileProblem {
+            path: e.path,
+            message: e.message,
+            error: true,
+        });
     }
     let outcomes: Vec<Outcome> = files
         .par_iter()
@@ -79,7 +96,13 @@ pub fn run(roots: &[(PathBuf, Arc<Settings>)], overlay: &HashMap<PathBuf, String
     let mut suppressions: HashMap<PathBuf, Suppressions> = HashMap::new();
     for o in outcomes {
         match o {
-            Outcome::Analysed { pf, diagnostics, suppressions: s, parse_errors, functions } => {
+            Outcome::Analysed {
+                pf,
+                diagnostics,
+                suppressions: s,
+                parse_errors,
+                functions,
+            } => {
                 result.files_analysed += 1;
                 result.functions += functions.0;
                 result.functions_clean += functions.1;
@@ -96,8 +119,10 @@ pub fn run(roots: &[(PathBuf, Arc<Settings>)], overlay: &HashMap<PathBuf, String
                 }
                 result.diagnostics.extend(diagnostics);
                 suppressions.insert(pf.file.path.clone(), s);
-                result.sources.insert(pf.file.path.clone(), Arc::new(pf.file.text.clone()));
-                project_files.push(pf);
+                result
+                    .sources
+                    .insert(pf.file.path.clone(), Arc::new(pf.file.text.clone()));
+                project_files.push(*pf);
             }
             Outcome::Skipped(p) => {
                 result.files_skipped += 1;
@@ -110,15 +135,21 @@ pub fn run(roots: &[(PathBuf, Arc<Settings>)], overlay: &HashMap<PathBuf, String
     for check in rules::PROJECT_CHECKS {
         check(&project_files, &project_settings, &mut result.diagnostics);
     }
-    let settings_of: HashMap<&Path, &Settings> =
-        project_files.iter().map(|pf| (pf.file.path.as_path(), pf.settings.as_ref())).collect();
+    let settings_of: HashMap<&Path, &Settings> = project_files
+        .iter()
+        .map(|pf| (pf.file.path.as_path(), pf.settings.as_ref()))
+        .collect();
     result.diagnostics.retain(|d| {
-        let enabled = settings_of.get(d.path.as_path()).is_none_or(|s| s.rule_enabled(d.rule, &d.path));
+        let enabled = settings_of
+            .get(d.path.as_path())
+            .is_none_or(|s| s.rule_enabled(d.rule, &d.path));
         let suppressed = suppressions.get(&d.path).is_some_and(|s| s.covers(d));
         enabled && !suppressed
     });
     result.diagnostics.sort_by_key(|d| d.sort_key());
-    result.diagnostics.dedup_by(|a, b| a.sort_key() == b.sort_key() && a.message == b.message);
+    result
+        .diagnostics
+        .dedup_by(|a, b| a.sort_key() == b.sort_key() && a.message == b.message);
     result.problems.sort_by(|a, b| a.path.cmp(&b.path));
     result
 }
@@ -136,7 +167,11 @@ fn analyse_source(
     let file = match read {
         Ok(f) => f,
         Err(ReadProblem::Unreadable(e)) => {
-            return Outcome::Failed(FileProblem { path: path.into(), message: format!("cannot read: {e}"), error: true })
+            return Outcome::Failed(FileProblem {
+                path: path.into(),
+                message: format!("cannot read: {e}"),
+                error: true,
+            })
         }
         Err(ReadProblem::Binary) => {
             return Outcome::Skipped(FileProblem {
@@ -148,7 +183,9 @@ fn analyse_source(
         Err(ReadProblem::Generated(by)) => {
             return Outcome::Skipped(FileProblem {
                 path: path.into(),
-                message: format!("generated by {by}: skipped (check the generator's declaration instead)"),
+                message: format!(
+                    "generated by {by}: skipped (check the generator's declaration instead)"
+                ),
                 error: false,
             })
         }
@@ -157,15 +194,32 @@ fn analyse_source(
     let mut diagnostics = Vec::new();
     let suppressions = Suppressions::parse(&file, &mut diagnostics);
     {
-        let ctx = FileContext { file: &file, index: &index, settings: &settings };
+        let ctx = FileContext {
+            file: &file,
+            index: &index,
+            settings: &settings,
+        };
         for check in rules::FILE_CHECKS {
             check(&ctx, &mut diagnostics);
         }
     }
     let parse_errors = file.parse_error_count();
-    let functions = (index.functions.len(), index.functions.iter().filter(|f| !f.has_error).count());
+    let functions = (
+        index.functions.len(),
+        index.functions.iter().filter(|f| !f.has_error).count(),
+    );
     if parse_errors > 0 {
         // Not a problem to report per file: C with unusual macros often has a few.
     }
-    Outcome::Analysed { pf: ProjectFile { file, index, settings }, diagnostics, suppressions, parse_errors, functions }
+    Outcome::Analysed {
+        pf: Box::new(ProjectFile {
+            file,
+            index,
+            settings,
+        }),
+        diagnostics,
+        suppressions,
+        parse_errors,
+        functions,
+    }
 }

@@ -24,6 +24,8 @@ pub enum Command {
     Check(CheckArgs),
     /// Explain a rule (or list every rule with --all).
     Rule(RuleArgs),
+    /// Audit built wheels and extension binaries for free-threaded CPython (FT7xx).
+    Wheel(WheelArgs),
     /// Import built extension modules under a free-threaded CPython and report what
     /// re-enables the GIL, raises, crashes or hangs. This EXECUTES each module's import code.
     #[command(long_about = VERIFY_ABOUT)]
@@ -153,4 +155,42 @@ pub struct RuleArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = RuleFormat::Text)]
     pub output_format: RuleFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct WheelArgs {
+    /// Wheel files, folders of wheels (one release set per project and version) and
+    /// extension binaries (.so, .pyd, .dylib).
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Only these rules: codes or prefixes such as FT70 (comma-separated or repeated).
+    #[arg(long, value_delimiter = ',')]
+    pub select: Option<Vec<String>>,
+    /// Skip these rules: codes or prefixes.
+    #[arg(long, value_delimiter = ',')]
+    pub ignore: Vec<String>,
+    /// Largest uncompressed size of one wheel member that is read (bytes; K, M, G suffixes).
+    #[arg(long, value_name = "SIZE", default_value = "256M", value_parser = parse_size)]
+    pub max_member_size: u64,
+    /// Largest total uncompressed size read from one wheel (bytes; K, M, G suffixes).
+    #[arg(long, value_name = "SIZE", default_value = "1G", value_parser = parse_size)]
+    pub max_total_size: u64,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// `4096`, `64K`, `256M`, `1G` → bytes.
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let (digits, shift) = match t.char_indices().last() {
+        Some((i, 'k' | 'K')) => (&t[..i], 10),
+        Some((i, 'm' | 'M')) => (&t[..i], 20),
+        Some((i, 'g' | 'G')) => (&t[..i], 30),
+        _ => (t, 0),
+    };
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("`{s}` is not a size (e.g. 4096, 64K, 256M, 1G)"))?;
+    n.checked_mul(1u64 << shift)
+        .ok_or_else(|| format!("`{s}` is too large"))
 }

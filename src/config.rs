@@ -73,8 +73,22 @@ pub struct Settings {
 
 /// Folders never worth analysing: build output, environments, VCS metadata.
 pub const DEFAULT_EXCLUDES: [&str; 16] = [
-    ".git", ".hg", ".svn", ".tox", ".nox", ".venv", "venv", ".eggs", "*.egg-info", "__pycache__", "build", "dist",
-    "node_modules", "site-packages", "_build", ".mypy_cache",
+    ".git",
+    ".hg",
+    ".svn",
+    ".tox",
+    ".nox",
+    ".venv",
+    "venv",
+    ".eggs",
+    "*.egg-info",
+    "__pycache__",
+    "build",
+    "dist",
+    "node_modules",
+    "site-packages",
+    "_build",
+    ".mypy_cache",
 ];
 
 impl Default for Settings {
@@ -85,7 +99,8 @@ impl Default for Settings {
             select: vec!["ALL".into()],
             ignore: vec![],
             per_file_ignores: vec![],
-            exclude: build_globset(DEFAULT_EXCLUDES.iter().copied()).unwrap_or_else(|_| GlobSet::empty()),
+            exclude: build_globset(DEFAULT_EXCLUDES.iter().copied())
+                .unwrap_or_else(|_| GlobSet::empty()),
             config_path: None,
             project_root: PathBuf::from("."),
         }
@@ -108,7 +123,8 @@ fn selector_len(sel: &str, code: &str) -> Option<usize> {
     if sel.eq_ignore_ascii_case("ALL") {
         return Some(0);
     }
-    code.starts_with(&sel.to_ascii_uppercase()).then_some(sel.len())
+    code.starts_with(&sel.to_ascii_uppercase())
+        .then_some(sel.len())
 }
 
 impl Settings {
@@ -118,17 +134,31 @@ impl Settings {
         let best = |sels: &[String]| sels.iter().filter_map(|s| selector_len(s, rule.code)).max();
         let sel = best(&self.select);
         let mut ign = best(&self.ignore);
-        let rel = path.strip_prefix(&self.project_root).unwrap_or(path);
-        for (m, codes) in &self.per_file_ignores {
-            if m.is_match(rel) || m.is_match(path) || path.file_name().is_some_and(|n| m.is_match(n)) {
-                ign = ign.max(best(codes));
-            }
+        if !self.per_file_ignores.is_empty() {
+            ign = ign.max(self.per_file_ignored(path, rule));
         }
         match (sel, ign) {
             (Some(s), Some(i)) => s > i,
             (Some(_), None) => true,
             _ => false,
         }
+    }
+
+    fn per_file_ignored(&self, path: &Path, rule: &Rule) -> Option<usize> {
+        let best = |sels: &[String]| sels.iter().filter_map(|s| selector_len(s, rule.code)).max();
+        let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+        let rel = abs.strip_prefix(&self.project_root).unwrap_or(path);
+        let rel = rel.strip_prefix("./").unwrap_or(rel);
+        let mut ign = None;
+        for (m, codes) in &self.per_file_ignores {
+            if m.is_match(rel)
+                || m.is_match(path)
+                || path.file_name().is_some_and(|n| m.is_match(n))
+            {
+                ign = ign.max(best(codes));
+            }
+        }
+        ign
     }
 
     /// Is `path` (below `root`) excluded by the settings?
@@ -139,7 +169,11 @@ impl Settings {
 
     /// Settings for `path`: the nearest configuration file (unless isolated), then overrides.
     pub fn resolve(path: &Path, ov: &Overrides) -> Result<Settings, ConfigError> {
-        let start = if path.is_dir() { path.to_path_buf() } else { path.parent().unwrap_or(Path::new(".")).to_path_buf() };
+        let start = if path.is_dir() {
+            path.to_path_buf()
+        } else {
+            path.parent().unwrap_or(Path::new(".")).to_path_buf()
+        };
         let start = std::fs::canonicalize(&start).unwrap_or(start);
         let mut s = Settings::default();
         let mut config = Config::default();
@@ -147,7 +181,10 @@ impl Settings {
         if let Some(file) = &ov.config_file {
             config = load_config_file(file)?.unwrap_or_default();
             s.config_path = Some(file.clone());
-            s.project_root = file.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."));
+            s.project_root = file
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_else(|| PathBuf::from("."));
         } else if !ov.isolated {
             let mut dir = Some(start.as_path());
             while let Some(d) = dir {
@@ -175,8 +212,14 @@ impl Settings {
                 }
             }
         }
-        let cfg_path = s.config_path.clone().unwrap_or_else(|| PathBuf::from("<command line>"));
-        let err = |m: String| ConfigError { path: cfg_path.clone(), message: m };
+        let cfg_path = s
+            .config_path
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("<command line>"));
+        let err = |m: String| ConfigError {
+            path: cfg_path.clone(),
+            message: m,
+        };
 
         if let Some(sel) = ov.select.clone().or(config.select.clone()) {
             s.select = sel;
@@ -185,7 +228,9 @@ impl Settings {
         s.ignore.extend(ov.ignore.iter().cloned());
         for sel in s.select.iter().chain(&s.ignore) {
             if !rules::is_known_selector(sel) {
-                return Err(err(format!("`{sel}` is not a rule code or prefix (see `ftaudit rule --all`)")));
+                return Err(err(format!(
+                    "`{sel}` is not a rule code or prefix (see `ftaudit rule --all`)"
+                )));
             }
         }
         let mut excludes: Vec<String> = config
@@ -194,24 +239,32 @@ impl Settings {
             .unwrap_or_else(|| DEFAULT_EXCLUDES.iter().map(|s| s.to_string()).collect());
         excludes.extend(config.extend_exclude.clone().unwrap_or_default());
         excludes.extend(ov.extend_exclude.iter().cloned());
-        s.exclude = build_globset(excludes.iter().map(String::as_str)).map_err(|m| err(format!("exclude: {m}")))?;
+        s.exclude = build_globset(excludes.iter().map(String::as_str))
+            .map_err(|m| err(format!("exclude: {m}")))?;
         for (glob, codes) in config.per_file_ignores.clone().unwrap_or_default() {
-            let g = Glob::new(&glob).map_err(|e| err(format!("per-file-ignores: bad glob `{glob}`: {e}")))?;
+            let g = Glob::new(&glob)
+                .map_err(|e| err(format!("per-file-ignores: bad glob `{glob}`: {e}")))?;
             for c in &codes {
                 if !rules::is_known_selector(c) {
-                    return Err(err(format!("per-file-ignores.\"{glob}\": `{c}` is not a rule code or prefix")));
+                    return Err(err(format!(
+                        "per-file-ignores.\"{glob}\": `{c}` is not a rule code or prefix"
+                    )));
                 }
             }
             s.per_file_ignores.push((g.compile_matcher(), codes));
         }
         if let Some(v) = &ov.target_version {
-            s.target_minor = parse_target_version(v).ok_or_else(|| {
-                ConfigError { path: "<command line>".into(), message: format!("--target-version: `{v}` is not one of 3.13, 3.14, 3.15") }
+            s.target_minor = parse_target_version(v).ok_or_else(|| ConfigError {
+                path: "<command line>".into(),
+                message: format!("--target-version: `{v}` is not one of 3.13, 3.14, 3.15"),
             })?;
             s.target_source = TargetSource::CommandLine;
         } else if let Some(v) = &config.target_version {
-            s.target_minor = parse_target_version(v)
-                .ok_or_else(|| err(format!("target-version: `{v}` is not a Python version such as \"3.13\"")))?;
+            s.target_minor = parse_target_version(v).ok_or_else(|| {
+                err(format!(
+                    "target-version: `{v}` is not a Python version such as \"3.13\""
+                ))
+            })?;
             s.target_source = TargetSource::Config;
         } else if let Some((p, Some(minor))) = requires {
             s.target_minor = minor;
@@ -236,9 +289,13 @@ pub fn parse_target_version(v: &str) -> Option<u32> {
 
 /// Reads the ftaudit table of a config file; `Ok(None)` when a pyproject.toml has none.
 fn load_config_file(path: &Path) -> Result<Option<Config>, ConfigError> {
-    let err = |m: String| ConfigError { path: path.to_path_buf(), message: m };
+    let err = |m: String| ConfigError {
+        path: path.to_path_buf(),
+        message: m,
+    };
     let text = std::fs::read_to_string(path).map_err(|e| err(format!("cannot read: {e}")))?;
-    let value: toml::Table = toml::from_str(&text).map_err(|e| err(format!("not valid TOML: {}", e.message())))?;
+    let value: toml::Table =
+        toml::from_str(&text).map_err(|e| err(format!("not valid TOML: {}", e.message())))?;
     let is_pyproject = path.file_name().is_some_and(|n| n == "pyproject.toml");
     let table = if is_pyproject {
         match value.get("tool").and_then(|t| t.get("ftaudit")) {
@@ -252,15 +309,26 @@ fn load_config_file(path: &Path) -> Result<Option<Config>, ConfigError> {
         }
     };
     let prefix = if is_pyproject { "tool.ftaudit." } else { "" };
-    table.try_into::<Config>().map(Some).map_err(|e| err(format!("{prefix}{}", e.message())))
+    table
+        .try_into::<Config>()
+        .map(Some)
+        .map_err(|e| err(format!("{prefix}{}", e.message())))
 }
 
 /// The minimum minor version from `[project] requires-python`, if it states one.
 fn read_requires_python(path: &Path) -> Result<Option<u32>, ConfigError> {
-    let err = |m: String| ConfigError { path: path.to_path_buf(), message: m };
+    let err = |m: String| ConfigError {
+        path: path.to_path_buf(),
+        message: m,
+    };
     let text = std::fs::read_to_string(path).map_err(|e| err(format!("cannot read: {e}")))?;
-    let value: toml::Table = toml::from_str(&text).map_err(|e| err(format!("not valid TOML: {}", e.message())))?;
-    let Some(req) = value.get("project").and_then(|p| p.get("requires-python")).and_then(|r| r.as_str()) else {
+    let value: toml::Table =
+        toml::from_str(&text).map_err(|e| err(format!("not valid TOML: {}", e.message())))?;
+    let Some(req) = value
+        .get("project")
+        .and_then(|p| p.get("requires-python"))
+        .and_then(|r| r.as_str())
+    else {
         return Ok(None);
     };
     Ok(min_minor_of_specifier(req))
@@ -270,11 +338,17 @@ fn read_requires_python(path: &Path) -> Result<Option<u32>, ConfigError> {
 pub fn min_minor_of_specifier(spec: &str) -> Option<u32> {
     spec.split(',').find_map(|clause| {
         let c = clause.trim();
-        let (op, ver) = [">=", "~=", "==", ">"].iter().find_map(|op| c.strip_prefix(op).map(|v| (*op, v.trim())))?;
+        let (op, ver) = [">=", "~=", "==", ">"]
+            .iter()
+            .find_map(|op| c.strip_prefix(op).map(|v| (*op, v.trim())))?;
         let mut parts = ver.split('.');
         (parts.next()? == "3").then_some(())?;
         let minor: u32 = parts.next()?.trim_end_matches('*').parse().ok()?;
-        Some(if op == ">" && ver.split('.').count() == 2 { minor + 1 } else { minor })
+        Some(if op == ">" && ver.split('.').count() == 2 {
+            minor + 1
+        } else {
+            minor
+        })
     })
 }
 

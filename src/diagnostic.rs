@@ -88,7 +88,12 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     /// A diagnostic with the rule's default severity, certain confidence, no fix.
-    pub fn new(rule: &'static Rule, path: impl Into<PathBuf>, span: Option<Span>, message: impl Into<String>) -> Self {
+    pub fn new(
+        rule: &'static Rule,
+        path: impl Into<PathBuf>,
+        span: Option<Span>,
+        message: impl Into<String>,
+    ) -> Self {
         Diagnostic {
             rule,
             severity: rule.severity,
@@ -133,7 +138,10 @@ impl Diagnostic {
 
     /// Sort key: path, then position, then code, so output is deterministic.
     pub fn sort_key(&self) -> (PathBuf, usize, usize, &'static str) {
-        let (l, c) = self.span.map(|s| (s.start_line, s.start_col)).unwrap_or((0, 0));
+        let (l, c) = self
+            .span
+            .map(|s| (s.start_line, s.start_col))
+            .unwrap_or((0, 0));
         (self.path.clone(), l, c, self.rule.code)
     }
 }
@@ -172,20 +180,34 @@ impl LineIndex {
         let offset = offset.min(text.len());
         let line0 = self.line_of(offset);
         let start = self.line_starts[line0];
-        let col = text.get(start..offset).map(|s| s.chars().count()).unwrap_or(offset - start);
+        let col = text
+            .get(start..offset)
+            .map(|s| s.chars().count())
+            .unwrap_or(offset - start);
         (line0 + 1, col + 1)
     }
 
     pub fn span(&self, text: &str, start: usize, end: usize) -> Span {
         let (start_line, start_col) = self.position(text, start);
         let (end_line, end_col) = self.position(text, end);
-        Span { start, end, start_line, start_col, end_line, end_col }
+        Span {
+            start,
+            end,
+            start_line,
+            start_col,
+            end_line,
+            end_col,
+        }
     }
 
     /// The text of 1-based `line`, without its line terminator.
     pub fn line_text<'a>(&self, text: &'a str, line: usize) -> &'a str {
-        let Some(&start) = self.line_starts.get(line.wrapping_sub(1)) else { return "" };
+        let Some(&start) = self.line_starts.get(line.wrapping_sub(1)) else {
+            return "";
+        };
         let end = self.line_starts.get(line).copied().unwrap_or(text.len());
-        text.get(start..end).unwrap_or("").trim_end_matches(['\n', '\r'])
+        text.get(start..end)
+            .unwrap_or("")
+            .trim_end_matches(['\n', '\r'])
     }
 }

@@ -39,13 +39,23 @@ pub fn discover(roots: &[(PathBuf, &Settings)]) -> (Vec<Discovered>, Vec<WalkErr
     let mut errors = Vec::new();
     for (ri, (root, settings)) in roots.iter().enumerate() {
         if !root.exists() && root.symlink_metadata().is_err() {
-            errors.push(WalkError { path: root.clone(), message: "no such file or directory".into() });
+            errors.push(WalkError {
+                path: root.clone(),
+                message: "no such file or directory".into(),
+            });
             continue;
         }
         if root.is_file() {
             match FileKind::of(root) {
-                Some(kind) => files.push(Discovered { path: root.clone(), kind, root: ri }),
-                None => errors.push(WalkError { path: root.clone(), message: "not a C or C++ source file".into() }),
+                Some(kind) => files.push(Discovered {
+                    path: root.clone(),
+                    kind,
+                    root: ri,
+                }),
+                None => errors.push(WalkError {
+                    path: root.clone(),
+                    message: "not a C or C++ source file".into(),
+                }),
             }
             continue;
         }
@@ -56,7 +66,9 @@ pub fn discover(roots: &[(PathBuf, &Settings)]) -> (Vec<Discovered>, Vec<WalkErr
             .hidden(false)
             .git_global(false)
             .require_git(false)
-            .filter_entry(move |e| e.depth() == 0 || !exclude_settings.is_excluded(e.path(), &root_for_filter))
+            .filter_entry(move |e| {
+                e.depth() == 0 || !exclude_settings.is_excluded(e.path(), &root_for_filter)
+            })
             .build();
         for entry in walker {
             match entry {
@@ -67,12 +79,19 @@ pub fn discover(roots: &[(PathBuf, &Settings)]) -> (Vec<Discovered>, Vec<WalkErr
                         continue;
                     }
                     if let Some(kind) = FileKind::of(e.path()) {
-                        files.push(Discovered { path: e.path().to_path_buf(), kind, root: ri });
+                        files.push(Discovered {
+                            path: e.path().to_path_buf(),
+                            kind,
+                            root: ri,
+                        });
                     }
                 }
                 Err(err) => {
                     let path = error_path(&err).unwrap_or_else(|| root.clone());
-                    errors.push(WalkError { path, message: error_message(&err) });
+                    errors.push(WalkError {
+                        path,
+                        message: error_message(&err),
+                    });
                 }
             }
         }
@@ -85,7 +104,9 @@ pub fn discover(roots: &[(PathBuf, &Settings)]) -> (Vec<Discovered>, Vec<WalkErr
 fn error_path(err: &ignore::Error) -> Option<PathBuf> {
     match err {
         ignore::Error::WithPath { path, .. } => Some(path.clone()),
-        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => error_path(err),
+        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+            error_path(err)
+        }
         ignore::Error::Loop { child, .. } => Some(child.clone()),
         _ => None,
     }
@@ -93,10 +114,12 @@ fn error_path(err: &ignore::Error) -> Option<PathBuf> {
 
 fn error_message(err: &ignore::Error) -> String {
     match err {
-        ignore::Error::WithPath { err, .. } | ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
-            error_message(err)
+        ignore::Error::WithPath { err, .. }
+        | ignore::Error::WithDepth { err, .. }
+        | ignore::Error::WithLineNumber { err, .. } => error_message(err),
+        ignore::Error::Loop { ancestor, .. } => {
+            format!("symbolic link loop (points back to {})", ancestor.display())
         }
-        ignore::Error::Loop { ancestor, .. } => format!("symbolic link loop (points back to {})", ancestor.display()),
         ignore::Error::Io(e) => e.to_string(),
         other => other.to_string(),
     }

@@ -4,6 +4,7 @@
 //! Producers (`check`, `wheel`, `verify`) all emit [`diagnostic::Diagnostic`]s;
 //! [`report`] renders them. See ARCHITECTURE.md for the map.
 
+pub mod binary;
 pub mod check;
 pub mod cli;
 pub mod cmd;

@@ -31,14 +31,21 @@ impl Suppressions {
         let mut s = Suppressions::default();
         for c in &file.lexed.comments {
             let text = &file.text[c.start..c.end];
-            let Some(pos) = text.find(MARKER) else { continue };
+            let Some(pos) = text.find(MARKER) else {
+                continue;
+            };
             let rest = text[pos + MARKER.len()..].trim_start();
-            let Some(rest) = rest.strip_prefix("ignore") else { continue };
+            let Some(rest) = rest.strip_prefix("ignore") else {
+                continue;
+            };
             let codes = match rest.strip_prefix('[') {
                 Some(r) => {
                     let Some(close) = r.find(']') else { continue };
-                    let codes: Vec<String> =
-                        r[..close].split(',').map(|c| c.trim().to_owned()).filter(|c| !c.is_empty()).collect();
+                    let codes: Vec<String> = r[..close]
+                        .split(',')
+                        .map(|c| c.trim().to_owned())
+                        .filter(|c| !c.is_empty())
+                        .collect();
                     for code in &codes {
                         if !rules::is_known_selector(code) {
                             let at = c.start + pos;
@@ -46,7 +53,9 @@ impl Suppressions {
                                 &meta::INVALID_SUPPRESSION,
                                 &file.path,
                                 Some(file.span(at, c.end.min(at + MARKER.len() + 8 + close))),
-                                format!("suppression names `{code}`, which is not an ftaudit rule code"),
+                                format!(
+                                    "suppression names `{code}`, which is not an ftaudit rule code"
+                                ),
                             ));
                         }
                     }
@@ -74,10 +83,14 @@ impl Suppressions {
     /// Does a suppression cover `d`?
     pub fn covers(&self, d: &Diagnostic) -> bool {
         let Some(span) = d.span else { return false };
-        let Some(ids) = self.by_line.get(&span.start_line) else { return false };
+        let Some(ids) = self.by_line.get(&span.start_line) else {
+            return false;
+        };
         ids.iter().any(|&i| match &self.all[i].codes {
             None => true,
-            Some(codes) => codes.iter().any(|c| d.rule.code.starts_with(&c.to_ascii_uppercase())),
+            Some(codes) => codes
+                .iter()
+                .any(|c| d.rule.code.starts_with(&c.to_ascii_uppercase())),
         })
     }
 }

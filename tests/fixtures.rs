@@ -16,7 +16,9 @@ use ftaudit::config::{Overrides, Settings};
 fn expectations(text: &str) -> BTreeMap<usize, Vec<String>> {
     let mut out = BTreeMap::new();
     for (i, line) in text.lines().enumerate() {
-        let Some(pos) = line.find("expect:") else { continue };
+        let Some(pos) = line.find("expect:") else {
+            continue;
+        };
         let rest = &line[pos + "expect:".len()..];
         let rest = rest.split("*/").next().unwrap_or(rest);
         let codes: Vec<String> = rest
@@ -33,7 +35,10 @@ fn expectations(text: &str) -> BTreeMap<usize, Vec<String>> {
 }
 
 fn options(text: &str) -> Overrides {
-    let mut ov = Overrides { isolated: true, ..Default::default() };
+    let mut ov = Overrides {
+        isolated: true,
+        ..Default::default()
+    };
     let first = text.lines().next().unwrap_or("");
     if let Some(pos) = first.find("ftaudit-fixture:") {
         for opt in first[pos + "ftaudit-fixture:".len()..].split_whitespace() {
@@ -50,19 +55,33 @@ fn options(text: &str) -> Overrides {
 
 /// Checks `paths` (as one project) and compares with the `expect:` markers of every file.
 fn check_expectations(paths: &[PathBuf], ov: &Overrides) -> Vec<String> {
-    let roots: Vec<(PathBuf, Arc<Settings>)> =
-        paths.iter().map(|p| (p.clone(), Arc::new(Settings::resolve(p, ov).expect("settings")))).collect();
+    let roots: Vec<(PathBuf, Arc<Settings>)> = paths
+        .iter()
+        .map(|p| {
+            (
+                p.clone(),
+                Arc::new(Settings::resolve(p, ov).expect("settings")),
+            )
+        })
+        .collect();
     let result = check::run(&roots, &Default::default());
     let mut failures = Vec::new();
     for p in &result.problems {
         if p.error {
-            failures.push(format!("{}: unexpected problem: {}", p.path.display(), p.message));
+            failures.push(format!(
+                "{}: unexpected problem: {}",
+                p.path.display(),
+                p.message
+            ));
         }
     }
     let mut found: BTreeMap<(PathBuf, usize), Vec<String>> = BTreeMap::new();
     for d in &result.diagnostics {
         let line = d.span.map(|s| s.start_line).unwrap_or(0);
-        found.entry((d.path.clone(), line)).or_default().push(format!("{} ({})", d.rule.code, d.message));
+        found
+            .entry((d.path.clone(), line))
+            .or_default()
+            .push(format!("{} ({})", d.rule.code, d.message));
     }
     for path in result.sources.keys() {
         let text = std::fs::read_to_string(path).unwrap_or_default();
@@ -76,12 +95,20 @@ fn check_expectations(paths: &[PathBuf], ov: &Overrides) -> Vec<String> {
             .collect();
         for line in lines {
             let mut want = expected.get(&line).cloned().unwrap_or_default();
-            let got = found.get(&(path.clone(), line)).cloned().unwrap_or_default();
+            let got = found
+                .get(&(path.clone(), line))
+                .cloned()
+                .unwrap_or_default();
             let mut got_codes: Vec<String> = got.iter().map(|g| g[..5].to_owned()).collect();
             want.sort();
             got_codes.sort();
             if want != got_codes {
-                failures.push(format!("{}:{line}: expected {:?}, found {:?}", path.display(), want, got));
+                failures.push(format!(
+                    "{}:{line}: expected {:?}, found {:?}",
+                    path.display(),
+                    want,
+                    got
+                ));
             }
         }
     }
@@ -102,7 +129,9 @@ fn fixture_files(dir: &Path) -> Vec<PathBuf> {
 
 fn walk(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
-    let Ok(rd) = std::fs::read_dir(dir) else { return out };
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return out;
+    };
     for e in rd.flatten() {
         let p = e.path();
         if p.is_dir() {
@@ -118,31 +147,65 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
 fn fixtures_match_their_expectations() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
     let files = fixture_files(&root);
-    assert!(files.len() >= 5, "expected fixture files under {}", root.display());
+    assert!(
+        files.len() >= 5,
+        "expected fixture files under {}",
+        root.display()
+    );
     let mut failures = Vec::new();
     for f in &files {
         let text = std::fs::read_to_string(f).expect("fixture is UTF-8");
         failures.extend(check_expectations(std::slice::from_ref(f), &options(&text)));
     }
-    assert!(failures.is_empty(), "{} mismatches:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} mismatches:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
 fn legacy_example_reports_each_planted_hazard_once() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/legacy-extension");
-    let failures = check_expectations(&[dir.clone()], &Overrides::default());
+    let failures = check_expectations(std::slice::from_ref(&dir), &Overrides::default());
     assert!(failures.is_empty(), "{}", failures.join("\n"));
-    let total: usize =
-        fixture_files(&dir).iter().map(|f| expectations(&std::fs::read_to_string(f).unwrap()).values().map(Vec::len).sum::<usize>()).sum();
-    assert!(total >= 8, "the legacy example should plant hazards, found {total} markers");
+    let total: usize = fixture_files(&dir)
+        .iter()
+        .map(|f| {
+            expectations(&std::fs::read_to_string(f).unwrap())
+                .values()
+                .map(Vec::len)
+                .sum::<usize>()
+        })
+        .sum();
+    assert!(
+        total >= 8,
+        "the legacy example should plant hazards, found {total} markers"
+    );
 }
 
 #[test]
 fn ported_example_is_clean() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/ported-extension");
-    let roots = vec![(dir.clone(), Arc::new(Settings::resolve(&dir, &Overrides::default()).unwrap()))];
+    let roots = vec![(
+        dir.clone(),
+        Arc::new(Settings::resolve(&dir, &Overrides::default()).unwrap()),
+    )];
     let result = check::run(&roots, &Default::default());
-    let msgs: Vec<String> = result.diagnostics.iter().map(|d| format!("{}:{:?} {} {}", d.path.display(), d.span.map(|s| s.start_line), d.rule.code, d.message)).collect();
+    let msgs: Vec<String> = result
+        .diagnostics
+        .iter()
+        .map(|d| {
+            format!(
+                "{}:{:?} {} {}",
+                d.path.display(),
+                d.span.map(|s| s.start_line),
+                d.rule.code,
+                d.message
+            )
+        })
+        .collect();
     assert!(msgs.is_empty(), "{}", msgs.join("\n"));
     assert!(result.files_analysed >= 7);
 }

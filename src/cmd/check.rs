@@ -10,7 +10,11 @@ use crate::fix::apply;
 use crate::report::{Report, Summary};
 
 pub fn run(args: CheckArgs) -> ExitStatus {
-    let paths = if args.paths.is_empty() { vec![PathBuf::from(".")] } else { args.paths.clone() };
+    let paths = if args.paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        args.paths.clone()
+    };
     let ov = Overrides {
         select: args.select.clone(),
         ignore: args.ignore.clone(),
@@ -21,7 +25,10 @@ pub fn run(args: CheckArgs) -> ExitStatus {
     };
     if let Some(c) = &args.config {
         if !c.is_file() {
-            eprintln!("ftaudit: error: {}: configuration file not found", c.display());
+            eprintln!(
+                "ftaudit: error: {}: configuration file not found",
+                c.display()
+            );
             return ExitStatus::Error;
         }
     }
@@ -42,17 +49,37 @@ pub fn run(args: CheckArgs) -> ExitStatus {
                 diff.push_str(&apply::unified_diff(path, old, new));
             }
             print_stdout(&diff);
-            let status = if outcome.changed.is_empty() { ExitStatus::Clean } else { ExitStatus::Findings };
-            eprintln!("ftaudit: {} would be fixed in {} file(s)", outcome.applied, outcome.changed.len());
-            return if outcome.result.has_errors() { ExitStatus::Error } else { status };
+            let status = if outcome.changed.is_empty() {
+                ExitStatus::Clean
+            } else {
+                ExitStatus::Findings
+            };
+            eprintln!(
+                "ftaudit: {} would be fixed in {} file(s)",
+                outcome.applied,
+                outcome.changed.len()
+            );
+            return if outcome.result.has_errors() {
+                ExitStatus::Error
+            } else {
+                status
+            };
         }
         for (path, (old, new)) in &outcome.changed {
             match apply::write_atomically(path, old, new) {
                 Ok(()) => {}
-                Err(message) => write_problems.push(check::FileProblem { path: path.clone(), message, error: true }),
+                Err(message) => write_problems.push(check::FileProblem {
+                    path: path.clone(),
+                    message,
+                    error: true,
+                }),
             }
         }
-        fixed = if write_problems.is_empty() { outcome.applied } else { 0 };
+        fixed = if write_problems.is_empty() {
+            outcome.applied
+        } else {
+            0
+        };
         outcome.result
     } else {
         check::run(&roots, &Default::default())

@@ -3,6 +3,7 @@
 pub mod check;
 pub mod rule;
 pub mod verify;
+pub mod wheel;
 
 use std::io::Write;
 
@@ -43,11 +44,22 @@ pub fn use_color(c: ColorChoice) -> bool {
 
 /// Renders a report in the chosen format, prints file problems to stderr, and
 /// returns the exit status.
-pub fn emit(report: &Report, out: &OutputArgs, fixes_apply: bool, unsafe_fixes: bool) -> ExitStatus {
+pub fn emit(
+    report: &Report,
+    out: &OutputArgs,
+    fixes_apply: bool,
+    unsafe_fixes: bool,
+) -> ExitStatus {
     let text = match out.output_format {
         Format::Text => report::text::render(
             report,
-            TextOptions { color: use_color(out.color), quiet: out.quiet, statistics: out.statistics, fixes_apply, unsafe_fixes },
+            TextOptions {
+                color: use_color(out.color),
+                quiet: out.quiet,
+                statistics: out.statistics,
+                fixes_apply,
+                unsafe_fixes,
+            },
         ),
         Format::Json => report::json::render(report),
         Format::Sarif => report::sarif::render(report),

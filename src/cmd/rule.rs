@@ -10,12 +10,27 @@ pub fn run(args: RuleArgs) -> ExitStatus {
     if args.all || args.code.is_none() {
         let text = match args.output_format {
             RuleFormat::Markdown => rules_markdown(),
-            RuleFormat::Json => serde_json::to_string_pretty(&rules::all().iter().map(|r| rule_json(r)).collect::<Vec<_>>())
+            RuleFormat::Json => {
+                serde_json::to_string_pretty(
+                    &rules::all()
+                        .iter()
+                        .map(|r| rule_json(r))
+                        .collect::<Vec<_>>(),
+                )
                 .unwrap_or_default()
-                + "\n",
+                    + "\n"
+            }
             RuleFormat::Text => rules::all()
                 .iter()
-                .map(|r| format!("{}  {:<34} {:<8} {}\n", r.code, r.name, r.severity.as_str(), r.summary))
+                .map(|r| {
+                    format!(
+                        "{}  {:<34} {:<8} {}\n",
+                        r.code,
+                        r.name,
+                        r.severity.as_str(),
+                        r.summary
+                    )
+                })
                 .collect(),
         };
         print_stdout(&text);
@@ -27,7 +42,9 @@ pub fn run(args: RuleArgs) -> ExitStatus {
         return ExitStatus::Error;
     };
     let text = match args.output_format {
-        RuleFormat::Json => serde_json::to_string_pretty(&rule_json(rule)).unwrap_or_default() + "\n",
+        RuleFormat::Json => {
+            serde_json::to_string_pretty(&rule_json(rule)).unwrap_or_default() + "\n"
+        }
         RuleFormat::Markdown => rule_markdown(rule),
         RuleFormat::Text => format!(
             "{} ({})\n\nSeverity: {}. Fix: {}.\n\n{}\n\n{}",
@@ -49,7 +66,10 @@ fn rule_json(r: &Rule) -> serde_json::Value {
 
 fn rule_markdown(r: &Rule) -> String {
     let doc = r.doc.replace("\n## ", "\n#### ");
-    let doc = doc.strip_prefix("## ").map(|d| format!("#### {d}")).unwrap_or(doc);
+    let doc = doc
+        .strip_prefix("## ")
+        .map(|d| format!("#### {d}"))
+        .unwrap_or(doc);
     format!(
         "### {} `{}`\n\n{}\n\nSeverity: **{}**. Fix: **{}**.\n\n{}\n",
         r.code,
@@ -69,7 +89,16 @@ pub fn rules_markdown() -> String {
     );
     out.push_str("| Code | Name | Severity | Fix | Summary |\n|---|---|---|---|---|\n");
     for r in &all {
-        out.push_str(&format!("| [{}](#{}-{}) | `{}` | {} | {} | {} |\n", r.code, r.code.to_lowercase(), r.name, r.name, r.severity.as_str(), r.fix.as_str(), r.summary.replace('|', "\\|")));
+        out.push_str(&format!(
+            "| [{}](#{}-{}) | `{}` | {} | {} | {} |\n",
+            r.code,
+            r.code.to_lowercase(),
+            r.name,
+            r.name,
+            r.severity.as_str(),
+            r.fix.as_str(),
+            r.summary.replace('|', "\\|")
+        ));
     }
     for (prefix, title) in FAMILIES {
         let family: Vec<&&Rule> = all.iter().filter(|r| r.code.starts_with(prefix)).collect();

@@ -39,7 +39,10 @@ pub fn fix_in_memory(roots: &[(PathBuf, Arc<Settings>)], unsafe_fixes: bool) -> 
         let mut by_file: BTreeMap<PathBuf, Vec<&Fix>> = BTreeMap::new();
         for d in &result.diagnostics {
             if let Some(f) = &d.fix {
-                if allowed(f, unsafe_fixes) && !result.lossy.contains(&d.path) && result.sources.contains_key(&d.path) {
+                if allowed(f, unsafe_fixes)
+                    && !result.lossy.contains(&d.path)
+                    && result.sources.contains_key(&d.path)
+                {
                     by_file.entry(d.path.clone()).or_default().push(f);
                 }
             }
@@ -49,8 +52,12 @@ pub fn fix_in_memory(roots: &[(PathBuf, Arc<Settings>)], unsafe_fixes: bool) -> 
         }
         let mut progress = false;
         for (path, fixes) in by_file {
-            let Some(current) = result.sources.get(&path) else { continue };
-            originals.entry(path.clone()).or_insert_with(|| current.clone());
+            let Some(current) = result.sources.get(&path) else {
+                continue;
+            };
+            originals
+                .entry(path.clone())
+                .or_insert_with(|| current.clone());
             let (text, n) = apply_fixes(current, &fixes);
             if n > 0 && text != **current {
                 applied += n;
@@ -65,9 +72,18 @@ pub fn fix_in_memory(roots: &[(PathBuf, Arc<Settings>)], unsafe_fixes: bool) -> 
     }
     let changed = overlay
         .into_iter()
-        .filter_map(|(p, new)| originals.get(&p).filter(|o| ***o != new).map(|o| (p, (o.clone(), new))))
+        .filter_map(|(p, new)| {
+            originals
+                .get(&p)
+                .filter(|o| ***o != new)
+                .map(|o| (p, (o.clone(), new)))
+        })
         .collect();
-    FixOutcome { result, applied, changed }
+    FixOutcome {
+        result,
+        applied,
+        changed,
+    }
 }
 
 /// Applies the fixes whose edits do not overlap an earlier accepted fix. Returns the
@@ -81,10 +97,16 @@ pub fn apply_fixes(text: &str, fixes: &[&Fix]) -> (String, usize) {
         let overlaps = fix.edits.iter().any(|e| {
             accepted.iter().any(|a| {
                 let (s1, e1, s2, e2) = (e.span.start, e.span.end, a.span.start, a.span.end);
-                s1 < e2 && s2 < e1 || s1 == s2 || (s1 == e1 && s2 < s1 && s1 < e2) || (s2 == e2 && s1 < s2 && s2 < e1)
+                s1 < e2 && s2 < e1
+                    || s1 == s2
+                    || (s1 == e1 && s2 < s1 && s1 < e2)
+                    || (s2 == e2 && s1 < s2 && s2 < e1)
             })
         });
-        let in_bounds = fix.edits.iter().all(|e| e.span.start <= e.span.end && e.span.end <= text.len());
+        let in_bounds = fix
+            .edits
+            .iter()
+            .all(|e| e.span.start <= e.span.end && e.span.end <= text.len());
         if overlaps || !in_bounds || fix.edits.is_empty() {
             continue;
         }
@@ -110,7 +132,10 @@ pub fn write_atomically(path: &Path, expected: &str, new: &str) -> Result<(), St
         return Err("changed on disk since it was read; not written".into());
     }
     let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     let mut tmp = tempfile::Builder::new()
         .prefix(".ftaudit-")
         .tempfile_in(dir)
@@ -118,16 +143,23 @@ pub fn write_atomically(path: &Path, expected: &str, new: &str) -> Result<(), St
     tmp.write_all(new.as_bytes()).map_err(|e| e.to_string())?;
     tmp.as_file().sync_all().map_err(|e| e.to_string())?;
     std::fs::set_permissions(tmp.path(), meta.permissions()).map_err(|e| e.to_string())?;
-    tmp.persist(path).map_err(|e| format!("cannot replace the file: {}", e.error))?;
+    tmp.persist(path)
+        .map_err(|e| format!("cannot replace the file: {}", e.error))?;
     Ok(())
 }
 
 /// A unified diff of one file's change.
 pub fn unified_diff(path: &Path, old: &str, new: &str) -> String {
     let name = path.display().to_string();
+    let name = name.strip_prefix("./").unwrap_or(&name);
+    let (a, b) = if path.is_absolute() {
+        (name.to_owned(), name.to_owned())
+    } else {
+        (format!("a/{name}"), format!("b/{name}"))
+    };
     similar::TextDiff::from_lines(old, new)
         .unified_diff()
         .context_radius(3)
-        .header(&format!("a/{name}"), &format!("b/{name}"))
+        .header(&a, &b)
         .to_string()
 }

@@ -40,7 +40,8 @@ pub fn owns_lines(file: &SourceFile, start: usize, end: usize) -> bool {
     let ls = line_start(file, start);
     let le = next_line_start(file, end.saturating_sub(1).max(start));
     let after = file.text[end..le].trim().trim_start_matches(',').trim();
-    let after_is_comment = after.starts_with("//") || (after.starts_with("/*") && after.ends_with("*/"));
+    let after_is_comment =
+        after.starts_with("//") || (after.starts_with("/*") && after.ends_with("*/"));
     file.text[ls..start].trim().is_empty() && (after.is_empty() || after_is_comment)
 }
 
@@ -49,7 +50,10 @@ pub fn insert_lines_before(file: &SourceFile, offset: usize, lines: &[String]) -
     let at = line_start(file, offset);
     let nl = newline(file);
     let content: String = lines.iter().map(|l| format!("{l}{nl}")).collect();
-    Edit { span: file.span(at, at), content }
+    Edit {
+        span: file.span(at, at),
+        content,
+    }
 }
 
 /// Inserts `lines` as whole lines after the line containing `offset`.
@@ -60,18 +64,30 @@ pub fn insert_lines_after(file: &SourceFile, offset: usize, lines: &[String]) ->
     if at == file.text.len() && !file.text.ends_with('\n') {
         content = format!("{nl}{}", content.trim_end_matches(['\r', '\n']));
     }
-    Edit { span: file.span(at, at), content }
+    Edit {
+        span: file.span(at, at),
+        content,
+    }
 }
 
 /// Deletes the whole lines spanned by `[start, end)`.
 pub fn delete_lines(file: &SourceFile, start: usize, end: usize) -> Edit {
     let s = line_start(file, start);
     let e = next_line_start(file, end.saturating_sub(1).max(start));
-    Edit { span: file.span(s, e), content: String::new() }
+    Edit {
+        span: file.span(s, e),
+        content: String::new(),
+    }
 }
 
 /// Wraps the whole lines spanned by `[start, end)` between two directive lines.
-pub fn wrap_in_directive(file: &SourceFile, start: usize, end: usize, open: &str, close: &str) -> Vec<Edit> {
+pub fn wrap_in_directive(
+    file: &SourceFile,
+    start: usize,
+    end: usize,
+    open: &str,
+    close: &str,
+) -> Vec<Edit> {
     vec![
         insert_lines_before(file, start, &[open.to_owned()]),
         insert_lines_after(file, end.saturating_sub(1).max(start), &[close.to_owned()]),

@@ -4,7 +4,9 @@ use super::Report;
 use crate::diagnostic::Severity;
 
 fn escape_data(s: &str) -> String {
-    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
 }
 
 fn escape_property(s: &str) -> String {
@@ -19,15 +21,25 @@ pub fn render(r: &Report) -> String {
             Severity::Warning => "warning",
             Severity::Info => "notice",
         };
-        let mut props = vec![format!("file={}", escape_property(&d.path.display().to_string()))];
+        let mut props = vec![format!(
+            "file={}",
+            escape_property(&d.path.display().to_string())
+        )];
         if let Some(s) = d.span {
             props.push(format!("line={}", s.start_line));
             props.push(format!("col={}", s.start_col));
             props.push(format!("endLine={}", s.end_line));
             props.push(format!("endColumn={}", s.end_col));
         }
-        props.push(format!("title={}", escape_property(&format!("{} ({})", d.rule.code, d.rule.name))));
-        out.push_str(&format!("::{level} {}::{}\n", props.join(","), escape_data(&format!("{} {}", d.rule.code, d.message))));
+        props.push(format!(
+            "title={}",
+            escape_property(&format!("{} ({})", d.rule.code, d.rule.name))
+        ));
+        out.push_str(&format!(
+            "::{level} {}::{}\n",
+            props.join(","),
+            escape_data(&format!("{} {}", d.rule.code, d.message))
+        ));
     }
     out
 }

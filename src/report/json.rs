@@ -10,7 +10,12 @@ pub const VERSION: u32 = 1;
 
 pub fn diagnostic_json(d: &Diagnostic) -> Value {
     let (line, column, end_line, end_column) = match d.span {
-        Some(s) => (json!(s.start_line), json!(s.start_col), json!(s.end_line), json!(s.end_col)),
+        Some(s) => (
+            json!(s.start_line),
+            json!(s.start_col),
+            json!(s.end_line),
+            json!(s.end_col),
+        ),
         None => (Value::Null, Value::Null, Value::Null, Value::Null),
     };
     let fix = d.fix.as_ref().map(|f| {

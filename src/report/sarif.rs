@@ -26,7 +26,10 @@ fn uri(path: &std::path::Path) -> String {
 pub fn render(r: &Report) -> String {
     let all = rules::all();
     let used: BTreeSet<&str> = r.diagnostics.iter().map(|d| d.rule.code).collect();
-    let rule_list: Vec<&&rules::Rule> = all.iter().filter(|x| used.contains(x.code) || used.is_empty()).collect();
+    let rule_list: Vec<&&rules::Rule> = all
+        .iter()
+        .filter(|x| used.contains(x.code) || used.is_empty())
+        .collect();
     let rule_index = |code: &str| rule_list.iter().position(|x| x.code == code);
     let rules_json: Vec<Value> = rule_list
         .iter()

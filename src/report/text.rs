@@ -62,12 +62,27 @@ pub fn render(r: &Report, o: TextOptions) -> String {
     if o.statistics {
         let counts = by_code(r.diagnostics);
         let fixable = |code: &str| {
-            r.diagnostics.iter().filter(|d| d.rule.code == code && d.fix.as_ref().is_some_and(|f| f.applicability == Applicability::Safe)).count()
+            r.diagnostics
+                .iter()
+                .filter(|d| {
+                    d.rule.code == code
+                        && d.fix
+                            .as_ref()
+                            .is_some_and(|f| f.applicability == Applicability::Safe)
+                })
+                .count()
         };
         for (code, n) in counts {
             let name = rules::by_code(code).map(|x| x.name).unwrap_or("");
-            let star = if o.fixes_apply && fixable(code) > 0 { "[*]" } else { "   " };
-            out.push_str(&format!("{n:>5}  {}  {star} {name}\n", paint.p(color(AnsiColor::Red).bold(), code)));
+            let star = if o.fixes_apply && fixable(code) > 0 {
+                "[*]"
+            } else {
+                "   "
+            };
+            out.push_str(&format!(
+                "{n:>5}  {}  {star} {name}\n",
+                paint.p(color(AnsiColor::Red).bold(), code)
+            ));
         }
     } else if !o.quiet {
         for d in r.diagnostics {
@@ -87,7 +102,11 @@ fn render_one(out: &mut String, d: &Diagnostic, r: &Report, paint: &Paint, o: Te
         Some(f) if o.fixes_apply && f.applicability == Applicability::Safe => "[*] ",
         _ => "",
     };
-    let conf = if d.confidence == crate::diagnostic::Confidence::Likely { " (likely)" } else { "" };
+    let conf = if d.confidence == crate::diagnostic::Confidence::Likely {
+        " (likely)"
+    } else {
+        ""
+    };
     out.push_str(&format!(
         "{} {} {}{}{}\n",
         paint.p(bold(), &loc),
@@ -114,7 +133,10 @@ fn render_one(out: &mut String, d: &Diagnostic, r: &Report, paint: &Paint, o: Te
                 let len = if span.end_line == span.start_line {
                     span.end_col.saturating_sub(span.start_col).max(1)
                 } else {
-                    raw.chars().count().saturating_sub(span.start_col - 1).max(1)
+                    raw.chars()
+                        .count()
+                        .saturating_sub(span.start_col - 1)
+                        .max(1)
                 };
                 let carets = paint.p(severity_color(d.severity), &"^".repeat(len));
                 out.push_str(&format!("{gutter} {}{carets}\n", " ".repeat(pad)));
@@ -124,7 +146,11 @@ fn render_one(out: &mut String, d: &Diagnostic, r: &Report, paint: &Paint, o: Te
             out.push_str(&format!("{gutter} ...\n"));
         }
         if let Some(h) = &d.help {
-            out.push_str(&format!("{:>width$} = {} {h}\n", "", paint.p(bold(), "help:")));
+            out.push_str(&format!(
+                "{:>width$} = {} {h}\n",
+                "",
+                paint.p(bold(), "help:")
+            ));
         }
     } else if let Some(h) = &d.help {
         out.push_str(&format!("  = {} {h}\n", paint.p(bold(), "help:")));
@@ -146,31 +172,69 @@ fn summary(r: &Report, paint: &Paint, o: TextOptions) -> String {
     let mut line = if r.diagnostics.is_empty() {
         "No findings".to_owned()
     } else {
-        format!("{} in {}", plural(r.diagnostics.len(), "finding", "findings"), plural(files.len(), unit_one, unit))
+        format!(
+            "{} in {}",
+            plural(r.diagnostics.len(), "finding", "findings"),
+            plural(files.len(), unit_one, unit)
+        )
     };
-    line.push_str(&format!("; {} analysed", plural(s.analysed, unit_one, unit)));
+    line.push_str(&format!(
+        "; {} analysed",
+        plural(s.analysed, unit_one, unit)
+    ));
     if s.with_parse_errors > 0 {
-        line.push_str(&format!(", {} could not be parsed completely", s.with_parse_errors));
+        line.push_str(&format!(
+            ", {} could not be parsed completely",
+            s.with_parse_errors
+        ));
     }
     if s.skipped > 0 {
         line.push_str(&format!(", {} skipped", s.skipped));
     }
     if s.functions > 0 {
         let pct = 100.0 * s.functions_clean as f64 / s.functions as f64;
-        line.push_str(&format!(" ({pct:.1}% of {} functions parsed cleanly)", s.functions));
+        line.push_str(&format!(
+            " ({pct:.1}% of {} functions parsed cleanly)",
+            s.functions
+        ));
     }
     let mut out = format!("{}\n", paint.p(bold(), &line));
     if s.fixed > 0 {
-        out.push_str(&format!("Fixed {}.\n", plural(s.fixed, "finding", "findings")));
+        out.push_str(&format!(
+            "Fixed {}.\n",
+            plural(s.fixed, "finding", "findings")
+        ));
     }
     if o.fixes_apply {
-        let safe = r.diagnostics.iter().filter(|d| d.fix.as_ref().is_some_and(|f| f.applicability == Applicability::Safe)).count();
-        let unsafe_ = r.diagnostics.iter().filter(|d| d.fix.as_ref().is_some_and(|f| f.applicability == Applicability::Unsafe)).count();
+        let safe = r
+            .diagnostics
+            .iter()
+            .filter(|d| {
+                d.fix
+                    .as_ref()
+                    .is_some_and(|f| f.applicability == Applicability::Safe)
+            })
+            .count();
+        let unsafe_ = r
+            .diagnostics
+            .iter()
+            .filter(|d| {
+                d.fix
+                    .as_ref()
+                    .is_some_and(|f| f.applicability == Applicability::Unsafe)
+            })
+            .count();
         if safe > 0 {
-            out.push_str(&format!("[*] {} fixable with `--fix`.\n", plural(safe, "finding is", "findings are")));
+            out.push_str(&format!(
+                "[*] {} fixable with `--fix`.\n",
+                plural(safe, "finding is", "findings are")
+            ));
         }
         if unsafe_ > 0 && !o.unsafe_fixes {
-            out.push_str(&format!("{} more can be fixed with `--fix --unsafe-fixes` (review them first).\n", unsafe_));
+            out.push_str(&format!(
+                "{} more can be fixed with `--fix --unsafe-fixes` (review them first).\n",
+                unsafe_
+            ));
         }
     }
     for (k, v) in &r.extra {

@@ -78,7 +78,8 @@ pub static SET_GIL_IN_MULTI_PHASE: Rule = Rule {
     code: "FT002",
     name: "set-gil-in-multi-phase-module",
     severity: Severity::Error,
-    summary: "`PyUnstable_Module_SetGIL` is called in a multi-phase module, where it has no effect.",
+    summary:
+        "`PyUnstable_Module_SetGIL` is called in a multi-phase module, where it has no effect.",
     doc: r#"## What it does
 Finds calls to `PyUnstable_Module_SetGIL` in a module that uses multi-phase
 initialization: in its `Py_mod_exec` or `Py_mod_create` function, or on the path of
@@ -323,14 +324,19 @@ fn set_gil_in_multi_phase(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
     for sa in &idx.slot_arrays {
         for e in &sa.entries {
             if matches!(e.slot.as_str(), "Py_mod_exec" | "Py_mod_create") {
-                if let Some(f) = idx.function_named(&crate::source::index::last_identifier(&e.value)) {
+                if let Some(f) =
+                    idx.function_named(&crate::source::index::last_identifier(&e.value))
+                {
                     multi_phase_fns.extend(idx.reachable_from(f));
                 }
             }
         }
     }
     for mi in &idx.module_inits {
-        if matches!(mi.style, InitStyle::MultiPhase { .. } | InitStyle::Export { .. }) {
+        if matches!(
+            mi.style,
+            InitStyle::MultiPhase { .. } | InitStyle::Export { .. }
+        ) {
             multi_phase_fns.extend(mi.init_path.iter().copied());
         }
     }
@@ -358,16 +364,20 @@ fn unguarded_declarations(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
     let lang = file.language;
     let gil = BuildConfig::gil(13).for_language(lang);
     let abi3t = BuildConfig::abi3t(15).for_language(lang);
-    let uses_limited_api = uses_limited_api(file);
+    let abi3t_file = builds_abi3t(file);
     for call in ctx.index.calls.iter().filter(|c| c.name == SET_GIL) {
         let cond = file.condition_at(call.range.0);
         let fix = guard_fix(file, call.range, SET_GIL_GUARD);
         if cond.eval(&gil).is_true() {
             let d = ctx
-                .diagnostic(&UNGUARDED_DECLARATION, call.range, format!("`{SET_GIL}` is compiled in GIL builds, where it does not exist"))
+                .diagnostic(
+                    &UNGUARDED_DECLARATION,
+                    call.range,
+                    format!("`{SET_GIL}` is compiled in GIL builds, where it does not exist"),
+                )
                 .with_help(format!("guard it with `{SET_GIL_GUARD}`"));
             out.push(with_optional_fix(d, fix));
-        } else if uses_limited_api && cond.eval(&abi3t).is_true() {
+        } else if abi3t_file && cond.eval(&abi3t).is_true() {
             let d = ctx
                 .diagnostic(
                     &UNGUARDED_DECLARATION,
@@ -380,8 +390,16 @@ fn unguarded_declarations(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
         }
     }
     let old = BuildConfig::gil(12).for_language(lang);
-    let abi3 = BuildConfig::limited(13, 9).for_language(lang);
-    for sa in ctx.index.slot_arrays.iter().filter(|s| s.kind == SlotArrayKind::ModuleDefSlot) {
+    // Only a limited API older than 3.13 lacks `Py_mod_gil`.
+    let abi3 = limited_api_minor(file)
+        .filter(|m| *m < 13)
+        .map(|m| BuildConfig::limited(13, m).for_language(lang));
+    for sa in ctx
+        .index
+        .slot_arrays
+        .iter()
+        .filter(|s| s.kind == SlotArrayKind::ModuleDefSlot)
+    {
         for e in sa.entries.iter().filter(|e| e.slot == "Py_mod_gil") {
             let cond = file.condition_at(e.range.0);
             let message = if ctx.settings.target_minor < 13 && cond.eval(&old).is_true() {
@@ -389,25 +407,53 @@ fn unguarded_declarations(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
                     "the `Py_mod_gil` slot is compiled for Python 3.{} (the project's minimum), which does not define it",
                     ctx.settings.target_minor
                 )
-            } else if uses_limited_api && cond.eval(&abi3).is_true() {
-                "the `Py_mod_gil` slot is compiled in limited-API builds older than 3.13, which do not define it".to_owned()
+            } else if let Some(abi3) = abi3.as_ref().filter(|a| cond.eval(a).is_true()) {
+                format!("the `Py_mod_gil` slot is compiled in the file's limited-API build ({}), which does not define it", abi3.name)
             } else {
                 continue;
             };
-            let fix = if cond.is_unconditional() { guard_fix(file, e.range, "#ifdef Py_mod_gil") } else { None };
-            let d = ctx.diagnostic(&UNGUARDED_DECLARATION, e.range, message).with_help("guard the entry with `#ifdef Py_mod_gil`");
+            let fix = if cond.is_unconditional() {
+                guard_fix(file, e.range, "#ifdef Py_mod_gil")
+            } else {
+                None
+            };
+            let d = ctx
+                .diagnostic(&UNGUARDED_DECLARATION, e.range, message)
+                .with_help("guard the entry with `#ifdef Py_mod_gil`");
             out.push(with_optional_fix(d, fix));
         }
     }
 }
 
-/// Does the file build for the limited API or abi3t (defines `Py_LIMITED_API`, or
-/// mentions `Py_TARGET_ABI3T`)? Only then do limited-API guards matter.
-fn uses_limited_api(file: &SourceFile) -> bool {
+/// Does the file build for 3.15's abi3t (mentions `Py_TARGET_ABI3T`)? Only then is
+/// `PyUnstable_Module_SetGIL` under a bare `Py_GIL_DISABLED` guard a problem.
+fn builds_abi3t(file: &SourceFile) -> bool {
+    file.lexed
+        .directives
+        .iter()
+        .any(|d| d.arg.contains("Py_TARGET_ABI3T"))
+}
+
+/// The oldest limited API the file asks for with `#define Py_LIMITED_API [value]`
+/// (a bare define means the 3.2 stable ABI), as a 3.x minor version.
+fn limited_api_minor(file: &SourceFile) -> Option<u32> {
     use crate::source::lex::DirectiveKind;
-    file.lexed.directives.iter().any(|d| {
-        (d.kind == DirectiveKind::Define && d.arg.starts_with("Py_LIMITED_API")) || d.arg.contains("Py_TARGET_ABI3T")
-    })
+    file.lexed
+        .directives
+        .iter()
+        .filter(|d| d.kind == DirectiveKind::Define)
+        .filter_map(|d| d.arg.strip_prefix("Py_LIMITED_API"))
+        .filter(|rest| rest.is_empty() || rest.starts_with(char::is_whitespace))
+        .map(|rest| {
+            let v = crate::source::preproc::parse_expr(rest.trim());
+            match v {
+                crate::source::preproc::PExpr::Int(hex) if hex >= 0x0300_0000 => {
+                    ((hex >> 16) & 0xFF) as u32
+                }
+                _ => 2,
+            }
+        })
+        .min()
 }
 
 fn with_optional_fix(d: Diagnostic, fix: Option<Fix>) -> Diagnostic {
@@ -448,22 +494,41 @@ fn duplicate_gil_slots(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
     let file = ctx.file;
     let configs = ctx.ft_configs();
     for sa in &ctx.index.slot_arrays {
-        let gil: Vec<_> = sa.entries.iter().filter(|e| e.slot == "Py_mod_gil").collect();
+        let gil: Vec<_> = sa
+            .entries
+            .iter()
+            .filter(|e| e.slot == "Py_mod_gil")
+            .collect();
         let mut reported = HashSet::new();
         for (i, later) in gil.iter().enumerate() {
             for earlier in &gil[..i] {
-                let (ca, cb) = (file.condition_at(earlier.range.0), file.condition_at(later.range.0));
-                let clash = configs.iter().find(|cfg| ca.eval(cfg).maybe() && cb.eval(cfg).maybe() && ca.compatible_with(cb, cfg));
+                let (ca, cb) = (
+                    file.condition_at(earlier.range.0),
+                    file.condition_at(later.range.0),
+                );
+                let clash = configs.iter().find(|cfg| {
+                    ca.eval(cfg).maybe() && cb.eval(cfg).maybe() && ca.compatible_with(cb, cfg)
+                });
                 let Some(cfg) = clash else { continue };
                 if !reported.insert(later.range) {
                     continue;
                 }
                 let same_value = earlier.value == later.value;
-                let fix = (edits::owns_lines(file, later.range.0, statement_end(file, later.range.1))).then(|| Fix {
-                    applicability: if same_value { Applicability::Safe } else { Applicability::Unsafe },
-                    message: "Remove the duplicate `Py_mod_gil` entry".into(),
-                    edits: vec![edits::delete_lines(file, later.range.0, statement_end(file, later.range.1))],
-                });
+                let fix =
+                    (edits::owns_lines(file, later.range.0, statement_end(file, later.range.1)))
+                        .then(|| Fix {
+                            applicability: if same_value {
+                                Applicability::Safe
+                            } else {
+                                Applicability::Unsafe
+                            },
+                            message: "Remove the duplicate `Py_mod_gil` entry".into(),
+                            edits: vec![edits::delete_lines(
+                                file,
+                                later.range.0,
+                                statement_end(file, later.range.1),
+                            )],
+                        });
                 let (line, _) = file.lines.position(&file.text, earlier.range.0);
                 let d = ctx
                     .diagnostic(
@@ -493,12 +558,20 @@ fn gil_used_declared(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
         .calls
         .iter()
         .filter(|c| c.name == SET_GIL)
-        .filter(|c| c.args.get(1).is_some_and(|a| ctx.file.text[a.0..a.1].contains("Py_MOD_GIL_USED")))
+        .filter(|c| {
+            c.args
+                .get(1)
+                .is_some_and(|a| ctx.file.text[a.0..a.1].contains("Py_MOD_GIL_USED"))
+        })
         .map(|c| c.range);
     for range in slot_uses.chain(call_uses).collect::<Vec<_>>() {
         out.push(
-            ctx.diagnostic(&GIL_USED_DECLARED, range, "the module declares `Py_MOD_GIL_USED`: importing it re-enables the GIL")
-                .with_help("once the module is thread-safe, declare `Py_MOD_GIL_NOT_USED`"),
+            ctx.diagnostic(
+                &GIL_USED_DECLARED,
+                range,
+                "the module declares `Py_MOD_GIL_USED`: importing it re-enables the GIL",
+            )
+            .with_help("once the module is thread-safe, declare `Py_MOD_GIL_NOT_USED`"),
         );
     }
 }
@@ -523,8 +596,14 @@ fn thread_state_compiled_out(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
     let gil = BuildConfig::gil(13).for_language(file.language);
     // One finding per function and condition: a BEGIN/END pair under one guard is one mistake.
     let mut seen: HashSet<(Option<usize>, String)> = HashSet::new();
-    let mut hits: Vec<(usize, &str)> =
-        THREAD_STATE_APIS.iter().flat_map(|api| file.code_occurrences(api).into_iter().map(move |o| (o, *api))).collect();
+    let mut hits: Vec<(usize, &str)> = THREAD_STATE_APIS
+        .iter()
+        .flat_map(|api| {
+            file.code_occurrences(api)
+                .into_iter()
+                .map(move |o| (o, *api))
+        })
+        .collect();
     hits.sort();
     for (offset, api) in hits {
         let cond = file.condition_at(offset);
@@ -574,6 +653,11 @@ pub fn check_project(files: &[ProjectFile], _settings: &Settings, out: &mut Vec<
         let cov = coverage(e.pf, e.init, &e.configs, files);
         results.push(cov);
     }
+    // Does any file of the project mention a declaration at all (in code)?
+    let project_declares_anything = files.iter().any(|pf| {
+        !pf.file.code_occurrences(SET_GIL).is_empty()
+            || !pf.file.code_occurrences("Py_mod_gil").is_empty()
+    });
     let declared_modules: HashSet<&str> = entries
         .iter()
         .zip(&results)
@@ -581,11 +665,41 @@ pub fn check_project(files: &[ProjectFile], _settings: &Settings, out: &mut Vec<
         .map(|(e, _)| e.init.module.as_str())
         .collect();
     for (e, cov) in entries.iter().zip(results) {
-        let Some(cov) = cov else { continue };
+        let Some(cov) = cov else {
+            // We could not follow how this module is created; if nothing in the whole
+            // project declares anything, it cannot be declared either.
+            if matches!(e.init.style, InitStyle::Unknown) && !project_declares_anything {
+                let ctx = FileContext {
+                    file: &e.pf.file,
+                    index: &e.pf.index,
+                    settings: &e.pf.settings,
+                };
+                if ctx.enabled(&MISSING_GIL_DECLARATION) {
+                    let func = &e.pf.index.functions[e.init.function];
+                    out.push(
+                        ctx.diagnostic(
+                            &MISSING_GIL_DECLARATION,
+                            func.name_range,
+                            format!(
+                                "module `{}` is created in a way ftaudit cannot follow, and nothing in the project declares `Py_mod_gil` or calls `{SET_GIL}`, so importing it re-enables the GIL",
+                                e.init.module
+                            ),
+                        )
+                        .with_confidence(Confidence::Likely)
+                        .with_help("declare GIL-free support where the module object is created"),
+                    );
+                }
+            }
+            continue;
+        };
         if cov.missing.is_empty() {
             continue;
         }
-        let ctx = FileContext { file: &e.pf.file, index: &e.pf.index, settings: &e.pf.settings };
+        let ctx = FileContext {
+            file: &e.pf.file,
+            index: &e.pf.index,
+            settings: &e.pf.settings,
+        };
         let missing: Vec<&str> = cov.missing.iter().map(|c| c.name.as_str()).collect();
         let func = &e.pf.index.functions[e.init.function];
         if declared_modules.contains(e.init.module.as_str()) {
@@ -634,7 +748,13 @@ fn coverage<'a>(
     let is_export = matches!(init.style, InitStyle::Export { .. });
     let active: Vec<&BuildConfig> = configs
         .iter()
-        .filter(|c| if is_export { c.minor >= 15 } else { !c.is_abi3t() })
+        .filter(|c| {
+            if is_export {
+                c.minor >= 15
+            } else {
+                !c.is_abi3t()
+            }
+        })
         .filter(|c| file.condition_at(func.range.0).eval(c).maybe())
         .collect();
     // Offsets of declarations, in the file that holds them.
@@ -658,7 +778,9 @@ fn coverage<'a>(
             .index
             .calls
             .iter()
-            .filter(|c| c.name == SET_GIL && c.function.is_some_and(|f| init.init_path.contains(&f)))
+            .filter(|c| {
+                c.name == SET_GIL && c.function.is_some_and(|f| init.init_path.contains(&f))
+            })
             .map(|c| (file, c.range.0))
             .collect(),
         InitStyle::Unknown => return None,
@@ -682,7 +804,10 @@ fn coverage<'a>(
 
 fn gil_entries(sa: &SlotArray) -> impl Iterator<Item = usize> + '_ {
     // An explicit `Py_MOD_GIL_USED` is a declaration too (FT006 reports it).
-    sa.entries.iter().filter(|e| e.slot == "Py_mod_gil").map(|e| e.range.0)
+    sa.entries
+        .iter()
+        .filter(|e| e.slot == "Py_mod_gil")
+        .map(|e| e.range.0)
 }
 
 fn find_module_def<'a>(
@@ -693,14 +818,22 @@ fn find_module_def<'a>(
     if let Some(d) = pf.index.module_def(name) {
         return Some((pf, d));
     }
-    files.iter().find_map(|f| f.index.module_def(name).map(|d| (f, d)))
+    files
+        .iter()
+        .find_map(|f| f.index.module_def(name).map(|d| (f, d)))
 }
 
-fn find_slot_array<'a>(pf: &'a ProjectFile, name: &str, files: &'a [ProjectFile]) -> Option<(&'a SourceFile, &'a SlotArray)> {
+fn find_slot_array<'a>(
+    pf: &'a ProjectFile,
+    name: &str,
+    files: &'a [ProjectFile],
+) -> Option<(&'a SourceFile, &'a SlotArray)> {
     if let Some(s) = pf.index.slot_array(name) {
         return Some((&pf.file, s));
     }
-    files.iter().find_map(|f| f.index.slot_array(name).map(|s| (&f.file, s)))
+    files
+        .iter()
+        .find_map(|f| f.index.slot_array(name).map(|s| (&f.file, s)))
 }
 
 fn missing_declaration(ctx: &FileContext, init: &ModuleInit, files: &[ProjectFile]) -> Diagnostic {
@@ -798,19 +931,23 @@ fn set_gil_fix(ctx: &FileContext, create: (usize, usize)) -> Option<Fix> {
     let before = &text[line_start..create.0];
     // `m = PyModule_Create(` or `PyObject *m = PyModule_Create(`
     let var = before.trim_end().strip_suffix('=')?.trim_end();
-    let var = var.rsplit(|c: char| !(c.is_alphanumeric() || c == '_')).next()?.to_owned();
+    let var = var
+        .rsplit(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .next()?
+        .to_owned();
     if var.is_empty() {
         return None;
     }
     let stmt_end = create.1 + text[create.1..].find(';')? + 1;
     let mut insert_after = stmt_end;
     // Skip a following NULL check: `if (m == NULL) return NULL;` or `if (!m) { ... }` on one or more lines.
-    let rest = &text[stmt_end..];
-    let trimmed = rest.trim_start();
-    let check_start = stmt_end + (rest.len() - trimmed.len());
+    let check_start = skip_blanks_and_comments(text, stmt_end);
+    let trimmed = &text[check_start..];
     let is_check = trimmed.starts_with("if") && {
         let head: String = trimmed.chars().take(80).collect();
-        head.contains(&format!("!{var}")) || head.contains(&format!("{var} == NULL")) || head.contains(&format!("NULL == {var}"))
+        head.contains(&format!("!{var}"))
+            || head.contains(&format!("{var} == NULL"))
+            || head.contains(&format!("NULL == {var}"))
     };
     if is_check {
         let end = check_statement_end(&text[check_start..])?;
@@ -825,8 +962,28 @@ fn set_gil_fix(ctx: &FileContext, create: (usize, usize)) -> Option<Fix> {
     Some(Fix {
         applicability: Applicability::Unsafe,
         message: "Declare `Py_MOD_GIL_NOT_USED` (a claim: review the module first)".into(),
-        edits: vec![edits::insert_lines_after(file, insert_after.saturating_sub(1), &lines)],
+        edits: vec![edits::insert_lines_after(
+            file,
+            insert_after.saturating_sub(1),
+            &lines,
+        )],
     })
+}
+
+/// The first offset at or after `i` that is not white space or a comment.
+fn skip_blanks_and_comments(text: &str, mut i: usize) -> usize {
+    loop {
+        let rest = &text[i..];
+        let t = rest.trim_start();
+        i += rest.len() - t.len();
+        if t.starts_with("//") {
+            i += t.find('\n').unwrap_or(t.len());
+        } else if t.starts_with("/*") {
+            i += t.find("*/").map(|k| k + 2).unwrap_or(t.len());
+        } else {
+            return i;
+        }
+    }
 }
 
 /// Length of an `if (...) stmt;` or `if (...) { ... }` statement at the start of `s`.

@@ -5,12 +5,13 @@
 //! exports `RULES` (its [`Rule`] statics) and its checks: per-file checks run in
 //! parallel on each parsed file, project checks run once with every file's index.
 
+pub mod binary;
 pub mod declare;
 pub mod meta;
 pub mod runtime;
 
-use crate::diagnostic::{Diagnostic, Severity};
 use crate::config::Settings;
+use crate::diagnostic::{Diagnostic, Severity};
 use crate::source::index::FileIndex;
 use crate::source::preproc::{BuildConfig, FREE_THREADED_MINORS};
 use crate::source::SourceFile;
@@ -70,6 +71,7 @@ pub const FAMILIES: [(&str, &str); 10] = [
 /// Every rule, sorted by code.
 pub fn all() -> Vec<&'static Rule> {
     let mut v: Vec<&'static Rule> = Vec::new();
+    v.extend_from_slice(binary::RULES);
     v.extend_from_slice(declare::RULES);
     v.extend_from_slice(meta::RULES);
     v.extend_from_slice(runtime::RULES);
@@ -79,12 +81,17 @@ pub fn all() -> Vec<&'static Rule> {
 
 /// Looks a rule up by code (`FT001`) or name (`missing-gil-slot`), case-insensitively.
 pub fn by_code(code: &str) -> Option<&'static Rule> {
-    all().into_iter().find(|r| r.code.eq_ignore_ascii_case(code) || r.name.eq_ignore_ascii_case(code))
+    all()
+        .into_iter()
+        .find(|r| r.code.eq_ignore_ascii_case(code) || r.name.eq_ignore_ascii_case(code))
 }
 
 /// Is `s` a rule code or a prefix of one (`FT`, `FT0`, `FT00`, `FT001`)?
 pub fn is_known_selector(s: &str) -> bool {
-    s.eq_ignore_ascii_case("ALL") || all().iter().any(|r| r.code.starts_with(&s.to_ascii_uppercase()))
+    s.eq_ignore_ascii_case("ALL")
+        || all()
+            .iter()
+            .any(|r| r.code.starts_with(&s.to_ascii_uppercase()))
 }
 
 /// What a per-file check sees.
@@ -105,9 +112,23 @@ impl FileContext<'_> {
     }
 
     /// A diagnostic at a byte range of this file, with the enclosing function filled in.
-    pub fn diagnostic(&self, rule: &'static Rule, range: (usize, usize), message: impl Into<String>) -> Diagnostic {
-        let function = self.index.function_at(range.0).map(|f| self.index.functions[f].name.as_str());
-        Diagnostic::new(rule, &self.file.path, Some(self.file.span(range.0, range.1)), message).with_function(function)
+    pub fn diagnostic(
+        &self,
+        rule: &'static Rule,
+        range: (usize, usize),
+        message: impl Into<String>,
+    ) -> Diagnostic {
+        let function = self
+            .index
+            .function_at(range.0)
+            .map(|f| self.index.functions[f].name.as_str());
+        Diagnostic::new(
+            rule,
+            &self.file.path,
+            Some(self.file.span(range.0, range.1)),
+            message,
+        )
+        .with_function(function)
     }
 }
 

@@ -1032,7 +1032,7 @@ fn waiting_frames(stderr: &str) -> Vec<String> {
             continue;
         }
         let file = line.split('"').nth(1);
-        let other_file = frames.first().map_or(true, |f| f.split('"').nth(1) != file);
+        let other_file = frames.first().is_none_or(|f| f.split('"').nth(1) != file);
         if frames.len() < 2 && other_file {
             frames.push(line.to_owned());
         }

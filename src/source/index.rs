@@ -88,7 +88,10 @@ impl Init {
     /// The field of a struct initializer, by designator or by position.
     pub fn field(&self, designator: &str, position: usize) -> Option<&Init> {
         let items = self.items();
-        if let Some(it) = items.iter().find(|i| i.designator.as_deref() == Some(designator)) {
+        if let Some(it) = items
+            .iter()
+            .find(|i| i.designator.as_deref() == Some(designator))
+        {
             return Some(&it.value);
         }
         if items.iter().any(|i| i.designator.is_some()) {
@@ -206,7 +209,10 @@ pub enum InitStyle {
     /// `return PyModuleDef_Init(&def);`
     MultiPhase { def: Option<String> },
     /// `m = PyModule_Create(&def);`
-    SinglePhase { def: Option<String>, create_call: usize },
+    SinglePhase {
+        def: Option<String>,
+        create_call: usize,
+    },
     /// 3.15 `PyModExport_<name>` returning a `PySlot[]`.
     Export { slots: Option<String> },
     /// Neither pattern found (the module is built some other way).
@@ -257,8 +263,17 @@ pub struct FileIndex {
 impl FileIndex {
     pub fn build(file: &SourceFile) -> FileIndex {
         let mut idx = FileIndex::default();
-        Walker { file, idx: &mut idx }.walk(file.tree.root_node());
-        idx.by_function_name = idx.functions.iter().enumerate().map(|(i, f)| (f.name.clone(), i)).collect();
+        Walker {
+            file,
+            idx: &mut idx,
+        }
+        .walk(file.tree.root_node());
+        idx.by_function_name = idx
+            .functions
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (f.name.clone(), i))
+            .collect();
         idx.derive_module_objects(file);
         idx
     }
@@ -269,7 +284,9 @@ impl FileIndex {
 
     /// Index of the function whose definition contains `offset`.
     pub fn function_at(&self, offset: usize) -> Option<usize> {
-        self.functions.iter().position(|f| f.range.0 <= offset && offset < f.range.1)
+        self.functions
+            .iter()
+            .position(|f| f.range.0 <= offset && offset < f.range.1)
     }
 
     /// Calls made directly in function `f`.
@@ -310,7 +327,11 @@ impl FileIndex {
             .iter()
             .filter(|d| d.name == name)
             .find(|d| f.is_some() && d.function == f)
-            .or_else(|| self.decls.iter().find(|d| d.name == name && d.function.is_none()))
+            .or_else(|| {
+                self.decls
+                    .iter()
+                    .find(|d| d.name == name && d.function.is_none())
+            })
     }
 
     fn derive_module_objects(&mut self, file: &SourceFile) {
@@ -318,12 +339,22 @@ impl FileIndex {
             let Some(init) = &d.init else { continue };
             match d.base_type() {
                 "PyModuleDef_Slot" if d.is_array => {
-                    self.slot_arrays.push(slot_array(d, init, SlotArrayKind::ModuleDefSlot));
+                    self.slot_arrays
+                        .push(slot_array(d, init, SlotArrayKind::ModuleDefSlot));
                 }
-                "PySlot" if d.is_array => self.slot_arrays.push(slot_array(d, init, SlotArrayKind::PySlot)),
+                "PySlot" if d.is_array => {
+                    self.slot_arrays
+                        .push(slot_array(d, init, SlotArrayKind::PySlot))
+                }
                 "PyModuleDef" if !d.is_pointer && !d.is_array => {
-                    let field = |des: &str, pos: usize| init.field(des, pos).and_then(|f| f.expr()).map(str::trim);
+                    let field = |des: &str, pos: usize| {
+                        init.field(des, pos).and_then(|f| f.expr()).map(str::trim)
+                    };
                     let slots = match field("m_slots", 5) {
+                        // Initialised by a macro (`= MODULE_DEF(name, slots)`): we cannot see the fields.
+                        _ if init.expr().is_some() => {
+                            SlotsRef::Other(init.expr().unwrap_or("").to_owned())
+                        }
                         None | Some("NULL" | "0" | "nullptr") => SlotsRef::None,
                         Some(t) => {
                             let t = t.trim_start_matches('&').trim();
@@ -338,7 +369,9 @@ impl FileIndex {
                         name: d.name.clone(),
                         m_name: field("m_name", 1).map(|s| s.trim_matches('"').to_owned()),
                         slots,
-                        methods: field("m_methods", 4).filter(|m| is_identifier(m)).map(str::to_owned),
+                        methods: field("m_methods", 4)
+                            .filter(|m| is_identifier(m))
+                            .map(str::to_owned),
                         range: d.range,
                         list_range: init.range(),
                     });
@@ -348,13 +381,33 @@ impl FileIndex {
                         .items()
                         .iter()
                         .filter_map(|it| {
-                            let name = it.value.field("ml_name", 0)?.expr()?.trim().trim_matches('"').to_owned();
+                            let name = it
+                                .value
+                                .field("ml_name", 0)?
+                                .expr()?
+                                .trim()
+                                .trim_matches('"')
+                                .to_owned();
                             let func = it.value.field("ml_meth", 1)?.expr().map(last_identifier)?;
-                            let flags = it.value.field("ml_flags", 2).and_then(|f| f.expr()).unwrap_or("").to_owned();
-                            Some(MethodEntry { py_name: name, func, flags, range: it.range })
+                            let flags = it
+                                .value
+                                .field("ml_flags", 2)
+                                .and_then(|f| f.expr())
+                                .unwrap_or("")
+                                .to_owned();
+                            Some(MethodEntry {
+                                py_name: name,
+                                func,
+                                flags,
+                                range: it.range,
+                            })
                         })
                         .collect();
-                    self.method_tables.push(MethodTable { name: d.name.clone(), entries, range: d.range });
+                    self.method_tables.push(MethodTable {
+                        name: d.name.clone(),
+                        entries,
+                        range: d.range,
+                    });
                 }
                 _ => {}
             }
@@ -375,7 +428,10 @@ impl FileIndex {
                 .filter(|(_, c)| c.function.is_some_and(|g| init_path.contains(&g)))
                 .collect();
             let arg_ident = |c: &Call, n: usize| {
-                c.args.get(n).map(|r| last_identifier(&file.parse_text[r.0..r.1])).filter(|s| !s.is_empty())
+                c.args
+                    .get(n)
+                    .map(|r| last_identifier(&file.parse_text[r.0..r.1]))
+                    .filter(|s| !s.is_empty())
             };
             let style = if export {
                 let slots = f
@@ -383,18 +439,33 @@ impl FileIndex {
                     .iter()
                     .map(|r| last_identifier(&file.parse_text[r.0..r.1]))
                     .find(|n| self.slot_arrays.iter().any(|s| &s.name == n))
-                    .or_else(|| f.returns.first().map(|r| last_identifier(&file.parse_text[r.0..r.1])));
+                    .or_else(|| {
+                        f.returns
+                            .first()
+                            .map(|r| last_identifier(&file.parse_text[r.0..r.1]))
+                    });
                 InitStyle::Export { slots }
             } else if let Some((_, c)) = calls.iter().find(|(_, c)| c.name == "PyModuleDef_Init") {
-                InitStyle::MultiPhase { def: arg_ident(c, 0) }
-            } else if let Some((ci, c)) =
-                calls.iter().find(|(_, c)| matches!(c.name.as_str(), "PyModule_Create" | "PyModule_Create2"))
+                InitStyle::MultiPhase {
+                    def: arg_ident(c, 0),
+                }
+            } else if let Some((ci, c)) = calls
+                .iter()
+                .find(|(_, c)| matches!(c.name.as_str(), "PyModule_Create" | "PyModule_Create2"))
             {
-                InitStyle::SinglePhase { def: arg_ident(c, 0), create_call: *ci }
+                InitStyle::SinglePhase {
+                    def: arg_ident(c, 0),
+                    create_call: *ci,
+                }
             } else {
                 InitStyle::Unknown
             };
-            self.module_inits.push(ModuleInit { module: module.to_owned(), function: i, style, init_path });
+            self.module_inits.push(ModuleInit {
+                module: module.to_owned(),
+                function: i,
+                style,
+                init_path,
+            });
         }
     }
 }
@@ -405,9 +476,18 @@ fn slot_array(d: &Declaration, init: &Init, kind: SlotArrayKind) -> SlotArray {
     for it in init.items() {
         let (slot, value) = match &it.value {
             Init::List { .. } => {
-                let slot = it.value.field("slot", 0).or_else(|| it.value.field("sl_id", 0));
-                let value = it.value.field("value", 1).or_else(|| it.value.field("sl_ptr", 1));
-                (slot.and_then(|s| s.expr()).unwrap_or("").trim(), value.and_then(|v| v.expr()).unwrap_or("").trim())
+                let slot = it
+                    .value
+                    .field("slot", 0)
+                    .or_else(|| it.value.field("sl_id", 0));
+                let value = it
+                    .value
+                    .field("value", 1)
+                    .or_else(|| it.value.field("sl_ptr", 1));
+                (
+                    slot.and_then(|s| s.expr()).unwrap_or("").trim(),
+                    value.and_then(|v| v.expr()).unwrap_or("").trim(),
+                )
             }
             Init::Expr { text, .. } => {
                 // PySlot_STATIC_DATA(Py_mod_gil, Py_MOD_GIL_NOT_USED), PySlot_END
@@ -422,14 +502,26 @@ fn slot_array(d: &Declaration, init: &Init, kind: SlotArrayKind) -> SlotArray {
                 }
             }
         };
-        let is_end = matches!(slot, "0" | "" | "NULL") || slot.ends_with("_END") || slot == "PySlot_END";
+        let is_end =
+            matches!(slot, "0" | "" | "NULL") || slot.ends_with("_END") || slot == "PySlot_END";
         if is_end {
             sentinel.get_or_insert(it.range);
             continue;
         }
-        entries.push(SlotEntry { slot: slot.to_owned(), value: value.to_owned(), range: it.range });
+        entries.push(SlotEntry {
+            slot: slot.to_owned(),
+            value: value.to_owned(),
+            range: it.range,
+        });
     }
-    SlotArray { name: d.name.clone(), kind, entries, range: d.range, sentinel, list_range: init.range() }
+    SlotArray {
+        name: d.name.clone(),
+        kind,
+        entries,
+        range: d.range,
+        sentinel,
+        list_range: init.range(),
+    }
 }
 
 fn is_identifier(s: &str) -> bool {
@@ -488,7 +580,9 @@ impl Walker<'_> {
                 "struct_specifier" | "class_specifier" => self.struct_def(node),
                 "return_statement" => {
                     if let (Some(f), Some(e)) = (func, node.named_child(0)) {
-                        self.idx.functions[f].returns.push((e.start_byte(), e.end_byte()));
+                        self.idx.functions[f]
+                            .returns
+                            .push((e.start_byte(), e.end_byte()));
                     }
                 }
                 _ => {}
@@ -508,26 +602,51 @@ impl Walker<'_> {
         if let Some(plist) = fdecl.child_by_field_name("parameters") {
             let mut c = plist.walk();
             for p in plist.named_children(&mut c) {
-                if p.kind() != "parameter_declaration" && p.kind() != "optional_parameter_declaration" {
+                if p.kind() != "parameter_declaration"
+                    && p.kind() != "optional_parameter_declaration"
+                {
                     continue;
                 }
-                let ty = p.child_by_field_name("type").map(|t| self.text(t)).unwrap_or_default();
+                let ty = p
+                    .child_by_field_name("type")
+                    .map(|t| self.text(t))
+                    .unwrap_or_default();
                 let (name, ptr) = match p.child_by_field_name("declarator") {
                     Some(d) => {
                         let (n, _) = declarator_name(d);
                         let full = self.text(d);
-                        let stars: String = full.chars().take_while(|c| *c == '*' || c.is_whitespace()).collect();
+                        let stars: String = full
+                            .chars()
+                            .take_while(|c| *c == '*' || c.is_whitespace())
+                            .collect();
                         let stars = stars.replace(char::is_whitespace, "");
-                        let inner = if full.contains("const") && stars.len() > 1 { " *const *" } else { "" };
-                        (n.map(|n| self.text(n)).unwrap_or_default(), if inner.is_empty() { stars } else { inner.trim().to_owned() })
+                        let inner = if full.contains("const") && stars.len() > 1 {
+                            " *const *"
+                        } else {
+                            ""
+                        };
+                        (
+                            n.map(|n| self.text(n)).unwrap_or_default(),
+                            if inner.is_empty() {
+                                stars
+                            } else {
+                                inner.trim().to_owned()
+                            },
+                        )
                     }
                     None => (String::new(), String::new()),
                 };
-                let ty = if ptr.is_empty() { ty } else { format!("{ty} {ptr}") };
+                let ty = if ptr.is_empty() {
+                    ty
+                } else {
+                    format!("{ty} {ptr}")
+                };
                 params.push(Param { name, ty });
             }
         }
-        let specifiers = self.file.parse_text[node.start_byte()..decl.start_byte()].trim().to_owned();
+        let specifiers = self.file.parse_text[node.start_byte()..decl.start_byte()]
+            .trim()
+            .to_owned();
         Some(Function {
             name: self.text(name_node),
             range: (node.start_byte(), node.end_byte()),
@@ -541,7 +660,9 @@ impl Walker<'_> {
     }
 
     fn call(&mut self, node: Node, func: Option<usize>) {
-        let Some(f) = node.child_by_field_name("function") else { return };
+        let Some(f) = node.child_by_field_name("function") else {
+            return;
+        };
         let callee = self.text(f);
         let name_node = last_identifier_node(f).unwrap_or(f);
         let mut args = Vec::new();
@@ -564,7 +685,9 @@ impl Walker<'_> {
     }
 
     fn declaration(&mut self, node: Node, func: Option<usize>) {
-        let Some(ty) = node.child_by_field_name("type") else { return };
+        let Some(ty) = node.child_by_field_name("type") else {
+            return;
+        };
         let mut storage = Storage::default();
         let mut first_declarator = None;
         let mut c = node.walk();
@@ -584,35 +707,54 @@ impl Walker<'_> {
                     "_Atomic" => storage.atomic = true,
                     _ => {}
                 },
-                "ms_declspec_modifier" if self.file.node_text(child).contains("thread") => storage.thread_local = true,
-                "init_declarator" | "identifier" | "pointer_declarator" | "array_declarator" | "reference_declarator"
-                | "function_declarator" | "parenthesized_declarator" => {
+                "ms_declspec_modifier" if self.file.node_text(child).contains("thread") => {
+                    storage.thread_local = true
+                }
+                "init_declarator"
+                | "identifier"
+                | "pointer_declarator"
+                | "array_declarator"
+                | "reference_declarator"
+                | "function_declarator"
+                | "parenthesized_declarator" => {
                     first_declarator.get_or_insert(child.start_byte());
                 }
                 _ => {}
             }
         }
         let type_text = self.text(ty);
-        if type_text.starts_with("std::atomic") || type_text.starts_with("atomic_") || type_text.starts_with("_Atomic") {
+        if type_text.starts_with("std::atomic")
+            || type_text.starts_with("atomic_")
+            || type_text.starts_with("_Atomic")
+        {
             storage.atomic = true;
         }
-        let specifiers =
-            self.file.parse_text[node.start_byte()..first_declarator.unwrap_or(ty.end_byte())].trim().to_owned();
+        let specifiers = self.file.parse_text
+            [node.start_byte()..first_declarator.unwrap_or(ty.end_byte())]
+            .trim()
+            .to_owned();
         if specifiers.contains("thread_local") || specifiers.contains("__thread") {
             storage.thread_local = true;
         }
         let mut c = node.walk();
         for d in node.children_by_field_name("declarator", &mut c) {
             let (decl, init) = if d.kind() == "init_declarator" {
-                (d.child_by_field_name("declarator"), d.child_by_field_name("value"))
+                (
+                    d.child_by_field_name("declarator"),
+                    d.child_by_field_name("value"),
+                )
             } else {
                 (Some(d), None)
             };
             let Some(decl) = decl else { continue };
-            if find_function_declarator(decl).is_some_and(|f| f.id() == decl.id() || !has_pointer_to_fn(decl)) {
+            if find_function_declarator(decl)
+                .is_some_and(|f| f.id() == decl.id() || !has_pointer_to_fn(decl))
+            {
                 continue; // a prototype, not a variable
             }
-            let (Some(name), shape) = declarator_name(decl) else { continue };
+            let (Some(name), shape) = declarator_name(decl) else {
+                continue;
+            };
             self.idx.decls.push(Declaration {
                 name: self.text(name),
                 type_text: type_text.clone(),
@@ -631,7 +773,10 @@ impl Walker<'_> {
     fn init(&self, node: Node) -> Init {
         let range = (node.start_byte(), node.end_byte());
         if node.kind() != "initializer_list" {
-            return Init::Expr { range, text: self.text(node) };
+            return Init::Expr {
+                range,
+                text: self.text(node),
+            };
         }
         let mut items = Vec::new();
         let mut c = node.walk();
@@ -644,17 +789,29 @@ impl Walker<'_> {
                 let designator = child
                     .child_by_field_name("designator")
                     .map(|d| self.text(d).trim_start_matches('.').trim().to_owned());
-                let Some(v) = child.child_by_field_name("value") else { continue };
-                items.push(InitItem { designator, value: self.init(v), range: item_range });
+                let Some(v) = child.child_by_field_name("value") else {
+                    continue;
+                };
+                items.push(InitItem {
+                    designator,
+                    value: self.init(v),
+                    range: item_range,
+                });
             } else {
-                items.push(InitItem { designator: None, value: self.init(child), range: item_range });
+                items.push(InitItem {
+                    designator: None,
+                    value: self.init(child),
+                    range: item_range,
+                });
             }
         }
         Init::List { range, items }
     }
 
     fn struct_def(&mut self, node: Node) {
-        let Some(body) = node.child_by_field_name("body") else { return };
+        let Some(body) = node.child_by_field_name("body") else {
+            return;
+        };
         let mut names = Vec::new();
         if let Some(n) = node.child_by_field_name("name") {
             names.push(self.text(n));
@@ -673,7 +830,10 @@ impl Walker<'_> {
             if f.kind() != "field_declaration" {
                 continue;
             }
-            let ty = f.child_by_field_name("type").map(|t| self.text(t)).unwrap_or_default();
+            let ty = f
+                .child_by_field_name("type")
+                .map(|t| self.text(t))
+                .unwrap_or_default();
             let mut c2 = f.walk();
             for d in f.children_by_field_name("declarator", &mut c2) {
                 if let (Some(n), _) = declarator_name(d) {
@@ -681,7 +841,11 @@ impl Walker<'_> {
                 }
             }
         }
-        self.idx.structs.push(StructDef { names, fields, range: (node.start_byte(), node.end_byte()) });
+        self.idx.structs.push(StructDef {
+            names,
+            fields,
+            range: (node.start_byte(), node.end_byte()),
+        });
     }
 }
 
@@ -696,7 +860,11 @@ fn declarator_name(mut d: Node) -> (Option<Node>, Shape) {
     let mut shape = Shape::default();
     loop {
         match d.kind() {
-            "identifier" | "field_identifier" | "type_identifier" | "qualified_identifier" | "destructor_name"
+            "identifier"
+            | "field_identifier"
+            | "type_identifier"
+            | "qualified_identifier"
+            | "destructor_name"
             | "operator_name" => return (Some(d), shape),
             "pointer_declarator" | "reference_declarator" => shape.pointer = true,
             "array_declarator" => shape.array = true,
@@ -704,7 +872,9 @@ fn declarator_name(mut d: Node) -> (Option<Node>, Shape) {
         }
         let next = d.child_by_field_name("declarator").or_else(|| {
             let mut c = d.walk();
-            let found = d.named_children(&mut c).find(|n| n.kind().ends_with("declarator") || n.kind() == "identifier");
+            let found = d
+                .named_children(&mut c)
+                .find(|n| n.kind().ends_with("declarator") || n.kind() == "identifier");
             found
         });
         match next {

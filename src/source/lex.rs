@@ -147,7 +147,10 @@ fn skip_raw_string(b: &[u8], quote: usize) -> usize {
     let delim = &b[dstart..j];
     let mut k = j + 1;
     while k < b.len() {
-        if b[k] == b')' && b[k + 1..].starts_with(delim) && b.get(k + 1 + delim.len()) == Some(&b'"') {
+        if b[k] == b')'
+            && b[k + 1..].starts_with(delim)
+            && b.get(k + 1 + delim.len()) == Some(&b'"')
+        {
             return k + 2 + delim.len();
         }
         k += 1;
@@ -211,7 +214,15 @@ fn read_directive(b: &[u8], start: usize, comments: &mut Vec<Comment>) -> (Direc
         "define" => DirectiveKind::Define,
         _ => DirectiveKind::Other,
     };
-    (Directive { kind, start, end, arg: arg.trim().to_owned() }, i)
+    (
+        Directive {
+            kind,
+            start,
+            end,
+            arg: arg.trim().to_owned(),
+        },
+        i,
+    )
 }
 
 #[cfg(test)]
@@ -223,7 +234,14 @@ mod tests {
         let src = "#ifdef Py_mod_gil /* c */\nint x; // tail\n# if \\\n  A && B\n#endif\nchar *s = \"#if no\";\n";
         let l = lex(src);
         let kinds: Vec<_> = l.directives.iter().map(|d| d.kind).collect();
-        assert_eq!(kinds, vec![DirectiveKind::Ifdef, DirectiveKind::If, DirectiveKind::Endif]);
+        assert_eq!(
+            kinds,
+            vec![
+                DirectiveKind::Ifdef,
+                DirectiveKind::If,
+                DirectiveKind::Endif
+            ]
+        );
         assert_eq!(l.directives[0].arg, "Py_mod_gil");
         assert_eq!(l.directives[1].arg, "A && B");
         assert_eq!(l.comments.len(), 2);

@@ -27,7 +27,9 @@ impl Language {
         let ext = path.extension()?.to_str()?.to_ascii_lowercase();
         match ext.as_str() {
             "c" | "h" | "inc" => Some(Language::C),
-            "cc" | "cpp" | "cxx" | "c++" | "hpp" | "hh" | "hxx" | "h++" | "ipp" | "tcc" => Some(Language::Cpp),
+            "cc" | "cpp" | "cxx" | "c++" | "hpp" | "hh" | "hxx" | "h++" | "ipp" | "tcc" => {
+                Some(Language::Cpp)
+            }
             _ => None,
         }
     }
@@ -101,7 +103,11 @@ impl SourceFile {
         Self::from_bytes(path, language, bytes)
     }
 
-    pub fn from_bytes(path: &Path, language: Language, bytes: Vec<u8>) -> Result<SourceFile, ReadProblem> {
+    pub fn from_bytes(
+        path: &Path,
+        language: Language,
+        bytes: Vec<u8>,
+    ) -> Result<SourceFile, ReadProblem> {
         if bytes.iter().take(8192).any(|&b| b == 0) {
             return Err(ReadProblem::Binary);
         }
@@ -124,10 +130,21 @@ impl SourceFile {
         let tree = match parse_with(language, &parse_text) {
             Some(t) => t,
             // Parsing only fails on cancellation or a missing language; parse nothing instead.
-            None => parse_with(language, "").unwrap_or_else(|| panic!("tree-sitter could not parse empty input")),
+            None => parse_with(language, "")
+                .unwrap_or_else(|| panic!("tree-sitter could not parse empty input")),
         };
         let lines = LineIndex::new(&text);
-        SourceFile { path, text, lossy, language, lines, lexed, conditions, parse_text, tree }
+        SourceFile {
+            path,
+            text,
+            lossy,
+            language,
+            lines,
+            lexed,
+            conditions,
+            parse_text,
+            tree,
+        }
     }
 
     /// The text of a node (from the parsed text).
@@ -167,8 +184,17 @@ impl SourceFile {
             if before.is_some_and(is_id) || after.is_some_and(is_id) || self.in_comment(i) {
                 continue;
             }
-            let Some(node) = self.tree.root_node().descendant_for_byte_range(i, i + word.len()) else { continue };
-            if matches!(node.kind(), "string_literal" | "string_content" | "char_literal" | "raw_string_literal") {
+            let Some(node) = self
+                .tree
+                .root_node()
+                .descendant_for_byte_range(i, i + word.len())
+            else {
+                continue;
+            };
+            if matches!(
+                node.kind(),
+                "string_literal" | "string_content" | "char_literal" | "raw_string_literal"
+            ) {
                 continue;
             }
             out.push(i);
@@ -200,9 +226,20 @@ impl SourceFile {
 
 /// `.h` files are C unless they plainly contain C++.
 fn refine_language(path: &Path, language: Language, text: &str) -> Language {
-    let is_h = path.extension().and_then(|e| e.to_str()).is_some_and(|e| e.eq_ignore_ascii_case("h"));
+    let is_h = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("h"));
     if language == Language::C && is_h {
-        let cpp = ["namespace ", "template <", "template<", "std::", "class ", "public:", "private:"];
+        let cpp = [
+            "namespace ",
+            "template <",
+            "template<",
+            "std::",
+            "class ",
+            "public:",
+            "private:",
+        ];
         let code_hits = cpp.iter().filter(|m| text.contains(**m)).count();
         if code_hits >= 2 {
             return Language::Cpp;

@@ -79,7 +79,10 @@ pub enum Condition {
 
 impl Condition {
     pub fn and(parts: Vec<Condition>) -> Condition {
-        let parts: Vec<_> = parts.into_iter().filter(|c| *c != Condition::True).collect();
+        let parts: Vec<_> = parts
+            .into_iter()
+            .filter(|c| *c != Condition::True)
+            .collect();
         match parts.len() {
             0 => Condition::True,
             1 => parts.into_iter().next().unwrap_or(Condition::True),
@@ -136,8 +139,11 @@ impl Condition {
             return true;
         }
         for bits in 0u32..(1u32 << atoms.len()) {
-            let assign: HashMap<String, bool> =
-                atoms.iter().enumerate().map(|(i, a)| (a.clone(), bits & (1 << i) != 0)).collect();
+            let assign: HashMap<String, bool> = atoms
+                .iter()
+                .enumerate()
+                .map(|(i, a)| (a.clone(), bits & (1 << i) != 0))
+                .collect();
             if both.eval_with(cfg, &assign) != Truth::False {
                 return true;
             }
@@ -182,7 +188,9 @@ fn expr_mentions(e: &PExpr, name: &str) -> bool {
         PExpr::Int(_) => false,
         PExpr::Unary(_, a) => expr_mentions(a, name),
         PExpr::Binary(_, a, b) => expr_mentions(a, name) || expr_mentions(b, name),
-        PExpr::Ternary(c, a, b) => expr_mentions(c, name) || expr_mentions(a, name) || expr_mentions(b, name),
+        PExpr::Ternary(c, a, b) => {
+            expr_mentions(c, name) || expr_mentions(a, name) || expr_mentions(b, name)
+        }
     }
 }
 
@@ -311,8 +319,8 @@ enum Tok {
 }
 
 const OPS: [&str; 24] = [
-    "&&", "||", "==", "!=", "<=", ">=", "<<", ">>", "!", "<", ">", "(", ")", "+", "-", "*", "/", "%", "&", "|", "^",
-    "~", "?", ":",
+    "&&", "||", "==", "!=", "<=", ">=", "<<", ">>", "!", "<", ">", "(", ")", "+", "-", "*", "/",
+    "%", "&", "|", "^", "~", "?", ":",
 ];
 
 fn tokenize(s: &str) -> Vec<Tok> {
@@ -338,7 +346,10 @@ fn tokenize(s: &str) -> Vec<Tok> {
             } else {
                 lit.parse().ok()
             };
-            out.push(v.map(Tok::Int).unwrap_or_else(|| Tok::Other(s[st..i].to_owned())));
+            out.push(
+                v.map(Tok::Int)
+                    .unwrap_or_else(|| Tok::Other(s[st..i].to_owned())),
+            );
             continue;
         }
         if c.is_ascii_alphabetic() || c == b'_' {
@@ -400,8 +411,7 @@ impl ExprParser {
 
     fn binary(&mut self, min_prec: u8) -> Option<PExpr> {
         let mut lhs = self.unary()?;
-        loop {
-            let Some(op) = self.peek_op() else { break };
+        while let Some(op) = self.peek_op() {
             let prec = match op {
                 "||" => 1,
                 "&&" => 2,
@@ -446,7 +456,9 @@ impl ExprParser {
             }
             Tok::Ident(name) if name == "defined" => {
                 let paren = self.eat("(");
-                let Some(Tok::Ident(m)) = self.toks.get(self.pos).cloned() else { return None };
+                let Some(Tok::Ident(m)) = self.toks.get(self.pos).cloned() else {
+                    return None;
+                };
                 self.pos += 1;
                 if paren && !self.eat(")") {
                     return None;
@@ -491,7 +503,10 @@ impl ExprParser {
 
 /// Parses the expression of `#if`/`#elif`. Anything unparseable becomes one opaque atom.
 pub fn parse_expr(s: &str) -> PExpr {
-    let mut p = ExprParser { toks: tokenize(s), pos: 0 };
+    let mut p = ExprParser {
+        toks: tokenize(s),
+        pos: 0,
+    };
     match p.ternary() {
         Some(e) if p.pos == p.toks.len() => e,
         _ => PExpr::Opaque(s.split_whitespace().collect::<Vec<_>>().join(" ")),
@@ -522,27 +537,80 @@ fn version_hex(minor: u32) -> i64 {
 }
 
 impl BuildConfig {
-    fn base(name: String, minor: u32, free_threaded: bool, limited: Option<i64>, abi3t: bool) -> Self {
+    fn base(
+        name: String,
+        minor: u32,
+        free_threaded: bool,
+        limited: Option<i64>,
+        abi3t: bool,
+    ) -> Self {
         use MacroState::*;
         let mut macros = HashMap::new();
         macros.insert("PY_VERSION_HEX", Defined(Some(version_hex(minor))));
         macros.insert("PY_MAJOR_VERSION", Defined(Some(3)));
         macros.insert("PY_MINOR_VERSION", Defined(Some(minor as i64)));
-        macros.insert("Py_GIL_DISABLED", if free_threaded { Defined(Some(1)) } else { Undefined });
-        macros.insert("Py_LIMITED_API", limited.map(|v| Defined(Some(v))).unwrap_or(Undefined));
-        macros.insert("Py_TARGET_ABI3T", if abi3t { Defined(Some(version_hex(minor))) } else { Undefined });
+        macros.insert(
+            "Py_GIL_DISABLED",
+            if free_threaded {
+                Defined(Some(1))
+            } else {
+                Undefined
+            },
+        );
+        macros.insert(
+            "Py_LIMITED_API",
+            limited.map(|v| Defined(Some(v))).unwrap_or(Undefined),
+        );
+        macros.insert(
+            "Py_TARGET_ABI3T",
+            if abi3t {
+                Defined(Some(version_hex(minor)))
+            } else {
+                Undefined
+            },
+        );
         let api_ok = limited.is_none_or(|v| v >= 0x030D_0000);
         let has_gil_slot = minor >= 13 && api_ok;
-        macros.insert("Py_mod_gil", if has_gil_slot { Defined(Some(4)) } else { Undefined });
-        macros.insert("Py_MOD_GIL_NOT_USED", if has_gil_slot { Defined(None) } else { Undefined });
-        macros.insert("Py_MOD_GIL_USED", if has_gil_slot { Defined(None) } else { Undefined });
+        macros.insert(
+            "Py_mod_gil",
+            if has_gil_slot {
+                Defined(Some(4))
+            } else {
+                Undefined
+            },
+        );
+        macros.insert(
+            "Py_MOD_GIL_NOT_USED",
+            if has_gil_slot {
+                Defined(None)
+            } else {
+                Undefined
+            },
+        );
+        macros.insert(
+            "Py_MOD_GIL_USED",
+            if has_gil_slot {
+                Defined(None)
+            } else {
+                Undefined
+            },
+        );
         let has_cs = minor >= 13 && limited.is_none();
-        macros.insert("Py_BEGIN_CRITICAL_SECTION", if has_cs { Defined(None) } else { Undefined });
+        macros.insert(
+            "Py_BEGIN_CRITICAL_SECTION",
+            if has_cs { Defined(None) } else { Undefined },
+        );
         macros.insert("Py_PYTHON_H", Defined(None));
         macros.insert("Py_BUILD_CORE", Undefined);
         macros.insert("Py_BUILD_CORE_BUILTIN", Undefined);
         macros.insert("Py_BUILD_CORE_MODULE", Undefined);
-        BuildConfig { name, minor, free_threaded, limited_api: limited.is_some(), macros }
+        BuildConfig {
+            name,
+            minor,
+            free_threaded,
+            limited_api: limited.is_some(),
+            macros,
+        }
     }
 
     /// The free-threaded build of CPython 3.`minor`.
@@ -557,23 +625,42 @@ impl BuildConfig {
 
     /// A limited-API (abi3) build for `Py_LIMITED_API = api` on 3.`minor` headers.
     pub fn limited(minor: u32, api_minor: u32) -> Self {
-        Self::base(format!("abi3 (3.{api_minor}) on 3.{minor}"), minor, false, Some(version_hex(api_minor) & !0xFF), false)
+        Self::base(
+            format!("abi3 (3.{api_minor}) on 3.{minor}"),
+            minor,
+            false,
+            Some(version_hex(api_minor) & !0xFF),
+            false,
+        )
     }
 
     /// A PEP 803 abi3t build (3.15+): free-threaded and limited API at once.
     pub fn abi3t(minor: u32) -> Self {
-        Self::base(format!("abi3t 3.{minor}"), minor, true, Some(version_hex(minor) & !0xFF), true)
+        Self::base(
+            format!("abi3t 3.{minor}"),
+            minor,
+            true,
+            Some(version_hex(minor) & !0xFF),
+            true,
+        )
     }
 
     /// The same configuration with `__cplusplus` decided by the file's language.
     pub fn for_language(mut self, lang: Language) -> Self {
-        let state = if lang == Language::Cpp { MacroState::Defined(Some(201703)) } else { MacroState::Undefined };
+        let state = if lang == Language::Cpp {
+            MacroState::Defined(Some(201703))
+        } else {
+            MacroState::Undefined
+        };
         self.macros.insert("__cplusplus", state);
         self
     }
 
     pub fn is_abi3t(&self) -> bool {
-        matches!(self.macros.get("Py_TARGET_ABI3T"), Some(MacroState::Defined(_)))
+        matches!(
+            self.macros.get("Py_TARGET_ABI3T"),
+            Some(MacroState::Defined(_))
+        )
     }
 }
 
@@ -610,7 +697,11 @@ struct Frame {
 
 impl ConditionMap {
     pub fn build(directives: &[Directive], text_len: usize) -> ConditionMap {
-        let mut map = ConditionMap { starts: vec![0], conds: vec![Condition::True], ..Default::default() };
+        let mut map = ConditionMap {
+            starts: vec![0],
+            conds: vec![Condition::True],
+            ..Default::default()
+        };
         let mut stack: Vec<Frame> = Vec::new();
         for d in directives {
             let after = (d.end + 1).min(text_len);
@@ -618,10 +709,20 @@ impl ConditionMap {
                 DirectiveKind::If | DirectiveKind::Ifdef | DirectiveKind::Ifndef => {
                     let e = branch_expr(d);
                     let c = Condition::Expr(e.clone());
-                    map.groups.push(CondGroup { branches: vec![(after, after)], exprs: vec![Some(e)] });
-                    stack.push(Frame { previous: vec![], current: c, group: map.groups.len() - 1 });
+                    map.groups.push(CondGroup {
+                        branches: vec![(after, after)],
+                        exprs: vec![Some(e)],
+                    });
+                    stack.push(Frame {
+                        previous: vec![],
+                        current: c,
+                        group: map.groups.len() - 1,
+                    });
                 }
-                DirectiveKind::Elif | DirectiveKind::Elifdef | DirectiveKind::Elifndef | DirectiveKind::Else => {
+                DirectiveKind::Elif
+                | DirectiveKind::Elifdef
+                | DirectiveKind::Elifndef
+                | DirectiveKind::Else => {
                     let Some(top) = stack.last_mut() else {
                         map.unbalanced = true;
                         continue;
@@ -633,8 +734,11 @@ impl ConditionMap {
                     g.branches.push((after, after));
                     let prev = std::mem::replace(&mut top.current, Condition::True);
                     top.previous.push(prev);
-                    let mut parts: Vec<Condition> =
-                        top.previous.iter().map(|p| Condition::Not(Rc::new(p.clone()))).collect();
+                    let mut parts: Vec<Condition> = top
+                        .previous
+                        .iter()
+                        .map(|p| Condition::Not(Rc::new(p.clone())))
+                        .collect();
                     if d.kind == DirectiveKind::Else {
                         g.exprs.push(None);
                     } else {
@@ -689,7 +793,9 @@ fn branch_expr(d: &Directive) -> Rc<PExpr> {
     let name = || d.arg.split_whitespace().next().unwrap_or("").to_owned();
     Rc::new(match d.kind {
         DirectiveKind::Ifdef | DirectiveKind::Elifdef => PExpr::Defined(name()),
-        DirectiveKind::Ifndef | DirectiveKind::Elifndef => PExpr::Unary("!", Box::new(PExpr::Defined(name()))),
+        DirectiveKind::Ifndef | DirectiveKind::Elifndef => {
+            PExpr::Unary("!", Box::new(PExpr::Defined(name())))
+        }
         _ => parse_expr(&d.arg),
     })
 }
@@ -713,13 +819,17 @@ pub fn mask_for_parsing(text: &str, directives: &[Directive], map: &ConditionMap
     }
     for g in &map.groups {
         let first_is_zero = matches!(g.exprs.first(), Some(Some(e)) if **e == PExpr::Int(0));
-        if first_is_zero && g.branches.len() >= 1 {
+        if first_is_zero && !g.branches.is_empty() {
             let (s, e) = g.branches[0];
             blank(&mut bytes, s, e);
             continue;
         }
         if g.branches.len() >= 2 {
-            let deltas: Vec<i64> = g.branches.iter().map(|&(s, e)| brace_delta(&text[s.min(e)..e])).collect();
+            let deltas: Vec<i64> = g
+                .branches
+                .iter()
+                .map(|&(s, e)| brace_delta(&text[s.min(e)..e]))
+                .collect();
             if deltas[0] != 0 && deltas.iter().all(|d| *d == deltas[0]) {
                 for &(s, e) in &g.branches[1..] {
                     blank(&mut bytes, s, e);
@@ -734,47 +844,114 @@ pub fn mask_for_parsing(text: &str, directives: &[Directive], map: &ConditionMap
 }
 
 /// Macros used as statements without a semicolon (`Py_BEGIN_ALLOW_THREADS`,
-/// `PyObject_HEAD`) make tree-sitter swallow the next statement. Where the next line
-/// is indented, put a `;` in place of its first indentation byte: offsets and line
-/// numbers stay the same, and the statement after the macro parses on its own.
-const STATEMENT_MACROS: [&str; 10] = [
-    "Py_BEGIN_ALLOW_THREADS",
-    "Py_END_ALLOW_THREADS",
-    "Py_BLOCK_THREADS",
-    "Py_UNBLOCK_THREADS",
-    "Py_BEGIN_CRITICAL_SECTION",
-    "Py_BEGIN_CRITICAL_SECTION2",
-    "Py_END_CRITICAL_SECTION",
-    "Py_END_CRITICAL_SECTION2",
-    "PyObject_HEAD",
-    "PyObject_VAR_HEAD",
+/// `PyObject_HEAD`), or as list elements without a comma (`PyVarObject_HEAD_INIT(..)`
+/// expands to `{...},`), make tree-sitter swallow what follows. Where the next line
+/// is indented (or a space follows on the same line), put the missing `;` or `,` in
+/// place of that blank: offsets and line numbers stay the same.
+const TERMINATED_MACROS: [(&str, u8); 21] = [
+    ("Py_BEGIN_ALLOW_THREADS", b';'),
+    ("Py_END_ALLOW_THREADS", b';'),
+    ("Py_BLOCK_THREADS", b';'),
+    ("Py_UNBLOCK_THREADS", b';'),
+    ("Py_BEGIN_CRITICAL_SECTION", b';'),
+    ("Py_BEGIN_CRITICAL_SECTION2", b';'),
+    ("Py_END_CRITICAL_SECTION", b';'),
+    ("Py_END_CRITICAL_SECTION2", b';'),
+    ("Py_BEGIN_CRITICAL_SECTION_MUTEX", b';'),
+    ("Py_BEGIN_CRITICAL_SECTION2_MUTEX", b';'),
+    ("Py_BEGIN_CRITICAL_SECTION_SEQUENCE_FAST", b';'),
+    ("Py_END_CRITICAL_SECTION_SEQUENCE_FAST", b';'),
+    ("Py_TRASHCAN_BEGIN", b';'),
+    ("Py_TRASHCAN_END", b';'),
+    ("_Py_COMP_DIAG_PUSH", b';'),
+    ("_Py_COMP_DIAG_POP", b';'),
+    ("_Py_COMP_DIAG_IGNORE_DEPR_DECLS", b';'),
+    ("PyObject_HEAD", b';'),
+    ("PyObject_VAR_HEAD", b';'),
+    ("PyVarObject_HEAD_INIT", b','),
+    ("PyObject_HEAD_INIT", b','),
 ];
+
+/// Annotations between a declaration's type and its name (calling conventions,
+/// inlining hints) that tree-sitter cannot know: blanked.
+const ANNOTATION_MACROS: [&str; 11] = [
+    "XMLCALL",
+    "PTRCALL",
+    "PTRFASTCALL",
+    "FASTCALL",
+    "ALWAYS_INLINE",
+    "Py_ALWAYS_INLINE",
+    "Py_NO_INLINE",
+    "_Py_NO_RETURN",
+    "_Py_NO_SANITIZE_THREAD",
+    "_Py_NO_SANITIZE_MEMORY",
+    "_Py_NO_SANITIZE_ADDRESS",
+];
+
+/// Macros that wrap a type (`Py_LOCAL_INLINE(int) f(void)`): the name and the
+/// parentheses are blanked, the type inside is kept.
+const TYPE_WRAPPER_MACROS: [&str; 5] = [
+    "Py_LOCAL_INLINE",
+    "Py_LOCAL",
+    "PyAPI_FUNC",
+    "PyAPI_DATA",
+    "PyMODINIT_FUNC_TYPE",
+];
+
+fn is_id(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || c == b'_'
+}
+
+/// Byte offsets where `word` occurs as a whole identifier.
+fn word_positions<'a>(text: &'a str, word: &'a str) -> impl Iterator<Item = usize> + 'a {
+    let b = text.as_bytes();
+    text.match_indices(word).map(|(i, _)| i).filter(move |&i| {
+        let before = i > 0 && is_id(b[i - 1]);
+        let after = b.get(i + word.len()).copied().is_some_and(is_id);
+        !before && !after
+    })
+}
+
+/// Index just past a balanced `( ... )` starting at `j` (which must be `(`), on one line.
+fn skip_parens(b: &[u8], mut j: usize) -> Option<usize> {
+    let mut depth = 0;
+    while j < b.len() {
+        match b[j] {
+            b'(' => depth += 1,
+            b')' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(j + 1);
+                }
+            }
+            b'\n' if depth > 1 => {}
+            _ => {}
+        }
+        j += 1;
+    }
+    None
+}
 
 fn terminate_statement_macros(text: &str, bytes: &mut [u8]) {
     let b = text.as_bytes();
-    let is_id = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
-    for word in STATEMENT_MACROS {
-        for (i, _) in text.match_indices(word) {
+    for (word, terminator) in TERMINATED_MACROS {
+        for i in word_positions(text, word) {
             let mut j = i + word.len();
-            if (i > 0 && is_id(b[i - 1])) || b.get(j).copied().is_some_and(is_id) {
-                continue;
-            }
             if b.get(j) == Some(&b'(') {
-                let mut depth = 0;
-                while j < b.len() {
-                    match b[j] {
-                        b'(' => depth += 1,
-                        b')' => {
-                            depth -= 1;
-                            if depth == 0 {
-                                j += 1;
-                                break;
-                            }
-                        }
-                        b'\n' => break,
-                        _ => {}
-                    }
-                    j += 1;
+                match skip_parens(b, j) {
+                    Some(k) => j = k,
+                    None => continue,
+                }
+            }
+            // A blank on the same line, before more code: use it.
+            if matches!(b.get(j), Some(b' ' | b'\t')) {
+                let mut k = j;
+                while k < b.len() && (b[k] == b' ' || b[k] == b'\t') {
+                    k += 1;
+                }
+                if k < b.len() && !matches!(b[k], b'\n' | b'\r' | b';' | b',' | b'/') {
+                    bytes[j] = terminator;
+                    continue;
                 }
             }
             loop {
@@ -795,12 +972,54 @@ fn terminate_statement_macros(text: &str, bytes: &mut [u8]) {
                 }
             }
             if b.get(j) != Some(&b'\n') {
-                continue; // followed by `;` or more code on the line
+                continue; // already terminated, or more code on the line
             }
-            // Blanked directive lines count as indentation too.
-            if matches!(bytes.get(j + 1), Some(b' ' | b'\t')) {
-                bytes[j + 1] = b';';
+            // The first indentation byte of the next non-empty line (blanked
+            // directive lines count as indentation too).
+            let mut k = j + 1;
+            while matches!(bytes.get(k), Some(b'\n' | b'\r')) {
+                k += 1;
             }
+            if matches!(bytes.get(k), Some(b' ' | b'\t')) {
+                bytes[k] = terminator;
+            }
+        }
+    }
+    for word in ANNOTATION_MACROS {
+        for i in word_positions(text, word) {
+            bytes[i..i + word.len()].fill(b' ');
+        }
+    }
+    // `VISIBILITY PyMODINIT_FUNC PyInit_x(void)`: a macro before PyMODINIT_FUNC is
+    // one type too many for the parser; blank it.
+    for i in word_positions(text, "PyMODINIT_FUNC") {
+        let line_start = text[..i].rfind('\n').map(|n| n + 1).unwrap_or(0);
+        let before = text[line_start..i].trim_end();
+        let word_start = before
+            .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .map(|n| n + 1)
+            .unwrap_or(0);
+        let word = &before[word_start..];
+        let is_macro_like = !word.is_empty()
+            && word
+                .chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
+        if is_macro_like && word != "PyMODINIT_FUNC" {
+            let at = line_start + word_start;
+            bytes[at..at + word.len()].fill(b' ');
+        }
+    }
+    for word in TYPE_WRAPPER_MACROS {
+        for i in word_positions(text, word) {
+            let j = i + word.len();
+            if b.get(j) != Some(&b'(') {
+                continue;
+            }
+            let Some(end) = skip_parens(b, j) else {
+                continue;
+            };
+            bytes[i..=j].fill(b' ');
+            bytes[end - 1] = b' ';
         }
     }
 }
@@ -851,7 +1070,11 @@ mod tests {
     fn cond_at(src: &str, needle: &str) -> Condition {
         let l = lex(src);
         let m = ConditionMap::build(&l.directives, src.len());
-        m.at(src.find(needle).unwrap()).clone()
+        let at = src
+            .find(&format!("\n{needle}\n"))
+            .expect("needle on a line of its own")
+            + 1;
+        m.at(at).clone()
     }
 
     #[test]
@@ -867,7 +1090,10 @@ mod tests {
         assert_eq!(cond_at(src, "C").eval(&old), Truth::False);
         assert_eq!(cond_at(src, "C").eval(&abi3), Truth::True); // the howto guard breaks abi3
         assert_eq!(cond_at(src, "D").eval(&abi3), Truth::False);
-        assert_eq!(cond_at(src, "E").eval(&BuildConfig::abi3t(15)), Truth::False);
+        assert_eq!(
+            cond_at(src, "E").eval(&BuildConfig::abi3t(15)),
+            Truth::False
+        );
         assert_eq!(cond_at(src, "E").eval(&ft), Truth::True);
     }
 
@@ -885,9 +1111,34 @@ mod tests {
     #[test]
     fn elif_chain() {
         let src = "#if PY_VERSION_HEX >= 0x030E0000\nA\n#elif PY_VERSION_HEX >= 0x030D0000\nB\n#else\nC\n#endif\n";
-        assert_eq!(cond_at(src, "B").eval(&BuildConfig::free_threaded(13)), Truth::True);
-        assert_eq!(cond_at(src, "B").eval(&BuildConfig::free_threaded(14)), Truth::False);
+        assert_eq!(
+            cond_at(src, "B").eval(&BuildConfig::free_threaded(13)),
+            Truth::True
+        );
+        assert_eq!(
+            cond_at(src, "B").eval(&BuildConfig::free_threaded(14)),
+            Truth::False
+        );
         assert_eq!(cond_at(src, "C").eval(&BuildConfig::gil(12)), Truth::True);
+    }
+
+    #[test]
+    fn masking_terminates_statement_and_list_macros() {
+        let src = "static PyTypeObject T = {\n    PyVarObject_HEAD_INIT(NULL, 0)\n    \"m.T\",\n};\nvoid f(void) {\n    Py_BEGIN_ALLOW_THREADS\n\n    g();\n    Py_END_ALLOW_THREADS\n}\nstatic int XMLCALL h(void) { return 0; }\nPy_LOCAL_INLINE(int) k(void) { return 1; }\n";
+        let l = lex(src);
+        let m = ConditionMap::build(&l.directives, src.len());
+        let masked = mask_for_parsing(src, &l.directives, &m);
+        assert_eq!(masked.len(), src.len());
+        assert!(
+            masked.contains("PyVarObject_HEAD_INIT(NULL, 0)\n,   \"m.T\""),
+            "{masked}"
+        );
+        assert!(
+            masked.contains("Py_BEGIN_ALLOW_THREADS\n\n;   g();"),
+            "{masked}"
+        );
+        assert!(masked.contains("static int         h(void)"), "{masked}");
+        assert!(masked.contains("                int  k(void)"), "{masked}");
     }
 
     #[test]

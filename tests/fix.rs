@@ -1,0 +1,283 @@
+//! `--fix` / `--diff`: what is written, what is kept, and proof on a real
+//! interpreter that the fixed modules compile and keep the GIL disabled.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn ftaudit(args: &[&str], cwd: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ftaudit"))
+        .args(args)
+        .current_dir(cwd)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run ftaudit")
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap().flatten() {
+        let p = e.path();
+        let t = to.join(e.file_name());
+        if p.is_dir() {
+            copy_dir(&p, &t);
+        } else {
+            std::fs::copy(&p, &t).unwrap();
+        }
+    }
+}
+
+fn legacy_copy() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/legacy-extension"),
+        dir.path(),
+    );
+    dir
+}
+
+fn read(p: &Path) -> String {
+    std::fs::read_to_string(p).unwrap()
+}
+
+fn codes_by_file(dir: &Path) -> Vec<(String, String)> {
+    let o = ftaudit(&["check", ".", "--output-format", "json"], dir);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    v["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            let p = d["path"].as_str().unwrap();
+            (
+                Path::new(p)
+                    .file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned(),
+                d["code"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// The provisioned free-threaded interpreter, or `None` (with a visible skip message).
+fn interpreter(var: &str, default: &str) -> Option<PathBuf> {
+    let p = std::env::var_os(var).map(PathBuf::from).or_else(|| {
+        let home = std::env::var_os("HOME")?;
+        Some(
+            Path::new(&home)
+                .join(".cache/ftaudit/cpython")
+                .join(default),
+        )
+    });
+    match p.filter(|p| p.exists()) {
+        Some(p) => Some(p),
+        None if std::env::var("FTAUDIT_REQUIRE_PYTHON").as_deref() == Ok("1") => {
+            panic!("{var} is required (FTAUDIT_REQUIRE_PYTHON=1) but missing: run scripts/provision-python.sh")
+        }
+        None => {
+            eprintln!(
+                "SKIPPED: {var} not found; run scripts/provision-python.sh to enable this test"
+            );
+            None
+        }
+    }
+}
+
+#[test]
+fn diff_prints_and_writes_nothing() {
+    let dir = legacy_copy();
+    let before = read(&dir.path().join("src/toast.c"));
+    let o = ftaudit(&["check", ".", "--diff"], dir.path());
+    assert_eq!(o.status.code(), Some(1));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("--- a/src/toast.c") && out.contains("+++ b/src/toast.c"),
+        "{out}"
+    );
+    assert!(
+        out.contains("-    {Py_mod_gil, Py_MOD_GIL_NOT_USED},  /* expect: FT004 */"),
+        "{out}"
+    );
+    assert!(
+        !out.contains("spam.c"),
+        "declarations are unsafe fixes, not shown without --unsafe-fixes"
+    );
+    assert_eq!(read(&dir.path().join("src/toast.c")), before);
+}
+
+#[test]
+fn fix_applies_safe_fixes_and_keeps_permissions_and_line_endings() {
+    let dir = legacy_copy();
+    let toast = dir.path().join("src/toast.c");
+    let crlf = read(&toast).replace('\n', "\r\n");
+    std::fs::write(&toast, &crlf).unwrap();
+    std::fs::set_permissions(&toast, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let spam_before = read(&dir.path().join("src/spam.c"));
+
+    let o = ftaudit(&["check", ".", "--fix"], dir.path());
+    assert_eq!(o.status.code(), Some(1), "unfixed findings remain");
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("Fixed 2 findings"), "{out}");
+
+    let fixed = read(&toast);
+    assert_eq!(fixed.matches("Py_mod_gil, Py_MOD_GIL_NOT_USED").count(), 1);
+    assert!(
+        !fixed.replace("\r\n", "").contains('\n'),
+        "line endings stay CRLF"
+    );
+    // Nothing but the duplicate line went away.
+    let removed: Vec<&str> = crlf
+        .split("\r\n")
+        .filter(|l| !fixed.split("\r\n").any(|f| f == *l))
+        .collect();
+    assert_eq!(
+        removed,
+        vec!["    {Py_mod_gil, Py_MOD_GIL_NOT_USED},  /* expect: FT004 */"]
+    );
+    assert_eq!(
+        std::fs::metadata(&toast).unwrap().permissions().mode() & 0o777,
+        0o640
+    );
+    assert_eq!(
+        read(&dir.path().join("src/spam.c")),
+        spam_before,
+        "unsafe fixes need --unsafe-fixes"
+    );
+    let ham = read(&dir.path().join("src/ham.c"));
+    assert!(ham.contains("#if defined(Py_GIL_DISABLED) && !defined(Py_LIMITED_API)\n    PyUnstable_Module_SetGIL(m, Py_MOD_GIL_NOT_USED);"));
+
+    let remaining = codes_by_file(dir.path());
+    assert!(
+        !remaining.iter().any(|(_, c)| c == "FT004"),
+        "{remaining:?}"
+    );
+    assert!(
+        !remaining.iter().any(|(f, c)| f == "ham.c" && c == "FT003"),
+        "{remaining:?}"
+    );
+    // A second run has nothing left to fix.
+    let snapshot: Vec<String> = ["src/toast.c", "src/ham.c"]
+        .iter()
+        .map(|f| read(&dir.path().join(f)))
+        .collect();
+    let o = ftaudit(&["check", ".", "--fix"], dir.path());
+    assert!(!String::from_utf8_lossy(&o.stdout).contains("Fixed"));
+    let again: Vec<String> = ["src/toast.c", "src/ham.c"]
+        .iter()
+        .map(|f| read(&dir.path().join(f)))
+        .collect();
+    assert_eq!(snapshot, again);
+    // No temporary files are left behind.
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path().join("src"))
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with(".ftaudit-"))
+        .collect();
+    assert!(leftovers.is_empty());
+}
+
+#[test]
+fn unsafe_fixes_declare_the_modules() {
+    let dir = legacy_copy();
+    let o = ftaudit(&["check", ".", "--fix", "--unsafe-fixes"], dir.path());
+    assert_ne!(
+        o.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let remaining = codes_by_file(dir.path());
+    for f in ["spam.c", "eggs.c", "bacon.cpp", "toast.c", "ham.c"] {
+        assert!(
+            !remaining
+                .iter()
+                .any(|(file, c)| file == f && matches!(c.as_str(), "FT001" | "FT003" | "FT004")),
+            "{f} still has declaration findings: {remaining:?}"
+        );
+    }
+    // beans (FT005) and sausage (explicit Py_MOD_GIL_USED) have no mechanical fix.
+    assert!(remaining
+        .iter()
+        .any(|(f, c)| f == "beans.c" && c == "FT005"));
+}
+
+#[test]
+fn non_utf8_files_are_never_rewritten() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut bytes = b"/* caf\xe9 */\n#include <Python.h>\nstatic PyModuleDef_Slot s[] = {\n    {Py_mod_gil, Py_MOD_GIL_NOT_USED},\n    {Py_mod_gil, Py_MOD_GIL_NOT_USED},\n    {0, NULL}\n};\n".to_vec();
+    bytes.extend_from_slice(b"");
+    std::fs::write(dir.path().join("m.c"), &bytes).unwrap();
+    let o = ftaudit(&["check", ".", "--fix", "--isolated"], dir.path());
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(std::fs::read(dir.path().join("m.c")).unwrap(), bytes);
+}
+
+#[test]
+fn atomic_write_refuses_a_file_changed_since_it_was_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("m.c");
+    std::fs::write(&p, "int changed;\n").unwrap();
+    let err =
+        ftaudit::fix::apply::write_atomically(&p, "int original;\n", "int fixed;\n").unwrap_err();
+    assert!(err.contains("changed on disk"), "{err}");
+    assert_eq!(read(&p), "int changed;\n");
+    ftaudit::fix::apply::write_atomically(&p, "int changed;\n", "int fixed;\n").unwrap();
+    assert_eq!(read(&p), "int fixed;\n");
+}
+
+fn compile(python: &Path, sources: &[PathBuf], out: &Path) -> String {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/compile-extension.py");
+    let o = Command::new("python3")
+        .arg(script)
+        .arg("--python")
+        .arg(python)
+        .arg("--out")
+        .arg(out)
+        .args(sources)
+        .output()
+        .expect("run compile-extension.py");
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[test]
+fn fixed_modules_compile_for_both_builds_and_keep_the_gil_disabled() {
+    let Some(ft) = interpreter("FTAUDIT_PYTHON_FT", "ft/bin/python3.13t") else {
+        return;
+    };
+    let Some(gil) = interpreter("FTAUDIT_PYTHON_GIL", "gil/bin/python3.13") else {
+        return;
+    };
+    let dir = legacy_copy();
+    let o = ftaudit(&["check", ".", "--fix", "--unsafe-fixes"], dir.path());
+    assert_ne!(o.status.code(), Some(2));
+    let fixed = ["spam.c", "eggs.c", "ham.c", "toast.c", "bacon.cpp"];
+    let sources: Vec<PathBuf> = fixed
+        .iter()
+        .map(|f| dir.path().join("src").join(f))
+        .collect();
+    for (python, name) in [(&ft, "ft"), (&gil, "gil")] {
+        let out = dir.path().join(format!("build-{name}"));
+        let log = compile(python, &sources, &out);
+        assert!(
+            !log.contains("failed"),
+            "fixed sources must compile for the {name} build:\n{log}"
+        );
+    }
+    for f in fixed {
+        let module = f.split('.').next().unwrap();
+        let code = format!("import sys, warnings; warnings.simplefilter('error'); import {module}; assert not sys._is_gil_enabled(), 'GIL re-enabled'");
+        let o = Command::new(&ft)
+            .args(["-c", &code])
+            .env_remove("PYTHON_GIL")
+            .current_dir(dir.path().join("build-ft"))
+            .output()
+            .unwrap();
+        assert!(
+            o.status.success(),
+            "{module} after --fix: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+}
