@@ -791,7 +791,7 @@ fn a_hang_in_python_code_shows_where_it_waits() {
             "--module",
             "waits",
             "--timeout",
-            "3",
+            "6",
             "--output-format",
             "json",
         ],
