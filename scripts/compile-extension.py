@@ -23,8 +23,14 @@ def interpreter_config(python):
         "print(json.dumps({k: v.get(k) for k in ('CC', 'CXX', 'CFLAGS', 'CCSHARED', 'LDSHARED', 'EXT_SUFFIX', 'Py_GIL_DISABLED', 'LDFLAGS')}"
         " | {'include': sysconfig.get_paths()['include']}))"
     )
-    out = subprocess.run([python, "-c", code], check=True, capture_output=True, text=True).stdout
-    return json.loads(out)
+    try:
+        r = subprocess.run([python, "-c", code], capture_output=True, text=True)
+    except OSError as e:
+        sys.exit(f"compile-extension: error: cannot run {python}: {e}")
+    if r.returncode != 0:
+        last = (r.stderr.strip().splitlines() or ["no output"])[-1]
+        sys.exit(f"compile-extension: error: {python} could not report its sysconfig: {last}")
+    return json.loads(r.stdout)
 
 
 def main():
@@ -49,7 +55,10 @@ def main():
         else:
             flags.append("-std=c11")
         cmd = cc + flags + [src, "-o", target]
-        r = subprocess.run(cmd, capture_output=True, text=True)
+        try:
+            r = subprocess.run(cmd, capture_output=True, text=True)
+        except OSError as e:
+            sys.exit(f"compile-extension: error: cannot run the compiler {cc[0]!r} (from {a.python}'s sysconfig): {e}")
         if r.returncode == 0:
             print("ok", target)
         else:

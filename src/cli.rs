@@ -26,7 +26,23 @@ pub enum Command {
     Rule(RuleArgs),
     /// Audit built wheels and extension binaries for free-threaded CPython (FT7xx).
     Wheel(WheelArgs),
+    /// Import built extension modules under a free-threaded CPython and report what
+    /// re-enables the GIL, raises, crashes or hangs. This EXECUTES each module's import code.
+    #[command(long_about = VERIFY_ABOUT)]
+    Verify(VerifyArgs),
 }
+
+const VERIFY_ABOUT: &str = "Import built extension modules under a free-threaded CPython and report, for each import, \
+whether the GIL stays disabled (no finding), is re-enabled (FT801, naming the module that did it), or the import \
+raises (FT802), crashes (FT803), hangs (FT804), or the file is built for another ABI (FT805). With --source, also \
+compare with the static declaration rules (FT806).
+
+WARNING: verify EXECUTES the modules' import code (their PyInit_* functions, exec slots, and the Python code of \
+the packages they import), each in a fresh subprocess of the interpreter. Only verify modules you would import \
+anyway.
+
+PYTHON_GIL is removed from the subprocesses' environment (with PYTHON_GIL=0 the GIL is never re-enabled and \
+every import would pass); verify warns when it is set.";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ColorChoice {
@@ -86,6 +102,38 @@ pub struct CheckArgs {
     /// Also apply fixes marked unsafe (with --fix or --diff).
     #[arg(long)]
     pub unsafe_fixes: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// Files or folders of built extension modules (found by the interpreter's extension suffixes).
+    pub paths: Vec<PathBuf>,
+    /// The free-threaded interpreter (default: python3.14t or python3.13t on PATH).
+    #[arg(long, value_name = "PATH")]
+    pub python: Option<PathBuf>,
+    /// Also import the extension modules of this installed distribution (repeatable).
+    #[arg(long, value_name = "NAME")]
+    pub package: Vec<String>,
+    /// Also import this module by its dotted name (repeatable).
+    #[arg(long, value_name = "DOTTED.NAME")]
+    pub module: Vec<String>,
+    /// Run the static declaration rules (FT0xx) on these sources and report where they disagree with the imports.
+    #[arg(long, value_name = "DIR")]
+    pub source: Option<PathBuf>,
+    /// Seconds an import may take before it counts as hung.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30.0)]
+    pub timeout: f64,
+    /// Imports run at the same time (default: the number of CPUs).
+    #[arg(short, long, value_name = "N")]
+    pub jobs: Option<usize>,
+    /// Only these rules: codes or prefixes such as FT80 (comma-separated or repeated).
+    #[arg(long, value_delimiter = ',')]
+    pub select: Option<Vec<String>>,
+    /// Skip these rules: codes or prefixes (for example FT805 for files built for other ABIs).
+    #[arg(long, value_delimiter = ',')]
+    pub ignore: Vec<String>,
     #[command(flatten)]
     pub output: OutputArgs,
 }

@@ -15,5 +15,6 @@ pub mod discover;
 pub mod fix;
 pub mod report;
 pub mod rules;
+pub mod runtime;
 pub mod source;
 pub mod suppress;

@@ -9,6 +9,7 @@ fn main() {
         Command::Check(args) => cmd::check::run(args),
         Command::Rule(args) => cmd::rule::run(args),
         Command::Wheel(args) => cmd::wheel::run(args),
+        Command::Verify(args) => cmd::verify::run(args),
     };
     std::process::exit(status as i32);
 }

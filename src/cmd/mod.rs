@@ -2,6 +2,7 @@
 
 pub mod check;
 pub mod rule;
+pub mod verify;
 pub mod wheel;
 
 use std::io::Write;

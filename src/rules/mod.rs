@@ -11,6 +11,7 @@ pub mod build;
 pub mod declare;
 pub mod meta;
 pub mod project;
+pub mod runtime;
 
 use crate::config::Settings;
 use crate::diagnostic::{Diagnostic, Severity};
@@ -78,6 +79,7 @@ pub fn all() -> Vec<&'static Rule> {
     v.extend_from_slice(meta::RULES);
     v.extend_from_slice(build::RULES);
     v.extend_from_slice(bindings::RULES);
+    v.extend_from_slice(runtime::RULES);
     v.sort_by_key(|r| r.code);
     v
 }
