@@ -6,7 +6,9 @@
 //! parallel on each parsed file, project checks run once with every file's index.
 
 pub mod declare;
+pub mod locks;
 pub mod meta;
+pub mod state;
 
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::config::Settings;
@@ -71,6 +73,8 @@ pub fn all() -> Vec<&'static Rule> {
     let mut v: Vec<&'static Rule> = Vec::new();
     v.extend_from_slice(declare::RULES);
     v.extend_from_slice(meta::RULES);
+    v.extend_from_slice(state::RULES);
+    v.extend_from_slice(locks::RULES);
     v.sort_by_key(|r| r.code);
     v
 }
@@ -137,7 +141,7 @@ pub struct ProjectFile {
 }
 
 /// Per-file checks of every family.
-pub const FILE_CHECKS: &[FileCheck] = &[declare::check_file];
+pub const FILE_CHECKS: &[FileCheck] = &[declare::check_file, locks::check_file];
 
 /// Project checks of every family.
-pub const PROJECT_CHECKS: &[ProjectCheck] = &[declare::check_project];
+pub const PROJECT_CHECKS: &[ProjectCheck] = &[declare::check_project, state::check_project];

@@ -598,7 +598,13 @@ impl Walker<'_> {
         }
         let specifiers =
             self.file.parse_text[node.start_byte()..first_declarator.unwrap_or(ty.end_byte())].trim().to_owned();
-        if specifiers.contains("thread_local") || specifiers.contains("__thread") {
+        // `_Thread_local`, `thread_local`, `__thread`, and project macros such as
+        // `NPY_TLS` or `Py_THREAD_LOCAL` that expand to one of them.
+        let lower = specifiers.to_ascii_lowercase();
+        if lower.contains("thread_local")
+            || lower.contains("__thread")
+            || specifiers.split(|c: char| !c.is_ascii_alphanumeric() && c != '_').any(|w| w.ends_with("_TLS") || w == "TLS")
+        {
             storage.thread_local = true;
         }
         let mut c = node.walk();
