@@ -223,7 +223,13 @@ fn blocking_native(ctx: &FileContext, facts: &Facts, out: &mut Vec<Diagnostic>) 
         return;
     }
     let idx = ctx.index;
-    let attached_fn: HashSet<usize> = idx.calls.iter().filter(|c| uses_c_api(&c.name)).filter_map(|c| c.function).collect();
+    // Functions that run attached: they call the C API or take/return Python objects.
+    let mut attached_fn: HashSet<usize> = idx.calls.iter().filter(|c| uses_c_api(&c.name)).filter_map(|c| c.function).collect();
+    for (i, f) in idx.functions.iter().enumerate() {
+        if f.specifiers.contains("PyObject") || f.params.iter().any(|p| p.ty.contains("PyObject")) {
+            attached_fn.insert(i);
+        }
+    }
     let detached = |off: usize| facts.guards_at(off).any(|g| g.kind == GuardKind::Detached);
     let mut sites: Vec<((usize, usize), String, Option<usize>)> = Vec::new();
     for c in &idx.calls {
@@ -243,11 +249,8 @@ fn blocking_native(ctx: &FileContext, facts: &Facts, out: &mut Vec<Diagnostic>) 
             sites.push((c.range, format!("`{}`", c.callee), c.function));
         }
     }
-    for d in &idx.decls {
-        let t = d.type_text.as_str();
-        if d.function.is_some() && ["lock_guard", "scoped_lock", "unique_lock"].iter().any(|k| t.contains(k)) {
-            sites.push((d.range, format!("`{}`", t), d.function));
-        }
+    for (range, t) in &facts.scoped_locks {
+        sites.push((*range, format!("`{t}`"), crate::source::entry::fn_at(idx, range.0)));
     }
     for (range, what, f) in sites {
         let Some(f) = f else { continue };
@@ -324,10 +327,18 @@ fn mutex_copies(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
                 if !size_of_holder(&text) {
                     continue;
                 }
-                let cleared = idx
-                    .calls
+                // The variable receiving the allocation, then a later memset of it.
+                let target = idx
+                    .decls
                     .iter()
-                    .any(|m| m.function == c.function && m.range.0 > c.range.0 && matches!(m.name.as_str(), "memset" | "bzero" | "ZeroMemory"));
+                    .find(|d| d.function == c.function && d.init.as_ref().is_some_and(|i| i.range().0 <= c.range.0 && c.range.1 <= i.range().1))
+                    .map(|d| d.name.as_str());
+                let cleared = idx.calls.iter().any(|m| {
+                    m.function == c.function
+                        && m.range.0 > c.range.0
+                        && matches!(m.name.as_str(), "memset" | "bzero" | "ZeroMemory")
+                        && target.is_none_or(|t| m.args.first().is_some_and(|a| ctx.file.parse_text[a.0..a.1].contains(t)))
+                });
                 if cleared || !in_ft(ctx, c.range.0) {
                     continue;
                 }

@@ -642,7 +642,8 @@ fn statics(s: &Scope, out: &mut Vec<Diagnostic>) {
             s.ctx
                 .diagnostic(&STATIC_SCRATCH_BUFFER, w.range, format!("`{fname}` writes the static buffer `{name}`{what}; every thread shares it"))
                 .with_help(if escapes {
-                    format!("let the caller pass the buffer, or declare it `thread_local` (`_Thread_local` in C11): `static _Thread_local {ty} {name}[...]`")
+                    let tls = if s.ctx.file.language == crate::source::Language::Cpp { "thread_local" } else { "_Thread_local" };
+                    format!("let the caller pass the buffer, or make it thread-local: `static {tls} {ty} {name}[...]`")
                 } else {
                     format!("drop `static` from `{name}` so each call gets its own buffer on the stack, or make it `thread_local`")
                 })
@@ -681,7 +682,8 @@ fn non_reentrant(s: &Scope, out: &mut Vec<Diagnostic>) {
     }
     let idx = s.ctx.index;
     for c in &idx.calls {
-        if c.callee != c.name {
+        let std_name = c.callee.strip_prefix("std::").or_else(|| c.callee.strip_prefix("::"));
+        if c.callee != c.name && std_name != Some(c.name.as_str()) {
             continue; // `obj->readdir(...)`, `ns::rand()`
         }
         let Some((_, repl)) = NON_REENTRANT.iter().find(|(n, _)| *n == c.name) else { continue };

@@ -149,6 +149,8 @@ pub struct Facts {
     pub fields: Vec<FieldUse>,
     pub branches: Vec<Branch>,
     pub guards: Vec<Guard>,
+    /// C++ scoped lock declarations (`std::lock_guard<std::mutex> g(m);`): range and type.
+    pub scoped_locks: Vec<(Range, String)>,
 }
 
 /// Calls whose argument at the given position is written through.
@@ -302,21 +304,43 @@ impl Facts {
             return;
         }
         let Some(block) = node.parent() else { return };
+        self.scoped_locks.push(((node.start_byte(), node.end_byte()), t.to_owned()));
         self.guards.push(Guard { range: (node.start_byte(), block.end_byte()), kind: GuardKind::Mutex, arg: String::new() });
     }
 
-    /// Lock/unlock call pairs within one function.
+    /// Lock/unlock call pairs within one function, and detached regions.
     fn call_guards(&mut self, file: &SourceFile, index: &FileIndex) {
-        let mut open: Vec<(usize, GuardKind, String, Option<usize>)> = Vec::new();
+        // `Py_BEGIN_ALLOW_THREADS` and friends are used without parentheses: find them as words.
+        let mut events: Vec<(usize, usize, LockCall, String)> = Vec::new();
+        for (word, begin) in [
+            ("Py_BEGIN_ALLOW_THREADS", true),
+            ("Py_UNBLOCK_THREADS", true),
+            ("Py_END_ALLOW_THREADS", false),
+            ("Py_BLOCK_THREADS", false),
+        ] {
+            if !file.parse_text.contains(word) {
+                continue;
+            }
+            for off in file.code_occurrences(word) {
+                let ev = if begin { LockCall::Begin(GuardKind::Detached) } else { LockCall::End(GuardKind::Detached) };
+                events.push((off, off + word.len(), ev, String::new()));
+            }
+        }
         for c in &index.calls {
             let Some(kind) = lock_call(&c.name, &c.callee) else { continue };
             let arg = c.args.first().map(|a| file.parse_text[a.0..a.1].trim().to_owned()).unwrap_or_default();
+            events.push((c.range.0, c.range.1, kind, arg));
+        }
+        events.sort_by_key(|e| e.0);
+        let mut open: Vec<(usize, GuardKind, String, Option<usize>)> = Vec::new();
+        for (start, end, kind, arg) in events {
+            let function = fn_at(index, start);
             match kind {
-                LockCall::Begin(k) => open.push((c.range.0, k, arg, c.function)),
+                LockCall::Begin(k) => open.push((start, k, arg, function)),
                 LockCall::End(k) => {
-                    let Some(pos) = open.iter().rposition(|o| o.1 == k && o.3 == c.function) else { continue };
+                    let Some(pos) = open.iter().rposition(|o| o.1 == k && o.3 == function) else { continue };
                     let (start, kind, arg, _) = open.remove(pos);
-                    self.guards.push(Guard { range: (start, c.range.1), kind, arg });
+                    self.guards.push(Guard { range: (start, end), kind, arg });
                 }
             }
         }
@@ -346,8 +370,8 @@ fn lock_call(name: &str, callee: &str) -> Option<LockCall> {
         "Py_BEGIN_CRITICAL_SECTION" | "Py_BEGIN_CRITICAL_SECTION2" => Begin(CriticalSection),
         "Py_BEGIN_CRITICAL_SECTION_MUTEX" | "Py_BEGIN_CRITICAL_SECTION2_MUTEX" => Begin(Mutex),
         "Py_END_CRITICAL_SECTION" | "Py_END_CRITICAL_SECTION2" => End(CriticalSection),
-        "Py_BEGIN_ALLOW_THREADS" => Begin(Detached),
-        "Py_END_ALLOW_THREADS" => End(Detached),
+        "PyEval_SaveThread" => Begin(Detached),
+        "PyEval_RestoreThread" => End(Detached),
         "PyMutex_Lock" | "pthread_mutex_lock" | "PyThread_acquire_lock" | "PyThread_acquire_lock_timed"
         | "EnterCriticalSection" | "AcquireSRWLockExclusive" | "AcquireSRWLockShared" | "pthread_rwlock_wrlock"
         | "pthread_rwlock_rdlock" | "pthread_spin_lock" => Begin(Mutex),
