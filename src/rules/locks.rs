@@ -195,7 +195,7 @@ pub fn check_file(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
     {
         return;
     }
-    let facts = Facts::build(ctx.file, ctx.index);
+    let facts = Facts::build(ctx.file, ctx.index, &HashSet::new());
     blocking_native(ctx, &facts, out);
     mutex_copies(ctx, out);
     unlock_missing(ctx, out);

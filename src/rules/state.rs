@@ -420,7 +420,8 @@ pub fn check_project(files: &[ProjectFile], _settings: &Settings, out: &mut Vec<
     if !files.iter().any(wanted) {
         return;
     }
-    let facts: Vec<Facts> = files.par_iter().map(|pf| Facts::build(&pf.file, &pf.index)).collect();
+    let names: HashSet<&str> = files.iter().flat_map(|pf| pf.index.functions.iter().map(|f| f.name.as_str())).collect();
+    let facts: Vec<Facts> = files.par_iter().map(|pf| Facts::build(&pf.file, &pf.index, &names)).collect();
     let entries = classify(files, &facts);
     let per_file: Vec<Vec<Diagnostic>> = files
         .par_iter()
@@ -453,6 +454,7 @@ struct Scope<'a> {
     configs: Vec<BuildConfig>,
     /// Per function: names of parameters and automatic locals (they shadow globals).
     shadow: HashMap<usize, HashSet<&'a str>>,
+    self_cache: std::cell::RefCell<HashMap<usize, Vec<String>>>,
 }
 
 impl<'a> Scope<'a> {
@@ -466,7 +468,7 @@ impl<'a> Scope<'a> {
                 shadow.entry(f).or_default().insert(d.name.as_str());
             }
         }
-        Scope { ctx, facts, entries, fi, configs: ctx.ft_configs(), shadow }
+        Scope { ctx, facts, entries, fi, configs: ctx.ft_configs(), shadow, self_cache: Default::default() }
     }
 
     /// Compiled in some free-threaded build.
@@ -507,8 +509,17 @@ impl<'a> Scope<'a> {
         self.ctx.file.parse_text.get(r.0..r.1).unwrap_or("")
     }
 
-    /// `self`, the first parameter, and locals cast from it.
+    /// `self`, the first parameter, and locals cast from it (cached).
     fn self_names(&self, f: usize) -> Vec<String> {
+        if let Some(v) = self.self_cache.borrow().get(&f) {
+            return v.clone();
+        }
+        let v = self.compute_self_names(f);
+        self.self_cache.borrow_mut().insert(f, v.clone());
+        v
+    }
+
+    fn compute_self_names(&self, f: usize) -> Vec<String> {
         let func = &self.ctx.index.functions[f];
         let Some(first) = func.params.first() else { return vec![] };
         if first.name.is_empty() || !first.ty.contains('*') {

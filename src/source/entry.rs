@@ -170,36 +170,32 @@ pub fn written_arg(call_name: &str) -> Option<usize> {
 }
 
 impl Facts {
-    /// Walks `file`'s tree once.
-    pub fn build(file: &SourceFile, index: &FileIndex) -> Facts {
+    /// Walks `file`'s tree once. `functions` are the names of every function in the
+    /// project: only identifiers naming one of them are kept as references.
+    pub fn build(file: &SourceFile, index: &FileIndex, functions: &HashSet<&str>) -> Facts {
         let mut facts = Facts::default();
         let root = file.tree.root_node();
-        let mut stack = vec![root];
         let mut cursor = root.walk();
-        while let Some(node) = stack.pop() {
-            match node.kind() {
-                "identifier" => facts.identifier(file, index, node),
-                "assignment_expression" => {
-                    let kind = match node.child_by_field_name("operator").map(|o| file.node_text(o)) {
-                        Some("=") | None => WriteKind::Assign,
-                        Some(_) => WriteKind::Compound,
-                    };
-                    if let Some(left) = node.child_by_field_name("left") {
-                        facts.write(file, index, left, kind, None, node);
-                    }
-                }
-                "update_expression" => {
-                    if let Some(arg) = node.child_by_field_name("argument") {
-                        facts.write(file, index, arg, WriteKind::Update, None, node);
-                    }
-                }
-                "call_expression" => facts.call(file, index, node),
-                "field_expression" => facts.field_use(file, index, node),
-                "if_statement" | "while_statement" | "conditional_expression" => facts.branch(file, node),
-                "declaration" => facts.scoped_lock(file, node),
-                _ => {}
+        // Ancestors of the cursor's node (tree-sitter's `parent()` is not O(1)).
+        let mut ancestors: Vec<Node> = Vec::new();
+        loop {
+            let node = cursor.node();
+            facts.visit(file, index, functions, node, &ancestors);
+            if cursor.goto_first_child() {
+                ancestors.push(node);
+                continue;
             }
-            stack.extend(node.children(&mut cursor));
+            let mut done = false;
+            while !cursor.goto_next_sibling() {
+                if !cursor.goto_parent() {
+                    done = true;
+                    break;
+                }
+                ancestors.pop();
+            }
+            if done {
+                break;
+            }
         }
         facts.call_guards(file, index);
         // The walk pops later siblings first: put everything in file order.
@@ -210,8 +206,37 @@ impl Facts {
         facts
     }
 
-    fn identifier(&mut self, file: &SourceFile, index: &FileIndex, node: Node) {
-        let Some(parent) = node.parent() else { return };
+    fn visit(&mut self, file: &SourceFile, index: &FileIndex, functions: &HashSet<&str>, node: Node, anc: &[Node]) {
+        match node.kind() {
+            "identifier" => self.identifier(file, index, functions, node, anc),
+            "assignment_expression" => {
+                let kind = match node.child_by_field_name("operator").map(|o| file.node_text(o)) {
+                    Some("=") | None => WriteKind::Assign,
+                    Some(_) => WriteKind::Compound,
+                };
+                if let Some(left) = node.child_by_field_name("left") {
+                    self.write(file, index, left, kind, None, node);
+                }
+            }
+            "update_expression" => {
+                if let Some(arg) = node.child_by_field_name("argument") {
+                    self.write(file, index, arg, WriteKind::Update, None, node);
+                }
+            }
+            "call_expression" => self.call(file, index, node),
+            "field_expression" => self.field_use(file, index, node),
+            "if_statement" | "while_statement" | "conditional_expression" => self.branch(file, node),
+            "declaration" => self.scoped_lock(file, node, anc),
+            _ => {}
+        }
+    }
+
+    fn identifier(&mut self, file: &SourceFile, index: &FileIndex, functions: &HashSet<&str>, node: Node, anc: &[Node]) {
+        let name = file.node_text(node);
+        if !functions.contains(name) {
+            return;
+        }
+        let Some(parent) = anc.last().copied() else { return };
         if parent.kind().ends_with("declarator") || parent.kind() == "parameter_declaration" {
             return;
         }
@@ -219,11 +244,7 @@ impl Facts {
         {
             return;
         }
-        let name = file.node_text(node);
-        if name.is_empty() || !name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') {
-            return;
-        }
-        let (slot, in_module_def) = slot_of(file, node);
+        let (slot, in_module_def) = slot_of(file, node, anc);
         self.refs.push(FnRef {
             name: name.to_owned(),
             offset: node.start_byte(),
@@ -297,13 +318,13 @@ impl Facts {
     }
 
     /// `std::lock_guard<std::mutex> g(m);` holds `m` to the end of its block.
-    fn scoped_lock(&mut self, file: &SourceFile, node: Node) {
+    fn scoped_lock(&mut self, file: &SourceFile, node: Node, anc: &[Node]) {
         let Some(ty) = node.child_by_field_name("type") else { return };
         let t = file.node_text(ty);
         if !["lock_guard", "scoped_lock", "unique_lock"].iter().any(|k| t.contains(k)) {
             return;
         }
-        let Some(block) = node.parent() else { return };
+        let Some(block) = anc.last().copied() else { return };
         self.scoped_locks.push(((node.start_byte(), node.end_byte()), t.to_owned()));
         self.guards.push(Guard { range: (node.start_byte(), block.end_byte()), kind: GuardKind::Mutex, arg: String::new() });
     }
@@ -465,23 +486,24 @@ fn lvalue(file: &SourceFile, n: Node) -> Option<LValue> {
 }
 
 /// The slot a function reference fills, and whether it sits in a `PyModuleDef`.
-fn slot_of(file: &SourceFile, node: Node) -> (Option<String>, bool) {
+/// `anc` are the node's ancestors, innermost last.
+fn slot_of(file: &SourceFile, node: Node, anc: &[Node]) -> (Option<String>, bool) {
     let mut n = node;
-    while let Some(p) = n.parent() {
-        if matches!(p.kind(), "cast_expression" | "parenthesized_expression" | "pointer_expression") {
-            n = p;
-            continue;
-        }
-        break;
+    let mut i = anc.len();
+    while i > 0 && matches!(anc[i - 1].kind(), "cast_expression" | "parenthesized_expression" | "pointer_expression") {
+        n = anc[i - 1];
+        i -= 1;
     }
-    let Some(parent) = n.parent() else { return (None, false) };
-    let in_module_def = enclosing_decl_type(file, parent).is_some_and(|t| t.trim_start_matches("struct ") == "PyModuleDef");
+    let Some(parent) = i.checked_sub(1).map(|j| anc[j]) else { return (None, false) };
+    let decl_type = enclosing_decl_type(file, &anc[..i]);
+    let in_module_def = decl_type.is_some_and(|t| t.trim_start_matches("struct ") == "PyModuleDef");
     match parent.kind() {
         "initializer_pair" => {
             let d = parent.child_by_field_name("designator").map(|d| file.node_text(d).trim_start_matches('.').trim());
             (d.map(str::to_owned), in_module_def)
         }
-        "initializer_list" => {
+        // Slot pairs and type objects are short lists; skip huge data tables.
+        "initializer_list" if parent.named_child_count() <= 80 => {
             let mut c = parent.walk();
             let items: Vec<Node> = parent.named_children(&mut c).filter(|i| i.kind() != "comment").collect();
             let Some(pos) = items.iter().position(|i| i.id() == n.id()) else { return (None, in_module_def) };
@@ -492,8 +514,9 @@ fn slot_of(file: &SourceFile, node: Node) -> (Option<String>, bool) {
                     return (Some(first.to_owned()), in_module_def);
                 }
             }
-            let is_type = enclosing_decl_type(file, parent).is_some_and(|t| t.trim_start_matches("struct ") == "PyTypeObject")
-                && parent.parent().is_some_and(|g| g.kind() == "init_declarator");
+            let is_type = decl_type.is_some_and(|t| t.trim_start_matches("struct ") == "PyTypeObject")
+                && i >= 2
+                && anc[i - 2].kind() == "init_declarator";
             if is_type {
                 let shift = usize::from(file.node_text(items[0]).starts_with("PyObject_HEAD_INIT"));
                 let field = pos.checked_sub(shift).and_then(|p| TYPE_FIELDS.get(p));
@@ -509,20 +532,20 @@ fn slot_of(file: &SourceFile, node: Node) -> (Option<String>, bool) {
                 .map(|f| file.node_text(f).to_owned());
             (field, false)
         }
-        _ => (None, false),
+        _ => (None, in_module_def),
     }
 }
 
-fn enclosing_decl_type<'a>(file: &'a SourceFile, mut n: Node) -> Option<&'a str> {
-    loop {
+fn enclosing_decl_type<'a>(file: &'a SourceFile, anc: &[Node]) -> Option<&'a str> {
+    for n in anc.iter().rev() {
         if n.kind() == "declaration" {
             return n.child_by_field_name("type").map(|t| file.node_text(t));
         }
         if n.kind() == "function_definition" || n.kind() == "compound_statement" {
             return None;
         }
-        n = n.parent()?;
     }
+    None
 }
 
 /// The project-wide classification of every function.
