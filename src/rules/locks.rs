@@ -127,7 +127,8 @@ pub static PYMUTEX_ISLOCKED_DECISION: Rule = Rule {
     severity: Severity::Warning,
     summary: "`PyMutex_IsLocked` decides what the program does.",
     doc: r#"## What it does
-Finds `PyMutex_IsLocked` outside `assert`.
+Finds `PyMutex_IsLocked` in the condition of an `if`, `while`, `for` or `do`
+outside `assert`. Reporting the state (a `locked()` method, a `repr`) is not a finding.
 
 ## Why is this bad?
 The answer is stale as soon as it is returned: another thread can lock or unlock
@@ -199,7 +200,7 @@ pub fn check_file(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
     blocking_native(ctx, &facts, out);
     mutex_copies(ctx, out);
     unlock_missing(ctx, out);
-    is_locked(ctx, out);
+    is_locked(ctx, &facts, out);
     pythread_lock(ctx, out);
 }
 
@@ -378,12 +379,16 @@ fn unlock_missing(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
     }
 }
 
-fn is_locked(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
+fn is_locked(ctx: &FileContext, facts: &Facts, out: &mut Vec<Diagnostic>) {
     if !ctx.enabled(&PYMUTEX_ISLOCKED_DECISION) {
         return;
     }
     let idx = ctx.index;
     for c in idx.calls.iter().filter(|c| c.name == "PyMutex_IsLocked") {
+        let decides = facts.branches.iter().any(|b| b.statement && b.condition.0 <= c.range.0 && c.range.1 <= b.condition.1);
+        if !decides {
+            continue;
+        }
         let in_assert = idx
             .calls
             .iter()

@@ -402,7 +402,7 @@ const NON_REENTRANT: [(&str, &str); 48] = [
 /// Types of foreign library contexts that are not reentrant.
 fn is_foreign_context(ty: &str) -> bool {
     let t = ty.trim().trim_start_matches("struct ").trim_end_matches('*').trim();
-    matches!(t, "z_stream" | "z_streamp" | "bz_stream" | "lzma_stream" | "XML_Parser" | "sqlite3" | "SSL" | "HANDLE")
+    matches!(t, "z_stream" | "z_streamp" | "bz_stream" | "lzma_stream" | "XML_Parser" | "sqlite3" | "SSL")
         || t.ends_with("_CTX")
         || t.ends_with("_ctx")
         || t.ends_with("CCtx")
@@ -423,6 +423,7 @@ pub fn check_project(files: &[ProjectFile], _settings: &Settings, out: &mut Vec<
     let names: HashSet<&str> = files.iter().flat_map(|pf| pf.index.functions.iter().map(|f| f.name.as_str())).collect();
     let facts: Vec<Facts> = files.par_iter().map(|pf| Facts::build(&pf.file, &pf.index, &names)).collect();
     let entries = classify(files, &facts);
+    let object_types = python_object_types(files);
     let per_file: Vec<Vec<Diagnostic>> = files
         .par_iter()
         .enumerate()
@@ -432,7 +433,7 @@ pub fn check_project(files: &[ProjectFile], _settings: &Settings, out: &mut Vec<
                 return v;
             }
             let ctx = FileContext { file: &pf.file, index: &pf.index, settings: &pf.settings };
-            let s = Scope::new(&ctx, &facts[fi], &entries, fi);
+            let s = Scope::new(&ctx, &facts[fi], &entries, fi, &object_types);
             statics(&s, &mut v);
             non_reentrant(&s, &mut v);
             module_state(&s, &mut v);
@@ -455,10 +456,12 @@ struct Scope<'a> {
     /// Per function: names of parameters and automatic locals (they shadow globals).
     shadow: HashMap<usize, HashSet<&'a str>>,
     self_cache: std::cell::RefCell<HashMap<usize, Vec<String>>>,
+    /// Struct names of Python objects across the project (`PyObject_HEAD` first).
+    object_types: &'a HashSet<String>,
 }
 
 impl<'a> Scope<'a> {
-    fn new(ctx: &'a FileContext<'a>, facts: &'a Facts, entries: &'a EntryMap, fi: usize) -> Scope<'a> {
+    fn new(ctx: &'a FileContext<'a>, facts: &'a Facts, entries: &'a EntryMap, fi: usize, object_types: &'a HashSet<String>) -> Scope<'a> {
         let mut shadow: HashMap<usize, HashSet<&str>> = HashMap::new();
         for (i, f) in ctx.index.functions.iter().enumerate() {
             shadow.entry(i).or_default().extend(f.params.iter().map(|p| p.name.as_str()));
@@ -468,7 +471,7 @@ impl<'a> Scope<'a> {
                 shadow.entry(f).or_default().insert(d.name.as_str());
             }
         }
-        Scope { ctx, facts, entries, fi, configs: ctx.ft_configs(), shadow, self_cache: Default::default() }
+        Scope { ctx, facts, entries, fi, configs: ctx.ft_configs(), shadow, self_cache: Default::default(), object_types }
     }
 
     /// Compiled in some free-threaded build.
@@ -492,8 +495,15 @@ impl<'a> Scope<'a> {
         self.entries.lifecycle[self.fi].contains(&f)
     }
 
-    /// Held under a lock (or, when `objects` is set, any critical section).
+    /// Held under a lock (or, when `objects` is set, any critical section), here or
+    /// at every call site of the enclosing function.
     fn locked(&self, off: usize, objects: bool, self_names: &[String]) -> bool {
+        if let Some(f) = crate::source::entry::fn_at(self.ctx.index, off) {
+            let by_callers = if objects { &self.entries.guarded } else { &self.entries.guarded_by_mutex };
+            if by_callers[self.fi].contains(&f) {
+                return true;
+            }
+        }
         self.facts.guards_at(off).any(|g| match g.kind {
             GuardKind::Mutex => true,
             GuardKind::CriticalSection => objects || !self_names.iter().any(|n| g.arg.trim_start_matches('(').contains(n.as_str())),
@@ -519,22 +529,36 @@ impl<'a> Scope<'a> {
         v
     }
 
+    fn is_object_struct(&self, ty: &str) -> bool {
+        let t = ty.trim_end_matches('*').trim().trim_start_matches("struct ").trim();
+        self.object_types.contains(t) || (t.ends_with("Object") && t != "PyObject")
+    }
+
     fn compute_self_names(&self, f: usize) -> Vec<String> {
         let func = &self.ctx.index.functions[f];
         let Some(first) = func.params.first() else { return vec![] };
         if first.name.is_empty() || !first.ty.contains('*') {
             return vec![];
         }
-        let mut names = vec![first.name.clone()];
-        for d in self.ctx.index.decls.iter().filter(|d| d.function == Some(f) && d.is_pointer) {
-            let Some(init) = d.init.as_ref().and_then(|i| i.expr()) else { continue };
-            // `FooObject *self = (FooObject *)op;` but not `state *st = get_state(module);`
-            if mentions(init, &first.name) && d.base_type() != "PyObject" && !init.to_ascii_lowercase().contains("state") {
-                names.push(d.name.clone());
+        let base_ty = first.ty.trim_end_matches('*').trim().trim_start_matches("struct ").trim();
+        let mut names = Vec::new();
+        if self.is_object_struct(base_ty) {
+            names.push(first.name.clone());
+        }
+        if base_ty == "PyObject" || self.is_object_struct(base_ty) {
+            for d in self.ctx.index.decls.iter().filter(|d| d.function == Some(f) && d.is_pointer) {
+                let Some(init) = d.init.as_ref().and_then(|i| i.expr()) else { continue };
+                // `FooObject *self = (FooObject *)op;` but not `state *st = get_state(module);`
+                if mentions(init, &first.name) && self.is_object_struct(d.base_type()) && !init.to_ascii_lowercase().contains("state") {
+                    names.push(d.name.clone());
+                }
             }
         }
-        if self.ctx.file.language == crate::source::Language::Cpp {
-            names.push("this".into());
+        // A C++ member function of a Python object class.
+        if let Some((class, _)) = func.name.rsplit_once("::") {
+            if self.is_object_struct(class) {
+                names.push("this".into());
+            }
         }
         names
     }
@@ -625,9 +649,13 @@ fn statics(s: &Scope, out: &mut Vec<Diagnostic>) {
         let fname = s.fn_name(f);
         let name = &d.name;
         let ty = d.base_type();
+        // `if (x == NULL) x = ...;`, `if (!inited) { ...; inited = 1; }`: a whole-variable
+        // assignment under a test of that variable for emptiness.
         let lazy = w.kind == WriteKind::Assign
+            && !w.subscript
+            && w.field.is_none()
             && s.facts.branches.iter().any(|b| {
-                b.body.0 <= w.range.0 && w.range.1 <= b.body.1 && b.idents.iter().any(|i| i == &w.base)
+                b.body.0 <= w.range.0 && w.range.1 <= b.body.1 && b.idents.iter().any(|i| i == &w.base) && tests_empty(s.text(b.condition), &w.base)
             });
         let scratch = !d.is_pointer
             && ((d.is_array && CHAR_TYPES.contains(&ty)) || (!d.is_array && w.kind == WriteKind::Call && w.call.as_deref() != Some("memset") && !is_object_type(ty) && !matches!(w.call.as_deref(), Some("Py_SETREF" | "Py_XSETREF" | "Py_CLEAR"))));
@@ -903,6 +931,11 @@ fn foreign_contexts(s: &Scope, out: &mut Vec<Diagnostic>) {
     let idx = s.ctx.index;
     let ctx_fields: HashSet<&str> =
         idx.structs.iter().flat_map(|st| st.fields.iter()).filter(|(_, t)| is_foreign_context(t)).map(|(n, _)| n.as_str()).collect();
+    // When the object's struct is known, its own field type decides.
+    let is_ctx_field = |f: usize, base: &str, field: &str| match self_type(s, f, base).and_then(|t| field_type(s, &t, field)) {
+        Some(t) => is_foreign_context(&t),
+        None => ctx_fields.contains(field),
+    };
     if ctx_fields.is_empty() {
         return;
     }
@@ -926,7 +959,7 @@ fn foreign_contexts(s: &Scope, out: &mut Vec<Diagnostic>) {
             continue;
         }
         let names = self_cache.entry(f).or_insert_with(|| s.self_names(f));
-        if !names.contains(&u.base) || !s.in_ft(u.range.0) || s.locked(u.range.0, true, &[]) {
+        if !names.contains(&u.base) || !is_ctx_field(f, &u.base, &u.field) || !s.in_ft(u.range.0) || s.locked(u.range.0, true, &[]) {
             continue;
         }
         if !reported.insert((f, u.field.clone())) {
@@ -972,7 +1005,7 @@ fn unpinned(s: &Scope, out: &mut Vec<Diagnostic>) {
             d.function == Some(f) && d.name == arg && d.init.as_ref().and_then(|i| i.expr()).is_some_and(|t| creators.iter().any(|k| t.contains(k)))
         }) || s.facts.writes.iter().any(|w| {
             w.function == Some(f) && w.base == arg && w.field.is_none() && creators.iter().any(|k| s.text(w.range).contains(k))
-        });
+        }) || returned_by_call(s, f, arg);
         if fresh {
             continue;
         }
@@ -983,4 +1016,45 @@ fn unpinned(s: &Scope, out: &mut Vec<Diagnostic>) {
                 .with_confidence(Confidence::Likely),
         );
     }
+}
+
+/// Names of structs that are Python objects: their body starts with `PyObject_HEAD`,
+/// `PyObject_VAR_HEAD` or an `ob_base` member.
+fn python_object_types(files: &[ProjectFile]) -> HashSet<String> {
+    let mut out = HashSet::new();
+    for pf in files {
+        for st in &pf.index.structs {
+            let text = pf.file.parse_text.get(st.range.0..st.range.1).unwrap_or("");
+            let Some(open) = text.find('{') else { continue };
+            let head = text[open + 1..].trim_start();
+            if head.starts_with("PyObject_HEAD") || head.starts_with("PyObject_VAR_HEAD") || st.fields.first().is_some_and(|(n, _)| n == "ob_base") {
+                out.extend(st.names.iter().cloned());
+            }
+        }
+    }
+    out
+}
+
+/// Does `cond` test `var` for being unset: `!var`, `var == NULL`, `var == 0`, `NULL == var`, `var`?
+fn tests_empty(cond: &str, var: &str) -> bool {
+    let c: String = cond.chars().filter(|ch| !ch.is_whitespace() && *ch != '(' && *ch != ')').collect();
+    let negated = c.contains(&format!("!{var}"));
+    let compared = ["==NULL", "==0", "==nullptr", "==-1", "==false", "==Py_None"].iter().any(|k| c.contains(&format!("{var}{k}")))
+        || ["NULL==", "0==", "nullptr=="].iter().any(|k| c.contains(&format!("{k}{var}")));
+    negated || compared || c == var
+}
+
+/// `arg` holds what a call in `f` returned (`str = PyObject_CallObject(...)`): a new
+/// reference this function owns, usually not shared yet.
+fn returned_by_call(s: &Scope, f: usize, arg: &str) -> bool {
+    let idx = s.ctx.index;
+    let from_call = |text: &str| text.contains('(') && !text.trim_start().starts_with('(');
+    idx.decls.iter().any(|d| d.function == Some(f) && d.name == arg && d.init.as_ref().and_then(|i| i.expr()).is_some_and(from_call))
+        || s.facts.writes.iter().any(|w| {
+            w.function == Some(f)
+                && w.base == arg
+                && w.field.is_none()
+                && w.kind == WriteKind::Assign
+                && s.text(w.range).split_once('=').is_some_and(|(_, rhs)| from_call(rhs) && idx.calls.iter().any(|c| c.function == Some(f) && w.range.0 <= c.range.0 && c.range.1 <= w.range.1))
+        })
 }

@@ -117,6 +117,8 @@ pub struct FieldUse {
 /// An `if` statement (or `while`) whose condition names identifiers.
 #[derive(Debug, Clone)]
 pub struct Branch {
+    /// `if`, `while`, `for` or `do` (a statement), not a `?:` expression.
+    pub statement: bool,
     pub condition: Range,
     pub idents: Vec<String>,
     pub body: Range,
@@ -225,7 +227,9 @@ impl Facts {
             }
             "call_expression" => self.call(file, index, node),
             "field_expression" => self.field_use(file, index, node),
-            "if_statement" | "while_statement" | "conditional_expression" => self.branch(file, node),
+            "if_statement" | "while_statement" | "conditional_expression" | "for_statement" | "do_statement" => {
+                self.branch(file, node)
+            }
             "declaration" => self.scoped_lock(file, node, anc),
             _ => {}
         }
@@ -311,6 +315,7 @@ impl Facts {
             stack.extend(n.children(&mut c));
         }
         self.branches.push(Branch {
+            statement: node.kind() != "conditional_expression",
             condition: (cond.start_byte(), cond.end_byte()),
             idents,
             body: (body.start_byte(), body.end_byte()),
@@ -559,6 +564,11 @@ pub struct EntryMap {
     /// Functions nothing in the project calls or refers to, per file: assumed
     /// concurrent (called from elsewhere), with less confidence.
     pub unreached: Vec<HashSet<usize>>,
+    /// Functions every call site of which holds a lock or critical section (Argument
+    /// Clinic's `@critical_section` wrappers call `_impl` functions this way), per file.
+    pub guarded: Vec<HashSet<usize>>,
+    /// The same, counting only mutexes (which also protect globals).
+    pub guarded_by_mutex: Vec<HashSet<usize>>,
 }
 
 impl EntryMap {
@@ -593,24 +603,50 @@ pub fn classify(files: &[ProjectFile], facts: &[Facts]) -> EntryMap {
         }
         local.push(m);
     }
+    // Every definition by name, for `static` functions of a file that includes another
+    // (Argument Clinic's `clinic/*.c.h` call `static` `_impl` functions of the `.c`).
+    let mut any: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (fi, pf) in files.iter().enumerate() {
+        for (i, f) in pf.index.functions.iter().enumerate() {
+            any.entry(f.name.as_str()).or_default().push(base[fi] + i);
+        }
+    }
     let resolve = |fi: usize, name: &str| -> Vec<usize> {
         if let Some(id) = local[fi].get(name) {
             return vec![*id];
         }
-        global.get(name).cloned().unwrap_or_default()
+        if let Some(ids) = global.get(name) {
+            return ids.clone();
+        }
+        match any.get(name) {
+            Some(ids) if ids.len() == 1 => ids.clone(),
+            _ => Vec::new(),
+        }
     };
 
     let mut callers: Vec<Vec<usize>> = vec![Vec::new(); total];
     let mut callees: Vec<Vec<usize>> = vec![Vec::new(); total];
+    // Per callee: (caller, how the call site is guarded: 0 none, 1 critical section, 2 mutex).
+    let mut sites: Vec<Vec<(usize, u8)>> = vec![Vec::new(); total];
     for (fi, pf) in files.iter().enumerate() {
         for c in &pf.index.calls {
             let Some(caller) = c.function else { continue };
             if c.callee.contains("->") || c.callee.contains('.') {
                 continue;
             }
+            let guard = facts[fi]
+                .guards_at(c.range.0)
+                .map(|g| match g.kind {
+                    GuardKind::Mutex => 2u8,
+                    GuardKind::CriticalSection => 1,
+                    GuardKind::Detached => 0,
+                })
+                .max()
+                .unwrap_or(0);
             for id in resolve(fi, &c.name) {
                 callers[id].push(base[fi] + caller);
                 callees[base[fi] + caller].push(id);
+                sites[id].push((base[fi] + caller, guard));
             }
         }
     }
@@ -724,7 +760,35 @@ pub fn classify(files: &[ProjectFile], facts: &[Facts]) -> EntryMap {
             }
         }
     }
-    EntryMap { roles, lifecycle, entry_points, unreached }
+    let guarded_ids = |level: u8| -> HashSet<usize> {
+        let mut set: HashSet<usize> = HashSet::new();
+        loop {
+            let mut added = false;
+            for id in 0..total {
+                if set.contains(&id) || runtime_roots.contains(&id) || sites[id].is_empty() {
+                    continue;
+                }
+                if sites[id].iter().all(|(caller, g)| *g >= level || set.contains(caller)) {
+                    set.insert(id);
+                    added = true;
+                }
+            }
+            if !added {
+                return set;
+            }
+        }
+    };
+    let split = |ids: HashSet<usize>| -> Vec<HashSet<usize>> {
+        let mut v = vec![HashSet::new(); files.len()];
+        for id in ids {
+            let (f, i) = locate(&base, id);
+            v[f].insert(i);
+        }
+        v
+    };
+    let guarded = split(guarded_ids(1));
+    let guarded_by_mutex = split(guarded_ids(2));
+    EntryMap { roles, lifecycle, entry_points, unreached, guarded, guarded_by_mutex }
 }
 
 fn locate(base: &[usize], id: usize) -> (usize, usize) {

@@ -503,6 +503,10 @@ impl Walker<'_> {
         let decl = node.child_by_field_name("declarator")?;
         let fdecl = find_function_declarator(decl)?;
         let name_node = fdecl.child_by_field_name("declarator")?;
+        // A macro-confused parse can make `if (x) {...}` look like a definition of `if`.
+        if matches!(self.file.node_text(name_node), "if" | "while" | "for" | "switch" | "return" | "sizeof" | "do" | "else") {
+            return None;
+        }
         let body = node.child_by_field_name("body")?;
         let mut params = Vec::new();
         if let Some(plist) = fdecl.child_by_field_name("parameters") {
