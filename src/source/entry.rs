@@ -357,24 +357,19 @@ impl Facts {
             let arg = c.args.first().map(|a| file.parse_text[a.0..a.1].trim().to_owned()).unwrap_or_default();
             events.push((c.range.0, c.range.1, kind, arg));
         }
-        events.sort_by_key(|e| e.0);
-        let mut open: Vec<(usize, GuardKind, String, Option<usize>)> = Vec::new();
-        for (start, end, kind, arg) in events {
-            let function = fn_at(index, start);
-            match kind {
-                LockCall::Begin(k) => open.push((start, k, arg, function)),
-                LockCall::End(k) => {
-                    let Some(pos) = open.iter().rposition(|o| o.1 == k && o.3 == function) else { continue };
-                    let (start, kind, arg, _) = open.remove(pos);
-                    self.guards.push(Guard { range: (start, end), kind, arg });
-                }
+        let (_, lock_helpers, unlock_helpers) = pair_events(index, events.clone());
+        // Helpers that only lock (`setup()`) or only unlock (`teardown()`) act as lock
+        // and unlock calls where they are called.
+        for c in &index.calls {
+            let Some(f) = index.function_named(&c.name) else { continue };
+            if lock_helpers.contains(&f) {
+                events.push((c.range.0, c.range.1, LockCall::Begin(GuardKind::Mutex), String::new()));
+            } else if unlock_helpers.contains(&f) {
+                events.push((c.range.0, c.range.1, LockCall::End(GuardKind::Mutex), String::new()));
             }
         }
-        // A lock never released in its function holds to the end of the function.
-        for (start, kind, arg, f) in open {
-            let end = f.map(|f| index.functions[f].range.1).unwrap_or(start);
-            self.guards.push(Guard { range: (start, end), kind, arg });
-        }
+        let (guards, _, _) = pair_events(index, events);
+        self.guards.extend(guards);
     }
 
     /// The guards around `offset`.
@@ -383,9 +378,50 @@ impl Facts {
     }
 }
 
+#[derive(Clone)]
 enum LockCall {
     Begin(GuardKind),
     End(GuardKind),
+}
+
+type Event = (usize, usize, LockCall, String);
+
+/// Pairs lock and unlock events per function. Returns the guarded regions and the
+/// functions that lock without unlocking (lock helpers) or unlock without locking
+/// (unlock helpers: their code before the unlock runs under the caller's lock).
+fn pair_events(index: &FileIndex, mut events: Vec<Event>) -> (Vec<Guard>, HashSet<usize>, HashSet<usize>) {
+    events.sort_by_key(|e| e.0);
+    let mut guards = Vec::new();
+    let mut lock_helpers = HashSet::new();
+    let mut unlock_helpers = HashSet::new();
+    let mut open: Vec<(usize, GuardKind, String, Option<usize>)> = Vec::new();
+    for (start, end, kind, arg) in events {
+        let function = fn_at(index, start);
+        match kind {
+            LockCall::Begin(k) => open.push((start, k, arg, function)),
+            LockCall::End(k) => match open.iter().rposition(|o| o.1 == k && o.3 == function) {
+                Some(pos) => {
+                    let (start, kind, arg, _) = open.remove(pos);
+                    guards.push(Guard { range: (start, end), kind, arg });
+                }
+                None => {
+                    if let (Some(f), GuardKind::Mutex) = (function, k) {
+                        unlock_helpers.insert(f);
+                        guards.push(Guard { range: (index.functions[f].body.0, end), kind: k, arg });
+                    }
+                }
+            },
+        }
+    }
+    // A lock never released in its function holds to the end of the function.
+    for (start, kind, arg, f) in open {
+        let end = f.map(|f| index.functions[f].range.1).unwrap_or(start);
+        if let (Some(f), GuardKind::Mutex) = (f, kind) {
+            lock_helpers.insert(f);
+        }
+        guards.push(Guard { range: (start, end), kind, arg });
+    }
+    (guards, lock_helpers, unlock_helpers)
 }
 
 /// Classifies lock, unlock, critical-section and detach calls.
@@ -717,6 +753,13 @@ pub fn classify(files: &[ProjectFile], facts: &[Facts]) -> EntryMap {
         for (i, f) in pf.index.functions.iter().enumerate() {
             if once.contains(&(base[fi] + i)) {
                 r[i] = Role::Once;
+            }
+            // C++ constructors and destructors see the object before/after anyone else.
+            if let Some((class, method)) = f.name.rsplit_once("::") {
+                let class = class.rsplit("::").next().unwrap_or(class);
+                if method == class || method.starts_with('~') {
+                    lifecycle[fi].insert(i);
+                }
             }
             // Name fallback for lifecycle slots set up where we cannot see them.
             if !entry_points[fi].contains(&i) || lifecycle[fi].contains(&i) {
