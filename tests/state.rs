@@ -73,6 +73,21 @@ static PyObject *locked_set(BoxObject *self, PyObject *v) {
     return r;
 }
 static PyObject *bare_set(BoxObject *self, PyObject *v) { return bare_set_impl(self, v); }
+static PyObject *open_log_impl(PyObject *module, PyObject *v);
+static PyObject *open_log(PyObject *module, PyObject *v) {
+    PyObject *r;
+    Py_BEGIN_CRITICAL_SECTION(module);
+    r = open_log_impl(module, v);
+    Py_END_CRITICAL_SECTION();
+    return r;
+}
+static PyObject *locked_set_global(BoxObject *self, PyObject *v) {
+    PyObject *r;
+    Py_BEGIN_CRITICAL_SECTION(self);
+    r = instance_locked_impl(self, v);
+    Py_END_CRITICAL_SECTION();
+    return r;
+}
 "#,
     )
     .expect("write");
@@ -109,6 +124,20 @@ static PyMethodDef Box_methods[] = {
     {NULL},
 };
 static int mod_exec(PyObject *m) { return fill_table(); }
+static PyObject *ident;
+static PyObject *open_log_impl(PyObject *module, PyObject *v) {
+    Py_XSETREF(ident, Py_NewRef(v));
+    Py_RETURN_NONE;
+}
+static PyObject *instance_locked_impl(BoxObject *self, PyObject *v) {
+    Py_XSETREF(ident, Py_NewRef(v));
+    Py_RETURN_NONE;
+}
+static PyMethodDef mod_methods[] = {
+    {"open_log", open_log, METH_O, NULL},
+    {"locked_set_global", (PyCFunction)locked_set_global, METH_O, NULL},
+    {NULL},
+};
 static PyModuleDef_Slot slots[] = {{Py_mod_exec, mod_exec}, {0, NULL}};
 "#,
     )
@@ -119,4 +148,6 @@ static PyModuleDef_Slot slots[] = {{Py_mod_exec, mod_exec}, {0, NULL}};
     assert!(!in_fn("FT406", "`locked_set_impl`"), "guarded by the caller's critical section: {found:?}");
     assert!(!in_fn("FT401", "`fill_table`"), "called only from Py_mod_exec in another file: {found:?}");
     assert!(in_fn("FT401", "`touch_table`"), "reached from a method in another file: {found:?}");
+    assert!(!in_fn("FT401", "`open_log_impl`"), "every caller holds the module's critical section: {found:?}");
+    assert!(in_fn("FT401", "`instance_locked_impl`"), "an instance's critical section does not protect a global: {found:?}");
 }

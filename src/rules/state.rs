@@ -504,9 +504,19 @@ impl<'a> Scope<'a> {
                 return true;
             }
         }
+        // For globals, a critical section counts only on the module object or on some
+        // other shared object, not on the instance the method was called for.
+        let first = crate::source::entry::fn_at(self.ctx.index, off)
+            .and_then(|f| self.ctx.index.functions[f].params.first())
+            .map(|p| p.name.as_str())
+            .filter(|n| !n.is_empty());
+        let on_instance = |arg: &str| {
+            !crate::source::entry::is_module_arg(arg)
+                && (self_names.iter().any(|n| mentions(arg, n)) || first.is_some_and(|n| mentions(arg, n)))
+        };
         self.facts.guards_at(off).any(|g| match g.kind {
             GuardKind::Mutex => true,
-            GuardKind::CriticalSection => objects || !self_names.iter().any(|n| g.arg.trim_start_matches('(').contains(n.as_str())),
+            GuardKind::CriticalSection => objects || !on_instance(&g.arg),
             GuardKind::Detached => false,
         })
     }
@@ -531,7 +541,7 @@ impl<'a> Scope<'a> {
 
     fn is_object_struct(&self, ty: &str) -> bool {
         let t = ty.trim_end_matches('*').trim().trim_start_matches("struct ").trim();
-        self.object_types.contains(t) || (t.ends_with("Object") && t != "PyObject")
+        self.object_types.contains(t) || (t.ends_with("Object") && t != "PyObject" && t != "PyTypeObject")
     }
 
     fn compute_self_names(&self, f: usize) -> Vec<String> {
@@ -549,7 +559,9 @@ impl<'a> Scope<'a> {
             for d in self.ctx.index.decls.iter().filter(|d| d.function == Some(f) && d.is_pointer) {
                 let Some(init) = d.init.as_ref().and_then(|i| i.expr()) else { continue };
                 // `FooObject *self = (FooObject *)op;` but not `state *st = get_state(module);`
-                if mentions(init, &first.name) && self.is_object_struct(d.base_type()) && !init.to_ascii_lowercase().contains("state") {
+                // A freshly allocated object (`PyObject_New(T, type)`, `type->tp_alloc(type, 0)`) is not shared yet.
+                let fresh = ["_New", "tp_alloc", "Alloc", "_new"].iter().any(|k| init.contains(k));
+                if mentions(init, &first.name) && self.is_object_struct(d.base_type()) && !fresh && !init.to_ascii_lowercase().contains("state") {
                     names.push(d.name.clone());
                 }
             }
@@ -1035,13 +1047,14 @@ fn python_object_types(files: &[ProjectFile]) -> HashSet<String> {
     out
 }
 
-/// Does `cond` test `var` for being unset: `!var`, `var == NULL`, `var == 0`, `NULL == var`, `var`?
+/// Does `cond` test `var` for being unset: `!var`, `var == NULL`, `var == 0`, `NULL == var`?
+/// (`if (x) x = 0;` resets, it does not initialise.)
 fn tests_empty(cond: &str, var: &str) -> bool {
     let c: String = cond.chars().filter(|ch| !ch.is_whitespace() && *ch != '(' && *ch != ')').collect();
     let negated = c.contains(&format!("!{var}"));
     let compared = ["==NULL", "==0", "==nullptr", "==-1", "==false", "==Py_None"].iter().any(|k| c.contains(&format!("{var}{k}")))
         || ["NULL==", "0==", "nullptr=="].iter().any(|k| c.contains(&format!("{k}{var}")));
-    negated || compared || c == var
+    negated || compared
 }
 
 /// `arg` holds what a call in `f` returned (`str = PyObject_CallObject(...)`): a new

@@ -674,6 +674,9 @@ pub fn classify(files: &[ProjectFile], facts: &[Facts]) -> EntryMap {
                 .guards_at(c.range.0)
                 .map(|g| match g.kind {
                     GuardKind::Mutex => 2u8,
+                    // One module object per interpreter: a critical section on it serialises
+                    // callers like a global lock (syslog's `@critical_section module`).
+                    GuardKind::CriticalSection if is_module_arg(&g.arg) => 2,
                     GuardKind::CriticalSection => 1,
                     GuardKind::Detached => 0,
                 })
@@ -845,4 +848,10 @@ pub fn fn_at(index: &FileIndex, offset: usize) -> Option<usize> {
     let i = index.functions.partition_point(|f| f.range.0 <= offset);
     let f = i.checked_sub(1)?;
     (offset < index.functions[f].range.1).then_some(f)
+}
+
+/// Is a critical-section argument the module object (`module`, `(PyObject *)mod`)?
+pub fn is_module_arg(arg: &str) -> bool {
+    let a = arg.rsplit(')').next().unwrap_or(arg).trim();
+    matches!(a, "module" | "mod" | "m" | "self_module")
 }
