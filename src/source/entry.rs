@@ -806,21 +806,22 @@ pub fn classify(files: &[ProjectFile], facts: &[Facts]) -> EntryMap {
             }
         }
     }
+    // Greatest fixpoint, so that recursion (`deque_extendleft_impl` calling itself)
+    // and cycles among guarded helpers keep their callers' guard.
     let guarded_ids = |level: u8| -> HashSet<usize> {
-        let mut set: HashSet<usize> = HashSet::new();
+        let mut set: HashSet<usize> =
+            (0..total).filter(|id| !runtime_roots.contains(id) && !sites[*id].is_empty()).collect();
         loop {
-            let mut added = false;
-            for id in 0..total {
-                if set.contains(&id) || runtime_roots.contains(&id) || sites[id].is_empty() {
-                    continue;
-                }
-                if sites[id].iter().all(|(caller, g)| *g >= level || set.contains(caller)) {
-                    set.insert(id);
-                    added = true;
-                }
-            }
-            if !added {
+            let drop: Vec<usize> = set
+                .iter()
+                .copied()
+                .filter(|id| sites[*id].iter().any(|(caller, g)| *g < level && !set.contains(caller)))
+                .collect();
+            if drop.is_empty() {
                 return set;
+            }
+            for d in drop {
+                set.remove(&d);
             }
         }
     };
