@@ -808,6 +808,17 @@ pub fn classify(files: &[ProjectFile], facts: &[Facts]) -> EntryMap {
     }
     // Greatest fixpoint, so that recursion (`deque_extendleft_impl` calling itself)
     // and cycles among guarded helpers keep their callers' guard.
+    // A call from a lifecycle slot (`deque_init` calling `deque_append_lock_held`) touches
+    // an object no other thread uses yet: as good as a critical section on it.
+    let lifecycle_ids: HashSet<usize> =
+        lifecycle.iter().enumerate().flat_map(|(fi, set)| set.iter().map(|i| base[fi] + i).collect::<Vec<_>>()).collect();
+    for list in sites.iter_mut() {
+        for (caller, g) in list.iter_mut() {
+            if *g == 0 && lifecycle_ids.contains(caller) {
+                *g = 1;
+            }
+        }
+    }
     let guarded_ids = |level: u8| -> HashSet<usize> {
         let mut set: HashSet<usize> =
             (0..total).filter(|id| !runtime_roots.contains(id) && !sites[*id].is_empty()).collect();
@@ -833,7 +844,15 @@ pub fn classify(files: &[ProjectFile], facts: &[Facts]) -> EntryMap {
         }
         v
     };
-    let guarded = split(guarded_ids(1));
+    let mut guarded = split(guarded_ids(1));
+    // CPython's naming convention: `*_lock_held` / `*_locked` run with the caller's lock.
+    for (fi, pf) in files.iter().enumerate() {
+        for (i, f) in pf.index.functions.iter().enumerate() {
+            if f.name.ends_with("_lock_held") || f.name.ends_with("_locked") || f.name.ends_with("_LockHeld") {
+                guarded[fi].insert(i);
+            }
+        }
+    }
     let guarded_by_mutex = split(guarded_ids(2));
     EntryMap { roles, lifecycle, entry_points, unreached, guarded, guarded_by_mutex }
 }
