@@ -15,7 +15,12 @@ fn run(dir: &Path) -> Vec<(String, String, Severity, String)> {
         .diagnostics
         .iter()
         .map(|d| {
-            let file = d.path.file_name().and_then(|n| n.to_str()).unwrap_or("").to_owned();
+            let file = d
+                .path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or("")
+                .to_owned();
             (d.rule.code.to_owned(), file, d.severity, d.message.clone())
         })
         .collect()
@@ -37,9 +42,15 @@ static PyMethodDef Box_methods[] = {{"set", (PyCFunction)Box_set, METH_O, NULL},
 fn objects_not_shared_downgrades_only_the_per_object_rule() {
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::write(dir.path().join("box.c"), OBJECT).expect("write");
-    std::fs::write(dir.path().join("pyproject.toml"), "[tool.ftaudit]\nselect = [\"FT4\"]\n").expect("write");
+    std::fs::write(
+        dir.path().join("pyproject.toml"),
+        "[tool.ftaudit]\nselect = [\"FT4\"]\n",
+    )
+    .expect("write");
     let shared = run(dir.path());
-    let sev = |v: &[(String, String, Severity, String)], code: &str| v.iter().find(|d| d.0 == code).map(|d| d.2);
+    let sev = |v: &[(String, String, Severity, String)], code: &str| {
+        v.iter().find(|d| d.0 == code).map(|d| d.2)
+    };
     assert_eq!(sev(&shared, "FT406"), Some(Severity::Error), "{shared:?}");
     assert_eq!(sev(&shared, "FT401"), Some(Severity::Error), "{shared:?}");
 
@@ -50,14 +61,22 @@ fn objects_not_shared_downgrades_only_the_per_object_rule() {
     .expect("write");
     let private = run(dir.path());
     assert_eq!(sev(&private, "FT406"), Some(Severity::Info), "{private:?}");
-    assert_eq!(sev(&private, "FT401"), Some(Severity::Error), "the setting must not touch global state: {private:?}");
+    assert_eq!(
+        sev(&private, "FT401"),
+        Some(Severity::Error),
+        "the setting must not touch global state: {private:?}"
+    );
 }
 
 #[test]
 fn calls_are_followed_across_files() {
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::create_dir(dir.path().join("clinic")).expect("mkdir");
-    std::fs::write(dir.path().join("pyproject.toml"), "[tool.ftaudit]\nselect = [\"FT4\"]\n").expect("write");
+    std::fs::write(
+        dir.path().join("pyproject.toml"),
+        "[tool.ftaudit]\nselect = [\"FT4\"]\n",
+    )
+    .expect("write");
     // Argument Clinic style: the wrapper in clinic/mod.c.h takes a critical section and
     // calls the `static` _impl of mod.c; `locked_set` is referenced from mod.c's table.
     std::fs::write(
@@ -143,11 +162,27 @@ static PyModuleDef_Slot slots[] = {{Py_mod_exec, mod_exec}, {0, NULL}};
     )
     .expect("write");
     let found = run(dir.path());
-    let in_fn = |code: &str, needle: &str| found.iter().any(|d| d.0 == code && d.3.contains(needle));
+    let in_fn =
+        |code: &str, needle: &str| found.iter().any(|d| d.0 == code && d.3.contains(needle));
     assert!(in_fn("FT406", "`bare_set_impl`"), "{found:?}");
-    assert!(!in_fn("FT406", "`locked_set_impl`"), "guarded by the caller's critical section: {found:?}");
-    assert!(!in_fn("FT401", "`fill_table`"), "called only from Py_mod_exec in another file: {found:?}");
-    assert!(in_fn("FT401", "`touch_table`"), "reached from a method in another file: {found:?}");
-    assert!(!in_fn("FT401", "`open_log_impl`"), "every caller holds the module's critical section: {found:?}");
-    assert!(in_fn("FT401", "`instance_locked_impl`"), "an instance's critical section does not protect a global: {found:?}");
+    assert!(
+        !in_fn("FT406", "`locked_set_impl`"),
+        "guarded by the caller's critical section: {found:?}"
+    );
+    assert!(
+        !in_fn("FT401", "`fill_table`"),
+        "called only from Py_mod_exec in another file: {found:?}"
+    );
+    assert!(
+        in_fn("FT401", "`touch_table`"),
+        "reached from a method in another file: {found:?}"
+    );
+    assert!(
+        !in_fn("FT401", "`open_log_impl`"),
+        "every caller holds the module's critical section: {found:?}"
+    );
+    assert!(
+        in_fn("FT401", "`instance_locked_impl`"),
+        "an instance's critical section does not protect a global: {found:?}"
+    );
 }

@@ -182,17 +182,33 @@ PyMutex_Lock(&self->lock);
     fix: FixAvailability::None,
 };
 
-pub static RULES: &[&Rule] =
-    &[&BLOCKING_NATIVE_LOCK, &PYMUTEX_COPIED_OR_UNINITIALISED, &PYMUTEX_UNLOCK_MISSING, &PYMUTEX_ISLOCKED_DECISION, &PYTHREAD_LOCK];
+pub static RULES: &[&Rule] = &[
+    &BLOCKING_NATIVE_LOCK,
+    &PYMUTEX_COPIED_OR_UNINITIALISED,
+    &PYMUTEX_UNLOCK_MISSING,
+    &PYMUTEX_ISLOCKED_DECISION,
+    &PYTHREAD_LOCK,
+];
 
 pub fn check_file(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
     if !RULES.iter().any(|r| ctx.enabled(r)) {
         return;
     }
     let has = |w: &str| ctx.file.text.contains(w);
-    if !["PyMutex", "pthread_", "mutex", "lock_guard", "scoped_lock", "unique_lock", "WaitFor", "EnterCritical", "PyThread_", "sem_wait"]
-        .iter()
-        .any(|w| has(w))
+    if ![
+        "PyMutex",
+        "pthread_",
+        "mutex",
+        "lock_guard",
+        "scoped_lock",
+        "unique_lock",
+        "WaitFor",
+        "EnterCritical",
+        "PyThread_",
+        "sem_wait",
+    ]
+    .iter()
+    .any(|w| has(w))
     {
         return;
     }
@@ -225,7 +241,12 @@ fn blocking_native(ctx: &FileContext, facts: &Facts, out: &mut Vec<Diagnostic>) 
     }
     let idx = ctx.index;
     // Functions that run attached: they call the C API or take/return Python objects.
-    let mut attached_fn: HashSet<usize> = idx.calls.iter().filter(|c| uses_c_api(&c.name)).filter_map(|c| c.function).collect();
+    let mut attached_fn: HashSet<usize> = idx
+        .calls
+        .iter()
+        .filter(|c| uses_c_api(&c.name))
+        .filter_map(|c| c.function)
+        .collect();
     for (i, f) in idx.functions.iter().enumerate() {
         if f.specifiers.contains("PyObject") || f.params.iter().any(|p| p.ty.contains("PyObject")) {
             attached_fn.insert(i);
@@ -236,9 +257,17 @@ fn blocking_native(ctx: &FileContext, facts: &Facts, out: &mut Vec<Diagnostic>) 
     for c in &idx.calls {
         let member = c.callee.contains('.') || c.callee.contains("->");
         let blocking = match c.name.as_str() {
-            "pthread_mutex_lock" | "pthread_cond_wait" | "pthread_cond_timedwait" | "sem_wait" | "WaitForSingleObject"
-            | "WaitForMultipleObjects" | "EnterCriticalSection" | "AcquireSRWLockExclusive" | "AcquireSRWLockShared"
-            | "pthread_rwlock_rdlock" | "pthread_rwlock_wrlock" => true,
+            "pthread_mutex_lock"
+            | "pthread_cond_wait"
+            | "pthread_cond_timedwait"
+            | "sem_wait"
+            | "WaitForSingleObject"
+            | "WaitForMultipleObjects"
+            | "EnterCriticalSection"
+            | "AcquireSRWLockExclusive"
+            | "AcquireSRWLockShared"
+            | "pthread_rwlock_rdlock"
+            | "pthread_rwlock_wrlock" => true,
             "PyThread_acquire_lock" => c.args.get(1).is_some_and(|a| {
                 let t = ctx.file.parse_text[a.0..a.1].trim();
                 t == "WAIT_LOCK" || t == "1"
@@ -251,7 +280,11 @@ fn blocking_native(ctx: &FileContext, facts: &Facts, out: &mut Vec<Diagnostic>) 
         }
     }
     for (range, t) in &facts.scoped_locks {
-        sites.push((*range, format!("`{t}`"), crate::source::entry::fn_at(idx, range.0)));
+        sites.push((
+            *range,
+            format!("`{t}`"),
+            crate::source::entry::fn_at(idx, range.0),
+        ));
     }
     for (range, what, f) in sites {
         let Some(f) = f else { continue };
@@ -260,7 +293,12 @@ fn blocking_native(ctx: &FileContext, facts: &Facts, out: &mut Vec<Diagnostic>) 
         }
         // Certain when the C API is called while the native lock is held.
         let held_api = idx.calls.iter().any(|c| {
-            c.function == Some(f) && c.range.0 > range.1 && uses_c_api(&c.name) && facts.guards_at(c.range.0).any(|g| g.range.0 <= range.0 && g.kind == GuardKind::Mutex)
+            c.function == Some(f)
+                && c.range.0 > range.1
+                && uses_c_api(&c.name)
+                && facts
+                    .guards_at(c.range.0)
+                    .any(|g| g.range.0 <= range.0 && g.kind == GuardKind::Mutex)
         });
         out.push(
             ctx.diagnostic(&BLOCKING_NATIVE_LOCK, range, format!("{what} blocks on a lock the interpreter does not know about while this thread is attached"))
@@ -297,11 +335,17 @@ fn mutex_copies(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
         match &d.init {
             None if is_mutex && d.function.is_some() && !d.storage.is_static => {
                 out.push(
-                    ctx.diagnostic(&PYMUTEX_COPIED_OR_UNINITIALISED, d.range, format!("the local `PyMutex {}` is not zero-initialised", d.name))
-                        .with_help(format!("write `PyMutex {} = {{0}};`", d.name)),
+                    ctx.diagnostic(
+                        &PYMUTEX_COPIED_OR_UNINITIALISED,
+                        d.range,
+                        format!("the local `PyMutex {}` is not zero-initialised", d.name),
+                    )
+                    .with_help(format!("write `PyMutex {} = {{0}};`", d.name)),
                 );
             }
-            Some(Init::Expr { text, .. }) if !text.trim_start().starts_with('{') && !text.contains('(') => {
+            Some(Init::Expr { text, .. })
+                if !text.trim_start().starts_with('{') && !text.contains('(') =>
+            {
                 out.push(
                     ctx.diagnostic(&PYMUTEX_COPIED_OR_UNINITIALISED, d.range, format!("`{}` copies a `PyMutex` from `{}`", d.name, text.trim()))
                         .with_help("a `PyMutex` must not be copied or moved: share a pointer to it, or start the new one at `{0}`"),
@@ -311,10 +355,16 @@ fn mutex_copies(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
         }
     }
     for c in &idx.calls {
-        let arg_text = |i: usize| c.args.get(i).map(|a| ctx.file.parse_text[a.0..a.1].to_owned()).unwrap_or_default();
+        let arg_text = |i: usize| {
+            c.args
+                .get(i)
+                .map(|a| ctx.file.parse_text[a.0..a.1].to_owned())
+                .unwrap_or_default()
+        };
         let size_of_holder = |t: &str| {
-            holders.iter().any(|h| t.contains(&format!("sizeof({h})")) || t.contains(&format!("sizeof(struct {h})")))
-                || t.contains("sizeof(PyMutex)")
+            holders.iter().any(|h| {
+                t.contains(&format!("sizeof({h})")) || t.contains(&format!("sizeof(struct {h})"))
+            }) || t.contains("sizeof(PyMutex)")
         };
         match c.name.as_str() {
             "memcpy" | "memmove" if size_of_holder(&arg_text(2)) => {
@@ -323,8 +373,14 @@ fn mutex_copies(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
                         .with_help("copy the other fields one by one and leave the mutex alone (a copied locked mutex stays locked)"),
                 );
             }
-            "malloc" | "PyMem_Malloc" | "PyMem_RawMalloc" | "PyObject_Malloc" | "realloc" | "PyMem_Realloc" => {
-                let text: String = c.args.iter().map(|a| &ctx.file.parse_text[a.0..a.1]).collect::<Vec<_>>().join(",");
+            "malloc" | "PyMem_Malloc" | "PyMem_RawMalloc" | "PyObject_Malloc" | "realloc"
+            | "PyMem_Realloc" => {
+                let text: String = c
+                    .args
+                    .iter()
+                    .map(|a| &ctx.file.parse_text[a.0..a.1])
+                    .collect::<Vec<_>>()
+                    .join(",");
                 if !size_of_holder(&text) {
                     continue;
                 }
@@ -332,13 +388,22 @@ fn mutex_copies(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
                 let target = idx
                     .decls
                     .iter()
-                    .find(|d| d.function == c.function && d.init.as_ref().is_some_and(|i| i.range().0 <= c.range.0 && c.range.1 <= i.range().1))
+                    .find(|d| {
+                        d.function == c.function
+                            && d.init.as_ref().is_some_and(|i| {
+                                i.range().0 <= c.range.0 && c.range.1 <= i.range().1
+                            })
+                    })
                     .map(|d| d.name.as_str());
                 let cleared = idx.calls.iter().any(|m| {
                     m.function == c.function
                         && m.range.0 > c.range.0
                         && matches!(m.name.as_str(), "memset" | "bzero" | "ZeroMemory")
-                        && target.is_none_or(|t| m.args.first().is_some_and(|a| ctx.file.parse_text[a.0..a.1].contains(t)))
+                        && target.map_or(true, |t| {
+                            m.args
+                                .first()
+                                .is_some_and(|a| ctx.file.parse_text[a.0..a.1].contains(t))
+                        })
                 });
                 if cleared || !in_ft(ctx, c.range.0) {
                     continue;
@@ -358,14 +423,22 @@ fn unlock_missing(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
         return;
     }
     let idx = ctx.index;
-    let arg = |c: &crate::source::index::Call| c.args.first().map(|a| ctx.file.parse_text[a.0..a.1].replace(char::is_whitespace, "")).unwrap_or_default();
+    let arg = |c: &crate::source::index::Call| {
+        c.args
+            .first()
+            .map(|a| ctx.file.parse_text[a.0..a.1].replace(char::is_whitespace, ""))
+            .unwrap_or_default()
+    };
     for (i, lock) in idx.calls.iter().enumerate() {
         if lock.name != "PyMutex_Lock" {
             continue;
         }
         let Some(f) = lock.function else { continue };
         let m = arg(lock);
-        let Some(unlock) = idx.calls[i + 1..].iter().find(|c| c.function == Some(f) && c.name == "PyMutex_Unlock" && arg(c) == m) else {
+        let Some(unlock) = idx.calls[i + 1..]
+            .iter()
+            .find(|c| c.function == Some(f) && c.name == "PyMutex_Unlock" && arg(c) == m)
+        else {
             continue;
         };
         for r in &idx.functions[f].returns {
@@ -385,20 +458,28 @@ fn is_locked(ctx: &FileContext, facts: &Facts, out: &mut Vec<Diagnostic>) {
     }
     let idx = ctx.index;
     for c in idx.calls.iter().filter(|c| c.name == "PyMutex_IsLocked") {
-        let decides = facts.branches.iter().any(|b| b.statement && b.condition.0 <= c.range.0 && c.range.1 <= b.condition.1);
+        let decides = facts
+            .branches
+            .iter()
+            .any(|b| b.statement && b.condition.0 <= c.range.0 && c.range.1 <= b.condition.1);
         if !decides {
             continue;
         }
-        let in_assert = idx
-            .calls
-            .iter()
-            .any(|a| a.range.0 < c.range.0 && c.range.1 <= a.range.1 && a.name.to_ascii_lowercase().contains("assert"));
+        let in_assert = idx.calls.iter().any(|a| {
+            a.range.0 < c.range.0
+                && c.range.1 <= a.range.1
+                && a.name.to_ascii_lowercase().contains("assert")
+        });
         if in_assert || !in_ft(ctx, c.range.0) {
             continue;
         }
         out.push(
-            ctx.diagnostic(&PYMUTEX_ISLOCKED_DECISION, c.range, "`PyMutex_IsLocked` is stale as soon as it returns; do not decide on it".to_owned())
-                .with_help("lock unconditionally; keep `PyMutex_IsLocked` for `assert(...)`"),
+            ctx.diagnostic(
+                &PYMUTEX_ISLOCKED_DECISION,
+                c.range,
+                "`PyMutex_IsLocked` is stale as soon as it returns; do not decide on it".to_owned(),
+            )
+            .with_help("lock unconditionally; keep `PyMutex_IsLocked` for `assert(...)`"),
         );
     }
 }
@@ -407,7 +488,12 @@ fn pythread_lock(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
     if !ctx.enabled(&PYTHREAD_LOCK) {
         return;
     }
-    for c in ctx.index.calls.iter().filter(|c| c.name == "PyThread_allocate_lock") {
+    for c in ctx
+        .index
+        .calls
+        .iter()
+        .filter(|c| c.name == "PyThread_allocate_lock")
+    {
         if !in_ft(ctx, c.range.0) {
             continue;
         }

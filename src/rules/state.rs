@@ -130,7 +130,8 @@ pub static STATIC_SCRATCH_BUFFER: Rule = Rule {
     code: "FT403",
     name: "static-scratch-buffer",
     severity: Severity::Warning,
-    summary: "A `static` buffer is used as per-call scratch space by code that can run on many threads.",
+    summary:
+        "A `static` buffer is used as per-call scratch space by code that can run on many threads.",
     doc: r#"## What it does
 Finds static character buffers (`static char buf[256]`) and static structs filled by
 a call (`static struct stat sb`) that functions Python can call write into, including
@@ -245,7 +246,8 @@ pub static UNLOCKED_SELF_FIELD: Rule = Rule {
     code: "FT406",
     name: "unlocked-object-field",
     severity: Severity::Warning,
-    summary: "A method or slot changes (or hands out) a field of `self` outside a critical section.",
+    summary:
+        "A method or slot changes (or hands out) a field of `self` outside a critical section.",
     doc: r#"## What it does
 Finds methods, getters/setters and slots of extension types that write a field of
 `self` — especially `Py_SETREF`/`Py_XSETREF`/`Py_CLEAR` of an object field and
@@ -369,41 +371,119 @@ pub static RULES: &[&Rule] = &[
 /// Types whose statics are not state: type objects and tables filled at load time,
 /// locks, once-flags, thread-local keys, CPython's own thread-safe argument caches.
 const NOT_STATE_TYPES: [&str; 32] = [
-    "PyTypeObject", "PyModuleDef", "PyMethodDef", "PyGetSetDef", "PyMemberDef", "PyType_Spec", "PyType_Slot",
-    "PyModuleDef_Slot", "PySlot", "PyStructSequence_Desc", "PyStructSequence_Field", "PyNumberMethods",
-    "PySequenceMethods", "PyMappingMethods", "PyBufferProcs", "PyAsyncMethods", "PyMutex", "Py_tss_t",
-    "pthread_mutex_t", "pthread_once_t", "std::mutex", "std::once_flag", "std::recursive_mutex",
-    "PyThread_type_lock", "CRITICAL_SECTION", "SRWLOCK", "INIT_ONCE", "_PyOnceFlag", "_PyArg_Parser",
-    "_Py_Identifier", "PyModuleDef_Base", "PyThread_type_sema",
+    "PyTypeObject",
+    "PyModuleDef",
+    "PyMethodDef",
+    "PyGetSetDef",
+    "PyMemberDef",
+    "PyType_Spec",
+    "PyType_Slot",
+    "PyModuleDef_Slot",
+    "PySlot",
+    "PyStructSequence_Desc",
+    "PyStructSequence_Field",
+    "PyNumberMethods",
+    "PySequenceMethods",
+    "PyMappingMethods",
+    "PyBufferProcs",
+    "PyAsyncMethods",
+    "PyMutex",
+    "Py_tss_t",
+    "pthread_mutex_t",
+    "pthread_once_t",
+    "std::mutex",
+    "std::once_flag",
+    "std::recursive_mutex",
+    "PyThread_type_lock",
+    "CRITICAL_SECTION",
+    "SRWLOCK",
+    "INIT_ONCE",
+    "_PyOnceFlag",
+    "_PyArg_Parser",
+    "_Py_Identifier",
+    "PyModuleDef_Base",
+    "PyThread_type_sema",
 ];
 
 const CHAR_TYPES: [&str; 13] = [
-    "char", "wchar_t", "unsigned char", "signed char", "uint8_t", "Py_UCS1", "Py_UCS4", "Py_UNICODE", "TCHAR",
-    "WCHAR", "char16_t", "char32_t", "Py_UCS2",
+    "char",
+    "wchar_t",
+    "unsigned char",
+    "signed char",
+    "uint8_t",
+    "Py_UCS1",
+    "Py_UCS4",
+    "Py_UNICODE",
+    "TCHAR",
+    "WCHAR",
+    "char16_t",
+    "char32_t",
+    "Py_UCS2",
 ];
 
 /// Non-reentrant calls: name, replacement (empty when there is none).
 const NON_REENTRANT: [(&str, &str); 48] = [
-    ("strtok", "strtok_r"), ("localtime", "localtime_r"), ("gmtime", "gmtime_r"), ("ctime", "ctime_r"),
-    ("asctime", "asctime_r"), ("strerror", "strerror_r"), ("strsignal", ""), ("getenv", ""), ("setenv", ""),
-    ("putenv", ""), ("unsetenv", ""), ("setlocale", "uselocale with a per-thread locale"), ("localeconv", ""),
-    ("nl_langinfo", "nl_langinfo_l"), ("rand", "rand_r or a per-thread generator"), ("srand", ""),
-    ("drand48", "erand48 with caller state"), ("lrand48", "nrand48 with caller state"), ("getpwnam", "getpwnam_r"),
-    ("getpwuid", "getpwuid_r"), ("getpwent", "getpwent_r"), ("setpwent", ""), ("endpwent", ""),
-    ("getgrnam", "getgrnam_r"), ("getgrgid", "getgrgid_r"), ("getgrent", "getgrent_r"), ("setgrent", ""),
-    ("endgrent", ""), ("getutent", "getutent_r"), ("setutent", ""), ("endutent", ""), ("getutxent", ""),
-    ("setutxent", ""), ("endutxent", ""), ("gethostbyname", "getaddrinfo"), ("gethostbyaddr", "getnameinfo"),
-    ("getservbyname", "getservbyname_r"), ("getservbyport", "getservbyport_r"),
-    ("getprotobyname", "getprotobyname_r"), ("inet_ntoa", "inet_ntop"), ("getlogin", "getlogin_r"),
-    ("ttyname", "ttyname_r"), ("ptsname", "ptsname_r"), ("tmpnam", "mkstemp"), ("crypt", "crypt_r"),
-    ("ecvt", "snprintf"), ("fcvt", "snprintf"), ("readdir", "a DIR * per call (or a lock)"),
+    ("strtok", "strtok_r"),
+    ("localtime", "localtime_r"),
+    ("gmtime", "gmtime_r"),
+    ("ctime", "ctime_r"),
+    ("asctime", "asctime_r"),
+    ("strerror", "strerror_r"),
+    ("strsignal", ""),
+    ("getenv", ""),
+    ("setenv", ""),
+    ("putenv", ""),
+    ("unsetenv", ""),
+    ("setlocale", "uselocale with a per-thread locale"),
+    ("localeconv", ""),
+    ("nl_langinfo", "nl_langinfo_l"),
+    ("rand", "rand_r or a per-thread generator"),
+    ("srand", ""),
+    ("drand48", "erand48 with caller state"),
+    ("lrand48", "nrand48 with caller state"),
+    ("getpwnam", "getpwnam_r"),
+    ("getpwuid", "getpwuid_r"),
+    ("getpwent", "getpwent_r"),
+    ("setpwent", ""),
+    ("endpwent", ""),
+    ("getgrnam", "getgrnam_r"),
+    ("getgrgid", "getgrgid_r"),
+    ("getgrent", "getgrent_r"),
+    ("setgrent", ""),
+    ("endgrent", ""),
+    ("getutent", "getutent_r"),
+    ("setutent", ""),
+    ("endutent", ""),
+    ("getutxent", ""),
+    ("setutxent", ""),
+    ("endutxent", ""),
+    ("gethostbyname", "getaddrinfo"),
+    ("gethostbyaddr", "getnameinfo"),
+    ("getservbyname", "getservbyname_r"),
+    ("getservbyport", "getservbyport_r"),
+    ("getprotobyname", "getprotobyname_r"),
+    ("inet_ntoa", "inet_ntop"),
+    ("getlogin", "getlogin_r"),
+    ("ttyname", "ttyname_r"),
+    ("ptsname", "ptsname_r"),
+    ("tmpnam", "mkstemp"),
+    ("crypt", "crypt_r"),
+    ("ecvt", "snprintf"),
+    ("fcvt", "snprintf"),
+    ("readdir", "a DIR * per call (or a lock)"),
 ];
 
 /// Types of foreign library contexts that are not reentrant.
 fn is_foreign_context(ty: &str) -> bool {
-    let t = ty.trim().trim_start_matches("struct ").trim_end_matches('*').trim();
-    matches!(t, "z_stream" | "z_streamp" | "bz_stream" | "lzma_stream" | "XML_Parser" | "sqlite3" | "SSL")
-        || t.ends_with("_CTX")
+    let t = ty
+        .trim()
+        .trim_start_matches("struct ")
+        .trim_end_matches('*')
+        .trim();
+    matches!(
+        t,
+        "z_stream" | "z_streamp" | "bz_stream" | "lzma_stream" | "XML_Parser" | "sqlite3" | "SSL"
+    ) || t.ends_with("_CTX")
         || t.ends_with("_ctx")
         || t.ends_with("CCtx")
         || t.ends_with("DCtx")
@@ -416,12 +496,22 @@ fn is_foreign_context(ty: &str) -> bool {
 
 /// The state rules across the project (they need the cross-file call graph).
 pub fn check_project(files: &[ProjectFile], _settings: &Settings, out: &mut Vec<Diagnostic>) {
-    let wanted = |pf: &ProjectFile| RULES.iter().any(|r| pf.settings.rule_enabled(r, &pf.file.path));
+    let wanted = |pf: &ProjectFile| {
+        RULES
+            .iter()
+            .any(|r| pf.settings.rule_enabled(r, &pf.file.path))
+    };
     if !files.iter().any(wanted) {
         return;
     }
-    let names: HashSet<&str> = files.iter().flat_map(|pf| pf.index.functions.iter().map(|f| f.name.as_str())).collect();
-    let facts: Vec<Facts> = files.par_iter().map(|pf| Facts::build(&pf.file, &pf.index, &names)).collect();
+    let names: HashSet<&str> = files
+        .iter()
+        .flat_map(|pf| pf.index.functions.iter().map(|f| f.name.as_str()))
+        .collect();
+    let facts: Vec<Facts> = files
+        .par_iter()
+        .map(|pf| Facts::build(&pf.file, &pf.index, &names))
+        .collect();
     let entries = classify(files, &facts);
     let object_types = python_object_types(files);
     let per_file: Vec<Vec<Diagnostic>> = files
@@ -432,7 +522,11 @@ pub fn check_project(files: &[ProjectFile], _settings: &Settings, out: &mut Vec<
             if !wanted(pf) {
                 return v;
             }
-            let ctx = FileContext { file: &pf.file, index: &pf.index, settings: &pf.settings };
+            let ctx = FileContext {
+                file: &pf.file,
+                index: &pf.index,
+                settings: &pf.settings,
+            };
             let s = Scope::new(&ctx, &facts[fi], &entries, fi, &object_types);
             statics(&s, &mut v);
             non_reentrant(&s, &mut v);
@@ -461,17 +555,35 @@ struct Scope<'a> {
 }
 
 impl<'a> Scope<'a> {
-    fn new(ctx: &'a FileContext<'a>, facts: &'a Facts, entries: &'a EntryMap, fi: usize, object_types: &'a HashSet<String>) -> Scope<'a> {
+    fn new(
+        ctx: &'a FileContext<'a>,
+        facts: &'a Facts,
+        entries: &'a EntryMap,
+        fi: usize,
+        object_types: &'a HashSet<String>,
+    ) -> Scope<'a> {
         let mut shadow: HashMap<usize, HashSet<&str>> = HashMap::new();
         for (i, f) in ctx.index.functions.iter().enumerate() {
-            shadow.entry(i).or_default().extend(f.params.iter().map(|p| p.name.as_str()));
+            shadow
+                .entry(i)
+                .or_default()
+                .extend(f.params.iter().map(|p| p.name.as_str()));
         }
         for d in &ctx.index.decls {
             if let (Some(f), false) = (d.function, d.storage.is_static) {
                 shadow.entry(f).or_default().insert(d.name.as_str());
             }
         }
-        Scope { ctx, facts, entries, fi, configs: ctx.ft_configs(), shadow, self_cache: Default::default(), object_types }
+        Scope {
+            ctx,
+            facts,
+            entries,
+            fi,
+            configs: ctx.ft_configs(),
+            shadow,
+            self_cache: Default::default(),
+            object_types,
+        }
     }
 
     /// Compiled in some free-threaded build.
@@ -499,7 +611,11 @@ impl<'a> Scope<'a> {
     /// at every call site of the enclosing function.
     fn locked(&self, off: usize, objects: bool, self_names: &[String]) -> bool {
         if let Some(f) = crate::source::entry::fn_at(self.ctx.index, off) {
-            let by_callers = if objects { &self.entries.guarded } else { &self.entries.guarded_by_mutex };
+            let by_callers = if objects {
+                &self.entries.guarded
+            } else {
+                &self.entries.guarded_by_mutex
+            };
             if by_callers[self.fi].contains(&f) {
                 return true;
             }
@@ -512,7 +628,8 @@ impl<'a> Scope<'a> {
             .filter(|n| !n.is_empty());
         let on_instance = |arg: &str| {
             !crate::source::entry::is_module_arg(arg)
-                && (self_names.iter().any(|n| mentions(arg, n)) || first.is_some_and(|n| mentions(arg, n)))
+                && (self_names.iter().any(|n| mentions(arg, n))
+                    || first.is_some_and(|n| mentions(arg, n)))
         };
         self.facts.guards_at(off).any(|g| match g.kind {
             GuardKind::Mutex => true,
@@ -540,28 +657,54 @@ impl<'a> Scope<'a> {
     }
 
     fn is_object_struct(&self, ty: &str) -> bool {
-        let t = ty.trim_end_matches('*').trim().trim_start_matches("struct ").trim();
-        self.object_types.contains(t) || (t.ends_with("Object") && t != "PyObject" && t != "PyTypeObject")
+        let t = ty
+            .trim_end_matches('*')
+            .trim()
+            .trim_start_matches("struct ")
+            .trim();
+        self.object_types.contains(t)
+            || (t.ends_with("Object") && t != "PyObject" && t != "PyTypeObject")
     }
 
     fn compute_self_names(&self, f: usize) -> Vec<String> {
         let func = &self.ctx.index.functions[f];
-        let Some(first) = func.params.first() else { return vec![] };
+        let Some(first) = func.params.first() else {
+            return vec![];
+        };
         if first.name.is_empty() || !first.ty.contains('*') {
             return vec![];
         }
-        let base_ty = first.ty.trim_end_matches('*').trim().trim_start_matches("struct ").trim();
+        let base_ty = first
+            .ty
+            .trim_end_matches('*')
+            .trim()
+            .trim_start_matches("struct ")
+            .trim();
         let mut names = Vec::new();
         if self.is_object_struct(base_ty) {
             names.push(first.name.clone());
         }
         if base_ty == "PyObject" || self.is_object_struct(base_ty) {
-            for d in self.ctx.index.decls.iter().filter(|d| d.function == Some(f) && d.is_pointer) {
-                let Some(init) = d.init.as_ref().and_then(|i| i.expr()) else { continue };
+            for d in self
+                .ctx
+                .index
+                .decls
+                .iter()
+                .filter(|d| d.function == Some(f) && d.is_pointer)
+            {
+                let Some(init) = d.init.as_ref().and_then(|i| i.expr()) else {
+                    continue;
+                };
                 // `FooObject *self = (FooObject *)op;` but not `state *st = get_state(module);`
                 // A freshly allocated object (`PyObject_New(T, type)`, `type->tp_alloc(type, 0)`) is not shared yet.
-                let fresh = ["_New", "tp_alloc", "Alloc", "_new"].iter().any(|k| init.contains(k));
-                if mentions(init, &first.name) && self.is_object_struct(d.base_type()) && !fresh && !init.to_ascii_lowercase().contains("state") {
+                let fresh = ["_New", "tp_alloc", "Alloc", "_new"]
+                    .iter()
+                    .any(|k| init.contains(k));
+                if mentions(init, &first.name)
+                    && self.is_object_struct(d.base_type())
+                    && !fresh
+                    && !init.to_ascii_lowercase().contains("state")
+                {
                     names.push(d.name.clone());
                 }
             }
@@ -581,12 +724,17 @@ fn mentions(text: &str, word: &str) -> bool {
     text.match_indices(word).any(|(i, _)| {
         let b = text.as_bytes();
         let id = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
-        !(i > 0 && id(b[i - 1])) && !b.get(i + word.len()).is_some_and(|c| id(*c))
+        let before = i > 0 && id(b[i - 1]);
+        let after = b.get(i + word.len()).is_some_and(|c| id(*c));
+        !before && !after
     })
 }
 
 fn is_object_type(ty: &str) -> bool {
-    let t = ty.trim().trim_start_matches("const ").trim_start_matches("struct ");
+    let t = ty
+        .trim()
+        .trim_start_matches("const ")
+        .trim_start_matches("struct ");
     t.starts_with("PyObject") || (t.starts_with("Py") && t.ends_with("Object"))
 }
 
@@ -621,7 +769,9 @@ fn statics(s: &Scope, out: &mut Vec<Diagnostic>) {
     }
     // Variables declared thread-local, atomic or const anywhere at file scope win over a
     // plain declaration of the same name (`extern` + definition).
-    for d in idx.decls.iter().filter(|d| d.function.is_none() && (d.storage.thread_local || d.storage.atomic || d.storage.is_const)) {
+    for d in idx.decls.iter().filter(|d| {
+        d.function.is_none() && (d.storage.thread_local || d.storage.atomic || d.storage.is_const)
+    }) {
         globals.remove(d.name.as_str());
     }
     let mut reported: HashSet<(usize, String)> = HashSet::new();
@@ -634,14 +784,22 @@ fn statics(s: &Scope, out: &mut Vec<Diagnostic>) {
         let decl = match locals.get(&(f, w.base.as_str())) {
             Some(d) => *d,
             None => {
-                if s.shadow.get(&f).is_some_and(|sh| sh.contains(w.base.as_str())) {
+                if s.shadow
+                    .get(&f)
+                    .is_some_and(|sh| sh.contains(w.base.as_str()))
+                {
                     continue;
                 }
-                let Some(d) = globals.get(w.base.as_str()) else { continue };
+                let Some(d) = globals.get(w.base.as_str()) else {
+                    continue;
+                };
                 *d
             }
         };
-        if !s.concurrent(Some(f)) || !s.in_ft(w.range.0) || s.locked(w.range.0, false, &s.self_names(f)) {
+        if !s.concurrent(Some(f))
+            || !s.in_ft(w.range.0)
+            || s.locked(w.range.0, false, &s.self_names(f))
+        {
             continue;
         }
         unsafe_writes.push((w, decl));
@@ -667,13 +825,28 @@ fn statics(s: &Scope, out: &mut Vec<Diagnostic>) {
             && !w.subscript
             && w.field.is_none()
             && s.facts.branches.iter().any(|b| {
-                b.body.0 <= w.range.0 && w.range.1 <= b.body.1 && b.idents.iter().any(|i| i == &w.base) && tests_empty(s.text(b.condition), &w.base)
+                b.body.0 <= w.range.0
+                    && w.range.1 <= b.body.1
+                    && b.idents.iter().any(|i| i == &w.base)
+                    && tests_empty(s.text(b.condition), &w.base)
             });
         let scratch = !d.is_pointer
-            && ((d.is_array && CHAR_TYPES.contains(&ty)) || (!d.is_array && w.kind == WriteKind::Call && w.call.as_deref() != Some("memset") && !is_object_type(ty) && !matches!(w.call.as_deref(), Some("Py_SETREF" | "Py_XSETREF" | "Py_CLEAR"))));
+            && ((d.is_array && CHAR_TYPES.contains(&ty))
+                || (!d.is_array
+                    && w.kind == WriteKind::Call
+                    && w.call.as_deref() != Some("memset")
+                    && !is_object_type(ty)
+                    && !matches!(
+                        w.call.as_deref(),
+                        Some("Py_SETREF" | "Py_XSETREF" | "Py_CLEAR")
+                    )));
         let pointerish = d.is_pointer || is_object_type(ty);
         let confidence = s.confidence(Some(f));
-        let where_ = if d.function.is_some() { "static local" } else { "static variable" };
+        let where_ = if d.function.is_some() {
+            "static local"
+        } else {
+            "static variable"
+        };
         let diag = if lazy {
             if !s.ctx.enabled(&LAZY_INIT_AT_RUNTIME) {
                 continue;
@@ -688,8 +861,16 @@ fn statics(s: &Scope, out: &mut Vec<Diagnostic>) {
             if !s.ctx.enabled(&STATIC_SCRATCH_BUFFER) {
                 continue;
             }
-            let escapes = d.function == Some(f) && idx.functions[f].returns.iter().any(|r| mentions(s.text(*r), name));
-            let what = if escapes { " and returns its address" } else { "" };
+            let escapes = d.function == Some(f)
+                && idx.functions[f]
+                    .returns
+                    .iter()
+                    .any(|r| mentions(s.text(*r), name));
+            let what = if escapes {
+                " and returns its address"
+            } else {
+                ""
+            };
             s.ctx
                 .diagnostic(&STATIC_SCRATCH_BUFFER, w.range, format!("`{fname}` writes the static buffer `{name}`{what}; every thread shares it"))
                 .with_help(if escapes {
@@ -733,18 +914,26 @@ fn non_reentrant(s: &Scope, out: &mut Vec<Diagnostic>) {
     }
     let idx = s.ctx.index;
     for c in &idx.calls {
-        let std_name = c.callee.strip_prefix("std::").or_else(|| c.callee.strip_prefix("::"));
+        let std_name = c
+            .callee
+            .strip_prefix("std::")
+            .or_else(|| c.callee.strip_prefix("::"));
         if c.callee != c.name && std_name != Some(c.name.as_str()) {
             continue; // `obj->readdir(...)`, `ns::rand()`
         }
-        let Some((_, repl)) = NON_REENTRANT.iter().find(|(n, _)| *n == c.name) else { continue };
+        let Some((_, repl)) = NON_REENTRANT.iter().find(|(n, _)| *n == c.name) else {
+            continue;
+        };
         if !s.concurrent(c.function) || !s.in_ft(c.range.0) || s.locked(c.range.0, true, &[]) {
             continue;
         }
         if c.name == "readdir" {
             // Only a DIR * that several calls share.
             let arg = c.args.first().map(|a| s.text(*a).trim()).unwrap_or("");
-            let shared = idx.decls.iter().any(|d| d.name == arg && d.has_static_storage() && !d.storage.thread_local);
+            let shared = idx
+                .decls
+                .iter()
+                .any(|d| d.name == arg && d.has_static_storage() && !d.storage.thread_local);
             if !shared {
                 continue;
             }
@@ -756,14 +945,26 @@ fn non_reentrant(s: &Scope, out: &mut Vec<Diagnostic>) {
         };
         out.push(
             s.ctx
-                .diagnostic(&NON_REENTRANT_CALL, c.range, format!("`{}` keeps hidden global state and is not safe to call from many threads", c.name))
+                .diagnostic(
+                    &NON_REENTRANT_CALL,
+                    c.range,
+                    format!(
+                        "`{}` keeps hidden global state and is not safe to call from many threads",
+                        c.name
+                    ),
+                )
                 .with_help(help)
                 .with_confidence(s.confidence(c.function)),
         );
     }
 }
 
-const STATE_GETTERS: [&str; 4] = ["PyModule_GetState", "_PyModule_GetState", "PyType_GetModuleState", "PyType_GetModuleByDef"];
+const STATE_GETTERS: [&str; 4] = [
+    "PyModule_GetState",
+    "_PyModule_GetState",
+    "PyType_GetModuleState",
+    "PyType_GetModuleByDef",
+];
 
 /// FT405: module state fields changed at runtime.
 fn module_state(s: &Scope, out: &mut Vec<Diagnostic>) {
@@ -775,7 +976,10 @@ fn module_state(s: &Scope, out: &mut Vec<Diagnostic>) {
     let mut getters: HashSet<String> = STATE_GETTERS.iter().map(|g| (*g).to_owned()).collect();
     for _ in 0..2 {
         for f in &idx.functions {
-            if f.returns.iter().any(|r| getters.iter().any(|g| mentions(s.text(*r), g))) {
+            if f.returns
+                .iter()
+                .any(|r| getters.iter().any(|g| mentions(s.text(*r), g)))
+            {
                 getters.insert(f.name.clone());
             }
         }
@@ -785,7 +989,9 @@ fn module_state(s: &Scope, out: &mut Vec<Diagnostic>) {
     // State variables per function: initialised or assigned from a getter.
     let mut state_vars: HashMap<(usize, &str), &Declaration> = HashMap::new();
     for d in &idx.decls {
-        let (Some(f), Some(init)) = (d.function, d.init.as_ref().and_then(|i| i.expr())) else { continue };
+        let (Some(f), Some(init)) = (d.function, d.init.as_ref().and_then(|i| i.expr())) else {
+            continue;
+        };
         if d.is_pointer && from_getter(init) {
             state_vars.insert((f, d.name.as_str()), d);
         }
@@ -793,15 +999,23 @@ fn module_state(s: &Scope, out: &mut Vec<Diagnostic>) {
     for w in &s.facts.writes {
         let Some(f) = w.function else { continue };
         if w.kind == WriteKind::Assign && w.field.is_none() && from_getter(s.text(w.range)) {
-            if let Some(d) = idx.decls.iter().find(|d| d.function == Some(f) && d.name == w.base) {
+            if let Some(d) = idx
+                .decls
+                .iter()
+                .find(|d| d.function == Some(f) && d.name == w.base)
+            {
                 state_vars.insert((f, d.name.as_str()), d);
             }
         }
     }
     let mut reported: HashSet<(usize, String)> = HashSet::new();
     for w in &s.facts.writes {
-        let (Some(f), Some(field), true) = (w.function, w.field.as_deref(), w.arrow) else { continue };
-        let Some(d) = state_vars.get(&(f, w.base.as_str())) else { continue };
+        let (Some(f), Some(field), true) = (w.function, w.field.as_deref(), w.arrow) else {
+            continue;
+        };
+        let Some(d) = state_vars.get(&(f, w.base.as_str())) else {
+            continue;
+        };
         if !s.concurrent(Some(f)) || !s.in_ft(w.range.0) || s.locked(w.range.0, true, &[]) {
             continue;
         }
@@ -809,11 +1023,17 @@ fn module_state(s: &Scope, out: &mut Vec<Diagnostic>) {
             continue;
         }
         let fty = field_type(s, d.base_type(), field);
-        if fty.as_deref().is_some_and(|t| t.contains("atomic") || t == "PyMutex") {
+        if fty
+            .as_deref()
+            .is_some_and(|t| t.contains("atomic") || t == "PyMutex")
+        {
             continue;
         }
         let obj = fty.as_deref().is_some_and(is_object_type)
-            || matches!(w.call.as_deref(), Some("Py_SETREF" | "Py_XSETREF" | "Py_CLEAR"));
+            || matches!(
+                w.call.as_deref(),
+                Some("Py_SETREF" | "Py_XSETREF" | "Py_CLEAR")
+            );
         out.push(
             s.ctx
                 .diagnostic(
@@ -833,22 +1053,46 @@ fn module_state(s: &Scope, out: &mut Vec<Diagnostic>) {
 
 /// The declared type of `field` in struct `ty` (searched in this file).
 fn field_type(s: &Scope, ty: &str, field: &str) -> Option<String> {
-    let st = s.ctx.index.structs.iter().find(|st| st.names.iter().any(|n| n == ty))?;
-    st.fields.iter().find(|(n, _)| n == field).map(|(_, t)| t.clone())
+    let st = s
+        .ctx
+        .index
+        .structs
+        .iter()
+        .find(|st| st.names.iter().any(|n| n == ty))?;
+    st.fields
+        .iter()
+        .find(|(n, _)| n == field)
+        .map(|(_, t)| t.clone())
 }
 
 /// Every field of every struct in the file with that name (when the struct is unknown).
 fn any_field_type<'a>(s: &'a Scope, field: &str) -> Option<&'a str> {
-    s.ctx.index.structs.iter().flat_map(|st| st.fields.iter()).find(|(n, _)| n == field).map(|(_, t)| t.as_str())
+    s.ctx
+        .index
+        .structs
+        .iter()
+        .flat_map(|st| st.fields.iter())
+        .find(|(n, _)| n == field)
+        .map(|(_, t)| t.as_str())
 }
 
 /// The type a `self` name points to, for field lookups.
 fn self_type(s: &Scope, f: usize, name: &str) -> Option<String> {
     let func = &s.ctx.index.functions[f];
     if let Some(p) = func.params.iter().find(|p| p.name == name) {
-        return Some(p.ty.trim_end_matches('*').trim().trim_start_matches("struct ").to_owned());
+        return Some(
+            p.ty.trim_end_matches('*')
+                .trim()
+                .trim_start_matches("struct ")
+                .to_owned(),
+        );
     }
-    s.ctx.index.decls.iter().find(|d| d.function == Some(f) && d.name == name).map(|d| d.base_type().to_owned())
+    s.ctx
+        .index
+        .decls
+        .iter()
+        .find(|d| d.function == Some(f) && d.name == name)
+        .map(|d| d.base_type().to_owned())
 }
 
 /// Is this function a candidate for per-object checks: concurrent, not a lifecycle slot.
@@ -867,7 +1111,9 @@ fn object_fields(s: &Scope, out: &mut Vec<Diagnostic>) {
     let mut reported: HashSet<(usize, String)> = HashSet::new();
     let mut self_cache: HashMap<usize, Vec<String>> = HashMap::new();
     for w in &s.facts.writes {
-        let (Some(f), Some(field), true) = (w.function, w.field.as_deref(), w.arrow) else { continue };
+        let (Some(f), Some(field), true) = (w.function, w.field.as_deref(), w.arrow) else {
+            continue;
+        };
         if !object_method(s, f) {
             continue;
         }
@@ -875,16 +1121,29 @@ fn object_fields(s: &Scope, out: &mut Vec<Diagnostic>) {
         if !names.contains(&w.base) {
             continue;
         }
-        let fty = self_type(s, f, &w.base).and_then(|t| field_type(s, &t, field)).or_else(|| any_field_type(s, field).map(str::to_owned));
-        if fty.as_deref().is_some_and(|t| t.contains("atomic") || t == "PyMutex" || is_foreign_context(t)) {
+        let fty = self_type(s, f, &w.base)
+            .and_then(|t| field_type(s, &t, field))
+            .or_else(|| any_field_type(s, field).map(str::to_owned));
+        if fty
+            .as_deref()
+            .is_some_and(|t| t.contains("atomic") || t == "PyMutex" || is_foreign_context(t))
+        {
             continue;
         }
-        writers.entry(field.to_owned()).or_insert_with(|| s.fn_name(f).to_owned());
-        if !s.in_ft(w.range.0) || s.locked(w.range.0, true, &[]) || !reported.insert((f, field.to_owned())) {
+        writers
+            .entry(field.to_owned())
+            .or_insert_with(|| s.fn_name(f).to_owned());
+        if !s.in_ft(w.range.0)
+            || s.locked(w.range.0, true, &[])
+            || !reported.insert((f, field.to_owned()))
+        {
             continue;
         }
         let obj = fty.as_deref().is_some_and(is_object_type)
-            || matches!(w.call.as_deref(), Some("Py_SETREF" | "Py_XSETREF" | "Py_CLEAR"));
+            || matches!(
+                w.call.as_deref(),
+                Some("Py_SETREF" | "Py_XSETREF" | "Py_CLEAR")
+            );
         let rmw = matches!(w.kind, WriteKind::Update | WriteKind::Compound);
         let what = if obj {
             "replaces the object field"
@@ -893,7 +1152,11 @@ fn object_fields(s: &Scope, out: &mut Vec<Diagnostic>) {
         } else {
             "writes"
         };
-        let mut severity = if obj { Severity::Error } else { Severity::Warning };
+        let mut severity = if obj {
+            Severity::Error
+        } else {
+            Severity::Warning
+        };
         if !shared {
             severity = Severity::Info;
         }
@@ -907,22 +1170,35 @@ fn object_fields(s: &Scope, out: &mut Vec<Diagnostic>) {
     }
     // Readers handing out a field that some method replaces.
     for c in &idx.calls {
-        if !matches!(c.name.as_str(), "Py_NewRef" | "Py_XNewRef" | "Py_INCREF" | "Py_XINCREF") {
+        if !matches!(
+            c.name.as_str(),
+            "Py_NewRef" | "Py_XNewRef" | "Py_INCREF" | "Py_XINCREF"
+        ) {
             continue;
         }
         let Some(f) = c.function else { continue };
         if !object_method(s, f) {
             continue;
         }
-        let Some(arg) = c.args.first().map(|a| s.text(*a).trim()) else { continue };
-        let Some((base, field)) = arg.split_once("->") else { continue };
+        let Some(arg) = c.args.first().map(|a| s.text(*a).trim()) else {
+            continue;
+        };
+        let Some((base, field)) = arg.split_once("->") else {
+            continue;
+        };
         let (base, field) = (base.trim().trim_start_matches('(').trim(), field.trim());
         let names = self_cache.entry(f).or_insert_with(|| s.self_names(f));
         if !names.iter().any(|n| n == base) {
             continue;
         }
-        let Some(writer) = writers.get(field) else { continue };
-        if writer == s.fn_name(f) || !s.in_ft(c.range.0) || s.locked(c.range.0, true, &[]) || !reported.insert((f, field.to_owned())) {
+        let Some(writer) = writers.get(field) else {
+            continue;
+        };
+        if writer == s.fn_name(f)
+            || !s.in_ft(c.range.0)
+            || s.locked(c.range.0, true, &[])
+            || !reported.insert((f, field.to_owned()))
+        {
             continue;
         }
         out.push(
@@ -941,10 +1217,17 @@ fn foreign_contexts(s: &Scope, out: &mut Vec<Diagnostic>) {
         return;
     }
     let idx = s.ctx.index;
-    let ctx_fields: HashSet<&str> =
-        idx.structs.iter().flat_map(|st| st.fields.iter()).filter(|(_, t)| is_foreign_context(t)).map(|(n, _)| n.as_str()).collect();
+    let ctx_fields: HashSet<&str> = idx
+        .structs
+        .iter()
+        .flat_map(|st| st.fields.iter())
+        .filter(|(_, t)| is_foreign_context(t))
+        .map(|(n, _)| n.as_str())
+        .collect();
     // When the object's struct is known, its own field type decides.
-    let is_ctx_field = |f: usize, base: &str, field: &str| match self_type(s, f, base).and_then(|t| field_type(s, &t, field)) {
+    let is_ctx_field = |f: usize, base: &str, field: &str| match self_type(s, f, base)
+        .and_then(|t| field_type(s, &t, field))
+    {
         Some(t) => is_foreign_context(&t),
         None => ctx_fields.contains(field),
     };
@@ -953,7 +1236,17 @@ fn foreign_contexts(s: &Scope, out: &mut Vec<Diagnostic>) {
     }
     let busy = |name: &str| {
         let l = name.to_ascii_lowercase();
-        ["busy", "in_use", "inuse", "processing", "running", "lock", "mutex"].iter().any(|k| l.contains(k))
+        [
+            "busy",
+            "in_use",
+            "inuse",
+            "processing",
+            "running",
+            "lock",
+            "mutex",
+        ]
+        .iter()
+        .any(|k| l.contains(k))
     };
     let mut flagged_fns: HashSet<usize> = HashSet::new();
     for u in &s.facts.fields {
@@ -967,11 +1260,19 @@ fn foreign_contexts(s: &Scope, out: &mut Vec<Diagnostic>) {
     let mut self_cache: HashMap<usize, Vec<String>> = HashMap::new();
     for u in &s.facts.fields {
         let Some(f) = u.function else { continue };
-        if !u.arrow || !ctx_fields.contains(u.field.as_str()) || !object_method(s, f) || flagged_fns.contains(&f) {
+        if !u.arrow
+            || !ctx_fields.contains(u.field.as_str())
+            || !object_method(s, f)
+            || flagged_fns.contains(&f)
+        {
             continue;
         }
         let names = self_cache.entry(f).or_insert_with(|| s.self_names(f));
-        if !names.contains(&u.base) || !is_ctx_field(f, &u.base, &u.field) || !s.in_ft(u.range.0) || s.locked(u.range.0, true, &[]) {
+        if !names.contains(&u.base)
+            || !is_ctx_field(f, &u.base, &u.field)
+            || !s.in_ft(u.range.0)
+            || s.locked(u.range.0, true, &[])
+        {
             continue;
         }
         if !reported.insert((f, u.field.clone())) {
@@ -1010,13 +1311,23 @@ fn unpinned(s: &Scope, out: &mut Vec<Diagnostic>) {
         if !s.concurrent(Some(f)) || !s.in_ft(c.range.0) || s.locked(c.range.0, true, &[]) {
             continue;
         }
-        let Some(arg) = c.args.first().map(|a| s.text(*a).trim()) else { continue };
+        let Some(arg) = c.args.first().map(|a| s.text(*a).trim()) else {
+            continue;
+        };
         let arg = arg.rsplit(')').next().unwrap_or(arg).trim();
         // Fresh: created in this function.
         let fresh = idx.decls.iter().any(|d| {
-            d.function == Some(f) && d.name == arg && d.init.as_ref().and_then(|i| i.expr()).is_some_and(|t| creators.iter().any(|k| t.contains(k)))
+            d.function == Some(f)
+                && d.name == arg
+                && d.init
+                    .as_ref()
+                    .and_then(|i| i.expr())
+                    .is_some_and(|t| creators.iter().any(|k| t.contains(k)))
         }) || s.facts.writes.iter().any(|w| {
-            w.function == Some(f) && w.base == arg && w.field.is_none() && creators.iter().any(|k| s.text(w.range).contains(k))
+            w.function == Some(f)
+                && w.base == arg
+                && w.field.is_none()
+                && creators.iter().any(|k| s.text(w.range).contains(k))
         }) || returned_by_call(s, f, arg);
         if fresh {
             continue;
@@ -1039,7 +1350,10 @@ fn python_object_types(files: &[ProjectFile]) -> HashSet<String> {
             let text = pf.file.parse_text.get(st.range.0..st.range.1).unwrap_or("");
             let Some(open) = text.find('{') else { continue };
             let head = text[open + 1..].trim_start();
-            if head.starts_with("PyObject_HEAD") || head.starts_with("PyObject_VAR_HEAD") || st.fields.first().is_some_and(|(n, _)| n == "ob_base") {
+            if head.starts_with("PyObject_HEAD")
+                || head.starts_with("PyObject_VAR_HEAD")
+                || st.fields.first().is_some_and(|(n, _)| n == "ob_base")
+            {
                 out.extend(st.names.iter().cloned());
             }
         }
@@ -1050,10 +1364,17 @@ fn python_object_types(files: &[ProjectFile]) -> HashSet<String> {
 /// Does `cond` test `var` for being unset: `!var`, `var == NULL`, `var == 0`, `NULL == var`?
 /// (`if (x) x = 0;` resets, it does not initialise.)
 fn tests_empty(cond: &str, var: &str) -> bool {
-    let c: String = cond.chars().filter(|ch| !ch.is_whitespace() && *ch != '(' && *ch != ')').collect();
+    let c: String = cond
+        .chars()
+        .filter(|ch| !ch.is_whitespace() && *ch != '(' && *ch != ')')
+        .collect();
     let negated = c.contains(&format!("!{var}"));
-    let compared = ["==NULL", "==0", "==nullptr", "==-1", "==false", "==Py_None"].iter().any(|k| c.contains(&format!("{var}{k}")))
-        || ["NULL==", "0==", "nullptr=="].iter().any(|k| c.contains(&format!("{k}{var}")));
+    let compared = ["==NULL", "==0", "==nullptr", "==-1", "==false", "==Py_None"]
+        .iter()
+        .any(|k| c.contains(&format!("{var}{k}")))
+        || ["NULL==", "0==", "nullptr=="]
+            .iter()
+            .any(|k| c.contains(&format!("{k}{var}")));
     negated || compared
 }
 
@@ -1062,12 +1383,23 @@ fn tests_empty(cond: &str, var: &str) -> bool {
 fn returned_by_call(s: &Scope, f: usize, arg: &str) -> bool {
     let idx = s.ctx.index;
     let from_call = |text: &str| text.contains('(') && !text.trim_start().starts_with('(');
-    idx.decls.iter().any(|d| d.function == Some(f) && d.name == arg && d.init.as_ref().and_then(|i| i.expr()).is_some_and(from_call))
-        || s.facts.writes.iter().any(|w| {
-            w.function == Some(f)
-                && w.base == arg
-                && w.field.is_none()
-                && w.kind == WriteKind::Assign
-                && s.text(w.range).split_once('=').is_some_and(|(_, rhs)| from_call(rhs) && idx.calls.iter().any(|c| c.function == Some(f) && w.range.0 <= c.range.0 && c.range.1 <= w.range.1))
-        })
+    idx.decls.iter().any(|d| {
+        d.function == Some(f)
+            && d.name == arg
+            && d.init
+                .as_ref()
+                .and_then(|i| i.expr())
+                .is_some_and(from_call)
+    }) || s.facts.writes.iter().any(|w| {
+        w.function == Some(f)
+            && w.base == arg
+            && w.field.is_none()
+            && w.kind == WriteKind::Assign
+            && s.text(w.range).split_once('=').is_some_and(|(_, rhs)| {
+                from_call(rhs)
+                    && idx.calls.iter().any(|c| {
+                        c.function == Some(f) && w.range.0 <= c.range.0 && c.range.1 <= w.range.1
+                    })
+            })
+    })
 }

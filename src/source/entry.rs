@@ -34,26 +34,70 @@ pub enum Role {
 
 /// Type slots that run while no other thread can see the object (or during
 /// garbage collection): writes to the object's own fields there are not races.
-pub const LIFECYCLE_SLOTS: [&str; 10] =
-    ["new", "init", "dealloc", "traverse", "clear", "finalize", "alloc", "free", "del", "is_gc"];
+pub const LIFECYCLE_SLOTS: [&str; 10] = [
+    "new", "init", "dealloc", "traverse", "clear", "finalize", "alloc", "free", "del", "is_gc",
+];
 
 /// `PyTypeObject` fields by position when the initializer has no designators
 /// (position 0 is `PyVarObject_HEAD_INIT(...)`).
 const TYPE_FIELDS: [&str; 49] = [
-    "ob_base", "tp_name", "tp_basicsize", "tp_itemsize", "tp_dealloc", "tp_vectorcall_offset",
-    "tp_getattr", "tp_setattr", "tp_as_async", "tp_repr", "tp_as_number", "tp_as_sequence",
-    "tp_as_mapping", "tp_hash", "tp_call", "tp_str", "tp_getattro", "tp_setattro", "tp_as_buffer",
-    "tp_flags", "tp_doc", "tp_traverse", "tp_clear", "tp_richcompare", "tp_weaklistoffset", "tp_iter",
-    "tp_iternext", "tp_methods", "tp_members", "tp_getset", "tp_base", "tp_dict", "tp_descr_get",
-    "tp_descr_set", "tp_dictoffset", "tp_init", "tp_alloc", "tp_new", "tp_free", "tp_is_gc", "tp_bases",
-    "tp_mro", "tp_cache", "tp_subclasses", "tp_weaklist", "tp_del", "tp_version_tag", "tp_finalize",
+    "ob_base",
+    "tp_name",
+    "tp_basicsize",
+    "tp_itemsize",
+    "tp_dealloc",
+    "tp_vectorcall_offset",
+    "tp_getattr",
+    "tp_setattr",
+    "tp_as_async",
+    "tp_repr",
+    "tp_as_number",
+    "tp_as_sequence",
+    "tp_as_mapping",
+    "tp_hash",
+    "tp_call",
+    "tp_str",
+    "tp_getattro",
+    "tp_setattro",
+    "tp_as_buffer",
+    "tp_flags",
+    "tp_doc",
+    "tp_traverse",
+    "tp_clear",
+    "tp_richcompare",
+    "tp_weaklistoffset",
+    "tp_iter",
+    "tp_iternext",
+    "tp_methods",
+    "tp_members",
+    "tp_getset",
+    "tp_base",
+    "tp_dict",
+    "tp_descr_get",
+    "tp_descr_set",
+    "tp_dictoffset",
+    "tp_init",
+    "tp_alloc",
+    "tp_new",
+    "tp_free",
+    "tp_is_gc",
+    "tp_bases",
+    "tp_mro",
+    "tp_cache",
+    "tp_subclasses",
+    "tp_weaklist",
+    "tp_del",
+    "tp_version_tag",
+    "tp_finalize",
     "tp_vectorcall",
 ];
 
 /// Is a slot name (`tp_dealloc`, `Py_tp_new`, `m_clear`) a lifecycle slot?
 pub fn is_lifecycle_slot(slot: &str) -> bool {
     let s = slot.trim_start_matches("Py_");
-    let Some(rest) = s.strip_prefix("tp_") else { return false };
+    let Some(rest) = s.strip_prefix("tp_") else {
+        return false;
+    };
     LIFECYCLE_SLOTS.contains(&rest)
 }
 
@@ -157,18 +201,54 @@ pub struct Facts {
 
 /// Calls whose argument at the given position is written through.
 const WRITING_CALLS: [(&str, usize); 40] = [
-    ("memcpy", 0), ("memmove", 0), ("memset", 0), ("bzero", 0), ("strcpy", 0), ("strncpy", 0),
-    ("strcat", 0), ("strncat", 0), ("sprintf", 0), ("snprintf", 0), ("vsprintf", 0), ("vsnprintf", 0),
-    ("PyOS_snprintf", 0), ("PyOS_vsnprintf", 0), ("strftime", 0), ("wcscpy", 0), ("wcsncpy", 0),
-    ("wcscat", 0), ("swprintf", 0), ("fgets", 0), ("getcwd", 0), ("gethostname", 0), ("read", 1),
-    ("pread", 1), ("fread", 0), ("readlink", 1), ("realpath", 1), ("stat", 1), ("lstat", 1), ("fstat", 1),
-    ("strerror_r", 1), ("Py_SETREF", 0), ("Py_XSETREF", 0), ("Py_CLEAR", 0), ("strcpy_s", 0),
-    ("sprintf_s", 0), ("_snprintf", 0), ("memcpy_s", 0), ("strlcpy", 0), ("strlcat", 0),
+    ("memcpy", 0),
+    ("memmove", 0),
+    ("memset", 0),
+    ("bzero", 0),
+    ("strcpy", 0),
+    ("strncpy", 0),
+    ("strcat", 0),
+    ("strncat", 0),
+    ("sprintf", 0),
+    ("snprintf", 0),
+    ("vsprintf", 0),
+    ("vsnprintf", 0),
+    ("PyOS_snprintf", 0),
+    ("PyOS_vsnprintf", 0),
+    ("strftime", 0),
+    ("wcscpy", 0),
+    ("wcsncpy", 0),
+    ("wcscat", 0),
+    ("swprintf", 0),
+    ("fgets", 0),
+    ("getcwd", 0),
+    ("gethostname", 0),
+    ("read", 1),
+    ("pread", 1),
+    ("fread", 0),
+    ("readlink", 1),
+    ("realpath", 1),
+    ("stat", 1),
+    ("lstat", 1),
+    ("fstat", 1),
+    ("strerror_r", 1),
+    ("Py_SETREF", 0),
+    ("Py_XSETREF", 0),
+    ("Py_CLEAR", 0),
+    ("strcpy_s", 0),
+    ("sprintf_s", 0),
+    ("_snprintf", 0),
+    ("memcpy_s", 0),
+    ("strlcpy", 0),
+    ("strlcat", 0),
 ];
 
 /// The argument a call writes through, if it is a known writing call.
 pub fn written_arg(call_name: &str) -> Option<usize> {
-    WRITING_CALLS.iter().find(|(n, _)| *n == call_name).map(|(_, i)| *i)
+    WRITING_CALLS
+        .iter()
+        .find(|(n, _)| *n == call_name)
+        .map(|(_, i)| *i)
 }
 
 impl Facts {
@@ -208,11 +288,21 @@ impl Facts {
         facts
     }
 
-    fn visit(&mut self, file: &SourceFile, index: &FileIndex, functions: &HashSet<&str>, node: Node, anc: &[Node]) {
+    fn visit(
+        &mut self,
+        file: &SourceFile,
+        index: &FileIndex,
+        functions: &HashSet<&str>,
+        node: Node,
+        anc: &[Node],
+    ) {
         match node.kind() {
             "identifier" => self.identifier(file, index, functions, node, anc),
             "assignment_expression" => {
-                let kind = match node.child_by_field_name("operator").map(|o| file.node_text(o)) {
+                let kind = match node
+                    .child_by_field_name("operator")
+                    .map(|o| file.node_text(o))
+                {
                     Some("=") | None => WriteKind::Assign,
                     Some(_) => WriteKind::Compound,
                 };
@@ -227,24 +317,38 @@ impl Facts {
             }
             "call_expression" => self.call(file, index, node),
             "field_expression" => self.field_use(file, index, node),
-            "if_statement" | "while_statement" | "conditional_expression" | "for_statement" | "do_statement" => {
-                self.branch(file, node)
-            }
+            "if_statement"
+            | "while_statement"
+            | "conditional_expression"
+            | "for_statement"
+            | "do_statement" => self.branch(file, node),
             "declaration" => self.scoped_lock(file, node, anc),
             _ => {}
         }
     }
 
-    fn identifier(&mut self, file: &SourceFile, index: &FileIndex, functions: &HashSet<&str>, node: Node, anc: &[Node]) {
+    fn identifier(
+        &mut self,
+        file: &SourceFile,
+        index: &FileIndex,
+        functions: &HashSet<&str>,
+        node: Node,
+        anc: &[Node],
+    ) {
         let name = file.node_text(node);
         if !functions.contains(name) {
             return;
         }
-        let Some(parent) = anc.last().copied() else { return };
+        let Some(parent) = anc.last().copied() else {
+            return;
+        };
         if parent.kind().ends_with("declarator") || parent.kind() == "parameter_declaration" {
             return;
         }
-        if parent.kind() == "call_expression" && parent.child_by_field_name("function").is_some_and(|f| f.id() == node.id())
+        if parent.kind() == "call_expression"
+            && parent
+                .child_by_field_name("function")
+                .is_some_and(|f| f.id() == node.id())
         {
             return;
         }
@@ -258,8 +362,18 @@ impl Facts {
         });
     }
 
-    fn write(&mut self, file: &SourceFile, index: &FileIndex, target: Node, kind: WriteKind, call: Option<String>, stmt: Node) {
-        let Some(lv) = lvalue(file, target) else { return };
+    fn write(
+        &mut self,
+        file: &SourceFile,
+        index: &FileIndex,
+        target: Node,
+        kind: WriteKind,
+        call: Option<String>,
+        stmt: Node,
+    ) {
+        let Some(lv) = lvalue(file, target) else {
+            return;
+        };
         self.writes.push(Write {
             base: lv.base,
             field: lv.field,
@@ -273,24 +387,47 @@ impl Facts {
     }
 
     fn call(&mut self, file: &SourceFile, index: &FileIndex, node: Node) {
-        let Some(f) = node.child_by_field_name("function") else { return };
-        let name = file.node_text(f).rsplit([':', '.', '>']).next().unwrap_or("").trim().to_owned();
-        let Some(pos) = written_arg(&name) else { return };
-        let Some(args) = node.child_by_field_name("arguments") else { return };
+        let Some(f) = node.child_by_field_name("function") else {
+            return;
+        };
+        let name = file
+            .node_text(f)
+            .rsplit([':', '.', '>'])
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_owned();
+        let Some(pos) = written_arg(&name) else {
+            return;
+        };
+        let Some(args) = node.child_by_field_name("arguments") else {
+            return;
+        };
         let mut c = args.walk();
-        let Some(arg) = args.named_children(&mut c).filter(|a| a.kind() != "comment").nth(pos) else { return };
+        let Some(arg) = args
+            .named_children(&mut c)
+            .filter(|a| a.kind() != "comment")
+            .nth(pos)
+        else {
+            return;
+        };
         self.write(file, index, arg, WriteKind::Call, Some(name), node);
     }
 
     fn field_use(&mut self, file: &SourceFile, index: &FileIndex, node: Node) {
-        let (Some(arg), Some(field)) = (node.child_by_field_name("argument"), node.child_by_field_name("field")) else {
+        let (Some(arg), Some(field)) = (
+            node.child_by_field_name("argument"),
+            node.child_by_field_name("field"),
+        ) else {
             return;
         };
         let arg = strip_wrappers(arg);
         if arg.kind() != "identifier" && arg.kind() != "this" {
             return;
         }
-        let arrow = node.child_by_field_name("operator").is_some_and(|o| file.node_text(o) == "->")
+        let arrow = node
+            .child_by_field_name("operator")
+            .is_some_and(|o| file.node_text(o) == "->")
             || file.node_text(node).contains("->");
         self.fields.push(FieldUse {
             base: file.node_text(arg).to_owned(),
@@ -302,8 +439,12 @@ impl Facts {
     }
 
     fn branch(&mut self, file: &SourceFile, node: Node) {
-        let Some(cond) = node.child_by_field_name("condition") else { return };
-        let body = node.child_by_field_name("consequence").or_else(|| node.child_by_field_name("body"));
+        let Some(cond) = node.child_by_field_name("condition") else {
+            return;
+        };
+        let body = node
+            .child_by_field_name("consequence")
+            .or_else(|| node.child_by_field_name("body"));
         let Some(body) = body else { return };
         let mut idents = Vec::new();
         let mut stack = vec![cond];
@@ -324,14 +465,26 @@ impl Facts {
 
     /// `std::lock_guard<std::mutex> g(m);` holds `m` to the end of its block.
     fn scoped_lock(&mut self, file: &SourceFile, node: Node, anc: &[Node]) {
-        let Some(ty) = node.child_by_field_name("type") else { return };
+        let Some(ty) = node.child_by_field_name("type") else {
+            return;
+        };
         let t = file.node_text(ty);
-        if !["lock_guard", "scoped_lock", "unique_lock"].iter().any(|k| t.contains(k)) {
+        if !["lock_guard", "scoped_lock", "unique_lock"]
+            .iter()
+            .any(|k| t.contains(k))
+        {
             return;
         }
-        let Some(block) = anc.last().copied() else { return };
-        self.scoped_locks.push(((node.start_byte(), node.end_byte()), t.to_owned()));
-        self.guards.push(Guard { range: (node.start_byte(), block.end_byte()), kind: GuardKind::Mutex, arg: String::new() });
+        let Some(block) = anc.last().copied() else {
+            return;
+        };
+        self.scoped_locks
+            .push(((node.start_byte(), node.end_byte()), t.to_owned()));
+        self.guards.push(Guard {
+            range: (node.start_byte(), block.end_byte()),
+            kind: GuardKind::Mutex,
+            arg: String::new(),
+        });
     }
 
     /// Lock/unlock call pairs within one function, and detached regions.
@@ -348,24 +501,46 @@ impl Facts {
                 continue;
             }
             for off in file.code_occurrences(word) {
-                let ev = if begin { LockCall::Begin(GuardKind::Detached) } else { LockCall::End(GuardKind::Detached) };
+                let ev = if begin {
+                    LockCall::Begin(GuardKind::Detached)
+                } else {
+                    LockCall::End(GuardKind::Detached)
+                };
                 events.push((off, off + word.len(), ev, String::new()));
             }
         }
         for c in &index.calls {
-            let Some(kind) = lock_call(&c.name, &c.callee) else { continue };
-            let arg = c.args.first().map(|a| file.parse_text[a.0..a.1].trim().to_owned()).unwrap_or_default();
+            let Some(kind) = lock_call(&c.name, &c.callee) else {
+                continue;
+            };
+            let arg = c
+                .args
+                .first()
+                .map(|a| file.parse_text[a.0..a.1].trim().to_owned())
+                .unwrap_or_default();
             events.push((c.range.0, c.range.1, kind, arg));
         }
         let (_, lock_helpers, unlock_helpers) = pair_events(index, events.clone());
         // Helpers that only lock (`setup()`) or only unlock (`teardown()`) act as lock
         // and unlock calls where they are called.
         for c in &index.calls {
-            let Some(f) = index.function_named(&c.name) else { continue };
+            let Some(f) = index.function_named(&c.name) else {
+                continue;
+            };
             if lock_helpers.contains(&f) {
-                events.push((c.range.0, c.range.1, LockCall::Begin(GuardKind::Mutex), String::new()));
+                events.push((
+                    c.range.0,
+                    c.range.1,
+                    LockCall::Begin(GuardKind::Mutex),
+                    String::new(),
+                ));
             } else if unlock_helpers.contains(&f) {
-                events.push((c.range.0, c.range.1, LockCall::End(GuardKind::Mutex), String::new()));
+                events.push((
+                    c.range.0,
+                    c.range.1,
+                    LockCall::End(GuardKind::Mutex),
+                    String::new(),
+                ));
             }
         }
         let (guards, _, _) = pair_events(index, events);
@@ -374,7 +549,9 @@ impl Facts {
 
     /// The guards around `offset`.
     pub fn guards_at(&self, offset: usize) -> impl Iterator<Item = &Guard> {
-        self.guards.iter().filter(move |g| g.range.0 <= offset && offset < g.range.1)
+        self.guards
+            .iter()
+            .filter(move |g| g.range.0 <= offset && offset < g.range.1)
     }
 }
 
@@ -389,7 +566,10 @@ type Event = (usize, usize, LockCall, String);
 /// Pairs lock and unlock events per function. Returns the guarded regions and the
 /// functions that lock without unlocking (lock helpers) or unlock without locking
 /// (unlock helpers: their code before the unlock runs under the caller's lock).
-fn pair_events(index: &FileIndex, mut events: Vec<Event>) -> (Vec<Guard>, HashSet<usize>, HashSet<usize>) {
+fn pair_events(
+    index: &FileIndex,
+    mut events: Vec<Event>,
+) -> (Vec<Guard>, HashSet<usize>, HashSet<usize>) {
     events.sort_by_key(|e| e.0);
     let mut guards = Vec::new();
     let mut lock_helpers = HashSet::new();
@@ -402,12 +582,20 @@ fn pair_events(index: &FileIndex, mut events: Vec<Event>) -> (Vec<Guard>, HashSe
             LockCall::End(k) => match open.iter().rposition(|o| o.1 == k && o.3 == function) {
                 Some(pos) => {
                     let (start, kind, arg, _) = open.remove(pos);
-                    guards.push(Guard { range: (start, end), kind, arg });
+                    guards.push(Guard {
+                        range: (start, end),
+                        kind,
+                        arg,
+                    });
                 }
                 None => {
                     if let (Some(f), GuardKind::Mutex) = (function, k) {
                         unlock_helpers.insert(f);
-                        guards.push(Guard { range: (index.functions[f].body.0, end), kind: k, arg });
+                        guards.push(Guard {
+                            range: (index.functions[f].body.0, end),
+                            kind: k,
+                            arg,
+                        });
                     }
                 }
             },
@@ -419,7 +607,11 @@ fn pair_events(index: &FileIndex, mut events: Vec<Event>) -> (Vec<Guard>, HashSe
         if let (Some(f), GuardKind::Mutex) = (f, kind) {
             lock_helpers.insert(f);
         }
-        guards.push(Guard { range: (start, end), kind, arg });
+        guards.push(Guard {
+            range: (start, end),
+            kind,
+            arg,
+        });
     }
     (guards, lock_helpers, unlock_helpers)
 }
@@ -434,31 +626,55 @@ fn lock_call(name: &str, callee: &str) -> Option<LockCall> {
         "Py_END_CRITICAL_SECTION" | "Py_END_CRITICAL_SECTION2" => End(CriticalSection),
         "PyEval_SaveThread" => Begin(Detached),
         "PyEval_RestoreThread" => End(Detached),
-        "PyMutex_Lock" | "pthread_mutex_lock" | "PyThread_acquire_lock" | "PyThread_acquire_lock_timed"
-        | "EnterCriticalSection" | "AcquireSRWLockExclusive" | "AcquireSRWLockShared" | "pthread_rwlock_wrlock"
-        | "pthread_rwlock_rdlock" | "pthread_spin_lock" => Begin(Mutex),
-        "PyMutex_Unlock" | "pthread_mutex_unlock" | "PyThread_release_lock" | "LeaveCriticalSection"
-        | "ReleaseSRWLockExclusive" | "ReleaseSRWLockShared" | "pthread_rwlock_unlock" | "pthread_spin_unlock" => {
-            End(Mutex)
-        }
+        "PyMutex_Lock"
+        | "pthread_mutex_lock"
+        | "PyThread_acquire_lock"
+        | "PyThread_acquire_lock_timed"
+        | "EnterCriticalSection"
+        | "AcquireSRWLockExclusive"
+        | "AcquireSRWLockShared"
+        | "pthread_rwlock_wrlock"
+        | "pthread_rwlock_rdlock"
+        | "pthread_spin_lock" => Begin(Mutex),
+        "PyMutex_Unlock"
+        | "pthread_mutex_unlock"
+        | "PyThread_release_lock"
+        | "LeaveCriticalSection"
+        | "ReleaseSRWLockExclusive"
+        | "ReleaseSRWLockShared"
+        | "pthread_rwlock_unlock"
+        | "pthread_spin_unlock" => End(Mutex),
         _ => {
             let lower = name.to_ascii_lowercase();
-            if lower.contains("allocate") || lower.contains("islocked") || lower.contains("free") || lower.contains("init")
+            if lower.contains("allocate")
+                || lower.contains("islocked")
+                || lower.contains("free")
+                || lower.contains("init")
             {
                 return None;
             }
             let member = callee.contains('.') || callee.contains("->");
-            if (member && lower == "unlock") || lower.contains("unlock") || lower.starts_with("release_lock")
-                || (name.chars().all(|c| c.is_ascii_uppercase() || c == '_' || c.is_ascii_digit())
-                    && (lower.starts_with("leave_") || lower.starts_with("release_") || lower.ends_with("_unlock")))
+            if (member && lower == "unlock")
+                || lower.contains("unlock")
+                || lower.starts_with("release_lock")
+                || (name
+                    .chars()
+                    .all(|c| c.is_ascii_uppercase() || c == '_' || c.is_ascii_digit())
+                    && (lower.starts_with("leave_")
+                        || lower.starts_with("release_")
+                        || lower.ends_with("_unlock")))
             {
                 End(Mutex)
             } else if (member && lower == "lock")
                 || lower.ends_with("_lock")
                 || lower.starts_with("lock_")
                 || lower.starts_with("acquire_lock")
-                || (name.chars().all(|c| c.is_ascii_uppercase() || c == '_' || c.is_ascii_digit())
-                    && (lower.starts_with("enter_") || lower.starts_with("acquire_") || lower.ends_with("_lock")))
+                || (name
+                    .chars()
+                    .all(|c| c.is_ascii_uppercase() || c == '_' || c.is_ascii_digit())
+                    && (lower.starts_with("enter_")
+                        || lower.starts_with("acquire_")
+                        || lower.ends_with("_lock")))
             {
                 Begin(Mutex)
             } else {
@@ -508,13 +724,28 @@ fn lvalue(file: &SourceFile, n: Node) -> Option<LValue> {
             "identifier" | "qualified_identifier" => {
                 let text = file.node_text(n);
                 let base = text.rsplit("::").next().unwrap_or(text).to_owned();
-                return Some(LValue { base, field, arrow, subscript });
+                return Some(LValue {
+                    base,
+                    field,
+                    arrow,
+                    subscript,
+                });
             }
-            "this" => return Some(LValue { base: "this".into(), field, arrow: true, subscript }),
+            "this" => {
+                return Some(LValue {
+                    base: "this".into(),
+                    field,
+                    arrow: true,
+                    subscript,
+                })
+            }
             "field_expression" => {
-                field = n.child_by_field_name("field").map(|f| file.node_text(f).to_owned());
+                field = n
+                    .child_by_field_name("field")
+                    .map(|f| file.node_text(f).to_owned());
                 arrow = file.node_text(n).contains("->")
-                    && n.child_by_field_name("operator").is_none_or(|o| file.node_text(o) == "->");
+                    && n.child_by_field_name("operator")
+                        .map_or(true, |o| file.node_text(o) == "->");
                 n = n.child_by_field_name("argument")?;
             }
             "subscript_expression" => {
@@ -531,31 +762,48 @@ fn lvalue(file: &SourceFile, n: Node) -> Option<LValue> {
 fn slot_of(file: &SourceFile, node: Node, anc: &[Node]) -> (Option<String>, bool) {
     let mut n = node;
     let mut i = anc.len();
-    while i > 0 && matches!(anc[i - 1].kind(), "cast_expression" | "parenthesized_expression" | "pointer_expression") {
+    while i > 0
+        && matches!(
+            anc[i - 1].kind(),
+            "cast_expression" | "parenthesized_expression" | "pointer_expression"
+        )
+    {
         n = anc[i - 1];
         i -= 1;
     }
-    let Some(parent) = i.checked_sub(1).map(|j| anc[j]) else { return (None, false) };
+    let Some(parent) = i.checked_sub(1).map(|j| anc[j]) else {
+        return (None, false);
+    };
     let decl_type = enclosing_decl_type(file, &anc[..i]);
     let in_module_def = decl_type.is_some_and(|t| t.trim_start_matches("struct ") == "PyModuleDef");
     match parent.kind() {
         "initializer_pair" => {
-            let d = parent.child_by_field_name("designator").map(|d| file.node_text(d).trim_start_matches('.').trim());
+            let d = parent
+                .child_by_field_name("designator")
+                .map(|d| file.node_text(d).trim_start_matches('.').trim());
             (d.map(str::to_owned), in_module_def)
         }
         // Slot pairs and type objects are short lists; skip huge data tables.
         "initializer_list" if parent.named_child_count() <= 80 => {
             let mut c = parent.walk();
-            let items: Vec<Node> = parent.named_children(&mut c).filter(|i| i.kind() != "comment").collect();
-            let Some(pos) = items.iter().position(|i| i.id() == n.id()) else { return (None, in_module_def) };
+            let items: Vec<Node> = parent
+                .named_children(&mut c)
+                .filter(|i| i.kind() != "comment")
+                .collect();
+            let Some(pos) = items.iter().position(|i| i.id() == n.id()) else {
+                return (None, in_module_def);
+            };
             // `{Py_tp_dealloc, f}`, `{Py_mod_exec, f}`, `{Py_bf_getbuffer, f}`
             if pos == 1 {
                 let first = file.node_text(items[0]).trim();
-                if first.starts_with("Py_") && first.chars().nth(3).is_some_and(|c| c.is_ascii_lowercase()) {
+                if first.starts_with("Py_")
+                    && first.chars().nth(3).is_some_and(|c| c.is_ascii_lowercase())
+                {
                     return (Some(first.to_owned()), in_module_def);
                 }
             }
-            let is_type = decl_type.is_some_and(|t| t.trim_start_matches("struct ") == "PyTypeObject")
+            let is_type = decl_type
+                .is_some_and(|t| t.trim_start_matches("struct ") == "PyTypeObject")
                 && i >= 2
                 && anc[i - 2].kind() == "init_declarator";
             if is_type {
@@ -610,7 +858,12 @@ pub struct EntryMap {
 impl EntryMap {
     pub fn role(&self, file: usize, function: Option<usize>) -> Role {
         match function {
-            Some(f) => self.roles.get(file).and_then(|r| r.get(f)).copied().unwrap_or(Role::Concurrent),
+            Some(f) => self
+                .roles
+                .get(file)
+                .and_then(|r| r.get(f))
+                .copied()
+                .unwrap_or(Role::Concurrent),
             // File-scope code (initializers) runs at load time.
             None => Role::Once,
         }
@@ -634,7 +887,10 @@ pub fn classify(files: &[ProjectFile], facts: &[Facts]) -> EntryMap {
             m.entry(f.name.as_str()).or_insert(base[fi] + i);
             let is_static = f.specifiers.split_whitespace().any(|w| w == "static");
             if !is_static {
-                global.entry(f.name.as_str()).or_default().push(base[fi] + i);
+                global
+                    .entry(f.name.as_str())
+                    .or_default()
+                    .push(base[fi] + i);
             }
         }
         local.push(m);
@@ -706,8 +962,10 @@ pub fn classify(files: &[ProjectFile], facts: &[Facts]) -> EntryMap {
                 continue;
             }
             let slot = r.slot.as_deref().unwrap_or("");
-            let once = matches!(slot, "Py_mod_exec" | "Py_mod_create" | "m_traverse" | "m_clear" | "m_free")
-                || (r.in_module_def && r.slot.is_none());
+            let once = matches!(
+                slot,
+                "Py_mod_exec" | "Py_mod_create" | "m_traverse" | "m_clear" | "m_free"
+            ) || (r.in_module_def && r.slot.is_none());
             for id in ids {
                 if once {
                     once_roots.push(id);
@@ -767,7 +1025,9 @@ pub fn classify(files: &[ProjectFile], facts: &[Facts]) -> EntryMap {
             // Name fallback for lifecycle slots set up where we cannot see them.
             if !entry_points[fi].contains(&i) || lifecycle[fi].contains(&i) {
                 let lower = f.name.to_ascii_lowercase();
-                if LIFECYCLE_SLOTS.iter().any(|s| lower.ends_with(&format!("_{s}")) || lower.ends_with(&format!("_tp_{s}"))) {
+                if LIFECYCLE_SLOTS.iter().any(|s| {
+                    lower.ends_with(&format!("_{s}")) || lower.ends_with(&format!("_tp_{s}"))
+                }) {
                     lifecycle[fi].insert(i);
                 }
             }
@@ -780,7 +1040,10 @@ pub fn classify(files: &[ProjectFile], facts: &[Facts]) -> EntryMap {
         for (fi, pf) in files.iter().enumerate() {
             for i in 0..pf.index.functions.len() {
                 let id = base[fi] + i;
-                if lifecycle[fi].contains(&i) || entry_points[fi].contains(&i) || callers[id].is_empty() {
+                if lifecycle[fi].contains(&i)
+                    || entry_points[fi].contains(&i)
+                    || callers[id].is_empty()
+                {
                     continue;
                 }
                 let all = callers[id].iter().all(|c| {
@@ -810,8 +1073,11 @@ pub fn classify(files: &[ProjectFile], facts: &[Facts]) -> EntryMap {
     // and cycles among guarded helpers keep their callers' guard.
     // A call from a lifecycle slot (`deque_init` calling `deque_append_lock_held`) touches
     // an object no other thread uses yet: as good as a critical section on it.
-    let lifecycle_ids: HashSet<usize> =
-        lifecycle.iter().enumerate().flat_map(|(fi, set)| set.iter().map(|i| base[fi] + i).collect::<Vec<_>>()).collect();
+    let lifecycle_ids: HashSet<usize> = lifecycle
+        .iter()
+        .enumerate()
+        .flat_map(|(fi, set)| set.iter().map(|i| base[fi] + i).collect::<Vec<_>>())
+        .collect();
     for list in sites.iter_mut() {
         for (caller, g) in list.iter_mut() {
             if *g == 0 && lifecycle_ids.contains(caller) {
@@ -820,13 +1086,18 @@ pub fn classify(files: &[ProjectFile], facts: &[Facts]) -> EntryMap {
         }
     }
     let guarded_ids = |level: u8| -> HashSet<usize> {
-        let mut set: HashSet<usize> =
-            (0..total).filter(|id| !runtime_roots.contains(id) && !sites[*id].is_empty()).collect();
+        let mut set: HashSet<usize> = (0..total)
+            .filter(|id| !runtime_roots.contains(id) && !sites[*id].is_empty())
+            .collect();
         loop {
             let drop: Vec<usize> = set
                 .iter()
                 .copied()
-                .filter(|id| sites[*id].iter().any(|(caller, g)| *g < level && !set.contains(caller)))
+                .filter(|id| {
+                    sites[*id]
+                        .iter()
+                        .any(|(caller, g)| *g < level && !set.contains(caller))
+                })
                 .collect();
             if drop.is_empty() {
                 return set;
@@ -848,13 +1119,23 @@ pub fn classify(files: &[ProjectFile], facts: &[Facts]) -> EntryMap {
     // CPython's naming convention: `*_lock_held` / `*_locked` run with the caller's lock.
     for (fi, pf) in files.iter().enumerate() {
         for (i, f) in pf.index.functions.iter().enumerate() {
-            if f.name.ends_with("_lock_held") || f.name.ends_with("_locked") || f.name.ends_with("_LockHeld") {
+            if f.name.ends_with("_lock_held")
+                || f.name.ends_with("_locked")
+                || f.name.ends_with("_LockHeld")
+            {
                 guarded[fi].insert(i);
             }
         }
     }
     let guarded_by_mutex = split(guarded_ids(2));
-    EntryMap { roles, lifecycle, entry_points, unreached, guarded, guarded_by_mutex }
+    EntryMap {
+        roles,
+        lifecycle,
+        entry_points,
+        unreached,
+        guarded,
+        guarded_by_mutex,
+    }
 }
 
 fn locate(base: &[usize], id: usize) -> (usize, usize) {
