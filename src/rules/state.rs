@@ -924,7 +924,12 @@ fn non_reentrant(s: &Scope, out: &mut Vec<Diagnostic>) {
         let Some((_, repl)) = NON_REENTRANT.iter().find(|(n, _)| *n == c.name) else {
             continue;
         };
-        if !s.concurrent(c.function) || !s.in_ft(c.range.0) || s.locked(c.range.0, true, &[]) {
+        // Process-wide state: only a lock shared by every caller protects it.
+        let self_names = c.function.map(|f| s.self_names(f)).unwrap_or_default();
+        if !s.concurrent(c.function)
+            || !s.in_ft(c.range.0)
+            || s.locked(c.range.0, false, &self_names)
+        {
             continue;
         }
         if c.name == "readdir" {

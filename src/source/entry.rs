@@ -938,6 +938,12 @@ pub fn classify(files: &[ProjectFile], facts: &[Facts]) -> EntryMap {
                 })
                 .max()
                 .unwrap_or(0);
+            // `deque_extend_impl(new_deque, ...)` on an object this caller just allocated.
+            let guard = if guard == 0 && first_arg_is_fresh(pf, &facts[fi], c, caller) {
+                1
+            } else {
+                guard
+            };
             for id in resolve(fi, &c.name) {
                 callers[id].push(base[fi] + caller);
                 callees[base[fi] + caller].push(id);
@@ -1155,4 +1161,51 @@ pub fn fn_at(index: &FileIndex, offset: usize) -> Option<usize> {
 pub fn is_module_arg(arg: &str) -> bool {
     let a = arg.rsplit(')').next().unwrap_or(arg).trim();
     matches!(a, "module" | "mod" | "m" | "self_module")
+}
+
+/// Allocation calls whose result no other thread can see yet.
+const ALLOCATORS: [&str; 7] = [
+    "_New",
+    "tp_alloc",
+    "_new",
+    "Alloc",
+    "GenericNew",
+    "_copy",
+    "new_",
+];
+
+/// Is the call's first argument a local of `caller` that holds a freshly allocated object?
+fn first_arg_is_fresh(
+    pf: &ProjectFile,
+    facts: &Facts,
+    c: &super::index::Call,
+    caller: usize,
+) -> bool {
+    let Some(a) = c.args.first() else {
+        return false;
+    };
+    let text = pf.file.parse_text.get(a.0..a.1).unwrap_or("");
+    let name = text.rsplit(')').next().unwrap_or(text).trim();
+    if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+        return false;
+    }
+    let fresh = |t: &str| ALLOCATORS.iter().any(|k| t.contains(k));
+    let declared = pf.index.decls.iter().any(|d| {
+        d.function == Some(caller)
+            && d.name == name
+            && d.init.as_ref().and_then(|i| i.expr()).is_some_and(fresh)
+    });
+    declared
+        || facts.writes.iter().any(|w| {
+            w.function == Some(caller)
+                && w.base == name
+                && w.field.is_none()
+                && w.kind == WriteKind::Assign
+                && w.range.1 <= c.range.0
+                && pf
+                    .file
+                    .parse_text
+                    .get(w.range.0..w.range.1)
+                    .is_some_and(fresh)
+        })
 }
