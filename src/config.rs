@@ -20,6 +20,10 @@ pub struct Config {
     pub extend_exclude: Option<Vec<String>>,
     pub per_file_ignores: Option<BTreeMap<String, Vec<String>>>,
     pub target_version: Option<String>,
+    /// `false` declares that instances of the extension's types are not meant to be
+    /// shared between threads (NumPy's policy for arrays): per-object findings
+    /// (FT406) become informational. Global-state rules are unaffected.
+    pub objects_shared_between_threads: Option<bool>,
 }
 
 /// A configuration problem: always names the file and, where known, the key.
@@ -69,6 +73,9 @@ pub struct Settings {
     pub config_path: Option<PathBuf>,
     /// The folder relative paths and globs are taken from.
     pub project_root: PathBuf,
+    /// `objects-shared-between-threads`: whether instances may be used from several
+    /// threads at once (default `true`).
+    pub objects_shared_between_threads: bool,
 }
 
 /// Folders never worth analysing: build output, environments, VCS metadata.
@@ -103,6 +110,7 @@ impl Default for Settings {
                 .unwrap_or_else(|_| GlobSet::empty()),
             config_path: None,
             project_root: PathBuf::from("."),
+            objects_shared_between_threads: true,
         }
     }
 }
@@ -252,6 +260,9 @@ impl Settings {
                 }
             }
             s.per_file_ignores.push((g.compile_matcher(), codes));
+        }
+        if let Some(shared) = config.objects_shared_between_threads {
+            s.objects_shared_between_threads = shared;
         }
         if let Some(v) = &ov.target_version {
             s.target_minor = parse_target_version(v).ok_or_else(|| ConfigError {

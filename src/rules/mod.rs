@@ -9,9 +9,11 @@ pub mod binary;
 pub mod bindings;
 pub mod build;
 pub mod declare;
+pub mod locks;
 pub mod meta;
 pub mod project;
 pub mod runtime;
+pub mod state;
 
 use crate::config::Settings;
 use crate::diagnostic::{Diagnostic, Severity};
@@ -80,6 +82,8 @@ pub fn all() -> Vec<&'static Rule> {
     v.extend_from_slice(build::RULES);
     v.extend_from_slice(bindings::RULES);
     v.extend_from_slice(runtime::RULES);
+    v.extend_from_slice(state::RULES);
+    v.extend_from_slice(locks::RULES);
     v.sort_by_key(|r| r.code);
     v
 }
@@ -165,8 +169,8 @@ pub struct ProjectFile {
 }
 
 /// Per-file checks of every family.
-pub const FILE_CHECKS: &[FileCheck] = &[declare::check_file];
+pub const FILE_CHECKS: &[FileCheck] = &[declare::check_file, locks::check_file];
 
 /// Project checks of every family over C/C++ files. The FT6xx build checks see
 /// build files too and are called by `check::run` directly ([`build::check_build`]).
-pub const PROJECT_CHECKS: &[ProjectCheck] = &[declare::check_project];
+pub const PROJECT_CHECKS: &[ProjectCheck] = &[declare::check_project, state::check_project];

@@ -597,6 +597,13 @@ impl Walker<'_> {
         let decl = node.child_by_field_name("declarator")?;
         let fdecl = find_function_declarator(decl)?;
         let name_node = fdecl.child_by_field_name("declarator")?;
+        // A macro-confused parse can make `if (x) {...}` look like a definition of `if`.
+        if matches!(
+            self.file.node_text(name_node),
+            "if" | "while" | "for" | "switch" | "return" | "sizeof" | "do" | "else"
+        ) {
+            return None;
+        }
         let body = node.child_by_field_name("body")?;
         let mut params = Vec::new();
         if let Some(plist) = fdecl.child_by_field_name("parameters") {
@@ -733,7 +740,15 @@ impl Walker<'_> {
             [node.start_byte()..first_declarator.unwrap_or(ty.end_byte())]
             .trim()
             .to_owned();
-        if specifiers.contains("thread_local") || specifiers.contains("__thread") {
+        // `_Thread_local`, `thread_local`, `__thread`, and project macros such as
+        // `NPY_TLS` or `Py_THREAD_LOCAL` that expand to one of them.
+        let lower = specifiers.to_ascii_lowercase();
+        if lower.contains("thread_local")
+            || lower.contains("__thread")
+            || specifiers
+                .split(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+                .any(|w| w.ends_with("_TLS") || w == "TLS")
+        {
             storage.thread_local = true;
         }
         let mut c = node.walk();

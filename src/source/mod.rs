@@ -1,6 +1,7 @@
 //! The C/C++ source model: reading a file, its preprocessor conditions, its
 //! syntax tree, and the [`index::FileIndex`] every rule reads.
 
+pub mod entry;
 pub mod index;
 pub mod lex;
 pub mod preproc;

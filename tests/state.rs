@@ -1,0 +1,204 @@
+//! Shared-state rules across files and with project settings.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use ftaudit::check;
+use ftaudit::config::{Overrides, Settings};
+use ftaudit::diagnostic::Severity;
+
+fn run(dir: &Path) -> Vec<(String, String, Severity, String)> {
+    let settings = Settings::resolve(dir, &Overrides::default()).expect("settings");
+    let roots: Vec<(PathBuf, Arc<Settings>)> = vec![(dir.to_path_buf(), Arc::new(settings))];
+    let result = check::run(&roots, &Default::default());
+    result
+        .diagnostics
+        .iter()
+        .map(|d| {
+            let file = d
+                .path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or("")
+                .to_owned();
+            (d.rule.code.to_owned(), file, d.severity, d.message.clone())
+        })
+        .collect()
+}
+
+const OBJECT: &str = r#"
+#include <Python.h>
+typedef struct { PyObject_HEAD PyObject *value; } BoxObject;
+static PyObject *cache;
+static long hits;
+static PyObject *Box_set(BoxObject *self, PyObject *v) {
+    hits++;
+    Py_XSETREF(self->value, Py_NewRef(v));
+    Py_XSETREF(cache, Py_NewRef(v));
+    Py_RETURN_NONE;
+}
+static PyMethodDef Box_methods[] = {{"set", (PyCFunction)Box_set, METH_O, NULL}, {NULL}};
+"#;
+
+#[test]
+fn objects_not_shared_downgrades_only_the_per_object_rule() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("box.c"), OBJECT).expect("write");
+    std::fs::write(
+        dir.path().join("pyproject.toml"),
+        "[tool.ftaudit]\nselect = [\"FT4\"]\n",
+    )
+    .expect("write");
+    let shared = run(dir.path());
+    let sev = |v: &[(String, String, Severity, String)], code: &str| {
+        v.iter().find(|d| d.0 == code).map(|d| d.2)
+    };
+    assert_eq!(sev(&shared, "FT406"), Some(Severity::Error), "{shared:?}");
+    let of = |v: &[(String, String, Severity, String)], needle: &str| {
+        v.iter()
+            .find(|d| d.0 == "FT401" && d.3.contains(needle))
+            .map(|d| d.2)
+    };
+    assert_eq!(
+        of(&shared, "`cache`"),
+        Some(Severity::Error),
+        "pointer state is the worst: {shared:?}"
+    );
+    assert_eq!(
+        of(&shared, "`hits`"),
+        Some(Severity::Info),
+        "a counter is the mildest: {shared:?}"
+    );
+
+    std::fs::write(
+        dir.path().join("pyproject.toml"),
+        "[tool.ftaudit]\nselect = [\"FT4\"]\nobjects-shared-between-threads = false\n",
+    )
+    .expect("write");
+    let private = run(dir.path());
+    assert_eq!(sev(&private, "FT406"), Some(Severity::Info), "{private:?}");
+    assert_eq!(
+        of(&private, "`cache`"),
+        Some(Severity::Error),
+        "the setting must not touch global state: {private:?}"
+    );
+}
+
+#[test]
+fn calls_are_followed_across_files() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir(dir.path().join("clinic")).expect("mkdir");
+    std::fs::write(
+        dir.path().join("pyproject.toml"),
+        "[tool.ftaudit]\nselect = [\"FT4\"]\n",
+    )
+    .expect("write");
+    // Argument Clinic style: the wrapper in clinic/mod.c.h takes a critical section and
+    // calls the `static` _impl of mod.c; `locked_set` is referenced from mod.c's table.
+    std::fs::write(
+        dir.path().join("clinic/mod.c.h"),
+        r#"
+static PyObject *locked_set_impl(BoxObject *self, PyObject *v);
+static PyObject *bare_set_impl(BoxObject *self, PyObject *v);
+static PyObject *locked_set(BoxObject *self, PyObject *v) {
+    PyObject *r;
+    Py_BEGIN_CRITICAL_SECTION(self);
+    r = locked_set_impl(self, v);
+    Py_END_CRITICAL_SECTION();
+    return r;
+}
+static PyObject *bare_set(BoxObject *self, PyObject *v) { return bare_set_impl(self, v); }
+static PyObject *open_log_impl(PyObject *module, PyObject *v);
+static PyObject *open_log(PyObject *module, PyObject *v) {
+    PyObject *r;
+    Py_BEGIN_CRITICAL_SECTION(module);
+    r = open_log_impl(module, v);
+    Py_END_CRITICAL_SECTION();
+    return r;
+}
+static PyObject *locked_set_global(BoxObject *self, PyObject *v) {
+    PyObject *r;
+    Py_BEGIN_CRITICAL_SECTION(self);
+    r = instance_locked_impl(self, v);
+    Py_END_CRITICAL_SECTION();
+    return r;
+}
+"#,
+    )
+    .expect("write");
+    std::fs::write(
+        dir.path().join("helpers.c"),
+        r#"
+#include <Python.h>
+PyObject *shared_table;
+int fill_table(void) { shared_table = PyDict_New(); return shared_table ? 0 : -1; }
+int touch_table(void) { shared_table = NULL; return 0; }
+"#,
+    )
+    .expect("write");
+    std::fs::write(
+        dir.path().join("mod.c"),
+        r#"
+#include <Python.h>
+typedef struct { PyObject_HEAD PyObject *value; } BoxObject;
+int fill_table(void);
+int touch_table(void);
+#include "clinic/mod.c.h"
+static PyObject *locked_set_impl(BoxObject *self, PyObject *v) {
+    Py_XSETREF(self->value, Py_NewRef(v));
+    Py_RETURN_NONE;
+}
+static PyObject *bare_set_impl(BoxObject *self, PyObject *v) {
+    Py_XSETREF(self->value, Py_NewRef(v));
+    touch_table();
+    Py_RETURN_NONE;
+}
+static PyMethodDef Box_methods[] = {
+    {"locked_set", (PyCFunction)locked_set, METH_O, NULL},
+    {"bare_set", (PyCFunction)bare_set, METH_O, NULL},
+    {NULL},
+};
+static int mod_exec(PyObject *m) { return fill_table(); }
+static PyObject *ident;
+static PyObject *open_log_impl(PyObject *module, PyObject *v) {
+    Py_XSETREF(ident, Py_NewRef(v));
+    Py_RETURN_NONE;
+}
+static PyObject *instance_locked_impl(BoxObject *self, PyObject *v) {
+    Py_XSETREF(ident, Py_NewRef(v));
+    Py_RETURN_NONE;
+}
+static PyMethodDef mod_methods[] = {
+    {"open_log", open_log, METH_O, NULL},
+    {"locked_set_global", (PyCFunction)locked_set_global, METH_O, NULL},
+    {NULL},
+};
+static PyModuleDef_Slot slots[] = {{Py_mod_exec, mod_exec}, {0, NULL}};
+"#,
+    )
+    .expect("write");
+    let found = run(dir.path());
+    let in_fn =
+        |code: &str, needle: &str| found.iter().any(|d| d.0 == code && d.3.contains(needle));
+    assert!(in_fn("FT406", "`bare_set_impl`"), "{found:?}");
+    assert!(
+        !in_fn("FT406", "`locked_set_impl`"),
+        "guarded by the caller's critical section: {found:?}"
+    );
+    assert!(
+        !in_fn("FT401", "`fill_table`"),
+        "called only from Py_mod_exec in another file: {found:?}"
+    );
+    assert!(
+        in_fn("FT401", "`touch_table`"),
+        "reached from a method in another file: {found:?}"
+    );
+    assert!(
+        !in_fn("FT401", "`open_log_impl`"),
+        "every caller holds the module's critical section: {found:?}"
+    );
+    assert!(
+        in_fn("FT401", "`instance_locked_impl`"),
+        "an instance's critical section does not protect a global: {found:?}"
+    );
+}
