@@ -399,7 +399,7 @@ fn mutex_copies(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
                     m.function == c.function
                         && m.range.0 > c.range.0
                         && matches!(m.name.as_str(), "memset" | "bzero" | "ZeroMemory")
-                        && target.map_or(true, |t| {
+                        && target.is_none_or(|t| {
                             m.args
                                 .first()
                                 .is_some_and(|a| ctx.file.parse_text[a.0..a.1].contains(t))

@@ -745,7 +745,7 @@ fn lvalue(file: &SourceFile, n: Node) -> Option<LValue> {
                     .map(|f| file.node_text(f).to_owned());
                 arrow = file.node_text(n).contains("->")
                     && n.child_by_field_name("operator")
-                        .map_or(true, |o| file.node_text(o) == "->");
+                        .is_none_or(|o| file.node_text(o) == "->");
                 n = n.child_by_field_name("argument")?;
             }
             "subscript_expression" => {
