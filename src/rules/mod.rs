@@ -5,7 +5,11 @@
 //! exports `RULES` (its [`Rule`] statics) and its checks: per-file checks run in
 //! parallel on each parsed file, project checks run once with every file's index.
 
+pub mod access;
+pub mod borrowed;
 pub mod declare;
+pub mod locking;
+pub mod memory;
 pub mod meta;
 
 use crate::diagnostic::{Diagnostic, Severity};
@@ -70,6 +74,10 @@ pub const FAMILIES: [(&str, &str); 10] = [
 pub fn all() -> Vec<&'static Rule> {
     let mut v: Vec<&'static Rule> = Vec::new();
     v.extend_from_slice(declare::RULES);
+    v.extend_from_slice(borrowed::RULES);
+    v.extend_from_slice(access::RULES);
+    v.extend_from_slice(locking::RULES);
+    v.extend_from_slice(memory::RULES);
     v.extend_from_slice(meta::RULES);
     v.sort_by_key(|r| r.code);
     v
@@ -137,7 +145,8 @@ pub struct ProjectFile {
 }
 
 /// Per-file checks of every family.
-pub const FILE_CHECKS: &[FileCheck] = &[declare::check_file];
+pub const FILE_CHECKS: &[FileCheck] =
+    &[declare::check_file, borrowed::check_file, access::check_file, locking::check_file, memory::check_file];
 
 /// Project checks of every family.
 pub const PROJECT_CHECKS: &[ProjectCheck] = &[declare::check_project];
