@@ -401,7 +401,7 @@ impl<'a, 'c> Analysis<'a, 'c> {
         let line = |o: usize| self.ctx.file.lines.line_of(o) + 1;
         for c in idx.calls.iter().filter(|c| c.function == Some(fi) && c.range.0 > from && c.range.1 <= to) {
             for (pos, a) in c.args.iter().enumerate() {
-                let t = normalize(self.text(*a));
+                let t = strip_new_ref(normalize(self.text(*a)));
                 if t == var && !keeps_private(&c.name, pos) {
                     return Some(line(c.range.0));
                 }
@@ -680,6 +680,16 @@ pub fn normalize(text: &str) -> String {
             return s;
         }
     }
+}
+
+/// `Py_NewRef(x)` and `Py_XNewRef(x)` are `x` for escape purposes.
+fn strip_new_ref(mut s: String) -> String {
+    for w in ["Py_NewRef(", "Py_XNewRef("] {
+        if let Some(inner) = s.strip_prefix(w).and_then(|r| r.strip_suffix(')')) {
+            s = normalize(inner);
+        }
+    }
+    s
 }
 
 fn looks_like_type(s: &str) -> bool {
