@@ -465,7 +465,12 @@ impl<'a, 'c> Analysis<'a, 'c> {
         let mut cursor = block.walk();
         let mut open: Vec<(Marker, RegionKind)> = Vec::new();
         let stmts: Vec<Node> = block.named_children(&mut cursor).collect();
-        for s in stmts {
+        for mut s in stmts {
+            // `done: Py_END_CRITICAL_SECTION();`
+            while s.kind() == "labeled_statement" {
+                let Some(inner) = s.named_child(s.named_child_count().saturating_sub(1)) else { break };
+                s = inner;
+            }
             let Some(m) = marker(self.ctx.file.node_text(s), (s.start_byte(), s.end_byte())) else { continue };
             let kind = match m.macro_name {
                 "Py_BEGIN_CRITICAL_SECTION" => Some(RegionKind::CriticalSection),
