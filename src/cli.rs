@@ -26,6 +26,15 @@ pub enum Command {
     Rule(RuleArgs),
 }
 
+/// Which findings to show by how sure the analysis is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ConfidenceFilter {
+    /// Only findings the analysis could prove.
+    Certain,
+    /// Also findings it could not rule out (the default: everything).
+    Likely,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ColorChoice {
     Auto,
@@ -84,6 +93,9 @@ pub struct CheckArgs {
     /// Also apply fixes marked unsafe (with --fix or --diff).
     #[arg(long)]
     pub unsafe_fixes: bool,
+    /// Lowest confidence to report: `certain` hides findings marked likely.
+    #[arg(long, value_enum, default_value_t = ConfidenceFilter::Likely)]
+    pub confidence: ConfidenceFilter,
     #[command(flatten)]
     pub output: OutputArgs,
 }
