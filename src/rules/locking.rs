@@ -570,9 +570,32 @@ fn allowed_detached(name: &str) -> bool {
         "Py_CHARMASK", "Py_MEMCPY", "Py_CLAMP", "Py_STRINGIFY", "Py_SIZE_ROUND_UP", "Py_SIZE_ROUND_DOWN", "_Py_SIZE_ROUND_UP",
         "PyTime_MonotonicRaw", "PyTime_PerfCounterRaw", "PyTime_TimeRaw", "Py_IS_NAN", "Py_IS_INFINITY", "Py_IS_FINITE",
         "_Py_RVALUE", "Py_EncodeLocale", "Py_DecodeLocale", "_Py_EncodeLocaleRaw", "_Py_DecodeLocaleEx",
-        "Py_ssize_t", "Py_UCS4", "Py_hash_t", "_Py_STATIC_CAST", "_Py_CAST", "Py_LL", "Py_ULL",
+        "Py_ssize_t", "Py_UCS4", "Py_hash_t", "_Py_STATIC_CAST", "_Py_CAST", "Py_LL", "Py_ULL", "Py_FatalError",
+        "PyTraceMalloc_Track", "PyTraceMalloc_Untrack", "PyOS_InputHook", "PyOS_snprintf", "PyOS_vsnprintf", "PyOS_mystrnicmp", "PyOS_mystrcmp",
+        // Pointer arithmetic on immutable objects the caller keeps alive.
+        "PyBytes_AS_STRING", "PyBytes_GET_SIZE", "PyTuple_GET_SIZE", "PyTuple_GET_ITEM", "PyUnicode_DATA",
+        "PyUnicode_KIND", "PyUnicode_GET_LENGTH",
     ];
     NAMES.contains(&name) || PREFIXES.iter().any(|p| name.starts_with(p))
+}
+
+/// A C-API function or macro that needs an attached thread state.
+fn is_thread_state_api(ctx: &FileContext, c: &crate::source::index::Call) -> bool {
+    let name = c.name.as_str();
+    if c.callee != c.name || allowed_detached(name) {
+        return false;
+    }
+    // A function or function pointer this file defines (`Py_AcceptEx` in overlapped.c) is not the C API.
+    let pointer_declarator = ctx.file.parse_text.contains(&format!("*{name})")) || ctx.file.parse_text.contains(&format!("* {name})"));
+    if pointer_declarator || ctx.index.function_named(name).is_some() || ctx.index.decls.iter().any(|d| d.name == name) {
+        return false;
+    }
+    if name.starts_with("Py") {
+        return true;
+    }
+    // Private functions: only the families that plainly touch objects or exceptions.
+    const PRIVATE: &[&str] = &["_PyObject_", "_PyErr_", "_PyUnicode_", "_PyBytes_", "_PyList_", "_PyDict_", "_PyTuple_", "_PyLong_", "_PyType_"];
+    PRIVATE.iter().any(|p| name.starts_with(p))
 }
 
 fn without_thread_state(an: &Analysis, out: &mut Vec<Diagnostic>) {
@@ -597,8 +620,7 @@ fn without_thread_state(an: &Analysis, out: &mut Vec<Diagnostic>) {
             })
             .collect();
         for c in ctx.index.calls.iter().filter(|c| body.0 <= c.range.0 && c.range.0 < body.1) {
-            let is_api = c.callee == c.name && (c.name.starts_with("Py") || c.name.starts_with("_Py"));
-            if !is_api || allowed_detached(&c.name) || attached.iter().any(|(s, e)| *s <= c.range.0 && c.range.0 < *e) {
+            if !is_thread_state_api(ctx, c) || attached.iter().any(|(s, e)| *s <= c.range.0 && c.range.0 < *e) {
                 continue;
             }
             if !an.compiled_in_ft(c.range.0) {

@@ -737,7 +737,9 @@ pub fn mask_for_parsing(text: &str, directives: &[Directive], map: &ConditionMap
 /// `PyObject_HEAD`) make tree-sitter swallow the next statement. Where the next line
 /// is indented, put a `;` in place of its first indentation byte: offsets and line
 /// numbers stay the same, and the statement after the macro parses on its own.
-const STATEMENT_MACROS: [&str; 10] = [
+const STATEMENT_MACROS: [&str; 12] = [
+    "_Py_BEGIN_SUPPRESS_IPH",
+    "_Py_END_SUPPRESS_IPH",
     "Py_BEGIN_ALLOW_THREADS",
     "Py_END_ALLOW_THREADS",
     "Py_BLOCK_THREADS",
@@ -797,9 +799,14 @@ fn terminate_statement_macros(text: &str, bytes: &mut [u8]) {
             if b.get(j) != Some(&b'\n') {
                 continue; // followed by `;` or more code on the line
             }
-            // Blanked directive lines count as indentation too.
-            if matches!(bytes.get(j + 1), Some(b' ' | b'\t')) {
-                bytes[j + 1] = b';';
+            // Blanked directive lines count as indentation too; so do blank lines
+            // between the macro and the next indented statement.
+            let mut k = j + 1;
+            while matches!(bytes.get(k), Some(b'\n' | b'\r')) {
+                k += 1;
+            }
+            if matches!(bytes.get(k), Some(b' ' | b'\t')) {
+                bytes[k] = b';';
             }
         }
     }

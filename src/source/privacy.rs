@@ -11,7 +11,7 @@
 //! origin is out of sight) is *unknown*, and rules report it with
 //! [`Confidence::Likely`].
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use tree_sitter::Node;
 
@@ -225,6 +225,9 @@ pub struct Analysis<'a, 'c> {
     /// Functions referenced from file-scope initializers (method tables, slot
     /// arrays, static type objects): Python calls them directly.
     python_facing: HashSet<String>,
+    /// Parameters a function's callers lock for it: Argument Clinic's
+    /// `@critical_section`, and CPython's `*_lock_held` naming convention.
+    caller_locked: HashMap<usize, Vec<String>>,
 }
 
 impl<'a, 'c> Analysis<'a, 'c> {
@@ -236,7 +239,8 @@ impl<'a, 'c> Analysis<'a, 'c> {
             let text = ctx.file.parse_text.get(s..e).unwrap_or("");
             python_facing.extend(identifiers(text).map(str::to_owned));
         }
-        let mut a = Analysis { ctx, regions: Vec::new(), mismatches: Vec::new(), python_facing };
+        let caller_locked = caller_locked(ctx);
+        let mut a = Analysis { ctx, regions: Vec::new(), mismatches: Vec::new(), python_facing, caller_locked };
         a.build_regions();
         a
     }
@@ -259,7 +263,14 @@ impl<'a, 'c> Analysis<'a, 'c> {
 
     /// Is `expr` (normalised) locked by an enclosing critical section at `offset`?
     pub fn locked_at(&self, expr: &str, offset: usize) -> bool {
-        self.critical_sections_at(offset).any(|r| r.objects.iter().any(|o| o == expr))
+        if self.critical_sections_at(offset).any(|r| r.objects.iter().any(|o| o == expr)) {
+            return true;
+        }
+        let Some(fi) = self.ctx.index.function_at(offset) else { return false };
+        let Some(params) = self.caller_locked.get(&fi) else { return false };
+        // `self` and fields reached through it (`self->items`) are under the object's lock.
+        let root = expr.split("->").next().unwrap_or(expr);
+        params.iter().any(|p| p == expr || p == root)
     }
 
     /// Is the container written at `expr` private at `at`?
@@ -381,7 +392,7 @@ impl<'a, 'c> Analysis<'a, 'c> {
                     return classify_call_result(callee);
                 }
                 if text.contains("->") || text.contains('.') {
-                    return Privacy::Shared(Shared::Field);
+                    return self.classify(&text, def_at, depth + 1);
                 }
                 if is_identifier(&text) && text != var {
                     return self.classify(&text, def_at, depth + 1);
@@ -514,6 +525,34 @@ impl<'a, 'c> Analysis<'a, 'c> {
             self.mismatches.push(Mismatch::Unclosed(m));
         }
     }
+}
+
+/// Functions whose callers hold a critical section on some parameters.
+fn caller_locked(ctx: &FileContext) -> HashMap<usize, Vec<String>> {
+    let mut out = HashMap::new();
+    let comments = &ctx.file.lexed.comments;
+    for (fi, f) in ctx.index.functions.iter().enumerate() {
+        let Some(first) = f.params.first() else { continue };
+        let lname = f.name.to_ascii_lowercase();
+        if lname.ends_with("_lock_held") || lname.ends_with("_lockheld") || lname.ends_with("_locked") {
+            out.insert(fi, vec![first.name.clone()]);
+            continue;
+        }
+        let i = comments.partition_point(|c| c.end <= f.range.0);
+        let Some(c) = i.checked_sub(1).and_then(|i| comments.get(i)) else { continue };
+        let text = ctx.file.text.get(c.start..c.end).unwrap_or("");
+        if !text.contains("[clinic start generated code]") {
+            continue;
+        }
+        let Some(pos) = text.find("@critical_section") else { continue };
+        let line = text[pos + "@critical_section".len()..].lines().next().unwrap_or("");
+        let mut names: Vec<String> = identifiers(line).map(str::to_owned).collect();
+        if names.is_empty() {
+            names.push(first.name.clone());
+        }
+        out.insert(fi, names);
+    }
+    out
 }
 
 #[derive(Debug, Clone)]
