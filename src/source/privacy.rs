@@ -75,7 +75,7 @@ impl Privacy {
     /// How sure a diagnostic about a shared container is.
     pub fn confidence(&self) -> Confidence {
         match self {
-            Privacy::Shared(Shared::Argument(_) | Shared::Field | Shared::Global(_) | Shared::Item) => {
+            Privacy::Shared(Shared::Argument(_) | Shared::Field | Shared::Global(_)) => {
                 Confidence::Certain
             }
             _ => Confidence::Likely,
@@ -128,12 +128,16 @@ pub const CONSTRUCTORS: &[&str] = &[
     "_PyList_FromArray",
     "PyObject_Dir",
     "_PyStack_AsDict",
+    "tp_alloc",
+    "PyType_GenericAlloc",
+    "PyType_GenericNew",
+    "PyStructSequence_New",
 ];
 
 /// Calls that do not let a container escape when it is their first argument.
 fn keeps_private(callee: &str, position: usize) -> bool {
     const ANY_POSITION: &[&str] = &[
-        "Py_INCREF", "Py_XINCREF", "Py_DECREF", "Py_XDECREF", "Py_CLEAR", "Py_NewRef", "Py_XNewRef", "Py_SIZE",
+        "Py_INCREF", "Py_XINCREF", "Py_DECREF", "Py_XDECREF", "Py_CLEAR", "Py_SETREF", "Py_XSETREF", "Py_NewRef", "Py_XNewRef", "Py_SIZE",
         "Py_TYPE", "Py_IS_TYPE", "Py_REFCNT", "assert", "_PyObject_CAST", "Py_ssize_t", "PyObject_Length",
         "PyObject_Size", "PyObject_Hash", "PyObject_IsTrue", "Py_Is", "Py_IsNone",
     ];
@@ -242,6 +246,7 @@ impl<'a, 'c> Analysis<'a, 'c> {
         let caller_locked = caller_locked(ctx);
         let mut a = Analysis { ctx, regions: Vec::new(), mismatches: Vec::new(), python_facing, caller_locked };
         a.build_regions();
+        a.propagate_caller_locks();
         a
     }
 
@@ -295,6 +300,9 @@ impl<'a, 'c> Analysis<'a, 'c> {
         let Some(fi) = idx.function_at(at) else { return Privacy::Shared(Shared::Unknown) };
         let f = &idx.functions[fi];
         if let Some(callee) = call_name(e) {
+            return classify_call_result(callee);
+        }
+        if let Some(callee) = pointer_call_name(e) {
             return classify_call_result(callee);
         }
         if e.contains("->") || e.contains('.') {
@@ -391,6 +399,15 @@ impl<'a, 'c> Analysis<'a, 'c> {
                     }
                     return classify_call_result(callee);
                 }
+                if let Some(callee) = pointer_call_name(&text) {
+                    if CONSTRUCTORS.contains(&callee) {
+                        return match self.escape_between(fi, var, def_at, at) {
+                            Some(line) => Privacy::Shared(Shared::Escaped(line)),
+                            None => Privacy::Private(Private::Fresh),
+                        };
+                    }
+                    return classify_call_result(callee);
+                }
                 if text.contains("->") || text.contains('.') {
                     return self.classify(&text, def_at, depth + 1);
                 }
@@ -443,6 +460,37 @@ impl<'a, 'c> Analysis<'a, 'c> {
             Role::Args => Privacy::Private(Private::Args),
             Role::Object if self.python_facing.contains(&f.name) => Privacy::Shared(Shared::Argument(p.name.clone())),
             Role::Object => Privacy::Shared(Shared::HelperParameter(p.name.clone())),
+        }
+    }
+
+    /// A helper every caller of which (in this file) holds a lock on its first
+    /// argument runs under that lock too. Two rounds reach helpers of helpers.
+    fn propagate_caller_locks(&mut self) {
+        let idx = self.ctx.index;
+        for _ in 0..2 {
+            let mut found = Vec::new();
+            for (fi, f) in idx.functions.iter().enumerate() {
+                if self.caller_locked.contains_key(&fi) || self.python_facing.contains(&f.name) {
+                    continue;
+                }
+                let Some(first) = f.params.first() else { continue };
+                let mut sites = idx.calls.iter().filter(|c| c.name == f.name && c.callee == f.name).peekable();
+                if sites.peek().is_none() {
+                    continue;
+                }
+                let all_locked = sites.all(|c| {
+                    c.args.first().is_some_and(|a| self.locked_at(&normalize(self.text(*a)), c.range.0))
+                });
+                if all_locked {
+                    found.push((fi, first.name.clone()));
+                }
+            }
+            if found.is_empty() {
+                return;
+            }
+            for (fi, p) in found {
+                self.caller_locked.insert(fi, vec![p]);
+            }
         }
     }
 
@@ -640,7 +688,8 @@ pub fn parameter_role(ctx: &FileContext, f: &Function, pos: usize) -> Role {
             return Role::Args;
         }
     }
-    if lname == "kwnames" {
+    // Helpers that receive the call's keyword dict keep its name (`kwds`, `kwargs`).
+    if matches!(lname.as_str(), "kwnames" | "kwds" | "kwargs") {
         return Role::Kwargs;
     }
     Role::Object
@@ -749,6 +798,18 @@ pub fn call_name(e: &str) -> Option<&str> {
         return None;
     }
     Some(name)
+}
+
+/// The field called in `type->tp_alloc(type, 0)` or `Py_TYPE(o)->tp_new(...)`.
+fn pointer_call_name(e: &str) -> Option<&str> {
+    if !e.ends_with(')') {
+        return None;
+    }
+    let open = e.rfind("->").map(|i| i + 2)?;
+    let rest = &e[open..];
+    let paren = rest.find('(')?;
+    let name = &rest[..paren];
+    (is_identifier(name) && matching_paren(&rest[paren + 1..]) == Some(rest.len() - paren - 2)).then_some(name)
 }
 
 pub fn is_identifier(s: &str) -> bool {
