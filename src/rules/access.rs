@@ -8,7 +8,7 @@ use tree_sitter::Node;
 
 use crate::diagnostic::{Applicability, Confidence, Diagnostic, Edit, Fix, Severity};
 use crate::rules::{FileContext, FixAvailability, Rule};
-use crate::source::privacy::{ancestor_of_kind, identifiers, is_identifier, normalize, Analysis, Privacy};
+use crate::source::privacy::{ancestor_of_kind, identifiers, is_identifier, normalize, Analysis, Privacy, Private};
 
 pub static DICT_NEXT_UNLOCKED: Rule = Rule {
     code: "FT201",
@@ -260,7 +260,7 @@ fn set_item(an: &Analysis, out: &mut Vec<Diagnostic>) {
             continue;
         }
         let p = an.container(*arg, call.range.0);
-        if p.is_fresh() || matches!(p, Privacy::Private(crate::source::privacy::Private::Locked)) {
+        if p.is_fresh() || matches!(p, Privacy::Private(Private::Locked | Private::Unique)) {
             continue;
         }
         let c = text(an, *arg).trim();

@@ -501,7 +501,11 @@ fn cached_borrowed(an: &Analysis, out: &mut Vec<Diagnostic>, reported: &mut Vec<
         };
         let Some(api) = borrowed_api(&call.name) else { continue };
         let lhs = normalize(&a.lhs_text);
-        let is_field = lhs.contains("->") || lhs.contains('.');
+        // `local.field` (a struct on the stack) is not a cache; `self->field` and `global.field` are.
+        let base = lhs.split(['-', '.']).next().unwrap_or("");
+        let local_struct = !lhs.contains("->")
+            && ctx.index.declaration_of(base, Some(fi)).is_some_and(|d| d.function == Some(fi) && !d.has_static_storage());
+        let is_field = (lhs.contains("->") || lhs.contains('.')) && !local_struct;
         let is_static = crate::source::privacy::is_identifier(&lhs)
             && ctx.index.declaration_of(&lhs, Some(fi)).is_some_and(|d| d.has_static_storage());
         if !(is_field || is_static) || !an.compiled_in_ft(a.range.0) {

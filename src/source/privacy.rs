@@ -32,6 +32,8 @@ pub enum Private {
     Immutable,
     /// Inside `Py_BEGIN_CRITICAL_SECTION` on this very expression.
     Locked,
+    /// Inside `if (PyUnstable_Object_IsUniquelyReferenced(x))`.
+    Unique,
 }
 
 /// Why a container may be changed by another thread.
@@ -257,6 +259,11 @@ impl<'a, 'c> Analysis<'a, 'c> {
     /// Is `offset` compiled in some free-threaded build this project targets?
     pub fn compiled_in_ft(&self, offset: usize) -> bool {
         use crate::source::preproc::Truth;
+        // The vendored pythoncapi-compat header implements the strong-reference
+        // replacements with the old APIs under version guards we cannot evaluate.
+        if self.ctx.file.path.file_name().is_some_and(|n| n == "pythoncapi_compat.h") {
+            return false;
+        }
         let cond = self.ctx.file.condition_at(offset);
         self.ctx.ft_configs().iter().any(|c| cond.eval(c) != Truth::False)
     }
@@ -278,6 +285,25 @@ impl<'a, 'c> Analysis<'a, 'c> {
         params.iter().any(|p| p == expr || p == root)
     }
 
+    /// Is `at` inside `if (PyUnstable_Object_IsUniquelyReferenced(e)) { ... }`?
+    fn unique_at(&self, e: &str, at: usize) -> bool {
+        let root = self.ctx.file.tree.root_node();
+        let Some(mut n) = root.descendant_for_byte_range(at, at) else { return false };
+        while let Some(p) = n.parent() {
+            if p.kind() == "if_statement" && p.child_by_field_name("consequence").is_some_and(|c| c.id() == n.id()) {
+                let cond = p.child_by_field_name("condition").map(|c| self.ctx.file.node_text(c)).unwrap_or("");
+                let c = normalize(cond);
+                for f in ["PyUnstable_Object_IsUniquelyReferenced(", "_PyObject_IsUniquelyReferenced("] {
+                    if c.contains(&format!("{f}{e})")) && !c.contains(&format!("!{f}")) {
+                        return true;
+                    }
+                }
+            }
+            n = p;
+        }
+        false
+    }
+
     /// Is the container written at `expr` private at `at`?
     pub fn container(&self, expr: Range, at: usize) -> Privacy {
         let e = normalize(self.text(expr));
@@ -292,6 +318,9 @@ impl<'a, 'c> Analysis<'a, 'c> {
     fn classify(&self, e: &str, at: usize, depth: usize) -> Privacy {
         if self.locked_at(e, at) {
             return Privacy::Private(Private::Locked);
+        }
+        if self.unique_at(e, at) {
+            return Privacy::Private(Private::Unique);
         }
         if depth > 4 || e.is_empty() {
             return Privacy::Shared(Shared::Unknown);
@@ -313,6 +342,13 @@ impl<'a, 'c> Analysis<'a, 'c> {
             return match self.classify(base, at, depth + 1) {
                 Privacy::Private(Private::Args) => Privacy::Shared(Shared::Argument(base.to_owned())),
                 _ => Privacy::Shared(Shared::Item),
+            };
+        }
+        if e.strip_prefix('*').is_some_and(is_identifier) {
+            // `*ret = PyList_New(1); PyList_SET_ITEM(*ret, ...)`: an out-parameter being filled.
+            return match self.last_definition(fi, e, at) {
+                Some(p) => self.classify_definition(fi, e, p, at, depth),
+                None => Privacy::Shared(Shared::Unknown),
             };
         }
         if !is_identifier(e) {
@@ -430,7 +466,7 @@ impl<'a, 'c> Analysis<'a, 'c> {
         for c in idx.calls.iter().filter(|c| c.function == Some(fi) && c.range.0 > from && c.range.1 <= to) {
             for (pos, a) in c.args.iter().enumerate() {
                 let t = strip_new_ref(normalize(self.text(*a)));
-                if t == var && !keeps_private(&c.name, pos) {
+                if t == var && !keeps_private(&c.name, pos) && !self.helper_keeps_private(&c.name, pos) {
                     return Some(line(c.range.0));
                 }
             }
@@ -444,6 +480,26 @@ impl<'a, 'c> Analysis<'a, 'c> {
             }
         }
         None
+    }
+
+    /// A function of this file that neither stores, returns nor passes on its
+    /// parameter `pos` (other than as the first argument of a container API).
+    fn helper_keeps_private(&self, name: &str, pos: usize) -> bool {
+        let idx = self.ctx.index;
+        let Some(hi) = idx.function_named(name) else { return false };
+        let h = &idx.functions[hi];
+        let Some(p) = h.params.get(pos) else { return false };
+        let p = p.name.as_str();
+        if p.is_empty() || h.returns.iter().any(|r| strip_new_ref(normalize(self.text(*r))) == p) {
+            return false;
+        }
+        let stored = idx.assignments.iter().filter(|a| a.function == Some(hi)).any(|a| mentions(self.text(a.rhs), p));
+        let passed = idx.calls_in(hi).any(|c| {
+            c.args.iter().enumerate().any(|(i, a)| {
+                normalize(self.text(*a)) == p && !keeps_private(&c.name, i) && !(c.name == name && i == pos)
+            })
+        });
+        !stored && !passed
     }
 
     fn classify_parameter(&self, fi: usize, pos: usize) -> Privacy {
