@@ -419,7 +419,7 @@ impl<'a, 'c> Analysis<'a, 'c> {
             Definition::Value { rhs, at: def_at } => {
                 let text = normalize(self.text(rhs));
                 if let Some(callee) = call_name(&text) {
-                    if CONSTRUCTORS.contains(&callee) {
+                    if CONSTRUCTORS.contains(&callee) || self.returns_fresh(callee, depth) {
                         return match self.escape_between(fi, var, def_at, at) {
                             Some(line) => Privacy::Shared(Shared::Escaped(line)),
                             None => Privacy::Private(Private::Fresh),
@@ -482,6 +482,21 @@ impl<'a, 'c> Analysis<'a, 'c> {
         None
     }
 
+    /// A function of this file whose every `return` gives a container it created
+    /// and did not publish (or `NULL`).
+    fn returns_fresh(&self, name: &str, depth: usize) -> bool {
+        let idx = self.ctx.index;
+        let Some(hi) = idx.function_named(name) else { return false };
+        let h = &idx.functions[hi];
+        if depth > 2 || h.returns.is_empty() {
+            return false;
+        }
+        h.returns.iter().all(|r| {
+            let t = normalize(self.text(*r));
+            is_null(&t) || (is_identifier(&t) && self.classify(&t, r.0, depth + 2).is_fresh())
+        })
+    }
+
     /// A function of this file that neither stores, returns nor passes on its
     /// parameter `pos` (other than as the first argument of a container API).
     fn helper_keeps_private(&self, name: &str, pos: usize) -> bool {
@@ -493,7 +508,8 @@ impl<'a, 'c> Analysis<'a, 'c> {
         if p.is_empty() || h.returns.iter().any(|r| strip_new_ref(normalize(self.text(*r))) == p) {
             return false;
         }
-        let stored = idx.assignments.iter().filter(|a| a.function == Some(hi)).any(|a| mentions(self.text(a.rhs), p));
+        let stored =
+            idx.assignments.iter().filter(|a| a.function == Some(hi)).any(|a| strip_new_ref(normalize(self.text(a.rhs))) == p);
         let passed = idx.calls_in(hi).any(|c| {
             c.args.iter().enumerate().any(|(i, a)| {
                 normalize(self.text(*a)) == p && !keeps_private(&c.name, i) && !(c.name == name && i == pos)
