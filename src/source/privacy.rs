@@ -335,6 +335,13 @@ impl<'a, 'c> Analysis<'a, 'c> {
             return classify_call_result(callee);
         }
         if e.contains("->") || e.contains('.') {
+            // `self->list = PyList_New(n);` then filled in this function: still fresh.
+            if let Some(def @ Definition::Value { rhs, .. }) = self.last_definition(fi, e, at) {
+                let t = normalize(self.text(rhs));
+                if call_name(&t).is_some_and(|c| CONSTRUCTORS.contains(&c)) {
+                    return self.classify_definition(fi, e, def, at, depth);
+                }
+            }
             return Privacy::Shared(Shared::Field);
         }
         if let Some(base) = e.strip_suffix(']').and_then(|x| x.split('[').next()) {
