@@ -234,6 +234,13 @@ fn target_type(an: &Analysis, a: &Allocation) -> Option<String> {
     let t = normalize(&a.target_text);
     if is_identifier(&t) {
         let d = an.ctx.index.declaration_of(&t, Some(a.function))?;
+        if d.type_text == "auto" {
+            // `auto *p = static_cast<T *>(PyObject_Malloc(n))`: the cast names the type.
+            let init = d.init.as_ref().map(|i| text(an, i.range())).unwrap_or("");
+            let cast = init.split_once('<').map(|(_, r)| r).or_else(|| init.strip_prefix('('))?;
+            let ty = cast.split(['>', ')']).next()?.trim();
+            return Some(ty.to_owned());
+        }
         return Some(format!("{}{}", d.type_text, if d.is_pointer { " *" } else { "" }));
     }
     let field = a.key.strip_prefix("->")?;

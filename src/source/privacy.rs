@@ -841,7 +841,17 @@ pub fn normalize(text: &str) -> String {
                 }
             }
         }
-        for w in ["_PyObject_CAST(", "_PyObject_CAST_CONST(", "_Py_CAST(PyObject*,", "reinterpret_cast<PyObject*>(", "static_cast<PyObject*>("] {
+        for kw in ["static_cast<", "reinterpret_cast<", "const_cast<"] {
+            if let Some(rest) = s.strip_prefix(kw) {
+                if let Some(close) = rest.find(">(") {
+                    let inner = &rest[close + 2..];
+                    if inner.ends_with(')') && matching_paren(inner) == Some(inner.len() - 1) {
+                        s = inner[..inner.len() - 1].to_owned();
+                    }
+                }
+            }
+        }
+        for w in ["_PyObject_CAST(", "_PyObject_CAST_CONST(", "_Py_CAST(PyObject*,"] {
             if let Some(rest) = s.strip_prefix(w) {
                 if rest.ends_with(')') && matching_paren(rest) == Some(rest.len() - 1) {
                     s = rest[..rest.len() - 1].to_owned();
