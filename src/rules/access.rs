@@ -8,13 +8,16 @@ use tree_sitter::Node;
 
 use crate::diagnostic::{Applicability, Confidence, Diagnostic, Edit, Fix, Severity};
 use crate::rules::{FileContext, FixAvailability, Rule};
-use crate::source::privacy::{ancestor_of_kind, identifiers, is_identifier, normalize, Analysis, Privacy, Private};
+use crate::source::privacy::{
+    ancestor_of_kind, identifiers, is_identifier, normalize, Analysis, Privacy, Private,
+};
 
 pub static DICT_NEXT_UNLOCKED: Rule = Rule {
     code: "FT201",
     name: "dict-next-without-critical-section",
     severity: Severity::Error,
-    summary: "`PyDict_Next` iterates a dict other threads can change, outside a critical section on it.",
+    summary:
+        "`PyDict_Next` iterates a dict other threads can change, outside a critical section on it.",
     doc: r#"## What it does
 Finds `PyDict_Next(d, ...)` when `d` is not private to the call and the call is not
 inside `Py_BEGIN_CRITICAL_SECTION(d)` (or `Py_BEGIN_CRITICAL_SECTION2` naming `d`).
@@ -206,8 +209,14 @@ answer can differ from the old test, so review the branch.
     fix: FixAvailability::None,
 };
 
-pub static RULES: &[&Rule] =
-    &[&DICT_NEXT_UNLOCKED, &SET_ITEM_ON_SHARED, &STALE_SIZE, &BUILTIN_INTERNALS, &OB_REFCNT, &REFCNT_UNIQUENESS];
+pub static RULES: &[&Rule] = &[
+    &DICT_NEXT_UNLOCKED,
+    &SET_ITEM_ON_SHARED,
+    &STALE_SIZE,
+    &BUILTIN_INTERNALS,
+    &OB_REFCNT,
+    &REFCNT_UNIQUENESS,
+];
 
 pub fn check_file(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
     if !RULES.iter().any(|r| ctx.enabled(r)) {
@@ -231,8 +240,15 @@ fn dict_next(an: &Analysis, out: &mut Vec<Diagnostic>) {
     if !ctx.enabled(&DICT_NEXT_UNLOCKED) {
         return;
     }
-    for call in ctx.index.calls.iter().filter(|c| c.name == "PyDict_Next" && c.function.is_some()) {
-        let Some(arg) = call.args.first() else { continue };
+    for call in ctx
+        .index
+        .calls
+        .iter()
+        .filter(|c| c.name == "PyDict_Next" && c.function.is_some())
+    {
+        let Some(arg) = call.args.first() else {
+            continue;
+        };
         if !an.compiled_in_ft(call.range.0) {
             continue;
         }
@@ -254,8 +270,15 @@ fn set_item(an: &Analysis, out: &mut Vec<Diagnostic>) {
     if !ctx.enabled(&SET_ITEM_ON_SHARED) {
         return;
     }
-    for call in ctx.index.calls.iter().filter(|c| matches!(c.name.as_str(), "PyList_SET_ITEM" | "PyTuple_SET_ITEM")) {
-        let Some(arg) = call.args.first() else { continue };
+    for call in ctx
+        .index
+        .calls
+        .iter()
+        .filter(|c| matches!(c.name.as_str(), "PyList_SET_ITEM" | "PyTuple_SET_ITEM"))
+    {
+        let Some(arg) = call.args.first() else {
+            continue;
+        };
         if call.function.is_none() || !an.compiled_in_ft(call.range.0) {
             continue;
         }
@@ -274,9 +297,17 @@ fn set_item(an: &Analysis, out: &mut Vec<Diagnostic>) {
             "build a new tuple instead: a tuple others can see must not change"
         };
         out.push(
-            ctx.diagnostic(&SET_ITEM_ON_SHARED, call.name_range, format!("`{}` writes into {}", call.name, what))
-                .with_help(help)
-                .with_confidence(if matches!(p, Privacy::Private(_)) { Confidence::Certain } else { p.confidence() }),
+            ctx.diagnostic(
+                &SET_ITEM_ON_SHARED,
+                call.name_range,
+                format!("`{}` writes into {}", call.name, what),
+            )
+            .with_help(help)
+            .with_confidence(if matches!(p, Privacy::Private(_)) {
+                Confidence::Certain
+            } else {
+                p.confidence()
+            }),
         );
     }
 }
@@ -288,17 +319,32 @@ fn stale_size(an: &Analysis, out: &mut Vec<Diagnostic>) {
     }
     let root = ctx.file.tree.root_node();
     let mut loops_reported = Vec::new();
-    for call in ctx.index.calls.iter().filter(|c| matches!(c.name.as_str(), "PyList_GET_ITEM" | "PySequence_Fast_GET_ITEM")) {
-        let (Some(arg), Some(fi)) = (call.args.first(), call.function) else { continue };
-        let Some(lp) = ancestor_of_kind(root, call.range.0, &["for_statement", "while_statement", "do_statement"]) else {
+    for call in ctx.index.calls.iter().filter(|c| {
+        matches!(
+            c.name.as_str(),
+            "PyList_GET_ITEM" | "PySequence_Fast_GET_ITEM"
+        )
+    }) {
+        let (Some(arg), Some(fi)) = (call.args.first(), call.function) else {
+            continue;
+        };
+        let Some(lp) = ancestor_of_kind(
+            root,
+            call.range.0,
+            &["for_statement", "while_statement", "do_statement"],
+        ) else {
             continue;
         };
         if loops_reported.contains(&lp.start_byte()) || !an.compiled_in_ft(call.range.0) {
             continue;
         }
-        let Some(cond) = lp.child_by_field_name("condition") else { continue };
+        let Some(cond) = lp.child_by_field_name("condition") else {
+            continue;
+        };
         let container = normalize(text(an, *arg));
-        let Some(bound) = identifiers(ctx.file.node_text(cond)).find(|v| size_variable(an, fi, v, &container, lp.start_byte())) else {
+        let Some(bound) = identifiers(ctx.file.node_text(cond))
+            .find(|v| size_variable(an, fi, v, &container, lp.start_byte()))
+        else {
             continue;
         };
         let p = an.container(*arg, call.range.0);
@@ -324,9 +370,18 @@ fn size_variable(an: &Analysis, fi: usize, var: &str, container: &str, before: u
     let idx = an.ctx.index;
     let is_size = |r: (usize, usize)| {
         let t = normalize(text(an, r));
-        ["PyList_GET_SIZE(", "PyList_Size(", "PySequence_Fast_GET_SIZE(", "Py_SIZE("]
-            .iter()
-            .any(|p| t.strip_prefix(p).and_then(|x| x.strip_suffix(')')).is_some_and(|x| normalize(x) == container))
+        [
+            "PyList_GET_SIZE(",
+            "PyList_Size(",
+            "PySequence_Fast_GET_SIZE(",
+            "Py_SIZE(",
+        ]
+        .iter()
+        .any(|p| {
+            t.strip_prefix(p)
+                .and_then(|x| x.strip_suffix(')'))
+                .is_some_and(|x| normalize(x) == container)
+        })
     };
     let from_decl = idx
         .decls
@@ -352,10 +407,20 @@ fn internals(an: &Analysis, out: &mut Vec<Diagnostic>) {
     let root = ctx.file.tree.root_node();
     for field in LIST_FIELDS.iter().chain(DICT_FIELDS).chain(&["tp_dict"]) {
         for off in ctx.file.code_occurrences(field) {
-            let Some(fe) = ancestor_of_kind(root, off, &["field_expression"]) else { continue };
-            let Some(fi) = ctx.index.function_at(off) else { continue };
-            let Some(base) = fe.child_by_field_name("argument") else { continue };
-            if fe.child_by_field_name("field").is_none_or(|f| f.start_byte() != off) || !an.compiled_in_ft(off) {
+            let Some(fe) = ancestor_of_kind(root, off, &["field_expression"]) else {
+                continue;
+            };
+            let Some(fi) = ctx.index.function_at(off) else {
+                continue;
+            };
+            let Some(base) = fe.child_by_field_name("argument") else {
+                continue;
+            };
+            if fe
+                .child_by_field_name("field")
+                .map_or(true, |f| f.start_byte() != off)
+                || !an.compiled_in_ft(off)
+            {
                 continue;
             }
             let base_text = ctx.file.node_text(base);
@@ -378,9 +443,15 @@ fn internals(an: &Analysis, out: &mut Vec<Diagnostic>) {
                 continue;
             }
             let msg = if *field == "tp_dict" {
-                format!("writing `{}` replaces a type's dict behind the type's lock", ctx.file.node_text(fe))
+                format!(
+                    "writing `{}` replaces a type's dict behind the type's lock",
+                    ctx.file.node_text(fe)
+                )
             } else {
-                format!("`{field}` of a `{obj_type}` read or written without the object's lock ({})", p.describe(base_text.trim()))
+                format!(
+                    "`{field}` of a `{obj_type}` read or written without the object's lock ({})",
+                    p.describe(base_text.trim())
+                )
             };
             out.push(
                 ctx.diagnostic(&BUILTIN_INTERNALS, (fe.start_byte(), fe.end_byte()), msg)
@@ -392,7 +463,11 @@ fn internals(an: &Analysis, out: &mut Vec<Diagnostic>) {
 }
 
 fn is_assignment_target(n: Node) -> bool {
-    n.parent().is_some_and(|p| p.kind() == "assignment_expression" && p.child_by_field_name("left").is_some_and(|l| l.id() == n.id()))
+    n.parent().is_some_and(|p| {
+        p.kind() == "assignment_expression"
+            && p.child_by_field_name("left")
+                .is_some_and(|l| l.id() == n.id())
+    })
 }
 
 /// Is the expression `base` a `ty` (by its cast or by its variable's declared type)?
@@ -402,8 +477,15 @@ fn typed_as(an: &Analysis, fi: usize, base: &str, ty: &str) -> bool {
     }
     let b = normalize(base);
     is_identifier(&b)
-        && (an.ctx.index.declaration_of(&b, Some(fi)).is_some_and(|d| d.type_text.contains(ty))
-            || an.ctx.index.functions[fi].params.iter().any(|p| p.name == b && p.ty.contains(ty)))
+        && (an
+            .ctx
+            .index
+            .declaration_of(&b, Some(fi))
+            .is_some_and(|d| d.type_text.contains(ty))
+            || an.ctx.index.functions[fi]
+                .params
+                .iter()
+                .any(|p| p.name == b && p.ty.contains(ty)))
 }
 
 fn ob_refcnt(an: &Analysis, out: &mut Vec<Diagnostic>) {
@@ -413,36 +495,58 @@ fn ob_refcnt(an: &Analysis, out: &mut Vec<Diagnostic>) {
     }
     let root = ctx.file.tree.root_node();
     for off in ctx.file.code_occurrences("ob_refcnt") {
-        let Some(fe) = ancestor_of_kind(root, off, &["field_expression", "field_declaration"]) else { continue };
+        let Some(fe) = ancestor_of_kind(root, off, &["field_expression", "field_declaration"])
+        else {
+            continue;
+        };
         if fe.kind() != "field_expression" || !an.compiled_in_ft(off) {
             continue;
         }
-        let Some(base) = fe.child_by_field_name("argument") else { continue };
-        let arrow = ctx.file.parse_text.get(base.end_byte()..off).is_some_and(|s| s.trim() == "->");
+        let Some(base) = fe.child_by_field_name("argument") else {
+            continue;
+        };
+        let arrow = ctx
+            .file
+            .parse_text
+            .get(base.end_byte()..off)
+            .is_some_and(|s| s.trim() == "->");
         let base_text = ctx.file.node_text(base);
         let parent = fe.parent();
         let parent_kind = parent.map(|p| p.kind()).unwrap_or("");
         let fix = if !arrow {
             None
         } else if is_assignment_target(fe) {
-            parent.filter(|p| ctx.file.node_text(*p).contains('=') && p.child_by_field_name("operator").is_some_and(|o| ctx.file.node_text(o) == "=")).and_then(|p| {
-                let rhs = p.child_by_field_name("right")?;
-                Some(Fix {
-                    applicability: Applicability::Unsafe,
-                    message: "Use `Py_SET_REFCNT` (it leaves immortal objects alone)".into(),
-                    edits: vec![Edit {
-                        span: ctx.file.span(p.start_byte(), p.end_byte()),
-                        content: format!("Py_SET_REFCNT({}, {})", base_text.trim(), ctx.file.node_text(rhs).trim()),
-                    }],
+            parent
+                .filter(|p| {
+                    ctx.file.node_text(*p).contains('=')
+                        && p.child_by_field_name("operator")
+                            .is_some_and(|o| ctx.file.node_text(o) == "=")
                 })
-            })
+                .and_then(|p| {
+                    let rhs = p.child_by_field_name("right")?;
+                    Some(Fix {
+                        applicability: Applicability::Unsafe,
+                        message: "Use `Py_SET_REFCNT` (it leaves immortal objects alone)".into(),
+                        edits: vec![Edit {
+                            span: ctx.file.span(p.start_byte(), p.end_byte()),
+                            content: format!(
+                                "Py_SET_REFCNT({}, {})",
+                                base_text.trim(),
+                                ctx.file.node_text(rhs).trim()
+                            ),
+                        }],
+                    })
+                })
         } else if matches!(parent_kind, "update_expression" | "pointer_expression") {
             None
         } else {
             Some(Fix {
                 applicability: Applicability::Safe,
                 message: "Use `Py_REFCNT`".into(),
-                edits: vec![Edit { span: ctx.file.span(fe.start_byte(), fe.end_byte()), content: format!("Py_REFCNT({})", base_text.trim()) }],
+                edits: vec![Edit {
+                    span: ctx.file.span(fe.start_byte(), fe.end_byte()),
+                    content: format!("Py_REFCNT({})", base_text.trim()),
+                }],
             })
         };
         let mut d = ctx
@@ -462,26 +566,41 @@ fn uniqueness(an: &Analysis, out: &mut Vec<Diagnostic>) {
     }
     let root = ctx.file.tree.root_node();
     for call in ctx.index.calls.iter().filter(|c| c.name == "Py_REFCNT") {
-        let Some(node) = root.descendant_for_byte_range(call.range.0, call.range.1) else { continue };
+        let Some(node) = root.descendant_for_byte_range(call.range.0, call.range.1) else {
+            continue;
+        };
         let mut n = node;
         while n.kind() != "call_expression" {
             let Some(p) = n.parent() else { break };
             n = p;
         }
-        let Some(bin) = n.parent().filter(|p| p.kind() == "binary_expression") else { continue };
-        let (Some(op), Some(l), Some(r)) =
-            (bin.child_by_field_name("operator"), bin.child_by_field_name("left"), bin.child_by_field_name("right"))
-        else {
+        let Some(bin) = n.parent().filter(|p| p.kind() == "binary_expression") else {
+            continue;
+        };
+        let (Some(op), Some(l), Some(r)) = (
+            bin.child_by_field_name("operator"),
+            bin.child_by_field_name("left"),
+            bin.child_by_field_name("right"),
+        ) else {
             continue;
         };
         let op = ctx.file.node_text(op);
-        let other = if l.id() == n.id() { ctx.file.node_text(r) } else { ctx.file.node_text(l) };
-        let uniq = matches!((op, other.trim()), ("==" | "!=" | "<=" | ">", "1") | ("<" | ">=", "2"));
+        let other = if l.id() == n.id() {
+            ctx.file.node_text(r)
+        } else {
+            ctx.file.node_text(l)
+        };
+        let uniq = matches!(
+            (op, other.trim()),
+            ("==" | "!=" | "<=" | ">", "1") | ("<" | ">=", "2")
+        );
         if !uniq || !an.compiled_in_ft(call.range.0) {
             continue;
         }
         let in_assert = ctx.index.calls.iter().any(|c| {
-            c.range.0 <= call.range.0 && call.range.1 <= c.range.1 && (c.name == "assert" || c.name.ends_with("ASSERT") || c.name.contains("assert"))
+            c.range.0 <= call.range.0
+                && call.range.1 <= c.range.1
+                && (c.name == "assert" || c.name.ends_with("ASSERT") || c.name.contains("assert"))
         });
         if in_assert || call.function.is_none() {
             continue;

@@ -16,7 +16,8 @@ pub static BORROWED_LIST_ITEM: Rule = Rule {
     code: "FT101",
     name: "borrowed-list-item",
     severity: Severity::Error,
-    summary: "`PyList_GetItem`/`PyList_GET_ITEM` borrows an item of a list other threads can change.",
+    summary:
+        "`PyList_GetItem`/`PyList_GET_ITEM` borrows an item of a list other threads can change.",
     doc: r#"## What it does
 Finds `PyList_GetItem` and `PyList_GET_ITEM` on a list that is not private to the
 current call: a list received from Python, a field, a global, or a list that has
@@ -60,7 +61,8 @@ pub static BORROWED_DICT_ITEM: Rule = Rule {
     code: "FT102",
     name: "borrowed-dict-item",
     severity: Severity::Error,
-    summary: "`PyDict_GetItem*`/`PyDict_SetDefault` borrows a value of a dict other threads can change.",
+    summary:
+        "`PyDict_GetItem*`/`PyDict_SetDefault` borrows a value of a dict other threads can change.",
     doc: r#"## What it does
 Finds `PyDict_GetItem`, `PyDict_GetItemWithError`, `PyDict_GetItemString` and
 `PyDict_SetDefault` on a dict that is not private to the current call. The
@@ -323,21 +325,126 @@ pub struct BorrowedApi {
 
 /// Every borrowed-reference API these rules know.
 pub const BORROWED_APIS: &[BorrowedApi] = &[
-    BorrowedApi { name: "PyList_GetItem", rule: &BORROWED_LIST_ITEM, container: Some(0), replacement: "PyList_GetItemRef", added: 13, compat: true },
-    BorrowedApi { name: "PyList_GET_ITEM", rule: &BORROWED_LIST_ITEM, container: Some(0), replacement: "PyList_GetItemRef", added: 13, compat: true },
-    BorrowedApi { name: "PyDict_GetItem", rule: &BORROWED_DICT_ITEM, container: Some(0), replacement: "PyDict_GetItemRef", added: 13, compat: true },
-    BorrowedApi { name: "PyDict_GetItemWithError", rule: &BORROWED_DICT_ITEM, container: Some(0), replacement: "PyDict_GetItemRef", added: 13, compat: true },
-    BorrowedApi { name: "PyDict_GetItemString", rule: &BORROWED_DICT_ITEM, container: Some(0), replacement: "PyDict_GetItemStringRef", added: 13, compat: true },
-    BorrowedApi { name: "PyDict_SetDefault", rule: &BORROWED_DICT_ITEM, container: Some(0), replacement: "PyDict_SetDefaultRef", added: 13, compat: true },
-    BorrowedApi { name: "PyWeakref_GetObject", rule: &BORROWED_WEAKREF, container: None, replacement: "PyWeakref_GetRef", added: 13, compat: true },
-    BorrowedApi { name: "PyWeakref_GET_OBJECT", rule: &BORROWED_WEAKREF, container: None, replacement: "PyWeakref_GetRef", added: 13, compat: true },
-    BorrowedApi { name: "PyImport_AddModule", rule: &BORROWED_GLOBAL_LOOKUP, container: None, replacement: "PyImport_AddModuleRef", added: 13, compat: true },
-    BorrowedApi { name: "PyImport_AddModuleObject", rule: &BORROWED_GLOBAL_LOOKUP, container: None, replacement: "PyImport_GetModule", added: 7, compat: false },
-    BorrowedApi { name: "PySys_GetObject", rule: &BORROWED_GLOBAL_LOOKUP, container: None, replacement: "PySys_GetOptionalAttrString", added: 15, compat: true },
-    BorrowedApi { name: "PyEval_GetBuiltins", rule: &BORROWED_GLOBAL_LOOKUP, container: None, replacement: "PyEval_GetFrameBuiltins", added: 13, compat: false },
-    BorrowedApi { name: "PyEval_GetGlobals", rule: &BORROWED_GLOBAL_LOOKUP, container: None, replacement: "PyEval_GetFrameGlobals", added: 13, compat: false },
-    BorrowedApi { name: "PyEval_GetLocals", rule: &BORROWED_GLOBAL_LOOKUP, container: None, replacement: "PyEval_GetFrameLocals", added: 13, compat: false },
-    BorrowedApi { name: "PyCell_GET", rule: &BORROWED_CELL, container: None, replacement: "PyCell_Get", added: 0, compat: false },
+    BorrowedApi {
+        name: "PyList_GetItem",
+        rule: &BORROWED_LIST_ITEM,
+        container: Some(0),
+        replacement: "PyList_GetItemRef",
+        added: 13,
+        compat: true,
+    },
+    BorrowedApi {
+        name: "PyList_GET_ITEM",
+        rule: &BORROWED_LIST_ITEM,
+        container: Some(0),
+        replacement: "PyList_GetItemRef",
+        added: 13,
+        compat: true,
+    },
+    BorrowedApi {
+        name: "PyDict_GetItem",
+        rule: &BORROWED_DICT_ITEM,
+        container: Some(0),
+        replacement: "PyDict_GetItemRef",
+        added: 13,
+        compat: true,
+    },
+    BorrowedApi {
+        name: "PyDict_GetItemWithError",
+        rule: &BORROWED_DICT_ITEM,
+        container: Some(0),
+        replacement: "PyDict_GetItemRef",
+        added: 13,
+        compat: true,
+    },
+    BorrowedApi {
+        name: "PyDict_GetItemString",
+        rule: &BORROWED_DICT_ITEM,
+        container: Some(0),
+        replacement: "PyDict_GetItemStringRef",
+        added: 13,
+        compat: true,
+    },
+    BorrowedApi {
+        name: "PyDict_SetDefault",
+        rule: &BORROWED_DICT_ITEM,
+        container: Some(0),
+        replacement: "PyDict_SetDefaultRef",
+        added: 13,
+        compat: true,
+    },
+    BorrowedApi {
+        name: "PyWeakref_GetObject",
+        rule: &BORROWED_WEAKREF,
+        container: None,
+        replacement: "PyWeakref_GetRef",
+        added: 13,
+        compat: true,
+    },
+    BorrowedApi {
+        name: "PyWeakref_GET_OBJECT",
+        rule: &BORROWED_WEAKREF,
+        container: None,
+        replacement: "PyWeakref_GetRef",
+        added: 13,
+        compat: true,
+    },
+    BorrowedApi {
+        name: "PyImport_AddModule",
+        rule: &BORROWED_GLOBAL_LOOKUP,
+        container: None,
+        replacement: "PyImport_AddModuleRef",
+        added: 13,
+        compat: true,
+    },
+    BorrowedApi {
+        name: "PyImport_AddModuleObject",
+        rule: &BORROWED_GLOBAL_LOOKUP,
+        container: None,
+        replacement: "PyImport_GetModule",
+        added: 7,
+        compat: false,
+    },
+    BorrowedApi {
+        name: "PySys_GetObject",
+        rule: &BORROWED_GLOBAL_LOOKUP,
+        container: None,
+        replacement: "PySys_GetOptionalAttrString",
+        added: 15,
+        compat: true,
+    },
+    BorrowedApi {
+        name: "PyEval_GetBuiltins",
+        rule: &BORROWED_GLOBAL_LOOKUP,
+        container: None,
+        replacement: "PyEval_GetFrameBuiltins",
+        added: 13,
+        compat: false,
+    },
+    BorrowedApi {
+        name: "PyEval_GetGlobals",
+        rule: &BORROWED_GLOBAL_LOOKUP,
+        container: None,
+        replacement: "PyEval_GetFrameGlobals",
+        added: 13,
+        compat: false,
+    },
+    BorrowedApi {
+        name: "PyEval_GetLocals",
+        rule: &BORROWED_GLOBAL_LOOKUP,
+        container: None,
+        replacement: "PyEval_GetFrameLocals",
+        added: 13,
+        compat: false,
+    },
+    BorrowedApi {
+        name: "PyCell_GET",
+        rule: &BORROWED_CELL,
+        container: None,
+        replacement: "PyCell_Get",
+        added: 0,
+        compat: false,
+    },
 ];
 
 /// The borrowed API named `name`, if any.
@@ -352,7 +459,10 @@ pub fn replacement_advice(api: &BorrowedApi, target_minor: u32) -> String {
         return format!("use `{r}`, which returns a strong reference (available in every version)");
     }
     if target_minor >= api.added {
-        return format!("use `{r}` (added in 3.{}), which returns a strong reference", api.added);
+        return format!(
+            "use `{r}` (added in 3.{}), which returns a strong reference",
+            api.added
+        );
     }
     if api.compat {
         format!(
@@ -385,7 +495,9 @@ fn text<'a>(an: &Analysis<'a, '_>, r: (usize, usize)) -> &'a str {
 
 /// The privacy of the container argument of `call`, or `None` when it is private.
 fn shared_container(an: &Analysis, call: &Call, api: &BorrowedApi) -> Option<Privacy> {
-    let Some(pos) = api.container else { return Some(Privacy::Shared(Shared::Global(String::new()))) };
+    let Some(pos) = api.container else {
+        return Some(Privacy::Shared(Shared::Global(String::new())));
+    };
     let arg = *call.args.get(pos)?;
     let p = an.container(arg, call.range.0);
     (!p.is_private()).then_some(p)
@@ -394,14 +506,18 @@ fn shared_container(an: &Analysis, call: &Call, api: &BorrowedApi) -> Option<Pri
 fn borrowed_calls(an: &Analysis, out: &mut Vec<Diagnostic>, skip: &[usize]) {
     let ctx = an.ctx;
     for call in &ctx.index.calls {
-        let Some(api) = borrowed_api(&call.name) else { continue };
+        let Some(api) = borrowed_api(&call.name) else {
+            continue;
+        };
         if !ctx.enabled(api.rule) || skip.contains(&call.range.0) || call.function.is_none() {
             continue;
         }
         if !an.compiled_in_ft(call.range.0) {
             continue;
         }
-        let Some(privacy) = shared_container(an, call, api) else { continue };
+        let Some(privacy) = shared_container(an, call, api) else {
+            continue;
+        };
         let advice = replacement_advice(api, ctx.settings.target_minor);
         let message = match api.container {
             Some(pos) => {
@@ -418,8 +534,16 @@ fn borrowed_calls(an: &Analysis, out: &mut Vec<Diagnostic>, skip: &[usize]) {
             ),
             None => format!("`{}` returns a borrowed reference that another thread can free", call.name),
         };
-        let confidence = if api.container.is_some() { privacy.confidence() } else { Confidence::Certain };
-        out.push(ctx.diagnostic(api.rule, call.name_range, message).with_help(advice).with_confidence(confidence));
+        let confidence = if api.container.is_some() {
+            privacy.confidence()
+        } else {
+            Confidence::Certain
+        };
+        out.push(
+            ctx.diagnostic(api.rule, call.name_range, message)
+                .with_help(advice)
+                .with_confidence(confidence),
+        );
     }
 }
 
@@ -430,18 +554,31 @@ fn incref_of_borrowed(an: &Analysis, out: &mut Vec<Diagnostic>, reported: &mut V
         return;
     }
     for outer in &ctx.index.calls {
-        if !matches!(outer.name.as_str(), "Py_NewRef" | "Py_XNewRef" | "Py_INCREF" | "Py_XINCREF") || outer.args.len() != 1 {
+        if !matches!(
+            outer.name.as_str(),
+            "Py_NewRef" | "Py_XNewRef" | "Py_INCREF" | "Py_XINCREF"
+        ) || outer.args.len() != 1
+        {
             continue;
         }
         let arg = outer.args[0];
-        let Some(inner) = ctx.index.calls.iter().find(|c| normalize(text(an, c.range)) == normalize(text(an, arg))) else {
+        let Some(inner) = ctx
+            .index
+            .calls
+            .iter()
+            .find(|c| normalize(text(an, c.range)) == normalize(text(an, arg)))
+        else {
             continue;
         };
-        let Some(api) = borrowed_api(&inner.name) else { continue };
+        let Some(api) = borrowed_api(&inner.name) else {
+            continue;
+        };
         if !matches!(api.rule.code, "FT101" | "FT102") || !an.compiled_in_ft(outer.range.0) {
             continue;
         }
-        let Some(privacy) = shared_container(an, inner, api) else { continue };
+        let Some(privacy) = shared_container(an, inner, api) else {
+            continue;
+        };
         reported.push(inner.range.0);
         let mut d = ctx
             .diagnostic(
@@ -467,20 +604,32 @@ fn list_item_ref_fix(an: &Analysis, outer: &Call, inner: &Call) -> Option<Fix> {
     if !matches!(outer.name.as_str(), "Py_NewRef" | "Py_XNewRef") || inner.args.len() != 2 {
         return None;
     }
-    if !matches!(inner.name.as_str(), "PyList_GetItem" | "PyList_GET_ITEM") || an.ctx.settings.target_minor < 13 {
+    if !matches!(inner.name.as_str(), "PyList_GetItem" | "PyList_GET_ITEM")
+        || an.ctx.settings.target_minor < 13
+    {
         return None;
     }
     let safe = outer.name == "Py_XNewRef" && inner.name == "PyList_GetItem";
-    let content =
-        format!("PyList_GetItemRef({}, {})", text(an, inner.args[0]).trim(), text(an, inner.args[1]).trim());
+    let content = format!(
+        "PyList_GetItemRef({}, {})",
+        text(an, inner.args[0]).trim(),
+        text(an, inner.args[1]).trim()
+    );
     Some(Fix {
-        applicability: if safe { Applicability::Safe } else { Applicability::Unsafe },
+        applicability: if safe {
+            Applicability::Safe
+        } else {
+            Applicability::Unsafe
+        },
         message: if safe {
             "Use `PyList_GetItemRef`".into()
         } else {
             "Use `PyList_GetItemRef` (it can return NULL with IndexError: check the caller handles NULL)".into()
         },
-        edits: vec![Edit { span: an.ctx.file.span(outer.range.0, outer.range.1), content }],
+        edits: vec![Edit {
+            span: an.ctx.file.span(outer.range.0, outer.range.1),
+            content,
+        }],
     })
 }
 
@@ -496,26 +645,51 @@ fn cached_borrowed(an: &Analysis, out: &mut Vec<Diagnostic>, reported: &mut Vec<
             continue;
         }
         let rhs = normalize(text(an, a.rhs));
-        let Some(call) = ctx.index.calls.iter().find(|c| c.range.0 >= a.rhs.0 && normalize(text(an, c.range)) == rhs) else {
+        let Some(call) = ctx
+            .index
+            .calls
+            .iter()
+            .find(|c| c.range.0 >= a.rhs.0 && normalize(text(an, c.range)) == rhs)
+        else {
             continue;
         };
-        let Some(api) = borrowed_api(&call.name) else { continue };
+        let Some(api) = borrowed_api(&call.name) else {
+            continue;
+        };
         let lhs = normalize(&a.lhs_text);
         // `local.field` (a struct on the stack) is not a cache; `self->field` and `global.field` are.
         let base = lhs.split(['-', '.']).next().unwrap_or("");
         let local_struct = !lhs.contains("->")
-            && ctx.index.declaration_of(base, Some(fi)).is_some_and(|d| d.function == Some(fi) && !d.has_static_storage());
+            && ctx
+                .index
+                .declaration_of(base, Some(fi))
+                .is_some_and(|d| d.function == Some(fi) && !d.has_static_storage());
         let is_field = (lhs.contains("->") || lhs.contains('.')) && !local_struct;
         let is_static = crate::source::privacy::is_identifier(&lhs)
-            && ctx.index.declaration_of(&lhs, Some(fi)).is_some_and(|d| d.has_static_storage());
+            && ctx
+                .index
+                .declaration_of(&lhs, Some(fi))
+                .is_some_and(|d| d.has_static_storage());
         if !(is_field || is_static) || !an.compiled_in_ft(a.range.0) {
             continue;
         }
         let f = &ctx.index.functions[fi];
-        let later = ctx.index.calls.iter().filter(|c| c.function == Some(fi) && c.range.0 > a.range.1 && c.range.0 < f.range.1);
+        let later =
+            ctx.index.calls.iter().filter(|c| {
+                c.function == Some(fi) && c.range.0 > a.range.1 && c.range.0 < f.range.1
+            });
         let increfed = later
-            .filter(|c| matches!(c.name.as_str(), "Py_INCREF" | "Py_XINCREF" | "Py_NewRef" | "Py_XNewRef"))
-            .any(|c| c.args.first().is_some_and(|r| normalize(text(an, *r)) == lhs));
+            .filter(|c| {
+                matches!(
+                    c.name.as_str(),
+                    "Py_INCREF" | "Py_XINCREF" | "Py_NewRef" | "Py_XNewRef"
+                )
+            })
+            .any(|c| {
+                c.args
+                    .first()
+                    .is_some_and(|r| normalize(text(an, *r)) == lhs)
+            });
         if increfed {
             continue;
         }
@@ -538,10 +712,16 @@ fn sequence_fast(an: &Analysis, out: &mut Vec<Diagnostic>) {
         return;
     }
     for call in &ctx.index.calls {
-        if !matches!(call.name.as_str(), "PySequence_Fast_GET_ITEM" | "PySequence_Fast_ITEMS") || call.function.is_none() {
+        if !matches!(
+            call.name.as_str(),
+            "PySequence_Fast_GET_ITEM" | "PySequence_Fast_ITEMS"
+        ) || call.function.is_none()
+        {
             continue;
         }
-        let Some(arg) = call.args.first() else { continue };
+        let Some(arg) = call.args.first() else {
+            continue;
+        };
         if !an.compiled_in_ft(call.range.0) {
             continue;
         }

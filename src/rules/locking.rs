@@ -137,7 +137,8 @@ pub static BORROWED_ACROSS_SUSPEND: Rule = Rule {
     code: "FT304",
     name: "borrowed-reference-across-suspending-call",
     severity: Severity::Error,
-    summary: "A borrowed item is used after a call that can suspend the critical section protecting it.",
+    summary:
+        "A borrowed item is used after a call that can suspend the critical section protecting it.",
     doc: r#"## What it does
 Inside a critical section, finds a borrowed reference taken from a container
 (`PyDict_Next` keys and values, `PyList_GET_ITEM`, `PyDict_GetItem*` results) that is
@@ -285,7 +286,9 @@ fn end_name(r: &Region) -> &'static str {
 /// Nodes of `kinds` inside `range`.
 fn nodes_in<'t>(root: Node<'t>, range: (usize, usize), kinds: &[&str]) -> Vec<Node<'t>> {
     let mut out = Vec::new();
-    let Some(top) = root.descendant_for_byte_range(range.0, range.1.max(range.0)) else { return out };
+    let Some(top) = root.descendant_for_byte_range(range.0, range.1.max(range.0)) else {
+        return out;
+    };
     let mut n = top;
     while n.start_byte() > range.0 || n.end_byte() < range.1 {
         match n.parent() {
@@ -317,27 +320,49 @@ fn jumps(an: &Analysis, out: &mut Vec<Diagnostic>) {
     let blocks = ctx.file.code_occurrences("Py_BLOCK_THREADS");
     for r in an.regions.iter().filter(|r| r.end.is_some()) {
         let body = r.body();
-        let kinds = ["return_statement", "goto_statement", "break_statement", "continue_statement"];
+        let kinds = [
+            "return_statement",
+            "goto_statement",
+            "break_statement",
+            "continue_statement",
+        ];
         for j in nodes_in(root, body, &kinds) {
-            if !an.compiled_in_ft(j.start_byte()) {
+            if !an.compiled_in_ft(j.start_byte()) || unreachable(j) {
                 continue;
             }
             let leaves = match j.kind() {
                 "return_statement" => true,
                 "goto_statement" => {
-                    let label = j.child_by_field_name("label").map(|l| ctx.file.node_text(l)).unwrap_or("");
+                    let label = j
+                        .child_by_field_name("label")
+                        .map(|l| ctx.file.node_text(l))
+                        .unwrap_or("");
                     let f = &ctx.index.functions[r.function];
-                    !nodes_in(root, f.body, &["labeled_statement"]).iter().any(|l| {
-                        l.child_by_field_name("label").is_some_and(|n| ctx.file.node_text(n) == label)
-                            && body.0 <= l.start_byte()
-                            && l.start_byte() <= body.1
-                    })
+                    !nodes_in(root, f.body, &["labeled_statement"])
+                        .iter()
+                        .any(|l| {
+                            l.child_by_field_name("label")
+                                .is_some_and(|n| ctx.file.node_text(n) == label)
+                                && body.0 <= l.start_byte()
+                                && l.start_byte() <= body.1
+                        })
                 }
                 k => {
                     let targets: &[&str] = if k == "break_statement" {
-                        &["for_statement", "while_statement", "do_statement", "switch_statement", "for_range_loop"]
+                        &[
+                            "for_statement",
+                            "while_statement",
+                            "do_statement",
+                            "switch_statement",
+                            "for_range_loop",
+                        ]
                     } else {
-                        &["for_statement", "while_statement", "do_statement", "for_range_loop"]
+                        &[
+                            "for_statement",
+                            "while_statement",
+                            "do_statement",
+                            "for_range_loop",
+                        ]
                     };
                     let mut t = j.parent();
                     while let Some(p) = t {
@@ -346,7 +371,7 @@ fn jumps(an: &Analysis, out: &mut Vec<Diagnostic>) {
                         }
                         t = p.parent();
                     }
-                    t.is_none_or(|t| t.start_byte() < body.0)
+                    t.map_or(true, |t| t.start_byte() < body.0)
                 }
             };
             if !leaves {
@@ -356,7 +381,9 @@ fn jumps(an: &Analysis, out: &mut Vec<Diagnostic>) {
                 body.0 <= *b
                     && *b < j.start_byte()
                     && crate::source::privacy::ancestor_of_kind(root, *b, &["compound_statement"])
-                        .is_some_and(|blk| blk.start_byte() <= j.start_byte() && j.end_byte() <= blk.end_byte())
+                        .is_some_and(|blk| {
+                            blk.start_byte() <= j.start_byte() && j.end_byte() <= blk.end_byte()
+                        })
             });
             if r.kind == RegionKind::AllowThreads && reattached {
                 continue;
@@ -373,10 +400,27 @@ fn jumps(an: &Analysis, out: &mut Vec<Diagnostic>) {
             };
             out.push(
                 ctx.diagnostic(&JUMP_OUT_OF_REGION, (j.start_byte(), j.end_byte()), msg)
-                    .with_help(format!("store the result, and jump to a label just before `{}` instead", end_name(r))),
+                    .with_help(format!(
+                        "store the result, and jump to a label just before `{}` instead",
+                        end_name(r)
+                    )),
             );
         }
     }
+}
+
+/// A statement right after an unconditional jump in the same block never runs.
+fn unreachable(stmt: Node) -> bool {
+    let mut prev = stmt.prev_named_sibling();
+    while let Some(p) = prev.filter(|p| p.kind() == "comment") {
+        prev = p.prev_named_sibling();
+    }
+    prev.is_some_and(|p| {
+        matches!(
+            p.kind(),
+            "return_statement" | "goto_statement" | "break_statement" | "continue_statement"
+        )
+    })
 }
 
 fn mismatches(an: &Analysis, out: &mut Vec<Diagnostic>) {
@@ -391,7 +435,11 @@ fn mismatches(an: &Analysis, out: &mut Vec<Diagnostic>) {
                 format!("`{}` has no matching END in the same block", b.macro_name),
                 Confidence::Certain,
             ),
-            Mismatch::Unopened(e) => (e.range, format!("`{}` has no matching BEGIN in the same block", e.macro_name), Confidence::Certain),
+            Mismatch::Unopened(e) => (
+                e.range,
+                format!("`{}` has no matching BEGIN in the same block", e.macro_name),
+                Confidence::Certain,
+            ),
             Mismatch::WrongEnd { begin, end } => (
                 end.range,
                 format!("`{}` closes a `{}`", end.macro_name, begin.macro_name),
@@ -409,7 +457,10 @@ fn mismatches(an: &Analysis, out: &mut Vec<Diagnostic>) {
             ),
             Mismatch::EndWithArgument(e) => (
                 e.range,
-                format!("`{}` takes no argument (`{}()`)", e.macro_name, e.macro_name),
+                format!(
+                    "`{}` takes no argument (`{}()`)",
+                    e.macro_name, e.macro_name
+                ),
                 Confidence::Certain,
             ),
         };
@@ -429,7 +480,11 @@ fn nested(an: &Analysis, out: &mut Vec<Diagnostic>) {
     if !ctx.enabled(&NESTED_SECTION) {
         return;
     }
-    for inner in an.regions.iter().filter(|r| r.kind != RegionKind::AllowThreads) {
+    for inner in an
+        .regions
+        .iter()
+        .filter(|r| r.kind != RegionKind::AllowThreads)
+    {
         let Some(outer) = an
             .regions
             .iter()
@@ -438,7 +493,9 @@ fn nested(an: &Analysis, out: &mut Vec<Diagnostic>) {
         else {
             continue;
         };
-        if inner.objects.iter().all(|o| outer.objects.contains(o)) || !an.compiled_in_ft(inner.begin.0) {
+        if inner.objects.iter().all(|o| outer.objects.contains(o))
+            || !an.compiled_in_ft(inner.begin.0)
+        {
             continue;
         }
         out.push(
@@ -479,8 +536,17 @@ fn suspends(name: &str) -> bool {
         "PyThread_acquire_lock",
         "PyImport_",
     ];
-    matches!(name, "Py_DECREF" | "Py_XDECREF" | "Py_CLEAR" | "Py_SETREF" | "Py_XSETREF" | "PyDict_SetItem" | "PyDict_DelItem" | "PyObject_Print")
-        || PREFIXES.iter().any(|p| name.starts_with(p))
+    matches!(
+        name,
+        "Py_DECREF"
+            | "Py_XDECREF"
+            | "Py_CLEAR"
+            | "Py_SETREF"
+            | "Py_XSETREF"
+            | "PyDict_SetItem"
+            | "PyDict_DelItem"
+            | "PyObject_Print"
+    ) || PREFIXES.iter().any(|p| name.starts_with(p))
 }
 
 fn borrowed_across_suspend(an: &Analysis, out: &mut Vec<Diagnostic>) {
@@ -491,7 +557,11 @@ fn borrowed_across_suspend(an: &Analysis, out: &mut Vec<Diagnostic>) {
     let idx = ctx.index;
     let text = |r: (usize, usize)| ctx.file.parse_text.get(r.0..r.1).unwrap_or("");
     let mut reported = HashSet::new();
-    for r in an.regions.iter().filter(|r| r.kind != RegionKind::AllowThreads && r.end.is_some()) {
+    for r in an
+        .regions
+        .iter()
+        .filter(|r| r.kind != RegionKind::AllowThreads && r.end.is_some())
+    {
         let body = r.body();
         let in_body = |o: usize| body.0 <= o && o < body.1;
         // (variable, where it was borrowed, from what)
@@ -505,17 +575,31 @@ fn borrowed_across_suspend(an: &Analysis, out: &mut Vec<Diagnostic>) {
                         }
                     }
                 }
-                "PyList_GET_ITEM" | "PyList_GetItem" | "PyDict_GetItem" | "PyDict_GetItemWithError"
-                | "PyDict_GetItemString" | "PySequence_Fast_GET_ITEM" => {
+                "PyList_GET_ITEM"
+                | "PyList_GetItem"
+                | "PyDict_GetItem"
+                | "PyDict_GetItemWithError"
+                | "PyDict_GetItemString"
+                | "PySequence_Fast_GET_ITEM" => {
                     let target = idx
                         .assignments
                         .iter()
-                        .find(|a| a.rhs.0 <= c.range.0 && c.range.1 <= a.rhs.1 && normalize(text(a.rhs)) == normalize(text(c.range)))
+                        .find(|a| {
+                            a.rhs.0 <= c.range.0
+                                && c.range.1 <= a.rhs.1
+                                && normalize(text(a.rhs)) == normalize(text(c.range))
+                        })
                         .map(|a| normalize(&a.lhs_text))
                         .or_else(|| {
                             idx.decls
                                 .iter()
-                                .find(|d| d.init.as_ref().is_some_and(|i| normalize(text(i.range())) == normalize(text(c.range)) && i.range().0 <= c.range.0 && c.range.1 <= i.range().1))
+                                .find(|d| {
+                                    d.init.as_ref().is_some_and(|i| {
+                                        normalize(text(i.range())) == normalize(text(c.range))
+                                            && i.range().0 <= c.range.0
+                                            && c.range.1 <= i.range().1
+                                    })
+                                })
                                 .map(|d| d.name.clone())
                         });
                     if let Some(v) = target {
@@ -530,18 +614,38 @@ fn borrowed_across_suspend(an: &Analysis, out: &mut Vec<Diagnostic>) {
                 .calls
                 .iter()
                 .filter(|c| in_body(c.range.0) && c.range.0 > *from)
-                .filter(|c| matches!(c.name.as_str(), "Py_INCREF" | "Py_XINCREF" | "Py_NewRef" | "Py_XNewRef"))
+                .filter(|c| {
+                    matches!(
+                        c.name.as_str(),
+                        "Py_INCREF" | "Py_XINCREF" | "Py_NewRef" | "Py_XNewRef"
+                    )
+                })
                 .filter(|c| c.args.first().is_some_and(|a| normalize(text(*a)) == *var))
                 .map(|c| c.range.0)
                 .min()
                 .unwrap_or(usize::MAX);
-            let uses: Vec<usize> = ctx.file.code_occurrences(var).into_iter().filter(|o| in_body(*o) && *o > *from).collect();
-            for s in idx.calls.iter().filter(|c| in_body(c.range.0) && c.range.0 > *from && c.range.0 < strong_at && suspends(&c.name)) {
+            let uses: Vec<usize> = ctx
+                .file
+                .code_occurrences(var)
+                .into_iter()
+                .filter(|o| in_body(*o) && *o > *from)
+                .collect();
+            for s in idx.calls.iter().filter(|c| {
+                in_body(c.range.0)
+                    && c.range.0 > *from
+                    && c.range.0 < strong_at
+                    && suspends(&c.name)
+            }) {
                 // Decrementing the borrowed item itself is a different bug; skip it here.
-                if s.args.first().is_some_and(|a| normalize(text(*a)) == *var) && s.name.contains("DECREF") {
+                if s.args.first().is_some_and(|a| normalize(text(*a)) == *var)
+                    && s.name.contains("DECREF")
+                {
                     continue;
                 }
-                if !uses.iter().any(|u| *u >= s.range.0) || !reported.insert(s.range.0) || !an.compiled_in_ft(s.range.0) {
+                if !uses.iter().any(|u| *u >= s.range.0)
+                    || !reported.insert(s.range.0)
+                    || !an.compiled_in_ft(s.range.0)
+                {
                     continue;
                 }
                 out.push(
@@ -564,17 +668,76 @@ fn borrowed_across_suspend(an: &Analysis, out: &mut Vec<Diagnostic>) {
 
 /// Functions and macros documented (or obviously safe) to use without an attached thread state.
 fn allowed_detached(name: &str) -> bool {
-    const PREFIXES: &[&str] = &["PyMem_Raw", "PyMutex_", "PyThread_", "_PyThread_", "Py_BEGIN_", "Py_END_", "_Py_BEGIN_SUPPRESS", "_Py_END_SUPPRESS", "PyEvent_", "_PyEvent_", "_PyMutex_", "_PyRawMutex_", "_PyOnceFlag_", "_Py_atomic_", "_Py_IsMainThread", "_PyTime_"];
+    const PREFIXES: &[&str] = &[
+        "PyMem_Raw",
+        "PyMutex_",
+        "PyThread_",
+        "_PyThread_",
+        "Py_BEGIN_",
+        "Py_END_",
+        "_Py_BEGIN_SUPPRESS",
+        "_Py_END_SUPPRESS",
+        "PyEvent_",
+        "_PyEvent_",
+        "_PyMutex_",
+        "_PyRawMutex_",
+        "_PyOnceFlag_",
+        "_Py_atomic_",
+        "_Py_IsMainThread",
+        "_PyTime_",
+    ];
     const NAMES: &[&str] = &[
-        "Py_BLOCK_THREADS", "Py_UNBLOCK_THREADS", "Py_ARRAY_LENGTH", "Py_MIN", "Py_MAX", "Py_ABS", "Py_UNUSED", "Py_SAFE_DOWNCAST",
-        "Py_CHARMASK", "Py_MEMCPY", "Py_CLAMP", "Py_STRINGIFY", "Py_SIZE_ROUND_UP", "Py_SIZE_ROUND_DOWN", "_Py_SIZE_ROUND_UP",
-        "PyTime_MonotonicRaw", "PyTime_PerfCounterRaw", "PyTime_TimeRaw", "Py_IS_NAN", "Py_IS_INFINITY", "Py_IS_FINITE",
-        "_Py_RVALUE", "Py_EncodeLocale", "Py_DecodeLocale", "_Py_EncodeLocaleRaw", "_Py_DecodeLocaleEx",
-        "Py_ssize_t", "Py_UCS4", "Py_hash_t", "_Py_STATIC_CAST", "_Py_CAST", "Py_LL", "Py_ULL", "Py_FatalError",
-        "PyTraceMalloc_Track", "PyTraceMalloc_Untrack", "PyOS_InputHook", "PyOS_snprintf", "PyOS_vsnprintf", "PyOS_mystrnicmp", "PyOS_mystrcmp",
+        "Py_BLOCK_THREADS",
+        "Py_UNBLOCK_THREADS",
+        "Py_ARRAY_LENGTH",
+        "Py_MIN",
+        "Py_MAX",
+        "Py_ABS",
+        "Py_UNUSED",
+        "Py_SAFE_DOWNCAST",
+        "Py_CHARMASK",
+        "Py_MEMCPY",
+        "Py_CLAMP",
+        "Py_STRINGIFY",
+        "Py_SIZE_ROUND_UP",
+        "Py_SIZE_ROUND_DOWN",
+        "_Py_SIZE_ROUND_UP",
+        "PyTime_MonotonicRaw",
+        "PyTime_PerfCounterRaw",
+        "PyTime_TimeRaw",
+        "Py_IS_NAN",
+        "Py_IS_INFINITY",
+        "Py_IS_FINITE",
+        "_Py_RVALUE",
+        "Py_EncodeLocale",
+        "Py_DecodeLocale",
+        "_Py_EncodeLocaleRaw",
+        "_Py_DecodeLocaleEx",
+        "Py_ssize_t",
+        "Py_UCS4",
+        "Py_hash_t",
+        "_Py_STATIC_CAST",
+        "_Py_CAST",
+        "Py_LL",
+        "Py_ULL",
+        "Py_FatalError",
+        "PyTraceMalloc_Track",
+        "PyTraceMalloc_Untrack",
+        "PyOS_InputHook",
+        "PyOS_snprintf",
+        "PyOS_vsnprintf",
+        "PyOS_mystrnicmp",
+        "PyOS_mystrcmp",
         // Pointer arithmetic on immutable objects the caller keeps alive.
-        "PyBytes_AS_STRING", "PyBytes_GET_SIZE", "PyTuple_GET_SIZE", "PyTuple_GET_ITEM", "PyUnicode_DATA",
-        "PyUnicode_KIND", "PyUnicode_GET_LENGTH",
+        "Py_REFCNT",
+        "Py_TYPE",
+        "PyBytes_AS_STRING",
+        "PyBytes_GET_SIZE",
+        "PyTuple_GET_SIZE",
+        "PyTuple_GET_ITEM",
+        "PyUnicode_DATA",
+        "PyUnicode_KIND",
+        "PyUnicode_GET_LENGTH",
     ];
     NAMES.contains(&name) || PREFIXES.iter().any(|p| name.starts_with(p))
 }
@@ -586,15 +749,29 @@ fn is_thread_state_api(ctx: &FileContext, c: &crate::source::index::Call) -> boo
         return false;
     }
     // A function or function pointer this file defines (`Py_AcceptEx` in overlapped.c) is not the C API.
-    let pointer_declarator = ctx.file.parse_text.contains(&format!("*{name})")) || ctx.file.parse_text.contains(&format!("* {name})"));
-    if pointer_declarator || ctx.index.function_named(name).is_some() || ctx.index.decls.iter().any(|d| d.name == name) {
+    let pointer_declarator = ctx.file.parse_text.contains(&format!("*{name})"))
+        || ctx.file.parse_text.contains(&format!("* {name})"));
+    if pointer_declarator
+        || ctx.index.function_named(name).is_some()
+        || ctx.index.decls.iter().any(|d| d.name == name)
+    {
         return false;
     }
     if name.starts_with("Py") {
         return true;
     }
     // Private functions: only the families that plainly touch objects or exceptions.
-    const PRIVATE: &[&str] = &["_PyObject_", "_PyErr_", "_PyUnicode_", "_PyBytes_", "_PyList_", "_PyDict_", "_PyTuple_", "_PyLong_", "_PyType_"];
+    const PRIVATE: &[&str] = &[
+        "_PyObject_",
+        "_PyErr_",
+        "_PyUnicode_",
+        "_PyBytes_",
+        "_PyList_",
+        "_PyDict_",
+        "_PyTuple_",
+        "_PyLong_",
+        "_PyType_",
+    ];
     PRIVATE.iter().any(|p| name.starts_with(p))
 }
 
@@ -606,7 +783,11 @@ fn without_thread_state(an: &Analysis, out: &mut Vec<Diagnostic>) {
     let blocks = ctx.file.code_occurrences("Py_BLOCK_THREADS");
     let unblocks = ctx.file.code_occurrences("Py_UNBLOCK_THREADS");
     let root = ctx.file.tree.root_node();
-    for r in an.regions.iter().filter(|r| r.kind == RegionKind::AllowThreads && r.end.is_some()) {
+    for r in an
+        .regions
+        .iter()
+        .filter(|r| r.kind == RegionKind::AllowThreads && r.end.is_some())
+    {
         let body = r.body();
         // Stretches where the thread is attached again: Py_BLOCK_THREADS up to
         // Py_UNBLOCK_THREADS, or up to the end of the block it is in.
@@ -614,13 +795,29 @@ fn without_thread_state(an: &Analysis, out: &mut Vec<Diagnostic>) {
             .iter()
             .filter(|b| body.0 <= **b && **b < body.1)
             .map(|b| {
-                let block_end = crate::source::privacy::ancestor_of_kind(root, *b, &["compound_statement"]).map(|n| n.end_byte()).unwrap_or(body.1);
-                let unblock = unblocks.iter().copied().find(|u| u > b).unwrap_or(usize::MAX);
+                let block_end =
+                    crate::source::privacy::ancestor_of_kind(root, *b, &["compound_statement"])
+                        .map(|n| n.end_byte())
+                        .unwrap_or(body.1);
+                let unblock = unblocks
+                    .iter()
+                    .copied()
+                    .find(|u| u > b)
+                    .unwrap_or(usize::MAX);
                 (*b, unblock.min(block_end))
             })
             .collect();
-        for c in ctx.index.calls.iter().filter(|c| body.0 <= c.range.0 && c.range.0 < body.1) {
-            if !is_thread_state_api(ctx, c) || attached.iter().any(|(s, e)| *s <= c.range.0 && c.range.0 < *e) {
+        for c in ctx
+            .index
+            .calls
+            .iter()
+            .filter(|c| body.0 <= c.range.0 && c.range.0 < body.1)
+        {
+            if !is_thread_state_api(ctx, c)
+                || attached
+                    .iter()
+                    .any(|(s, e)| *s <= c.range.0 && c.range.0 < *e)
+            {
                 continue;
             }
             if !an.compiled_in_ft(c.range.0) {
@@ -640,12 +837,39 @@ fn without_thread_state(an: &Analysis, out: &mut Vec<Diagnostic>) {
 
 /// APIs that lock their first argument internally.
 const SELF_LOCKING: &[&str] = &[
-    "PyList_Append", "PyList_Insert", "PyList_SetItem", "PyList_GetItemRef", "PyList_SetSlice", "PyList_Sort",
-    "PyList_Reverse", "PyList_AsTuple", "PyList_Extend", "PyList_Clear", "PyDict_SetItem", "PyDict_SetItemString",
-    "PyDict_DelItem", "PyDict_DelItemString", "PyDict_GetItemRef", "PyDict_GetItemStringRef", "PyDict_Contains",
-    "PyDict_ContainsString", "PyDict_SetDefaultRef", "PyDict_Pop", "PyDict_PopString", "PyDict_Clear", "PyDict_Update",
-    "PyDict_Merge", "PyDict_Copy", "PyDict_Keys", "PyDict_Values", "PyDict_Items", "PySet_Add", "PySet_Discard",
-    "PySet_Contains", "PySet_Pop", "PySet_Clear",
+    "PyList_Append",
+    "PyList_Insert",
+    "PyList_SetItem",
+    "PyList_GetItemRef",
+    "PyList_SetSlice",
+    "PyList_Sort",
+    "PyList_Reverse",
+    "PyList_AsTuple",
+    "PyList_Extend",
+    "PyList_Clear",
+    "PyDict_SetItem",
+    "PyDict_SetItemString",
+    "PyDict_DelItem",
+    "PyDict_DelItemString",
+    "PyDict_GetItemRef",
+    "PyDict_GetItemStringRef",
+    "PyDict_Contains",
+    "PyDict_ContainsString",
+    "PyDict_SetDefaultRef",
+    "PyDict_Pop",
+    "PyDict_PopString",
+    "PyDict_Clear",
+    "PyDict_Update",
+    "PyDict_Merge",
+    "PyDict_Copy",
+    "PyDict_Keys",
+    "PyDict_Values",
+    "PyDict_Items",
+    "PySet_Add",
+    "PySet_Discard",
+    "PySet_Contains",
+    "PySet_Pop",
+    "PySet_Clear",
 ];
 
 fn redundant(an: &Analysis, out: &mut Vec<Diagnostic>) {
@@ -654,17 +878,34 @@ fn redundant(an: &Analysis, out: &mut Vec<Diagnostic>) {
         return;
     }
     let root = ctx.file.tree.root_node();
-    for r in an.regions.iter().filter(|r| r.kind == RegionKind::CriticalSection && r.end.is_some()) {
+    for r in an
+        .regions
+        .iter()
+        .filter(|r| r.kind == RegionKind::CriticalSection && r.end.is_some())
+    {
         let body = r.body();
-        let calls: Vec<_> = ctx.index.calls.iter().filter(|c| body.0 <= c.range.0 && c.range.0 < body.1).collect();
+        let calls: Vec<_> = ctx
+            .index
+            .calls
+            .iter()
+            .filter(|c| body.0 <= c.range.0 && c.range.0 < body.1)
+            .collect();
         let [call] = calls.as_slice() else { continue };
         if !SELF_LOCKING.contains(&call.name.as_str()) {
             continue;
         }
-        if call.args.first().is_none_or(|a| normalize(ctx.file.parse_text.get(a.0..a.1).unwrap_or("")) != r.objects[0]) {
+        if call.args.first().map_or(true, |a| {
+            normalize(ctx.file.parse_text.get(a.0..a.1).unwrap_or("")) != r.objects[0]
+        }) {
             continue;
         }
-        let Some(block) = crate::source::privacy::ancestor_of_kind(root, r.begin.0, &["compound_statement", "case_statement"]) else { continue };
+        let Some(block) = crate::source::privacy::ancestor_of_kind(
+            root,
+            r.begin.0,
+            &["compound_statement", "case_statement"],
+        ) else {
+            continue;
+        };
         let mut cursor = block.walk();
         let stmts = block
             .named_children(&mut cursor)
@@ -677,7 +918,10 @@ fn redundant(an: &Analysis, out: &mut Vec<Diagnostic>) {
             ctx.diagnostic(
                 &REDUNDANT_SECTION,
                 r.begin,
-                format!("`{}` already locks `{}`: this critical section around it only adds cost", call.name, r.object_texts[0]),
+                format!(
+                    "`{}` already locks `{}`: this critical section around it only adds cost",
+                    call.name, r.object_texts[0]
+                ),
             )
             .with_help(format!("call `{}` without the critical section", call.name)),
         );

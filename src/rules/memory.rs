@@ -114,7 +114,11 @@ PyObject *op = PyObject_New(PyObject, type);   /* or type->tp_alloc(type, 0) */
     fix: FixAvailability::None,
 };
 
-pub static RULES: &[&Rule] = &[&OBJECT_DOMAIN_BUFFER, &CROSS_DOMAIN_FREE, &OBJECT_OUTSIDE_DOMAIN];
+pub static RULES: &[&Rule] = &[
+    &OBJECT_DOMAIN_BUFFER,
+    &CROSS_DOMAIN_FREE,
+    &OBJECT_OUTSIDE_DOMAIN,
+];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Domain {
@@ -148,11 +152,10 @@ fn alloc_domain(name: &str) -> Option<Domain> {
     Some(match name {
         "malloc" | "calloc" | "realloc" | "strdup" | "strndup" => Domain::C,
         "PyMem_RawMalloc" | "PyMem_RawCalloc" | "PyMem_RawRealloc" => Domain::Raw,
-        "PyMem_Malloc" | "PyMem_Calloc" | "PyMem_Realloc" | "PyMem_New" | "PyMem_Resize" | "PyMem_MALLOC"
-        | "PyMem_REALLOC" | "PyMem_NEW" | "PyMem_RESIZE" => Domain::Mem,
-        "PyObject_Malloc" | "PyObject_Calloc" | "PyObject_Realloc" | "PyObject_MALLOC" | "PyObject_REALLOC" => {
-            Domain::Object
-        }
+        "PyMem_Malloc" | "PyMem_Calloc" | "PyMem_Realloc" | "PyMem_New" | "PyMem_Resize"
+        | "PyMem_MALLOC" | "PyMem_REALLOC" | "PyMem_NEW" | "PyMem_RESIZE" => Domain::Mem,
+        "PyObject_Malloc" | "PyObject_Calloc" | "PyObject_Realloc" | "PyObject_MALLOC"
+        | "PyObject_REALLOC" => Domain::Object,
         _ => return None,
     })
 }
@@ -208,23 +211,39 @@ fn collect_allocations<'a>(an: &Analysis<'a, '_>) -> Vec<Allocation<'a>> {
     let idx: &'a crate::source::index::FileIndex = an.ctx.index;
     let mut out = Vec::new();
     for call in &idx.calls {
-        let (Some(domain), Some(fi)) = (alloc_domain(&call.name), call.function) else { continue };
+        let (Some(domain), Some(fi)) = (alloc_domain(&call.name), call.function) else {
+            continue;
+        };
         let call_text = normalize(text(an, call.range));
         // `x = PyMem_Malloc(n)` or `T *x = (T *)PyMem_Malloc(n)`.
         let target = idx
             .assignments
             .iter()
-            .find(|a| a.rhs.0 <= call.range.0 && call.range.1 <= a.rhs.1 && normalize(text(an, a.rhs)) == call_text)
+            .find(|a| {
+                a.rhs.0 <= call.range.0
+                    && call.range.1 <= a.rhs.1
+                    && normalize(text(an, a.rhs)) == call_text
+            })
             .map(|a| a.lhs_text.clone())
             .or_else(|| {
                 idx.decls
                     .iter()
                     .filter(|d| d.function == Some(fi))
-                    .find(|d| d.init.as_ref().is_some_and(|i| normalize(text(an, i.range())) == call_text))
+                    .find(|d| {
+                        d.init
+                            .as_ref()
+                            .is_some_and(|i| normalize(text(an, i.range())) == call_text)
+                    })
                     .map(|d| d.name.clone())
             });
         let Some(target) = target else { continue };
-        out.push(Allocation { call, domain, key: storage_key(&target, fi), function: fi, target_text: target });
+        out.push(Allocation {
+            call,
+            domain,
+            key: storage_key(&target, fi),
+            function: fi,
+            target_text: target,
+        });
     }
     out
 }
@@ -237,26 +256,72 @@ fn target_type(an: &Analysis, a: &Allocation) -> Option<String> {
         if d.type_text == "auto" {
             // `auto *p = static_cast<T *>(PyObject_Malloc(n))`: the cast names the type.
             let init = d.init.as_ref().map(|i| text(an, i.range())).unwrap_or("");
-            let cast = init.split_once('<').map(|(_, r)| r).or_else(|| init.strip_prefix('('))?;
+            let cast = init
+                .split_once('<')
+                .map(|(_, r)| r)
+                .or_else(|| init.strip_prefix('('))?;
             let ty = cast.split(['>', ')']).next()?.trim();
             return Some(ty.to_owned());
         }
-        return Some(format!("{}{}", d.type_text, if d.is_pointer { " *" } else { "" }));
+        return Some(format!(
+            "{}{}",
+            d.type_text,
+            if d.is_pointer { " *" } else { "" }
+        ));
     }
     let field = a.key.strip_prefix("->")?;
-    an.ctx.index.structs.iter().flat_map(|s| s.fields.iter()).find(|(n, _)| n == field).map(|(_, ty)| format!("{ty} *"))
+    an.ctx
+        .index
+        .structs
+        .iter()
+        .flat_map(|s| s.fields.iter())
+        .find(|(n, _)| n == field)
+        .map(|(_, ty)| format!("{ty} *"))
 }
 
 /// Is `ty` an object type: `PyObject`, or a struct of this file with an object header?
 fn is_object_type(an: &Analysis, ty: &str) -> Option<bool> {
-    let base = ty.trim_end_matches(['*', ' ']).trim_start_matches("struct ").trim_start_matches("const ").trim();
+    let base = ty
+        .trim_end_matches(['*', ' '])
+        .trim_start_matches("struct ")
+        .trim_start_matches("const ")
+        .trim();
     const PLAIN: &[&str] = &[
-        "char", "unsigned char", "signed char", "int", "unsigned", "unsigned int", "long", "unsigned long", "short",
-        "unsigned short", "double", "float", "void", "size_t", "Py_ssize_t", "Py_UCS1", "Py_UCS2", "Py_UCS4", "uint8_t",
-        "uint16_t", "uint32_t", "uint64_t", "int8_t", "int16_t", "int32_t", "int64_t", "wchar_t", "Py_buffer",
-        "Py_hash_t", "digit", "PyObject *",
+        "char",
+        "unsigned char",
+        "signed char",
+        "int",
+        "unsigned",
+        "unsigned int",
+        "long",
+        "unsigned long",
+        "short",
+        "unsigned short",
+        "double",
+        "float",
+        "void",
+        "size_t",
+        "Py_ssize_t",
+        "Py_UCS1",
+        "Py_UCS2",
+        "Py_UCS4",
+        "uint8_t",
+        "uint16_t",
+        "uint32_t",
+        "uint64_t",
+        "int8_t",
+        "int16_t",
+        "int32_t",
+        "int64_t",
+        "wchar_t",
+        "Py_buffer",
+        "Py_hash_t",
+        "digit",
+        "PyObject *",
     ];
-    if base.starts_with("PyObject") && !base.contains("**") && !ty.contains("**") || base.starts_with("Py") && base.ends_with("Object") {
+    if base.starts_with("PyObject") && !base.contains("**") && !ty.contains("**")
+        || base.starts_with("Py") && base.ends_with("Object")
+    {
         return Some(true);
     }
     if ty.contains("**") {
@@ -265,9 +330,23 @@ fn is_object_type(an: &Analysis, ty: &str) -> Option<bool> {
     if PLAIN.contains(&base) {
         return Some(false);
     }
-    let s = an.ctx.index.structs.iter().find(|s| s.names.iter().any(|n| n == base))?;
-    let body = an.ctx.file.parse_text.get(s.range.0..s.range.1).unwrap_or("");
-    Some(body.contains("PyObject_HEAD") || body.contains("PyObject_VAR_HEAD") || body.contains("ob_base"))
+    let s = an
+        .ctx
+        .index
+        .structs
+        .iter()
+        .find(|s| s.names.iter().any(|n| n == base))?;
+    let body = an
+        .ctx
+        .file
+        .parse_text
+        .get(s.range.0..s.range.1)
+        .unwrap_or("");
+    Some(
+        body.contains("PyObject_HEAD")
+            || body.contains("PyObject_VAR_HEAD")
+            || body.contains("ob_base"),
+    )
 }
 
 fn buffers_in_object_domain(an: &Analysis, allocs: &[Allocation], out: &mut Vec<Diagnostic>) {
@@ -284,8 +363,14 @@ fn buffers_in_object_domain(an: &Analysis, allocs: &[Allocation], out: &mut Vec<
         if object == Some(true) {
             continue;
         }
-        let confidence = if object == Some(false) { Confidence::Certain } else { Confidence::Likely };
-        let what = ty.map(|t| format!("`{}` (a `{}`)", a.target_text.trim(), t.trim())).unwrap_or_else(|| format!("`{}`", a.target_text.trim()));
+        let confidence = if object == Some(false) {
+            Confidence::Certain
+        } else {
+            Confidence::Likely
+        };
+        let what = ty
+            .map(|t| format!("`{}` (a `{}`)", a.target_text.trim(), t.trim()))
+            .unwrap_or_else(|| format!("`{}`", a.target_text.trim()));
         out.push(
             ctx.diagnostic(&OBJECT_DOMAIN_BUFFER, a.call.name_range, format!("`{}` allocates {what}, which is not a Python object", a.call.name))
                 .with_help("use `PyMem_Malloc`/`PyMem_Realloc` (and `PyMem_Free` for every free of this pointer)")
@@ -304,15 +389,23 @@ fn cross_domain_frees(an: &Analysis, allocs: &[Allocation], out: &mut Vec<Diagno
         by_key.entry(a.key.as_str()).or_default().push(a);
     }
     for call in &ctx.index.calls {
-        let (Some(fd), Some(fi), Some(arg)) = (free_domain(&call.name), call.function, call.args.first()) else { continue };
+        let (Some(fd), Some(fi), Some(arg)) =
+            (free_domain(&call.name), call.function, call.args.first())
+        else {
+            continue;
+        };
         let key = storage_key(text(an, *arg), fi);
-        let Some(sources) = by_key.get(key.as_str()) else { continue };
+        let Some(sources) = by_key.get(key.as_str()) else {
+            continue;
+        };
         let domains: Vec<Domain> = sources.iter().map(|a| a.domain).collect();
         // Only when every allocation of this pointer disagrees with the free.
-        if domains.iter().any(|d| *d == fd) || !an.compiled_in_ft(call.range.0) {
+        if domains.contains(&fd) || !an.compiled_in_ft(call.range.0) {
             continue;
         }
-        let Some(first) = sources.first() else { continue };
+        let Some(first) = sources.first() else {
+            continue;
+        };
         let line = ctx.file.lines.line_of(first.call.range.0) + 1;
         out.push(
             ctx.diagnostic(
@@ -327,7 +420,11 @@ fn cross_domain_frees(an: &Analysis, allocs: &[Allocation], out: &mut Vec<Diagno
                 ),
             )
             .with_help(format!("free it with `{}`", first.domain.free_for()))
-            .with_confidence(if key.starts_with("->") { Confidence::Likely } else { Confidence::Certain }),
+            .with_confidence(if key.starts_with("->") {
+                Confidence::Likely
+            } else {
+                Confidence::Certain
+            }),
         );
     }
 }
@@ -338,12 +435,21 @@ fn objects_outside_domain(an: &Analysis, allocs: &[Allocation], out: &mut Vec<Di
         return;
     }
     for call in &ctx.index.calls {
-        if !matches!(call.name.as_str(), "PyObject_Init" | "PyObject_INIT" | "PyObject_InitVar" | "PyObject_INIT_VAR") {
+        if !matches!(
+            call.name.as_str(),
+            "PyObject_Init" | "PyObject_INIT" | "PyObject_InitVar" | "PyObject_INIT_VAR"
+        ) {
             continue;
         }
-        let (Some(fi), Some(arg)) = (call.function, call.args.first()) else { continue };
+        let (Some(fi), Some(arg)) = (call.function, call.args.first()) else {
+            continue;
+        };
         let key = storage_key(text(an, *arg), fi);
-        let Some(a) = allocs.iter().filter(|a| a.key == key && a.call.range.0 < call.range.0).max_by_key(|a| a.call.range.0) else {
+        let Some(a) = allocs
+            .iter()
+            .filter(|a| a.key == key && a.call.range.0 < call.range.0)
+            .max_by_key(|a| a.call.range.0)
+        else {
             continue;
         };
         if a.domain == Domain::Object || !an.compiled_in_ft(call.range.0) {

@@ -93,9 +93,13 @@ impl Privacy {
                 Shared::Field => format!("`{expr}`, a field other threads can reach"),
                 Shared::Global(_) => format!("`{expr}`, a global shared by every thread"),
                 Shared::Item => format!("`{expr}`, an item of another container"),
-                Shared::Escaped(line) => format!("`{expr}`, which is visible to other code since line {line}"),
+                Shared::Escaped(line) => {
+                    format!("`{expr}`, which is visible to other code since line {line}")
+                }
                 Shared::CallResult(c) => format!("`{expr}`, returned by `{c}` (possibly shared)"),
-                Shared::HelperParameter(_) => format!("`{expr}`, a parameter whose callers are not analysed"),
+                Shared::HelperParameter(_) => {
+                    format!("`{expr}`, a parameter whose callers are not analysed")
+                }
                 Shared::Unknown => format!("`{expr}`, whose origin is not visible here"),
             },
         }
@@ -139,17 +143,45 @@ pub const CONSTRUCTORS: &[&str] = &[
 /// Calls that do not let a container escape when it is their first argument.
 fn keeps_private(callee: &str, position: usize) -> bool {
     const ANY_POSITION: &[&str] = &[
-        "Py_INCREF", "Py_XINCREF", "Py_DECREF", "Py_XDECREF", "Py_CLEAR", "Py_SETREF", "Py_XSETREF", "Py_NewRef", "Py_XNewRef", "Py_SIZE",
-        "Py_TYPE", "Py_IS_TYPE", "Py_REFCNT", "assert", "_PyObject_CAST", "Py_ssize_t", "PyObject_Length",
-        "PyObject_Size", "PyObject_Hash", "PyObject_IsTrue", "Py_Is", "Py_IsNone",
+        "Py_INCREF",
+        "Py_XINCREF",
+        "Py_DECREF",
+        "Py_XDECREF",
+        "Py_CLEAR",
+        "Py_SETREF",
+        "Py_XSETREF",
+        "Py_NewRef",
+        "Py_XNewRef",
+        "Py_SIZE",
+        "Py_TYPE",
+        "Py_IS_TYPE",
+        "Py_REFCNT",
+        "assert",
+        "_PyObject_CAST",
+        "Py_ssize_t",
+        "PyObject_Length",
+        "PyObject_Size",
+        "PyObject_Hash",
+        "PyObject_IsTrue",
+        "Py_Is",
+        "Py_IsNone",
     ];
     if ANY_POSITION.contains(&callee) || callee.contains("_Check") || callee.contains("_GET_SIZE") {
         return true;
     }
     position == 0
-        && ["PyList_", "PyDict_", "PyTuple_", "PySet_", "PySequence_", "_PyList_", "_PyDict_", "_PyTuple_"]
-            .iter()
-            .any(|p| callee.starts_with(p))
+        && [
+            "PyList_",
+            "PyDict_",
+            "PyTuple_",
+            "PySet_",
+            "PySequence_",
+            "_PyList_",
+            "_PyDict_",
+            "_PyTuple_",
+        ]
+        .iter()
+        .any(|p| callee.starts_with(p))
 }
 
 /// A critical section or a detached-thread-state region: the statements between a
@@ -215,6 +247,10 @@ pub enum Mismatch {
 }
 
 const MARKERS: &[&str] = &[
+    "Py_BEGIN_CRITICAL_SECTION2_MUTEX",
+    "Py_BEGIN_CRITICAL_SECTION2_MUT",
+    "Py_BEGIN_CRITICAL_SECTION_MUTEX",
+    "Py_BEGIN_CRITICAL_SECTION_MUT",
     "Py_BEGIN_CRITICAL_SECTION2",
     "Py_BEGIN_CRITICAL_SECTION",
     "Py_END_CRITICAL_SECTION2",
@@ -246,7 +282,13 @@ impl<'a, 'c> Analysis<'a, 'c> {
             python_facing.extend(identifiers(text).map(str::to_owned));
         }
         let caller_locked = caller_locked(ctx);
-        let mut a = Analysis { ctx, regions: Vec::new(), mismatches: Vec::new(), python_facing, caller_locked };
+        let mut a = Analysis {
+            ctx,
+            regions: Vec::new(),
+            mismatches: Vec::new(),
+            python_facing,
+            caller_locked,
+        };
         a.build_regions();
         a.propagate_caller_locks();
         a
@@ -261,39 +303,69 @@ impl<'a, 'c> Analysis<'a, 'c> {
         use crate::source::preproc::Truth;
         // The vendored pythoncapi-compat header implements the strong-reference
         // replacements with the old APIs under version guards we cannot evaluate.
-        if self.ctx.file.path.file_name().is_some_and(|n| n == "pythoncapi_compat.h") {
+        if self
+            .ctx
+            .file
+            .path
+            .file_name()
+            .is_some_and(|n| n == "pythoncapi_compat.h")
+        {
             return false;
         }
         let cond = self.ctx.file.condition_at(offset);
-        self.ctx.ft_configs().iter().any(|c| cond.eval(c) != Truth::False)
+        self.ctx
+            .ft_configs()
+            .iter()
+            .any(|c| cond.eval(c) != Truth::False)
     }
 
     /// The innermost critical section whose body contains `offset`.
     pub fn critical_sections_at(&self, offset: usize) -> impl Iterator<Item = &Region> {
-        self.regions.iter().filter(move |r| r.kind != RegionKind::AllowThreads && r.contains(offset))
+        self.regions
+            .iter()
+            .filter(move |r| r.kind != RegionKind::AllowThreads && r.contains(offset))
     }
 
     /// Is `expr` (normalised) locked by an enclosing critical section at `offset`?
     pub fn locked_at(&self, expr: &str, offset: usize) -> bool {
-        if self.critical_sections_at(offset).any(|r| r.objects.iter().any(|o| o == expr)) {
+        // A locked object's own fields (`self->items` under a section on `self`) are
+        // taken to be guarded by the same lock, as CPython's own code does.
+        let root = expr.split("->").next().unwrap_or(expr);
+        if self
+            .critical_sections_at(offset)
+            .any(|r| r.objects.iter().any(|o| o == expr || o == root))
+        {
             return true;
         }
-        let Some(fi) = self.ctx.index.function_at(offset) else { return false };
-        let Some(params) = self.caller_locked.get(&fi) else { return false };
-        // `self` and fields reached through it (`self->items`) are under the object's lock.
-        let root = expr.split("->").next().unwrap_or(expr);
+        let Some(fi) = self.ctx.index.function_at(offset) else {
+            return false;
+        };
+        let Some(params) = self.caller_locked.get(&fi) else {
+            return false;
+        };
         params.iter().any(|p| p == expr || p == root)
     }
 
     /// Is `at` inside `if (PyUnstable_Object_IsUniquelyReferenced(e)) { ... }`?
     fn unique_at(&self, e: &str, at: usize) -> bool {
         let root = self.ctx.file.tree.root_node();
-        let Some(mut n) = root.descendant_for_byte_range(at, at) else { return false };
+        let Some(mut n) = root.descendant_for_byte_range(at, at) else {
+            return false;
+        };
         while let Some(p) = n.parent() {
-            if p.kind() == "if_statement" && p.child_by_field_name("consequence").is_some_and(|c| c.id() == n.id()) {
-                let cond = p.child_by_field_name("condition").map(|c| self.ctx.file.node_text(c)).unwrap_or("");
+            if p.kind() == "if_statement"
+                && p.child_by_field_name("consequence")
+                    .is_some_and(|c| c.id() == n.id())
+            {
+                let cond = p
+                    .child_by_field_name("condition")
+                    .map(|c| self.ctx.file.node_text(c))
+                    .unwrap_or("");
                 let c = normalize(cond);
-                for f in ["PyUnstable_Object_IsUniquelyReferenced(", "_PyObject_IsUniquelyReferenced("] {
+                for f in [
+                    "PyUnstable_Object_IsUniquelyReferenced(",
+                    "_PyObject_IsUniquelyReferenced(",
+                ] {
                     if c.contains(&format!("{f}{e})")) && !c.contains(&format!("!{f}")) {
                         return true;
                     }
@@ -326,7 +398,9 @@ impl<'a, 'c> Analysis<'a, 'c> {
             return Privacy::Shared(Shared::Unknown);
         }
         let idx = self.ctx.index;
-        let Some(fi) = idx.function_at(at) else { return Privacy::Shared(Shared::Unknown) };
+        let Some(fi) = idx.function_at(at) else {
+            return Privacy::Shared(Shared::Unknown);
+        };
         let f = &idx.functions[fi];
         if let Some(callee) = call_name(e) {
             return classify_call_result(callee);
@@ -347,7 +421,9 @@ impl<'a, 'c> Analysis<'a, 'c> {
         if let Some(base) = e.strip_suffix(']').and_then(|x| x.split('[').next()) {
             // `args[0]`: an object taken from an args vector or array.
             return match self.classify(base, at, depth + 1) {
-                Privacy::Private(Private::Args) => Privacy::Shared(Shared::Argument(base.to_owned())),
+                Privacy::Private(Private::Args) => {
+                    Privacy::Shared(Shared::Argument(base.to_owned()))
+                }
                 _ => Privacy::Shared(Shared::Item),
             };
         }
@@ -370,7 +446,9 @@ impl<'a, 'c> Analysis<'a, 'c> {
         }
         match idx.declaration_of(e, Some(fi)) {
             Some(d) if d.has_static_storage() => Privacy::Shared(Shared::Global(e.to_owned())),
-            Some(d) if d.type_text.contains("PyTupleObject") => Privacy::Private(Private::Immutable),
+            Some(d) if d.type_text.contains("PyTupleObject") => {
+                Privacy::Private(Private::Immutable)
+            }
             _ => Privacy::Shared(Shared::Unknown),
         }
     }
@@ -380,38 +458,70 @@ impl<'a, 'c> Analysis<'a, 'c> {
         let idx = self.ctx.index;
         let mut best: Option<Definition> = None;
         let mut consider = |d: Definition| {
-            if best.as_ref().is_none_or(|b| b.pos() < d.pos()) {
+            if best.as_ref().map_or(true, |b| b.pos() < d.pos()) {
                 best = Some(d);
             }
         };
-        for d in idx.decls.iter().filter(|d| d.function == Some(fi) && d.name == var && d.name_range.0 < at) {
+        for d in idx
+            .decls
+            .iter()
+            .filter(|d| d.function == Some(fi) && d.name == var && d.name_range.0 < at)
+        {
             if d.storage.is_static {
                 continue;
             }
             if let Some(init) = &d.init {
                 let r = init.range();
                 if !is_null(self.text(r)) {
-                    consider(Definition::Value { rhs: r, at: d.name_range.0 });
+                    consider(Definition::Value {
+                        rhs: r,
+                        at: d.name_range.0,
+                    });
                 }
             }
         }
-        for a in idx.assignments.iter().filter(|a| a.function == Some(fi) && a.range.1 <= at) {
+        for a in idx
+            .assignments
+            .iter()
+            .filter(|a| a.function == Some(fi) && a.range.1 <= at)
+        {
             if a.operator == "=" && normalize(&a.lhs_text) == var && !is_null(self.text(a.rhs)) {
-                consider(Definition::Value { rhs: a.rhs, at: a.range.0 });
+                consider(Definition::Value {
+                    rhs: a.rhs,
+                    at: a.range.0,
+                });
             }
         }
         let amp = format!("&{var}");
-        for c in idx.calls.iter().filter(|c| c.function == Some(fi) && c.range.1 <= at) {
+        for c in idx
+            .calls
+            .iter()
+            .filter(|c| c.function == Some(fi) && c.range.1 <= at)
+        {
             if let Some(pos) = c.args.iter().position(|r| normalize(self.text(*r)) == amp) {
-                consider(Definition::OutParam { callee: c.name.clone(), position: pos, at: c.range.0, first_arg: c.args.first().copied() });
+                consider(Definition::OutParam {
+                    callee: c.name.clone(),
+                    position: pos,
+                    at: c.range.0,
+                    first_arg: c.args.first().copied(),
+                });
             }
         }
         best
     }
 
-    fn classify_definition(&self, fi: usize, var: &str, def: Definition, at: usize, depth: usize) -> Privacy {
+    fn classify_definition(
+        &self,
+        fi: usize,
+        var: &str,
+        def: Definition,
+        at: usize,
+        depth: usize,
+    ) -> Privacy {
         match def {
-            Definition::OutParam { callee, first_arg, .. } => {
+            Definition::OutParam {
+                callee, first_arg, ..
+            } => {
                 if callee.starts_with("PyArg_") || callee.starts_with("_PyArg_") {
                     return Privacy::Shared(Shared::Argument(var.to_owned()));
                 }
@@ -434,7 +544,9 @@ impl<'a, 'c> Analysis<'a, 'c> {
                     }
                     if callee == "PySequence_Fast" {
                         let inner = self.first_call_arg(rhs);
-                        return match inner.map(|r| self.classify(&normalize(self.text(r)), def_at, depth + 1)) {
+                        return match inner
+                            .map(|r| self.classify(&normalize(self.text(r)), def_at, depth + 1))
+                        {
                             Some(Privacy::Private(p)) => Privacy::Private(p),
                             Some(s) => s,
                             None => Privacy::Shared(Shared::Unknown),
@@ -463,25 +575,43 @@ impl<'a, 'c> Analysis<'a, 'c> {
     }
 
     fn first_call_arg(&self, rhs: Range) -> Option<Range> {
-        self.ctx.index.calls.iter().find(|c| c.range.0 >= rhs.0 && c.range.1 <= rhs.1).and_then(|c| c.args.first().copied())
+        self.ctx
+            .index
+            .calls
+            .iter()
+            .find(|c| c.range.0 >= rhs.0 && c.range.1 <= rhs.1)
+            .and_then(|c| c.args.first().copied())
     }
 
     /// The line where `var` first escapes between `from` and `to`, if it does.
     fn escape_between(&self, fi: usize, var: &str, from: usize, to: usize) -> Option<usize> {
         let idx = self.ctx.index;
         let line = |o: usize| self.ctx.file.lines.line_of(o) + 1;
-        for c in idx.calls.iter().filter(|c| c.function == Some(fi) && c.range.0 > from && c.range.1 <= to) {
+        for c in idx
+            .calls
+            .iter()
+            .filter(|c| c.function == Some(fi) && c.range.0 > from && c.range.1 <= to)
+        {
             for (pos, a) in c.args.iter().enumerate() {
                 let t = strip_new_ref(normalize(self.text(*a)));
-                if t == var && !keeps_private(&c.name, pos) && !self.helper_keeps_private(&c.name, pos) {
+                if t == var
+                    && !keeps_private(&c.name, pos)
+                    && !self.helper_keeps_private(&c.name, pos)
+                {
                     return Some(line(c.range.0));
                 }
             }
         }
-        for a in idx.assignments.iter().filter(|a| a.function == Some(fi) && a.range.0 > from && a.range.1 <= to) {
+        for a in idx
+            .assignments
+            .iter()
+            .filter(|a| a.function == Some(fi) && a.range.0 > from && a.range.1 <= to)
+        {
             let lhs = normalize(&a.lhs_text);
             let local = is_identifier(&lhs)
-                && idx.declaration_of(&lhs, Some(fi)).is_some_and(|d| !d.has_static_storage());
+                && idx
+                    .declaration_of(&lhs, Some(fi))
+                    .is_some_and(|d| !d.has_static_storage());
             if !local && identifiers(self.text(a.rhs)).any(|w| w == var) {
                 return Some(line(a.range.0));
             }
@@ -493,7 +623,9 @@ impl<'a, 'c> Analysis<'a, 'c> {
     /// and did not publish (or `NULL`).
     fn returns_fresh(&self, name: &str, depth: usize) -> bool {
         let idx = self.ctx.index;
-        let Some(hi) = idx.function_named(name) else { return false };
+        let Some(hi) = idx.function_named(name) else {
+            return false;
+        };
         let h = &idx.functions[hi];
         if depth > 2 || h.returns.is_empty() {
             return false;
@@ -508,18 +640,31 @@ impl<'a, 'c> Analysis<'a, 'c> {
     /// parameter `pos` (other than as the first argument of a container API).
     fn helper_keeps_private(&self, name: &str, pos: usize) -> bool {
         let idx = self.ctx.index;
-        let Some(hi) = idx.function_named(name) else { return false };
+        let Some(hi) = idx.function_named(name) else {
+            return false;
+        };
         let h = &idx.functions[hi];
-        let Some(p) = h.params.get(pos) else { return false };
+        let Some(p) = h.params.get(pos) else {
+            return false;
+        };
         let p = p.name.as_str();
-        if p.is_empty() || h.returns.iter().any(|r| strip_new_ref(normalize(self.text(*r))) == p) {
+        if p.is_empty()
+            || h.returns
+                .iter()
+                .any(|r| strip_new_ref(normalize(self.text(*r))) == p)
+        {
             return false;
         }
-        let stored =
-            idx.assignments.iter().filter(|a| a.function == Some(hi)).any(|a| strip_new_ref(normalize(self.text(a.rhs))) == p);
+        let stored = idx
+            .assignments
+            .iter()
+            .filter(|a| a.function == Some(hi))
+            .any(|a| strip_new_ref(normalize(self.text(a.rhs))) == p);
         let passed = idx.calls_in(hi).any(|c| {
             c.args.iter().enumerate().any(|(i, a)| {
-                normalize(self.text(*a)) == p && !keeps_private(&c.name, i) && !(c.name == name && i == pos)
+                normalize(self.text(*a)) == p
+                    && !keeps_private(&c.name, i)
+                    && !(c.name == name && i == pos)
             })
         });
         !stored && !passed
@@ -537,7 +682,9 @@ impl<'a, 'c> Analysis<'a, 'c> {
         match parameter_role(self.ctx, f, pos) {
             Role::Kwargs => Privacy::Private(Private::Kwargs),
             Role::Args => Privacy::Private(Private::Args),
-            Role::Object if self.python_facing.contains(&f.name) => Privacy::Shared(Shared::Argument(p.name.clone())),
+            Role::Object if self.python_facing.contains(&f.name) => {
+                Privacy::Shared(Shared::Argument(p.name.clone()))
+            }
             Role::Object => Privacy::Shared(Shared::HelperParameter(p.name.clone())),
         }
     }
@@ -552,13 +699,21 @@ impl<'a, 'c> Analysis<'a, 'c> {
                 if self.caller_locked.contains_key(&fi) || self.python_facing.contains(&f.name) {
                     continue;
                 }
-                let Some(first) = f.params.first() else { continue };
-                let mut sites = idx.calls.iter().filter(|c| c.name == f.name && c.callee == f.name).peekable();
+                let Some(first) = f.params.first() else {
+                    continue;
+                };
+                let mut sites = idx
+                    .calls
+                    .iter()
+                    .filter(|c| c.name == f.name && c.callee == f.name)
+                    .peekable();
                 if sites.peek().is_none() {
                     continue;
                 }
                 let all_locked = sites.all(|c| {
-                    c.args.first().is_some_and(|a| self.locked_at(&normalize(self.text(*a)), c.range.0))
+                    c.args
+                        .first()
+                        .is_some_and(|a| self.locked_at(&normalize(self.text(*a)), c.range.0))
                 });
                 if all_locked {
                     found.push((fi, first.name.clone()));
@@ -587,11 +742,20 @@ impl<'a, 'c> Analysis<'a, 'c> {
         fns.sort_unstable();
         for fi in fns {
             let body = self.ctx.index.functions[fi].body;
-            let Some(node) = file.tree.root_node().descendant_for_byte_range(body.0, body.1) else { continue };
+            let Some(node) = file
+                .tree
+                .root_node()
+                .descendant_for_byte_range(body.0, body.1)
+            else {
+                continue;
+            };
             let mut stack = vec![node];
             let mut cursor = node.walk();
             while let Some(n) = stack.pop() {
-                if matches!(n.kind(), "compound_statement" | "case_statement" | "translation_unit") {
+                if matches!(
+                    n.kind(),
+                    "compound_statement" | "case_statement" | "translation_unit"
+                ) {
                     self.pair_markers(fi, n);
                 }
                 stack.extend(n.named_children(&mut cursor));
@@ -606,13 +770,22 @@ impl<'a, 'c> Analysis<'a, 'c> {
         for mut s in stmts {
             // `done: Py_END_CRITICAL_SECTION();`
             while s.kind() == "labeled_statement" {
-                let Some(inner) = s.named_child(s.named_child_count().saturating_sub(1)) else { break };
+                let Some(inner) = s.named_child(s.named_child_count().saturating_sub(1)) else {
+                    break;
+                };
                 s = inner;
             }
-            let Some(m) = marker(self.ctx.file.node_text(s), (s.start_byte(), s.end_byte())) else { continue };
+            let Some(m) = marker(self.ctx.file.node_text(s), (s.start_byte(), s.end_byte())) else {
+                continue;
+            };
             let kind = match m.macro_name {
-                "Py_BEGIN_CRITICAL_SECTION" => Some(RegionKind::CriticalSection),
-                "Py_BEGIN_CRITICAL_SECTION2" => Some(RegionKind::CriticalSection2),
+                // The `_MUTEX` forms (3.14; `_MUT` inside CPython 3.13) lock a `PyMutex`.
+                "Py_BEGIN_CRITICAL_SECTION"
+                | "Py_BEGIN_CRITICAL_SECTION_MUTEX"
+                | "Py_BEGIN_CRITICAL_SECTION_MUT" => Some(RegionKind::CriticalSection),
+                "Py_BEGIN_CRITICAL_SECTION2"
+                | "Py_BEGIN_CRITICAL_SECTION2_MUTEX"
+                | "Py_BEGIN_CRITICAL_SECTION2_MUT" => Some(RegionKind::CriticalSection2),
                 "Py_BEGIN_ALLOW_THREADS" => Some(RegionKind::AllowThreads),
                 _ => None,
             };
@@ -629,15 +802,26 @@ impl<'a, 'c> Analysis<'a, 'c> {
                 _ => RegionKind::AllowThreads,
             };
             let is_cs = |k: RegionKind| k != RegionKind::AllowThreads;
-            let Some(i) = open.iter().rposition(|(_, k)| *k == want || (is_cs(*k) && is_cs(want))) else {
+            let Some(i) = open
+                .iter()
+                .rposition(|(_, k)| *k == want || (is_cs(*k) && is_cs(want)))
+            else {
                 self.mismatches.push(Mismatch::Unopened(m));
                 continue;
             };
             let (begin, k) = open.remove(i);
             if k != want {
-                self.mismatches.push(Mismatch::WrongEnd { begin: begin.clone(), end: m.clone() });
-            } else if self.ctx.file.condition_at(begin.range.0) != self.ctx.file.condition_at(m.range.0) {
-                self.mismatches.push(Mismatch::DifferentConditions { begin: begin.clone(), end: m.clone() });
+                self.mismatches.push(Mismatch::WrongEnd {
+                    begin: begin.clone(),
+                    end: m.clone(),
+                });
+            } else if self.ctx.file.condition_at(begin.range.0)
+                != self.ctx.file.condition_at(m.range.0)
+            {
+                self.mismatches.push(Mismatch::DifferentConditions {
+                    begin: begin.clone(),
+                    end: m.clone(),
+                });
             }
             self.regions.push(Region {
                 kind: k,
@@ -659,20 +843,32 @@ fn caller_locked(ctx: &FileContext) -> HashMap<usize, Vec<String>> {
     let mut out = HashMap::new();
     let comments = &ctx.file.lexed.comments;
     for (fi, f) in ctx.index.functions.iter().enumerate() {
-        let Some(first) = f.params.first() else { continue };
+        let Some(first) = f.params.first() else {
+            continue;
+        };
         let lname = f.name.to_ascii_lowercase();
-        if lname.ends_with("_lock_held") || lname.ends_with("_lockheld") || lname.ends_with("_locked") {
+        if lname.ends_with("_lock_held")
+            || lname.ends_with("_lockheld")
+            || lname.ends_with("_locked")
+        {
             out.insert(fi, vec![first.name.clone()]);
             continue;
         }
         let i = comments.partition_point(|c| c.end <= f.range.0);
-        let Some(c) = i.checked_sub(1).and_then(|i| comments.get(i)) else { continue };
+        let Some(c) = i.checked_sub(1).and_then(|i| comments.get(i)) else {
+            continue;
+        };
         let text = ctx.file.text.get(c.start..c.end).unwrap_or("");
         if !text.contains("[clinic start generated code]") {
             continue;
         }
-        let Some(pos) = text.find("@critical_section") else { continue };
-        let line = text[pos + "@critical_section".len()..].lines().next().unwrap_or("");
+        let Some(pos) = text.find("@critical_section") else {
+            continue;
+        };
+        let line = text[pos + "@critical_section".len()..]
+            .lines()
+            .next()
+            .unwrap_or("");
         let mut names: Vec<String> = identifiers(line).map(str::to_owned).collect();
         if names.is_empty() {
             names.push(first.name.clone());
@@ -684,8 +880,17 @@ fn caller_locked(ctx: &FileContext) -> HashMap<usize, Vec<String>> {
 
 #[derive(Debug, Clone)]
 enum Definition {
-    Value { rhs: Range, at: usize },
-    OutParam { callee: String, #[allow(dead_code)] position: usize, at: usize, first_arg: Option<Range> },
+    Value {
+        rhs: Range,
+        at: usize,
+    },
+    OutParam {
+        callee: String,
+        #[allow(dead_code)]
+        position: usize,
+        at: usize,
+        first_arg: Option<Range>,
+    },
 }
 
 impl Definition {
@@ -701,10 +906,21 @@ fn classify_call_result(callee: &str) -> Privacy {
         return Privacy::Private(Private::Fresh);
     }
     match callee {
-        "PyModule_GetDict" | "PyImport_GetModuleDict" | "PyEval_GetGlobals" | "PyEval_GetBuiltins"
-        | "PySys_GetObject" | "PyObject_GenericGetDict" | "PyType_GetDict" => Privacy::Shared(Shared::Global(callee.to_owned())),
-        "PyList_GetItem" | "PyList_GET_ITEM" | "PyDict_GetItem" | "PyDict_GetItemWithError" | "PyDict_GetItemString"
-        | "PyTuple_GetItem" | "PyTuple_GET_ITEM" | "PySequence_Fast_GET_ITEM" => Privacy::Shared(Shared::Item),
+        "PyModule_GetDict"
+        | "PyImport_GetModuleDict"
+        | "PyEval_GetGlobals"
+        | "PyEval_GetBuiltins"
+        | "PySys_GetObject"
+        | "PyObject_GenericGetDict"
+        | "PyType_GetDict" => Privacy::Shared(Shared::Global(callee.to_owned())),
+        "PyList_GetItem"
+        | "PyList_GET_ITEM"
+        | "PyDict_GetItem"
+        | "PyDict_GetItemWithError"
+        | "PyDict_GetItemString"
+        | "PyTuple_GetItem"
+        | "PyTuple_GET_ITEM"
+        | "PySequence_Fast_GET_ITEM" => Privacy::Shared(Shared::Item),
         _ => Privacy::Shared(Shared::CallResult(callee.to_owned())),
     }
 }
@@ -760,7 +976,12 @@ pub fn parameter_role(ctx: &FileContext, f: &Function, pos: usize) -> Role {
     }
     // tp_init / tp_new / tp_call and PyCFunctionWithKeywords: (self-or-type, args, kwds).
     if f.params.len() == 3 {
-        if pos == 2 && matches!(lname.as_str(), "kw" | "kwds" | "kwargs" | "kwdict" | "keywords" | "kws" | "kwnames") {
+        if pos == 2
+            && matches!(
+                lname.as_str(),
+                "kw" | "kwds" | "kwargs" | "kwdict" | "keywords" | "kws" | "kwnames"
+            )
+        {
             return Role::Kwargs;
         }
         if pos == 1 && lname == "args" && f.params[2].name.to_ascii_lowercase().starts_with("kw") {
@@ -777,16 +998,25 @@ pub fn parameter_role(ctx: &FileContext, f: &Function, pos: usize) -> Role {
 fn marker(stmt: &str, range: Range) -> Option<Marker> {
     let t = stmt.trim_start();
     let name = MARKERS.iter().find(|m| {
-        t.starts_with(**m) && !t[m.len()..].starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
+        t.starts_with(**m)
+            && !t[m.len()..].starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
     })?;
     let rest = t[name.len()..].trim_start();
     let mut args = Vec::new();
     if let Some(inner) = rest.strip_prefix('(') {
         let close = matching_paren(inner)?;
         let inner = &inner[..close];
-        args = split_args(inner).into_iter().filter(|a| !a.trim().is_empty()).map(|a| a.trim().to_owned()).collect();
+        args = split_args(inner)
+            .into_iter()
+            .filter(|a| !a.trim().is_empty())
+            .map(|a| a.trim().to_owned())
+            .collect();
     }
-    Some(Marker { macro_name: name, range, args })
+    Some(Marker {
+        macro_name: name,
+        range,
+        args,
+    })
 }
 
 fn matching_paren(s: &str) -> Option<usize> {
@@ -851,17 +1081,48 @@ pub fn normalize(text: &str) -> String {
                 }
             }
         }
-        for w in ["_PyObject_CAST(", "_PyObject_CAST_CONST(", "_Py_CAST(PyObject*,"] {
+        for w in [
+            "_PyObject_CAST(",
+            "_PyObject_CAST_CONST(",
+            "_Py_CAST(PyObject*,",
+        ] {
             if let Some(rest) = s.strip_prefix(w) {
                 if rest.ends_with(')') && matching_paren(rest) == Some(rest.len() - 1) {
                     s = rest[..rest.len() - 1].to_owned();
                 }
             }
         }
+        s = strip_inner_casts(&s);
         if s.len() == before {
             return s;
         }
     }
+}
+
+/// `((Obj*)self)->items` → `self->items`.
+fn strip_inner_casts(s: &str) -> String {
+    let mut out = s.to_owned();
+    let mut from = 0;
+    while let Some(i) = out[from..].find("((").map(|i| i + from) {
+        let Some(ty_end) = matching_paren(&out[i + 2..]).map(|c| i + 2 + c) else {
+            break;
+        };
+        let ty = &out[i + 2..ty_end];
+        let rest = &out[ty_end + 1..];
+        let id_len = rest
+            .bytes()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == b'_')
+            .count();
+        if looks_like_type(ty) && id_len > 0 && rest[id_len..].starts_with(')') {
+            let ident = rest[..id_len].to_owned();
+            out.replace_range(i..ty_end + 1 + id_len + 1, &ident);
+        }
+        from = i + 1;
+        if from >= out.len() {
+            break;
+        }
+    }
+    out
 }
 
 /// `Py_NewRef(x)` and `Py_XNewRef(x)` are `x` for escape purposes.
@@ -875,7 +1136,10 @@ fn strip_new_ref(mut s: String) -> String {
 }
 
 fn looks_like_type(s: &str) -> bool {
-    s.ends_with('*') && s.trim_end_matches('*').chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
+    s.ends_with('*')
+        && s.trim_end_matches('*')
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
         || matches!(s, "void" | "Py_ssize_t" | "int")
 }
 
@@ -883,7 +1147,10 @@ fn looks_like_type(s: &str) -> bool {
 pub fn call_name(e: &str) -> Option<&str> {
     let open = e.find('(')?;
     let name = &e[..open];
-    if !is_identifier(name) || !e.ends_with(')') || matching_paren(&e[open + 1..]) != Some(e.len() - open - 2) {
+    if !is_identifier(name)
+        || !e.ends_with(')')
+        || matching_paren(&e[open + 1..]) != Some(e.len() - open - 2)
+    {
         return None;
     }
     Some(name)
@@ -898,7 +1165,8 @@ fn pointer_call_name(e: &str) -> Option<&str> {
     let rest = &e[open..];
     let paren = rest.find('(')?;
     let name = &rest[..paren];
-    (is_identifier(name) && matching_paren(&rest[paren + 1..]) == Some(rest.len() - paren - 2)).then_some(name)
+    (is_identifier(name) && matching_paren(&rest[paren + 1..]) == Some(rest.len() - paren - 2))
+        .then_some(name)
 }
 
 pub fn is_identifier(s: &str) -> bool {
@@ -930,5 +1198,40 @@ pub fn ancestor_of_kind<'t>(root: Node<'t>, offset: usize, kinds: &[&str]) -> Op
             return Some(n);
         }
         n = n.parent()?;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalize_strips_casts_parens_and_blanks() {
+        assert_eq!(normalize("((PyObject *) self)->dict"), "self->dict");
+        assert_eq!(normalize("( list )"), "list");
+        assert_eq!(normalize("_PyObject_CAST(op)"), "op");
+        assert_eq!(normalize("reinterpret_cast<Obj *>(self)"), "self");
+        assert_eq!(normalize("(a)->b"), "(a)->b");
+        assert_eq!(normalize("f(((Obj *)self)->items, 0)"), "f(self->items,0)");
+    }
+
+    #[test]
+    fn call_names() {
+        assert_eq!(call_name("PyList_New(0)"), Some("PyList_New"));
+        assert_eq!(call_name("f(a)->x"), None);
+        assert_eq!(
+            pointer_call_name("type->tp_alloc(type,0)"),
+            Some("tp_alloc")
+        );
+        assert_eq!(pointer_call_name("self->items"), None);
+    }
+
+    #[test]
+    fn markers_and_arguments() {
+        let m = marker("Py_BEGIN_CRITICAL_SECTION2(a, f(b, c));", (0, 1)).expect("a marker");
+        assert_eq!(m.macro_name, "Py_BEGIN_CRITICAL_SECTION2");
+        assert_eq!(m.args, vec!["a".to_owned(), "f(b, c)".to_owned()]);
+        assert!(marker("Py_BEGIN_CRITICAL_SECTION_SEQUENCE_FAST(m);", (0, 1)).is_none());
+        assert!(marker("Py_END_ALLOW_THREADS", (0, 1)).is_some_and(|m| m.args.is_empty()));
     }
 }
