@@ -283,7 +283,12 @@ fn set_item(an: &Analysis, out: &mut Vec<Diagnostic>) {
             continue;
         }
         let p = an.container(*arg, call.range.0);
-        if p.is_fresh() || matches!(p, Privacy::Private(Private::Locked | Private::Unique)) {
+        if p.is_fresh()
+            || matches!(
+                p,
+                Privacy::Private(Private::Locked | Private::Unique | Private::ModuleInit)
+            )
+        {
             continue;
         }
         let c = text(an, *arg).trim();

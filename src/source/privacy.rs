@@ -34,6 +34,8 @@ pub enum Private {
     Locked,
     /// Inside `if (PyUnstable_Object_IsUniquelyReferenced(x))`.
     Unique,
+    /// Module state or a global, in code that only runs during module initialisation.
+    ModuleInit,
 }
 
 /// Why a container may be changed by another thread.
@@ -270,6 +272,9 @@ pub struct Analysis<'a, 'c> {
     /// Parameters a function's callers lock for it: Argument Clinic's
     /// `@critical_section`, and CPython's `*_lock_held` naming convention.
     caller_locked: HashMap<usize, Vec<String>>,
+    /// Functions that only run while the module is being initialised
+    /// (`PyInit_*`, `Py_mod_exec`/`Py_mod_create` and helpers only they call).
+    init_only: HashSet<usize>,
 }
 
 impl<'a, 'c> Analysis<'a, 'c> {
@@ -282,12 +287,14 @@ impl<'a, 'c> Analysis<'a, 'c> {
             python_facing.extend(identifiers(text).map(str::to_owned));
         }
         let caller_locked = caller_locked(ctx);
+        let init_only = init_only(ctx);
         let mut a = Analysis {
             ctx,
             regions: Vec::new(),
             mismatches: Vec::new(),
             python_facing,
             caller_locked,
+            init_only,
         };
         a.build_regions();
         a.propagate_caller_locks();
@@ -340,10 +347,34 @@ impl<'a, 'c> Analysis<'a, 'c> {
         let Some(fi) = self.ctx.index.function_at(offset) else {
             return false;
         };
-        let Some(params) = self.caller_locked.get(&fi) else {
+        if self
+            .caller_locked
+            .get(&fi)
+            .is_some_and(|params| params.iter().any(|p| p == expr || p == root))
+        {
+            return true;
+        }
+        // `textio *self = (textio *)op;` with `op` locked: follow one local alias.
+        if !is_identifier(root) {
+            return false;
+        }
+        let alias = self.ctx.index.decls.iter().find(|d| {
+            d.function == Some(fi)
+                && d.name == root
+                && !d.storage.is_static
+                && d.name_range.0 < offset
+        });
+        let Some(init) = alias.and_then(|d| d.init.as_ref()) else {
             return false;
         };
-        params.iter().any(|p| p == expr || p == root)
+        let target = normalize(self.text(init.range()));
+        if !is_identifier(&target) || target == root {
+            return false;
+        }
+        let rebound = self.ctx.index.assignments.iter().any(|a| {
+            a.function == Some(fi) && a.range.1 <= offset && normalize(&a.lhs_text) == root
+        });
+        !rebound && self.locked_at(&format!("{target}{}", &expr[root.len()..]), offset)
     }
 
     /// Is `at` inside `if (PyUnstable_Object_IsUniquelyReferenced(e)) { ... }`?
@@ -401,6 +432,20 @@ impl<'a, 'c> Analysis<'a, 'c> {
         let Some(fi) = idx.function_at(at) else {
             return Privacy::Shared(Shared::Unknown);
         };
+        if self.init_only.contains(&fi) {
+            // Module state and globals are not shared before initialisation ends.
+            return match self.classify_unlocked(e, fi, at, depth) {
+                Privacy::Shared(Shared::Field | Shared::Global(_) | Shared::Escaped(_)) => {
+                    Privacy::Private(Private::ModuleInit)
+                }
+                p => p,
+            };
+        }
+        self.classify_unlocked(e, fi, at, depth)
+    }
+
+    fn classify_unlocked(&self, e: &str, fi: usize, at: usize, depth: usize) -> Privacy {
+        let idx = self.ctx.index;
         let f = &idx.functions[fi];
         if let Some(callee) = call_name(e) {
             return classify_call_result(callee);
@@ -838,6 +883,44 @@ impl<'a, 'c> Analysis<'a, 'c> {
     }
 }
 
+/// Functions that only run during module initialisation.
+fn init_only(ctx: &FileContext) -> HashSet<usize> {
+    let idx = ctx.index;
+    let mut set: HashSet<usize> = idx.module_inits.iter().map(|m| m.function).collect();
+    for sa in &idx.slot_arrays {
+        for e in sa
+            .entries
+            .iter()
+            .filter(|e| matches!(e.slot.as_str(), "Py_mod_exec" | "Py_mod_create"))
+        {
+            if let Some(f) = idx.function_named(&crate::source::index::last_identifier(&e.value)) {
+                set.insert(f);
+            }
+        }
+    }
+    loop {
+        let before = set.len();
+        for (gi, g) in idx.functions.iter().enumerate() {
+            if set.contains(&gi) {
+                continue;
+            }
+            let mut sites = idx.calls.iter().filter(|c| c.name == g.name).peekable();
+            if sites.peek().is_some() && sites.all(|c| c.function.is_some_and(|f| set.contains(&f)))
+            {
+                // Referenced anywhere else (a method table, a pointer)? Then not init-only.
+                let mentions = ctx.file.code_occurrences(&g.name).len();
+                let calls = idx.calls.iter().filter(|c| c.name == g.name).count();
+                if mentions <= calls + 1 {
+                    set.insert(gi);
+                }
+            }
+        }
+        if set.len() == before {
+            return set;
+        }
+    }
+}
+
 /// Functions whose callers hold a critical section on some parameters.
 fn caller_locked(ctx: &FileContext) -> HashMap<usize, Vec<String>> {
     let mut out = HashMap::new();
@@ -846,6 +929,18 @@ fn caller_locked(ctx: &FileContext) -> HashMap<usize, Vec<String>> {
         let Some(first) = f.params.first() else {
             continue;
         };
+        // `_Py_CRITICAL_SECTION_ASSERT_OBJECT_LOCKED(op)` states the caller's lock.
+        let asserted: Vec<String> = ctx
+            .index
+            .calls_in(fi)
+            .filter(|c| c.name == "_Py_CRITICAL_SECTION_ASSERT_OBJECT_LOCKED")
+            .filter_map(|c| c.args.first())
+            .map(|r| normalize(ctx.file.parse_text.get(r.0..r.1).unwrap_or("")))
+            .collect();
+        if !asserted.is_empty() {
+            out.insert(fi, asserted);
+            continue;
+        }
         let lname = f.name.to_ascii_lowercase();
         if lname.ends_with("_lock_held")
             || lname.ends_with("_lockheld")
