@@ -136,6 +136,12 @@ pub const CONSTRUCTORS: &[&str] = &[
     "_PyList_FromArray",
     "PyObject_Dir",
     "_PyStack_AsDict",
+    "PyUnicode_Split",
+    "PyUnicode_RSplit",
+    "PyUnicode_Splitlines",
+    "PyUnicode_Partition",
+    "PyUnicode_RPartition",
+    "PyObject_GetIter",
     "tp_alloc",
     "PyType_GenericAlloc",
     "PyType_GenericNew",
@@ -1208,7 +1214,12 @@ fn strip_inner_casts(s: &str) -> String {
             .bytes()
             .take_while(|c| c.is_ascii_alphanumeric() || *c == b'_')
             .count();
-        if looks_like_type(ty) && id_len > 0 && rest[id_len..].starts_with(')') {
+        // Not `f((T)x)`: there the outer parentheses are the call's.
+        let after_callee = out[..i]
+            .bytes()
+            .last()
+            .is_some_and(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b')' || c == b']');
+        if !after_callee && looks_like_type(ty) && id_len > 0 && rest[id_len..].starts_with(')') {
             let ident = rest[..id_len].to_owned();
             out.replace_range(i..ty_end + 1 + id_len + 1, &ident);
         }
@@ -1308,6 +1319,10 @@ mod tests {
         assert_eq!(normalize("reinterpret_cast<Obj *>(self)"), "self");
         assert_eq!(normalize("(a)->b"), "(a)->b");
         assert_eq!(normalize("f(((Obj *)self)->items, 0)"), "f(self->items,0)");
+        assert_eq!(
+            normalize("PyList_New((Py_ssize_t)count)"),
+            "PyList_New((Py_ssize_t)count)"
+        );
     }
 
     #[test]
