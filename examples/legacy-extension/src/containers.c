@@ -134,6 +134,24 @@ registry_owner(RegistryObject *self, PyObject *ref)
     return Py_NewRef(owner);
 }
 
+static PyObject *
+registry_peek(RegistryObject *self, PyObject *names)
+{
+    if (!PyList_Check(names) || PyList_GET_SIZE(names) == 0) {
+        Py_RETURN_NONE;
+    }
+    PyObject *head = ((PyListObject *)names)->ob_item[0]; /* expect: FT204 */
+    return PyObject_Repr(head);
+}
+
+static PyObject *
+registry_pin(RegistryObject *self, PyObject *unused)
+{
+    /* keep the handlers alive "forever" */
+    Py_SET_REFCNT(self->handlers, Py_REFCNT(self->handlers) + 1); /* expect: FT207 */
+    Py_RETURN_NONE;
+}
+
 static void
 registry_dealloc(RegistryObject *self)
 {
@@ -168,6 +186,8 @@ static PyMethodDef registry_methods[] = {
     {"compact", (PyCFunction)registry_compact, METH_NOARGS, NULL},
     {"dump", (PyCFunction)registry_dump, METH_NOARGS, NULL},
     {"owner", (PyCFunction)registry_owner, METH_O, NULL},
+    {"peek", (PyCFunction)registry_peek, METH_O, NULL},
+    {"pin", (PyCFunction)registry_pin, METH_NOARGS, NULL},
     {NULL, NULL, 0, NULL},
 };
 

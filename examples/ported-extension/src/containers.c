@@ -173,6 +173,29 @@ registry_owner(RegistryObject *self, PyObject *ref)
     return owner != NULL ? owner : Py_NewRef(Py_None);
 }
 
+static PyObject *
+registry_peek(RegistryObject *self, PyObject *names)
+{
+    if (!PyList_Check(names) || PyList_GET_SIZE(names) == 0) {
+        Py_RETURN_NONE;
+    }
+    PyObject *head = PyList_GetItemRef(names, 0);
+    if (head == NULL) {
+        return NULL;
+    }
+    PyObject *r = PyObject_Repr(head);
+    Py_DECREF(head);
+    return r;
+}
+
+static PyObject *
+registry_pin(RegistryObject *self, PyObject *unused)
+{
+    /* keep the handlers alive: a real reference, not an edited count */
+    Py_INCREF(self->handlers);
+    Py_RETURN_NONE;
+}
+
 static void
 registry_dealloc(RegistryObject *self)
 {
@@ -207,6 +230,8 @@ static PyMethodDef registry_methods[] = {
     {"configure", (PyCFunction)(void (*)(void))registry_configure, METH_VARARGS | METH_KEYWORDS, NULL},
     {"dump", (PyCFunction)registry_dump, METH_NOARGS, NULL},
     {"owner", (PyCFunction)registry_owner, METH_O, NULL},
+    {"peek", (PyCFunction)registry_peek, METH_O, NULL},
+    {"pin", (PyCFunction)registry_pin, METH_NOARGS, NULL},
     {NULL, NULL, 0, NULL},
 };
 
