@@ -858,7 +858,8 @@ mod tests {
     fn cond_at(src: &str, needle: &str) -> Condition {
         let l = lex(src);
         let m = ConditionMap::build(&l.directives, src.len());
-        m.at(src.find(needle).unwrap()).clone()
+        // The needle on a line of its own: `B` also occurs inside `Py_GIL_DISABLED`.
+        m.at(src.find(&format!("\n{needle}\n")).unwrap() + 1).clone()
     }
 
     #[test]
