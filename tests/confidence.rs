@@ -65,15 +65,31 @@ fn mechanical_fixes_are_offered_where_safe() {
         .output()
         .expect("run ftaudit");
     let diff = String::from_utf8_lossy(&out.stdout);
-    assert!(diff.contains("+    PyObject *item = PyList_GetItemRef(args[1], 0);"), "{diff}");
+    assert!(
+        diff.contains("+    PyObject *item = PyList_GetItemRef(args[1], 0);"),
+        "{diff}"
+    );
     assert!(diff.contains("+    Py_ssize_t r = Py_REFCNT(o);"), "{diff}");
     // `Py_NewRef(PyList_GET_ITEM(...))` can change NULL behaviour: only with --unsafe-fixes.
-    assert!(!diff.contains("return PyList_GetItemRef(list, 0);"), "{diff}");
+    assert!(
+        !diff.contains("return PyList_GetItemRef(list, 0);"),
+        "{diff}"
+    );
     let out = Command::new(env!("CARGO_BIN_EXE_ftaudit"))
-        .args(["check", "--isolated", "--select", "FT107", "--diff", "--unsafe-fixes"])
+        .args([
+            "check",
+            "--isolated",
+            "--select",
+            "FT107",
+            "--diff",
+            "--unsafe-fixes",
+        ])
         .arg(root.join("borrowed/FT10x.c"))
         .output()
         .expect("run ftaudit");
     let diff = String::from_utf8_lossy(&out.stdout);
-    assert!(diff.contains("+    return PyList_GetItemRef(list, 0);"), "{diff}");
+    assert!(
+        diff.contains("+    return PyList_GetItemRef(list, 0);"),
+        "{diff}"
+    );
 }

@@ -249,6 +249,7 @@ pub static RULES: &[&Rule] = &[
     &BUILTIN_INTERNALS,
     &OB_REFCNT,
     &REFCNT_UNIQUENESS,
+    &SET_REFCNT_SHARED,
 ];
 
 pub fn check_file(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
