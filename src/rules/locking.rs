@@ -279,6 +279,7 @@ fn end_name(r: &Region) -> &'static str {
     match r.kind {
         RegionKind::CriticalSection => "Py_END_CRITICAL_SECTION()",
         RegionKind::CriticalSection2 => "Py_END_CRITICAL_SECTION2()",
+        RegionKind::SequenceFast => "Py_END_CRITICAL_SECTION_SEQUENCE_FAST()",
         RegionKind::AllowThreads => "Py_END_ALLOW_THREADS",
     }
 }

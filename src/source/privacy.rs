@@ -227,6 +227,9 @@ pub enum RegionKind {
     CriticalSection,
     /// `Py_BEGIN_CRITICAL_SECTION2(a, b)` ... `Py_END_CRITICAL_SECTION2()`.
     CriticalSection2,
+    /// `Py_BEGIN_CRITICAL_SECTION_SEQUENCE_FAST(seq)` (CPython-internal, copied by
+    /// NumPy): locks `seq` when it is a list.
+    SequenceFast,
     /// `Py_BEGIN_ALLOW_THREADS` ... `Py_END_ALLOW_THREADS`.
     AllowThreads,
 }
@@ -255,6 +258,8 @@ pub enum Mismatch {
 }
 
 const MARKERS: &[&str] = &[
+    "Py_BEGIN_CRITICAL_SECTION_SEQUENCE_FAST",
+    "Py_END_CRITICAL_SECTION_SEQUENCE_FAST",
     "Py_BEGIN_CRITICAL_SECTION2_MUTEX",
     "Py_BEGIN_CRITICAL_SECTION2_MUT",
     "Py_BEGIN_CRITICAL_SECTION_MUTEX",
@@ -594,10 +599,13 @@ impl<'a, 'c> Analysis<'a, 'c> {
                         };
                     }
                     if callee == "PySequence_Fast" {
-                        let inner = self.first_call_arg(rhs);
-                        return match inner
-                            .map(|r| self.classify(&normalize(self.text(r)), def_at, depth + 1))
-                        {
+                        // The sequence is its argument (for a list): ask about it, locked
+                        // at the use site or private where it was converted.
+                        let inner = self.first_call_arg(rhs).map(|r| normalize(self.text(r)));
+                        if inner.as_deref().is_some_and(|i| self.locked_at(i, at)) {
+                            return Privacy::Private(Private::Locked);
+                        }
+                        return match inner.map(|i| self.classify(&i, def_at, depth + 1)) {
                             Some(Privacy::Private(p)) => Privacy::Private(p),
                             Some(s) => s,
                             None => Privacy::Shared(Shared::Unknown),
@@ -837,6 +845,7 @@ impl<'a, 'c> Analysis<'a, 'c> {
                 "Py_BEGIN_CRITICAL_SECTION2"
                 | "Py_BEGIN_CRITICAL_SECTION2_MUTEX"
                 | "Py_BEGIN_CRITICAL_SECTION2_MUT" => Some(RegionKind::CriticalSection2),
+                "Py_BEGIN_CRITICAL_SECTION_SEQUENCE_FAST" => Some(RegionKind::SequenceFast),
                 "Py_BEGIN_ALLOW_THREADS" => Some(RegionKind::AllowThreads),
                 _ => None,
             };
@@ -850,6 +859,7 @@ impl<'a, 'c> Analysis<'a, 'c> {
             let want = match m.macro_name {
                 "Py_END_CRITICAL_SECTION" => RegionKind::CriticalSection,
                 "Py_END_CRITICAL_SECTION2" => RegionKind::CriticalSection2,
+                "Py_END_CRITICAL_SECTION_SEQUENCE_FAST" => RegionKind::SequenceFast,
                 _ => RegionKind::AllowThreads,
             };
             let is_cs = |k: RegionKind| k != RegionKind::AllowThreads;
