@@ -1351,7 +1351,7 @@ mod tests {
         let m = marker("Py_BEGIN_CRITICAL_SECTION2(a, f(b, c));", (0, 1)).expect("a marker");
         assert_eq!(m.macro_name, "Py_BEGIN_CRITICAL_SECTION2");
         assert_eq!(m.args, vec!["a".to_owned(), "f(b, c)".to_owned()]);
-        assert!(marker("Py_BEGIN_CRITICAL_SECTION_SEQUENCE_FAST(m);", (0, 1)).is_none());
+        assert!(marker("Py_BEGIN_CRITICAL_SECTION_OTHER(m);", (0, 1)).is_none());
         assert!(marker("Py_END_ALLOW_THREADS", (0, 1)).is_some_and(|m| m.args.is_empty()));
     }
 }
