@@ -745,3 +745,31 @@ fn sequence_fast(an: &Analysis, out: &mut Vec<Diagnostic>) {
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn advice_depends_on_the_minimum_version() {
+        let list = borrowed_api("PyList_GetItem").expect("known");
+        assert!(replacement_advice(list, 13).contains("`PyList_GetItemRef` (added in 3.13)"));
+        let old = replacement_advice(list, 9);
+        assert!(
+            old.contains("pythoncapi_compat.h") && old.contains("3.9"),
+            "{old}"
+        );
+        let frame = borrowed_api("PyEval_GetGlobals").expect("known");
+        let no_compat = replacement_advice(frame, 10);
+        assert!(
+            no_compat.contains("not in pythoncapi-compat") && no_compat.contains("0x030D0000"),
+            "{no_compat}"
+        );
+        let sys = borrowed_api("PySys_GetObject").expect("known");
+        assert!(replacement_advice(sys, 13).contains("3.15"));
+        assert!(
+            replacement_advice(borrowed_api("PyCell_GET").expect("known"), 9)
+                .contains("every version")
+        );
+    }
+}
