@@ -9,7 +9,7 @@ use tree_sitter::Node;
 use crate::diagnostic::{Applicability, Confidence, Diagnostic, Edit, Fix, Severity};
 use crate::rules::{FileContext, FixAvailability, Rule};
 use crate::source::privacy::{
-    ancestor_of_kind, identifiers, is_identifier, normalize, Analysis, Privacy, Private,
+    ancestor_of_kind, identifiers, is_identifier, normalize, Analysis, Privacy, Private, Shared,
 };
 
 pub static DICT_NEXT_UNLOCKED: Rule = Rule {
@@ -289,6 +289,16 @@ fn set_refcnt(an: &Analysis, out: &mut Vec<Diagnostic>) {
         let p = an.container(*arg, call.range.0);
         if p.is_fresh() || matches!(p, Privacy::Private(Private::ModuleInit | Private::Unique)) {
             continue;
+        }
+        // An object this function just made (`PyUnicode_FromString`, `PyObject_Malloc`, `Foo_New`).
+        if let Privacy::Shared(Shared::CallResult(c)) = &p {
+            if c.contains("From")
+                || c.ends_with("New")
+                || c.ends_with("Malloc")
+                || c.starts_with("PyObject_Call")
+            {
+                continue;
+            }
         }
         let x = text(an, *arg).trim();
         let what = match &p {
