@@ -43,6 +43,14 @@ anyway.
 
 PYTHON_GIL is removed from the subprocesses' environment (with PYTHON_GIL=0 the GIL is never re-enabled and \
 every import would pass); verify warns when it is set.";
+/// Which findings to show by how sure the analysis is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ConfidenceFilter {
+    /// Only findings the analysis could prove.
+    Certain,
+    /// Also findings it could not rule out (the default: everything).
+    Likely,
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ColorChoice {
@@ -102,6 +110,9 @@ pub struct CheckArgs {
     /// Also apply fixes marked unsafe (with --fix or --diff).
     #[arg(long)]
     pub unsafe_fixes: bool,
+    /// Lowest confidence to report: `certain` hides findings marked likely.
+    #[arg(long, value_enum, default_value_t = ConfidenceFilter::Likely)]
+    pub confidence: ConfidenceFilter,
     #[command(flatten)]
     pub output: OutputArgs,
 }

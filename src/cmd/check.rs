@@ -4,8 +4,9 @@ use std::path::PathBuf;
 
 use super::{emit, print_stdout, ExitStatus};
 use crate::check;
-use crate::cli::CheckArgs;
+use crate::cli::{CheckArgs, ConfidenceFilter};
 use crate::config::Overrides;
+use crate::diagnostic::Confidence;
 use crate::fix::apply;
 use crate::report::{Report, Summary};
 
@@ -84,6 +85,12 @@ pub fn run(args: CheckArgs) -> ExitStatus {
     } else {
         check::run(&roots, &Default::default())
     };
+    let mut result = result;
+    if args.confidence == ConfidenceFilter::Certain {
+        result
+            .diagnostics
+            .retain(|d| d.confidence == Confidence::Certain);
+    }
     let mut problems = result.problems.clone();
     problems.extend(write_problems);
     let report = Report {

@@ -5,11 +5,15 @@
 //! exports `RULES` (its [`Rule`] statics) and its checks: per-file checks run in
 //! parallel on each parsed file, project checks run once with every file's index.
 
+pub mod access;
 pub mod binary;
 pub mod bindings;
+pub mod borrowed;
 pub mod build;
 pub mod declare;
+pub mod locking;
 pub mod locks;
+pub mod memory;
 pub mod meta;
 pub mod project;
 pub mod runtime;
@@ -78,6 +82,10 @@ pub fn all() -> Vec<&'static Rule> {
     let mut v: Vec<&'static Rule> = Vec::new();
     v.extend_from_slice(binary::RULES);
     v.extend_from_slice(declare::RULES);
+    v.extend_from_slice(borrowed::RULES);
+    v.extend_from_slice(access::RULES);
+    v.extend_from_slice(locking::RULES);
+    v.extend_from_slice(memory::RULES);
     v.extend_from_slice(meta::RULES);
     v.extend_from_slice(build::RULES);
     v.extend_from_slice(bindings::RULES);
@@ -169,7 +177,14 @@ pub struct ProjectFile {
 }
 
 /// Per-file checks of every family.
-pub const FILE_CHECKS: &[FileCheck] = &[declare::check_file, locks::check_file];
+pub const FILE_CHECKS: &[FileCheck] = &[
+    declare::check_file,
+    borrowed::check_file,
+    access::check_file,
+    locking::check_file,
+    memory::check_file,
+    locks::check_file,
+];
 
 /// Project checks of every family over C/C++ files. The FT6xx build checks see
 /// build files too and are called by `check::run` directly ([`build::check_build`]).

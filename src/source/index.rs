@@ -258,6 +258,23 @@ pub struct FileIndex {
     pub module_inits: Vec<ModuleInit>,
     pub method_tables: Vec<MethodTable>,
     by_function_name: HashMap<String, usize>,
+    /// Every assignment expression (`a = b`, `a += b`), sorted by offset.
+    pub assignments: Vec<Assignment>,
+}
+
+/// An assignment expression inside a function.
+#[derive(Debug, Clone)]
+pub struct Assignment {
+    /// The left-hand side and its text.
+    pub lhs: Range,
+    pub lhs_text: String,
+    /// The right-hand side.
+    pub rhs: Range,
+    /// `=`, `+=`, ...
+    pub operator: String,
+    pub range: Range,
+    /// Index into [`FileIndex::functions`] of the enclosing function.
+    pub function: Option<usize>,
 }
 
 impl FileIndex {
@@ -576,6 +593,7 @@ impl Walker<'_> {
                     }
                 }
                 "call_expression" => self.call(node, func),
+                "assignment_expression" => self.assignment(node, func),
                 "declaration" => self.declaration(node, func),
                 "struct_specifier" | "class_specifier" => self.struct_def(node),
                 "return_statement" => {
@@ -591,6 +609,28 @@ impl Walker<'_> {
             stack.extend(children.into_iter().rev().map(|c| (c, func)));
         }
         self.idx.calls.sort_by_key(|c| c.range.0);
+        self.idx.assignments.sort_by_key(|a| a.range.0);
+    }
+
+    fn assignment(&mut self, node: Node, func: Option<usize>) {
+        let (Some(l), Some(r)) = (
+            node.child_by_field_name("left"),
+            node.child_by_field_name("right"),
+        ) else {
+            return;
+        };
+        let operator = node
+            .child_by_field_name("operator")
+            .map(|o| self.text(o))
+            .unwrap_or_else(|| "=".to_owned());
+        self.idx.assignments.push(Assignment {
+            lhs: (l.start_byte(), l.end_byte()),
+            lhs_text: self.text(l),
+            rhs: (r.start_byte(), r.end_byte()),
+            operator,
+            range: (node.start_byte(), node.end_byte()),
+            function: func,
+        });
     }
 
     fn function(&mut self, node: Node) -> Option<Function> {

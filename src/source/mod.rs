@@ -5,6 +5,7 @@ pub mod entry;
 pub mod index;
 pub mod lex;
 pub mod preproc;
+pub mod privacy;
 
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};

@@ -848,7 +848,9 @@ pub fn mask_for_parsing(text: &str, directives: &[Directive], map: &ConditionMap
 /// expands to `{...},`), make tree-sitter swallow what follows. Where the next line
 /// is indented (or a space follows on the same line), put the missing `;` or `,` in
 /// place of that blank: offsets and line numbers stay the same.
-const TERMINATED_MACROS: [(&str, u8); 21] = [
+const TERMINATED_MACROS: [(&str, u8); 23] = [
+    ("_Py_BEGIN_SUPPRESS_IPH", b';'),
+    ("_Py_END_SUPPRESS_IPH", b';'),
     ("Py_BEGIN_ALLOW_THREADS", b';'),
     ("Py_END_ALLOW_THREADS", b';'),
     ("Py_BLOCK_THREADS", b';'),
