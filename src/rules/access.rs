@@ -508,7 +508,7 @@ fn internals(an: &Analysis, out: &mut Vec<Diagnostic>) {
             };
             if fe
                 .child_by_field_name("field")
-                .map_or(true, |f| f.start_byte() != off)
+                .is_none_or(|f| f.start_byte() != off)
                 || !an.compiled_in_ft(off)
             {
                 continue;

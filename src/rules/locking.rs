@@ -372,7 +372,7 @@ fn jumps(an: &Analysis, out: &mut Vec<Diagnostic>) {
                         }
                         t = p.parent();
                     }
-                    t.map_or(true, |t| t.start_byte() < body.0)
+                    t.is_none_or(|t| t.start_byte() < body.0)
                 }
             };
             if !leaves {
@@ -895,7 +895,7 @@ fn redundant(an: &Analysis, out: &mut Vec<Diagnostic>) {
         if !SELF_LOCKING.contains(&call.name.as_str()) {
             continue;
         }
-        if call.args.first().map_or(true, |a| {
+        if call.args.first().is_none_or(|a| {
             normalize(ctx.file.parse_text.get(a.0..a.1).unwrap_or("")) != r.objects[0]
         }) {
             continue;

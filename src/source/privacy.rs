@@ -514,7 +514,7 @@ impl<'a, 'c> Analysis<'a, 'c> {
         let idx = self.ctx.index;
         let mut best: Option<Definition> = None;
         let mut consider = |d: Definition| {
-            if best.as_ref().map_or(true, |b| b.pos() < d.pos()) {
+            if best.as_ref().is_none_or(|b| b.pos() < d.pos()) {
                 best = Some(d);
             }
         };
