@@ -701,18 +701,53 @@ pub fn summarize(
         .filter(|d| d.severity == Severity::Error && !d.rule.code.starts_with("FT6"))
         .collect();
     let mut notes = Vec::new();
-    if !errors.is_empty() {
-        let mut codes: Vec<&str> = errors.iter().map(|d| d.rule.code).collect();
+    // Rule 7: a declaration is not evidence. Error-level findings of the families
+    // that check thread safety (FT1xx–FT5xx), project-wide, once per declaring module
+    // (with how many are in its own file); one line when many modules declare.
+    let hazards: Vec<&&Diagnostic> = errors
+        .iter()
+        .filter(|d| {
+            ["FT1", "FT2", "FT3", "FT4", "FT5"]
+                .iter()
+                .any(|p| d.rule.code.starts_with(p))
+        })
+        .collect();
+    let declaring_modules: Vec<&project::Module> = modules.iter().filter(|m| m.declares).collect();
+    if !hazards.is_empty() && !declaring_modules.is_empty() {
+        let mut codes: Vec<&str> = hazards.iter().map(|d| d.rule.code).collect();
         codes.sort();
         codes.dedup();
-        for m in modules.iter().filter(|m| m.declares) {
+        let own = |m: &project::Module| hazards.iter().filter(|d| d.path == m.path).count();
+        if declaring_modules.len() <= 5 {
+            for m in &declaring_modules {
+                notes.push(format!(
+                    "module `{}` ({}, {}) declares free-threading support, but the project still has {} error-level finding(s) ({}), {} in its own file: a declaration is not evidence of thread safety",
+                    m.name,
+                    m.kind.as_str(),
+                    m.path.display(),
+                    hazards.len(),
+                    codes.join(", "),
+                    own(m)
+                ));
+            }
+        } else {
+            let mut by_own: Vec<(usize, &project::Module)> = declaring_modules
+                .iter()
+                .map(|m| (own(m), *m))
+                .filter(|(n, _)| *n > 0)
+                .collect();
+            by_own.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.name.cmp(&b.1.name)));
+            let most: Vec<String> = by_own
+                .iter()
+                .take(5)
+                .map(|(n, m)| format!("`{}` {n}", m.name))
+                .collect();
             notes.push(format!(
-                "module `{}` ({}, {}) declares free-threading support, but the project still has {} error-level finding(s) ({}): a declaration is not evidence of thread safety",
-                m.name,
-                m.kind.as_str(),
-                m.path.display(),
-                errors.len(),
-                codes.join(", ")
+                "{} modules declare free-threading support, but the project still has {} error-level finding(s) ({}): a declaration is not evidence of thread safety{}",
+                declaring_modules.len(),
+                hazards.len(),
+                codes.join(", "),
+                if most.is_empty() { String::new() } else { format!("; most in the files of {}", most.join(", ")) }
             ));
         }
     }

@@ -838,6 +838,7 @@ pub fn mask_for_parsing(text: &str, directives: &[Directive], map: &ConditionMap
         }
     }
     terminate_statement_macros(text, &mut bytes);
+    apply_local_block_macros(text, directives, &mut bytes);
     // Blanking only replaced ASCII bytes inside directive lines or whole branches
     // of valid UTF-8 text with spaces; fall back to the original on any surprise.
     String::from_utf8(bytes).unwrap_or_else(|_| text.to_owned())
@@ -1026,6 +1027,53 @@ fn terminate_statement_macros(text: &str, bytes: &mut [u8]) {
     }
 }
 
+/// Object-like macros the file defines itself and uses as statements, such as
+/// `_tkinter.c`'s `ENTER_TCL` (opens a block) and `LEAVE_TCL` (closes it). A use
+/// alone on its line becomes `{` or `}` (padded with blanks to the same length)
+/// when the body opens or closes braces, or gets a `;` when the body is balanced
+/// but not terminated. Offsets stay the same; the macro name is lost only where
+/// it stood for a brace.
+fn apply_local_block_macros(text: &str, directives: &[Directive], bytes: &mut [u8]) {
+    let b = text.as_bytes();
+    for d in directives
+        .iter()
+        .filter(|d| d.kind == DirectiveKind::Define)
+    {
+        let name_len = d.arg.bytes().take_while(|c| is_id(*c)).count();
+        let (name, body) = d.arg.split_at(name_len);
+        if name.is_empty() || body.starts_with('(') {
+            continue; // function-like
+        }
+        let body = body.trim();
+        let delta = brace_delta(body);
+        let needs_semicolon = delta == 0 && !body.is_empty() && !body.ends_with(';');
+        if delta == 0 && !needs_semicolon || delta.unsigned_abs() as usize > name.len() {
+            continue;
+        }
+        for i in word_positions(text, name) {
+            let line_start = text[..i].rfind('\n').map(|n| n + 1).unwrap_or(0);
+            let line_end = text[i..].find('\n').map(|n| i + n).unwrap_or(text.len());
+            let after = text[i + name.len()..line_end].trim();
+            let alone = text[line_start..i].trim().is_empty()
+                && (after.is_empty() || after.starts_with("/*") || after.starts_with("//"));
+            if !alone || bytes[i] != b[i] {
+                continue; // not a statement use, or inside a blanked region
+            }
+            if delta == 0 {
+                // A whole statement: its last letter becomes the `;` it lacks.
+                if name.len() >= 2 {
+                    bytes[i + name.len() - 1] = b';';
+                }
+                continue;
+            }
+            let brace = if delta > 0 { b'{' } else { b'}' };
+            let n = delta.unsigned_abs() as usize;
+            bytes[i..i + name.len()].fill(b' ');
+            bytes[i..i + n].fill(brace);
+        }
+    }
+}
+
 fn brace_delta(s: &str) -> i64 {
     let l = super::lex::lex(s);
     let mut in_comment = l.comments.iter().peekable();
@@ -1141,6 +1189,19 @@ mod tests {
         );
         assert!(masked.contains("static int         h(void)"), "{masked}");
         assert!(masked.contains("                int  k(void)"), "{masked}");
+    }
+
+    #[test]
+    fn masking_follows_the_files_own_block_macros() {
+        let src = "#define ENTER { int t = 1; \\\n  g(t);\n#define LEAVE h(); }\n#define STEP k()\nvoid f(void) {\n    ENTER\n    x();\n    LEAVE\n    STEP\n    y();\n}\n";
+        let l = lex(src);
+        let m = ConditionMap::build(&l.directives, src.len());
+        let masked = mask_for_parsing(src, &l.directives, &m);
+        assert_eq!(masked.len(), src.len());
+        assert!(
+            masked.contains("    {    \n    x();\n    }    \n    STE;\n    y();"),
+            "{masked}"
+        );
     }
 
     #[test]

@@ -1,4 +1,6 @@
-/* honk: a hand-written C extension that declares free-threading support. */
+/* honk: a hand-written C extension that declares free-threading support but still
+ * walks a caller's dict without a critical section (so the readiness summary says
+ * that the declaration is not evidence). */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
@@ -11,8 +13,23 @@ static PyObject *honk_twice(PyObject *module, PyObject *arg)
     return PyLong_FromLong(2 * n);
 }
 
+static PyObject *honk_count(PyObject *module, PyObject *mapping)
+{
+    Py_ssize_t pos = 0, n = 0;
+    PyObject *key, *value;
+    if (!PyDict_Check(mapping)) {
+        PyErr_SetString(PyExc_TypeError, "expected a dict");
+        return NULL;
+    }
+    while (PyDict_Next(mapping, &pos, &key, &value)) {  /* expect: FT201 */
+        n++;
+    }
+    return PyLong_FromSsize_t(n);
+}
+
 static PyMethodDef honk_methods[] = {
     {"twice", honk_twice, METH_O, "Double a number."},
+    {"count", honk_count, METH_O, "Count the items of a dict."},
     {NULL, NULL, 0, NULL},
 };
 
