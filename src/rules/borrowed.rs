@@ -644,13 +644,15 @@ fn cached_borrowed(an: &Analysis, out: &mut Vec<Diagnostic>, reported: &mut Vec<
         if a.operator != "=" {
             continue;
         }
+        // The call must lie inside the right-hand side (calls are sorted by offset),
+        // be a borrowed-reference API, and be the whole right-hand side.
+        let calls = &ctx.index.calls;
+        let first = calls.partition_point(|c| c.range.0 < a.rhs.0);
+        let inside = calls[first..].iter().take_while(|c| c.range.0 < a.rhs.1);
+        let mut candidates =
+            inside.filter(|c| c.range.1 <= a.rhs.1 && borrowed_api(&c.name).is_some());
         let rhs = normalize(text(an, a.rhs));
-        let Some(call) = ctx
-            .index
-            .calls
-            .iter()
-            .find(|c| c.range.0 >= a.rhs.0 && normalize(text(an, c.range)) == rhs)
-        else {
+        let Some(call) = candidates.find(|c| normalize(text(an, c.range)) == rhs) else {
             continue;
         };
         let Some(api) = borrowed_api(&call.name) else {
