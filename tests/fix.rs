@@ -1,6 +1,8 @@
 //! `--fix` / `--diff`: what is written, what is kept, and proof on a real
 //! interpreter that the fixed modules compile and keep the GIL disabled.
 
+mod common;
+
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -59,30 +61,6 @@ fn codes_by_file(dir: &Path) -> Vec<(String, String)> {
             )
         })
         .collect()
-}
-
-/// The provisioned free-threaded interpreter, or `None` (with a visible skip message).
-fn interpreter(var: &str, default: &str) -> Option<PathBuf> {
-    let p = std::env::var_os(var).map(PathBuf::from).or_else(|| {
-        let home = std::env::var_os("HOME")?;
-        Some(
-            Path::new(&home)
-                .join(".cache/ftaudit/cpython")
-                .join(default),
-        )
-    });
-    match p.filter(|p| p.exists()) {
-        Some(p) => Some(p),
-        None if std::env::var("FTAUDIT_REQUIRE_PYTHON").as_deref() == Ok("1") => {
-            panic!("{var} is required (FTAUDIT_REQUIRE_PYTHON=1) but missing: run scripts/provision-python.sh")
-        }
-        None => {
-            eprintln!(
-                "SKIPPED: {var} not found; run scripts/provision-python.sh to enable this test"
-            );
-            None
-        }
-    }
 }
 
 #[test]
@@ -243,10 +221,10 @@ fn compile(python: &Path, sources: &[PathBuf], out: &Path) -> String {
 
 #[test]
 fn fixed_modules_compile_for_both_builds_and_keep_the_gil_disabled() {
-    let Some(ft) = interpreter("FTAUDIT_PYTHON_FT", "ft/bin/python3.13t") else {
+    let Some(ft) = common::free_threaded() else {
         return;
     };
-    let Some(gil) = interpreter("FTAUDIT_PYTHON_GIL", "gil/bin/python3.13") else {
+    let Some(gil) = common::gil_build() else {
         return;
     };
     let dir = legacy_copy();

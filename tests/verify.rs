@@ -13,34 +13,14 @@ use std::sync::{Arc, OnceLock};
 
 use serde_json::Value;
 
+mod common;
+
 use ftaudit::check;
 use ftaudit::config::{Overrides, Settings};
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
-/// A provisioned interpreter, or `None` (with a visible skip message).
-fn interpreter(var: &str, default: &str) -> Option<PathBuf> {
-    let p = std::env::var_os(var).map(PathBuf::from).or_else(|| {
-        let home = std::env::var_os("HOME")?;
-        Some(
-            Path::new(&home)
-                .join(".cache/ftaudit/cpython")
-                .join(default),
-        )
-    });
-    match p.filter(|p| p.is_file()) {
-        Some(p) => Some(p),
-        None if std::env::var("FTAUDIT_REQUIRE_PYTHON").as_deref() == Ok("1") => {
-            panic!("{var} is required (FTAUDIT_REQUIRE_PYTHON=1) but missing: run scripts/provision-python.sh")
-        }
-        None => {
-            eprintln!(
-                "SKIPPED: {var} not found; run scripts/provision-python.sh to enable this test"
-            );
-            None
-        }
-    }
-}
+use common::interpreter;
 
 fn free_threaded() -> Option<PathBuf> {
     interpreter("FTAUDIT_PYTHON_FT", "ft/bin/python3.13t")

@@ -9,6 +9,8 @@
 //! Without the interpreters the tests print a skip message and pass, unless
 //! FTAUDIT_REQUIRE_PYTHON=1 (set by scripts/test.sh), where they fail.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -32,22 +34,7 @@ struct Built {
 }
 
 fn interpreters() -> Option<(PathBuf, PathBuf)> {
-    let require = std::env::var("FTAUDIT_REQUIRE_PYTHON").is_ok_and(|v| v == "1");
-    let ft = std::env::var_os("FTAUDIT_PYTHON_FT").map(PathBuf::from);
-    let gil = std::env::var_os("FTAUDIT_PYTHON_GIL").map(PathBuf::from);
-    match (ft, gil) {
-        (Some(ft), Some(gil)) if ft.is_file() && gil.is_file() => Some((ft, gil)),
-        other => {
-            assert!(
-                !require,
-                "FTAUDIT_REQUIRE_PYTHON=1 but the interpreters are missing: {other:?}"
-            );
-            eprintln!(
-                "SKIPPED: FTAUDIT_PYTHON_FT / FTAUDIT_PYTHON_GIL not set (run scripts/test.sh)"
-            );
-            None
-        }
-    }
+    Some((common::free_threaded()?, common::gil_build()?))
 }
 
 fn compile(python: &Path, out: &Path, defines: &[&str], sources: &[PathBuf]) {
