@@ -429,10 +429,15 @@ impl FileIndex {
                 _ => {}
             }
         }
+        let macros = local_function_macros(file);
         for (i, f) in self.functions.iter().enumerate() {
-            let (module, export) = if let Some(m) = f.name.strip_prefix("PyInit_") {
+            // `MODULE_INIT(name) { ... }` where the file defines
+            // `#define MODULE_INIT(name) PyMODINIT_FUNC PyInit_##name(void)`.
+            let pasted = macro_init_name(&macros, f);
+            let name = pasted.as_deref().unwrap_or(&f.name);
+            let (module, export) = if let Some(m) = name.strip_prefix("PyInit_") {
                 (m, false)
-            } else if let Some(m) = f.name.strip_prefix("PyModExport_") {
+            } else if let Some(m) = name.strip_prefix("PyModExport_") {
                 (m, true)
             } else {
                 continue;
@@ -466,10 +471,13 @@ impl FileIndex {
                 InitStyle::MultiPhase {
                     def: arg_ident(c, 0),
                 }
-            } else if let Some((ci, c)) = calls
-                .iter()
-                .find(|(_, c)| matches!(c.name.as_str(), "PyModule_Create" | "PyModule_Create2"))
-            {
+            } else if let Some((ci, c)) = calls.iter().find(|(_, c)| {
+                matches!(c.name.as_str(), "PyModule_Create" | "PyModule_Create2")
+                    || macros.get(c.name.as_str()).is_some_and(|defs| {
+                        defs.iter()
+                            .any(|(_, body)| body.contains("PyModule_Create"))
+                    })
+            }) {
                 InitStyle::SinglePhase {
                     def: arg_ident(c, 0),
                     create_call: *ci,
@@ -485,6 +493,64 @@ impl FileIndex {
             });
         }
     }
+}
+
+/// Function-like macros the file defines: name → every (parameters, body) definition.
+fn local_function_macros(file: &SourceFile) -> HashMap<&str, Vec<(Vec<&str>, &str)>> {
+    use super::lex::DirectiveKind;
+    let mut out: HashMap<&str, Vec<(Vec<&str>, &str)>> = HashMap::new();
+    for d in file
+        .lexed
+        .directives
+        .iter()
+        .filter(|d| d.kind == DirectiveKind::Define)
+    {
+        let name_len = d
+            .arg
+            .bytes()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == b'_')
+            .count();
+        let (name, rest) = d.arg.split_at(name_len);
+        let Some(rest) = rest.strip_prefix('(') else {
+            continue;
+        };
+        let Some(close) = rest.find(')') else {
+            continue;
+        };
+        let params = rest[..close].split(',').map(str::trim).collect();
+        out.entry(name)
+            .or_default()
+            .push((params, rest[close + 1..].trim()));
+    }
+    out
+}
+
+/// The real name of a function written as `MACRO(arg) { ... }` when a definition of
+/// `MACRO` pastes `PyInit_##param` (or `PyModExport_##param`).
+fn macro_init_name(macros: &HashMap<&str, Vec<(Vec<&str>, &str)>>, f: &Function) -> Option<String> {
+    let defs = macros.get(f.name.as_str())?;
+    for (params, body) in defs {
+        for prefix in ["PyInit_", "PyModExport_"] {
+            for (i, p) in params.iter().enumerate() {
+                let pasted = [format!("{prefix}##{p}"), format!("{prefix} ## {p}")];
+                if !pasted.iter().any(|t| body.contains(t.as_str())) {
+                    continue;
+                }
+                // The argument parses as a parameter: a type name or a parameter name.
+                let arg = f.params.get(i).map(|a| {
+                    if a.name.is_empty() {
+                        a.ty.trim()
+                    } else {
+                        a.name.trim()
+                    }
+                })?;
+                if !arg.is_empty() && arg.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_') {
+                    return Some(format!("{prefix}{arg}"));
+                }
+            }
+        }
+    }
+    None
 }
 
 fn slot_array(d: &Declaration, init: &Init, kind: SlotArrayKind) -> SlotArray {
@@ -635,7 +701,9 @@ impl Walker<'_> {
 
     fn function(&mut self, node: Node) -> Option<Function> {
         let decl = node.child_by_field_name("declarator")?;
-        let fdecl = find_function_declarator(decl)?;
+        let Some(fdecl) = find_function_declarator(decl) else {
+            return self.macro_headed_function(node, decl);
+        };
         let name_node = fdecl.child_by_field_name("declarator")?;
         // A macro-confused parse can make `if (x) {...}` look like a definition of `if`.
         if matches!(
@@ -701,6 +769,32 @@ impl Walker<'_> {
             body: (body.start_byte(), body.end_byte()),
             params,
             specifiers,
+            returns: vec![],
+            has_error: node.has_error(),
+        })
+    }
+
+    /// `MODULE_INIT(name) { ... }`: tree-sitter reads the macro as the type and
+    /// `(name)` as a parenthesised declarator. Indexed as a function named after the
+    /// macro with one parameter, so a file-local macro that pastes `PyInit_##name`
+    /// can be resolved ([`macro_init_name`]).
+    fn macro_headed_function(&mut self, node: Node, decl: Node) -> Option<Function> {
+        let ty = node.child_by_field_name("type")?;
+        if decl.kind() != "parenthesized_declarator" || ty.kind() != "type_identifier" {
+            return None;
+        }
+        let arg = decl.named_child(0).filter(|n| n.kind() == "identifier")?;
+        let body = node.child_by_field_name("body")?;
+        Some(Function {
+            name: self.text(ty),
+            range: (node.start_byte(), node.end_byte()),
+            name_range: (ty.start_byte(), decl.end_byte()),
+            body: (body.start_byte(), body.end_byte()),
+            params: vec![Param {
+                name: self.text(arg),
+                ty: String::new(),
+            }],
+            specifiers: String::new(),
             returns: vec![],
             has_error: node.has_error(),
         })
