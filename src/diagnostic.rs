@@ -84,6 +84,8 @@ pub struct Diagnostic {
     pub message: String,
     pub help: Option<String>,
     pub fix: Option<Fix>,
+    /// The extension module the finding is about, when a rule knows it (FT0xx).
+    pub module: Option<String>,
 }
 
 impl Diagnostic {
@@ -104,6 +106,7 @@ impl Diagnostic {
             message: message.into(),
             help: None,
             fix: None,
+            module: None,
         }
     }
 
@@ -114,6 +117,11 @@ impl Diagnostic {
 
     pub fn with_function(mut self, function: Option<&str>) -> Self {
         self.function = function.map(str::to_owned);
+        self
+    }
+
+    pub fn with_module(mut self, module: &str) -> Self {
+        self.module = Some(module.to_owned());
         self
     }
 

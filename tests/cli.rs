@@ -665,3 +665,30 @@ fn docs_rules_md_is_in_sync() {
         "docs/rules.md is out of date: run `cargo run -- rule --all --output-format markdown > docs/rules.md`"
     );
 }
+
+#[test]
+fn readiness_summary_judges_each_module_of_a_file_separately() {
+    // One file, eight modules: a, b, c, d undeclared; ok1..ok4 declared. Found on
+    // CPython's _testmultiphase.c, where one undeclared module used to count against all.
+    let o = ftaudit(
+        &[
+            "check",
+            "tests/fixtures/declare/FT001_multi_phase.c",
+            "--isolated",
+            "--output-format",
+            "json",
+        ],
+        &root(),
+    );
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let project = &v["summary"]["project"];
+    assert_eq!(project["declaring"], 4, "{project}");
+    let declared: Vec<&str> = project["modules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["declares_free_threading"] == true)
+        .map(|m| m["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(declared, vec!["ok1", "ok2", "ok3", "ok4"]);
+}

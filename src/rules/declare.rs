@@ -686,6 +686,7 @@ pub fn check_project(files: &[ProjectFile], _settings: &Settings, out: &mut Vec<
                             ),
                         )
                         .with_confidence(Confidence::Likely)
+                        .with_module(&e.init.module)
                         .with_help("declare GIL-free support where the module object is created"),
                     );
                 }
@@ -724,6 +725,7 @@ pub fn check_project(files: &[ProjectFile], _settings: &Settings, out: &mut Vec<
             };
             out.push(
                 ctx.diagnostic(&PARTIAL_GIL_DECLARATION, func.name_range, msg)
+                    .with_module(&e.init.module)
                     .with_help("declare `Py_MOD_GIL_NOT_USED` on every init path and for every build you ship"),
             );
             continue;
@@ -731,7 +733,7 @@ pub fn check_project(files: &[ProjectFile], _settings: &Settings, out: &mut Vec<
         if !ctx.enabled(&MISSING_GIL_DECLARATION) {
             continue;
         }
-        out.push(missing_declaration(&ctx, e.init, files));
+        out.push(missing_declaration(&ctx, e.init, files).with_module(&e.init.module));
     }
 }
 

@@ -81,17 +81,21 @@ pub fn pyo3_default_declares(v: Option<&version::Release>) -> bool {
 }
 
 /// Every module in the project. `diags` are the findings so far (a C module
-/// declares support when its file has no FT001, FT005 or FT006 finding).
+/// declares support when no FT001, FT005 or FT006 finding is about it: one that
+/// names it, or one in its file that names no module).
 pub fn modules(
     build: &[(BuildFile, std::sync::Arc<crate::config::Settings>)],
     sources: &[ProjectFile],
     diags: &[Diagnostic],
 ) -> Vec<Module> {
     let mut out = Vec::new();
-    let undeclared = |p: &Path| {
-        diags
-            .iter()
-            .any(|d| d.path == p && matches!(d.rule.code, "FT001" | "FT005" | "FT006"))
+    // A finding about another module of the same file does not count against this one.
+    let undeclared = |p: &Path, module: &str| {
+        diags.iter().any(|d| {
+            d.path == p
+                && matches!(d.rule.code, "FT001" | "FT005" | "FT006")
+                && d.module.as_deref().is_none_or(|m| m == module)
+        })
     };
     for pf in sources {
         for init in &pf.index.module_inits {
@@ -105,7 +109,7 @@ pub fn modules(
                 name: init.module.clone(),
                 path: pf.file.path.clone(),
                 range: (f.name_range.0, f.name_range.1),
-                declares: declaration_checked(pf) && !undeclared(&pf.file.path),
+                declares: declaration_checked(pf) && !undeclared(&pf.file.path, &init.module),
             });
         }
         if pf.file.language != Language::Cpp {
