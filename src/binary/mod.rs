@@ -636,9 +636,9 @@ fn check_binary(t: &Target, slices: &[BinaryFacts], r: &mut AuditResult) {
                 .with_help("declare `{Py_mod_gil, Py_MOD_GIL_NOT_USED}` (or call `PyUnstable_Module_SetGIL`) once the module is thread-safe; `ftaudit check` on the sources finds where"),
             );
         }
-        let borrowed: Vec<String> = object::BORROWED_REFERENCE_FUNCTIONS
-            .iter()
-            .filter(|(f, _)| facts.imports.contains(*f))
+        let mut seen = std::collections::HashSet::new();
+        let borrowed: Vec<String> = object::borrowed_reference_functions()
+            .filter(|(f, _)| facts.imports.contains(*f) && seen.insert(*f))
             .map(|(f, instead)| format!("`{f}` → {instead}"))
             .collect();
         if !borrowed.is_empty() {

@@ -633,29 +633,46 @@ fn name_matches(s: &[u8], name: &str) -> bool {
     s == n || (s.len() > n.len() && s.ends_with(n) && s[s.len() - n.len() - 1] == b'.')
 }
 
-/// Borrowed-reference C-API functions and their strong-reference replacements.
-pub const BORROWED_REFERENCE_FUNCTIONS: &[(&str, &str)] = &[
-    ("PyList_GetItem", "PyList_GetItemRef (3.13)"),
-    ("PyDict_GetItem", "PyDict_GetItemRef (3.13)"),
-    ("PyDict_GetItemWithError", "PyDict_GetItemRef (3.13)"),
-    ("PyDict_GetItemString", "PyDict_GetItemStringRef (3.13)"),
-    ("PyDict_SetDefault", "PyDict_SetDefaultRef (3.13)"),
-    (
+/// Borrowed-reference C-API functions a binary may import, with what to use
+/// instead: the table of `rules::borrowed` (one source of truth for names, versions
+/// and replacements), plus `PyDict_Next`, whose hazard is iteration (FT201).
+pub fn borrowed_reference_functions() -> impl Iterator<Item = (&'static str, String)> {
+    let apis = crate::rules::borrowed::BORROWED_APIS.iter().map(|a| {
+        (
+            a.name,
+            if a.added == 0 {
+                a.replacement.to_owned()
+            } else {
+                format!("{} (3.{})", a.replacement, a.added)
+            },
+        )
+    });
+    apis.chain(std::iter::once((
         "PyDict_Next",
-        "PyDict_Next inside Py_BEGIN_CRITICAL_SECTION, or iterate a copy",
-    ),
-    ("PyWeakref_GetObject", "PyWeakref_GetRef (3.13)"),
-    ("PyImport_AddModule", "PyImport_AddModuleRef (3.13)"),
-    ("PyImport_AddModuleObject", "PyImport_AddModuleRef (3.13)"),
-    ("PySys_GetObject", "PySys_GetAttrString (3.14)"),
-    ("PyEval_GetBuiltins", "PyEval_GetFrameBuiltins (3.13)"),
-    ("PyEval_GetGlobals", "PyEval_GetFrameGlobals (3.13)"),
-    ("PyEval_GetLocals", "PyEval_GetFrameLocals (3.13)"),
-];
+        "PyDict_Next inside Py_BEGIN_CRITICAL_SECTION, or iterate a copy".to_owned(),
+    )))
+}
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn borrowed_reference_table_follows_the_rules() {
+        let table: Vec<(&str, String)> = borrowed_reference_functions().collect();
+        let find = |n: &str| table.iter().find(|(f, _)| *f == n).map(|(_, r)| r.clone());
+        // Same replacement and version as `ftaudit check` tells (FT104 / FT102).
+        let sys = crate::rules::borrowed::borrowed_api("PySys_GetObject").unwrap();
+        assert_eq!(
+            find("PySys_GetObject"),
+            Some(format!("{} (3.{})", sys.replacement, sys.added))
+        );
+        assert_eq!(
+            find("PyDict_GetItem").as_deref(),
+            Some("PyDict_GetItemRef (3.13)")
+        );
+        assert!(find("PyDict_Next").is_some());
+    }
 
     #[test]
     fn python_dlls() {
