@@ -1212,12 +1212,8 @@ pub fn static_predictions(
             }
             _ => continue,
         };
-        let named = d
-            .message
-            .split('`')
-            .nth(1)
-            .filter(|_| d.message.contains("module `"))
-            .map(str::to_owned);
+        // FT001/FT005 name their module; other findings apply to every module of the file.
+        let named = d.module.clone();
         let names: Vec<String> = match named {
             Some(n) if modules.contains_key(&n) => vec![n],
             _ => modules_of_file.get(&d.path).cloned().unwrap_or_default(),
