@@ -9,11 +9,12 @@ use rayon::prelude::*;
 
 use crate::build::{BuildFile, BuildKind};
 use crate::config::{ConfigError, Overrides, Settings};
+use crate::context::{BuildContext, FileContext, ProjectContext, ProjectFile};
 use crate::diagnostic::Diagnostic;
 use crate::discover::{self, FileKind};
-use crate::rules::{self, FileContext, ProjectFile};
+use crate::rules::{self, registry};
 use crate::source::index::FileIndex;
-use crate::source::{ReadProblem, SourceFile};
+use crate::source::{ParsedFile, ReadProblem, SourceFile};
 use crate::suppress::Suppressions;
 
 /// A problem with one input file. `error` ones make the run exit with 2.
@@ -157,8 +158,21 @@ pub fn run(roots: &[(PathBuf, Arc<Settings>)], overlay: &HashMap<PathBuf, String
         }
     }
     let project_settings = roots.first().map(|(_, s)| s.clone()).unwrap_or_default();
+    let project = ProjectContext::new(&project_files, &project_settings);
+    for (rule, check) in registry::project_checks() {
+        if project.enabled_anywhere(rule) {
+            check(&project, &mut result.diagnostics);
+        }
+    }
     for check in rules::PROJECT_CHECKS {
         check(&project_files, &project_settings, &mut result.diagnostics);
+    }
+    let builds = BuildContext {
+        builds: &build_files,
+        project: &project,
+    };
+    for (_, check) in registry::build_checks() {
+        check(&builds, &mut result.diagnostics);
     }
     rules::build::check_build(
         &build_files,
@@ -287,11 +301,12 @@ fn analyse_source(
     let mut diagnostics = Vec::new();
     let suppressions = Suppressions::parse(&file, &mut diagnostics);
     {
-        let ctx = FileContext {
-            file: &file,
-            index: &index,
-            settings: &settings,
-        };
+        let ctx = FileContext::new(&file, &index, &settings);
+        for (rule, check) in registry::file_checks() {
+            if ctx.enabled(rule) {
+                check(&ctx, &mut diagnostics);
+            }
+        }
         for check in rules::FILE_CHECKS {
             check(&ctx, &mut diagnostics);
         }
@@ -306,8 +321,7 @@ fn analyse_source(
     }
     Outcome::Analysed {
         pf: Box::new(ProjectFile {
-            file,
-            index,
+            parsed: ParsedFile { file, index },
             settings,
         }),
         diagnostics,

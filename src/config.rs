@@ -5,10 +5,12 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use globset::{Glob, GlobSet, GlobSetBuilder};
+use globset::Glob;
 use serde::Deserialize;
 
-use crate::rules::{self, Rule};
+use crate::rules::registry;
+use crate::settings::build_globset;
+pub use crate::settings::{Settings, TargetSource, DEFAULT_EXCLUDES};
 
 /// The keys of `[tool.ftaudit]` (and of `ftaudit.toml`).
 #[derive(Debug, Default, Clone, Deserialize)]
@@ -50,131 +52,7 @@ pub struct Overrides {
     pub isolated: bool,
 }
 
-/// Where the minimum Python version came from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TargetSource {
-    CommandLine,
-    Config,
-    RequiresPython(PathBuf),
-    Default,
-}
-
-/// Everything that decides what a check of one path does.
-#[derive(Debug, Clone)]
-pub struct Settings {
-    /// The minimum Python 3 minor version the project supports.
-    pub target_minor: u32,
-    pub target_source: TargetSource,
-    select: Vec<String>,
-    ignore: Vec<String>,
-    per_file_ignores: Vec<(globset::GlobMatcher, Vec<String>)>,
-    pub exclude: GlobSet,
-    /// The file the settings came from, if any.
-    pub config_path: Option<PathBuf>,
-    /// The folder relative paths and globs are taken from.
-    pub project_root: PathBuf,
-    /// `objects-shared-between-threads`: whether instances may be used from several
-    /// threads at once (default `true`).
-    pub objects_shared_between_threads: bool,
-}
-
-/// Folders never worth analysing: build output, environments, VCS metadata.
-pub const DEFAULT_EXCLUDES: [&str; 16] = [
-    ".git",
-    ".hg",
-    ".svn",
-    ".tox",
-    ".nox",
-    ".venv",
-    "venv",
-    ".eggs",
-    "*.egg-info",
-    "__pycache__",
-    "build",
-    "dist",
-    "node_modules",
-    "site-packages",
-    "_build",
-    ".mypy_cache",
-];
-
-impl Default for Settings {
-    fn default() -> Self {
-        Settings {
-            target_minor: 13,
-            target_source: TargetSource::Default,
-            select: vec!["ALL".into()],
-            ignore: vec![],
-            per_file_ignores: vec![],
-            exclude: build_globset(DEFAULT_EXCLUDES.iter().copied())
-                .unwrap_or_else(|_| GlobSet::empty()),
-            config_path: None,
-            project_root: PathBuf::from("."),
-            objects_shared_between_threads: true,
-        }
-    }
-}
-
-fn build_globset<'a>(pats: impl IntoIterator<Item = &'a str>) -> Result<GlobSet, String> {
-    let mut b = GlobSetBuilder::new();
-    for p in pats {
-        b.add(Glob::new(p).map_err(|e| format!("bad glob `{p}`: {e}"))?);
-        // `dir` also excludes everything below it.
-        if !p.contains('/') {
-            b.add(Glob::new(&format!("**/{p}")).map_err(|e| format!("bad glob `{p}`: {e}"))?);
-        }
-    }
-    b.build().map_err(|e| e.to_string())
-}
-
-fn selector_len(sel: &str, code: &str) -> Option<usize> {
-    if sel.eq_ignore_ascii_case("ALL") {
-        return Some(0);
-    }
-    code.starts_with(&sel.to_ascii_uppercase())
-        .then_some(sel.len())
-}
-
 impl Settings {
-    /// Is `rule` selected for `path`? The most specific selector wins
-    /// (`--select FT001 --ignore FT0` keeps FT001).
-    pub fn rule_enabled(&self, rule: &Rule, path: &Path) -> bool {
-        let best = |sels: &[String]| sels.iter().filter_map(|s| selector_len(s, rule.code)).max();
-        let sel = best(&self.select);
-        let mut ign = best(&self.ignore);
-        if !self.per_file_ignores.is_empty() {
-            ign = ign.max(self.per_file_ignored(path, rule));
-        }
-        match (sel, ign) {
-            (Some(s), Some(i)) => s > i,
-            (Some(_), None) => true,
-            _ => false,
-        }
-    }
-
-    fn per_file_ignored(&self, path: &Path, rule: &Rule) -> Option<usize> {
-        let best = |sels: &[String]| sels.iter().filter_map(|s| selector_len(s, rule.code)).max();
-        let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
-        let rel = abs.strip_prefix(&self.project_root).unwrap_or(path);
-        let rel = rel.strip_prefix("./").unwrap_or(rel);
-        let mut ign = None;
-        for (m, codes) in &self.per_file_ignores {
-            if m.is_match(rel)
-                || m.is_match(path)
-                || path.file_name().is_some_and(|n| m.is_match(n))
-            {
-                ign = ign.max(best(codes));
-            }
-        }
-        ign
-    }
-
-    /// Is `path` (below `root`) excluded by the settings?
-    pub fn is_excluded(&self, path: &Path, root: &Path) -> bool {
-        let rel = path.strip_prefix(root).unwrap_or(path);
-        self.exclude.is_match(rel) || path.file_name().is_some_and(|n| self.exclude.is_match(n))
-    }
-
     /// Settings for `path`: the nearest configuration file (unless isolated), then overrides.
     pub fn resolve(path: &Path, ov: &Overrides) -> Result<Settings, ConfigError> {
         let start = if path.is_dir() {
@@ -235,7 +113,7 @@ impl Settings {
         s.ignore = config.ignore.clone().unwrap_or_default();
         s.ignore.extend(ov.ignore.iter().cloned());
         for sel in s.select.iter().chain(&s.ignore) {
-            if !rules::is_known_selector(sel) {
+            if !registry::is_known_selector(sel) {
                 return Err(err(format!(
                     "`{sel}` is not a rule code or prefix (see `ftaudit rule --all`)"
                 )));
@@ -253,7 +131,7 @@ impl Settings {
             let g = Glob::new(&glob)
                 .map_err(|e| err(format!("per-file-ignores: bad glob `{glob}`: {e}")))?;
             for c in &codes {
-                if !rules::is_known_selector(c) {
+                if !registry::is_known_selector(c) {
                     return Err(err(format!(
                         "per-file-ignores.\"{glob}\": `{c}` is not a rule code or prefix"
                     )));

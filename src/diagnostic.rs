@@ -5,26 +5,8 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use crate::rules::Rule;
-
-/// How bad a finding is. Maps to SARIF levels and to the `severity` JSON field.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    Info,
-    Warning,
-    Error,
-}
-
-impl Severity {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Info => "info",
-            Severity::Warning => "warning",
-            Severity::Error => "error",
-        }
-    }
-}
+use crate::rule::Rule;
+pub use crate::rule::Severity;
 
 /// Whether the analysis could prove the hazard (`Certain`) or could not rule out a
 /// safe use (`Likely`, for example a container whose origin it cannot see).
@@ -86,6 +68,13 @@ pub struct Diagnostic {
     pub fix: Option<Fix>,
     /// The extension module the finding is about, when a rule knows it (FT0xx).
     pub module: Option<String>,
+    /// The builds a declaration finding is about (`3.13t`, `3.14t`, `abi3t`...):
+    /// for FT005 the builds left without a declaration, for FT004 the build the
+    /// conflicting declaration is compiled for. Empty for other findings.
+    pub builds: Vec<String>,
+    /// The init function of the module a declaration finding is about
+    /// (`PyInit_spam`), when the rule knows it.
+    pub init: Option<String>,
 }
 
 impl Diagnostic {
@@ -107,6 +96,8 @@ impl Diagnostic {
             help: None,
             fix: None,
             module: None,
+            builds: Vec::new(),
+            init: None,
         }
     }
 
@@ -122,6 +113,17 @@ impl Diagnostic {
 
     pub fn with_module(mut self, module: &str) -> Self {
         self.module = Some(module.to_owned());
+        self
+    }
+
+    /// The builds a declaration finding is about (see [`Diagnostic::builds`]).
+    pub fn with_builds<S: AsRef<str>>(mut self, builds: impl IntoIterator<Item = S>) -> Self {
+        self.builds = builds.into_iter().map(|b| b.as_ref().to_owned()).collect();
+        self
+    }
+
+    pub fn with_init(mut self, init: &str) -> Self {
+        self.init = Some(init.to_owned());
         self
     }
 

@@ -100,7 +100,8 @@ pub fn rules_markdown() -> String {
             r.summary.replace('|', "\\|")
         ));
     }
-    for (prefix, title) in FAMILIES {
+    for f in &FAMILIES {
+        let (prefix, title) = (f.prefix, f.title);
         let family: Vec<&&Rule> = all.iter().filter(|r| r.code.starts_with(prefix)).collect();
         if family.is_empty() {
             continue;

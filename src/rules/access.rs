@@ -6,10 +6,11 @@
 
 use tree_sitter::Node;
 
+use crate::context::FileAnalysis as Analysis;
 use crate::diagnostic::{Applicability, Confidence, Diagnostic, Edit, Fix, Severity};
 use crate::rules::{FileContext, FixAvailability, Rule};
 use crate::source::privacy::{
-    ancestor_of_kind, identifiers, is_identifier, normalize, Analysis, Privacy, Private, Shared,
+    ancestor_of_kind, identifiers, is_identifier, normalize, Privacy, Private, Shared,
 };
 
 pub static DICT_NEXT_UNLOCKED: Rule = Rule {

@@ -2,7 +2,7 @@
 //! binaries. The checks live in `crate::binary`; this file holds the rules and
 //! their documentation.
 
-use crate::diagnostic::Severity;
+use crate::rule::Severity;
 use crate::rules::{FixAvailability, Rule};
 
 pub static FT_TAG_ON_GIL_BUILD: Rule = Rule {

@@ -7,10 +7,11 @@
 //! reached by another thread (see [`crate::source::privacy`]) and name the
 //! strong-reference replacement for the project's minimum Python version.
 
+use crate::context::FileAnalysis as Analysis;
 use crate::diagnostic::{Applicability, Confidence, Diagnostic, Edit, Fix, Severity};
 use crate::rules::{FileContext, FixAvailability, Rule};
 use crate::source::index::Call;
-use crate::source::privacy::{normalize, Analysis, Privacy, Shared};
+use crate::source::privacy::{normalize, Privacy, Shared};
 
 pub static BORROWED_LIST_ITEM: Rule = Rule {
     code: "FT101",

@@ -691,8 +691,8 @@ pub fn summarize(
     for d in diags {
         let fam = FAMILIES
             .iter()
-            .find(|(p, _)| d.rule.code.starts_with(p))
-            .map(|(p, n)| format!("{p}xx {n}"))
+            .find(|f| d.rule.code.starts_with(f.prefix))
+            .map(|f| format!("{}xx {}", f.prefix, f.title))
             .unwrap_or_else(|| d.rule.code.to_owned());
         *families.entry(fam).or_default() += 1;
     }

@@ -536,7 +536,8 @@ fn duplicate_gil_slots(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
                         later.range,
                         format!("second `Py_mod_gil` slot in `{}` (the first is on line {line}); both are compiled for {}", sa.name, cfg.name),
                     )
-                    .with_help("keep one `Py_mod_gil` entry per slot array");
+                    .with_help("keep one `Py_mod_gil` entry per slot array")
+                    .with_builds([cfg.name.as_str()]);
                 out.push(with_optional_fix(d, fix));
             }
         }
@@ -669,11 +670,7 @@ pub fn check_project(files: &[ProjectFile], _settings: &Settings, out: &mut Vec<
             // We could not follow how this module is created; if nothing in the whole
             // project declares anything, it cannot be declared either.
             if matches!(e.init.style, InitStyle::Unknown) && !project_declares_anything {
-                let ctx = FileContext {
-                    file: &e.pf.file,
-                    index: &e.pf.index,
-                    settings: &e.pf.settings,
-                };
+                let ctx = FileContext::new(&e.pf.file, &e.pf.index, &e.pf.settings);
                 if ctx.enabled(&MISSING_GIL_DECLARATION) {
                     let func = &e.pf.index.functions[e.init.function];
                     out.push(
@@ -696,11 +693,7 @@ pub fn check_project(files: &[ProjectFile], _settings: &Settings, out: &mut Vec<
         if cov.missing.is_empty() {
             continue;
         }
-        let ctx = FileContext {
-            file: &e.pf.file,
-            index: &e.pf.index,
-            settings: &e.pf.settings,
-        };
+        let ctx = FileContext::new(&e.pf.file, &e.pf.index, &e.pf.settings);
         let missing: Vec<&str> = cov.missing.iter().map(|c| c.name.as_str()).collect();
         let func = &e.pf.index.functions[e.init.function];
         if declared_modules.contains(e.init.module.as_str()) {
@@ -726,6 +719,8 @@ pub fn check_project(files: &[ProjectFile], _settings: &Settings, out: &mut Vec<
             out.push(
                 ctx.diagnostic(&PARTIAL_GIL_DECLARATION, func.name_range, msg)
                     .with_module(&e.init.module)
+                    .with_init(&func.name)
+                    .with_builds(&missing)
                     .with_help("declare `Py_MOD_GIL_NOT_USED` on every init path and for every build you ship"),
             );
             continue;
@@ -733,7 +728,11 @@ pub fn check_project(files: &[ProjectFile], _settings: &Settings, out: &mut Vec<
         if !ctx.enabled(&MISSING_GIL_DECLARATION) {
             continue;
         }
-        out.push(missing_declaration(&ctx, e.init, files).with_module(&e.init.module));
+        out.push(
+            missing_declaration(&ctx, e.init, files)
+                .with_module(&e.init.module)
+                .with_init(&func.name),
+        );
     }
 }
 

@@ -11,9 +11,10 @@ use std::collections::HashSet;
 
 use tree_sitter::Node;
 
+use crate::context::FileAnalysis as Analysis;
 use crate::diagnostic::{Confidence, Diagnostic, Severity};
 use crate::rules::{FileContext, FixAvailability, Rule};
-use crate::source::privacy::{normalize, Analysis, Mismatch, Region, RegionKind};
+use crate::source::privacy::{normalize, Mismatch, Region, RegionKind};
 
 pub static JUMP_OUT_OF_REGION: Rule = Rule {
     code: "FT301",

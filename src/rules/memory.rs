@@ -7,10 +7,11 @@
 
 use std::collections::HashMap;
 
+use crate::context::FileAnalysis as Analysis;
 use crate::diagnostic::{Confidence, Diagnostic, Severity};
 use crate::rules::{FileContext, FixAvailability, Rule};
 use crate::source::index::Call;
-use crate::source::privacy::{is_identifier, normalize, Analysis};
+use crate::source::privacy::{is_identifier, normalize};
 
 pub static OBJECT_DOMAIN_BUFFER: Rule = Rule {
     code: "FT501",

@@ -1,6 +1,6 @@
 //! FT9xx: findings about ftaudit's own inputs (suppression comments).
 
-use crate::diagnostic::Severity;
+use crate::rule::Severity;
 use crate::rules::{FixAvailability, Rule};
 
 pub static INVALID_SUPPRESSION: Rule = Rule {

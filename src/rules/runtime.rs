@@ -2,7 +2,7 @@
 //! interpreter (`ftaudit verify`). Only the rule statics and their documentation live
 //! here; the checks run in [`crate::runtime::verify`], one subprocess per import.
 
-use crate::diagnostic::Severity;
+use crate::rule::Severity;
 use crate::rules::{FixAvailability, Rule};
 
 pub static GIL_ENABLED_AT_IMPORT: Rule = Rule {

@@ -522,11 +522,7 @@ pub fn check_project(files: &[ProjectFile], _settings: &Settings, out: &mut Vec<
             if !wanted(pf) {
                 return v;
             }
-            let ctx = FileContext {
-                file: &pf.file,
-                index: &pf.index,
-                settings: &pf.settings,
-            };
+            let ctx = FileContext::new(&pf.file, &pf.index, &pf.settings);
             let s = Scope::new(&ctx, &facts[fi], &entries, fi, &object_types);
             statics(&s, &mut v);
             non_reentrant(&s, &mut v);

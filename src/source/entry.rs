@@ -21,7 +21,7 @@ use tree_sitter::Node;
 
 use super::index::{FileIndex, Range};
 use super::SourceFile;
-use crate::rules::ProjectFile;
+use crate::source::ParsedFile;
 
 /// Whether a function can run on many threads at once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -871,7 +871,7 @@ impl EntryMap {
 }
 
 /// Builds the call graph over all `files` and classifies every function.
-pub fn classify(files: &[ProjectFile], facts: &[Facts]) -> EntryMap {
+pub fn classify<P: std::ops::Deref<Target = ParsedFile>>(files: &[P], facts: &[Facts]) -> EntryMap {
     // Flatten (file, function) into ids.
     let mut base = Vec::with_capacity(files.len());
     let mut total = 0;
@@ -1176,7 +1176,7 @@ const ALLOCATORS: [&str; 7] = [
 
 /// Is the call's first argument a local of `caller` that holds a freshly allocated object?
 fn first_arg_is_fresh(
-    pf: &ProjectFile,
+    pf: &ParsedFile,
     facts: &Facts,
     c: &super::index::Call,
     caller: usize,

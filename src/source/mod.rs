@@ -249,3 +249,18 @@ fn refine_language(path: &Path, language: Language, text: &str) -> Language {
     }
     language
 }
+
+/// One parsed file and its index: everything the C/C++ model knows of a file,
+/// before any rule or setting looks at it.
+pub struct ParsedFile {
+    pub file: SourceFile,
+    pub index: index::FileIndex,
+}
+
+impl ParsedFile {
+    /// Parses and indexes `file`.
+    pub fn new(file: SourceFile) -> Self {
+        let index = index::FileIndex::build(&file);
+        ParsedFile { file, index }
+    }
+}

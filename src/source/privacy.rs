@@ -16,8 +16,10 @@ use std::collections::{HashMap, HashSet};
 use tree_sitter::Node;
 
 use crate::diagnostic::Confidence;
-use crate::rules::FileContext;
+use crate::source::index::FileIndex;
 use crate::source::index::{Function, Range};
+use crate::source::preproc::BuildConfig;
+use crate::source::SourceFile;
 
 /// Why a container is private at a use site.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -273,8 +275,11 @@ const MARKERS: &[&str] = &[
 ];
 
 /// The per-file analysis. Build once per rule family with [`Analysis::new`].
-pub struct Analysis<'a, 'c> {
-    pub ctx: &'c FileContext<'a>,
+pub struct Analysis<'a> {
+    pub file: &'a SourceFile,
+    pub index: &'a FileIndex,
+    /// The free-threaded builds the project targets, for this file's language.
+    configs: Vec<BuildConfig>,
     pub regions: Vec<Region>,
     pub mismatches: Vec<Mismatch>,
     /// Functions referenced from file-scope initializers (method tables, slot
@@ -288,8 +293,11 @@ pub struct Analysis<'a, 'c> {
     init_only: HashSet<usize>,
 }
 
-impl<'a, 'c> Analysis<'a, 'c> {
-    pub fn new(ctx: &'c FileContext<'a>) -> Self {
+impl<'a> Analysis<'a> {
+    /// Analyses one file for the free-threaded builds `configs` (see
+    /// `context::ft_configs`).
+    pub fn new(file: &'a SourceFile, index: &'a FileIndex, configs: Vec<BuildConfig>) -> Self {
+        let ctx = Unit { file, index };
         let mut python_facing = HashSet::new();
         for d in ctx.index.decls.iter().filter(|d| d.function.is_none()) {
             let Some(init) = &d.init else { continue };
@@ -300,7 +308,9 @@ impl<'a, 'c> Analysis<'a, 'c> {
         let caller_locked = caller_locked(ctx);
         let init_only = init_only(ctx);
         let mut a = Analysis {
-            ctx,
+            file,
+            index,
+            configs,
             regions: Vec::new(),
             mismatches: Vec::new(),
             python_facing,
@@ -313,7 +323,7 @@ impl<'a, 'c> Analysis<'a, 'c> {
     }
 
     fn text(&self, r: Range) -> &'a str {
-        self.ctx.file.parse_text.get(r.0..r.1).unwrap_or("")
+        self.file.parse_text.get(r.0..r.1).unwrap_or("")
     }
 
     /// Is `offset` compiled in some free-threaded build this project targets?
@@ -322,7 +332,6 @@ impl<'a, 'c> Analysis<'a, 'c> {
         // The vendored pythoncapi-compat header implements the strong-reference
         // replacements with the old APIs under version guards we cannot evaluate.
         if self
-            .ctx
             .file
             .path
             .file_name()
@@ -330,11 +339,8 @@ impl<'a, 'c> Analysis<'a, 'c> {
         {
             return false;
         }
-        let cond = self.ctx.file.condition_at(offset);
-        self.ctx
-            .ft_configs()
-            .iter()
-            .any(|c| cond.eval(c) != Truth::False)
+        let cond = self.file.condition_at(offset);
+        self.configs.iter().any(|c| cond.eval(c) != Truth::False)
     }
 
     /// The innermost critical section whose body contains `offset`.
@@ -355,7 +361,7 @@ impl<'a, 'c> Analysis<'a, 'c> {
         {
             return true;
         }
-        let Some(fi) = self.ctx.index.function_at(offset) else {
+        let Some(fi) = self.index.function_at(offset) else {
             return false;
         };
         if self
@@ -369,7 +375,7 @@ impl<'a, 'c> Analysis<'a, 'c> {
         if !is_identifier(root) {
             return false;
         }
-        let alias = self.ctx.index.decls.iter().find(|d| {
+        let alias = self.index.decls.iter().find(|d| {
             d.function == Some(fi)
                 && d.name == root
                 && !d.storage.is_static
@@ -382,7 +388,7 @@ impl<'a, 'c> Analysis<'a, 'c> {
         if !is_identifier(&target) || target == root {
             return false;
         }
-        let rebound = self.ctx.index.assignments.iter().any(|a| {
+        let rebound = self.index.assignments.iter().any(|a| {
             a.function == Some(fi) && a.range.1 <= offset && normalize(&a.lhs_text) == root
         });
         !rebound && self.locked_at(&format!("{target}{}", &expr[root.len()..]), offset)
@@ -390,7 +396,7 @@ impl<'a, 'c> Analysis<'a, 'c> {
 
     /// Is `at` inside `if (PyUnstable_Object_IsUniquelyReferenced(e)) { ... }`?
     fn unique_at(&self, e: &str, at: usize) -> bool {
-        let root = self.ctx.file.tree.root_node();
+        let root = self.file.tree.root_node();
         let Some(mut n) = root.descendant_for_byte_range(at, at) else {
             return false;
         };
@@ -401,7 +407,7 @@ impl<'a, 'c> Analysis<'a, 'c> {
             {
                 let cond = p
                     .child_by_field_name("condition")
-                    .map(|c| self.ctx.file.node_text(c))
+                    .map(|c| self.file.node_text(c))
                     .unwrap_or("");
                 let c = normalize(cond);
                 for f in [
@@ -439,7 +445,7 @@ impl<'a, 'c> Analysis<'a, 'c> {
         if depth > 4 || e.is_empty() {
             return Privacy::Shared(Shared::Unknown);
         }
-        let idx = self.ctx.index;
+        let idx = self.index;
         let Some(fi) = idx.function_at(at) else {
             return Privacy::Shared(Shared::Unknown);
         };
@@ -456,7 +462,7 @@ impl<'a, 'c> Analysis<'a, 'c> {
     }
 
     fn classify_unlocked(&self, e: &str, fi: usize, at: usize, depth: usize) -> Privacy {
-        let idx = self.ctx.index;
+        let idx = self.index;
         let f = &idx.functions[fi];
         if let Some(callee) = call_name(e) {
             return classify_call_result(callee);
@@ -511,7 +517,7 @@ impl<'a, 'c> Analysis<'a, 'c> {
 
     /// The right-hand side (or out-parameter call) that last set `var` before `at`.
     fn last_definition(&self, fi: usize, var: &str, at: usize) -> Option<Definition> {
-        let idx = self.ctx.index;
+        let idx = self.index;
         let mut best: Option<Definition> = None;
         let mut consider = |d: Definition| {
             if best.as_ref().is_none_or(|b| b.pos() < d.pos()) {
@@ -634,8 +640,7 @@ impl<'a, 'c> Analysis<'a, 'c> {
     }
 
     fn first_call_arg(&self, rhs: Range) -> Option<Range> {
-        self.ctx
-            .index
+        self.index
             .calls
             .iter()
             .find(|c| c.range.0 >= rhs.0 && c.range.1 <= rhs.1)
@@ -644,8 +649,8 @@ impl<'a, 'c> Analysis<'a, 'c> {
 
     /// The line where `var` first escapes between `from` and `to`, if it does.
     fn escape_between(&self, fi: usize, var: &str, from: usize, to: usize) -> Option<usize> {
-        let idx = self.ctx.index;
-        let line = |o: usize| self.ctx.file.lines.line_of(o) + 1;
+        let idx = self.index;
+        let line = |o: usize| self.file.lines.line_of(o) + 1;
         for c in idx
             .calls
             .iter()
@@ -681,7 +686,7 @@ impl<'a, 'c> Analysis<'a, 'c> {
     /// A function of this file whose every `return` gives a container it created
     /// and did not publish (or `NULL`).
     fn returns_fresh(&self, name: &str, depth: usize) -> bool {
-        let idx = self.ctx.index;
+        let idx = self.index;
         let Some(hi) = idx.function_named(name) else {
             return false;
         };
@@ -698,7 +703,7 @@ impl<'a, 'c> Analysis<'a, 'c> {
     /// A function of this file that neither stores, returns nor passes on its
     /// parameter `pos` (other than as the first argument of a container API).
     fn helper_keeps_private(&self, name: &str, pos: usize) -> bool {
-        let idx = self.ctx.index;
+        let idx = self.index;
         let Some(hi) = idx.function_named(name) else {
             return false;
         };
@@ -730,7 +735,7 @@ impl<'a, 'c> Analysis<'a, 'c> {
     }
 
     fn classify_parameter(&self, fi: usize, pos: usize) -> Privacy {
-        let f = &self.ctx.index.functions[fi];
+        let f = &self.index.functions[fi];
         let p = &f.params[pos];
         if p.ty.contains("*const *") || p.ty.contains("* const *") || p.ty.contains("**") {
             return Privacy::Private(Private::Args);
@@ -738,7 +743,7 @@ impl<'a, 'c> Analysis<'a, 'c> {
         if p.ty.contains("PyTupleObject") {
             return Privacy::Private(Private::Immutable);
         }
-        match parameter_role(self.ctx, f, pos) {
+        match parameter_role(self.index, f, pos) {
             Role::Kwargs => Privacy::Private(Private::Kwargs),
             Role::Args => Privacy::Private(Private::Args),
             Role::Object if self.python_facing.contains(&f.name) => {
@@ -751,7 +756,7 @@ impl<'a, 'c> Analysis<'a, 'c> {
     /// A helper every caller of which (in this file) holds a lock on its first
     /// argument runs under that lock too. Two rounds reach helpers of helpers.
     fn propagate_caller_locks(&mut self) {
-        let idx = self.ctx.index;
+        let idx = self.index;
         for _ in 0..2 {
             let mut found = Vec::new();
             for (fi, f) in idx.functions.iter().enumerate() {
@@ -788,11 +793,11 @@ impl<'a, 'c> Analysis<'a, 'c> {
     }
 
     fn build_regions(&mut self) {
-        let file = self.ctx.file;
+        let file = self.file;
         let mut seen_functions = HashSet::new();
         for m in MARKERS {
             for off in file.code_occurrences(m) {
-                if let Some(fi) = self.ctx.index.function_at(off) {
+                if let Some(fi) = self.index.function_at(off) {
                     seen_functions.insert(fi);
                 }
             }
@@ -800,7 +805,7 @@ impl<'a, 'c> Analysis<'a, 'c> {
         let mut fns: Vec<usize> = seen_functions.into_iter().collect();
         fns.sort_unstable();
         for fi in fns {
-            let body = self.ctx.index.functions[fi].body;
+            let body = self.index.functions[fi].body;
             let Some(node) = file
                 .tree
                 .root_node()
@@ -834,7 +839,7 @@ impl<'a, 'c> Analysis<'a, 'c> {
                 };
                 s = inner;
             }
-            let Some(m) = marker(self.ctx.file.node_text(s), (s.start_byte(), s.end_byte())) else {
+            let Some(m) = marker(self.file.node_text(s), (s.start_byte(), s.end_byte())) else {
                 continue;
             };
             let kind = match m.macro_name {
@@ -876,9 +881,7 @@ impl<'a, 'c> Analysis<'a, 'c> {
                     begin: begin.clone(),
                     end: m.clone(),
                 });
-            } else if self.ctx.file.condition_at(begin.range.0)
-                != self.ctx.file.condition_at(m.range.0)
-            {
+            } else if self.file.condition_at(begin.range.0) != self.file.condition_at(m.range.0) {
                 self.mismatches.push(Mismatch::DifferentConditions {
                     begin: begin.clone(),
                     end: m.clone(),
@@ -899,8 +902,15 @@ impl<'a, 'c> Analysis<'a, 'c> {
     }
 }
 
+/// One parsed file and its index, as the private passes below read it.
+#[derive(Clone, Copy)]
+struct Unit<'a> {
+    file: &'a SourceFile,
+    index: &'a FileIndex,
+}
+
 /// Functions that only run during module initialisation.
-fn init_only(ctx: &FileContext) -> HashSet<usize> {
+fn init_only(ctx: Unit) -> HashSet<usize> {
     let idx = ctx.index;
     let mut set: HashSet<usize> = idx.module_inits.iter().map(|m| m.function).collect();
     for sa in &idx.slot_arrays {
@@ -938,7 +948,7 @@ fn init_only(ctx: &FileContext) -> HashSet<usize> {
 }
 
 /// Functions whose callers hold a critical section on some parameters.
-fn caller_locked(ctx: &FileContext) -> HashMap<usize, Vec<String>> {
+fn caller_locked(ctx: Unit) -> HashMap<usize, Vec<String>> {
     let mut out = HashMap::new();
     let comments = &ctx.file.lexed.comments;
     for (fi, f) in ctx.index.functions.iter().enumerate() {
@@ -1046,9 +1056,8 @@ pub enum Role {
 
 /// The role of parameter `pos` of `f`, from the `PyMethodDef` flags of the entries
 /// that name it, else from the `tp_init`/`tp_new`/`tp_call`/vectorcall signature shape.
-pub fn parameter_role(ctx: &FileContext, f: &Function, pos: usize) -> Role {
-    let flags: Vec<&str> = ctx
-        .index
+pub fn parameter_role(index: &FileIndex, f: &Function, pos: usize) -> Role {
+    let flags: Vec<&str> = index
         .method_tables
         .iter()
         .flat_map(|t| t.entries.iter())

@@ -1,0 +1,140 @@
+//! The resolved settings for one path: which rules are selected, the minimum
+//! Python version, excludes, and the project's declared sharing policy.
+//!
+//! A plain data type that rules read. Reading configuration files into it is
+//! [`crate::config`]'s job, which sits above the rules (it validates selectors
+//! against the registry); keeping the two apart keeps the layers acyclic.
+
+use std::path::{Path, PathBuf};
+
+use globset::{Glob, GlobSet, GlobSetBuilder};
+
+use crate::rule::Rule;
+
+/// Where the minimum Python version came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TargetSource {
+    CommandLine,
+    Config,
+    RequiresPython(PathBuf),
+    Default,
+}
+
+/// Everything that decides what a check of one path does.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The minimum Python 3 minor version the project supports.
+    pub target_minor: u32,
+    pub target_source: TargetSource,
+    pub(crate) select: Vec<String>,
+    pub(crate) ignore: Vec<String>,
+    pub(crate) per_file_ignores: Vec<(globset::GlobMatcher, Vec<String>)>,
+    pub exclude: GlobSet,
+    /// The file the settings came from, if any.
+    pub config_path: Option<PathBuf>,
+    /// The folder relative paths and globs are taken from.
+    pub project_root: PathBuf,
+    /// `objects-shared-between-threads`: whether instances may be used from several
+    /// threads at once (default `true`).
+    pub objects_shared_between_threads: bool,
+}
+
+/// Folders never worth analysing: build output, environments, VCS metadata.
+pub const DEFAULT_EXCLUDES: [&str; 16] = [
+    ".git",
+    ".hg",
+    ".svn",
+    ".tox",
+    ".nox",
+    ".venv",
+    "venv",
+    ".eggs",
+    "*.egg-info",
+    "__pycache__",
+    "build",
+    "dist",
+    "node_modules",
+    "site-packages",
+    "_build",
+    ".mypy_cache",
+];
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            target_minor: 13,
+            target_source: TargetSource::Default,
+            select: vec!["ALL".into()],
+            ignore: vec![],
+            per_file_ignores: vec![],
+            exclude: build_globset(DEFAULT_EXCLUDES.iter().copied())
+                .unwrap_or_else(|_| GlobSet::empty()),
+            config_path: None,
+            project_root: PathBuf::from("."),
+            objects_shared_between_threads: true,
+        }
+    }
+}
+
+pub(crate) fn build_globset<'a>(
+    pats: impl IntoIterator<Item = &'a str>,
+) -> Result<GlobSet, String> {
+    let mut b = GlobSetBuilder::new();
+    for p in pats {
+        b.add(Glob::new(p).map_err(|e| format!("bad glob `{p}`: {e}"))?);
+        // `dir` also excludes everything below it.
+        if !p.contains('/') {
+            b.add(Glob::new(&format!("**/{p}")).map_err(|e| format!("bad glob `{p}`: {e}"))?);
+        }
+    }
+    b.build().map_err(|e| e.to_string())
+}
+
+fn selector_len(sel: &str, code: &str) -> Option<usize> {
+    if sel.eq_ignore_ascii_case("ALL") {
+        return Some(0);
+    }
+    code.starts_with(&sel.to_ascii_uppercase())
+        .then_some(sel.len())
+}
+
+impl Settings {
+    /// Is `rule` selected for `path`? The most specific selector wins
+    /// (`--select FT001 --ignore FT0` keeps FT001).
+    pub fn rule_enabled(&self, rule: &Rule, path: &Path) -> bool {
+        let best = |sels: &[String]| sels.iter().filter_map(|s| selector_len(s, rule.code)).max();
+        let sel = best(&self.select);
+        let mut ign = best(&self.ignore);
+        if !self.per_file_ignores.is_empty() {
+            ign = ign.max(self.per_file_ignored(path, rule));
+        }
+        match (sel, ign) {
+            (Some(s), Some(i)) => s > i,
+            (Some(_), None) => true,
+            _ => false,
+        }
+    }
+
+    fn per_file_ignored(&self, path: &Path, rule: &Rule) -> Option<usize> {
+        let best = |sels: &[String]| sels.iter().filter_map(|s| selector_len(s, rule.code)).max();
+        let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+        let rel = abs.strip_prefix(&self.project_root).unwrap_or(path);
+        let rel = rel.strip_prefix("./").unwrap_or(rel);
+        let mut ign = None;
+        for (m, codes) in &self.per_file_ignores {
+            if m.is_match(rel)
+                || m.is_match(path)
+                || path.file_name().is_some_and(|n| m.is_match(n))
+            {
+                ign = ign.max(best(codes));
+            }
+        }
+        ign
+    }
+
+    /// Is `path` (below `root`) excluded by the settings?
+    pub fn is_excluded(&self, path: &Path, root: &Path) -> bool {
+        let rel = path.strip_prefix(root).unwrap_or(path);
+        self.exclude.is_match(rel) || path.file_name().is_some_and(|n| self.exclude.is_match(n))
+    }
+}
