@@ -19,4 +19,11 @@ mingw="$(scripts/provision-mingw.sh | grep '^FTAUDIT_MINGW_CC=' || true)"
 if [ -n "$mingw" ]; then
   export "$mingw" FTAUDIT_REQUIRE_MINGW=1
 fi
-cargo test --locked --all-targets "$@"
+# Lints first: a formatting or clippy failure fails CI like a test does.
+echo "test.sh: cargo fmt --check" >&2
+cargo fmt --check
+echo "test.sh: cargo clippy --all-targets -- -D warnings" >&2
+cargo clippy --locked --all-targets -- -D warnings
+# Tests that need the provisioned interpreters are #[ignore]d with a reason, so
+# a plain `cargo test` reports them as ignored; here they run too.
+cargo test --locked --all-targets "$@" -- --include-ignored

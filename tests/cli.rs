@@ -655,14 +655,47 @@ fn every_rule_is_documented_in_sections() {
     assert_eq!(codes, dedup, "codes are unique");
 }
 
+/// With `FTAUDIT_UPDATE_DOCS=1` the generated documents are rewritten instead.
+fn update_docs() -> bool {
+    std::env::var("FTAUDIT_UPDATE_DOCS").as_deref() == Ok("1")
+}
+
 #[test]
 fn docs_rules_md_is_in_sync() {
     let o = ftaudit(&["rule", "--all", "--output-format", "markdown"], &root());
     let generated = stdout(&o);
-    let committed = std::fs::read_to_string(root().join("docs/rules.md")).unwrap_or_default();
+    let path = root().join("docs/rules.md");
+    if update_docs() {
+        std::fs::write(&path, &generated).expect("write docs/rules.md");
+    }
+    let committed = std::fs::read_to_string(path).unwrap_or_default();
     assert!(
         generated == committed,
-        "docs/rules.md is out of date: run `cargo run -- rule --all --output-format markdown > docs/rules.md`"
+        "docs/rules.md is out of date: run `FTAUDIT_UPDATE_DOCS=1 cargo test --test cli docs`"
+    );
+}
+
+#[test]
+fn docs_readme_rule_table_is_in_sync() {
+    use ftaudit::cmd::rule::{readme_table, README_TABLE_END};
+    let path = root().join("README.md");
+    let readme = std::fs::read_to_string(&path).expect("README.md");
+    let start = readme
+        .find("<!-- rule table")
+        .expect("README.md has a rule table start marker");
+    let end = readme[start..]
+        .find(README_TABLE_END)
+        .map(|e| start + e + README_TABLE_END.len())
+        .expect("README.md has a rule table end marker");
+    let table = readme_table();
+    if update_docs() {
+        let updated = format!("{}{}{}", &readme[..start], table, &readme[end..]);
+        std::fs::write(&path, updated).expect("write README.md");
+        return;
+    }
+    assert!(
+        readme[start..end] == table,
+        "README.md's rule table is out of date: run `FTAUDIT_UPDATE_DOCS=1 cargo test --test cli docs`"
     );
 }
 

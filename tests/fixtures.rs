@@ -10,28 +10,17 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+mod common;
+
 use ftaudit::check;
 use ftaudit::config::{Overrides, Settings};
 
+/// The markers of `text`; a malformed marker is a failure of the fixture.
 fn expectations(text: &str) -> BTreeMap<usize, Vec<String>> {
-    let mut out = BTreeMap::new();
-    for (i, line) in text.lines().enumerate() {
-        let Some(pos) = line.find("expect:") else {
-            continue;
-        };
-        let rest = &line[pos + "expect:".len()..];
-        let rest = rest.split("*/").next().unwrap_or(rest);
-        let codes: Vec<String> = rest
-            .split(|c: char| c == ',' || c.is_whitespace())
-            .map(str::trim)
-            .filter(|c| c.starts_with("FT") && c.len() == 5)
-            .map(str::to_owned)
-            .collect();
-        if !codes.is_empty() {
-            out.entry(i + 1).or_insert_with(Vec::new).extend(codes);
-        }
+    match common::markers::parse(text) {
+        Ok(m) => m,
+        Err(errors) => panic!("malformed expectation markers:\n{}", errors.join("\n")),
     }
-    out
 }
 
 fn options(text: &str) -> Overrides {
@@ -208,4 +197,66 @@ fn ported_example_is_clean() {
         .collect();
     assert!(msgs.is_empty(), "{}", msgs.join("\n"));
     assert!(result.files_analysed >= 7);
+}
+
+#[test]
+fn expectation_markers_are_strict() {
+    assert_eq!(
+        common::markers::parse("x; /* expect: FT101 */").unwrap()[&1],
+        vec!["FT101"]
+    );
+    assert_eq!(
+        common::markers::parse("# expect-next: FT601, FT602 -- why\nline").unwrap()[&2],
+        vec!["FT601", "FT602"]
+    );
+    assert!(common::markers::parse("x; /* expect: FT10 */").is_err());
+    assert!(common::markers::parse("x; /* expect: ft101 */").is_err());
+    assert!(common::markers::parse("x; /* expect: FT999 */").is_err());
+    assert!(common::markers::parse("x; /* expect: */").is_err());
+    assert!(common::markers::parse("no marker here").unwrap().is_empty());
+}
+
+/// Each fixture's findings as a user reads them (position, code, severity,
+/// message, help, fix title), snapshot-tested so that a change of wording is
+/// reviewed like a change of code. Update with `INSTA_UPDATE=always cargo test
+/// --test fixtures` (or `cargo insta review`), then read the diff.
+#[test]
+fn fixture_messages_match_snapshots() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    for f in fixture_files(&root) {
+        let text = std::fs::read_to_string(&f).expect("fixture is UTF-8");
+        let ov = options(&text);
+        let roots = vec![(
+            f.clone(),
+            Arc::new(Settings::resolve(&f, &ov).expect("settings")),
+        )];
+        let result = check::run(&roots, &Default::default());
+        let mut rendered = String::new();
+        for d in &result.diagnostics {
+            let (line, col) = d
+                .span
+                .map(|s| (s.start_line, s.start_col))
+                .unwrap_or((0, 0));
+            rendered.push_str(&format!(
+                "{line}:{col} {} [{}] {}\n",
+                d.rule.code,
+                d.severity.as_str(),
+                d.message
+            ));
+            if let Some(help) = &d.help {
+                rendered.push_str(&format!("    help: {help}\n"));
+            }
+            if let Some(fix) = &d.fix {
+                rendered.push_str(&format!(
+                    "    fix ({:?}): {}\n",
+                    fix.applicability, fix.message
+                ));
+            }
+        }
+        let rel = f.strip_prefix(&root).expect("below root");
+        let name = rel.to_string_lossy().replace(['/', '\\', '.'], "_");
+        insta::with_settings!({ prepend_module_to_snapshot => false, omit_expression => true }, {
+            insta::assert_snapshot!(name, rendered);
+        });
+    }
 }

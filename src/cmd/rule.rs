@@ -114,3 +114,40 @@ pub fn rules_markdown() -> String {
     }
     out
 }
+
+/// Where the README's generated rule table starts and ends.
+pub const README_TABLE_START: &str =
+    "<!-- rule table: generated from the registry by `FTAUDIT_UPDATE_DOCS=1 cargo test --test cli docs`; do not edit by hand -->";
+pub const README_TABLE_END: &str = "<!-- end of rule table -->";
+
+/// The README's rule table: one row per rule, grouped by family, linking to
+/// `docs/rules.md`.
+pub fn readme_table() -> String {
+    let all = rules::all();
+    let mut out = format!("{README_TABLE_START}\n\n| Code | Name | Severity | Fix | What it finds |\n|---|---|---|---|---|\n");
+    for f in &FAMILIES {
+        let family: Vec<&&Rule> = all
+            .iter()
+            .filter(|r| r.code.starts_with(f.prefix))
+            .collect();
+        if family.is_empty() {
+            continue;
+        }
+        out.push_str(&format!("| **{}xx** | | | | **{}** |\n", f.prefix, f.title));
+        for r in family {
+            out.push_str(&format!(
+                "| [{}](docs/rules.md#{}-{}) | `{}` | {} | {} | {} |\n",
+                r.code,
+                r.code.to_lowercase(),
+                r.name,
+                r.name,
+                r.severity.as_str(),
+                r.fix.as_str(),
+                r.summary.replace('|', "\\|")
+            ));
+        }
+    }
+    out.push('\n');
+    out.push_str(README_TABLE_END);
+    out
+}

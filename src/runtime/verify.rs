@@ -592,6 +592,7 @@ const STACK_DUMP_GRACE: Duration = Duration::from_secs(2);
 
 /// Sends SIGABRT, which faulthandler answers with every thread's Python stack on stderr.
 #[cfg(unix)]
+#[allow(unsafe_code)] // kill(2) has no safe wrapper in std; see the SAFETY note.
 fn request_stack_dump(child: &std::process::Child) {
     let Ok(pid) = libc::pid_t::try_from(child.id()) else {
         return;

@@ -1,4 +1,8 @@
-//! Helpers shared by the integration tests that need the provisioned interpreters.
+//! Helpers shared by the integration tests: the provisioned interpreters and the
+//! fixtures' expectation markers.
+
+#[allow(dead_code)]
+pub mod markers;
 
 use std::path::{Path, PathBuf};
 
