@@ -251,8 +251,11 @@ pub struct ModuleSlot {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ModuleApi {
-    /// Multi-phase initialisation (`PyModuleDef_Init`, `PyModule_FromDefAndSpec*`).
+    /// Multi-phase initialisation: `PyInit_*` returns `PyModuleDef_Init(&def)`.
     MultiPhaseInit,
+    /// Creates a module from a definition and a spec (`PyModule_FromDefAndSpec*`),
+    /// what the import system does for multi-phase modules.
+    CreateFromSpec,
     /// Single-phase creation (`PyModule_Create*`).
     SinglePhaseCreate,
     /// `PyUnstable_Module_SetGIL`.
@@ -423,6 +426,14 @@ pub fn is_new_ref(name: &str) -> bool {
     has(name, |k| matches!(k, ApiKind::RefCount(RefCountOp::NewRef)))
 }
 
+/// `Py_NewRef`, `Py_XNewRef`, in that order.
+pub fn new_ref_calls() -> impl Iterator<Item = &'static str> {
+    refcount::REFCOUNT
+        .iter()
+        .filter(|(_, k)| *k == ApiKind::RefCount(RefCountOp::NewRef))
+        .map(|(n, _)| *n)
+}
+
 /// `Py_CLEAR`, `Py_SETREF`, `Py_XSETREF`: store into their first argument.
 pub fn replaces_reference(name: &str) -> bool {
     has(name, |k| {
@@ -552,10 +563,11 @@ pub fn critical_section_markers() -> impl Iterator<Item = (&'static str, Critica
         })
 }
 
-/// The critical-section assertion macros (`_Py_CRITICAL_SECTION_ASSERT_OBJECT_LOCKED`):
-/// a function that uses one states that its caller holds the section.
-pub fn is_critical_section_assertion(name: &str) -> bool {
-    critical_section_macro(name).is_some_and(|cs| cs.role == CsRole::AssertHeld)
+/// `_Py_CRITICAL_SECTION_ASSERT_OBJECT_LOCKED(op)`: a function that uses it states
+/// that its caller holds a critical section on `op`.
+pub fn asserts_object_locked(name: &str) -> bool {
+    critical_section_macro(name)
+        .is_some_and(|cs| cs.role == CsRole::AssertHeld && cs.target == CsTarget::Object)
 }
 
 /// CPython's own lock calls (`PyMutex_Lock`, `PyThread_release_lock`, ...).
@@ -652,6 +664,14 @@ pub fn module_entry_prefixes() -> impl Iterator<Item = &'static str> {
 pub fn module_api(name: &str) -> Option<ModuleApi> {
     lookup(name)?.kind(|k| match k {
         ApiKind::Module(m) => Some(*m),
+        _ => None,
+    })
+}
+
+/// Every module-declaration API, in table order.
+pub fn module_apis() -> impl Iterator<Item = (&'static str, ModuleApi)> {
+    module::MODULE_APIS.iter().filter_map(|(n, k)| match k {
+        ApiKind::Module(m) => Some((*n, *m)),
         _ => None,
     })
 }

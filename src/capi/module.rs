@@ -15,8 +15,8 @@ use ModuleApi::*;
 /// Calls and names that declare or create a module.
 pub(super) const MODULE_APIS: [(&str, ApiKind); 13] = [
     ("PyModuleDef_Init", ApiKind::Module(MultiPhaseInit)),
-    ("PyModule_FromDefAndSpec", ApiKind::Module(MultiPhaseInit)),
-    ("PyModule_FromDefAndSpec2", ApiKind::Module(MultiPhaseInit)),
+    ("PyModule_FromDefAndSpec", ApiKind::Module(CreateFromSpec)),
+    ("PyModule_FromDefAndSpec2", ApiKind::Module(CreateFromSpec)),
     ("PyModule_Create", ApiKind::Module(SinglePhaseCreate)),
     ("PyModule_Create2", ApiKind::Module(SinglePhaseCreate)),
     (
@@ -34,10 +34,12 @@ pub(super) const MODULE_APIS: [(&str, ApiKind); 13] = [
     ),
     ("Py_mod_create", slot(1, true, 5)),
     ("Py_mod_exec", slot(2, true, 5)),
-    ("Py_mod_multiple_interpreters", slot(3, true, 12)),
+    ("Py_mod_multiple_interpreters", slot(3, false, 12)),
     ("Py_mod_gil", slot(4, false, 13)),
 ];
 
+/// `runs_code_once`: the slot's value is a function called once, while the module
+/// is created (not a constant like `Py_mod_gil`'s).
 const fn slot(number: u32, runs_code_once: bool, since: u32) -> ApiKind {
     ApiKind::Module(Slot(ModuleSlot {
         number,

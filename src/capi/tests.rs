@@ -167,8 +167,11 @@ fn critical_section_vocabulary_is_consistent() {
             "{name}"
         );
     }
-    assert!(is_critical_section_assertion(
+    assert!(asserts_object_locked(
         "_Py_CRITICAL_SECTION_ASSERT_OBJECT_LOCKED"
+    ));
+    assert!(!asserts_object_locked(
+        "_Py_CRITICAL_SECTION_ASSERT_MUTEX_LOCKED"
     ));
     assert!(critical_section_macro("PyCriticalSection_Begin").is_none());
 }
