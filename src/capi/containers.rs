@@ -67,7 +67,7 @@ const fn op(container: Container, access: Access, locks_self: bool, item: ItemRe
 
 use Access::{Read, Write};
 use Container::{Dict, List, Sequence, Set, Tuple};
-use ItemResult::{Borrowed, BorrowedOut, NoItem, Strong, StrongOut};
+use ItemResult::{Borrowed, BorrowedArray, BorrowedOut, NoItem, Strong, StrongOut};
 
 /// Operations on the container that is their first argument.
 ///
@@ -78,7 +78,7 @@ use ItemResult::{Borrowed, BorrowedOut, NoItem, Strong, StrongOut};
 ///
 /// Decision: `PyDict_SetDefault` returns a borrowed item but inserts first, so it is
 /// a write here; "borrowed item reads" are only the pure lookups.
-pub(super) const CONTAINER_OPS: [(&str, ApiKind); 45] = [
+pub(super) const CONTAINER_OPS: [(&str, ApiKind); 46] = [
     // Lookups without the per-object lock, returning a borrowed item.
     ("PyList_GetItem", op(List, Read, false, Borrowed)),
     ("PyList_GET_ITEM", op(List, Read, false, Borrowed)),
@@ -92,6 +92,10 @@ pub(super) const CONTAINER_OPS: [(&str, ApiKind); 45] = [
         op(Sequence, Read, false, Borrowed),
     ),
     ("PyDict_SetDefault", op(Dict, Write, false, Borrowed)),
+    (
+        "PySequence_Fast_ITEMS",
+        op(Sequence, Read, false, BorrowedArray),
+    ),
     // Iteration hands out borrowed items through out-parameters.
     ("PyDict_Next", op(Dict, Read, false, BorrowedOut)),
     // Initialisation macros: no lock, meant for containers nobody else sees yet.
@@ -131,6 +135,15 @@ pub(super) const CONTAINER_OPS: [(&str, ApiKind); 45] = [
     ("PySet_Contains", op(Set, Read, true, NoItem)),
     ("PySet_Pop", op(Set, Write, true, Strong)),
     ("PySet_Clear", op(Set, Write, true, NoItem)),
+];
+
+/// Size getters: `PyList_GET_SIZE` and `PySequence_Fast_GET_SIZE` read without the
+/// lock; `Py_SIZE` reads any variable-size object's header.
+pub(super) const SIZE_GETTERS: [(&str, Option<Container>); 4] = [
+    ("PyList_GET_SIZE", Some(List)),
+    ("PyList_Size", Some(List)),
+    ("PySequence_Fast_GET_SIZE", Some(Sequence)),
+    ("Py_SIZE", None),
 ];
 
 /// Name prefixes of the container families (public and CPython-internal spellings).

@@ -97,6 +97,8 @@ pub enum ItemResult {
     BorrowedOut,
     /// Stores a new reference to an item through an out-parameter (`PyDict_GetItemRef`).
     StrongOut,
+    /// Returns the item array itself (`PySequence_Fast_ITEMS`): borrowed items.
+    BorrowedArray,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -264,6 +266,9 @@ pub enum ModuleApi {
     Slot(ModuleSlot),
     /// A value of the `Py_mod_gil` slot.
     GilValue { not_used: bool },
+    /// Reaches the module state (`PyModule_GetState`); `returns_module` for
+    /// `PyType_GetModuleByDef`, which returns the module whose state is then read.
+    StateGetter { returns_module: bool },
 }
 
 /// One role an API plays.
@@ -289,6 +294,10 @@ pub enum ApiKind {
     },
     /// Looks at an object (type, size, identity, hash, truth) and keeps no reference.
     ObjectQuery,
+    /// Reads a container's size (`None`: any variable-size object, `Py_SIZE`).
+    SizeGetter {
+        container: Option<Container>,
+    },
     /// A cast macro: `_PyObject_CAST(op)` is `op`.
     Cast,
     RefCount(RefCountOp),
@@ -359,6 +368,11 @@ fn rows() -> impl Iterator<Item = (&'static str, ApiKind)> {
         ))
         .chain(containers::CONTAINER_OPS.iter().copied())
         .chain(plain(&refcount::OBJECT_QUERIES, ApiKind::ObjectQuery))
+        .chain(
+            containers::SIZE_GETTERS
+                .iter()
+                .map(|(n, c)| (*n, ApiKind::SizeGetter { container: *c })),
+        )
         .chain(plain(&refcount::CASTS, ApiKind::Cast))
         .chain(refcount::REFCOUNT.iter().copied())
         .chain(locks::CRITICAL_SECTIONS.iter().copied())
@@ -511,6 +525,27 @@ pub fn stores_item_in_out_param(name: &str) -> bool {
             }
         )
     })
+}
+
+/// Initialisation macros that store an item without any lock (`PyList_SET_ITEM`,
+/// `PyTuple_SET_ITEM`): meant for containers nobody else sees yet.
+pub fn is_item_initializer(name: &str) -> bool {
+    has(name, |k| {
+        matches!(
+            k,
+            ApiKind::ContainerOp {
+                access: Access::Write,
+                locks_self: false,
+                item: ItemResult::NoItem,
+                ..
+            }
+        )
+    })
+}
+
+/// Size getters (`PyList_GET_SIZE`, `Py_SIZE`).
+pub fn is_size_getter(name: &str) -> bool {
+    has(name, |k| matches!(k, ApiKind::SizeGetter { .. }))
 }
 
 /// Container operations that take the container's lock themselves.

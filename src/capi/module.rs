@@ -13,7 +13,7 @@ pub(super) const ENTRY_POINT_PREFIXES: [(&str, EntryPoint); 2] = [
 use ModuleApi::*;
 
 /// Calls and names that declare or create a module.
-pub(super) const MODULE_APIS: [(&str, ApiKind); 13] = [
+pub(super) const MODULE_APIS: [(&str, ApiKind); 17] = [
     ("PyModuleDef_Init", ApiKind::Module(MultiPhaseInit)),
     ("PyModule_FromDefAndSpec", ApiKind::Module(CreateFromSpec)),
     ("PyModule_FromDefAndSpec2", ApiKind::Module(CreateFromSpec)),
@@ -32,11 +32,19 @@ pub(super) const MODULE_APIS: [(&str, ApiKind); 13] = [
         "Py_MOD_GIL_NOT_USED",
         ApiKind::Module(GilValue { not_used: true }),
     ),
+    ("PyModule_GetState", state(false)),
+    ("_PyModule_GetState", state(false)),
+    ("PyType_GetModuleState", state(false)),
+    ("PyType_GetModuleByDef", state(true)),
     ("Py_mod_create", slot(1, true, 5)),
     ("Py_mod_exec", slot(2, true, 5)),
     ("Py_mod_multiple_interpreters", slot(3, false, 12)),
     ("Py_mod_gil", slot(4, false, 13)),
 ];
+
+const fn state(returns_module: bool) -> ApiKind {
+    ApiKind::Module(StateGetter { returns_module })
+}
 
 /// `runs_code_once`: the slot's value is a function called once, while the module
 /// is created (not a constant like `Py_mod_gil`'s).

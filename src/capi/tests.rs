@@ -217,6 +217,16 @@ fn container_predicates() {
     assert_eq!(container_family("PySet_Add"), Some(Container::Set));
     assert_eq!(container_family("PyObject_GetItem"), None);
     assert!(is_arg_parser("_PyArg_UnpackKeywords") && !is_arg_parser("PyArgs"));
+    assert!(is_item_initializer("PyTuple_SET_ITEM") && !is_item_initializer("PyList_SetItem"));
+    assert!(!is_item_initializer("PySequence_Fast_ITEMS"));
+    assert!(is_size_getter("PySequence_Fast_GET_SIZE") && is_size_getter("Py_SIZE"));
+    // The self-locking set is exactly the 33 list, dict and set operations that
+    // take the per-object lock.
+    let locking = catalogue()
+        .keys()
+        .filter(|n| locks_own_container(n))
+        .count();
+    assert_eq!(locking, 33);
 }
 
 #[test]
@@ -266,6 +276,17 @@ fn module_declaration() {
         module_api("PyModuleDef_Init"),
         Some(ModuleApi::MultiPhaseInit)
     );
+    assert_eq!(
+        module_api("PyModule_FromDefAndSpec2"),
+        Some(ModuleApi::CreateFromSpec)
+    );
+    assert_eq!(
+        module_api("PyType_GetModuleByDef"),
+        Some(ModuleApi::StateGetter {
+            returns_module: true
+        })
+    );
+    assert!(module_slot("Py_mod_multiple_interpreters").is_some_and(|s| !s.runs_code_once));
     assert_eq!(
         module_api("Py_MOD_GIL_NOT_USED"),
         Some(ModuleApi::GilValue { not_used: true })
