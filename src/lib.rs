@@ -6,6 +6,7 @@
 
 pub mod binary;
 pub mod build;
+pub mod capi;
 pub mod check;
 pub mod cli;
 pub mod cmd;

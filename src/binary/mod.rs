@@ -664,13 +664,9 @@ fn has_version_specific_evidence(facts: &BinaryFacts) -> bool {
     if facts.python_dll.as_ref().is_some_and(|d| d.minor.is_some()) {
         return true;
     }
-    [
-        "_Py_DecRefShared",
-        "_Py_MergeZeroLocalRefcount",
-        "_Py_Dealloc",
-    ]
-    .iter()
-    .any(|s| facts.imports.contains(*s))
+    crate::capi::abi::VERSION_SPECIFIC_IMPORTS
+        .iter()
+        .any(|s| facts.imports.contains(*s))
 }
 
 fn record_facts(t: &Target, facts: &BinaryFacts, r: &mut AuditResult) {

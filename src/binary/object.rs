@@ -14,27 +14,14 @@ use object::{
     SectionKind,
 };
 
-/// Imports that only free-threaded headers produce (checked with `nm -D` on modules
-/// compiled for CPython 3.13t and 3.13): `Py_DECREF` calls the first three, and
-/// `Py_BEGIN_CRITICAL_SECTION` calls the critical-section functions only when
-/// `Py_GIL_DISABLED` is defined. `PyUnstable_Module_SetGIL` is declared only there.
-pub const FREE_THREADED_IMPORTS: &[&str] = &[
-    "_Py_DecRefShared",
-    "_Py_DecRefSharedDebug",
-    "_Py_MergeZeroLocalRefcount",
-    "PyUnstable_Module_SetGIL",
-    "PyCriticalSection_Begin",
-    "PyCriticalSection_End",
-    "PyCriticalSection2_Begin",
-    "PyCriticalSection2_End",
-];
+use crate::capi::{self, EntryPoint, ModuleApi, Since};
 
-/// Imports that only regular (GIL) headers produce: `Py_DECREF` inlines the
-/// reference count and calls `_Py_Dealloc` when it drops to zero.
-pub const GIL_IMPORTS: &[&str] = &["_Py_Dealloc"];
+use crate::capi::abi::{FREE_THREADED_IMPORTS, GIL_IMPORTS};
 
 /// The slot number of `Py_mod_gil` (3.13+).
-const PY_MOD_GIL: u32 = 4;
+fn py_mod_gil() -> u64 {
+    capi::module_slot("Py_mod_gil").map_or(4, |s| u64::from(s.number))
+}
 
 /// Binary container format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -254,10 +241,10 @@ fn analyse_one(data: &[u8]) -> Result<BinaryFacts, String> {
     }
     let mut entry_points: Vec<(String, InitStyle)> = Vec::new();
     for name in exported {
-        if let Some(m) = name.strip_prefix("PyInit_") {
-            entry_points.push((m.to_owned(), InitStyle::Unknown));
-        } else if let Some(m) = name.strip_prefix("PyModExport_") {
-            entry_points.push((m.to_owned(), InitStyle::Export));
+        match capi::module_entry_point(&name) {
+            Some((EntryPoint::Init, m)) => entry_points.push((m.to_owned(), InitStyle::Unknown)),
+            Some((EntryPoint::Export, m)) => entry_points.push((m.to_owned(), InitStyle::Export)),
+            None => {}
         }
     }
     entry_points.sort_by(|a, b| a.0.cmp(&b.0));
@@ -359,11 +346,12 @@ fn module_facts(
             "`PyModExport_*` slot arrays are not read yet",
         );
     }
-    let multi =
-        imports.contains("PyModuleDef_Init") || imports.contains("PyModule_FromDefAndSpec2");
-    let single =
-        imports.contains("PyModule_Create2") || imports.contains("PyModule_Create2TraceRefs");
-    let set_gil = imports.contains("PyUnstable_Module_SetGIL");
+    // Macros (`PyModule_Create`) are in the catalogue too; they are never imported.
+    let imported =
+        |is: fn(ModuleApi) -> bool| capi::module_apis().any(|(n, m)| is(m) && imports.contains(n));
+    let multi = imported(|m| matches!(m, ModuleApi::MultiPhaseInit | ModuleApi::CreateFromSpec));
+    let single = imported(|m| m == ModuleApi::SinglePhaseCreate);
+    let set_gil = imported(|m| m == ModuleApi::SetGil);
     if multi {
         match image.gil_slot_of(name) {
             DefLookup::Slot(1) => {
@@ -616,7 +604,7 @@ impl<'a> Image<'a> {
             if slot > 0x100 {
                 return None;
             }
-            if slot == u64::from(PY_MOD_GIL) {
+            if slot == py_mod_gil() {
                 gil = Some(
                     at.checked_add(self.ptr)
                         .and_then(|a| self.pointer(a))
@@ -634,16 +622,16 @@ fn name_matches(s: &[u8], name: &str) -> bool {
 }
 
 /// Borrowed-reference C-API functions a binary may import, with what to use
-/// instead: the table of `rules::borrowed` (one source of truth for names, versions
-/// and replacements), plus `PyDict_Next`, whose hazard is iteration (FT201).
+/// instead: the catalogue's borrowed getters (the same names, versions and
+/// replacements `ftaudit check` uses), plus `PyDict_Next`, whose hazard is
+/// iteration (FT201).
 pub fn borrowed_reference_functions() -> impl Iterator<Item = (&'static str, String)> {
-    let apis = crate::rules::borrowed::BORROWED_APIS.iter().map(|a| {
+    let apis = capi::BORROWED_GETTERS.iter().map(|(name, g)| {
         (
-            a.name,
-            if a.added == 0 {
-                a.replacement.to_owned()
-            } else {
-                format!("{} (3.{})", a.replacement, a.added)
+            *name,
+            match g.since {
+                Since::Always => g.replacement.to_owned(),
+                Since::V3(minor) => format!("{} (3.{minor})", g.replacement),
             },
         )
     });
@@ -662,11 +650,12 @@ mod tests {
         let table: Vec<(&str, String)> = borrowed_reference_functions().collect();
         let find = |n: &str| table.iter().find(|(f, _)| *f == n).map(|(_, r)| r.clone());
         // Same replacement and version as `ftaudit check` tells (FT104 / FT102).
-        let sys = crate::rules::borrowed::borrowed_api("PySys_GetObject").unwrap();
+        let sys = capi::borrowed_getter("PySys_GetObject").unwrap();
         assert_eq!(
             find("PySys_GetObject"),
-            Some(format!("{} (3.{})", sys.replacement, sys.added))
+            Some(format!("{} (3.{})", sys.replacement, sys.since.minor()))
         );
+        assert_eq!(find("PyCell_GET").as_deref(), Some("PyCell_Get"));
         assert_eq!(
             find("PyDict_GetItem").as_deref(),
             Some("PyDict_GetItemRef (3.13)")

@@ -21,6 +21,7 @@ use tree_sitter::Node;
 
 use super::index::{FileIndex, Range};
 use super::SourceFile;
+use crate::capi::{self, CsRole, CsTarget, LockRole, TsForm, TsRole};
 use crate::source::ParsedFile;
 
 /// Whether a function can run on many threads at once.
@@ -199,8 +200,9 @@ pub struct Facts {
     pub scoped_locks: Vec<(Range, String)>,
 }
 
-/// Calls whose argument at the given position is written through.
-const WRITING_CALLS: [(&str, usize); 40] = [
+/// Calls whose argument at the given position is written through: libc and its
+/// `PyOS_` wrappers (`Py_CLEAR` and `Py_SETREF` come from the C-API catalogue).
+const WRITING_CALLS: [(&str, usize); 37] = [
     ("memcpy", 0),
     ("memmove", 0),
     ("memset", 0),
@@ -232,9 +234,6 @@ const WRITING_CALLS: [(&str, usize); 40] = [
     ("lstat", 1),
     ("fstat", 1),
     ("strerror_r", 1),
-    ("Py_SETREF", 0),
-    ("Py_XSETREF", 0),
-    ("Py_CLEAR", 0),
     ("strcpy_s", 0),
     ("sprintf_s", 0),
     ("_snprintf", 0),
@@ -245,6 +244,9 @@ const WRITING_CALLS: [(&str, usize); 40] = [
 
 /// The argument a call writes through, if it is a known writing call.
 pub fn written_arg(call_name: &str) -> Option<usize> {
+    if capi::replaces_reference(call_name) {
+        return Some(0);
+    }
     WRITING_CALLS
         .iter()
         .find(|(n, _)| *n == call_name)
@@ -491,12 +493,10 @@ impl Facts {
     fn call_guards(&mut self, file: &SourceFile, index: &FileIndex) {
         // `Py_BEGIN_ALLOW_THREADS` and friends are used without parentheses: find them as words.
         let mut events: Vec<(usize, usize, LockCall, String)> = Vec::new();
-        for (word, begin) in [
-            ("Py_BEGIN_ALLOW_THREADS", true),
-            ("Py_UNBLOCK_THREADS", true),
-            ("Py_END_ALLOW_THREADS", false),
-            ("Py_BLOCK_THREADS", false),
-        ] {
+        let words = capi::thread_state_calls()
+            .filter(|(_, t)| matches!(t.form, TsForm::RegionMacro | TsForm::BareMacro));
+        for (word, t) in words {
+            let begin = t.role == TsRole::Detach;
             if !file.parse_text.contains(word) {
                 continue;
             }
@@ -620,25 +620,38 @@ fn pair_events(
 fn lock_call(name: &str, callee: &str) -> Option<LockCall> {
     use GuardKind::*;
     use LockCall::*;
+    if let Some(cs) = capi::critical_section_macro(name) {
+        // A `_MUTEX`/`_MUT` section locks a `PyMutex`: a mutex guard that the plain
+        // END closes. Assertions are not regions.
+        return match (cs.role, cs.target) {
+            (CsRole::Begin, CsTarget::Mutex) => Some(Begin(Mutex)),
+            (CsRole::Begin, _) => Some(Begin(CriticalSection)),
+            (CsRole::End, _) => Some(End(CriticalSection)),
+            (CsRole::AssertHeld, _) => None,
+        };
+    }
+    if let Some(t) = capi::thread_state_call(name).filter(|t| t.form == TsForm::Function) {
+        return Some(match t.role {
+            TsRole::Detach => Begin(Detached),
+            TsRole::Attach => End(Detached),
+        });
+    }
+    if let Some(lock) = capi::lock_call(name) {
+        return match lock.role {
+            LockRole::Acquire => Some(Begin(Mutex)),
+            LockRole::Release => Some(End(Mutex)),
+            LockRole::Query | LockRole::Allocate | LockRole::Free => None,
+        };
+    }
     let r = match name {
-        "Py_BEGIN_CRITICAL_SECTION" | "Py_BEGIN_CRITICAL_SECTION2" => Begin(CriticalSection),
-        "Py_BEGIN_CRITICAL_SECTION_MUTEX" | "Py_BEGIN_CRITICAL_SECTION2_MUTEX" => Begin(Mutex),
-        "Py_END_CRITICAL_SECTION" | "Py_END_CRITICAL_SECTION2" => End(CriticalSection),
-        "PyEval_SaveThread" => Begin(Detached),
-        "PyEval_RestoreThread" => End(Detached),
-        "PyMutex_Lock"
-        | "pthread_mutex_lock"
-        | "PyThread_acquire_lock"
-        | "PyThread_acquire_lock_timed"
+        "pthread_mutex_lock"
         | "EnterCriticalSection"
         | "AcquireSRWLockExclusive"
         | "AcquireSRWLockShared"
         | "pthread_rwlock_wrlock"
         | "pthread_rwlock_rdlock"
         | "pthread_spin_lock" => Begin(Mutex),
-        "PyMutex_Unlock"
-        | "pthread_mutex_unlock"
-        | "PyThread_release_lock"
+        "pthread_mutex_unlock"
         | "LeaveCriticalSection"
         | "ReleaseSRWLockExclusive"
         | "ReleaseSRWLockShared"
@@ -958,7 +971,7 @@ pub fn classify<P: std::ops::Deref<Target = ParsedFile>>(files: &[P], facts: &[F
     let mut entry_points: Vec<HashSet<usize>> = vec![HashSet::new(); files.len()];
     for (fi, pf) in files.iter().enumerate() {
         for (i, f) in pf.index.functions.iter().enumerate() {
-            if f.name.starts_with("PyInit_") || f.name.starts_with("PyModExport_") {
+            if capi::module_entry_point(&f.name).is_some() {
                 once_roots.push(base[fi] + i);
             }
         }
@@ -968,10 +981,10 @@ pub fn classify<P: std::ops::Deref<Target = ParsedFile>>(files: &[P], facts: &[F
                 continue;
             }
             let slot = r.slot.as_deref().unwrap_or("");
-            let once = matches!(
-                slot,
-                "Py_mod_exec" | "Py_mod_create" | "m_traverse" | "m_clear" | "m_free"
-            ) || (r.in_module_def && r.slot.is_none());
+            // `Py_mod_exec`/`Py_mod_create`, and the `PyModuleDef` fields.
+            let once = capi::module_slot(slot).is_some_and(|s| s.runs_code_once)
+                || matches!(slot, "m_traverse" | "m_clear" | "m_free")
+                || (r.in_module_def && r.slot.is_none());
             for id in ids {
                 if once {
                     once_roots.push(id);

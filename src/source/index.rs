@@ -6,6 +6,7 @@ use std::collections::{HashMap, HashSet};
 use tree_sitter::Node;
 
 use super::SourceFile;
+use crate::capi::{self, EntryPoint, ModuleApi};
 
 /// A byte range in the file.
 pub type Range = (usize, usize);
@@ -435,13 +436,10 @@ impl FileIndex {
             // `#define MODULE_INIT(name) PyMODINIT_FUNC PyInit_##name(void)`.
             let pasted = macro_init_name(&macros, f);
             let name = pasted.as_deref().unwrap_or(&f.name);
-            let (module, export) = if let Some(m) = name.strip_prefix("PyInit_") {
-                (m, false)
-            } else if let Some(m) = name.strip_prefix("PyModExport_") {
-                (m, true)
-            } else {
+            let Some((entry, module)) = capi::module_entry_point(name) else {
                 continue;
             };
+            let export = entry == EntryPoint::Export;
             let init_path = self.reachable_from(i);
             let calls: Vec<(usize, &Call)> = self
                 .calls
@@ -467,12 +465,15 @@ impl FileIndex {
                             .map(|r| last_identifier(&file.parse_text[r.0..r.1]))
                     });
                 InitStyle::Export { slots }
-            } else if let Some((_, c)) = calls.iter().find(|(_, c)| c.name == "PyModuleDef_Init") {
+            } else if let Some((_, c)) = calls
+                .iter()
+                .find(|(_, c)| capi::module_api(&c.name) == Some(ModuleApi::MultiPhaseInit))
+            {
                 InitStyle::MultiPhase {
                     def: arg_ident(c, 0),
                 }
             } else if let Some((ci, c)) = calls.iter().find(|(_, c)| {
-                matches!(c.name.as_str(), "PyModule_Create" | "PyModule_Create2")
+                capi::module_api(&c.name) == Some(ModuleApi::SinglePhaseCreate)
                     || macros.get(c.name.as_str()).is_some_and(|defs| {
                         defs.iter()
                             .any(|(_, body)| body.contains("PyModule_Create"))
@@ -530,7 +531,7 @@ fn local_function_macros(file: &SourceFile) -> HashMap<&str, Vec<(Vec<&str>, &st
 fn macro_init_name(macros: &HashMap<&str, Vec<(Vec<&str>, &str)>>, f: &Function) -> Option<String> {
     let defs = macros.get(f.name.as_str())?;
     for (params, body) in defs {
-        for prefix in ["PyInit_", "PyModExport_"] {
+        for prefix in capi::module_entry_prefixes() {
             for (i, p) in params.iter().enumerate() {
                 let pasted = [format!("{prefix}##{p}"), format!("{prefix} ## {p}")];
                 if !pasted.iter().any(|t| body.contains(t.as_str())) {

@@ -13,6 +13,7 @@ use std::sync::Arc as Rc;
 
 use super::lex::{Directive, DirectiveKind};
 use super::Language;
+use crate::capi;
 
 /// Three-valued truth.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -849,21 +850,12 @@ pub fn mask_for_parsing(text: &str, directives: &[Directive], map: &ConditionMap
 /// expands to `{...},`), make tree-sitter swallow what follows. Where the next line
 /// is indented (or a space follows on the same line), put the missing `;` or `,` in
 /// place of that blank: offsets and line numbers stay the same.
-const TERMINATED_MACROS: [(&str, u8); 23] = [
+///
+/// These are the syntax-only macros; the region macros (critical sections, thread
+/// state) come from the C-API catalogue, see [`terminated_macros`].
+const TERMINATED_MACROS: [(&str, u8); 11] = [
     ("_Py_BEGIN_SUPPRESS_IPH", b';'),
     ("_Py_END_SUPPRESS_IPH", b';'),
-    ("Py_BEGIN_ALLOW_THREADS", b';'),
-    ("Py_END_ALLOW_THREADS", b';'),
-    ("Py_BLOCK_THREADS", b';'),
-    ("Py_UNBLOCK_THREADS", b';'),
-    ("Py_BEGIN_CRITICAL_SECTION", b';'),
-    ("Py_BEGIN_CRITICAL_SECTION2", b';'),
-    ("Py_END_CRITICAL_SECTION", b';'),
-    ("Py_END_CRITICAL_SECTION2", b';'),
-    ("Py_BEGIN_CRITICAL_SECTION_MUTEX", b';'),
-    ("Py_BEGIN_CRITICAL_SECTION2_MUTEX", b';'),
-    ("Py_BEGIN_CRITICAL_SECTION_SEQUENCE_FAST", b';'),
-    ("Py_END_CRITICAL_SECTION_SEQUENCE_FAST", b';'),
     ("Py_TRASHCAN_BEGIN", b';'),
     ("Py_TRASHCAN_END", b';'),
     ("_Py_COMP_DIAG_PUSH", b';'),
@@ -935,9 +927,16 @@ fn skip_parens(b: &[u8], mut j: usize) -> Option<usize> {
     None
 }
 
+/// Every macro written as a statement or list element without its terminator.
+fn terminated_macros() -> impl Iterator<Item = (&'static str, u8)> {
+    capi::statement_macros()
+        .map(|m| (m, b';'))
+        .chain(TERMINATED_MACROS)
+}
+
 fn terminate_statement_macros(text: &str, bytes: &mut [u8]) {
     let b = text.as_bytes();
-    for (word, terminator) in TERMINATED_MACROS {
+    for (word, terminator) in terminated_macros() {
         for i in word_positions(text, word) {
             let mut j = i + word.len();
             if b.get(j) == Some(&b'(') {

@@ -15,6 +15,7 @@ use std::collections::{HashMap, HashSet};
 
 use tree_sitter::Node;
 
+use crate::capi::{self, CsRole, CsTarget, TsForm};
 use crate::diagnostic::Confidence;
 use crate::source::index::FileIndex;
 use crate::source::index::{Function, Range};
@@ -110,88 +111,23 @@ impl Privacy {
     }
 }
 
-/// Functions that return a new container nobody else has seen.
-pub const CONSTRUCTORS: &[&str] = &[
-    "PyList_New",
-    "PyTuple_New",
-    "PyTuple_Pack",
-    "PyDict_New",
-    "PySet_New",
-    "PyFrozenSet_New",
-    "PyList_GetSlice",
-    "PyTuple_GetSlice",
-    "PySequence_List",
-    "PySequence_Tuple",
-    "PyDict_Copy",
-    "PyDict_Keys",
-    "PyDict_Values",
-    "PyDict_Items",
-    "PyList_AsTuple",
-    "PyMapping_Keys",
-    "PyMapping_Values",
-    "PyMapping_Items",
-    "PySequence_GetSlice",
-    "Py_BuildValue",
-    "_PyDict_NewPresized",
-    "PyDict_NewPresized",
-    "_PyTuple_FromArray",
-    "_PyList_FromArray",
-    "PyObject_Dir",
-    "_PyStack_AsDict",
-    "PyUnicode_Split",
-    "PyUnicode_RSplit",
-    "PyUnicode_Splitlines",
-    "PyUnicode_Partition",
-    "PyUnicode_RPartition",
-    "PyObject_GetIter",
-    "tp_alloc",
-    "PyType_GenericAlloc",
-    "PyType_GenericNew",
-    "PyStructSequence_New",
-];
+/// Calls that return a new container nobody else has seen: the catalogue's
+/// constructors, and a type's own `tp_alloc` slot called through the type.
+fn is_constructor(callee: &str) -> bool {
+    callee == "tp_alloc" || capi::is_constructor(callee)
+}
 
 /// Calls that do not let a container escape when it is their first argument.
 fn keeps_private(callee: &str, position: usize) -> bool {
-    const ANY_POSITION: &[&str] = &[
-        "Py_INCREF",
-        "Py_XINCREF",
-        "Py_DECREF",
-        "Py_XDECREF",
-        "Py_CLEAR",
-        "Py_SETREF",
-        "Py_XSETREF",
-        "Py_NewRef",
-        "Py_XNewRef",
-        "Py_SIZE",
-        "Py_TYPE",
-        "Py_IS_TYPE",
-        "Py_REFCNT",
-        "assert",
-        "_PyObject_CAST",
-        "Py_ssize_t",
-        "PyObject_Length",
-        "PyObject_Size",
-        "PyObject_Hash",
-        "PyObject_IsTrue",
-        "Py_Is",
-        "Py_IsNone",
-    ];
-    if ANY_POSITION.contains(&callee) || callee.contains("_Check") || callee.contains("_GET_SIZE") {
+    // `assert(x)` and `Py_ssize_t(x)` (a C++ functional cast) look like calls.
+    if capi::keeps_no_reference(callee)
+        || matches!(callee, "assert" | "Py_ssize_t")
+        || callee.contains("_Check")
+        || callee.contains("_GET_SIZE")
+    {
         return true;
     }
-    position == 0
-        && [
-            "PyList_",
-            "PyDict_",
-            "PyTuple_",
-            "PySet_",
-            "PySequence_",
-            "_PyList_",
-            "_PyDict_",
-            "_PyTuple_",
-        ]
-        .iter()
-        .any(|p| callee.starts_with(p))
+    position == 0 && capi::container_family(callee).is_some()
 }
 
 /// A critical section or a detached-thread-state region: the statements between a
@@ -259,20 +195,15 @@ pub enum Mismatch {
     EndWithArgument(Marker),
 }
 
-const MARKERS: &[&str] = &[
-    "Py_BEGIN_CRITICAL_SECTION_SEQUENCE_FAST",
-    "Py_END_CRITICAL_SECTION_SEQUENCE_FAST",
-    "Py_BEGIN_CRITICAL_SECTION2_MUTEX",
-    "Py_BEGIN_CRITICAL_SECTION2_MUT",
-    "Py_BEGIN_CRITICAL_SECTION_MUTEX",
-    "Py_BEGIN_CRITICAL_SECTION_MUT",
-    "Py_BEGIN_CRITICAL_SECTION2",
-    "Py_BEGIN_CRITICAL_SECTION",
-    "Py_END_CRITICAL_SECTION2",
-    "Py_END_CRITICAL_SECTION",
-    "Py_BEGIN_ALLOW_THREADS",
-    "Py_END_ALLOW_THREADS",
-];
+/// The region markers: every critical-section BEGIN/END macro, and
+/// `Py_BEGIN_ALLOW_THREADS`/`Py_END_ALLOW_THREADS`.
+fn markers() -> impl Iterator<Item = &'static str> {
+    capi::critical_section_markers().map(|(n, _)| n).chain(
+        capi::thread_state_calls()
+            .filter(|(_, t)| t.form == TsForm::RegionMacro)
+            .map(|(n, _)| n),
+    )
+}
 
 /// The per-file analysis. Build once per rule family with [`Analysis::new`].
 pub struct Analysis<'a> {
@@ -410,11 +341,8 @@ impl<'a> Analysis<'a> {
                     .map(|c| self.file.node_text(c))
                     .unwrap_or("");
                 let c = normalize(cond);
-                for f in [
-                    "PyUnstable_Object_IsUniquelyReferenced(",
-                    "_PyObject_IsUniquelyReferenced(",
-                ] {
-                    if c.contains(&format!("{f}{e})")) && !c.contains(&format!("!{f}")) {
+                for f in capi::uniqueness_checks() {
+                    if c.contains(&format!("{f}({e})")) && !c.contains(&format!("!{f}(")) {
                         return true;
                     }
                 }
@@ -474,7 +402,7 @@ impl<'a> Analysis<'a> {
             // `self->list = PyList_New(n);` then filled in this function: still fresh.
             if let Some(def @ Definition::Value { rhs, .. }) = self.last_definition(fi, e, at) {
                 let t = normalize(self.text(rhs));
-                if call_name(&t).is_some_and(|c| CONSTRUCTORS.contains(&c)) {
+                if call_name(&t).is_some_and(is_constructor) {
                     return self.classify_definition(fi, e, def, at, depth);
                 }
             }
@@ -584,10 +512,10 @@ impl<'a> Analysis<'a> {
             Definition::OutParam {
                 callee, first_arg, ..
             } => {
-                if callee.starts_with("PyArg_") || callee.starts_with("_PyArg_") {
+                if capi::is_arg_parser(&callee) {
                     return Privacy::Shared(Shared::Argument(var.to_owned()));
                 }
-                if callee == "PyDict_Next" || callee.ends_with("GetItemRef") {
+                if capi::stores_item_in_out_param(&callee) {
                     return match first_arg.map(|r| self.container(r, at)) {
                         Some(Privacy::Private(_)) => Privacy::Shared(Shared::Unknown),
                         _ => Privacy::Shared(Shared::Item),
@@ -598,7 +526,7 @@ impl<'a> Analysis<'a> {
             Definition::Value { rhs, at: def_at } => {
                 let text = normalize(self.text(rhs));
                 if let Some(callee) = call_name(&text) {
-                    if CONSTRUCTORS.contains(&callee) || self.returns_fresh(callee, depth) {
+                    if is_constructor(callee) || self.returns_fresh(callee, depth) {
                         return match self.escape_between(fi, var, def_at, at) {
                             Some(line) => Privacy::Shared(Shared::Escaped(line)),
                             None => Privacy::Private(Private::Fresh),
@@ -620,7 +548,7 @@ impl<'a> Analysis<'a> {
                     return classify_call_result(callee);
                 }
                 if let Some(callee) = pointer_call_name(&text) {
-                    if CONSTRUCTORS.contains(&callee) {
+                    if is_constructor(callee) {
                         return match self.escape_between(fi, var, def_at, at) {
                             Some(line) => Privacy::Shared(Shared::Escaped(line)),
                             None => Privacy::Private(Private::Fresh),
@@ -795,7 +723,7 @@ impl<'a> Analysis<'a> {
     fn build_regions(&mut self) {
         let file = self.file;
         let mut seen_functions = HashSet::new();
-        for m in MARKERS {
+        for m in markers() {
             for off in file.code_occurrences(m) {
                 if let Some(fi) = self.index.function_at(off) {
                     seen_functions.insert(fi);
@@ -842,31 +770,15 @@ impl<'a> Analysis<'a> {
             let Some(m) = marker(self.file.node_text(s), (s.start_byte(), s.end_byte())) else {
                 continue;
             };
-            let kind = match m.macro_name {
-                // The `_MUTEX` forms (3.14; `_MUT` inside CPython 3.13) lock a `PyMutex`.
-                "Py_BEGIN_CRITICAL_SECTION"
-                | "Py_BEGIN_CRITICAL_SECTION_MUTEX"
-                | "Py_BEGIN_CRITICAL_SECTION_MUT" => Some(RegionKind::CriticalSection),
-                "Py_BEGIN_CRITICAL_SECTION2"
-                | "Py_BEGIN_CRITICAL_SECTION2_MUTEX"
-                | "Py_BEGIN_CRITICAL_SECTION2_MUT" => Some(RegionKind::CriticalSection2),
-                "Py_BEGIN_CRITICAL_SECTION_SEQUENCE_FAST" => Some(RegionKind::SequenceFast),
-                "Py_BEGIN_ALLOW_THREADS" => Some(RegionKind::AllowThreads),
-                _ => None,
-            };
-            if let Some(k) = kind {
+            let cs = capi::critical_section_macro(m.macro_name);
+            if let Some(k) = region_kind(m.macro_name).filter(|_| is_begin(m.macro_name)) {
                 open.push((m, k));
                 continue;
             }
-            if m.macro_name != "Py_END_ALLOW_THREADS" && !m.args.is_empty() {
+            if cs.is_some() && !m.args.is_empty() {
                 self.mismatches.push(Mismatch::EndWithArgument(m.clone()));
             }
-            let want = match m.macro_name {
-                "Py_END_CRITICAL_SECTION" => RegionKind::CriticalSection,
-                "Py_END_CRITICAL_SECTION2" => RegionKind::CriticalSection2,
-                "Py_END_CRITICAL_SECTION_SEQUENCE_FAST" => RegionKind::SequenceFast,
-                _ => RegionKind::AllowThreads,
-            };
+            let want = region_kind(m.macro_name).unwrap_or(RegionKind::AllowThreads);
             let is_cs = |k: RegionKind| k != RegionKind::AllowThreads;
             let Some(i) = open
                 .iter()
@@ -959,7 +871,7 @@ fn caller_locked(ctx: Unit) -> HashMap<usize, Vec<String>> {
         let asserted: Vec<String> = ctx
             .index
             .calls_in(fi)
-            .filter(|c| c.name == "_Py_CRITICAL_SECTION_ASSERT_OBJECT_LOCKED")
+            .filter(|c| capi::asserts_object_locked(&c.name))
             .filter_map(|c| c.args.first())
             .map(|r| normalize(ctx.file.parse_text.get(r.0..r.1).unwrap_or("")))
             .collect();
@@ -1023,27 +935,16 @@ impl Definition {
 }
 
 fn classify_call_result(callee: &str) -> Privacy {
-    if CONSTRUCTORS.contains(&callee) {
+    if is_constructor(callee) {
         return Privacy::Private(Private::Fresh);
     }
-    match callee {
-        "PyModule_GetDict"
-        | "PyImport_GetModuleDict"
-        | "PyEval_GetGlobals"
-        | "PyEval_GetBuiltins"
-        | "PySys_GetObject"
-        | "PyObject_GenericGetDict"
-        | "PyType_GetDict" => Privacy::Shared(Shared::Global(callee.to_owned())),
-        "PyList_GetItem"
-        | "PyList_GET_ITEM"
-        | "PyDict_GetItem"
-        | "PyDict_GetItemWithError"
-        | "PyDict_GetItemString"
-        | "PyTuple_GetItem"
-        | "PyTuple_GET_ITEM"
-        | "PySequence_Fast_GET_ITEM" => Privacy::Shared(Shared::Item),
-        _ => Privacy::Shared(Shared::CallResult(callee.to_owned())),
+    if capi::is_global_container(callee) {
+        return Privacy::Shared(Shared::Global(callee.to_owned()));
     }
+    if capi::reads_borrowed_item(callee) {
+        return Privacy::Shared(Shared::Item);
+    }
+    Privacy::Shared(Shared::CallResult(callee.to_owned()))
 }
 
 /// What a parameter is to the Python call that lands here.
@@ -1115,10 +1016,30 @@ pub fn parameter_role(index: &FileIndex, f: &Function, pos: usize) -> Role {
     Role::Object
 }
 
+/// The region a marker opens or closes.
+fn region_kind(name: &str) -> Option<RegionKind> {
+    if let Some(cs) = capi::critical_section_macro(name) {
+        return Some(match (cs.target, cs.arity) {
+            (CsTarget::SequenceFast, _) => RegionKind::SequenceFast,
+            (_, 2) => RegionKind::CriticalSection2,
+            _ => RegionKind::CriticalSection,
+        });
+    }
+    capi::thread_state_call(name)
+        .filter(|t| t.form == TsForm::RegionMacro)
+        .map(|_| RegionKind::AllowThreads)
+}
+
+/// A BEGIN marker (critical section, or `Py_BEGIN_ALLOW_THREADS`).
+fn is_begin(name: &str) -> bool {
+    capi::critical_section_macro(name).is_some_and(|cs| cs.role == CsRole::Begin)
+        || capi::thread_state_call(name).is_some_and(|t| t.role == capi::TsRole::Detach)
+}
+
 fn marker(stmt: &str, range: Range) -> Option<Marker> {
     let t = stmt.trim_start();
-    let name = MARKERS.iter().find(|m| {
-        t.starts_with(**m)
+    let name = markers().find(|m| {
+        t.starts_with(*m)
             && !t[m.len()..].starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
     })?;
     let rest = t[name.len()..].trim_start();
@@ -1252,8 +1173,9 @@ fn strip_inner_casts(s: &str) -> String {
 
 /// `Py_NewRef(x)` and `Py_XNewRef(x)` are `x` for escape purposes.
 fn strip_new_ref(mut s: String) -> String {
-    for w in ["Py_NewRef(", "Py_XNewRef("] {
-        if let Some(inner) = s.strip_prefix(w).and_then(|r| r.strip_suffix(')')) {
+    for w in capi::new_ref_calls() {
+        let inner = s.strip_prefix(w).and_then(|r| r.strip_prefix('('));
+        if let Some(inner) = inner.and_then(|r| r.strip_suffix(')')) {
             s = normalize(inner);
         }
     }
