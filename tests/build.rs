@@ -339,9 +339,23 @@ fn json_output_carries_the_project_summary() {
         .output()
         .expect("run ftaudit");
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
-    assert!(v["summary"]["project"]["modules"]
-        .as_array()
-        .is_some_and(|m| !m.is_empty()));
+    let project = &v["summary"]["project"];
+    assert!(project["modules"].as_array().is_some_and(|m| !m.is_empty()));
+    // Structured data, not pre-rendered text: each answer with a typed reason.
+    assert!(project.get("text").is_none(), "{project}");
+    assert_eq!(project["free_threaded_wheels"]["value"], "no");
+    assert_eq!(
+        project["free_threaded_wheels"]["reason"]["kind"],
+        "limited_api_unconditional"
+    );
+    assert_eq!(
+        project["ci_tests_free_threaded"]["reason"]["kind"],
+        "no_free_threaded_version"
+    );
+    assert_eq!(
+        project["open_findings_by_family"][1],
+        serde_json::json!({"prefix": "FT6", "title": "Build and packaging", "count": 4})
+    );
     let text = std::process::Command::new(env!("CARGO_BIN_EXE_ftaudit"))
         .args(["check", "--isolated"])
         .arg(&dir)
@@ -349,6 +363,16 @@ fn json_output_carries_the_project_summary() {
         .expect("run");
     let stdout = String::from_utf8_lossy(&text.stdout);
     assert!(stdout.contains("Project readiness"), "{stdout}");
+    assert!(
+        stdout.contains(
+            "  free-threaded wheels: no (the limited API is requested unconditionally (FT601))\n"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("  open findings by family: FT0xx Declaring free-threading support: 1, FT6xx Build and packaging: 4\n"),
+        "{stdout}"
+    );
     assert_eq!(text.status.code(), Some(1));
 }
 
