@@ -12,7 +12,8 @@ use crate::config::{ConfigError, Overrides, Settings};
 use crate::context::{BuildContext, FileContext, ProjectContext, ProjectFile};
 use crate::diagnostic::Diagnostic;
 use crate::discover::{self, FileKind};
-use crate::rules::{self, registry};
+use crate::rules::build as build_rules;
+use crate::rules::{self, declare, registry};
 use crate::source::index::FileIndex;
 use crate::source::{ParsedFile, ReadProblem, SourceFile};
 use crate::suppress::Suppressions;
@@ -41,7 +42,7 @@ pub struct CheckResult {
     pub lossy: Vec<PathBuf>,
     /// The project readiness summary (modules, wheels, CI, open findings), when the
     /// run found an extension module or a build file.
-    pub project: Option<crate::rules::build::ProjectSummary>,
+    pub project: Option<build_rules::ProjectSummary>,
 }
 
 impl CheckResult {
@@ -167,27 +168,22 @@ pub fn run(roots: &[(PathBuf, Arc<Settings>)], overlay: &HashMap<PathBuf, String
     for check in rules::PROJECT_CHECKS {
         check(&project_files, &project_settings, &mut result.diagnostics);
     }
-    let builds = BuildContext {
-        builds: &build_files,
-        project: &project,
-    };
-    for (_, check) in registry::build_checks() {
-        check(&builds, &mut result.diagnostics);
-    }
-    rules::build::check_build(
-        &build_files,
-        &project_files,
-        &project_settings,
-        &mut result.diagnostics,
-    );
     // Whether a C module declares support is decided before selection and suppressions
     // filter FT0xx findings out of the report.
     let declaration_findings: Vec<Diagnostic> = result
         .diagnostics
         .iter()
-        .filter(|d| matches!(d.rule.code, "FT001" | "FT005" | "FT006"))
+        .filter(|d| declare::decides_declaration(d.rule))
         .cloned()
         .collect();
+    let builds = BuildContext {
+        builds: &build_files,
+        project: &project,
+        declarations: &declaration_findings,
+    };
+    for (_, check) in registry::build_checks() {
+        check(&builds, &mut result.diagnostics);
+    }
     let settings_of: HashMap<&Path, &Settings> = project_files
         .iter()
         .map(|pf| (pf.file.path.as_path(), pf.settings.as_ref()))
@@ -214,12 +210,7 @@ pub fn run(roots: &[(PathBuf, Arc<Settings>)], overlay: &HashMap<PathBuf, String
         .diagnostics
         .dedup_by(|a, b| a.sort_key() == b.sort_key() && a.message == b.message);
     result.problems.sort_by(|a, b| a.path.cmp(&b.path));
-    result.project = rules::build::summarize(
-        &build_files,
-        &project_files,
-        &declaration_findings,
-        &result.diagnostics,
-    );
+    result.project = build_rules::summarize(&builds, &result.diagnostics);
     result
 }
 

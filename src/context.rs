@@ -199,4 +199,8 @@ impl<'a> ProjectContext<'a> {
 pub struct BuildContext<'a> {
     pub builds: &'a [(crate::build::BuildFile, Arc<Settings>)],
     pub project: &'a ProjectContext<'a>,
+    /// The findings of `rules::declare::DECLARATION_RULES` from the file and project
+    /// checks, before selection and suppressions: whether a hand-written module
+    /// declares free-threading support is read from them.
+    pub declarations: &'a [Diagnostic],
 }

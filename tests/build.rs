@@ -13,6 +13,8 @@ use std::sync::Arc;
 
 use ftaudit::check::{self, CheckResult};
 use ftaudit::config::{Overrides, Settings};
+use ftaudit::report::text;
+use ftaudit::rules::build::summary::Note;
 
 fn expectations(text: &str) -> BTreeMap<usize, Vec<String>> {
     let mut out = BTreeMap::new();
@@ -162,9 +164,10 @@ fn check_summary(dir: &Path, result: &CheckResult) -> Vec<String> {
     };
     let want: serde_json::Value =
         serde_json::from_str(&text).expect("expected-summary.json is JSON");
-    let Some(got) = result.project.as_ref().map(|p| &p.json) else {
+    let Some(summary) = result.project.as_ref() else {
         return vec![format!("{}: no project summary", dir.display())];
     };
+    let got = serde_json::to_value(summary).expect("the summary serialises");
     let mut failures = Vec::new();
     for (k, v) in want.as_object().into_iter().flatten() {
         let g = match k.as_str() {
@@ -176,7 +179,7 @@ fn check_summary(dir: &Path, result: &CheckResult) -> Vec<String> {
             failures.push(format!(
                 "{}: summary {k}: expected {v}, got {g}\n{}",
                 dir.display(),
-                got["text"].as_str().unwrap_or("")
+                text::project_summary(summary)
             ));
         }
     }
@@ -336,9 +339,23 @@ fn json_output_carries_the_project_summary() {
         .output()
         .expect("run ftaudit");
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
-    assert!(v["summary"]["project"]["modules"]
-        .as_array()
-        .is_some_and(|m| !m.is_empty()));
+    let project = &v["summary"]["project"];
+    assert!(project["modules"].as_array().is_some_and(|m| !m.is_empty()));
+    // Structured data, not pre-rendered text: each answer with a typed reason.
+    assert!(project.get("text").is_none(), "{project}");
+    assert_eq!(project["free_threaded_wheels"]["value"], "no");
+    assert_eq!(
+        project["free_threaded_wheels"]["reason"]["kind"],
+        "limited_api_unconditional"
+    );
+    assert_eq!(
+        project["ci_tests_free_threaded"]["reason"]["kind"],
+        "no_free_threaded_version"
+    );
+    assert_eq!(
+        project["open_findings_by_family"][1],
+        serde_json::json!({"prefix": "FT6", "title": "Build and packaging", "count": 4})
+    );
     let text = std::process::Command::new(env!("CARGO_BIN_EXE_ftaudit"))
         .args(["check", "--isolated"])
         .arg(&dir)
@@ -346,6 +363,16 @@ fn json_output_carries_the_project_summary() {
         .expect("run");
     let stdout = String::from_utf8_lossy(&text.stdout);
     assert!(stdout.contains("Project readiness"), "{stdout}");
+    assert!(
+        stdout.contains(
+            "  free-threaded wheels: no (the limited API is requested unconditionally (FT601))\n"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("  open findings by family: FT0xx Declaring free-threading support: 1, FT6xx Build and packaging: 4\n"),
+        "{stdout}"
+    );
     assert_eq!(text.status.code(), Some(1));
 }
 
@@ -363,10 +390,10 @@ fn deselected_declaration_rule_is_said_in_the_summary() {
     )];
     let result = check::run(&roots, &Default::default());
     let project = result.project.expect("summary");
-    assert_eq!(project.json["declaring"], 0);
-    assert!(project.json["notes"][0]
-        .as_str()
-        .is_some_and(|n| n.contains("FT001 is not selected")));
+    assert_eq!(project.declaring, 0);
+    assert!(matches!(project.notes[..], [Note::DeclarationsNotChecked]));
+    assert!(text::project_summary(&project)
+        .contains("note: FT001 is not selected, so hand-written C/C++ modules were not checked"));
 }
 
 #[test]

@@ -106,16 +106,8 @@ pub fn run(args: CheckArgs) -> ExitStatus {
             functions_clean: result.functions_clean,
             fixed,
         },
-        extra: project_extra(&result),
+        project: result.project.as_ref(),
+        extra: serde_json::Map::new(),
     };
     emit(&report, &args.output, true, args.unsafe_fixes)
-}
-
-/// The readiness summary under the `project` key (text reporter prints its `text`).
-fn project_extra(result: &check::CheckResult) -> serde_json::Map<String, serde_json::Value> {
-    let mut m = serde_json::Map::new();
-    if let Some(p) = &result.project {
-        m.insert("project".to_owned(), p.json.clone());
-    }
-    m
 }

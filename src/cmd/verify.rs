@@ -68,6 +68,7 @@ pub fn run(args: VerifyArgs) -> ExitStatus {
                 .count(),
             ..Default::default()
         },
+        project: None,
         extra,
     };
     emit(&report, &args.output, false, false)

@@ -57,6 +57,7 @@ pub fn run(args: WheelArgs) -> ExitStatus {
             skipped: result.skipped,
             ..Default::default()
         },
+        project: None,
         extra,
     };
     emit(&report, &args.output, false, false)

@@ -60,6 +60,10 @@ pub fn render(r: &Report) -> String {
         "warnings": r.problems.iter().filter(|p| !p.error).map(|p| json!({"path": p.path.display().to_string(), "message": p.message})).collect::<Vec<_>>(),
     });
     if let Some(obj) = summary.as_object_mut() {
+        if let Some(p) = r.project {
+            let value = serde_json::to_value(p).unwrap_or_else(|e| json!({"error": e.to_string()}));
+            obj.insert("project".to_owned(), value);
+        }
         for (k, v) in &r.extra {
             obj.insert(k.clone(), v.clone());
         }

@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use crate::check::FileProblem;
 use crate::diagnostic::Diagnostic;
+use crate::rules::build::ProjectSummary;
 
 /// Output formats of `--output-format`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -29,7 +30,11 @@ pub struct Report<'a> {
     /// Texts for source snippets, by path.
     pub sources: Option<&'a BTreeMap<PathBuf, Arc<String>>>,
     pub summary: Summary,
-    /// Extra sections of the JSON summary and text footer, by producer (e.g. `project`).
+    /// The readiness summary of `check`: printed after the findings, and under
+    /// `summary.project` in JSON.
+    pub project: Option<&'a ProjectSummary>,
+    /// Extra sections of the JSON summary and text footer, by producer (`wheel`,
+    /// `verify`); a `text` member is printed by the text reporter.
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 

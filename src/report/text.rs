@@ -13,6 +13,7 @@ use anstyle::{AnsiColor, Style};
 use super::{by_code, Report};
 use crate::diagnostic::{Applicability, Diagnostic, LineIndex, Severity};
 use crate::rules;
+use crate::rules::build::summary::{CiReason, Note, ProjectSummary, WheelsReason};
 
 /// Options of the text reporter.
 #[derive(Debug, Clone, Copy, Default)]
@@ -237,6 +238,9 @@ fn summary(r: &Report, paint: &Paint, o: TextOptions) -> String {
             ));
         }
     }
+    if let Some(p) = r.project {
+        out.push_str(&project_summary(p));
+    }
     for (k, v) in &r.extra {
         if let Some(text) = v.get("text").and_then(|t| t.as_str()) {
             let _ = k;
@@ -247,4 +251,122 @@ fn summary(r: &Report, paint: &Paint, o: TextOptions) -> String {
         }
     }
     out
+}
+
+/// The readiness summary as printed after the findings (a blank line first).
+pub fn project_summary(p: &ProjectSummary) -> String {
+    let kinds = if p.modules_by_kind.is_empty() {
+        "none".to_owned()
+    } else {
+        p.modules_by_kind
+            .iter()
+            .map(|(k, n)| format!("{k}: {n}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let families = if p.open_findings_by_family.is_empty() {
+        "none".to_owned()
+    } else {
+        p.open_findings_by_family
+            .iter()
+            .map(|f| match f.title {
+                Some(title) => format!("{}xx {title}: {}", f.prefix, f.count),
+                None => format!("{}: {}", f.prefix, f.count),
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let wheels = &p.free_threaded_wheels;
+    let ci = &p.ci_tests_free_threaded;
+    let mut text = String::from("\nProject readiness for free-threaded Python:\n");
+    text.push_str(&format!(
+        "  extension modules: {} ({kinds}); {} declare free-threading support\n",
+        p.modules.len(),
+        p.declaring
+    ));
+    text.push_str(&format!(
+        "  free-threaded wheels: {} ({})\n",
+        wheels.value.as_str(),
+        wheels_reason(&wheels.reason)
+    ));
+    text.push_str(&format!(
+        "  CI tests a free-threaded interpreter: {} ({})\n",
+        ci.value.as_str(),
+        ci_reason(ci.reason)
+    ));
+    text.push_str(&format!("  open findings by family: {families}\n"));
+    for n in &p.notes {
+        text.push_str(&format!("  note: {}\n", note(n)));
+    }
+    text
+}
+
+fn wheels_reason(r: &WheelsReason) -> String {
+    match r {
+        WheelsReason::LimitedApiUnconditional => format!(
+            "the limited API is requested unconditionally ({})",
+            rules::build::LIMITED_API.code
+        ),
+        WheelsReason::NoCibuildwheel => "no cibuildwheel configuration; wheels are built for whichever interpreter runs the build".to_owned(),
+        WheelsReason::SkipSelector => "a cibuildwheel skip selector excludes them".to_owned(),
+        WheelsReason::BuildSelector { selector } => format!("cibuildwheel builds `{selector}`"),
+        WheelsReason::NoFreeThreadedSelector => {
+            "the cibuildwheel build selector has no free-threaded identifier".to_owned()
+        }
+        WheelsReason::OldCibuildwheel { version } => {
+            format!("cibuildwheel {version} does not build free-threaded wheels by default")
+        }
+        WheelsReason::CibuildwheelDefault => "cibuildwheel 3.1+ builds cp314t by default".to_owned(),
+    }
+}
+
+fn ci_reason(r: CiReason) -> &'static str {
+    match r {
+        CiReason::FreeThreadedInterpreter => "a workflow uses a free-threaded interpreter",
+        CiReason::NoFreeThreadedVersion => "workflows name Python versions, none free-threaded",
+        CiReason::NoPythonVersion => "workflows name no Python version",
+        CiReason::NoWorkflow => "no GitHub Actions workflow found",
+    }
+}
+
+fn note(n: &Note) -> String {
+    match n {
+        Note::DeclarationNotEvidence {
+            module,
+            generator,
+            path,
+            findings,
+            codes,
+            in_own_file,
+        } => format!(
+            "module `{module}` ({}, {}) declares free-threading support, but the project still has {findings} error-level finding(s) ({}), {in_own_file} in its own file: a declaration is not evidence of thread safety",
+            generator.as_str(),
+            path.display(),
+            codes.join(", "),
+        ),
+        Note::DeclarationsNotEvidence {
+            declaring,
+            findings,
+            codes,
+            most,
+        } => {
+            let most = if most.is_empty() {
+                String::new()
+            } else {
+                let list: Vec<String> = most
+                    .iter()
+                    .map(|m| format!("`{}` {}", m.module, m.findings))
+                    .collect();
+                format!("; most in the files of {}", list.join(", "))
+            };
+            format!(
+                "{declaring} modules declare free-threading support, but the project still has {findings} error-level finding(s) ({}): a declaration is not evidence of thread safety{most}",
+                codes.join(", ")
+            )
+        }
+        Note::DeclarationsNotChecked => format!(
+            "{} is not selected, so hand-written C/C++ modules were not checked and count as not declaring",
+            rules::declare::MISSING_GIL_DECLARATION.code
+        ),
+    }
 }

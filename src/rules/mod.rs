@@ -38,7 +38,6 @@ pub type FamilyProjectCheck = fn(&[ProjectFile], &Settings, &mut Vec<Diagnostic>
 
 /// Per-file checks of every family.
 pub const FILE_CHECKS: &[FamilyFileCheck] = &[
-    declare::check_file,
     borrowed::check_file,
     access::check_file,
     locking::check_file,
@@ -46,6 +45,5 @@ pub const FILE_CHECKS: &[FamilyFileCheck] = &[
     locks::check_file,
 ];
 
-/// Project checks of every family over C/C++ files. The FT6xx build checks see
-/// build files too and are called by `check::run` directly ([`build::check_build`]).
-pub const PROJECT_CHECKS: &[FamilyProjectCheck] = &[declare::check_project, state::check_project];
+/// Project checks of every family over C/C++ files.
+pub const PROJECT_CHECKS: &[FamilyProjectCheck] = &[state::check_project];

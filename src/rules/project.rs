@@ -2,12 +2,18 @@
 //! extension module found (hand-written C/C++ from the source index, generator
 //! modules from build files and C++/Rust sources) and whether it declares
 //! free-threading support.
+//!
+//! Shared by the `build` and `bindings` families and the readiness summary;
+//! computed once per run ([`modules`]).
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use crate::build::{version, BuildFile, Fact, Generator, What};
+use crate::context::BuildContext;
 use crate::diagnostic::Diagnostic;
-use crate::rules::ProjectFile;
+use crate::rules::{declare, ProjectFile};
+use crate::settings::Settings;
 use crate::source::Language;
 
 /// An extension module and where it is defined.
@@ -21,9 +27,7 @@ pub struct Module {
 }
 
 /// Every build file's facts, flattened with their files.
-pub fn facts(
-    build: &[(BuildFile, std::sync::Arc<crate::config::Settings>)],
-) -> impl Iterator<Item = (&BuildFile, &Fact)> {
+pub fn facts(build: &[(BuildFile, Arc<Settings>)]) -> impl Iterator<Item = (&BuildFile, &Fact)> {
     build
         .iter()
         .flat_map(|(b, _)| b.facts.iter().map(move |f| (b, f)))
@@ -50,9 +54,7 @@ pub fn macro_args(text: &str, off: usize) -> Option<(usize, &str)> {
 
 /// The PyO3 version the project builds with, when known: the locked version, else the
 /// lowest version the `Cargo.toml` requirement allows.
-pub fn pyo3_version(
-    build: &[(BuildFile, std::sync::Arc<crate::config::Settings>)],
-) -> Option<version::Release> {
+pub fn pyo3_version(build: &[(BuildFile, Arc<Settings>)]) -> Option<version::Release> {
     let locked = facts(build).find_map(|(_, f)| match &f.what {
         What::Locked { name, version } if name == "pyo3" => version::parse(version),
         _ => None,
@@ -80,20 +82,38 @@ pub fn pyo3_default_declares(v: Option<&version::Release>) -> bool {
     })
 }
 
-/// Every module in the project. `diags` are the findings so far (a C module
-/// declares support when no FT001, FT005 or FT006 finding is about it: one that
-/// names it, or one in its file that names no module).
-pub fn modules(
-    build: &[(BuildFile, std::sync::Arc<crate::config::Settings>)],
+/// The project's modules, in (kind, path, position) order.
+#[derive(Debug)]
+pub struct Modules(Vec<Module>);
+
+impl std::ops::Deref for Modules {
+    type Target = [Module];
+    fn deref(&self) -> &[Module] {
+        &self.0
+    }
+}
+
+/// Every module in the project, computed once per run.
+pub fn modules(ctx: &BuildContext) -> Arc<Modules> {
+    ctx.project
+        .memo
+        .get(|| Modules(collect(ctx.builds, ctx.project.files, ctx.declarations)))
+}
+
+/// Every module in the project. `declarations` are the findings of
+/// [`declare::DECLARATION_RULES`]: a C module declares support when none of them is
+/// about it (one that names it, or one in its file that names no module).
+fn collect(
+    build: &[(BuildFile, Arc<Settings>)],
     sources: &[ProjectFile],
-    diags: &[Diagnostic],
+    declarations: &[Diagnostic],
 ) -> Vec<Module> {
     let mut out = Vec::new();
     // A finding about another module of the same file does not count against this one.
     let undeclared = |p: &Path, module: &str| {
-        diags.iter().any(|d| {
+        declarations.iter().any(|d| {
             d.path == p
-                && matches!(d.rule.code, "FT001" | "FT005" | "FT006")
+                && declare::decides_declaration(d.rule)
                 && d.module.as_deref().is_none_or(|m| m == module)
         })
     };
@@ -191,18 +211,13 @@ pub fn modules(
 /// Is FT001 (which decides whether a C module declares support) enabled for this file?
 /// When it is not, the module counts as not declaring.
 pub fn declaration_checked(pf: &ProjectFile) -> bool {
-    pf.settings.rule_enabled(
-        &crate::rules::declare::MISSING_GIL_DECLARATION,
-        &pf.file.path,
-    )
+    pf.settings
+        .rule_enabled(&declare::MISSING_GIL_DECLARATION, &pf.file.path)
 }
 
 /// A nanobind module declares support when its `nanobind_add_module` target (same
 /// name, or the only target) passes `FREE_THREADED`.
-fn nanobind_declares(
-    build: &[(BuildFile, std::sync::Arc<crate::config::Settings>)],
-    name: &str,
-) -> bool {
+fn nanobind_declares(build: &[(BuildFile, Arc<Settings>)], name: &str) -> bool {
     let targets: Vec<(&str, bool)> = facts(build)
         .filter_map(|(_, f)| match &f.what {
             What::NanobindAddModule {

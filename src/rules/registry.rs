@@ -55,13 +55,13 @@ pub struct Registered {
 #[rustfmt::skip]
 pub static REGISTRY: &[Registered] = &[
     // FT0xx
-    Registered { rule: &declare::MISSING_GIL_DECLARATION, check: Check::Family },
-    Registered { rule: &declare::SET_GIL_IN_MULTI_PHASE, check: Check::Family },
-    Registered { rule: &declare::UNGUARDED_DECLARATION, check: Check::Family },
-    Registered { rule: &declare::DUPLICATE_GIL_SLOT, check: Check::Family },
-    Registered { rule: &declare::PARTIAL_GIL_DECLARATION, check: Check::Family },
-    Registered { rule: &declare::GIL_USED_DECLARED, check: Check::Family },
-    Registered { rule: &declare::THREAD_STATE_COMPILED_OUT, check: Check::Family },
+    Registered { rule: &declare::MISSING_GIL_DECLARATION, check: Check::Project(declare::ft001_missing_gil_declaration::check) },
+    Registered { rule: &declare::SET_GIL_IN_MULTI_PHASE, check: Check::File(declare::ft002_set_gil_in_multi_phase_module::check) },
+    Registered { rule: &declare::UNGUARDED_DECLARATION, check: Check::File(declare::ft003_unguarded_gil_declaration::check) },
+    Registered { rule: &declare::DUPLICATE_GIL_SLOT, check: Check::File(declare::ft004_duplicate_gil_slot::check) },
+    Registered { rule: &declare::PARTIAL_GIL_DECLARATION, check: Check::Project(declare::ft005_partial_gil_declaration::check) },
+    Registered { rule: &declare::GIL_USED_DECLARED, check: Check::File(declare::ft006_gil_used_declared::check) },
+    Registered { rule: &declare::THREAD_STATE_COMPILED_OUT, check: Check::File(declare::ft007_thread_state_compiled_out::check) },
     // FT1xx
     Registered { rule: &borrowed::BORROWED_LIST_ITEM, check: Check::Family },
     Registered { rule: &borrowed::BORROWED_DICT_ITEM, check: Check::Family },
@@ -105,14 +105,14 @@ pub static REGISTRY: &[Registered] = &[
     Registered { rule: &memory::CROSS_DOMAIN_FREE, check: Check::Family },
     Registered { rule: &memory::OBJECT_OUTSIDE_DOMAIN, check: Check::Family },
     // FT6xx
-    Registered { rule: &build::LIMITED_API, check: Check::Family },
-    Registered { rule: &build::WINDOWS_GIL_DISABLED, check: Check::Family },
-    Registered { rule: &build::CIBUILDWHEEL, check: Check::Family },
-    Registered { rule: &build::CI_NO_FREE_THREADED, check: Check::Family },
-    Registered { rule: &build::CI_GIL_FORCED_OFF, check: Check::Family },
-    Registered { rule: &build::CLASSIFIER, check: Check::Family },
-    Registered { rule: &bindings::GENERATOR_UNDECLARED, check: Check::Family },
-    Registered { rule: &bindings::GENERATOR_TOO_OLD, check: Check::Family },
+    Registered { rule: &build::LIMITED_API, check: Check::Build(build::ft601_limited_api_on_free_threaded_build::check) },
+    Registered { rule: &build::WINDOWS_GIL_DISABLED, check: Check::Build(build::ft602_windows_py_gil_disabled_undefined::check) },
+    Registered { rule: &build::CIBUILDWHEEL, check: Check::Build(build::ft603_cibuildwheel_free_threading_config::check) },
+    Registered { rule: &build::CI_NO_FREE_THREADED, check: Check::Build(build::ft604_ci_without_free_threaded_python::check) },
+    Registered { rule: &build::CI_GIL_FORCED_OFF, check: Check::Build(build::ft605_ci_forces_gil_off::check) },
+    Registered { rule: &build::CLASSIFIER, check: Check::Build(build::ft606_free_threading_classifier_mismatch::check) },
+    Registered { rule: &bindings::GENERATOR_UNDECLARED, check: Check::Build(bindings::ft607_generator_module_undeclared::check) },
+    Registered { rule: &bindings::GENERATOR_TOO_OLD, check: Check::Build(bindings::ft608_generator_too_old_for_free_threading::check) },
     // FT7xx
     Registered { rule: &binary::FT_TAG_ON_GIL_BUILD, check: Check::Produced(Producer::Wheel) },
     Registered { rule: &binary::GIL_TAG_ON_FT_BUILD, check: Check::Produced(Producer::Wheel) },

@@ -1,25 +1,14 @@
-//! FT607–FT608 — binding generators: each declares free-threading support its own
-//! way, and each added that way in a known release.
-//!
-//! Declaration forms and minimum versions, and how they were checked (wheels from
-//! PyPI unpacked and searched; crate sources from crates.io):
-//!
-//! | generator | declaration | first release | checked |
-//! |---|---|---|---|
-//! | Cython | `# cython: freethreading_compatible=True`, `compiler_directives`, `-X freethreading_compatible=True` | 3.1.0 | `Cython/Compiler/Options.py` has the directive in 3.1.0, not in 3.0.12 |
-//! | pybind11 | `PYBIND11_MODULE(name, m, py::mod_gil_not_used())` | 2.13.0 | `mod_gil_not_used` in `pybind11.h` of 2.13.0, not 2.12.1 |
-//! | nanobind | `nanobind_add_module(tgt FREE_THREADED ...)` | 2.2.0 | `FREE_THREADED` in `nanobind-config.cmake` of 2.2.0, not 2.1.0 |
-//! | PyO3 | `#[pymodule(gil_used = false)]` / `.gil_used(false)` | 0.23 (CHANGELOG, PR #4588); default since 0.28.0 (CHANGELOG: "opt-out rather than opt-in", PR #5564; macro default `map_or(true)` in 0.27.2, `is_some_and` in 0.30.1) |
-//! | SWIG | `swig -python -nogil` | 4.4.0 | `-nogil` in the 4.4.0 `swig` binary, not 4.3.1 |
-//! | f2py | `--freethreading-compatible` | NumPy 2.1.0 | in `numpy/f2py/f2py2e.py` of 2.1.0, not 2.0.2 |
+//! FT607: a module made by a binding generator that never declares free-threading support.
 
-use std::sync::Arc;
-
-use crate::build::{version, BuildFile, Generator, What};
-use crate::config::Settings;
+use crate::build::{BuildFile, Generator, What};
+use crate::context::BuildContext;
 use crate::diagnostic::{Confidence, Diagnostic, Severity};
 use crate::rules::project::{self, Module};
 use crate::rules::{FixAvailability, ProjectFile, Rule};
+use crate::settings::Settings;
+use std::sync::Arc;
+
+type Builds = [(BuildFile, Arc<Settings>)];
 
 pub static GENERATOR_UNDECLARED: Rule = Rule {
     code: "FT607",
@@ -72,83 +61,9 @@ after reviewing the module for thread safety; likewise `FREE_THREADED`,
     fix: FixAvailability::None,
 };
 
-pub static GENERATOR_TOO_OLD: Rule = Rule {
-    code: "FT608",
-    name: "generator-too-old-for-free-threading",
-    severity: Severity::Error,
-    summary: "The build pins a binding generator below the release that supports free threading.",
-    doc: r#"## What it does
-Reads build requirements (`[build-system] requires`, `setup_requires`, `Cargo.toml`,
-`Cargo.lock`) and reports a generator whose allowed versions all lie below the first
-release that can declare free-threading support: Cython 3.1.0, pybind11 2.13.0,
-nanobind 2.2.0, PyO3 0.23, SWIG 4.4.0 (the `swig` PyPI package), NumPy 2.1.0 (only when
-the project calls f2py).
-
-Only upper bounds are read (`<3.1`, `==3.0.11`, `~=3.0.5`, Cargo `0.22`); a lower bound
-alone is fine.
-
-## Why is this bad?
-With an older generator the module cannot declare support at all (or, for Cython 3.0,
-is built with known free-threading bugs), so it re-enables the GIL on import.
-
-## Example
-```toml
-requires = ["setuptools", "Cython<3.1"]
-```
-
-## Use instead
-```toml
-requires = ["setuptools", "Cython>=3.1"]
-```
-
-## References
-- See FT607 for how each release was checked.
-"#,
-    fix: FixAvailability::None,
-};
-
-pub static RULES: &[&Rule] = &[&GENERATOR_UNDECLARED, &GENERATOR_TOO_OLD];
-
-type Builds = [(BuildFile, Arc<Settings>)];
-
-const MINIMUMS: [(&str, &[u64], &str); 6] = [
-    (
-        "cython",
-        &[3, 1, 0],
-        "Cython 3.1.0 added the freethreading_compatible directive",
-    ),
-    (
-        "pybind11",
-        &[2, 13, 0],
-        "pybind11 2.13.0 added py::mod_gil_not_used()",
-    ),
-    (
-        "nanobind",
-        &[2, 2, 0],
-        "nanobind 2.2.0 added nanobind_add_module(... FREE_THREADED)",
-    ),
-    (
-        "pyo3",
-        &[0, 23],
-        "PyO3 0.23 added #[pymodule(gil_used = false)]",
-    ),
-    ("swig", &[4, 4, 0], "SWIG 4.4.0 added -nogil"),
-    (
-        "numpy",
-        &[2, 1, 0],
-        "NumPy 2.1.0 added f2py --freethreading-compatible",
-    ),
-];
-
-/// Runs FT607 and FT608.
-pub fn check(
-    build: &Builds,
-    sources: &[ProjectFile],
-    modules: &[Module],
-    out: &mut Vec<Diagnostic>,
-) {
-    undeclared(build, sources, modules, out);
-    too_old(build, modules, out);
+pub(crate) fn check(ctx: &BuildContext, out: &mut Vec<Diagnostic>) {
+    let modules = project::modules(ctx);
+    undeclared(ctx.builds, ctx.project.files, &modules, out);
 }
 
 fn undeclared(
@@ -231,41 +146,5 @@ fn undeclared(
             d = d.with_confidence(Confidence::Likely);
         }
         out.push(d);
-    }
-}
-
-fn too_old(build: &Builds, modules: &[Module], out: &mut Vec<Diagnostic>) {
-    let uses_f2py = modules.iter().any(|m| m.kind == Generator::F2py);
-    for (b, f) in project::facts(build) {
-        let (name, capped, shown) = match &f.what {
-            What::Requirement { name, spec } => {
-                let Some((_, min, _)) = MINIMUMS.iter().find(|(n, _, _)| n == name) else {
-                    continue;
-                };
-                let capped = if name == "pyo3" {
-                    version::cargo_caps_below(spec, min)
-                } else {
-                    version::pep440_caps_below(spec, min)
-                };
-                (name.as_str(), capped, spec.clone())
-            }
-            What::Locked { name, version: v } => {
-                let Some((_, min, _)) = MINIMUMS.iter().find(|(n, _, _)| n == name) else {
-                    continue;
-                };
-                (name.as_str(), version::below(v, min), v.clone())
-            }
-            _ => continue,
-        };
-        if !capped || (name == "numpy" && !uses_f2py) {
-            continue;
-        }
-        let Some((_, _, why)) = MINIMUMS.iter().find(|(n, _, _)| *n == name) else {
-            continue;
-        };
-        out.push(
-            Diagnostic::new(&GENERATOR_TOO_OLD, &b.path, Some(b.span(f.range)), format!("`{name}` is limited to `{shown}`: {why}; older releases cannot declare free-threading support"))
-                .with_help("raise the upper bound"),
-        );
     }
 }

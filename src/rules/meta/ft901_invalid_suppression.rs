@@ -1,4 +1,4 @@
-//! FT9xx: findings about ftaudit's own inputs (suppression comments).
+//! FT901: a suppression comment that names no rule (produced by `src/suppress.rs`).
 
 use crate::rule::Severity;
 use crate::rules::{FixAvailability, Rule};
@@ -31,5 +31,3 @@ PyObject *o = PyList_GetItem(list, 0);  // ftaudit: ignore[FT101] list is privat
 "#,
     fix: FixAvailability::None,
 };
-
-pub static RULES: &[&Rule] = &[&INVALID_SUPPRESSION];
