@@ -10,9 +10,9 @@ use super::verdict::{ModuleResult, Verdict};
 use crate::check;
 use crate::config::Overrides;
 use crate::diagnostic::{Diagnostic, Span};
+use crate::rule::Rule;
+use crate::rules::declare;
 use crate::rules::runtime::STATIC_RUNTIME_DISAGREEMENT;
-use crate::source::index::FileIndex;
-use crate::source::{Language, SourceFile};
 
 /// What the static declaration rules predict for a module on this interpreter.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,9 +20,9 @@ pub enum Prediction {
     /// Declares `Py_MOD_GIL_NOT_USED` for this build: the GIL stays disabled.
     GilStaysDisabled,
     /// Undeclared or `Py_MOD_GIL_USED` (FT001, FT005, FT006): the GIL is re-enabled.
-    GilEnabled { code: &'static str },
+    GilEnabled { rule: &'static Rule },
     /// Two `Py_mod_gil` slots in this build (FT004): the import raises `SystemError`.
-    Raises { code: &'static str },
+    Raises { rule: &'static Rule },
 }
 
 /// A module found in the sources, with the static verdict and where it comes from.
@@ -37,6 +37,9 @@ pub struct SourceModule {
 
 /// Runs the static declaration rules on `dir` and predicts each module's import for
 /// `interp`, keyed by the module's name (the `PyInit_` suffix).
+///
+/// Everything comes from the check's own result: the init functions it indexed and the
+/// typed fields of its findings (`module`, `builds`), never their message text.
 pub fn static_predictions(
     dir: &Path,
     interp: &Interpreter,
@@ -49,50 +52,36 @@ pub fn static_predictions(
     let roots = check::resolve_settings(&[dir.to_path_buf()], &ov).map_err(|e| e.to_string())?;
     let result = check::run(&roots, &Default::default());
     let mut modules: BTreeMap<String, SourceModule> = BTreeMap::new();
-    let mut modules_of_file: BTreeMap<PathBuf, Vec<String>> = BTreeMap::new();
-    for (path, text) in &result.sources {
-        let Some(lang) = Language::from_path(path) else {
-            continue;
-        };
-        let file = SourceFile::from_text(path.clone(), lang, text.as_ref().clone(), false);
-        let index = FileIndex::build(&file);
-        for init in &index.module_inits {
-            let name_range = index.functions[init.function].name_range;
-            modules
-                .entry(init.module.clone())
-                .or_insert_with(|| SourceModule {
-                    module: init.module.clone(),
-                    path: path.clone(),
-                    span: Some(file.span(name_range.0, name_range.1)),
-                    prediction: Prediction::GilStaysDisabled,
-                });
-            modules_of_file
-                .entry(path.clone())
-                .or_default()
-                .push(init.module.clone());
-        }
+    let mut modules_of_file: BTreeMap<&Path, Vec<&str>> = BTreeMap::new();
+    for init in &result.module_inits {
+        modules
+            .entry(init.module.clone())
+            .or_insert_with(|| SourceModule {
+                module: init.module.clone(),
+                path: init.path.clone(),
+                span: Some(init.span),
+                prediction: Prediction::GilStaysDisabled,
+            });
+        modules_of_file
+            .entry(init.path.as_path())
+            .or_default()
+            .push(init.module.as_str());
     }
     let tag = interp.build_name();
     for d in &result.diagnostics {
-        let prediction = match d.rule.code {
-            "FT001" | "FT006" => Prediction::GilEnabled { code: d.rule.code },
-            // FT005 lists the builds without a declaration after "not for" / "used for".
-            "FT005" if missing_builds(&d.message).iter().any(|b| *b == tag) => {
-                Prediction::GilEnabled { code: "FT005" }
-            }
-            "FT004" if d.message.ends_with(&format!("compiled for {tag}")) => {
-                Prediction::Raises { code: "FT004" }
-            }
-            _ => continue,
+        let Some(prediction) = predict(d, &tag) else {
+            continue;
         };
         // FT001/FT005 name their module; other findings apply to every module of the file.
-        let named = d.module.clone();
-        let names: Vec<String> = match named {
-            Some(n) if modules.contains_key(&n) => vec![n],
-            _ => modules_of_file.get(&d.path).cloned().unwrap_or_default(),
+        let names: Vec<&str> = match d.module.as_deref() {
+            Some(n) if modules.contains_key(n) => vec![n],
+            _ => modules_of_file
+                .get(d.path.as_path())
+                .cloned()
+                .unwrap_or_default(),
         };
         for name in names {
-            let Some(m) = modules.get_mut(&name) else {
+            let Some(m) = modules.get_mut(name) else {
                 continue;
             };
             // A failing import outranks a re-enabled GIL (it never gets that far).
@@ -107,16 +96,21 @@ pub fn static_predictions(
     Ok((modules, result))
 }
 
-/// The builds an FT005 message says are missing (`3.13t`, ...).
-fn missing_builds(message: &str) -> Vec<&str> {
-    let rest = message
-        .split_once("but not for ")
-        .or_else(|| message.split_once("(used for "))
-        .map(|(_, r)| r)
-        .unwrap_or("");
-    rest.split([',', ' ', ')'])
-        .filter(|s| !s.is_empty())
-        .collect()
+/// What one declaration finding predicts for an import on the build `tag` (`3.13t`).
+fn predict(d: &Diagnostic, tag: &str) -> Option<Prediction> {
+    let for_this_build = d.builds.iter().any(|b| b == tag);
+    if d.rule == &declare::MISSING_GIL_DECLARATION || d.rule == &declare::GIL_USED_DECLARED {
+        return Some(Prediction::GilEnabled { rule: d.rule });
+    }
+    // FT005's builds are the ones left without a declaration.
+    if d.rule == &declare::PARTIAL_GIL_DECLARATION && for_this_build {
+        return Some(Prediction::GilEnabled { rule: d.rule });
+    }
+    // FT004's build is the one both slots are compiled for.
+    if d.rule == &declare::DUPLICATE_GIL_SLOT && for_this_build {
+        return Some(Prediction::Raises { rule: d.rule });
+    }
+    None
 }
 
 /// The first place a source names the module as a string (`"netifaces"`, its `m_name`).
@@ -201,17 +195,19 @@ pub fn compare(
                  but the source has one for {tag}: the binary is not built from this source, or a macro the build \
                  defines adds the second"
             )),
-            (Prediction::Raises { code }, Some(_)) => Some(format!(
-                "module `{short}`: the source has two `Py_mod_gil` slots for {tag} ({code}), but importing {file} did not fail: \
-                 the binary is not built from this source"
+            (Prediction::Raises { rule }, Some(_)) => Some(format!(
+                "module `{short}`: the source has two `Py_mod_gil` slots for {tag} ({}), but importing {file} did not fail: \
+                 the binary is not built from this source",
+                rule.code
             )),
             (Prediction::GilStaysDisabled, Some(true)) => Some(format!(
                 "module `{short}`: the source declares `Py_MOD_GIL_NOT_USED` for {tag}, but importing {file} re-enabled the GIL: \
                  the declaration is compiled out of that build or on an init path it does not use, or the binary is stale"
             )),
-            (Prediction::GilEnabled { code }, Some(false)) => Some(format!(
-                "module `{short}`: the source does not declare GIL-free support for {tag} ({code}), but importing {file} \
-                 kept the GIL disabled: the binary is not built from this source, or the static finding is wrong"
+            (Prediction::GilEnabled { rule }, Some(false)) => Some(format!(
+                "module `{short}`: the source does not declare GIL-free support for {tag} ({}), but importing {file} \
+                 kept the GIL disabled: the binary is not built from this source, or the static finding is wrong",
+                rule.code
             )),
             (_, None) => {
                 cmp.not_compared.push(r.module.clone());
@@ -236,17 +232,38 @@ pub fn compare(
 mod tests {
     use super::*;
 
+    fn finding(rule: &'static Rule, builds: &[&str]) -> Diagnostic {
+        // The message says the opposite of the typed fields: only the fields may count.
+        Diagnostic::new(
+            rule,
+            "m.c",
+            None,
+            "declares GIL-free support for 3.13t but not for 3.14t",
+        )
+        .with_builds(builds)
+    }
+
     #[test]
-    fn ft005_missing_builds() {
+    fn predictions_come_from_rules_and_builds_not_messages() {
+        let gil = |rule| Some(Prediction::GilEnabled { rule });
+        let raises = |rule| Some(Prediction::Raises { rule });
+        let partial = &declare::PARTIAL_GIL_DECLARATION;
+        let duplicate = &declare::DUPLICATE_GIL_SLOT;
         assert_eq!(
-            missing_builds(
-                "module `beans` declares GIL-free support for 3.14t, 3.15t but not for 3.13t"
-            ),
-            vec!["3.13t"]
+            predict(&finding(partial, &["3.13t", "3.14t"]), "3.13t"),
+            gil(partial)
         );
+        assert_eq!(predict(&finding(partial, &["3.14t"]), "3.13t"), None);
         assert_eq!(
-            missing_builds("module `m` declares GIL-free support on another init path but not in `f` (used for 3.13t, 3.14t)"),
-            vec!["3.13t", "3.14t"]
+            predict(&finding(duplicate, &["3.13t"]), "3.13t"),
+            raises(duplicate)
         );
+        assert_eq!(predict(&finding(duplicate, &["abi3t"]), "3.13t"), None);
+        let missing = &declare::MISSING_GIL_DECLARATION;
+        assert_eq!(predict(&finding(missing, &[]), "3.13t"), gil(missing));
+        let used = &declare::GIL_USED_DECLARED;
+        assert_eq!(predict(&finding(used, &[]), "3.14t"), gil(used));
+        let unguarded = &declare::UNGUARDED_DECLARATION;
+        assert_eq!(predict(&finding(unguarded, &["3.13t"]), "3.13t"), None);
     }
 }
