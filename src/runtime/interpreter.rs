@@ -2,19 +2,17 @@
 //! that cannot give a meaningful verdict (a GIL build, `-X gil=0`, a GIL already
 //! enabled at start-up).
 
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde_json::Value;
 
-use super::process::{describe_exit, last_lines, read_lossy, run_probe};
+use super::process::{describe_exit, last_lines, run_probe};
 use super::verdict::gil_warning_module;
 
 /// Interpreters looked for on `PATH` when `--python` is not given, in this order.
 pub const DEFAULT_INTERPRETERS: [&str; 2] = ["python3.14t", "python3.13t"];
-
-/// How long the interpreter may take to describe itself.
-pub(crate) const INFO_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// A free-threaded interpreter, as it describes itself.
 #[derive(Debug, Clone)]
@@ -78,22 +76,28 @@ pub fn environment_warnings() -> Vec<String> {
 }
 
 /// Asks the interpreter about itself and checks that it is a usable free-threaded build.
-pub fn inspect(python: &Path) -> Result<Interpreter, String> {
-    let tmp = tempfile::tempdir().map_err(|e| format!("cannot create a temporary folder: {e}"))?;
-    let run = run_probe(python, &["info"], tmp.path(), INFO_TIMEOUT)
+/// It gets `timeout` to answer, like an import.
+pub fn inspect(python: &Path, timeout: Duration) -> Result<Interpreter, String> {
+    let run = run_probe(python, &[OsStr::new("info")], timeout)
         .map_err(|e| format!("{}: cannot run the interpreter: {e}", python.display()))?;
-    let stdout = read_lossy(&run.stdout);
-    let Some(info) = stdout
+    if run.timed_out {
+        return Err(format!(
+            "{}: the interpreter did not describe itself within {} s (raise --timeout if it is only slow to start)",
+            python.display(),
+            timeout.as_secs_f64()
+        ));
+    }
+    let Some(info) = run
+        .stdout
         .lines()
         .rev()
         .find_map(|l| serde_json::from_str::<Value>(l).ok())
     else {
-        let stderr = read_lossy(&run.stderr);
         return Err(format!(
             "{}: not a working Python interpreter ({}): {}",
             python.display(),
             describe_exit(run.status, run.timed_out),
-            last_lines(&stderr, 3)
+            last_lines(&run.stderr, 3)
         ));
     };
     let version: Vec<u32> = info["version"]
@@ -143,8 +147,8 @@ pub fn inspect(python: &Path) -> Result<Interpreter, String> {
         None => {}
     }
     if info["gil_enabled_at_start"].as_bool() == Some(true) {
-        let stderr = read_lossy(&run.stderr);
-        let culprit = stderr
+        let culprit = run
+            .stderr
             .lines()
             .find_map(gil_warning_module)
             .map(|m| format!(" (CPython's warning names `{m}`)"))

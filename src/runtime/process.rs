@@ -1,79 +1,111 @@
 //! Running the probe in a subprocess of the interpreter under test, with a time limit,
 //! and describing how it ended.
+//!
+//! The interpreter leads its own process group: at the time limit (and after it exits)
+//! the whole group is killed, so processes a module started do not outlive its import.
+//! Its stdout and stderr are read through pipes with a cap ([`super::capture`]).
 
-use std::fs;
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
+use super::capture::Capture;
+use super::interrupt::GroupLeader;
+
 /// The probe script run inside the interpreter under test.
 pub const PROBE: &str = include_str!("probe.py");
+
+/// How long a timed-out import gets to print its stacks before it is killed.
+const STACK_DUMP_GRACE: Duration = Duration::from_secs(2);
+
+/// How long, after the kill, the output readers get to reach the end of the pipes.
+const READER_GRACE: Duration = Duration::from_secs(1);
 
 pub(super) struct ProbeRun {
     pub status: Option<ExitStatus>,
     pub timed_out: bool,
-    pub stdout: PathBuf,
-    pub stderr: PathBuf,
+    /// What the interpreter printed, capped (see [`super::capture`]).
+    pub stdout: String,
+    pub stderr: String,
 }
 
-/// Runs the probe with `args`, its output going to files in `dir`, killed after `timeout`.
+/// Runs the probe with `args`, killed (with everything it started) after `timeout`.
 /// It runs in the current folder (so relative `PYTHONPATH` entries work), but the probe
-/// takes that folder off `sys.path` unless asked (`--module`).
+/// takes that folder off `sys.path` unless asked (`--module`). Arguments are passed as
+/// they are, so paths that are not UTF-8 reach the probe intact.
 pub(super) fn run_probe(
     python: &Path,
-    args: &[&str],
-    dir: &Path,
+    args: &[&OsStr],
     timeout: Duration,
 ) -> std::io::Result<ProbeRun> {
-    let stdout = dir.join("stdout");
-    let stderr = dir.join("stderr");
-    let mut child = Command::new(python)
-        .arg("-B")
+    let mut cmd = Command::new(python);
+    cmd.arg("-B")
         .arg("-c")
         .arg(PROBE)
         .args(args)
         .env_remove("PYTHON_GIL")
         .stdin(Stdio::null())
-        .stdout(fs::File::create(&stdout)?)
-        .stderr(fs::File::create(&stderr)?)
-        .spawn()?;
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut leader = GroupLeader::spawn(&mut cmd)?;
+    let child = &mut leader.child;
+    let stdout = child.stdout.take().map(Capture::start);
+    let stderr = child.stderr.take().map(Capture::start);
     let start = Instant::now();
     let mut pause = Duration::from_millis(5);
-    loop {
-        if let Some(status) = child.try_wait()? {
-            return Ok(ProbeRun {
-                status: Some(status),
-                timed_out: false,
-                stdout,
-                stderr,
-            });
-        }
+    let mut timed_out = false;
+    while !has_exited(child)? {
         if start.elapsed() >= timeout {
             // Ask faulthandler (enabled by the probe) for every thread's Python stack, give it
             // a moment to write it, then kill.
-            request_stack_dump(&child);
+            request_stack_dump(child);
             let grace = Instant::now();
-            while grace.elapsed() < STACK_DUMP_GRACE && child.try_wait()?.is_none() {
+            while grace.elapsed() < STACK_DUMP_GRACE && !has_exited(child)? {
                 std::thread::sleep(Duration::from_millis(20));
             }
-            let _ = child.kill();
-            let status = child.wait().ok();
-            return Ok(ProbeRun {
-                status,
-                timed_out: true,
-                stdout,
-                stderr,
-            });
+            timed_out = true;
+            break;
         }
         std::thread::sleep(pause);
         pause = (pause * 2).min(Duration::from_millis(100));
     }
+    // The leader is not reaped yet, so its id still names the group.
+    kill_group(child);
+    let status = child.wait().ok();
+    let text = |c: Option<Capture>| c.map(|c| c.finish(READER_GRACE)).unwrap_or_default();
+    Ok(ProbeRun {
+        status,
+        timed_out,
+        stdout: text(stdout),
+        stderr: text(stderr),
+    })
 }
 
-/// How long a timed-out import gets to print its stacks before it is killed.
-const STACK_DUMP_GRACE: Duration = Duration::from_secs(2);
+/// Has the child exited? On Linux this leaves it unreaped (`WNOWAIT`), so that its
+/// process group can still be killed safely afterwards.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn has_exited(child: &mut std::process::Child) -> std::io::Result<bool> {
+    let pid: libc::id_t = child.id();
+    // SAFETY: waitid(2) on our own child with a zeroed, local siginfo_t.
+    unsafe {
+        let mut info: libc::siginfo_t = std::mem::zeroed();
+        let flags = libc::WEXITED | libc::WNOHANG | libc::WNOWAIT;
+        if libc::waitid(libc::P_PID, pid, &mut info, flags) != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        Ok(info.si_pid() != 0)
+    }
+}
+
+/// Has the child exited? (Reaps it; the group is then killed by its id right away.)
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+fn has_exited(child: &mut std::process::Child) -> std::io::Result<bool> {
+    Ok(child.try_wait()?.is_some())
+}
 
 /// Sends SIGABRT, which faulthandler answers with every thread's Python stack on stderr.
+/// Only the interpreter gets it: its own children are killed with the group.
 #[cfg(unix)]
 fn request_stack_dump(child: &std::process::Child) {
     let Ok(pid) = libc::pid_t::try_from(child.id()) else {
@@ -88,10 +120,64 @@ fn request_stack_dump(child: &std::process::Child) {
 #[cfg(not(unix))]
 fn request_stack_dump(_child: &std::process::Child) {}
 
-pub(super) fn read_lossy(path: &Path) -> String {
-    fs::read(path)
-        .map(|b| String::from_utf8_lossy(&b).into_owned())
-        .unwrap_or_default()
+/// Kills the interpreter and every process in its group.
+#[cfg(unix)]
+fn kill_group(child: &mut std::process::Child) {
+    super::interrupt::signal_group(child.id(), libc::SIGKILL);
+    let _ = child.kill();
+}
+
+#[cfg(not(unix))]
+fn kill_group(child: &mut std::process::Child) {
+    let _ = child.kill();
+}
+
+/// The events file is read whole up to this size; past it, only its two ends (the probe
+/// caps what it writes, so only a module importing modules by the million gets there).
+const EVENTS_CAP: u64 = 64 << 20;
+
+/// The text of the probe's events file (its two ends past [`EVENTS_CAP`]), replacing what
+/// is not UTF-8. A line cut at the seam does not parse and is dropped by the reader.
+pub(super) fn read_events(path: &Path) -> String {
+    use std::io::{Read, Seek, SeekFrom};
+    let Ok(mut f) = std::fs::File::open(path) else {
+        return String::new();
+    };
+    let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+    let mut bytes = Vec::new();
+    if len <= EVENTS_CAP {
+        let _ = f.read_to_end(&mut bytes);
+    } else {
+        let half = EVENTS_CAP / 2;
+        let _ = f.by_ref().take(half).read_to_end(&mut bytes);
+        bytes.push(b'\n');
+        if f.seek(SeekFrom::End(-(half as i64))).is_ok() {
+            let _ = f.take(half).read_to_end(&mut bytes);
+        }
+    }
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+/// A path the probe reported under `key`: from the exact bytes in `{key}_hex` when
+/// present (unix paths need not be UTF-8), else from the text.
+pub(super) fn path_field(v: &serde_json::Value, key: &str) -> Option<PathBuf> {
+    #[cfg(unix)]
+    if let Some(bytes) = v[format!("{key}_hex")].as_str().and_then(from_hex) {
+        use std::os::unix::ffi::OsStringExt;
+        return Some(PathBuf::from(std::ffi::OsString::from_vec(bytes)));
+    }
+    v[key].as_str().map(PathBuf::from)
+}
+
+#[cfg(unix)]
+fn from_hex(text: &str) -> Option<Vec<u8>> {
+    if text.len() % 2 != 0 {
+        return None;
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
+        .collect()
 }
 
 pub(super) fn last_lines(text: &str, n: usize) -> String {

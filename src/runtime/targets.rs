@@ -2,13 +2,15 @@
 //! interpreter's extension suffixes) and the extension modules of installed
 //! distributions.
 
+use std::ffi::OsStr;
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use serde_json::Value;
 
-use super::interpreter::{Interpreter, INFO_TIMEOUT};
-use super::process::{last_lines, read_lossy, run_probe};
+use super::interpreter::Interpreter;
+use super::process::{last_lines, path_field, run_probe};
 use crate::check::FileProblem;
 
 /// One import to perform.
@@ -247,6 +249,7 @@ pub fn discover_paths(
 pub fn discover_package(
     name: &str,
     interp: &Interpreter,
+    timeout: Duration,
     targets: &mut Vec<Target>,
     foreign: &mut Vec<NotLoadable>,
     problems: &mut Vec<FileProblem>,
@@ -256,23 +259,26 @@ pub fn discover_package(
         message,
         error: true,
     };
-    let tmp = match tempfile::tempdir() {
-        Ok(t) => t,
-        Err(e) => return problems.push(problem(format!("cannot create a temporary folder: {e}"))),
-    };
-    let run = match run_probe(&interp.path, &["package", name], tmp.path(), INFO_TIMEOUT) {
+    let args = [OsStr::new("package"), OsStr::new(name)];
+    let run = match run_probe(&interp.path, &args, timeout) {
         Ok(r) => r,
         Err(e) => return problems.push(problem(format!("cannot run the interpreter: {e}"))),
     };
-    let stdout = read_lossy(&run.stdout);
-    let Some(doc) = stdout
+    if run.timed_out {
+        return problems.push(problem(format!(
+            "listing the distribution's files did not finish within {} s",
+            timeout.as_secs_f64()
+        )));
+    }
+    let Some(doc) = run
+        .stdout
         .lines()
         .rev()
         .find_map(|l| serde_json::from_str::<Value>(l).ok())
     else {
         return problems.push(problem(format!(
             "could not list the distribution's files: {}",
-            last_lines(&read_lossy(&run.stderr), 3)
+            last_lines(&run.stderr, 3)
         )));
     };
     if let Some(e) = doc["error"].as_str() {
@@ -280,7 +286,7 @@ pub fn discover_package(
     }
     let before = targets.len() + foreign.len();
     for f in doc["files"].as_array().into_iter().flatten() {
-        let (Some(relative), Some(path)) = (f["relative"].as_str(), f["path"].as_str()) else {
+        let (Some(relative), Some(path)) = (f["relative"].as_str(), path_field(f, "path")) else {
             continue;
         };
         let mut parts: Vec<&str> = relative.split('/').collect();
@@ -300,14 +306,14 @@ pub fn discover_package(
         };
         match classify(file_name, interp) {
             FileKind::Module { stem, bare_suffix } => targets.push(Target {
-                path: PathBuf::from(path),
+                path,
                 module: dotted(&stem),
                 file: None,
                 sys_path: None,
                 bare_suffix,
             }),
             FileKind::OtherAbi { stem, reason } => foreign.push(NotLoadable {
-                path: PathBuf::from(path),
+                path,
                 module: dotted(&stem),
                 reason,
             }),

@@ -1,13 +1,17 @@
 //! From what one import left behind (the probe's events, the exit status, stderr) to
 //! exactly one verdict, and from a verdict to its FT8xx finding.
 
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde_json::Value;
 
 use super::interpreter::Interpreter;
-use super::process::{absolute, describe_exit, last_lines, read_lossy, run_probe, ProbeRun};
+use super::interrupt::ScratchDir;
+use super::process::{
+    absolute, describe_exit, last_lines, path_field, read_events, run_probe, ProbeRun,
+};
 use super::targets::Target;
 use crate::diagnostic::Diagnostic;
 use crate::rules::runtime::{
@@ -102,7 +106,7 @@ struct Events {
 impl Events {
     fn read(path: &Path) -> Events {
         // A crash can cut the last line short: lines that do not parse are dropped.
-        let list = read_lossy(path)
+        let list = read_events(path)
             .lines()
             .filter_map(|l| serde_json::from_str::<Value>(l).ok())
             .collect();
@@ -179,7 +183,7 @@ impl Events {
     }
 }
 
-const GIL_WARNING: &str = "has been enabled to load module '";
+pub(super) const GIL_WARNING: &str = "has been enabled to load module '";
 
 /// The module named by CPython's "GIL has been enabled to load module 'X'" warning.
 pub(super) fn gil_warning_module(message: &str) -> Option<String> {
@@ -222,53 +226,37 @@ fn first_sentence(message: &str) -> String {
     }
 }
 
-/// Imports one target in a fresh interpreter and decides its verdict.
+/// Imports one target in a fresh interpreter and decides its verdict; also returns the
+/// module's file when the probe saw it.
 pub fn verify_one(
     interp: &Interpreter,
     target: &Target,
     timeout: Duration,
-) -> (Verdict, Option<String>) {
-    let tmp = match tempfile::tempdir() {
+) -> (Verdict, Option<PathBuf>) {
+    let could_not = |how: String| Verdict::Crashed {
+        how,
+        loading: None,
+        fatal: None,
+    };
+    let tmp = match ScratchDir::new() {
         Ok(t) => t,
-        Err(e) => {
-            return (
-                Verdict::Crashed {
-                    how: format!("could not start: {e}"),
-                    loading: None,
-                    fatal: None,
-                },
-                None,
-            )
-        }
+        Err(e) => return (could_not(format!("could not start: {e}")), None),
     };
     let events_path = tmp.path().join("events.jsonl");
-    let file = target
-        .file
-        .as_ref()
-        .map(|f| absolute(f).to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let sys_path = target
-        .sys_path
-        .as_ref()
-        .map(|p| absolute(p).to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let events_arg = events_path.to_string_lossy().into_owned();
+    let file = target.file.as_deref().map(absolute).unwrap_or_default();
+    let sys_path = target.sys_path.as_deref().map(absolute).unwrap_or_default();
     let args = [
-        "import",
-        events_arg.as_str(),
-        target.module.as_str(),
-        file.as_str(),
-        sys_path.as_str(),
+        OsStr::new("import"),
+        events_path.as_os_str(),
+        OsStr::new(&target.module),
+        file.as_os_str(),
+        sys_path.as_os_str(),
     ];
-    let run = match run_probe(&interp.path, &args, tmp.path(), timeout) {
+    let run = match run_probe(&interp.path, &args, timeout) {
         Ok(r) => r,
         Err(e) => {
             return (
-                Verdict::Crashed {
-                    how: format!("could not start the interpreter: {e}"),
-                    loading: None,
-                    fatal: None,
-                },
+                could_not(format!("could not start the interpreter: {e}")),
                 None,
             )
         }
@@ -277,8 +265,13 @@ pub fn verify_one(
     let origin = events
         .of("result")
         .last()
-        .and_then(|r| r["origin"].as_str().map(str::to_owned))
-        .or_else(|| events.origin_of(&target.module));
+        .and_then(|r| path_field(r, "origin"))
+        .or_else(|| {
+            events
+                .of("start")
+                .find(|e| e["name"].as_str() == Some(target.module.as_str()))
+                .and_then(|e| path_field(e, "origin"))
+        });
     (decide(&events, &run, target, timeout), origin)
 }
 
@@ -287,20 +280,20 @@ fn decide(events: &Events, run: &ProbeRun, target: &Target, timeout: Duration) -
         return Verdict::Hung {
             after: timeout,
             loading: events.unfinished(),
-            waiting_at: waiting_frames(&read_lossy(&run.stderr)),
+            waiting_at: waiting_frames(&run.stderr),
         };
     }
     let warning = events
         .gil_warning()
-        .or_else(|| gil_warning_on_stderr(&read_lossy(&run.stderr), events));
+        .or_else(|| gil_warning_on_stderr(&run.stderr, events));
     let Some(result) = events.of("result").last() else {
-        let stderr = read_lossy(&run.stderr);
-        let fatal = stderr
+        let fatal = run
+            .stderr
             .lines()
             .find(|l| l.starts_with("Fatal Python error"))
             .map(str::to_owned)
             .or_else(|| {
-                let tail = last_lines(&stderr, 1);
+                let tail = last_lines(&run.stderr, 1);
                 (!tail.is_empty()).then_some(tail)
             });
         return Verdict::Crashed {

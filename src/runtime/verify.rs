@@ -64,6 +64,9 @@ pub struct VerifyResult {
 
 /// Runs `verify`. `Err` is for failures that stop everything (no usable interpreter).
 pub fn run(opts: &Options) -> Result<VerifyResult, String> {
+    // Before any thread starts: an interrupted run kills its imports and removes its
+    // temporary folders.
+    super::clean_up_on_signals();
     let python = match &opts.python {
         // A relative path would be resolved in the subprocess's own (temporary) folder; a
         // bare name is looked up on PATH.
@@ -71,7 +74,7 @@ pub fn run(opts: &Options) -> Result<VerifyResult, String> {
         Some(p) => p.clone(),
         None => default_interpreter()?,
     };
-    let interp = inspect(&python)?;
+    let interp = inspect(&python, opts.timeout)?;
     let mut out = VerifyResult::default();
     for w in environment_warnings() {
         out.problems.push(FileProblem {
@@ -90,7 +93,14 @@ pub fn run(opts: &Options) -> Result<VerifyResult, String> {
         &mut out.problems,
     );
     for p in &opts.packages {
-        discover_package(p, &interp, &mut targets, &mut foreign, &mut out.problems);
+        discover_package(
+            p,
+            &interp,
+            opts.timeout,
+            &mut targets,
+            &mut foreign,
+            &mut out.problems,
+        );
     }
     // Like `python -c "import NAME"`, a module by name is also looked for in the current folder.
     let cwd = std::env::current_dir().ok();
@@ -117,11 +127,7 @@ pub fn run(opts: &Options) -> Result<VerifyResult, String> {
                 let (verdict, origin) = verify_one(&interp, t, opts.timeout);
                 // `--module` targets point at the module's file once the probe saw it.
                 let path = match (&t.file, origin) {
-                    (None, Some(o))
-                        if t.path == Path::new(&t.module) && Path::new(&o).is_file() =>
-                    {
-                        PathBuf::from(o)
-                    }
+                    (None, Some(o)) if t.path == Path::new(&t.module) && o.is_file() => o,
                     _ => t.path.clone(),
                 };
                 ModuleResult {
