@@ -187,9 +187,10 @@ fn static_expectations(dir: &Path) -> (BTreeSet<String>, BTreeSet<String>) {
             .to_owned();
         // FT005: the builds left undeclared; FT004: the build both slots are compiled for.
         let for_313t = d.builds.iter().any(|b| b == "3.13t");
-        if d.rule == &declare::MISSING_GIL_DECLARATION || d.rule == &declare::GIL_USED_DECLARED {
-            gil.insert(module);
-        } else if d.rule == &declare::PARTIAL_GIL_DECLARATION && for_313t {
+        let reenables = d.rule == &declare::MISSING_GIL_DECLARATION
+            || d.rule == &declare::GIL_USED_DECLARED
+            || (d.rule == &declare::PARTIAL_GIL_DECLARATION && for_313t);
+        if reenables {
             gil.insert(module);
         } else if d.rule == &declare::DUPLICATE_GIL_SLOT && for_313t {
             raises.insert(module);
