@@ -52,27 +52,12 @@ pub(super) fn run_probe(
     let child = &mut leader.child;
     let stdout = child.stdout.take().map(Capture::start);
     let stderr = child.stderr.take().map(Capture::start);
-    let start = Instant::now();
-    let mut pause = Duration::from_millis(5);
-    let mut timed_out = false;
-    while !has_exited(child)? {
-        if start.elapsed() >= timeout {
-            // Ask faulthandler (enabled by the probe) for every thread's Python stack, give it
-            // a moment to write it, then kill.
-            request_stack_dump(child);
-            let grace = Instant::now();
-            while grace.elapsed() < STACK_DUMP_GRACE && !has_exited(child)? {
-                std::thread::sleep(Duration::from_millis(20));
-            }
-            timed_out = true;
-            break;
-        }
-        std::thread::sleep(pause);
-        pause = (pause * 2).min(Duration::from_millis(100));
-    }
-    // The leader is not reaped yet, so its id still names the group.
+    let waited = wait_or_time_out(child, timeout);
+    // The leader is not reaped yet, so its id still names the group. Killed also when
+    // waiting failed: nothing may outlive the import.
     kill_group(child);
     let status = child.wait().ok();
+    let timed_out = waited?;
     let text = |c: Option<Capture>| c.map(|c| c.finish(READER_GRACE)).unwrap_or_default();
     Ok(ProbeRun {
         status,
@@ -80,6 +65,28 @@ pub(super) fn run_probe(
         stdout: text(stdout),
         stderr: text(stderr),
     })
+}
+
+/// Waits for the child to exit; `true` when it had to be stopped at `timeout` (after
+/// SIGABRT and a grace period for faulthandler's stacks). The child is left unreaped.
+fn wait_or_time_out(child: &mut std::process::Child, timeout: Duration) -> std::io::Result<bool> {
+    let start = Instant::now();
+    let mut pause = Duration::from_millis(5);
+    while !has_exited(child)? {
+        if start.elapsed() >= timeout {
+            // Ask faulthandler (enabled by the probe) for every thread's Python stack, give it
+            // a moment to write it; the caller kills.
+            request_stack_dump(child);
+            let grace = Instant::now();
+            while grace.elapsed() < STACK_DUMP_GRACE && !has_exited(child)? {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            return Ok(true);
+        }
+        std::thread::sleep(pause);
+        pause = (pause * 2).min(Duration::from_millis(100));
+    }
+    Ok(false)
 }
 
 /// Has the child exited? On Linux this leaves it unreaped (`WNOWAIT`), so that its
