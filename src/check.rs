@@ -10,7 +10,7 @@ use rayon::prelude::*;
 use crate::build::{BuildFile, BuildKind};
 use crate::config::{ConfigError, Overrides, Settings};
 use crate::context::{BuildContext, FileContext, ProjectContext, ProjectFile};
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Diagnostic, Span};
 use crate::discover::{self, FileKind};
 use crate::rules::build as build_rules;
 use crate::rules::{self, declare, registry};
@@ -43,6 +43,21 @@ pub struct CheckResult {
     /// The project readiness summary (modules, wheels, CI, open findings), when the
     /// run found an extension module or a build file.
     pub project: Option<build_rules::ProjectSummary>,
+    /// Every module init function found in the C/C++ files, in path order (for
+    /// `verify --source`, which needs them without parsing again).
+    pub module_inits: Vec<ModuleInitSite>,
+}
+
+/// A module's init function (`PyInit_spam`) as found by the index.
+#[derive(Debug, Clone)]
+pub struct ModuleInitSite {
+    /// The module's name (the `PyInit_` suffix).
+    pub module: String,
+    /// The init function's name.
+    pub function: String,
+    pub path: PathBuf,
+    /// The init function's name in the source.
+    pub span: Span,
 }
 
 impl CheckResult {
@@ -210,8 +225,29 @@ pub fn run(roots: &[(PathBuf, Arc<Settings>)], overlay: &HashMap<PathBuf, String
         .diagnostics
         .dedup_by(|a, b| a.sort_key() == b.sort_key() && a.message == b.message);
     result.problems.sort_by(|a, b| a.path.cmp(&b.path));
+    result.module_inits = module_inits(&project_files);
     result.project = build_rules::summarize(&builds, &result.diagnostics);
     result
+}
+
+/// The module init functions of `files`, sorted by path (stable: in index order within a file).
+fn module_inits(files: &[ProjectFile]) -> Vec<ModuleInitSite> {
+    let mut sites: Vec<ModuleInitSite> = files
+        .iter()
+        .flat_map(|pf| {
+            pf.index.module_inits.iter().map(|init| {
+                let function = &pf.index.functions[init.function];
+                ModuleInitSite {
+                    module: init.module.clone(),
+                    function: function.name.clone(),
+                    path: pf.file.path.clone(),
+                    span: pf.file.span(function.name_range.0, function.name_range.1),
+                }
+            })
+        })
+        .collect();
+    sites.sort_by(|a, b| a.path.cmp(&b.path));
+    sites
 }
 
 /// Reads and parses one build, CI or generator file. Never runs it.

@@ -17,6 +17,7 @@ mod common;
 
 use ftaudit::check;
 use ftaudit::config::{Overrides, Settings};
+use ftaudit::rules::declare;
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
@@ -184,16 +185,15 @@ fn static_expectations(dir: &Path) -> (BTreeSet<String>, BTreeSet<String>) {
             .and_then(|s| s.to_str())
             .expect("stem")
             .to_owned();
-        let missing_313t = d
-            .message
-            .split_once("not for ")
-            .or_else(|| d.message.split_once("used for "))
-            .is_some_and(|(_, r)| r.contains("3.13t"));
-        match d.rule.code {
-            "FT001" | "FT006" => drop(gil.insert(module)),
-            "FT005" if missing_313t => drop(gil.insert(module)),
-            "FT004" if d.message.ends_with("compiled for 3.13t") => drop(raises.insert(module)),
-            _ => {}
+        // FT005: the builds left undeclared; FT004: the build both slots are compiled for.
+        let for_313t = d.builds.iter().any(|b| b == "3.13t");
+        let reenables = d.rule == &declare::MISSING_GIL_DECLARATION
+            || d.rule == &declare::GIL_USED_DECLARED
+            || (d.rule == &declare::PARTIAL_GIL_DECLARATION && for_313t);
+        if reenables {
+            gil.insert(module);
+        } else if d.rule == &declare::DUPLICATE_GIL_SLOT && for_313t {
+            raises.insert(module);
         }
     }
     let gil = gil.difference(&raises).cloned().collect();

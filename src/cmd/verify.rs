@@ -13,10 +13,13 @@ pub fn run(args: VerifyArgs) -> ExitStatus {
         eprintln!("ftaudit: error: nothing to verify: give files or folders of built modules, --package NAME or --module NAME");
         return ExitStatus::Error;
     }
-    if !(args.timeout.is_finite() && args.timeout > 0.0) {
-        eprintln!("ftaudit: error: --timeout must be a positive number of seconds");
+    let Some(timeout) = timeout(args.timeout) else {
+        eprintln!(
+            "ftaudit: error: --timeout must be a number of seconds from {MIN_TIMEOUT} to {MAX_TIMEOUT} (one day), not {}",
+            args.timeout
+        );
         return ExitStatus::Error;
-    }
+    };
     let selectors = args.select.iter().flatten().chain(&args.ignore);
     if let Some(bad) = selectors.into_iter().find(|s| !rules::is_known_selector(s)) {
         eprintln!(
@@ -35,7 +38,7 @@ pub fn run(args: VerifyArgs) -> ExitStatus {
         packages: args.package.clone(),
         modules: args.module.clone(),
         source: args.source.clone(),
-        timeout: Duration::from_secs_f64(args.timeout),
+        timeout,
         jobs,
     };
     let mut result = match verify::run(&opts) {
@@ -74,6 +77,19 @@ pub fn run(args: VerifyArgs) -> ExitStatus {
     emit(&report, &args.output, false, false)
 }
 
+/// Bounds of `--timeout`, in seconds. Below a millisecond every import would count as
+/// hung; above a day the value is a typo (and `1e300` does not fit a `Duration`).
+const MIN_TIMEOUT: f64 = 0.001;
+const MAX_TIMEOUT: f64 = 86_400.0;
+
+/// The time limit for `--timeout SECONDS`, or `None` when it is out of bounds.
+fn timeout(seconds: f64) -> Option<Duration> {
+    if !(MIN_TIMEOUT..=MAX_TIMEOUT).contains(&seconds) {
+        return None; // also NaN
+    }
+    Duration::try_from_secs_f64(seconds).ok()
+}
+
 /// Is `code` selected? The longest matching selector wins, as in `check`.
 fn selected(code: &str, select: Option<&[String]>, ignore: &[String]) -> bool {
     let best = |list: &[String]| {
@@ -93,7 +109,17 @@ fn selected(code: &str, select: Option<&[String]>, ignore: &[String]) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::selected;
+    use super::{selected, timeout};
+    use std::time::Duration;
+
+    #[test]
+    fn timeout_bounds() {
+        assert_eq!(timeout(30.0), Some(Duration::from_secs(30)));
+        assert_eq!(timeout(0.5), Some(Duration::from_millis(500)));
+        for bad in [1e300, f64::INFINITY, f64::NAN, 0.0, -1.0, 1e-300, 86_401.0] {
+            assert_eq!(timeout(bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn most_specific_selector_wins() {

@@ -29,7 +29,7 @@ pub fn diagnostic_json(d: &Diagnostic) -> Value {
             })).collect::<Vec<_>>(),
         })
     });
-    json!({
+    let mut v = json!({
         "code": d.rule.code,
         "name": d.rule.name,
         "severity": d.severity,
@@ -43,7 +43,18 @@ pub fn diagnostic_json(d: &Diagnostic) -> Value {
         "message": d.message,
         "help": d.help,
         "fix": fix,
-    })
+    });
+    // Declaration findings say which builds and which init function they are about;
+    // other findings leave the keys out rather than carry empty values.
+    if let Some(obj) = v.as_object_mut() {
+        if !d.builds.is_empty() {
+            obj.insert("builds".into(), json!(d.builds));
+        }
+        if let Some(init) = &d.init {
+            obj.insert("init".into(), json!(init));
+        }
+    }
+    v
 }
 
 pub fn render(r: &Report) -> String {
@@ -75,4 +86,21 @@ pub fn render(r: &Report) -> String {
         "summary": summary,
     });
     serde_json::to_string_pretty(&doc).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}")) + "\n"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::declare;
+
+    #[test]
+    fn builds_and_init_appear_only_when_set() {
+        let plain = Diagnostic::new(&declare::PARTIAL_GIL_DECLARATION, "m.c", None, "m");
+        let v = diagnostic_json(&plain);
+        assert!(v.get("builds").is_none() && v.get("init").is_none(), "{v}");
+        let typed = plain.with_builds(["3.13t", "3.14t"]).with_init("PyInit_m");
+        let v = diagnostic_json(&typed);
+        assert_eq!(v["builds"], json!(["3.13t", "3.14t"]));
+        assert_eq!(v["init"], "PyInit_m");
+    }
 }

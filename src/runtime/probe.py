@@ -8,14 +8,23 @@
 #       goes, so that ftaudit can still tell where the process was when it crashed or hung.
 #       Before the import it loads only `warnings` and `faulthandler`, so that the module under
 #       test is not imported by the probe itself:
-#         {"event": "start", "name", "origin", "stack"}   a module starts loading
+#         {"event": "start", "name", "origin", "origin_hex", "stack"}   a module starts loading
 #         {"event": "end", "name", "gil"}                 it finished (gil: GIL state, outermost only)
 #         {"event": "warning", "category", "message", "stack"}
-#         {"event": "result", "status": "ok", "gil", "origin"}
+#         {"event": "result", "status": "ok", "gil", "origin", "origin_hex"}
 #         {"event": "result", "status": "raised", "gil", "exc_type", "exc_message",
 #          "traceback", "module", "stack"}   (module: where the exception left an import first)
+#       Warnings after the first 100 are dropped (except CPython's GIL warning), and long
+#       messages are cut, so a module cannot fill the disk through the probe.
+# Output is JSON that any parser accepts: text that cannot be encoded (lone surrogates from
+# undecodable bytes) is written with backslash escapes, and a path that is not valid text
+# also comes as the hex of its bytes (`*_hex`), so ftaudit gets the exact path back.
 # This file must run on every free-threaded CPython ftaudit supports (3.13 and later).
 import sys
+
+_GIL_WARNING = "has been enabled to load module '"
+_MAX_WARNINGS = 100
+_MAX_MESSAGE = 8000
 
 
 def _gil_enabled():
@@ -23,13 +32,25 @@ def _gil_enabled():
     return bool(f()) if f is not None else None
 
 
+def _path_hex(path):
+    """The bytes of a path that is not valid text, as hex; None for any other path."""
+    if not isinstance(path, str):
+        return None
+    try:
+        path.encode("utf-8")
+        return None
+    except UnicodeEncodeError:
+        import os  # loaded at start-up already
+
+        return os.fsencode(path).hex()
+
+
 def info():
     gil_at_start = _gil_enabled()
     import importlib.machinery
-    import json
     import sysconfig
 
-    print(json.dumps({
+    print(_dumps({
         "version": list(sys.version_info[:3]),
         "implementation": sys.implementation.name,
         "executable": sys.executable,
@@ -42,20 +63,20 @@ def info():
 
 
 def package(name):
-    import json
     from importlib import metadata
 
     try:
         dist = metadata.distribution(name)
     except metadata.PackageNotFoundError:
-        print(json.dumps({"error": "no distribution named %r is installed for %s" % (name, sys.executable)}))
+        print(_dumps({"error": "no distribution named %r is installed for %s" % (name, sys.executable)}))
         return
     files = []
     for f in dist.files or []:
         s = str(f)
         if s.endswith((".so", ".pyd")):
-            files.append({"relative": s.replace("\\", "/"), "path": str(dist.locate_file(f))})
-    print(json.dumps({"files": files}))
+            path = str(dist.locate_file(f))
+            files.append({"relative": s.replace("\\", "/"), "path": path, "path_hex": _path_hex(path)})
+    print(_dumps({"files": files}))
 
 
 def _dumps(obj):
@@ -72,12 +93,15 @@ def _dumps(obj):
         return "[" + ", ".join(_dumps(x) for x in obj) + "]"
     if isinstance(obj, dict):
         return "{" + ", ".join(_dumps(str(k)) + ": " + _dumps(v) for k, v in obj.items()) + "}"
+    # Lone surrogates (undecodable bytes in a message or path) would make invalid JSON:
+    # they become the text `\udcff`.
+    text = str(obj).encode("utf-8", "backslashreplace").decode("utf-8")
     out = ['"']
-    for ch in str(obj):
+    for ch in text:
         o = ord(ch)
         if ch == '"' or ch == "\\":
             out.append("\\" + ch)
-        elif o < 0x20 or 0xD800 <= o <= 0xDFFF:
+        elif o < 0x20:
             out.append("\\u%04x" % o)
         else:
             out.append(ch)
@@ -119,7 +143,8 @@ def run_import(events_path, name, file, sys_path):
     original = getattr(bootstrap, "_load_unlocked", None)
 
     def load_unlocked(spec):
-        events.write(event="start", name=spec.name, origin=getattr(spec, "origin", None), stack=list(stack))
+        origin = getattr(spec, "origin", None)
+        events.write(event="start", name=spec.name, origin=origin, origin_hex=_path_hex(origin), stack=list(stack))
         stack.append(spec.name)
         try:
             return original(spec)
@@ -132,9 +157,15 @@ def run_import(events_path, name, file, sys_path):
             # the state is only meaningful once the outermost import has finished.
             events.write(event="end", name=spec.name, gil=_gil_enabled() if not stack else None)
 
+    warnings_seen = [0]
+
     def showwarning(message, category, filename, lineno, file=None, line=None):
+        text = str(message)
+        warnings_seen[0] += 1
+        if warnings_seen[0] > _MAX_WARNINGS and _GIL_WARNING not in text:
+            return
         events.write(event="warning", category=getattr(category, "__name__", str(category)),
-                     message=str(message), stack=list(stack))
+                     message=text[:_MAX_MESSAGE], stack=list(stack))
 
     warnings.simplefilter("always")
     warnings.showwarning = showwarning
@@ -158,12 +189,13 @@ def run_import(events_path, name, file, sys_path):
         _, where, where_stack = raised_in.get(id(e), (e, None, []))
         text = "".join(traceback.format_exception(type(e), e, e.__traceback__))
         events.write(event="result", status="raised", gil=_gil_enabled(), exc_type=type(e).__qualname__,
-                     exc_message=str(e), traceback=text[-4000:],
+                     exc_message=str(e)[:_MAX_MESSAGE], traceback=text[-4000:],
                      module=where, stack=where_stack)
         return
     if original is not None:
         bootstrap._load_unlocked = original
-    events.write(event="result", status="ok", gil=_gil_enabled(), origin=getattr(module, "__file__", None))
+    origin = getattr(module, "__file__", None)
+    events.write(event="result", status="ok", gil=_gil_enabled(), origin=origin, origin_hex=_path_hex(origin))
 
 
 def main():
