@@ -39,7 +39,6 @@ pub type FamilyProjectCheck = fn(&[ProjectFile], &Settings, &mut Vec<Diagnostic>
 /// Per-file checks of every family.
 pub const FILE_CHECKS: &[FamilyFileCheck] = &[
     declare::check_file,
-    borrowed::check_file,
     access::check_file,
     locking::check_file,
     memory::check_file,
