@@ -37,13 +37,8 @@ pub type FamilyFileCheck = fn(&FileContext, &mut Vec<Diagnostic>);
 pub type FamilyProjectCheck = fn(&[ProjectFile], &Settings, &mut Vec<Diagnostic>);
 
 /// Per-file checks of every family.
-pub const FILE_CHECKS: &[FamilyFileCheck] = &[
-    declare::check_file,
-    access::check_file,
-    locking::check_file,
-    memory::check_file,
-    locks::check_file,
-];
+pub const FILE_CHECKS: &[FamilyFileCheck] =
+    &[declare::check_file, locking::check_file, locks::check_file];
 
 /// Project checks of every family over C/C++ files. The FT6xx build checks see
 /// build files too and are called by `check::run` directly ([`build::check_build`]).

@@ -72,13 +72,13 @@ pub static REGISTRY: &[Registered] = &[
     Registered { rule: &borrowed::INCREF_OF_BORROWED, check: Check::File(borrowed::ft107_incref_of_borrowed_item::check) },
     Registered { rule: &borrowed::BORROWED_CACHED, check: Check::File(borrowed::ft108_borrowed_reference_cached::check) },
     // FT2xx
-    Registered { rule: &access::DICT_NEXT_UNLOCKED, check: Check::Family },
-    Registered { rule: &access::SET_ITEM_ON_SHARED, check: Check::Family },
-    Registered { rule: &access::STALE_SIZE, check: Check::Family },
-    Registered { rule: &access::BUILTIN_INTERNALS, check: Check::Family },
-    Registered { rule: &access::OB_REFCNT, check: Check::Family },
-    Registered { rule: &access::REFCNT_UNIQUENESS, check: Check::Family },
-    Registered { rule: &access::SET_REFCNT_SHARED, check: Check::Family },
+    Registered { rule: &access::DICT_NEXT_UNLOCKED, check: Check::File(access::ft201_dict_next_without_critical_section::check) },
+    Registered { rule: &access::SET_ITEM_ON_SHARED, check: Check::File(access::ft202_set_item_macro_on_shared_container::check) },
+    Registered { rule: &access::STALE_SIZE, check: Check::File(access::ft203_stale_size_indexed_access::check) },
+    Registered { rule: &access::BUILTIN_INTERNALS, check: Check::File(access::ft204_builtin_internals_access::check) },
+    Registered { rule: &access::OB_REFCNT, check: Check::File(access::ft205_ob_refcnt_access::check) },
+    Registered { rule: &access::REFCNT_UNIQUENESS, check: Check::File(access::ft206_refcount_uniqueness_test::check) },
+    Registered { rule: &access::SET_REFCNT_SHARED, check: Check::File(access::ft207_set_refcnt_on_shared_object::check) },
     // FT3xx
     Registered { rule: &locking::JUMP_OUT_OF_REGION, check: Check::Family },
     Registered { rule: &locking::MISMATCHED_REGION, check: Check::Family },
@@ -101,9 +101,9 @@ pub static REGISTRY: &[Registered] = &[
     Registered { rule: &state::FOREIGN_CONTEXT_UNLOCKED, check: Check::Family },
     Registered { rule: &state::UNPINNED_BUFFER, check: Check::Family },
     // FT5xx
-    Registered { rule: &memory::OBJECT_DOMAIN_BUFFER, check: Check::Family },
-    Registered { rule: &memory::CROSS_DOMAIN_FREE, check: Check::Family },
-    Registered { rule: &memory::OBJECT_OUTSIDE_DOMAIN, check: Check::Family },
+    Registered { rule: &memory::OBJECT_DOMAIN_BUFFER, check: Check::File(memory::ft501_object_allocator_for_buffer::check) },
+    Registered { rule: &memory::CROSS_DOMAIN_FREE, check: Check::File(memory::ft502_cross_domain_free::check) },
+    Registered { rule: &memory::OBJECT_OUTSIDE_DOMAIN, check: Check::File(memory::ft503_object_outside_object_domain::check) },
     // FT6xx
     Registered { rule: &build::LIMITED_API, check: Check::Family },
     Registered { rule: &build::WINDOWS_GIL_DISABLED, check: Check::Family },
