@@ -467,6 +467,58 @@ fn find_cached_sites(ctx: &FileContext) -> Vec<CachedSite> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rules::registry;
+    use crate::settings::Settings;
+    use crate::source::index::FileIndex;
+    use crate::source::{Language, SourceFile};
+
+    /// (code, line) of the FT1xx findings on `src` with `ignore` applied.
+    fn findings(src: &str, ignore: &[&str]) -> Vec<(&'static str, usize)> {
+        let path = std::path::Path::new("t.c");
+        let file =
+            SourceFile::from_bytes(path, Language::C, src.as_bytes().to_vec()).expect("parses");
+        let index = FileIndex::build(&file);
+        let settings = Settings {
+            ignore: ignore.iter().map(|s| s.to_string()).collect(),
+            ..Settings::default()
+        };
+        let ctx = FileContext::new(&file, &index, &settings);
+        let mut out = Vec::new();
+        for (rule, check) in registry::file_checks() {
+            if rule.code.starts_with("FT1") && ctx.enabled(rule) {
+                check(&ctx, &mut out);
+            }
+        }
+        let mut found: Vec<_> = out
+            .iter()
+            .map(|d| (d.rule.code, d.span.map_or(0, |s| s.start_line)))
+            .collect();
+        found.sort();
+        found
+    }
+
+    const WRAPPED: &str = r#"#include <Python.h>
+static PyObject *shared_list;
+static PyObject *shared_dict;
+static PyObject *cache;
+static PyObject *get(PyObject *self, PyObject *arg) {
+    PyObject *item = Py_XNewRef(PyList_GetItem(shared_list, 0));
+    cache = PyDict_GetItemString(shared_dict, "k");
+    return item;
+}
+"#;
+
+    /// FT107/FT108 report the wrapped or cached call; FT101/FT102 report it only
+    /// when those rules are off, so each call gets one finding either way.
+    #[test]
+    fn wrapped_and_cached_calls_are_reported_once() {
+        assert_eq!(findings(WRAPPED, &[]), [("FT107", 6), ("FT108", 7)]);
+        assert_eq!(findings(WRAPPED, &["FT107"]), [("FT101", 6), ("FT108", 7)]);
+        assert_eq!(
+            findings(WRAPPED, &["FT107", "FT108"]),
+            [("FT101", 6), ("FT102", 7)]
+        );
+    }
 
     #[test]
     fn advice_depends_on_the_minimum_version() {
