@@ -42,7 +42,7 @@ one-expression replacement (`PyDict_GetItemRef` uses an out-parameter).
     fix: FixAvailability::Sometimes,
 };
 
-/// The sites are found by [`super::incref_sites`], which FT101/FT102 consult too.
+/// The sites are found by `super::incref_sites`, which FT101/FT102 consult too.
 pub(crate) fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
     let sites = incref_sites(ctx);
     for site in &sites.0 {

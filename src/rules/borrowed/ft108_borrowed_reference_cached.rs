@@ -37,7 +37,7 @@ Store a strong reference (`PyObject_GetAttrString(json, "loads")`, or
     fix: FixAvailability::None,
 };
 
-/// The sites are found by [`super::cached_sites`], which FT101–FT105 consult too.
+/// The sites are found by `super::cached_sites`, which FT101–FT105 consult too.
 pub(crate) fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
     let sites = cached_sites(ctx);
     for site in &sites.0 {

@@ -10,7 +10,7 @@
 //! FT101–FT105 report the borrowing call itself, unless FT107 (an increment
 //! wrapped around it) or FT108 (its result cached in a static or a field) already
 //! reports the same call more precisely: the sites those two rules would report
-//! are computed here once per file ([`incref_sites`], [`cached_sites`]) and
+//! are computed here once per file (`incref_sites`, `cached_sites`) and
 //! consulted by both sides, so no rule depends on another having run first.
 
 use std::sync::Arc;

@@ -6,7 +6,7 @@
 //! `malloc`); every block must be freed by its own domain.
 //!
 //! All three rules start from the same list of allocations stored in a variable
-//! or a field ([`allocations`]), computed once per file.
+//! or a field (`allocations`), computed once per file.
 
 use std::sync::Arc;
 
