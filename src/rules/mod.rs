@@ -37,13 +37,7 @@ pub type FamilyFileCheck = fn(&FileContext, &mut Vec<Diagnostic>);
 pub type FamilyProjectCheck = fn(&[ProjectFile], &Settings, &mut Vec<Diagnostic>);
 
 /// Per-file checks of every family.
-pub const FILE_CHECKS: &[FamilyFileCheck] = &[
-    borrowed::check_file,
-    access::check_file,
-    locking::check_file,
-    memory::check_file,
-    locks::check_file,
-];
+pub const FILE_CHECKS: &[FamilyFileCheck] = &[locking::check_file, locks::check_file];
 
 /// Project checks of every family over C/C++ files.
 pub const PROJECT_CHECKS: &[FamilyProjectCheck] = &[state::check_project];

@@ -1,0 +1,119 @@
+//! FT203: a loop bound read from a shared list's size once, before the loop.
+
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::rules::{FileContext, FixAvailability, Rule};
+use crate::source::privacy::{ancestor_of_kind, identifiers, normalize};
+
+use super::text;
+
+pub static STALE_SIZE: Rule = Rule {
+    code: "FT203",
+    name: "stale-size-indexed-access",
+    severity: Severity::Error,
+    summary: "A list size read once bounds a loop of unchecked item reads on a shared list.",
+    doc: r#"## What it does
+Finds a loop bounded by a variable that holds `PyList_GET_SIZE(c)`, `PyList_Size(c)`
+or `PySequence_Fast_GET_SIZE(c)`, read before the loop, when the loop reads items of
+`c` with `PyList_GET_ITEM` or `PySequence_Fast_GET_ITEM` and `c` is not private.
+
+## Why is this bad?
+Another thread can shrink the list while the loop runs; the unchecked macros then
+read past the end of the item array.
+
+## Example
+```c
+Py_ssize_t n = PyList_GET_SIZE(list);
+for (Py_ssize_t i = 0; i < n; i++) use(PyList_GET_ITEM(list, i));
+```
+
+## Use instead
+Re-read the size each iteration and use `PyList_GetItemRef` (it returns `NULL` with
+`IndexError` once the list has shrunk), hold a critical section on the list for the
+whole loop, or iterate over a snapshot from `PySequence_Tuple`.
+
+## References
+- CPython howto *C API Extension Support for Free Threading*, "General API Guidelines".
+"#,
+    fix: FixAvailability::None,
+};
+
+pub(crate) fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
+    let an = ctx.privacy();
+    let root = ctx.file.tree.root_node();
+    let mut loops_reported = Vec::new();
+    for call in ctx.index.calls.iter().filter(|c| {
+        matches!(
+            c.name.as_str(),
+            "PyList_GET_ITEM" | "PySequence_Fast_GET_ITEM"
+        )
+    }) {
+        let (Some(arg), Some(fi)) = (call.args.first(), call.function) else {
+            continue;
+        };
+        let Some(lp) = ancestor_of_kind(
+            root,
+            call.range.0,
+            &["for_statement", "while_statement", "do_statement"],
+        ) else {
+            continue;
+        };
+        if loops_reported.contains(&lp.start_byte()) || !an.compiled_in_ft(call.range.0) {
+            continue;
+        }
+        let Some(cond) = lp.child_by_field_name("condition") else {
+            continue;
+        };
+        let container = normalize(text(ctx, *arg));
+        let Some(bound) = identifiers(ctx.file.node_text(cond))
+            .find(|v| size_variable(ctx, fi, v, &container, lp.start_byte()))
+        else {
+            continue;
+        };
+        let p = an.container(*arg, call.range.0);
+        if p.is_private() {
+            continue;
+        }
+        loops_reported.push(lp.start_byte());
+        let c = text(ctx, *arg).trim();
+        out.push(
+            ctx.diagnostic(
+                &STALE_SIZE,
+                (cond.start_byte(), cond.end_byte()),
+                format!("the loop bound `{bound}` was read from the size of {} before the loop; `{}` does not check it again", p.describe(c), call.name),
+            )
+            .with_help("re-read the size in each iteration and use `PyList_GetItemRef`, or hold a critical section on the list for the whole loop")
+            .with_confidence(p.confidence()),
+        );
+    }
+}
+
+/// Was `var` set from the size of `container` before `before`?
+fn size_variable(ctx: &FileContext, fi: usize, var: &str, container: &str, before: usize) -> bool {
+    let idx = ctx.index;
+    let is_size = |r: (usize, usize)| {
+        let t = normalize(text(ctx, r));
+        [
+            "PyList_GET_SIZE(",
+            "PyList_Size(",
+            "PySequence_Fast_GET_SIZE(",
+            "Py_SIZE(",
+        ]
+        .iter()
+        .any(|p| {
+            t.strip_prefix(p)
+                .and_then(|x| x.strip_suffix(')'))
+                .is_some_and(|x| normalize(x) == container)
+        })
+    };
+    let from_decl = idx
+        .decls
+        .iter()
+        .filter(|d| d.function == Some(fi) && d.name == var && d.range.0 < before)
+        .any(|d| d.init.as_ref().is_some_and(|i| is_size(i.range())));
+    let from_assign = idx
+        .assignments
+        .iter()
+        .filter(|a| a.function == Some(fi) && a.range.1 <= before && normalize(&a.lhs_text) == var)
+        .any(|a| is_size(a.rhs));
+    from_decl || from_assign
+}

@@ -1,0 +1,54 @@
+//! FT101: `PyList_GetItem`/`PyList_GET_ITEM` on a list other threads can reach.
+
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::rules::{FileContext, FixAvailability, Rule};
+
+pub static BORROWED_LIST_ITEM: Rule = Rule {
+    code: "FT101",
+    name: "borrowed-list-item",
+    severity: Severity::Error,
+    summary:
+        "`PyList_GetItem`/`PyList_GET_ITEM` borrows an item of a list other threads can change.",
+    doc: r#"## What it does
+Finds `PyList_GetItem` and `PyList_GET_ITEM` on a list that is not private to the
+current call: a list received from Python, a field, a global, or a list that has
+already been stored somewhere. Lists created in the function and not yet shared,
+and lists locked by an enclosing `Py_BEGIN_CRITICAL_SECTION` on the same
+expression, are not reported. When the origin of the list is not visible (a
+helper's parameter, the result of an unknown call) the finding is `likely`.
+
+## Why is this bad?
+The result is a borrowed reference: the list owns the item. Without the GIL
+another thread can replace or remove the item between the call and its use, drop
+the last reference and free it; the caller then reads freed memory.
+
+## Example
+```c
+static PyObject *first(PyObject *self, PyObject *list) {
+    PyObject *item = PyList_GetItem(list, 0);
+    return PyObject_Repr(item);
+}
+```
+
+## Use instead
+```c
+    PyObject *item = PyList_GetItemRef(list, 0);   /* strong reference */
+    if (item == NULL) return NULL;
+    PyObject *r = PyObject_Repr(item);
+    Py_DECREF(item);
+    return r;
+```
+`PyList_GetItemRef` was added in 3.13; pythoncapi-compat provides it for older
+versions.
+
+## References
+- CPython howto *C API Extension Support for Free Threading*, "Borrowed References".
+- C API reference: `PyList_GetItemRef`.
+"#,
+    fix: FixAvailability::None,
+};
+
+/// The APIs of this rule are listed in [`super::BORROWED_APIS`].
+pub(crate) fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
+    super::check_borrowed_calls(ctx, &BORROWED_LIST_ITEM, out);
+}

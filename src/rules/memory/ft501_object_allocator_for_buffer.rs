@@ -1,0 +1,167 @@
+//! FT501: a buffer (not a Python object) allocated in the object domain.
+
+use crate::diagnostic::{Confidence, Diagnostic, Severity};
+use crate::rules::{FileContext, FixAvailability, Rule};
+use crate::source::privacy::{is_identifier, normalize};
+
+use super::{allocations, text, Allocation, Domain};
+
+pub static OBJECT_DOMAIN_BUFFER: Rule = Rule {
+    code: "FT501",
+    name: "object-allocator-for-buffer",
+    severity: Severity::Error,
+    summary: "`PyObject_Malloc`/`Calloc`/`Realloc` allocates memory that is not a Python object.",
+    doc: r#"## What it does
+Finds `PyObject_Malloc`, `PyObject_Calloc`, `PyObject_Realloc` (and the upper-case
+macros) whose result is stored in a variable or field whose type is not a Python
+object: `char *`, `int *`, `void *`, or a struct without an object header. Findings
+on types defined elsewhere are `likely`.
+
+## Why is this bad?
+The free-threaded build allocates objects in a heap its garbage collector scans;
+only Python objects may live there. A buffer in that heap is mistaken for an
+object, and crashes follow.
+
+## Example
+```c
+char *buf = PyObject_Malloc(size);
+...
+PyObject_Free(buf);
+```
+
+## Use instead
+```c
+char *buf = PyMem_Malloc(size);
+...
+PyMem_Free(buf);
+```
+Change the allocation and every free of that pointer together (FT502).
+
+## References
+- CPython howto *C API Extension Support for Free Threading*, "Memory Allocation APIs".
+"#,
+    fix: FixAvailability::None,
+};
+
+pub(crate) fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
+    let an = ctx.privacy();
+    let allocs = allocations(ctx);
+    let allocs = &allocs.0;
+    for a in allocs.iter().filter(|a| a.domain == Domain::Object) {
+        if !an.compiled_in_ft(a.call(ctx).range.0) {
+            continue;
+        }
+        let ty = target_type(ctx, a);
+        let object = ty.as_deref().and_then(|t| is_object_type(ctx, t));
+        if object == Some(true) {
+            continue;
+        }
+        let confidence = if object == Some(false) {
+            Confidence::Certain
+        } else {
+            Confidence::Likely
+        };
+        let what = ty
+            .map(|t| format!("`{}` (a `{}`)", a.target_text.trim(), t.trim()))
+            .unwrap_or_else(|| format!("`{}`", a.target_text.trim()));
+        out.push(
+            ctx.diagnostic(&OBJECT_DOMAIN_BUFFER, a.call(ctx).name_range, format!("`{}` allocates {what}, which is not a Python object", a.call(ctx).name))
+                .with_help("use `PyMem_Malloc`/`PyMem_Realloc` (and `PyMem_Free` for every free of this pointer)")
+                .with_confidence(confidence),
+        );
+    }
+}
+
+/// The declared type of an allocation's target, when the file shows it.
+fn target_type(ctx: &FileContext, a: &Allocation) -> Option<String> {
+    let t = normalize(&a.target_text);
+    if is_identifier(&t) {
+        let d = ctx.index.declaration_of(&t, Some(a.function))?;
+        if d.type_text == "auto" {
+            // `auto *p = static_cast<T *>(PyObject_Malloc(n))`: the cast names the type.
+            let init = d.init.as_ref().map(|i| text(ctx, i.range())).unwrap_or("");
+            let cast = init
+                .split_once('<')
+                .map(|(_, r)| r)
+                .or_else(|| init.strip_prefix('('))?;
+            let ty = cast.split(['>', ')']).next()?.trim();
+            return Some(ty.to_owned());
+        }
+        return Some(format!(
+            "{}{}",
+            d.type_text,
+            if d.is_pointer { " *" } else { "" }
+        ));
+    }
+    let field = a.key.strip_prefix("->")?;
+    ctx.index
+        .structs
+        .iter()
+        .flat_map(|s| s.fields.iter())
+        .find(|(n, _)| n == field)
+        .map(|(_, ty)| format!("{ty} *"))
+}
+
+/// Is `ty` an object type: `PyObject`, or a struct of this file with an object header?
+fn is_object_type(ctx: &FileContext, ty: &str) -> Option<bool> {
+    let base = ty
+        .trim_end_matches(['*', ' '])
+        .trim_start_matches("struct ")
+        .trim_start_matches("const ")
+        .trim();
+    const PLAIN: &[&str] = &[
+        "char",
+        "unsigned char",
+        "signed char",
+        "int",
+        "unsigned",
+        "unsigned int",
+        "long",
+        "unsigned long",
+        "short",
+        "unsigned short",
+        "double",
+        "float",
+        "void",
+        "size_t",
+        "Py_ssize_t",
+        "Py_UCS1",
+        "Py_UCS2",
+        "Py_UCS4",
+        "uint8_t",
+        "uint16_t",
+        "uint32_t",
+        "uint64_t",
+        "int8_t",
+        "int16_t",
+        "int32_t",
+        "int64_t",
+        "wchar_t",
+        "Py_buffer",
+        "Py_hash_t",
+        "digit",
+        "PyObject *",
+    ];
+    if base.starts_with("PyObject") && !base.contains("**") && !ty.contains("**")
+        || base.starts_with("Py") && base.ends_with("Object")
+    {
+        return Some(true);
+    }
+    if ty.contains("**") {
+        return Some(false);
+    }
+    if PLAIN.contains(&base) {
+        return Some(false);
+    }
+    let s = ctx
+        .index
+        .structs
+        .iter()
+        .find(|s| s.names.iter().any(|n| n == base))?;
+    let body = ctx.file.parse_text.get(s.range.0..s.range.1).unwrap_or("");
+    Some(
+        body.contains("PyObject_HEAD")
+            || body.contains("PyObject_VAR_HEAD")
+            || body.contains("ob_base"),
+    )
+}
