@@ -451,7 +451,7 @@ fn pytest_session_fails_and_names_the_module_that_re_enabled_the_gil_at_collecti
     assert!(out.contains("2 passed"), "the tests themselves pass: {out}");
     assert!(
         out.contains(
-            "importing `undeclared` re-enabled the GIL during collection of test_undeclared.py"
+            "importing `undeclared` re-enabled the GIL (imported by `test_undeclared`) during collection of test_undeclared.py"
         ),
         "{out}"
     );

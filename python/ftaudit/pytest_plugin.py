@@ -130,6 +130,8 @@ class GilWatch:
 
         self._imp = _imp
         self._create_dynamic = original = _imp.create_dynamic
+        bootstrap = sys.modules.get("_frozen_importlib")
+        call = getattr(bootstrap, "_call_with_frames_removed", None) or (lambda f, *a, **k: f(*a, **k))
         watch = self
 
         def create_dynamic(spec, *args, **kwargs):
@@ -140,7 +142,9 @@ class GilWatch:
             watch.local.created.append((getattr(spec, "name", "?"), _import_stack(2)))
             watch.local.depth = depth + 1
             try:
-                return original(spec, *args, **kwargs)
+                # Called through importlib's own helper, so that CPython's warning points
+                # at `<frozen importlib._bootstrap>` as without the plugin, not at this file.
+                return call(original, spec, *args, **kwargs)
             finally:
                 watch.local.depth = depth
                 # While an init function runs the GIL is on transiently, so the state
