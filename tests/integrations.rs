@@ -601,6 +601,23 @@ fn pre_commit_try_repo_fails_on_a_legacy_module_and_passes_on_a_ported_one() {
     git(&sample, &["init", "-q"]);
     git(&sample, &["add", "."]);
 
+    // The hook's isolated build needs maturin: from a local wheelhouse, so that the two
+    // installs below do not go to PyPI again.
+    let wheelhouse = cache_dir().join("wheelhouse");
+    if !wheelhouse.is_dir() {
+        let o = run(Command::new(venv_python(&tools))
+            .args([
+                "-m",
+                "pip",
+                "download",
+                "--quiet",
+                "--disable-pip-version-check",
+            ])
+            .args(["--only-binary", ":all:", "-d"])
+            .arg(&wheelhouse)
+            .arg("maturin>=1.7,<2"));
+        assert!(o.status.success(), "pip download maturin: {}", text(&o));
+    }
     let try_repo = |files: &[&str]| {
         run(Command::new(venv_bin(&tools).join("pre-commit"))
             .arg("try-repo")
@@ -611,6 +628,8 @@ fn pre_commit_try_repo_fails_on_a_legacy_module_and_passes_on_a_ported_one() {
             .current_dir(&sample)
             .env("PRE_COMMIT_HOME", dir.path().join("pre-commit-home"))
             .env("PATH", path_with(&venv_bin(&tools)))
+            .env("PIP_NO_INDEX", "1")
+            .env("PIP_FIND_LINKS", &wheelhouse)
             // The hook's `pip install .` builds with maturin: in its own target folder
             // (not the tests' binary), keeping compiled dependencies between runs.
             // try-repo clones into a new folder each time, so the crate itself is built
