@@ -98,7 +98,7 @@ enum Outcome {
 pub fn run(roots: &[(PathBuf, Arc<Settings>)], overlay: &HashMap<PathBuf, String>) -> CheckResult {
     let walk_roots: Vec<(PathBuf, &Settings)> =
         roots.iter().map(|(p, s)| (p.clone(), s.as_ref())).collect();
-    let (files, walk_errors) = discover::discover(&walk_roots);
+    let (files, walk_errors) = discover::discover(&walk_roots, |p| overlay.contains_key(p));
     let mut result = CheckResult::default();
     for e in walk_errors {
         result.problems.push(FileProblem {

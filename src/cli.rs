@@ -101,6 +101,14 @@ pub struct CheckArgs {
     /// More paths or globs to exclude, in addition to the configured ones.
     #[arg(long, value_name = "GLOB")]
     pub extend_exclude: Vec<String>,
+    /// Apply the excludes also to paths named on the command line (for pre-commit, which
+    /// names every staged file).
+    #[arg(long)]
+    pub force_exclude: bool,
+    /// Read the text of one file from stdin and check it as if it were at PATH (for
+    /// editors: the unsaved buffer, checked with the project's configuration).
+    #[arg(long, value_name = "PATH", conflicts_with_all = ["paths", "fix", "diff"])]
+    pub stdin_filename: Option<PathBuf>,
     /// Apply safe fixes to the files.
     #[arg(long)]
     pub fix: bool,

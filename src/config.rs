@@ -50,6 +50,8 @@ pub struct Overrides {
     pub target_version: Option<String>,
     pub config_file: Option<PathBuf>,
     pub isolated: bool,
+    /// `--force-exclude`: the excludes also apply to paths named on the command line.
+    pub force_exclude: bool,
 }
 
 impl Settings {
@@ -139,6 +141,7 @@ impl Settings {
             }
             s.per_file_ignores.push((g.compile_matcher(), codes));
         }
+        s.force_exclude = ov.force_exclude;
         if let Some(shared) = config.objects_shared_between_threads {
             s.objects_shared_between_threads = shared;
         }

@@ -40,19 +40,28 @@ pub struct WalkError {
     pub message: String,
 }
 
-/// Walks `roots`; files given explicitly are always taken when their kind is known.
-pub fn discover(roots: &[(PathBuf, &Settings)]) -> (Vec<Discovered>, Vec<WalkError>) {
+/// Walks `roots`; files given explicitly are taken when their kind is known, unless
+/// `--force-exclude` applies the excludes to them too. `in_memory` names files whose
+/// text comes from elsewhere (`--stdin-filename`): they need not exist on disk.
+pub fn discover(
+    roots: &[(PathBuf, &Settings)],
+    in_memory: impl Fn(&Path) -> bool,
+) -> (Vec<Discovered>, Vec<WalkError>) {
     let mut files = Vec::new();
     let mut errors = Vec::new();
     for (ri, (root, settings)) in roots.iter().enumerate() {
-        if !root.exists() && root.symlink_metadata().is_err() {
+        if settings.force_exclude && settings.excludes_named_path(root) {
+            continue;
+        }
+        let virtual_file = in_memory(root);
+        if !virtual_file && !root.exists() && root.symlink_metadata().is_err() {
             errors.push(WalkError {
                 path: root.clone(),
                 message: "no such file or directory".into(),
             });
             continue;
         }
-        if root.is_file() {
+        if virtual_file || root.is_file() {
             match FileKind::of(root) {
                 Some(kind) => files.push(Discovered {
                     path: root.clone(),

@@ -37,6 +37,9 @@ pub struct Settings {
     /// `objects-shared-between-threads`: whether instances may be used from several
     /// threads at once (default `true`).
     pub objects_shared_between_threads: bool,
+    /// `--force-exclude`: paths named on the command line are excluded too (as ruff
+    /// does), so that pre-commit, which names every staged file, honours `exclude`.
+    pub force_exclude: bool,
 }
 
 /// Folders never worth analysing: build output, environments, VCS metadata.
@@ -72,6 +75,7 @@ impl Default for Settings {
             config_path: None,
             project_root: PathBuf::from("."),
             objects_shared_between_threads: true,
+            force_exclude: false,
         }
     }
 }
@@ -136,5 +140,33 @@ impl Settings {
     pub fn is_excluded(&self, path: &Path, root: &Path) -> bool {
         let rel = path.strip_prefix(root).unwrap_or(path);
         self.exclude.is_match(rel) || path.file_name().is_some_and(|n| self.exclude.is_match(n))
+    }
+
+    /// Is `path`, named on the command line, excluded? It is when the path itself or
+    /// one of its folders below the project root (or in the path as written) matches an
+    /// exclude (`build/x.c` is excluded by `build`), as if the walker had reached it.
+    pub fn excludes_named_path(&self, path: &Path) -> bool {
+        let abs = match (path.parent(), path.file_name()) {
+            (Some(dir), Some(name)) => std::fs::canonicalize(if dir.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                dir
+            })
+            .map(|d| d.join(name))
+            .or_else(|_| std::path::absolute(path)),
+            _ => std::fs::canonicalize(path).or_else(|_| std::path::absolute(path)),
+        }
+        .unwrap_or_else(|_| path.to_path_buf());
+        let matches = |rel: &Path| {
+            rel.ancestors()
+                .filter(|a| !a.as_os_str().is_empty())
+                .any(|a| {
+                    self.exclude.is_match(a)
+                        || a.file_name().is_some_and(|n| self.exclude.is_match(n))
+                })
+        };
+        // Relative to the project root, and as written (relative to the current folder),
+        // since without a configuration file the root is the file's own folder.
+        abs.strip_prefix(&self.project_root).is_ok_and(matches) || matches(path)
     }
 }

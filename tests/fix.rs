@@ -3,6 +3,7 @@
 
 mod common;
 
+#[cfg(unix)]
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -86,6 +87,7 @@ fn diff_prints_and_writes_nothing() {
 }
 
 #[test]
+#[cfg(unix)] // permission bits
 fn fix_applies_safe_fixes_and_keeps_permissions_and_line_endings() {
     let dir = legacy_copy();
     let toast = dir.path().join("src/toast.c");

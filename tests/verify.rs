@@ -727,6 +727,7 @@ fn a_gil_build_is_refused() {
 }
 
 #[test]
+#[cfg(unix)] // a shell-script wrapper
 fn a_wrapper_that_sets_x_gil_is_refused() {
     let Some(python) = free_threaded() else {
         return;

@@ -1,5 +1,7 @@
 //! `ftaudit check [PATHS]`, with `--fix` and `--diff`.
 
+use std::collections::HashMap;
+use std::io::Read;
 use std::path::PathBuf;
 
 use super::{emit, print_stdout, ExitStatus};
@@ -11,7 +13,23 @@ use crate::fix::apply;
 use crate::report::{Report, Summary};
 
 pub fn run(args: CheckArgs) -> ExitStatus {
-    let paths = if args.paths.is_empty() {
+    // `--stdin-filename`: the text comes from stdin and stands in for the file (which
+    // need not exist), so an editor's unsaved buffer is checked with the configuration
+    // found from that path. Cross-file checks see this one file.
+    let mut overlay = HashMap::new();
+    if let Some(name) = &args.stdin_filename {
+        let mut bytes = Vec::new();
+        if let Err(e) = std::io::stdin().read_to_end(&mut bytes) {
+            eprintln!("ftaudit: error: cannot read stdin: {e}");
+            return ExitStatus::Error;
+        }
+        let text = String::from_utf8(bytes)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+        overlay.insert(name.clone(), text);
+    }
+    let paths = if let Some(name) = &args.stdin_filename {
+        vec![name.clone()]
+    } else if args.paths.is_empty() {
         vec![PathBuf::from(".")]
     } else {
         args.paths.clone()
@@ -23,6 +41,7 @@ pub fn run(args: CheckArgs) -> ExitStatus {
         target_version: args.target_version.clone(),
         config_file: args.config.clone(),
         isolated: args.isolated,
+        force_exclude: args.force_exclude,
     };
     if let Some(c) = &args.config {
         if !c.is_file() {
@@ -83,7 +102,7 @@ pub fn run(args: CheckArgs) -> ExitStatus {
         };
         outcome.result
     } else {
-        check::run(&roots, &Default::default())
+        check::run(&roots, &overlay)
     };
     let mut result = result;
     if args.confidence == ConfidenceFilter::Certain {

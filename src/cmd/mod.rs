@@ -61,7 +61,9 @@ pub fn emit(
                 unsafe_fixes,
             },
         ),
+        Format::Concise => report::concise::render(report, fixes_apply),
         Format::Json => report::json::render(report),
+        Format::JsonLines => report::json::render_lines(report),
         Format::Sarif => report::sarif::render(report),
         Format::Github => report::github::render(report),
     };

@@ -88,6 +88,16 @@ pub fn render(r: &Report) -> String {
     serde_json::to_string_pretty(&doc).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}")) + "\n"
 }
 
+/// `--output-format json-lines`: one diagnostic object per line, no summary.
+pub fn render_lines(r: &Report) -> String {
+    let mut out = String::new();
+    for d in r.diagnostics {
+        out.push_str(&diagnostic_json(d).to_string());
+        out.push('\n');
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,5 +1,6 @@
 //! Reporters: one per output format, all rendering the same [`Report`].
 
+pub mod concise;
 pub mod github;
 pub mod json;
 pub mod sarif;
@@ -16,9 +17,19 @@ use crate::rules::build::ProjectSummary;
 /// Output formats of `--output-format`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
+    /// Compiler-like findings with source snippets, and a summary.
     Text,
+    /// One line per finding (`path:line:col: CODE message`), nothing else: for editors
+    /// and `errorformat`-style parsers.
+    Concise,
+    /// One JSON document with every finding and the summary.
     Json,
+    /// One JSON object per finding and line (the `json` format's diagnostic objects),
+    /// so a reader can stream them.
+    JsonLines,
+    /// SARIF 2.1.0 (GitHub code scanning).
     Sarif,
+    /// GitHub Actions workflow commands (pull-request annotations).
     Github,
 }
 
