@@ -226,6 +226,7 @@ fn without_an_interpreter_the_error_names_the_python_option() {
 }
 
 #[test]
+#[ignore = "needs the provisioned CPython 3.13t and 3.13; scripts/test.sh provides them"]
 fn legacy_example_names_each_module_that_reenables_the_gil() {
     let Some((b, python)) = setup() else { return };
     let src = Path::new(ROOT).join("examples/legacy-extension/src");
@@ -316,6 +317,7 @@ fn legacy_example_names_each_module_that_reenables_the_gil() {
 }
 
 #[test]
+#[ignore = "needs the provisioned CPython 3.13t and 3.13; scripts/test.sh provides them"]
 fn ported_example_reports_nothing() {
     let Some((b, python)) = setup() else { return };
     let src = Path::new(ROOT).join("examples/ported-extension/src");
@@ -355,6 +357,7 @@ fn ported_example_reports_nothing() {
 }
 
 #[test]
+#[ignore = "needs the provisioned CPython 3.13t and 3.13; scripts/test.sh provides them"]
 fn each_failure_gets_its_verdict() {
     let Some((b, python)) = setup() else { return };
     let src = Path::new(ROOT).join("tests/verify-modules");
@@ -449,6 +452,7 @@ fn each_failure_gets_its_verdict() {
 }
 
 #[test]
+#[ignore = "needs the provisioned CPython 3.13t and 3.13; scripts/test.sh provides them"]
 fn python_gil_is_removed_from_the_environment_and_reported() {
     let Some((b, python)) = setup() else { return };
     let inner = std::fs::read_dir(&b.test_modules)
@@ -476,6 +480,7 @@ fn python_gil_is_removed_from_the_environment_and_reported() {
 }
 
 #[test]
+#[ignore = "needs the provisioned CPython 3.13t and 3.13; scripts/test.sh provides them"]
 fn modules_and_packages_by_name() {
     let Some((b, python)) = setup() else { return };
     // --module: found through PYTHONPATH; the finding points at the module's file.
@@ -614,6 +619,7 @@ fn modules_and_packages_by_name() {
 }
 
 #[test]
+#[ignore = "needs the provisioned CPython 3.13t and 3.13; scripts/test.sh provides them"]
 fn files_for_another_abi_are_not_imported() {
     let Some((b, python)) = setup() else { return };
     let dir = tempfile::tempdir().expect("tempdir");
@@ -713,6 +719,7 @@ fn files_for_another_abi_are_not_imported() {
 }
 
 #[test]
+#[ignore = "needs the provisioned CPython 3.13t and 3.13; scripts/test.sh provides them"]
 fn a_gil_build_is_refused() {
     let Some(gil_python) = interpreter("FTAUDIT_PYTHON_GIL", "gil/bin/python3.13") else {
         return;
@@ -751,6 +758,7 @@ fn a_wrapper_that_sets_x_gil_is_refused() {
 }
 
 #[test]
+#[ignore = "needs the provisioned CPython 3.13t and 3.13; scripts/test.sh provides them"]
 fn a_gil_enabled_at_start_up_is_refused_and_named() {
     let Some((b, python)) = setup() else { return };
     let dir = tempfile::tempdir().expect("tempdir");
@@ -770,6 +778,7 @@ fn a_gil_enabled_at_start_up_is_refused_and_named() {
 }
 
 #[test]
+#[ignore = "needs the provisioned CPython 3.13t; scripts/test.sh provides it"]
 fn a_hang_in_python_code_shows_where_it_waits() {
     let Some(python) = free_threaded() else {
         return;

@@ -248,6 +248,7 @@ fn member(module: &str, suffix: &str) -> String {
 }
 
 #[test]
+#[ignore = "needs the provisioned CPython 3.13t and 3.13; scripts/test.sh provides them"]
 fn correct_release_set_reports_nothing_in_every_format() {
     let Some(b) = built() else { return };
     let dir = tempfile::tempdir().unwrap();
@@ -319,6 +320,7 @@ fn correct_release_set_reports_nothing_in_every_format() {
 }
 
 #[test]
+#[ignore = "needs the provisioned CPython 3.13t and 3.13; scripts/test.sh provides them"]
 fn every_format_renders_wheel_findings() {
     if built().is_none() {
         return;
@@ -365,6 +367,7 @@ fn every_format_renders_wheel_findings() {
 }
 
 #[test]
+#[ignore = "needs the provisioned CPython 3.13t and 3.13; scripts/test.sh provides them"]
 fn ft701_free_threaded_tag_on_gil_build() {
     if built().is_none() {
         return;
@@ -404,6 +407,7 @@ fn ft701_free_threaded_tag_on_gil_build() {
 }
 
 #[test]
+#[ignore = "needs the provisioned CPython 3.13t and 3.13; scripts/test.sh provides them"]
 fn ft702_gil_tag_on_free_threaded_build() {
     if built().is_none() {
         return;
@@ -435,6 +439,7 @@ fn ft702_gil_tag_on_free_threaded_build() {
 }
 
 #[test]
+#[ignore = "needs the provisioned CPython 3.13t and 3.13; scripts/test.sh provides them"]
 fn ft703_stable_abi_for_free_threaded() {
     if built().is_none() {
         return;
@@ -483,6 +488,7 @@ fn ft703_stable_abi_for_free_threaded() {
 }
 
 #[test]
+#[ignore = "needs the provisioned CPython 3.13t and 3.13; scripts/test.sh provides them"]
 fn ft704_suffix_and_tag_mismatches() {
     if built().is_none() {
         return;
@@ -552,6 +558,7 @@ fn ft704_suffix_and_tag_mismatches() {
 }
 
 #[test]
+#[ignore = "needs the provisioned CPython 3.13t and 3.13; scripts/test.sh provides them"]
 fn ft705_module_reenables_gil() {
     if built().is_none() {
         return;
@@ -598,6 +605,7 @@ fn ft705_module_reenables_gil() {
 /// SetGIL; beans: slot only from 3.14; sausage: Py_MOD_GIL_USED). Example files
 /// added later are checked only for not crashing the audit.
 #[test]
+#[ignore = "needs the provisioned CPython 3.13t and 3.13; scripts/test.sh provides them"]
 fn ft705_on_the_legacy_examples() {
     let Some(b) = built() else { return };
     let dir = tempfile::tempdir().unwrap();
@@ -646,6 +654,7 @@ fn ft705_on_the_legacy_examples() {
 }
 
 #[test]
+#[ignore = "needs the provisioned CPython 3.13t and 3.13; scripts/test.sh provides them"]
 fn ft706_ft707_release_sets() {
     if built().is_none() {
         return;
@@ -740,6 +749,7 @@ fn ft706_ft707_release_sets() {
 }
 
 #[test]
+#[ignore = "needs the provisioned CPython 3.13t and 3.13; scripts/test.sh provides them"]
 fn ft708_borrowed_reference_imports() {
     if built().is_none() {
         return;
@@ -772,6 +782,7 @@ fn ft708_borrowed_reference_imports() {
 }
 
 #[test]
+#[ignore = "needs the provisioned CPython 3.13t and 3.13; scripts/test.sh provides them"]
 fn ft709_path_traversal_and_zip_bomb() {
     if built().is_none() {
         return;
@@ -819,6 +830,7 @@ fn ft709_path_traversal_and_zip_bomb() {
 }
 
 #[test]
+#[ignore = "needs the provisioned CPython 3.13t and 3.13; scripts/test.sh provides them"]
 fn corrupt_inputs_give_clear_messages() {
     if built().is_none() {
         return;
@@ -963,6 +975,7 @@ fn build_pe(cc: &Path, dir: &Path, dll: &str, defines: &[&str]) -> Vec<u8> {
 }
 
 #[test]
+#[ignore = "needs MinGW (x86_64-w64-mingw32-gcc); scripts/test.sh provides it"]
 fn windows_dlls_built_with_mingw() {
     let Some(cc) = mingw() else { return };
     let dir = tempfile::tempdir().unwrap();
@@ -1065,6 +1078,7 @@ type Members<'a> = Vec<(&'a str, Vec<u8>)>;
 /// The acceptance check: one folder with correct wheels and one planted defect per
 /// wheel; each defect is reported exactly once, on its wheel, in every format.
 #[test]
+#[ignore = "needs the provisioned CPython 3.13t and 3.13; scripts/test.sh provides them"]
 fn acceptance_folder_reports_each_planted_defect_once() {
     if built().is_none() {
         return;
@@ -1192,6 +1206,7 @@ fn acceptance_folder_reports_each_planted_defect_once() {
 /// Packed relative relocations (`-z pack-relative-relocs`, DT_RELR) store the
 /// target in place; the slot array is still found.
 #[test]
+#[ignore = "needs the provisioned CPython 3.13t and 3.13; scripts/test.sh provides them"]
 fn ft705_with_packed_relocations() {
     let Some((ft, _)) = interpreters() else {
         return;
@@ -1267,6 +1282,7 @@ fn ft709_lying_size_headers() {
 /// Thousands of corrupted copies of real ELF (and, with MinGW, PE) binaries: every
 /// one is either analysed or rejected with a message, never a panic.
 #[test]
+#[ignore = "needs the provisioned CPython 3.13t and 3.13; scripts/test.sh provides them"]
 fn mutated_binaries_never_panic() {
     let mut samples: Vec<Vec<u8>> = Vec::new();
     if built().is_some() {
@@ -1314,6 +1330,7 @@ fn mutated_binaries_never_panic() {
 
 /// Corrupted copies of a real wheel: each one is audited or reported, never a panic.
 #[test]
+#[ignore = "needs the provisioned CPython 3.13t and 3.13; scripts/test.sh provides them"]
 fn mutated_wheels_never_panic() {
     if built().is_none() {
         return;

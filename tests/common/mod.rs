@@ -9,8 +9,11 @@ use std::path::{Path, PathBuf};
 /// The interpreter named by environment variable `var` (or the provisioning
 /// script's default cache location `~/.cache/ftaudit/cpython/<default>`).
 ///
-/// Missing: with `FTAUDIT_REQUIRE_PYTHON=1` (scripts/test.sh, .ci/run) the test
-/// fails; otherwise it prints a visible skip message and the caller returns early.
+/// Tests that call this are `#[ignore = "needs …"]`, so a plain `cargo test` lists
+/// them as ignored instead of passing them vacuously; `scripts/test.sh` runs them with
+/// `--include-ignored`. Missing: with `FTAUDIT_REQUIRE_PYTHON=1` (scripts/test.sh,
+/// .ci/run) the test fails; otherwise (an ignored test run by hand) it prints a
+/// visible skip message and the caller returns early.
 pub fn interpreter(var: &str, default: &str) -> Option<PathBuf> {
     let p = std::env::var_os(var).map(PathBuf::from).or_else(|| {
         let home = std::env::var_os("HOME")?;
