@@ -41,11 +41,9 @@ pub const FILE_CHECKS: &[FamilyFileCheck] = &[
     declare::check_file,
     borrowed::check_file,
     access::check_file,
-    locking::check_file,
     memory::check_file,
-    locks::check_file,
 ];
 
 /// Project checks of every family over C/C++ files. The FT6xx build checks see
 /// build files too and are called by `check::run` directly ([`build::check_build`]).
-pub const PROJECT_CHECKS: &[FamilyProjectCheck] = &[declare::check_project, state::check_project];
+pub const PROJECT_CHECKS: &[FamilyProjectCheck] = &[declare::check_project];
