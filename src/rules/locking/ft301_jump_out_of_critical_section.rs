@@ -55,6 +55,9 @@ Or `goto` a label placed just before `Py_END_CRITICAL_SECTION()`.
 
 pub(crate) fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
     let an = FileAnalysis::new(ctx);
+    if an.regions.is_empty() {
+        return;
+    }
     let root = ctx.file.tree.root_node();
     let blocks = ctx.file.code_occurrences("Py_BLOCK_THREADS");
     for r in an.regions.iter().filter(|r| r.end.is_some()) {

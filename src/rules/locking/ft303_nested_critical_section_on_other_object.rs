@@ -43,6 +43,9 @@ Py_END_CRITICAL_SECTION2();
 
 pub(crate) fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
     let an = FileAnalysis::new(ctx);
+    if an.regions.is_empty() {
+        return;
+    }
     for inner in an
         .regions
         .iter()

@@ -52,6 +52,9 @@ Py_END_CRITICAL_SECTION();
 
 pub(crate) fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
     let an = FileAnalysis::new(ctx);
+    if an.regions.is_empty() {
+        return;
+    }
     let idx = ctx.index;
     let text = |r: (usize, usize)| ctx.file.parse_text.get(r.0..r.1).unwrap_or("");
     let mut reported = HashSet::new();

@@ -47,6 +47,9 @@ if (n < 0) return PyErr_SetFromErrno(PyExc_OSError);
 
 pub(crate) fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
     let an = FileAnalysis::new(ctx);
+    if an.regions.is_empty() {
+        return;
+    }
     let blocks = ctx.file.code_occurrences("Py_BLOCK_THREADS");
     let unblocks = ctx.file.code_occurrences("Py_UNBLOCK_THREADS");
     let root = ctx.file.tree.root_node();

@@ -41,6 +41,9 @@ Keep the section when it protects several steps that must happen together, or
 
 pub(crate) fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
     let an = FileAnalysis::new(ctx);
+    if an.regions.is_empty() {
+        return;
+    }
     let root = ctx.file.tree.root_node();
     for r in an
         .regions

@@ -21,23 +21,34 @@ pub use ft323_pymutex_islocked_decision::PYMUTEX_ISLOCKED_DECISION;
 pub use ft324_pythread_lock_instead_of_pymutex::PYTHREAD_LOCK;
 
 /// Does the file mention any lock at all? Every rule of the family skips files
-/// that do not: a cheap text test before any analysis.
+/// that do not. A text search, done once per file.
 fn mentions_locks(ctx: &FileContext) -> bool {
-    let has = |w: &str| ctx.file.text.contains(w);
-    [
-        "PyMutex",
-        "pthread_",
-        "mutex",
-        "lock_guard",
-        "scoped_lock",
-        "unique_lock",
-        "WaitFor",
-        "EnterCritical",
-        "PyThread_",
-        "sem_wait",
-    ]
-    .iter()
-    .any(|w| has(w))
+    ctx.memo.get(|| MentionsLocks::search(ctx)).0
+}
+
+/// The answer of [`mentions_locks`], as the file's memo keeps it.
+struct MentionsLocks(bool);
+
+impl MentionsLocks {
+    fn search(ctx: &FileContext) -> MentionsLocks {
+        let has = |w: &str| ctx.file.text.contains(w);
+        MentionsLocks(
+            [
+                "PyMutex",
+                "pthread_",
+                "mutex",
+                "lock_guard",
+                "scoped_lock",
+                "unique_lock",
+                "WaitFor",
+                "EnterCritical",
+                "PyThread_",
+                "sem_wait",
+            ]
+            .iter()
+            .any(|w| has(w)),
+        )
+    }
 }
 
 /// The file's guards, branches and scoped locks, as FT320 and FT323 read them.
