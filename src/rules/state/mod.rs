@@ -126,30 +126,33 @@ fn check_files(
     out: &mut Vec<Diagnostic>,
     check: impl Fn(&Scope, &mut Vec<Diagnostic>) + Sync,
 ) {
-    check_files_where(
+    let per_file = map_files(
         project,
         |pf| pf.settings.rule_enabled(rule, &pf.file.path),
-        out,
-        check,
+        |s| {
+            let mut v = Vec::new();
+            check(s, &mut v);
+            v
+        },
     );
+    out.extend(per_file.into_iter().flatten());
 }
 
-/// [`check_files`] for the files `wanted` selects.
-fn check_files_where(
+/// `f` of every file's [`Scope`], in parallel, in file order; the default value for
+/// the files `wanted` leaves out.
+fn map_files<T: Send + Default>(
     project: &ProjectContext,
     wanted: impl Fn(&ProjectFile) -> bool + Sync,
-    out: &mut Vec<Diagnostic>,
-    check: impl Fn(&Scope, &mut Vec<Diagnostic>) + Sync,
-) {
+    f: impl Fn(&Scope) -> T + Sync,
+) -> Vec<T> {
     let analysis = StateAnalysis::of(project);
-    let per_file: Vec<Vec<Diagnostic>> = project
+    project
         .files
         .par_iter()
         .enumerate()
         .map(|(fi, pf)| {
-            let mut v = Vec::new();
             if !wanted(pf) {
-                return v;
+                return T::default();
             }
             let ctx = pf.context();
             let s = Scope::new(
@@ -159,11 +162,9 @@ fn check_files_where(
                 fi,
                 &analysis.object_types,
             );
-            check(&s, &mut v);
-            v
+            f(&s)
         })
-        .collect();
-    out.extend(per_file.into_iter().flatten());
+        .collect()
 }
 
 /// What every check of one file needs.
@@ -507,27 +508,7 @@ impl StaticWrites {
                     .iter()
                     .any(|r| pf.settings.rule_enabled(r, &pf.file.path))
             };
-            let analysis = StateAnalysis::of(project);
-            let per_file = project
-                .files
-                .par_iter()
-                .enumerate()
-                .map(|(fi, pf)| {
-                    if !wanted(pf) {
-                        return Vec::new();
-                    }
-                    let ctx = pf.context();
-                    let s = Scope::new(
-                        &ctx,
-                        &analysis.facts[fi],
-                        &analysis.entries,
-                        fi,
-                        &analysis.object_types,
-                    );
-                    static_writes(&s)
-                })
-                .collect();
-            StaticWrites(per_file)
+            StaticWrites(map_files(project, wanted, static_writes))
         })
     }
 
