@@ -13,7 +13,7 @@ use crate::context::{BuildContext, FileContext, ProjectContext, ProjectFile};
 use crate::diagnostic::{Diagnostic, Span};
 use crate::discover::{self, FileKind};
 use crate::rules::build as build_rules;
-use crate::rules::{self, declare, registry};
+use crate::rules::{declare, registry};
 use crate::source::index::FileIndex;
 use crate::source::{ParsedFile, ReadProblem, SourceFile};
 use crate::suppress::Suppressions;
@@ -180,9 +180,6 @@ pub fn run(roots: &[(PathBuf, Arc<Settings>)], overlay: &HashMap<PathBuf, String
             check(&project, &mut result.diagnostics);
         }
     }
-    for check in rules::PROJECT_CHECKS {
-        check(&project_files, &project_settings, &mut result.diagnostics);
-    }
     // Whether a C module declares support is decided before selection and suppressions
     // filter FT0xx findings out of the report.
     let declaration_findings: Vec<Diagnostic> = result
@@ -333,9 +330,6 @@ fn analyse_source(
             if ctx.enabled(rule) {
                 check(&ctx, &mut diagnostics);
             }
-        }
-        for check in rules::FILE_CHECKS {
-            check(&ctx, &mut diagnostics);
         }
     }
     let parse_errors = file.parse_error_count();

@@ -24,13 +24,23 @@ fn rules_are_registered_and_documented() {
         }
         assert!(!rule.name.is_empty() && !rule.summary.is_empty(), "{code}");
     }
-    // FT320–FT339 belong to another family file.
-    for r in rules::locking::RULES {
-        let n: u32 = r.code[2..].parse().expect("numeric code");
-        assert!(
-            (301..=319).contains(&n),
-            "{} is outside FT301–FT319",
-            r.code
-        );
+    // FT301–FT319 are the `locking` family's rule files, FT320–FT339 the `locks` family's.
+    for (family, codes) in [("locking", 301..=319), ("locks", 320..=339)] {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("src/rules")
+            .join(family);
+        let mut seen = 0;
+        for f in std::fs::read_dir(&dir).expect("family directory").flatten() {
+            let name = f.file_name().to_string_lossy().into_owned();
+            let Some(n) = name.strip_prefix("ft").and_then(|n| n.get(..3)) else {
+                continue;
+            };
+            let n: u32 = n.parse().expect("numeric code");
+            assert!(codes.contains(&n), "{family}/{name} is outside {codes:?}");
+            let code = format!("FT{n}");
+            assert!(rules::by_code(&code).is_some(), "{code} is not registered");
+            seen += 1;
+        }
+        assert!(seen > 0, "no rule files in {family}");
     }
 }

@@ -789,4 +789,3 @@ fn windows_dlls_built_with_mingw() {
         run.stderr
     );
 }
-

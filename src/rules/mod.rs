@@ -1,10 +1,7 @@
-//! The rule registry: every rule's code, name, severity, documentation and the
-//! checks that produce its diagnostics.
-//!
-//! Every rule is listed once in [`registry`], with its check. Families that are
-//! still one file (`declare.rs` for FT0xx, ...) export `RULES` and a combined
-//! check, listed in [`FILE_CHECKS`] / [`PROJECT_CHECKS`]; their registry entries
-//! say [`registry::Check::Family`].
+//! The rules: one folder per family, one file per rule
+//! (`borrowed/ft101_borrowed_list_item.rs`), listed once in [`registry`] with the
+//! check that produces its findings. A family's `mod.rs` holds only what its rules
+//! share (memoised analyses, re-exports). See CONTRIBUTING.md, "Adding a rule".
 
 pub mod access;
 pub mod binary;
@@ -25,19 +22,3 @@ pub mod registry;
 pub use crate::context::{ft_configs, FileContext, ProjectFile};
 pub use crate::rule::{FixAvailability, Rule, FAMILIES};
 pub use registry::{all, by_code, is_known_selector};
-
-use crate::config::Settings;
-use crate::diagnostic::Diagnostic;
-
-/// A family's combined check over one file (being replaced by per-rule checks
-/// in the [`registry`]).
-pub type FamilyFileCheck = fn(&FileContext, &mut Vec<Diagnostic>);
-
-/// A family's combined check over every file at once.
-pub type FamilyProjectCheck = fn(&[ProjectFile], &Settings, &mut Vec<Diagnostic>);
-
-/// Per-file checks of every family.
-pub const FILE_CHECKS: &[FamilyFileCheck] = &[locking::check_file, locks::check_file];
-
-/// Project checks of every family over C/C++ files.
-pub const PROJECT_CHECKS: &[FamilyProjectCheck] = &[state::check_project];

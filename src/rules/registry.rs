@@ -28,8 +28,6 @@ pub enum Check {
     Project(ProjectCheck),
     /// Run once with the build, CI and metadata files.
     Build(BuildCheck),
-    /// Still produced by its family's combined check (being split up).
-    Family,
     /// Produced outside `check`'s rule dispatch.
     Produced(Producer),
 }
@@ -80,26 +78,26 @@ pub static REGISTRY: &[Registered] = &[
     Registered { rule: &access::REFCNT_UNIQUENESS, check: Check::File(access::ft206_refcount_uniqueness_test::check) },
     Registered { rule: &access::SET_REFCNT_SHARED, check: Check::File(access::ft207_set_refcnt_on_shared_object::check) },
     // FT3xx
-    Registered { rule: &locking::JUMP_OUT_OF_REGION, check: Check::Family },
-    Registered { rule: &locking::MISMATCHED_REGION, check: Check::Family },
-    Registered { rule: &locking::NESTED_SECTION, check: Check::Family },
-    Registered { rule: &locking::BORROWED_ACROSS_SUSPEND, check: Check::Family },
-    Registered { rule: &locking::API_WITHOUT_THREAD_STATE, check: Check::Family },
-    Registered { rule: &locking::REDUNDANT_SECTION, check: Check::Family },
-    Registered { rule: &locks::BLOCKING_NATIVE_LOCK, check: Check::Family },
-    Registered { rule: &locks::PYMUTEX_COPIED_OR_UNINITIALISED, check: Check::Family },
-    Registered { rule: &locks::PYMUTEX_UNLOCK_MISSING, check: Check::Family },
-    Registered { rule: &locks::PYMUTEX_ISLOCKED_DECISION, check: Check::Family },
-    Registered { rule: &locks::PYTHREAD_LOCK, check: Check::Family },
+    Registered { rule: &locking::JUMP_OUT_OF_REGION, check: Check::File(locking::ft301_jump_out_of_critical_section::check) },
+    Registered { rule: &locking::MISMATCHED_REGION, check: Check::File(locking::ft302_mismatched_critical_section::check) },
+    Registered { rule: &locking::NESTED_SECTION, check: Check::File(locking::ft303_nested_critical_section_on_other_object::check) },
+    Registered { rule: &locking::BORROWED_ACROSS_SUSPEND, check: Check::File(locking::ft304_borrowed_reference_across_suspending_call::check) },
+    Registered { rule: &locking::API_WITHOUT_THREAD_STATE, check: Check::File(locking::ft305_c_api_call_without_thread_state::check) },
+    Registered { rule: &locking::REDUNDANT_SECTION, check: Check::File(locking::ft306_critical_section_around_locked_call::check) },
+    Registered { rule: &locks::BLOCKING_NATIVE_LOCK, check: Check::File(locks::ft320_blocking_native_lock_while_attached::check) },
+    Registered { rule: &locks::PYMUTEX_COPIED_OR_UNINITIALISED, check: Check::File(locks::ft321_pymutex_copied_or_uninitialised::check) },
+    Registered { rule: &locks::PYMUTEX_UNLOCK_MISSING, check: Check::File(locks::ft322_pymutex_not_unlocked_on_return::check) },
+    Registered { rule: &locks::PYMUTEX_ISLOCKED_DECISION, check: Check::File(locks::ft323_pymutex_islocked_decision::check) },
+    Registered { rule: &locks::PYTHREAD_LOCK, check: Check::File(locks::ft324_pythread_lock_instead_of_pymutex::check) },
     // FT4xx
-    Registered { rule: &state::GLOBAL_WRITTEN_AT_RUNTIME, check: Check::Family },
-    Registered { rule: &state::LAZY_INIT_AT_RUNTIME, check: Check::Family },
-    Registered { rule: &state::STATIC_SCRATCH_BUFFER, check: Check::Family },
-    Registered { rule: &state::NON_REENTRANT_CALL, check: Check::Family },
-    Registered { rule: &state::MODULE_STATE_MUTATED, check: Check::Family },
-    Registered { rule: &state::UNLOCKED_SELF_FIELD, check: Check::Family },
-    Registered { rule: &state::FOREIGN_CONTEXT_UNLOCKED, check: Check::Family },
-    Registered { rule: &state::UNPINNED_BUFFER, check: Check::Family },
+    Registered { rule: &state::GLOBAL_WRITTEN_AT_RUNTIME, check: Check::Project(state::ft401_global_written_at_runtime::check) },
+    Registered { rule: &state::LAZY_INIT_AT_RUNTIME, check: Check::Project(state::ft402_lazy_init_at_runtime::check) },
+    Registered { rule: &state::STATIC_SCRATCH_BUFFER, check: Check::Project(state::ft403_static_scratch_buffer::check) },
+    Registered { rule: &state::NON_REENTRANT_CALL, check: Check::Project(state::ft404_non_reentrant_libc_call::check) },
+    Registered { rule: &state::MODULE_STATE_MUTATED, check: Check::Project(state::ft405_module_state_mutated_at_runtime::check) },
+    Registered { rule: &state::UNLOCKED_SELF_FIELD, check: Check::Project(state::ft406_unlocked_object_field::check) },
+    Registered { rule: &state::FOREIGN_CONTEXT_UNLOCKED, check: Check::Project(state::ft407_foreign_context_without_lock::check) },
+    Registered { rule: &state::UNPINNED_BUFFER, check: Check::Project(state::ft408_unpinned_bytearray_or_capsule::check) },
     // FT5xx
     Registered { rule: &memory::OBJECT_DOMAIN_BUFFER, check: Check::File(memory::ft501_object_allocator_for_buffer::check) },
     Registered { rule: &memory::CROSS_DOMAIN_FREE, check: Check::File(memory::ft502_cross_domain_free::check) },
@@ -234,11 +232,11 @@ mod tests {
                 );
             }
         }
-        let split = REGISTRY
-            .iter()
-            .filter(|r| !matches!(r.check, Check::Family))
-            .count();
-        assert!(seen <= split, "{seen} rule files but {split} split rules");
+        assert_eq!(
+            seen,
+            REGISTRY.len(),
+            "every registered rule has a file of its own under src/rules/<family>/"
+        );
     }
 
     #[test]

@@ -3,7 +3,6 @@
 //! packing wheels, building Windows DLLs with MinGW, running the binary.
 #![allow(dead_code)]
 
-
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -12,7 +11,6 @@ use std::sync::OnceLock;
 
 pub use serde_json::Value;
 use zip::write::SimpleFileOptions;
-
 
 use crate::common;
 
@@ -243,7 +241,6 @@ pub fn member(module: &str, suffix: &str) -> String {
     format!("pkg/{module}{suffix}")
 }
 
-
 pub fn mingw() -> Option<PathBuf> {
     let require = std::env::var("FTAUDIT_REQUIRE_MINGW").is_ok_and(|v| v == "1");
     let cc = std::env::var_os("FTAUDIT_MINGW_CC")
@@ -304,4 +301,3 @@ pub fn build_pe(cc: &Path, dir: &Path, dll: &str, defines: &[&str]) -> Vec<u8> {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     std::fs::read(out).unwrap()
 }
-

@@ -1,0 +1,217 @@
+//! FT305: a C-API call while the thread state is released.
+
+use crate::context::{FileAnalysis, FileContext};
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::rule::{FixAvailability, Rule};
+use crate::source::privacy::RegionKind;
+
+pub static API_WITHOUT_THREAD_STATE: Rule = Rule {
+    code: "FT305",
+    name: "c-api-call-without-thread-state",
+    severity: Severity::Error,
+    summary: "A C-API call between `Py_BEGIN_ALLOW_THREADS` and `Py_END_ALLOW_THREADS`.",
+    doc: r#"## What it does
+Finds calls to `Py*`/`_Py*` functions and macros between `Py_BEGIN_ALLOW_THREADS`
+and `Py_END_ALLOW_THREADS` (outside `Py_BLOCK_THREADS` ... `Py_UNBLOCK_THREADS`),
+except those documented as callable without an attached thread state:
+`PyMem_Raw*`, `PyMutex_*`, `PyThread_*`, `PyTime_*Raw` and plain arithmetic macros
+(`Py_MIN`, `Py_ARRAY_LENGTH`, ...).
+
+## Why is this bad?
+Between these macros the thread is detached. The C API may then race with other
+threads and with the stop-the-world phases of the garbage collector; with the GIL
+it was merely forbidden, without it objects can change under the call.
+
+## Example
+```c
+Py_BEGIN_ALLOW_THREADS
+n = read(fd, buf, size);
+if (n < 0) PyErr_SetFromErrno(PyExc_OSError);
+Py_END_ALLOW_THREADS
+```
+
+## Use instead
+```c
+Py_BEGIN_ALLOW_THREADS
+n = read(fd, buf, size);
+Py_END_ALLOW_THREADS
+if (n < 0) return PyErr_SetFromErrno(PyExc_OSError);
+```
+
+## References
+- CPython howto *C API Extension Support for Free Threading*, "Thread State and GIL APIs".
+- C API reference: "Thread State and the Global Interpreter Lock".
+"#,
+    fix: FixAvailability::None,
+};
+
+pub(crate) fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
+    let an = FileAnalysis::new(ctx);
+    if an.regions.is_empty() {
+        return;
+    }
+    let blocks = ctx.file.code_occurrences("Py_BLOCK_THREADS");
+    let unblocks = ctx.file.code_occurrences("Py_UNBLOCK_THREADS");
+    let root = ctx.file.tree.root_node();
+    for r in an
+        .regions
+        .iter()
+        .filter(|r| r.kind == RegionKind::AllowThreads && r.end.is_some())
+    {
+        let body = r.body();
+        // Stretches where the thread is attached again: Py_BLOCK_THREADS up to
+        // Py_UNBLOCK_THREADS, or up to the end of the block it is in.
+        let attached: Vec<(usize, usize)> = blocks
+            .iter()
+            .filter(|b| body.0 <= **b && **b < body.1)
+            .map(|b| {
+                let block_end =
+                    crate::source::privacy::ancestor_of_kind(root, *b, &["compound_statement"])
+                        .map(|n| n.end_byte())
+                        .unwrap_or(body.1);
+                let unblock = unblocks
+                    .iter()
+                    .copied()
+                    .find(|u| u > b)
+                    .unwrap_or(usize::MAX);
+                (*b, unblock.min(block_end))
+            })
+            .collect();
+        for c in ctx
+            .index
+            .calls
+            .iter()
+            .filter(|c| body.0 <= c.range.0 && c.range.0 < body.1)
+        {
+            if !is_thread_state_api(ctx, c)
+                || attached
+                    .iter()
+                    .any(|(s, e)| *s <= c.range.0 && c.range.0 < *e)
+            {
+                continue;
+            }
+            if !an.compiled_in_ft(c.range.0) {
+                continue;
+            }
+            out.push(
+                ctx.diagnostic(
+                    &API_WITHOUT_THREAD_STATE,
+                    c.name_range,
+                    format!("`{}` is called between `Py_BEGIN_ALLOW_THREADS` and `Py_END_ALLOW_THREADS` (line {}), without a thread state", c.name, ctx.file.lines.line_of(r.end.map(|e| e.0).unwrap_or(body.1)) + 1),
+                )
+                .with_help("move the call after `Py_END_ALLOW_THREADS`, or wrap it in `Py_BLOCK_THREADS` ... `Py_UNBLOCK_THREADS`"),
+            );
+        }
+    }
+}
+
+/// Functions and macros documented (or obviously safe) to use without an attached thread state.
+fn allowed_detached(name: &str) -> bool {
+    // capi: callable without an attached thread state (prefixes, then names).
+    const PREFIXES: &[&str] = &[
+        "PyMem_Raw",
+        "PyMutex_",
+        "PyThread_",
+        "_PyThread_",
+        "Py_BEGIN_",
+        "Py_END_",
+        "_Py_BEGIN_SUPPRESS",
+        "_Py_END_SUPPRESS",
+        "PyEvent_",
+        "_PyEvent_",
+        "_PyMutex_",
+        "_PyRawMutex_",
+        "_PyOnceFlag_",
+        "_Py_atomic_",
+        "_Py_IsMainThread",
+        "_PyTime_",
+    ];
+    const NAMES: &[&str] = &[
+        "Py_BLOCK_THREADS",
+        "Py_UNBLOCK_THREADS",
+        "Py_ARRAY_LENGTH",
+        "Py_MIN",
+        "Py_MAX",
+        "Py_ABS",
+        "Py_UNUSED",
+        "Py_SAFE_DOWNCAST",
+        "Py_CHARMASK",
+        "Py_MEMCPY",
+        "Py_CLAMP",
+        "Py_STRINGIFY",
+        "Py_SIZE_ROUND_UP",
+        "Py_SIZE_ROUND_DOWN",
+        "_Py_SIZE_ROUND_UP",
+        "PyTime_MonotonicRaw",
+        "PyTime_PerfCounterRaw",
+        "PyTime_TimeRaw",
+        "Py_IS_NAN",
+        "Py_IS_INFINITY",
+        "Py_IS_FINITE",
+        "_Py_RVALUE",
+        "Py_EncodeLocale",
+        "Py_DecodeLocale",
+        "_Py_EncodeLocaleRaw",
+        "_Py_DecodeLocaleEx",
+        "Py_ssize_t",
+        "Py_UCS4",
+        "Py_hash_t",
+        "_Py_STATIC_CAST",
+        "_Py_CAST",
+        "Py_LL",
+        "Py_ULL",
+        "Py_FatalError",
+        "PyTraceMalloc_Track",
+        "PyTraceMalloc_Untrack",
+        "PyOS_InputHook",
+        "PyOS_snprintf",
+        "PyOS_vsnprintf",
+        "PyOS_mystrnicmp",
+        "PyOS_mystrcmp",
+        // Pointer arithmetic on immutable objects the caller keeps alive.
+        "Py_REFCNT",
+        "Py_TYPE",
+        "PyBytes_AS_STRING",
+        "PyBytes_GET_SIZE",
+        "PyTuple_GET_SIZE",
+        "PyTuple_GET_ITEM",
+        "PyUnicode_DATA",
+        "PyUnicode_KIND",
+        "PyUnicode_GET_LENGTH",
+    ];
+    NAMES.contains(&name) || PREFIXES.iter().any(|p| name.starts_with(p))
+}
+
+/// A C-API function or macro that needs an attached thread state.
+fn is_thread_state_api(ctx: &FileContext, c: &crate::source::index::Call) -> bool {
+    let name = c.name.as_str();
+    if c.callee != c.name || allowed_detached(name) {
+        return false;
+    }
+    // A function or function pointer this file defines (`Py_AcceptEx` in overlapped.c) is not the C API.
+    let pointer_declarator = ctx.file.parse_text.contains(&format!("*{name})"))
+        || ctx.file.parse_text.contains(&format!("* {name})"));
+    if pointer_declarator
+        || ctx.index.function_named(name).is_some()
+        || ctx.index.decls.iter().any(|d| d.name == name)
+    {
+        return false;
+    }
+    if name.starts_with("Py") {
+        return true;
+    }
+    // Private functions: only the families that plainly touch objects or exceptions.
+    // capi: private API families that touch objects or exceptions.
+    const PRIVATE: &[&str] = &[
+        "_PyObject_",
+        "_PyErr_",
+        "_PyUnicode_",
+        "_PyBytes_",
+        "_PyList_",
+        "_PyDict_",
+        "_PyTuple_",
+        "_PyLong_",
+        "_PyType_",
+    ];
+    PRIVATE.iter().any(|p| name.starts_with(p))
+}

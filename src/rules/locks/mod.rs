@@ -1,0 +1,83 @@
+//! FT320–FT339 — lock misuse: blocking on native locks while attached, `PyMutex`
+//! copied or left uninitialised, unlocked on only some paths, `PyMutex_IsLocked`
+//! as a decision, and the legacy `PyThread_type_lock`.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use crate::context::FileContext;
+use crate::source::entry::Facts;
+
+pub mod ft320_blocking_native_lock_while_attached;
+pub mod ft321_pymutex_copied_or_uninitialised;
+pub mod ft322_pymutex_not_unlocked_on_return;
+pub mod ft323_pymutex_islocked_decision;
+pub mod ft324_pythread_lock_instead_of_pymutex;
+
+pub use ft320_blocking_native_lock_while_attached::BLOCKING_NATIVE_LOCK;
+pub use ft321_pymutex_copied_or_uninitialised::PYMUTEX_COPIED_OR_UNINITIALISED;
+pub use ft322_pymutex_not_unlocked_on_return::PYMUTEX_UNLOCK_MISSING;
+pub use ft323_pymutex_islocked_decision::PYMUTEX_ISLOCKED_DECISION;
+pub use ft324_pythread_lock_instead_of_pymutex::PYTHREAD_LOCK;
+
+/// Does the file mention any lock at all? Every rule of the family skips files
+/// that do not. A text search, done once per file.
+fn mentions_locks(ctx: &FileContext) -> bool {
+    ctx.memo.get(|| MentionsLocks::search(ctx)).0
+}
+
+/// The answer of [`mentions_locks`], as the file's memo keeps it.
+struct MentionsLocks(bool);
+
+impl MentionsLocks {
+    fn search(ctx: &FileContext) -> MentionsLocks {
+        let has = |w: &str| ctx.file.text.contains(w);
+        MentionsLocks(
+            [
+                "PyMutex",
+                "pthread_",
+                "mutex",
+                "lock_guard",
+                "scoped_lock",
+                "unique_lock",
+                "WaitFor",
+                "EnterCritical",
+                "PyThread_",
+                "sem_wait",
+            ]
+            .iter()
+            .any(|w| has(w)),
+        )
+    }
+}
+
+/// The file's guards, branches and scoped locks, as FT320 and FT323 read them.
+///
+/// Built without the project's function names (so no function references are
+/// kept), which is why it is a type of its own in the file's memo rather than the
+/// [`Facts`] the shared-state rules build project-wide.
+pub(crate) struct LockFacts(Facts);
+
+impl std::ops::Deref for LockFacts {
+    type Target = Facts;
+    fn deref(&self) -> &Facts {
+        &self.0
+    }
+}
+
+/// [`LockFacts`] for a file that mentions locks (built once per file), or `None`.
+fn lock_facts(ctx: &FileContext) -> Option<Arc<LockFacts>> {
+    if !mentions_locks(ctx) {
+        return None;
+    }
+    Some(
+        ctx.memo
+            .get(|| LockFacts(Facts::build(ctx.file, ctx.index, &HashSet::new()))),
+    )
+}
+
+/// Compiled in some free-threaded build this project targets.
+fn in_ft(ctx: &FileContext, off: usize) -> bool {
+    let c = ctx.file.condition_at(off);
+    ctx.ft_configs().iter().any(|cfg| c.eval(cfg).maybe())
+}

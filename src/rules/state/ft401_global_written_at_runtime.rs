@@ -1,0 +1,98 @@
+//! FT401: a static variable written at runtime without synchronisation.
+
+use super::{Scope, StaticWrite, StaticWriteKind, StaticWrites};
+use crate::context::ProjectContext;
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::rule::{FixAvailability, Rule};
+
+pub static GLOBAL_WRITTEN_AT_RUNTIME: Rule = Rule {
+    code: "FT401",
+    name: "global-written-at-runtime",
+    severity: Severity::Error,
+    summary: "A mutable static variable is written by code that can run on many threads at once.",
+    doc: r#"## What it does
+Finds non-`const` variables with static storage — file-scope and function-local
+`static`s, C++ namespace-scope variables and class-static members — that are written
+(assigned, incremented, filled by `memcpy`/`snprintf`, replaced with `Py_SETREF`) in a
+function Python can call: a method, a type slot, a getter/setter, a callback, or
+anything those call. Writes are not findings when the function runs only during
+module initialisation (`PyInit_*`, `Py_mod_exec`, `Py_mod_create` and what only they
+call), when the variable is thread-local or atomic, when the write sits between a
+lock and its unlock (`PyMutex`, pthread, Windows, C++ scoped locks), or when it is
+compiled only without free threading (`#ifndef Py_GIL_DISABLED`).
+
+Severity follows what can go wrong: `PyObject *` and other pointers are errors
+(use-after-free, double free), other data warnings, counters that are only
+incremented are informational (lost updates).
+
+## Why is this bad?
+The GIL used to serialise every call into the extension, so a global behaved like
+a private variable. Without it two threads can write the same global at once: a
+cached `PyObject *` is replaced while another thread still uses it, or a reference
+is leaked or released twice.
+
+## Example
+```c
+static PyObject *last_result;
+
+static PyObject *compute(PyObject *module, PyObject *arg) {
+    Py_XSETREF(last_result, Py_NewRef(arg));
+    Py_RETURN_NONE;
+}
+```
+
+## Use instead
+Move the write into module initialisation (or into module state), make the variable
+`thread_local` or atomic, or guard every access with one lock:
+```c
+static PyMutex last_result_lock = {0};
+
+    PyMutex_Lock(&last_result_lock);
+    Py_XSETREF(last_result, Py_NewRef(arg));
+    PyMutex_Unlock(&last_result_lock);
+```
+ftaudit cannot see callers in other projects: a function nothing in the project
+calls or refers to is assumed to run on any thread (reported as *likely*).
+
+## References
+- CPython howto *C API Extension Support for Free Threading*, "Protecting Internal Extension State".
+- Python free-threading guide, "Dealing with global state".
+"#,
+    fix: FixAvailability::None,
+};
+
+pub(crate) fn check(project: &ProjectContext, out: &mut Vec<Diagnostic>) {
+    StaticWrites::report(project, &GLOBAL_WRITTEN_AT_RUNTIME, out, report);
+}
+
+fn report(s: &Scope, sw: &StaticWrite, out: &mut Vec<Diagnostic>) {
+    let StaticWriteKind::Global { counter } = sw.kind else {
+        return;
+    };
+    let (w, d) = (&s.facts.writes[sw.write], &s.ctx.index.decls[sw.decl]);
+    let Some(f) = w.function else { return };
+    let fname = s.fn_name(f);
+    let name = &d.name;
+    let where_ = sw.storage(s);
+    let severity = if sw.pointerish {
+        Severity::Error
+    } else if counter {
+        Severity::Info
+    } else {
+        Severity::Warning
+    };
+    let help = if counter {
+        format!("make `{name}` atomic (`_Atomic` / `std::atomic`, or `_Py_atomic_add_*`), or `thread_local` if each thread may keep its own count")
+    } else {
+        format!(
+            "move the write into module init (or module state); or make `{name}` `thread_local`; or guard every access with one lock: `static PyMutex {name}_lock = {{0}};` then `PyMutex_Lock(&{name}_lock); ... PyMutex_Unlock(&{name}_lock);`"
+        )
+    };
+    out.push(
+        s.ctx
+            .diagnostic(&GLOBAL_WRITTEN_AT_RUNTIME, w.range, format!("`{fname}` writes the {where_} `{name}` without synchronisation; it can run on many threads at once"))
+            .with_help(help)
+            .with_severity(severity)
+            .with_confidence(s.confidence(Some(f))),
+    );
+}
