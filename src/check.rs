@@ -31,6 +31,9 @@ pub struct CheckResult {
     pub files_analysed: usize,
     pub files_skipped: usize,
     pub files_with_parse_errors: usize,
+    /// Files where a budget was hit (deep nesting, long `#elif` chains, huge
+    /// functions): analysed, but not every part of them.
+    pub files_partly_analysed: usize,
     pub functions: usize,
     pub functions_clean: usize,
     pub problems: Vec<FileProblem>,
@@ -67,6 +70,8 @@ enum Outcome {
         suppressions: Suppressions,
         parse_errors: usize,
         functions: (usize, usize),
+        /// Budgets the file exceeded (see [`crate::source::SourceFile::limits`]).
+        limits: Vec<String>,
     },
     Build {
         file: Box<BuildFile>,
@@ -76,9 +81,48 @@ enum Outcome {
     Failed(FileProblem),
 }
 
+/// Stack of the analysis threads. tree-sitter trees of deeply nested code are
+/// walked iteratively or under depth limits; the large stack is the second line of
+/// defence (a stack overflow aborts the process, and no `catch_unwind` can stop it).
+const WORKER_STACK: usize = 64 << 20;
+
 /// Runs every check on `roots`. `overlay` replaces the on-disk text of files (used
 /// by `--fix` to re-check edited content before writing it).
 pub fn run(roots: &[(PathBuf, Arc<Settings>)], overlay: &HashMap<PathBuf, String>) -> CheckResult {
+    match rayon::ThreadPoolBuilder::new()
+        .stack_size(WORKER_STACK)
+        .thread_name(|i| format!("ftaudit-{i}"))
+        .build()
+    {
+        Ok(pool) => pool.install(|| run_in_pool(roots, overlay)),
+        Err(_) => run_in_pool(roots, overlay),
+    }
+}
+
+/// The text of a caught panic.
+pub fn panic_message(e: &(dyn std::any::Any + Send)) -> String {
+    e.downcast_ref::<String>()
+        .cloned()
+        .or_else(|| e.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+        .unwrap_or_else(|| "unknown panic".to_owned())
+}
+
+/// A panic while analysing `path` becomes an error for that file; the run goes on.
+fn internal_error(path: &Path, e: &(dyn std::any::Any + Send)) -> FileProblem {
+    FileProblem {
+        path: path.into(),
+        message: format!(
+            "internal error while analysing this file (a bug in ftaudit; please report it with the file): {}",
+            panic_message(e)
+        ),
+        error: true,
+    }
+}
+
+fn run_in_pool(
+    roots: &[(PathBuf, Arc<Settings>)],
+    overlay: &HashMap<PathBuf, String>,
+) -> CheckResult {
     let walk_roots: Vec<(PathBuf, &Settings)> =
         roots.iter().map(|(p, s)| (p.clone(), s.as_ref())).collect();
     let (files, walk_errors) = discover::discover(&walk_roots);
@@ -94,10 +138,12 @@ pub fn run(roots: &[(PathBuf, Arc<Settings>)], overlay: &HashMap<PathBuf, String
         .par_iter()
         .map(|d| {
             let settings = roots[d.root].1.clone();
-            match d.kind {
+            let analyse = || match d.kind {
                 FileKind::Source(lang) => analyse_source(&d.path, lang, settings, overlay),
                 FileKind::Build(kind) => analyse_build(&d.path, kind, settings, overlay),
-            }
+            };
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(analyse))
+                .unwrap_or_else(|e| Outcome::Failed(internal_error(&d.path, e.as_ref())))
         })
         .collect();
 
@@ -112,8 +158,17 @@ pub fn run(roots: &[(PathBuf, Arc<Settings>)], overlay: &HashMap<PathBuf, String
                 suppressions: s,
                 parse_errors,
                 functions,
+                limits,
             } => {
                 result.files_analysed += 1;
+                if !limits.is_empty() {
+                    result.files_partly_analysed += 1;
+                    result.problems.push(FileProblem {
+                        path: pf.file.path.clone(),
+                        message: format!("partly analysed: {}", limits.join("; ")),
+                        error: false,
+                    });
+                }
                 result.functions += functions.0;
                 result.functions_clean += functions.1;
                 if parse_errors > 0 {
@@ -157,15 +212,29 @@ pub fn run(roots: &[(PathBuf, Arc<Settings>)], overlay: &HashMap<PathBuf, String
         }
     }
     let project_settings = roots.first().map(|(_, s)| s.clone()).unwrap_or_default();
+    let project_path = roots
+        .first()
+        .map(|(p, _)| p.as_path())
+        .unwrap_or(Path::new("."));
+    // Project checks read the findings so far (FT001 decides which modules declare
+    // support), so they write into the run's own list.
     for check in rules::PROJECT_CHECKS {
-        check(&project_files, &project_settings, &mut result.diagnostics);
+        let diagnostics = &mut result.diagnostics;
+        let run = || check(&project_files, &project_settings, diagnostics);
+        if let Err(e) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)) {
+            result
+                .problems
+                .push(internal_error(project_path, e.as_ref()));
+        }
     }
-    rules::build::check_build(
-        &build_files,
-        &project_files,
-        &project_settings,
-        &mut result.diagnostics,
-    );
+    let diagnostics = &mut result.diagnostics;
+    let run =
+        || rules::build::check_build(&build_files, &project_files, &project_settings, diagnostics);
+    if let Err(e) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)) {
+        result
+            .problems
+            .push(internal_error(project_path, e.as_ref()));
+    }
     // Whether a C module declares support is decided before selection and suppressions
     // filter FT0xx findings out of the report.
     let declaration_findings: Vec<Diagnostic> = result
@@ -200,12 +269,20 @@ pub fn run(roots: &[(PathBuf, Arc<Settings>)], overlay: &HashMap<PathBuf, String
         .diagnostics
         .dedup_by(|a, b| a.sort_key() == b.sort_key() && a.message == b.message);
     result.problems.sort_by(|a, b| a.path.cmp(&b.path));
-    result.project = rules::build::summarize(
-        &build_files,
-        &project_files,
-        &declaration_findings,
-        &result.diagnostics,
-    );
+    let summarize = || {
+        rules::build::summarize(
+            &build_files,
+            &project_files,
+            &declaration_findings,
+            &result.diagnostics,
+        )
+    };
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(summarize)) {
+        Ok(p) => result.project = p,
+        Err(e) => result
+            .problems
+            .push(internal_error(project_path, e.as_ref())),
+    }
     result
 }
 
@@ -301,9 +378,7 @@ fn analyse_source(
         index.functions.len(),
         index.functions.iter().filter(|f| !f.has_error).count(),
     );
-    if parse_errors > 0 {
-        // Not a problem to report per file: C with unusual macros often has a few.
-    }
+    let limits = file.limits();
     Outcome::Analysed {
         pf: Box::new(ProjectFile {
             file,
@@ -314,5 +389,6 @@ fn analyse_source(
         suppressions,
         parse_errors,
         functions,
+        limits,
     }
 }

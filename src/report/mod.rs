@@ -41,6 +41,8 @@ pub struct Summary {
     pub analysed: usize,
     pub skipped: usize,
     pub with_parse_errors: usize,
+    /// Analysed with a budget exceeded (see `CheckResult::files_partly_analysed`).
+    pub partly_analysed: usize,
     pub functions: usize,
     pub functions_clean: usize,
     pub fixed: usize,

@@ -188,6 +188,12 @@ fn summary(r: &Report, paint: &Paint, o: TextOptions) -> String {
             s.with_parse_errors
         ));
     }
+    if s.partly_analysed > 0 {
+        line.push_str(&format!(
+            ", {} only partly (over a limit)",
+            s.partly_analysed
+        ));
+    }
     if s.skipped > 0 {
         line.push_str(&format!(", {} skipped", s.skipped));
     }

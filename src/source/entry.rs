@@ -921,6 +921,7 @@ pub fn classify(files: &[ProjectFile], facts: &[Facts]) -> EntryMap {
     // Per callee: (caller, how the call site is guarded: 0 none, 1 critical section, 2 mutex).
     let mut sites: Vec<Vec<(usize, u8)>> = vec![Vec::new(); total];
     for (fi, pf) in files.iter().enumerate() {
+        let locals = Locals::of(pf, &facts[fi]);
         for c in &pf.index.calls {
             let Some(caller) = c.function else { continue };
             if c.callee.contains("->") || c.callee.contains('.') {
@@ -939,7 +940,7 @@ pub fn classify(files: &[ProjectFile], facts: &[Facts]) -> EntryMap {
                 .max()
                 .unwrap_or(0);
             // `deque_extend_impl(new_deque, ...)` on an object this caller just allocated.
-            let guard = if guard == 0 && first_arg_is_fresh(pf, &facts[fi], c, caller) {
+            let guard = if guard == 0 && first_arg_is_fresh(pf, &locals, c, caller) {
                 1
             } else {
                 guard
@@ -1175,9 +1176,37 @@ const ALLOCATORS: [&str; 7] = [
 ];
 
 /// Is the call's first argument a local of `caller` that holds a freshly allocated object?
+/// Declarations and writes of a file by function, so that a question about one
+/// call reads its function's, not the whole file's (quadratic on large files).
+struct Locals<'a> {
+    decls: Vec<Vec<&'a super::index::Declaration>>,
+    writes: Vec<Vec<&'a Write>>,
+}
+
+impl<'a> Locals<'a> {
+    fn of(pf: &'a ProjectFile, facts: &'a Facts) -> Self {
+        let n = pf.index.functions.len();
+        let mut l = Locals {
+            decls: vec![Vec::new(); n],
+            writes: vec![Vec::new(); n],
+        };
+        for d in &pf.index.decls {
+            if let Some(v) = d.function.and_then(|f| l.decls.get_mut(f)) {
+                v.push(d);
+            }
+        }
+        for w in &facts.writes {
+            if let Some(v) = w.function.and_then(|f| l.writes.get_mut(f)) {
+                v.push(w);
+            }
+        }
+        l
+    }
+}
+
 fn first_arg_is_fresh(
     pf: &ProjectFile,
-    facts: &Facts,
+    locals: &Locals,
     c: &super::index::Call,
     caller: usize,
 ) -> bool {
@@ -1190,15 +1219,17 @@ fn first_arg_is_fresh(
         return false;
     }
     let fresh = |t: &str| ALLOCATORS.iter().any(|k| t.contains(k));
-    let declared = pf.index.decls.iter().any(|d| {
-        d.function == Some(caller)
-            && d.name == name
-            && d.init.as_ref().and_then(|i| i.expr()).is_some_and(fresh)
-    });
+    let no_locals = (Vec::new(), Vec::new());
+    let (decls, writes) = match (locals.decls.get(caller), locals.writes.get(caller)) {
+        (Some(d), Some(w)) => (d, w),
+        _ => (&no_locals.0, &no_locals.1),
+    };
+    let declared = decls
+        .iter()
+        .any(|d| d.name == name && d.init.as_ref().and_then(|i| i.expr()).is_some_and(fresh));
     declared
-        || facts.writes.iter().any(|w| {
-            w.function == Some(caller)
-                && w.base == name
+        || writes.iter().any(|w| {
+            w.base == name
                 && w.field.is_none()
                 && w.kind == WriteKind::Assign
                 && w.range.1 <= c.range.0

@@ -204,6 +204,12 @@ impl SourceFile {
         out
     }
 
+    /// The budgets this file exceeded: the parts past them were analysed with less
+    /// knowledge (unknown conditions), and the run says the file was partly analysed.
+    pub fn limits(&self) -> Vec<String> {
+        self.conditions.limit.iter().cloned().collect()
+    }
+
     /// Number of ERROR or MISSING nodes in the tree.
     pub fn parse_error_count(&self) -> usize {
         let root = self.tree.root_node();
