@@ -174,6 +174,14 @@ fn run_in_pool(
                 if parse_errors > 0 {
                     result.files_with_parse_errors += 1;
                 }
+                if pf.file.cr_line_ends {
+                    result.lossy.push(pf.file.path.clone());
+                    result.problems.push(FileProblem {
+                        path: pf.file.path.clone(),
+                        message: "lines end with a bare CR (classic Mac OS): analysed as lines; --fix leaves it alone".into(),
+                        error: false,
+                    });
+                }
                 if pf.file.lossy {
                     result.lossy.push(pf.file.path.clone());
                     result.problems.push(FileProblem {
@@ -330,6 +338,11 @@ fn analyse_source(
     settings: Arc<Settings>,
     overlay: &HashMap<PathBuf, String>,
 ) -> Outcome {
+    // A fail point for the isolation test (tests/robustness.rs); debug builds only.
+    #[cfg(debug_assertions)]
+    if std::env::var_os("FTAUDIT_DEBUG_PANIC_ON").is_some_and(|name| path.ends_with(name)) {
+        panic!("FTAUDIT_DEBUG_PANIC_ON");
+    }
     let read = match overlay.get(path) {
         Some(text) => SourceFile::from_bytes(path, lang, text.clone().into_bytes()),
         None => SourceFile::read(path, lang),

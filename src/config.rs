@@ -78,6 +78,9 @@ pub struct Settings {
     pub objects_shared_between_threads: bool,
 }
 
+/// The most `exclude` + `extend-exclude` patterns a run accepts.
+pub const MAX_EXCLUDES: usize = 10_000;
+
 /// Folders never worth analysing: build output, environments, VCS metadata.
 pub const DEFAULT_EXCLUDES: [&str; 16] = [
     ".git",
@@ -248,6 +251,14 @@ impl Settings {
             .unwrap_or_else(|| DEFAULT_EXCLUDES.iter().map(|s| s.to_string()).collect());
         excludes.extend(config.extend_exclude.clone().unwrap_or_default());
         excludes.extend(ov.extend_exclude.iter().cloned());
+        // Each glob becomes a regular expression of a set compiled at once; 200,000
+        // of them took 2 GB. No project needs a thousandth of the cap.
+        if excludes.len() > MAX_EXCLUDES {
+            return Err(err(format!(
+                "exclude: {} patterns, more than the {MAX_EXCLUDES} ftaudit accepts",
+                excludes.len()
+            )));
+        }
         s.exclude = build_globset(excludes.iter().map(String::as_str))
             .map_err(|m| err(format!("exclude: {m}")))?;
         for (glob, codes) in config.per_file_ignores.clone().unwrap_or_default() {

@@ -264,6 +264,8 @@ pub struct FileIndex {
     calls_by_function: Vec<Vec<usize>>,
     /// Indices into `assignments` per function (same reason).
     assignments_by_function: Vec<Vec<usize>>,
+    /// Indices into `decls` per function (same reason).
+    decls_by_function: Vec<Vec<usize>>,
     /// The function enclosing each function (C++ local classes, GNU nested
     /// functions), for `function_at`.
     enclosing_function: Vec<Option<usize>>,
@@ -315,6 +317,12 @@ impl FileIndex {
                 f.push(i);
             }
         }
+        idx.decls_by_function = vec![Vec::new(); idx.functions.len()];
+        for (i, d) in idx.decls.iter().enumerate() {
+            if let Some(f) = d.function.and_then(|f| idx.decls_by_function.get_mut(f)) {
+                f.push(i);
+            }
+        }
         // Functions are found in document order, so an enclosing function comes
         // before the ones it contains: a stack of open ranges gives each its parent.
         let mut open: Vec<usize> = Vec::new();
@@ -361,6 +369,15 @@ impl FileIndex {
             .into_iter()
             .flatten()
             .map(|&i| &self.calls[i])
+    }
+
+    /// Declarations inside function `f`.
+    pub fn decls_in(&self, f: usize) -> impl Iterator<Item = &Declaration> {
+        self.decls_by_function
+            .get(f)
+            .into_iter()
+            .flatten()
+            .map(|&i| &self.decls[i])
     }
 
     /// Assignments made directly in function `f`.

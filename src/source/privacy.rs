@@ -369,12 +369,11 @@ impl<'a, 'c> Analysis<'a, 'c> {
         if !is_identifier(root) {
             return false;
         }
-        let alias = self.ctx.index.decls.iter().find(|d| {
-            d.function == Some(fi)
-                && d.name == root
-                && !d.storage.is_static
-                && d.name_range.0 < offset
-        });
+        let alias = self
+            .ctx
+            .index
+            .decls_in(fi)
+            .find(|d| d.name == root && !d.storage.is_static && d.name_range.0 < offset);
         let Some(init) = alias.and_then(|d| d.init.as_ref()) else {
             return false;
         };
@@ -382,9 +381,11 @@ impl<'a, 'c> Analysis<'a, 'c> {
         if !is_identifier(&target) || target == root {
             return false;
         }
-        let rebound = self.ctx.index.assignments.iter().any(|a| {
-            a.function == Some(fi) && a.range.1 <= offset && normalize(&a.lhs_text) == root
-        });
+        let rebound = self
+            .ctx
+            .index
+            .assignments_in(fi)
+            .any(|a| a.range.1 <= offset && normalize(&a.lhs_text) == root);
         !rebound && self.locked_at(&format!("{target}{}", &expr[root.len()..]), offset)
     }
 
@@ -519,9 +520,8 @@ impl<'a, 'c> Analysis<'a, 'c> {
             }
         };
         for d in idx
-            .decls
-            .iter()
-            .filter(|d| d.function == Some(fi) && d.name == var && d.name_range.0 < at)
+            .decls_in(fi)
+            .filter(|d| d.name == var && d.name_range.0 < at)
         {
             if d.storage.is_static {
                 continue;
