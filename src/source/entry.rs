@@ -997,21 +997,15 @@ pub fn classify(files: &[ProjectFile], facts: &[Facts]) -> EntryMap {
         }
     }
     let roots: HashSet<usize> = once_roots.iter().copied().collect();
-    loop {
-        let drop: Vec<usize> = once
-            .iter()
-            .copied()
-            .filter(|id| {
-                runtime_roots.contains(id)
-                    || (!roots.contains(id) && callers[*id].iter().any(|c| !once.contains(c)))
-                    || (!roots.contains(id) && callers[*id].is_empty())
-            })
-            .collect();
-        if drop.is_empty() {
-            break;
-        }
-        for d in drop {
-            once.remove(&d);
+    // A worklist: removing a function can only disqualify its callees. (Rescanning
+    // the whole set per round was quadratic on long call chains.)
+    let mut work: Vec<usize> = once.iter().copied().collect();
+    while let Some(id) = work.pop() {
+        let disqualified = runtime_roots.contains(&id)
+            || (!roots.contains(&id) && callers[id].iter().any(|c| !once.contains(c)))
+            || (!roots.contains(&id) && callers[id].is_empty());
+        if disqualified && once.remove(&id) {
+            work.extend(callees[id].iter().copied().filter(|c| once.contains(c)));
         }
     }
 
@@ -1042,29 +1036,20 @@ pub fn classify(files: &[ProjectFile], facts: &[Facts]) -> EntryMap {
         roles.push(r);
     }
     // Helpers called only from lifecycle slots (`foo_init_fields` from `foo_new`) are lifecycle too.
-    loop {
-        let mut added = false;
-        for (fi, pf) in files.iter().enumerate() {
-            for i in 0..pf.index.functions.len() {
-                let id = base[fi] + i;
-                if lifecycle[fi].contains(&i)
-                    || entry_points[fi].contains(&i)
-                    || callers[id].is_empty()
-                {
-                    continue;
-                }
-                let all = callers[id].iter().all(|c| {
-                    let (cf, ci) = locate(&base, *c);
-                    lifecycle[cf].contains(&ci)
-                });
-                if all {
-                    lifecycle[fi].insert(i);
-                    added = true;
-                }
-            }
+    // A worklist: adding a function can only qualify its callees.
+    let mut work: Vec<usize> = (0..total).rev().collect();
+    while let Some(id) = work.pop() {
+        let (fi, i) = locate(&base, id);
+        if lifecycle[fi].contains(&i) || entry_points[fi].contains(&i) || callers[id].is_empty() {
+            continue;
         }
-        if !added {
-            break;
+        let all = callers[id].iter().all(|c| {
+            let (cf, ci) = locate(&base, *c);
+            lifecycle[cf].contains(&ci)
+        });
+        if all {
+            lifecycle[fi].insert(i);
+            work.extend(callees[id].iter().copied());
         }
     }
     let mut unreached = vec![HashSet::new(); files.len()];
@@ -1096,23 +1081,17 @@ pub fn classify(files: &[ProjectFile], facts: &[Facts]) -> EntryMap {
         let mut set: HashSet<usize> = (0..total)
             .filter(|id| !runtime_roots.contains(id) && !sites[*id].is_empty())
             .collect();
-        loop {
-            let drop: Vec<usize> = set
+        // A worklist: removing a function can only disqualify its callees.
+        let mut work: Vec<usize> = set.iter().copied().collect();
+        while let Some(id) = work.pop() {
+            let unguarded = sites[id]
                 .iter()
-                .copied()
-                .filter(|id| {
-                    sites[*id]
-                        .iter()
-                        .any(|(caller, g)| *g < level && !set.contains(caller))
-                })
-                .collect();
-            if drop.is_empty() {
-                return set;
-            }
-            for d in drop {
-                set.remove(&d);
+                .any(|(caller, g)| *g < level && !set.contains(caller));
+            if unguarded && set.remove(&id) {
+                work.extend(callees[id].iter().copied().filter(|c| set.contains(c)));
             }
         }
+        set
     };
     let split = |ids: HashSet<usize>| -> Vec<HashSet<usize>> {
         let mut v = vec![HashSet::new(); files.len()];
