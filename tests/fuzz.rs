@@ -272,7 +272,7 @@ fn mutate(rng: &mut Rng, input: &[u8], corpus: &[Vec<u8>], dict: &[&str]) -> Vec
                 }
                 v.splice(at..at, ins);
             }
-            4 | 5 | 6 => {
+            4..=6 => {
                 let tok = dict[rng.below(dict.len())].as_bytes();
                 let times = if rng.below(8) == 0 {
                     1 + rng.below(2000)
