@@ -338,7 +338,7 @@ fn a_huge_bare_binary_is_not_read_whole() {
     );
     assert_eq!(r.status, Some(2), "{}", r.stderr);
     assert!(
-        r.stderr.contains("not an ELF, PE or Mach-O"),
+        r.stderr.contains("not a recognised binary"),
         "{}",
         r.stderr
     );

@@ -211,7 +211,7 @@ fn read_bare_binary(path: &Path, limits: Limits) -> Result<Vec<u8>, String> {
     let mut head = [0u8; 4];
     let n = f.read(&mut head).map_err(|e| format!("cannot read: {e}"))?;
     if !looks_like_binary(&head[..n]) {
-        return Err("not an ELF, PE or Mach-O binary: skipped".into());
+        return Err("not a recognised binary (no ELF, PE or Mach-O header): skipped".into());
     }
     if meta.len() > limits.max_member {
         return Err(format!(
