@@ -337,11 +337,7 @@ fn a_huge_bare_binary_is_not_read_whole() {
         Duration::from_secs(30),
     );
     assert_eq!(r.status, Some(2), "{}", r.stderr);
-    assert!(
-        r.stderr.contains("not a recognised binary"),
-        "{}",
-        r.stderr
-    );
+    assert!(r.stderr.contains("not a recognised binary"), "{}", r.stderr);
     // An ELF header over the size limit is refused without reading it either.
     let mut head = std::fs::OpenOptions::new().write(true).open(&p).unwrap();
     std::io::Write::write_all(&mut head, b"\x7fELF").unwrap();
