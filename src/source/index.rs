@@ -721,6 +721,8 @@ struct Walker<'a> {
 
 /// See [`Walker::init`].
 const MAX_INIT_DEPTH: usize = 64;
+/// Items of one initializer list the index keeps (see [`Walker::init`]).
+const MAX_INIT_ITEMS: usize = 4096;
 
 impl Walker<'_> {
     fn text(&self, n: Node) -> String {
@@ -1016,6 +1018,11 @@ impl Walker<'_> {
         for child in node.named_children(&mut c) {
             if child.kind() == "comment" {
                 continue;
+            }
+            // Tables the rules read (methods, slots, members, type objects) are
+            // far shorter; data arrays of millions of numbers are not indexed.
+            if items.len() >= MAX_INIT_ITEMS {
+                break;
             }
             let item_range = (child.start_byte(), child.end_byte());
             if child.kind() == "initializer_pair" {
