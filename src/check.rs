@@ -33,6 +33,9 @@ pub struct CheckResult {
     pub files_analysed: usize,
     pub files_skipped: usize,
     pub files_with_parse_errors: usize,
+    /// Files where a budget was hit (deep nesting, long `#elif` chains, huge
+    /// functions): analysed, but not every part of them.
+    pub files_partly_analysed: usize,
     pub functions: usize,
     pub functions_clean: usize,
     pub problems: Vec<FileProblem>,
@@ -84,6 +87,8 @@ enum Outcome {
         suppressions: Suppressions,
         parse_errors: usize,
         functions: (usize, usize),
+        /// Budgets the file exceeded (see [`crate::source::SourceFile::limits`]).
+        limits: Vec<String>,
     },
     Build {
         file: Box<BuildFile>,
@@ -93,9 +98,48 @@ enum Outcome {
     Failed(FileProblem),
 }
 
+/// Stack of the analysis threads. tree-sitter trees of deeply nested code are
+/// walked iteratively or under depth limits; the large stack is the second line of
+/// defence (a stack overflow aborts the process, and no `catch_unwind` can stop it).
+const WORKER_STACK: usize = 64 << 20;
+
 /// Runs every check on `roots`. `overlay` replaces the on-disk text of files (used
 /// by `--fix` to re-check edited content before writing it).
 pub fn run(roots: &[(PathBuf, Arc<Settings>)], overlay: &HashMap<PathBuf, String>) -> CheckResult {
+    match rayon::ThreadPoolBuilder::new()
+        .stack_size(WORKER_STACK)
+        .thread_name(|i| format!("ftaudit-{i}"))
+        .build()
+    {
+        Ok(pool) => pool.install(|| run_in_pool(roots, overlay)),
+        Err(_) => run_in_pool(roots, overlay),
+    }
+}
+
+/// The text of a caught panic.
+pub fn panic_message(e: &(dyn std::any::Any + Send)) -> String {
+    e.downcast_ref::<String>()
+        .cloned()
+        .or_else(|| e.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+        .unwrap_or_else(|| "unknown panic".to_owned())
+}
+
+/// A panic while analysing `path` becomes an error for that file; the run goes on.
+fn internal_error(path: &Path, e: &(dyn std::any::Any + Send)) -> FileProblem {
+    FileProblem {
+        path: path.into(),
+        message: format!(
+            "internal error while analysing this file (a bug in ftaudit; please report it with the file): {}",
+            panic_message(e)
+        ),
+        error: true,
+    }
+}
+
+fn run_in_pool(
+    roots: &[(PathBuf, Arc<Settings>)],
+    overlay: &HashMap<PathBuf, String>,
+) -> CheckResult {
     let walk_roots: Vec<(PathBuf, &Settings)> =
         roots.iter().map(|(p, s)| (p.clone(), s.as_ref())).collect();
     let (files, walk_errors) = discover::discover(&walk_roots, |p| overlay.contains_key(p));
@@ -111,10 +155,12 @@ pub fn run(roots: &[(PathBuf, Arc<Settings>)], overlay: &HashMap<PathBuf, String
         .par_iter()
         .map(|d| {
             let settings = roots[d.root].1.clone();
-            match d.kind {
+            let analyse = || match d.kind {
                 FileKind::Source(lang) => analyse_source(&d.path, lang, settings, overlay),
                 FileKind::Build(kind) => analyse_build(&d.path, kind, settings, overlay),
-            }
+            };
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(analyse))
+                .unwrap_or_else(|e| Outcome::Failed(internal_error(&d.path, e.as_ref())))
         })
         .collect();
 
@@ -129,12 +175,29 @@ pub fn run(roots: &[(PathBuf, Arc<Settings>)], overlay: &HashMap<PathBuf, String
                 suppressions: s,
                 parse_errors,
                 functions,
+                limits,
             } => {
                 result.files_analysed += 1;
+                if !limits.is_empty() {
+                    result.files_partly_analysed += 1;
+                    result.problems.push(FileProblem {
+                        path: pf.file.path.clone(),
+                        message: format!("partly analysed: {}", limits.join("; ")),
+                        error: false,
+                    });
+                }
                 result.functions += functions.0;
                 result.functions_clean += functions.1;
                 if parse_errors > 0 {
                     result.files_with_parse_errors += 1;
+                }
+                if pf.file.cr_line_ends {
+                    result.lossy.push(pf.file.path.clone());
+                    result.problems.push(FileProblem {
+                        path: pf.file.path.clone(),
+                        message: "lines end with a bare CR (classic Mac OS): analysed as lines; --fix leaves it alone".into(),
+                        error: false,
+                    });
                 }
                 if pf.file.lossy {
                     result.lossy.push(pf.file.path.clone());
@@ -174,10 +237,22 @@ pub fn run(roots: &[(PathBuf, Arc<Settings>)], overlay: &HashMap<PathBuf, String
         }
     }
     let project_settings = roots.first().map(|(_, s)| s.clone()).unwrap_or_default();
+    let project_path = roots
+        .first()
+        .map(|(p, _)| p.as_path())
+        .unwrap_or(Path::new("."));
+    // A panic in one project or build check is an error for the run's root; the other
+    // checks still run.
+    let guarded = |problems: &mut Vec<FileProblem>, run: &mut dyn FnMut()| {
+        if let Err(e) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)) {
+            problems.push(internal_error(project_path, e.as_ref()));
+        }
+    };
     let project = ProjectContext::new(&project_files, &project_settings);
     for (rule, check) in registry::project_checks() {
         if project.enabled_anywhere(rule) {
-            check(&project, &mut result.diagnostics);
+            let diagnostics = &mut result.diagnostics;
+            guarded(&mut result.problems, &mut || check(&project, diagnostics));
         }
     }
     // Whether a C module declares support is decided before selection and suppressions
@@ -194,7 +269,8 @@ pub fn run(roots: &[(PathBuf, Arc<Settings>)], overlay: &HashMap<PathBuf, String
         declarations: &declaration_findings,
     };
     for (_, check) in registry::build_checks() {
-        check(&builds, &mut result.diagnostics);
+        let diagnostics = &mut result.diagnostics;
+        guarded(&mut result.problems, &mut || check(&builds, diagnostics));
     }
     let settings_of: HashMap<&Path, &Settings> = project_files
         .iter()
@@ -223,7 +299,12 @@ pub fn run(roots: &[(PathBuf, Arc<Settings>)], overlay: &HashMap<PathBuf, String
         .dedup_by(|a, b| a.sort_key() == b.sort_key() && a.message == b.message);
     result.problems.sort_by(|a, b| a.path.cmp(&b.path));
     result.module_inits = module_inits(&project_files);
-    result.project = build_rules::summarize(&builds, &result.diagnostics);
+    let mut summary = None;
+    let diagnostics = &result.diagnostics;
+    guarded(&mut result.problems, &mut || {
+        summary = build_rules::summarize(&builds, diagnostics)
+    });
+    result.project = summary;
     result
 }
 
@@ -291,6 +372,11 @@ fn analyse_source(
     settings: Arc<Settings>,
     overlay: &HashMap<PathBuf, String>,
 ) -> Outcome {
+    // A fail point for the isolation test (tests/robustness.rs); debug builds only.
+    #[cfg(debug_assertions)]
+    if std::env::var_os("FTAUDIT_DEBUG_PANIC_ON").is_some_and(|name| path.ends_with(name)) {
+        panic!("FTAUDIT_DEBUG_PANIC_ON");
+    }
     let read = match overlay.get(path) {
         Some(text) => SourceFile::from_bytes(path, lang, text.clone().into_bytes()),
         None => SourceFile::read(path, lang),
@@ -337,9 +423,7 @@ fn analyse_source(
         index.functions.len(),
         index.functions.iter().filter(|f| !f.has_error).count(),
     );
-    if parse_errors > 0 {
-        // Not a problem to report per file: C with unusual macros often has a few.
-    }
+    let limits = file.limits();
     Outcome::Analysed {
         pf: Box::new(ProjectFile {
             parsed: ParsedFile { file, index },
@@ -349,5 +433,6 @@ fn analyse_source(
         suppressions,
         parse_errors,
         functions,
+        limits,
     }
 }

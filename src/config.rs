@@ -54,6 +54,9 @@ pub struct Overrides {
     pub force_exclude: bool,
 }
 
+/// The most `exclude` + `extend-exclude` patterns a run accepts.
+pub const MAX_EXCLUDES: usize = 10_000;
+
 impl Settings {
     /// Settings for `path`: the nearest configuration file (unless isolated), then overrides.
     pub fn resolve(path: &Path, ov: &Overrides) -> Result<Settings, ConfigError> {
@@ -115,7 +118,8 @@ impl Settings {
         s.ignore = config.ignore.clone().unwrap_or_default();
         s.ignore.extend(ov.ignore.iter().cloned());
         for sel in s.select.iter().chain(&s.ignore) {
-            if !registry::is_known_selector(sel) {
+            // An empty selector is a prefix of every code: it would select everything.
+            if sel.trim().is_empty() || !registry::is_known_selector(sel) {
                 return Err(err(format!(
                     "`{sel}` is not a rule code or prefix (see `ftaudit rule --all`)"
                 )));
@@ -127,13 +131,21 @@ impl Settings {
             .unwrap_or_else(|| DEFAULT_EXCLUDES.iter().map(|s| s.to_string()).collect());
         excludes.extend(config.extend_exclude.clone().unwrap_or_default());
         excludes.extend(ov.extend_exclude.iter().cloned());
+        // Each glob becomes a regular expression of a set compiled at once; 200,000
+        // of them took 2 GB. No project needs a thousandth of the cap.
+        if excludes.len() > MAX_EXCLUDES {
+            return Err(err(format!(
+                "exclude: {} patterns, more than the {MAX_EXCLUDES} ftaudit accepts",
+                excludes.len()
+            )));
+        }
         s.exclude = build_globset(excludes.iter().map(String::as_str))
             .map_err(|m| err(format!("exclude: {m}")))?;
         for (glob, codes) in config.per_file_ignores.clone().unwrap_or_default() {
             let g = Glob::new(&glob)
                 .map_err(|e| err(format!("per-file-ignores: bad glob `{glob}`: {e}")))?;
             for c in &codes {
-                if !registry::is_known_selector(c) {
+                if c.trim().is_empty() || !registry::is_known_selector(c) {
                     return Err(err(format!(
                         "per-file-ignores.\"{glob}\": `{c}` is not a rule code or prefix"
                     )));
@@ -148,25 +160,33 @@ impl Settings {
         if let Some(v) = &ov.target_version {
             s.target_minor = parse_target_version(v).ok_or_else(|| ConfigError {
                 path: "<command line>".into(),
-                message: format!("--target-version: `{v}` is not one of 3.13, 3.14, 3.15"),
+                message: format!("--target-version: `{v}` is not {TARGET_VERSIONS}"),
             })?;
             s.target_source = TargetSource::CommandLine;
         } else if let Some(v) = &config.target_version {
-            s.target_minor = parse_target_version(v).ok_or_else(|| {
-                err(format!(
-                    "target-version: `{v}` is not a Python version such as \"3.13\""
-                ))
-            })?;
+            s.target_minor = parse_target_version(v)
+                .ok_or_else(|| err(format!("target-version: `{v}` is not {TARGET_VERSIONS}")))?;
             s.target_source = TargetSource::Config;
         } else if let Some((p, Some(minor))) = requires {
-            s.target_minor = minor;
+            // A minimum newer than any free-threaded build ftaudit knows is checked
+            // against the newest it knows: taken as is, it left no build to check
+            // and every finding disappeared.
+            s.target_minor = minor.min(NEWEST_TARGET);
             s.target_source = TargetSource::RequiresPython(p);
         }
         Ok(s)
     }
 }
 
-/// `3.13`, `py313`, `313` → 13.
+/// The newest Python version ftaudit knows free-threaded builds of.
+const NEWEST_TARGET: u32 = crate::source::preproc::FREE_THREADED_MINORS[2];
+
+/// What `target-version` accepts, for messages. Versions before 3.13 are
+/// minimums (they change which replacements the advice may use); versions after
+/// the newest known are refused, since no build of them can be checked.
+const TARGET_VERSIONS: &str = "a Python version from 3.6 to 3.15 (the project's minimum)";
+
+/// `3.13`, `py313`, `313` → 13; `None` outside 3.6 to the newest known version.
 pub fn parse_target_version(v: &str) -> Option<u32> {
     let v = v.trim().trim_start_matches("py").trim_start_matches("cp");
     let minor = if let Some(rest) = v.strip_prefix("3.") {
@@ -176,7 +196,7 @@ pub fn parse_target_version(v: &str) -> Option<u32> {
     } else {
         return None;
     };
-    (6..=20).contains(&minor).then_some(minor)
+    (6..=NEWEST_TARGET).contains(&minor).then_some(minor)
 }
 
 /// Reads the ftaudit table of a config file; `Ok(None)` when a pyproject.toml has none.
@@ -201,6 +221,16 @@ fn load_config_file(path: &Path) -> Result<Option<Config>, ConfigError> {
         }
     };
     let prefix = if is_pyproject { "tool.ftaudit." } else { "" };
+    // serde's type errors do not say where (`invalid type: integer, expected a
+    // sequence`): try each key on its own to name the one at fault.
+    if let toml::Value::Table(t) = &table {
+        for (k, v) in t {
+            let one = toml::Table::from_iter([(k.clone(), v.clone())]);
+            if let Err(e) = toml::Value::Table(one).try_into::<Config>() {
+                return Err(err(format!("{prefix}{k}: {}", e.message())));
+            }
+        }
+    }
     table
         .try_into::<Config>()
         .map(Some)

@@ -38,17 +38,50 @@ impl Suppressions {
             let Some(rest) = rest.strip_prefix("ignore") else {
                 continue;
             };
+            let at = c.start + pos;
+            let invalid_here = |message: String| {
+                Diagnostic::new(
+                    &meta::INVALID_SUPPRESSION,
+                    &file.path,
+                    Some(file.span(at, c.end)),
+                    message,
+                )
+            };
+            // A blanket `ignore` is the word alone (then the comment's end or a
+            // reason after a blank). Anything else glued to it (`ignore]X[`,
+            // `ignored`, `ignore[FT1` without `]`) is a mistake, reported, and
+            // suppresses nothing: it used to pass as a blanket suppression.
+            let blanket =
+                rest.is_empty() || rest.starts_with(char::is_whitespace) || rest.starts_with("*/");
+            if !blanket && !rest.starts_with('[') {
+                invalid.push(invalid_here(
+                    "malformed suppression: write `ftaudit: ignore` or `ftaudit: ignore[FT101]`"
+                        .to_owned(),
+                ));
+                continue;
+            }
             let codes = match rest.strip_prefix('[') {
                 Some(r) => {
-                    let Some(close) = r.find(']') else { continue };
+                    let Some(close) = r.find(']') else {
+                        invalid.push(invalid_here(
+                            "malformed suppression: the list of codes has no closing `]`"
+                                .to_owned(),
+                        ));
+                        continue;
+                    };
                     let codes: Vec<String> = r[..close]
                         .split(',')
                         .map(|c| c.trim().to_owned())
                         .filter(|c| !c.is_empty())
                         .collect();
+                    if codes.is_empty() {
+                        invalid.push(invalid_here(
+                            "suppression names no rule code (`ftaudit: ignore[]`)".to_owned(),
+                        ));
+                        continue;
+                    }
                     for code in &codes {
                         if !rules::is_known_selector(code) {
-                            let at = c.start + pos;
                             invalid.push(Diagnostic::new(
                                 &meta::INVALID_SUPPRESSION,
                                 &file.path,

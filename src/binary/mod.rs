@@ -72,7 +72,7 @@ pub fn audit(paths: &[PathBuf], limits: Limits) -> AuditResult {
                 if file_name.ends_with(".whl") {
                     set.extend(audit_wheel(&e, limits, &mut r));
                 } else if extension_suffix(&file_name).is_some() {
-                    audit_bare_binary(&e, &mut r);
+                    audit_bare_binary(&e, limits, &mut r);
                 }
             }
             if r.analysed + r.skipped + r.problems.len() == before {
@@ -91,7 +91,7 @@ pub fn audit(paths: &[PathBuf], limits: Limits) -> AuditResult {
             if file_name.ends_with(".whl") {
                 audit_wheel(p, limits, &mut r);
             } else if extension_suffix(&file_name).is_some() {
-                audit_bare_binary(p, &mut r);
+                audit_bare_binary(p, limits, &mut r);
             } else {
                 r.problems.push(problem(
                     p,
@@ -184,7 +184,50 @@ fn diag(rule: &'static Rule, path: &Path, message: String) -> Diagnostic {
     Diagnostic::new(rule, path, None, message)
 }
 
-fn audit_bare_binary(path: &Path, r: &mut AuditResult) {
+/// Object-file magic numbers: ELF, PE (`MZ`), Mach-O (both byte orders, 32 and
+/// 64 bits) and fat Mach-O.
+fn looks_like_binary(head: &[u8]) -> bool {
+    const MAGICS: [&[u8]; 7] = [
+        b"\x7fELF",
+        b"MZ",
+        &[0xfe, 0xed, 0xfa, 0xce],
+        &[0xfe, 0xed, 0xfa, 0xcf],
+        &[0xce, 0xfa, 0xed, 0xfe],
+        &[0xcf, 0xfa, 0xed, 0xfe],
+        &[0xca, 0xfe, 0xba, 0xbe],
+    ];
+    MAGICS.iter().any(|m| head.starts_with(m))
+}
+
+/// Reads a bare binary after checking its format and size: a large file that is
+/// not an object file (or one over the member limit) is never read whole.
+fn read_bare_binary(path: &Path, limits: Limits) -> Result<Vec<u8>, String> {
+    use std::io::Read;
+    let mut f = std::fs::File::open(path).map_err(|e| format!("cannot read: {e}"))?;
+    let meta = f.metadata().map_err(|e| format!("cannot read: {e}"))?;
+    if !meta.is_file() {
+        return Err("not a regular file: skipped".into());
+    }
+    let mut head = [0u8; 4];
+    let n = f.read(&mut head).map_err(|e| format!("cannot read: {e}"))?;
+    if !looks_like_binary(&head[..n]) {
+        return Err("not a recognised binary (no ELF, PE or Mach-O header): skipped".into());
+    }
+    if meta.len() > limits.max_member {
+        return Err(format!(
+            "{} MB, over the {} MB limit for one binary (--max-member-size): skipped",
+            meta.len() >> 20,
+            limits.max_member >> 20
+        ));
+    }
+    let mut data = head[..n].to_vec();
+    f.take(limits.max_member.saturating_sub(n as u64))
+        .read_to_end(&mut data)
+        .map_err(|e| format!("cannot read: {e}"))?;
+    Ok(data)
+}
+
+fn audit_bare_binary(path: &Path, limits: Limits, r: &mut AuditResult) {
     let file_name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -192,10 +235,10 @@ fn audit_bare_binary(path: &Path, r: &mut AuditResult) {
     let Some((_, suffix)) = extension_suffix(&file_name) else {
         return;
     };
-    let data = match std::fs::read(path) {
+    let data = match read_bare_binary(path, limits) {
         Ok(d) => d,
         Err(e) => {
-            r.problems.push(problem(path, format!("cannot read: {e}")));
+            r.problems.push(problem(path, e));
             r.skipped += 1;
             return;
         }
@@ -248,6 +291,23 @@ fn audit_wheel(path: &Path, limits: Limits, r: &mut AuditResult) -> Option<Wheel
             return None;
         }
     };
+    if contents.members == 0 {
+        r.problems.push(problem(
+            path,
+            "an empty archive, not a wheel: skipped".into(),
+        ));
+        r.skipped += 1;
+        return None;
+    }
+    if contents.wheel_tags.is_none() {
+        r.problems.push(FileProblem {
+            path: path.to_path_buf(),
+            message:
+                "no `*.dist-info/WHEEL` file: not a valid wheel (its binaries are still checked)"
+                    .into(),
+            error: false,
+        });
+    }
     r.analysed += 1;
     for d in &contents.defects {
         r.diagnostics

@@ -218,6 +218,8 @@ pub struct ArchiveDefect {
 pub struct WheelContents {
     /// Tags of the `Tag:` lines of `*.dist-info/WHEEL`, if the file was found.
     pub wheel_tags: Option<Vec<Tag>>,
+    /// Entries in the archive's central directory.
+    pub members: usize,
     pub requires_python: Option<String>,
     /// `Programming Language :: Python :: Free Threading` classifiers.
     pub free_threading_classifiers: Vec<String>,
@@ -247,7 +249,10 @@ pub fn read_wheel(path: &Path, limits: Limits) -> Result<WheelContents, String> 
     let file = std::fs::File::open(path).map_err(|e| format!("cannot read: {e}"))?;
     let mut archive = zip::ZipArchive::new(std::io::BufReader::new(file))
         .map_err(|e| format!("not a readable wheel (zip archive): {e}"))?;
-    let mut out = WheelContents::default();
+    let mut out = WheelContents {
+        members: archive.len(),
+        ..Default::default()
+    };
     let mut declared_total: u64 = 0;
     let mut metas: Vec<(usize, String)> = Vec::new();
     let mut bins: Vec<(usize, String)> = Vec::new();

@@ -121,6 +121,7 @@ pub fn run(args: CheckArgs) -> ExitStatus {
             analysed: result.files_analysed,
             skipped: result.files_skipped,
             with_parse_errors: result.files_with_parse_errors,
+            partly_analysed: result.files_partly_analysed,
             functions: result.functions,
             functions_clean: result.functions_clean,
             fixed,

@@ -21,14 +21,24 @@ pub enum ExitStatus {
     Error = 2,
 }
 
-/// Writes to stdout; a closed pipe (`ftaudit check | head`) ends quietly.
+/// Writes to stdout. The report is the product of the run, so losing it is an
+/// error: a closed pipe (`ftaudit check | head`) ends quietly, any other failure
+/// (a full disk) with a message, both with exit status 2 — never a status that
+/// says "no findings" about a report nobody received.
 pub fn print_stdout(s: &str) {
     let mut out = std::io::stdout().lock();
     if let Err(e) = out.write_all(s.as_bytes()).and_then(|_| out.flush()) {
-        if e.kind() == std::io::ErrorKind::BrokenPipe {
-            std::process::exit(0);
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            print_stderr(&format!("ftaudit: error: cannot write the report: {e}"));
         }
+        std::process::exit(ExitStatus::Error as i32);
     }
+}
+
+/// Writes a line to stderr, ignoring failure (`eprintln!` panics when stderr is full).
+pub fn print_stderr(line: &str) {
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(err, "{line}");
 }
 
 pub fn use_color(c: ColorChoice) -> bool {
@@ -69,7 +79,11 @@ pub fn emit(
     };
     for p in report.problems {
         let level = if p.error { "error" } else { "warning" };
-        eprintln!("ftaudit: {level}: {}: {}", p.path.display(), p.message);
+        print_stderr(&format!(
+            "ftaudit: {level}: {}: {}",
+            report::terminal_path(&p.path),
+            report::terminal_text(&p.message)
+        ));
     }
     print_stdout(&text);
     if report.problems.iter().any(|p| p.error) {

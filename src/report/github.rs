@@ -23,7 +23,7 @@ pub fn render(r: &Report) -> String {
         };
         let mut props = vec![format!(
             "file={}",
-            escape_property(&d.path.display().to_string())
+            escape_property(&super::terminal_path(&d.path))
         )];
         if let Some(s) = d.span {
             props.push(format!("line={}", s.start_line));

@@ -62,6 +62,7 @@ pub fn render(r: &Report) -> String {
         "files_analysed": r.summary.analysed,
         "files_skipped": r.summary.skipped,
         "files_with_parse_errors": r.summary.with_parse_errors,
+        "files_partly_analysed": r.summary.partly_analysed,
         "functions": r.summary.functions,
         "functions_parsed_cleanly": r.summary.functions_clean,
         "diagnostics": r.diagnostics.len(),

@@ -57,9 +57,34 @@ pub struct Summary {
     pub analysed: usize,
     pub skipped: usize,
     pub with_parse_errors: usize,
+    /// Analysed with a budget exceeded (see `CheckResult::files_partly_analysed`).
+    pub partly_analysed: usize,
     pub functions: usize,
     pub functions_clean: usize,
     pub fixed: usize,
+}
+
+/// A path for a terminal or a line-based log: control characters in file names
+/// (an escape sequence, a newline) are shown escaped (`\x1b`) instead of reaching
+/// the terminal or splitting the line.
+pub fn terminal_path(path: &std::path::Path) -> String {
+    terminal_text(&path.display().to_string())
+}
+
+/// `text` with control characters escaped (see [`terminal_path`]).
+pub fn terminal_text(text: &str) -> String {
+    if !text.chars().any(char::is_control) {
+        return text.to_owned();
+    }
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 /// Counts per rule code, sorted.

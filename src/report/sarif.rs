@@ -18,9 +18,27 @@ fn level(s: Severity) -> &'static str {
     }
 }
 
-fn uri(path: &std::path::Path) -> String {
-    let s = path.display().to_string().replace('\\', "/");
-    s.strip_prefix("./").unwrap_or(&s).to_owned()
+/// A path as a SARIF `uri` (a relative reference, RFC 3986): every byte outside
+/// the unreserved and harmless characters is percent-encoded, so that `a:b.c` is
+/// not read as scheme `a`, `#` and `?` do not start a fragment or query, and file
+/// names that are not UTF-8 survive. `\` is a separator only on Windows; elsewhere
+/// it is part of the name and is encoded.
+pub fn uri(path: &std::path::Path) -> String {
+    let bytes = path.as_os_str().as_encoded_bytes();
+    let bytes = bytes.strip_prefix(b"./").unwrap_or(bytes);
+    let mut out = String::with_capacity(bytes.len());
+    for &b in bytes {
+        match b {
+            b'\\' if cfg!(windows) => out.push('/'),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' => out.push(b as char),
+            b'-' | b'.' | b'_' | b'~' | b'/' | b'!' | b'$' | b'&' | b'\'' | b'(' | b')' => {
+                out.push(b as char)
+            }
+            b'*' | b'+' | b',' | b';' | b'=' | b'@' => out.push(b as char),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
 }
 
 pub fn render(r: &Report) -> String {

@@ -96,8 +96,13 @@ pub fn render(r: &Report, o: TextOptions) -> String {
 
 fn render_one(out: &mut String, d: &Diagnostic, r: &Report, paint: &Paint, o: TextOptions) {
     let loc = match d.span {
-        Some(s) => format!("{}:{}:{}:", d.path.display(), s.start_line, s.start_col),
-        None => format!("{}:", d.path.display()),
+        Some(s) => format!(
+            "{}:{}:{}:",
+            super::terminal_path(&d.path),
+            s.start_line,
+            s.start_col
+        ),
+        None => format!("{}:", super::terminal_path(&d.path)),
     };
     let marker = match &d.fix {
         Some(f) if o.fixes_apply && f.applicability == Applicability::Safe => "[*] ",
@@ -187,6 +192,12 @@ fn summary(r: &Report, paint: &Paint, o: TextOptions) -> String {
         line.push_str(&format!(
             ", {} could not be parsed completely",
             s.with_parse_errors
+        ));
+    }
+    if s.partly_analysed > 0 {
+        line.push_str(&format!(
+            ", {} only partly (over a limit)",
+            s.partly_analysed
         ));
     }
     if s.skipped > 0 {

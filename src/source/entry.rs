@@ -934,6 +934,7 @@ pub fn classify<P: std::ops::Deref<Target = ParsedFile>>(files: &[P], facts: &[F
     // Per callee: (caller, how the call site is guarded: 0 none, 1 critical section, 2 mutex).
     let mut sites: Vec<Vec<(usize, u8)>> = vec![Vec::new(); total];
     for (fi, pf) in files.iter().enumerate() {
+        let locals = Locals::of(pf, &facts[fi]);
         for c in &pf.index.calls {
             let Some(caller) = c.function else { continue };
             if c.callee.contains("->") || c.callee.contains('.') {
@@ -952,7 +953,7 @@ pub fn classify<P: std::ops::Deref<Target = ParsedFile>>(files: &[P], facts: &[F
                 .max()
                 .unwrap_or(0);
             // `deque_extend_impl(new_deque, ...)` on an object this caller just allocated.
-            let guard = if guard == 0 && first_arg_is_fresh(pf, &facts[fi], c, caller) {
+            let guard = if guard == 0 && first_arg_is_fresh(pf, &locals, c, caller) {
                 1
             } else {
                 guard
@@ -1009,21 +1010,15 @@ pub fn classify<P: std::ops::Deref<Target = ParsedFile>>(files: &[P], facts: &[F
         }
     }
     let roots: HashSet<usize> = once_roots.iter().copied().collect();
-    loop {
-        let drop: Vec<usize> = once
-            .iter()
-            .copied()
-            .filter(|id| {
-                runtime_roots.contains(id)
-                    || (!roots.contains(id) && callers[*id].iter().any(|c| !once.contains(c)))
-                    || (!roots.contains(id) && callers[*id].is_empty())
-            })
-            .collect();
-        if drop.is_empty() {
-            break;
-        }
-        for d in drop {
-            once.remove(&d);
+    // A worklist: removing a function can only disqualify its callees. (Rescanning
+    // the whole set per round was quadratic on long call chains.)
+    let mut work: Vec<usize> = once.iter().copied().collect();
+    while let Some(id) = work.pop() {
+        let disqualified = runtime_roots.contains(&id)
+            || (!roots.contains(&id) && callers[id].iter().any(|c| !once.contains(c)))
+            || (!roots.contains(&id) && callers[id].is_empty());
+        if disqualified && once.remove(&id) {
+            work.extend(callees[id].iter().copied().filter(|c| once.contains(c)));
         }
     }
 
@@ -1054,29 +1049,20 @@ pub fn classify<P: std::ops::Deref<Target = ParsedFile>>(files: &[P], facts: &[F
         roles.push(r);
     }
     // Helpers called only from lifecycle slots (`foo_init_fields` from `foo_new`) are lifecycle too.
-    loop {
-        let mut added = false;
-        for (fi, pf) in files.iter().enumerate() {
-            for i in 0..pf.index.functions.len() {
-                let id = base[fi] + i;
-                if lifecycle[fi].contains(&i)
-                    || entry_points[fi].contains(&i)
-                    || callers[id].is_empty()
-                {
-                    continue;
-                }
-                let all = callers[id].iter().all(|c| {
-                    let (cf, ci) = locate(&base, *c);
-                    lifecycle[cf].contains(&ci)
-                });
-                if all {
-                    lifecycle[fi].insert(i);
-                    added = true;
-                }
-            }
+    // A worklist: adding a function can only qualify its callees.
+    let mut work: Vec<usize> = (0..total).rev().collect();
+    while let Some(id) = work.pop() {
+        let (fi, i) = locate(&base, id);
+        if lifecycle[fi].contains(&i) || entry_points[fi].contains(&i) || callers[id].is_empty() {
+            continue;
         }
-        if !added {
-            break;
+        let all = callers[id].iter().all(|c| {
+            let (cf, ci) = locate(&base, *c);
+            lifecycle[cf].contains(&ci)
+        });
+        if all {
+            lifecycle[fi].insert(i);
+            work.extend(callees[id].iter().copied());
         }
     }
     let mut unreached = vec![HashSet::new(); files.len()];
@@ -1108,23 +1094,17 @@ pub fn classify<P: std::ops::Deref<Target = ParsedFile>>(files: &[P], facts: &[F
         let mut set: HashSet<usize> = (0..total)
             .filter(|id| !runtime_roots.contains(id) && !sites[*id].is_empty())
             .collect();
-        loop {
-            let drop: Vec<usize> = set
+        // A worklist: removing a function can only disqualify its callees.
+        let mut work: Vec<usize> = set.iter().copied().collect();
+        while let Some(id) = work.pop() {
+            let unguarded = sites[id]
                 .iter()
-                .copied()
-                .filter(|id| {
-                    sites[*id]
-                        .iter()
-                        .any(|(caller, g)| *g < level && !set.contains(caller))
-                })
-                .collect();
-            if drop.is_empty() {
-                return set;
-            }
-            for d in drop {
-                set.remove(&d);
+                .any(|(caller, g)| *g < level && !set.contains(caller));
+            if unguarded && set.remove(&id) {
+                work.extend(callees[id].iter().copied().filter(|c| set.contains(c)));
             }
         }
+        set
     };
     let split = |ids: HashSet<usize>| -> Vec<HashSet<usize>> {
         let mut v = vec![HashSet::new(); files.len()];
@@ -1188,9 +1168,37 @@ const ALLOCATORS: [&str; 7] = [
 ];
 
 /// Is the call's first argument a local of `caller` that holds a freshly allocated object?
+/// Declarations and writes of a file by function, so that a question about one
+/// call reads its function's, not the whole file's (quadratic on large files).
+struct Locals<'a> {
+    decls: Vec<Vec<&'a super::index::Declaration>>,
+    writes: Vec<Vec<&'a Write>>,
+}
+
+impl<'a> Locals<'a> {
+    fn of(pf: &'a ParsedFile, facts: &'a Facts) -> Self {
+        let n = pf.index.functions.len();
+        let mut l = Locals {
+            decls: vec![Vec::new(); n],
+            writes: vec![Vec::new(); n],
+        };
+        for d in &pf.index.decls {
+            if let Some(v) = d.function.and_then(|f| l.decls.get_mut(f)) {
+                v.push(d);
+            }
+        }
+        for w in &facts.writes {
+            if let Some(v) = w.function.and_then(|f| l.writes.get_mut(f)) {
+                v.push(w);
+            }
+        }
+        l
+    }
+}
+
 fn first_arg_is_fresh(
     pf: &ParsedFile,
-    facts: &Facts,
+    locals: &Locals,
     c: &super::index::Call,
     caller: usize,
 ) -> bool {
@@ -1203,15 +1211,17 @@ fn first_arg_is_fresh(
         return false;
     }
     let fresh = |t: &str| ALLOCATORS.iter().any(|k| t.contains(k));
-    let declared = pf.index.decls.iter().any(|d| {
-        d.function == Some(caller)
-            && d.name == name
-            && d.init.as_ref().and_then(|i| i.expr()).is_some_and(fresh)
-    });
+    let no_locals = (Vec::new(), Vec::new());
+    let (decls, writes) = match (locals.decls.get(caller), locals.writes.get(caller)) {
+        (Some(d), Some(w)) => (d, w),
+        _ => (&no_locals.0, &no_locals.1),
+    };
+    let declared = decls
+        .iter()
+        .any(|d| d.name == name && d.init.as_ref().and_then(|i| i.expr()).is_some_and(fresh));
     declared
-        || facts.writes.iter().any(|w| {
-            w.function == Some(caller)
-                && w.base == name
+        || writes.iter().any(|w| {
+            w.base == name
                 && w.field.is_none()
                 && w.kind == WriteKind::Assign
                 && w.range.1 <= c.range.0

@@ -259,6 +259,17 @@ pub struct FileIndex {
     pub module_inits: Vec<ModuleInit>,
     pub method_tables: Vec<MethodTable>,
     by_function_name: HashMap<String, usize>,
+    /// Indices into `calls` per function, in offset order: `calls_in` used to
+    /// filter every call of the file for each function, which made rules that ask
+    /// per function quadratic (minutes on an amalgamation like `sqlite3.c`).
+    calls_by_function: Vec<Vec<usize>>,
+    /// Indices into `assignments` per function (same reason).
+    assignments_by_function: Vec<Vec<usize>>,
+    /// Indices into `decls` per function (same reason).
+    decls_by_function: Vec<Vec<usize>>,
+    /// The function enclosing each function (C++ local classes, GNU nested
+    /// functions), for `function_at`.
+    enclosing_function: Vec<Option<usize>>,
     /// Every assignment expression (`a = b`, `a += b`), sorted by offset.
     pub assignments: Vec<Assignment>,
 }
@@ -292,6 +303,40 @@ impl FileIndex {
             .enumerate()
             .map(|(i, f)| (f.name.clone(), i))
             .collect();
+        idx.calls_by_function = vec![Vec::new(); idx.functions.len()];
+        for (i, c) in idx.calls.iter().enumerate() {
+            if let Some(f) = c.function.and_then(|f| idx.calls_by_function.get_mut(f)) {
+                f.push(i);
+            }
+        }
+        idx.assignments_by_function = vec![Vec::new(); idx.functions.len()];
+        for (i, a) in idx.assignments.iter().enumerate() {
+            if let Some(f) = a
+                .function
+                .and_then(|f| idx.assignments_by_function.get_mut(f))
+            {
+                f.push(i);
+            }
+        }
+        idx.decls_by_function = vec![Vec::new(); idx.functions.len()];
+        for (i, d) in idx.decls.iter().enumerate() {
+            if let Some(f) = d.function.and_then(|f| idx.decls_by_function.get_mut(f)) {
+                f.push(i);
+            }
+        }
+        // Functions are found in document order, so an enclosing function comes
+        // before the ones it contains: a stack of open ranges gives each its parent.
+        let mut open: Vec<usize> = Vec::new();
+        for (i, f) in idx.functions.iter().enumerate() {
+            while open
+                .last()
+                .is_some_and(|&o| idx.functions[o].range.1 <= f.range.0)
+            {
+                open.pop();
+            }
+            idx.enclosing_function.push(open.last().copied());
+            open.push(i);
+        }
         idx.derive_module_objects(file);
         idx
     }
@@ -301,15 +346,48 @@ impl FileIndex {
     }
 
     /// Index of the function whose definition contains `offset`.
+    /// The outermost one when definitions nest.
     pub fn function_at(&self, offset: usize) -> Option<usize> {
-        self.functions
-            .iter()
-            .position(|f| f.range.0 <= offset && offset < f.range.1)
+        // The last function starting at or before `offset`, then out through the
+        // functions enclosing it to the outermost that contains `offset`.
+        let after = self.functions.partition_point(|f| f.range.0 <= offset);
+        let mut at = after.checked_sub(1);
+        let mut found = None;
+        while let Some(i) = at {
+            let f = &self.functions[i];
+            if f.range.0 <= offset && offset < f.range.1 {
+                found = Some(i);
+            }
+            at = self.enclosing_function.get(i).copied().flatten();
+        }
+        found
     }
 
     /// Calls made directly in function `f`.
     pub fn calls_in(&self, f: usize) -> impl Iterator<Item = &Call> {
-        self.calls.iter().filter(move |c| c.function == Some(f))
+        self.calls_by_function
+            .get(f)
+            .into_iter()
+            .flatten()
+            .map(|&i| &self.calls[i])
+    }
+
+    /// Declarations inside function `f`.
+    pub fn decls_in(&self, f: usize) -> impl Iterator<Item = &Declaration> {
+        self.decls_by_function
+            .get(f)
+            .into_iter()
+            .flatten()
+            .map(|&i| &self.decls[i])
+    }
+
+    /// Assignments made directly in function `f`.
+    pub fn assignments_in(&self, f: usize) -> impl Iterator<Item = &Assignment> {
+        self.assignments_by_function
+            .get(f)
+            .into_iter()
+            .flatten()
+            .map(|&i| &self.assignments[i])
     }
 
     /// Functions of this file reachable from `start` through direct calls (including `start`).
@@ -642,6 +720,11 @@ struct Walker<'a> {
     idx: &'a mut FileIndex,
 }
 
+/// See [`Walker::init`].
+const MAX_INIT_DEPTH: usize = 64;
+/// Items of one initializer list the index keeps (see [`Walker::init`]).
+const MAX_INIT_ITEMS: usize = 4096;
+
 impl Walker<'_> {
     fn text(&self, n: Node) -> String {
         self.file.node_text(n).to_owned()
@@ -915,14 +998,17 @@ impl Walker<'_> {
                 function: func,
                 range: (node.start_byte(), node.end_byte()),
                 name_range: (name.start_byte(), name.end_byte()),
-                init: init.map(|i| self.init(i)),
+                init: init.map(|i| self.init(i, 0)),
             });
         }
     }
 
-    fn init(&self, node: Node) -> Init {
+    /// The initializer `node`. Lists nested deeper than [`MAX_INIT_DEPTH`] (no
+    /// table of methods, slots or members nests that far) are kept as one
+    /// expression, so generated `{{{...}}}` thousands deep cannot exhaust the stack.
+    fn init(&self, node: Node, depth: usize) -> Init {
         let range = (node.start_byte(), node.end_byte());
-        if node.kind() != "initializer_list" {
+        if node.kind() != "initializer_list" || depth >= MAX_INIT_DEPTH {
             return Init::Expr {
                 range,
                 text: self.text(node),
@@ -934,6 +1020,11 @@ impl Walker<'_> {
             if child.kind() == "comment" {
                 continue;
             }
+            // Tables the rules read (methods, slots, members, type objects) are
+            // far shorter; data arrays of millions of numbers are not indexed.
+            if items.len() >= MAX_INIT_ITEMS {
+                break;
+            }
             let item_range = (child.start_byte(), child.end_byte());
             if child.kind() == "initializer_pair" {
                 let designator = child
@@ -944,13 +1035,13 @@ impl Walker<'_> {
                 };
                 items.push(InitItem {
                     designator,
-                    value: self.init(v),
+                    value: self.init(v, depth + 1),
                     range: item_range,
                 });
             } else {
                 items.push(InitItem {
                     designator: None,
-                    value: self.init(child),
+                    value: self.init(child, depth + 1),
                     range: item_range,
                 });
             }

@@ -55,6 +55,9 @@ pub struct SourceFile {
     pub text: String,
     /// The file was not valid UTF-8 (analysed lossily, never rewritten by `--fix`).
     pub lossy: bool,
+    /// The file ends its lines with a bare CR (classic Mac OS): analysed with LF in
+    /// their place (same offsets), never rewritten by `--fix`.
+    pub cr_line_ends: bool,
     pub language: Language,
     pub lines: LineIndex,
     pub lexed: Lexed,
@@ -121,8 +124,18 @@ impl SourceFile {
         if let Some((_, gen)) = GENERATED_MARKERS.iter().find(|(m, _)| head.contains(m)) {
             return Err(ReadProblem::Generated((*gen).to_owned()));
         }
+        // Every reader of the text splits lines at LF; a CR-only file would be one
+        // line, swallowed whole by a leading `//` or `#include`.
+        let cr_line_ends = text.contains('\r') && !text.contains('\n');
+        let text = if cr_line_ends {
+            text.replace('\r', "\n")
+        } else {
+            text
+        };
         let language = refine_language(path, language, &text);
-        Ok(Self::from_text(path.to_path_buf(), language, text, lossy))
+        let mut file = Self::from_text(path.to_path_buf(), language, text, lossy);
+        file.cr_line_ends = cr_line_ends;
+        Ok(file)
     }
 
     pub fn from_text(path: PathBuf, language: Language, text: String, lossy: bool) -> SourceFile {
@@ -140,6 +153,7 @@ impl SourceFile {
             path,
             text,
             lossy,
+            cr_line_ends: false,
             language,
             lines,
             lexed,
@@ -202,6 +216,12 @@ impl SourceFile {
             out.push(i);
         }
         out
+    }
+
+    /// The budgets this file exceeded: the parts past them were analysed with less
+    /// knowledge (unknown conditions), and the run says the file was partly analysed.
+    pub fn limits(&self) -> Vec<String> {
+        self.conditions.limit.iter().cloned().collect()
     }
 
     /// Number of ERROR or MISSING nodes in the tree.

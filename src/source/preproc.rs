@@ -75,7 +75,9 @@ pub enum Condition {
     True,
     Expr(Rc<PExpr>),
     Not(Rc<Condition>),
-    And(Vec<Condition>),
+    /// Shared, so that the condition of every region inside a deep nest or a long
+    /// `#elif` chain reuses its enclosing conditions instead of copying them.
+    And(Rc<[Condition]>),
 }
 
 impl Condition {
@@ -87,7 +89,7 @@ impl Condition {
         match parts.len() {
             0 => Condition::True,
             1 => parts.into_iter().next().unwrap_or(Condition::True),
-            _ => Condition::And(parts),
+            _ => Condition::And(parts.into()),
         }
     }
 
@@ -107,7 +109,7 @@ impl Condition {
             Condition::Not(c) => c.eval_with(cfg, assign).not(),
             Condition::And(cs) => {
                 let mut acc = Truth::True;
-                for c in cs {
+                for c in cs.iter() {
                     match c.eval_with(cfg, assign) {
                         Truth::False => return Truth::False,
                         Truth::Unknown => acc = Truth::Unknown,
@@ -502,12 +504,18 @@ impl ExprParser {
     }
 }
 
+/// Longer `#if` expressions are one opaque atom: the parser and evaluator recurse
+/// on nesting, and real guards are a handful of tokens (CPython's longest are
+/// under a hundred).
+const MAX_EXPR_TOKENS: usize = 1024;
+
 /// Parses the expression of `#if`/`#elif`. Anything unparseable becomes one opaque atom.
 pub fn parse_expr(s: &str) -> PExpr {
-    let mut p = ExprParser {
-        toks: tokenize(s),
-        pos: 0,
-    };
+    let toks = tokenize(s);
+    if toks.len() > MAX_EXPR_TOKENS {
+        return PExpr::Opaque(s.split_whitespace().collect::<Vec<_>>().join(" "));
+    }
+    let mut p = ExprParser { toks, pos: 0 };
     match p.ternary() {
         Some(e) if p.pos == p.toks.len() => e,
         _ => PExpr::Opaque(s.split_whitespace().collect::<Vec<_>>().join(" ")),
@@ -676,7 +684,18 @@ pub const FREE_THREADED_MINORS: [u32; 3] = [13, 14, 15];
 pub struct CondGroup {
     pub branches: Vec<(usize, usize)>,
     pub exprs: Vec<Option<Rc<PExpr>>>,
+    /// How many groups enclose this one.
+    pub depth: usize,
 }
+
+/// Budgets of the condition model. Real code nests `#if` a dozen levels at most and
+/// rarely chains more than a few dozen `#elif`s; a file past these limits is
+/// analysed with the deeper (or later) conditions unknown, and says so
+/// ([`ConditionMap::limit`]). Without them a generated 100 KB file of `#elif`
+/// lines or nested `#if`s took gigabytes.
+pub const MAX_CONDITION_DEPTH: usize = 64;
+/// See [`MAX_CONDITION_DEPTH`].
+pub const MAX_GROUP_BRANCHES: usize = 64;
 
 /// Maps byte offsets of a file to the condition they are compiled under.
 #[derive(Debug, Clone, Default)]
@@ -687,13 +706,26 @@ pub struct ConditionMap {
     pub groups: Vec<CondGroup>,
     /// `#if` without `#endif`, `#endif` without `#if` and similar.
     pub unbalanced: bool,
+    /// Which budget the file exceeded, if any (conditions past it are unknown).
+    pub limit: Option<String>,
 }
 
 struct Frame {
-    /// Conditions of earlier branches in this group (negated for later branches).
+    /// The own expressions of earlier branches in this group; a later branch is
+    /// compiled when none of them holds (and its own does). Only the branches' own
+    /// expressions are kept: negating each earlier branch's whole condition made
+    /// the condition of branch k contain every earlier one, so a chain of `#elif`s
+    /// grew without bound.
     previous: Vec<Condition>,
     current: Condition,
     group: usize,
+    /// Past a budget: every branch of this group is an unknown condition.
+    untracked: bool,
+}
+
+/// A condition nothing can evaluate, for code past a budget.
+fn untracked_condition(what: &str) -> Condition {
+    Condition::Expr(Rc::new(PExpr::Opaque(format!("<{what}>"))))
 }
 
 impl ConditionMap {
@@ -709,15 +741,25 @@ impl ConditionMap {
             match d.kind {
                 DirectiveKind::If | DirectiveKind::Ifdef | DirectiveKind::Ifndef => {
                     let e = branch_expr(d);
-                    let c = Condition::Expr(e.clone());
+                    let untracked = stack.len() >= MAX_CONDITION_DEPTH;
+                    let c = if untracked {
+                        map.limit.get_or_insert_with(|| {
+                            format!("conditionals nested deeper than {MAX_CONDITION_DEPTH} levels: their conditions are unknown")
+                        });
+                        untracked_condition("deeply nested condition")
+                    } else {
+                        Condition::Expr(e.clone())
+                    };
                     map.groups.push(CondGroup {
                         branches: vec![(after, after)],
                         exprs: vec![Some(e)],
+                        depth: stack.len(),
                     });
                     stack.push(Frame {
                         previous: vec![],
                         current: c,
                         group: map.groups.len() - 1,
+                        untracked,
                     });
                 }
                 DirectiveKind::Elif
@@ -733,21 +775,31 @@ impl ConditionMap {
                         last.1 = d.start;
                     }
                     g.branches.push((after, after));
-                    let prev = std::mem::replace(&mut top.current, Condition::True);
-                    top.previous.push(prev);
-                    let mut parts: Vec<Condition> = top
-                        .previous
-                        .iter()
-                        .map(|p| Condition::Not(Rc::new(p.clone())))
-                        .collect();
-                    if d.kind == DirectiveKind::Else {
-                        g.exprs.push(None);
-                    } else {
-                        let e = branch_expr(d);
-                        g.exprs.push(Some(e.clone()));
-                        parts.push(Condition::Expr(e));
+                    let own = match g.exprs.last() {
+                        Some(Some(e)) => Some(Condition::Expr(e.clone())),
+                        // After `#else` (a second one is malformed) nothing is new.
+                        _ => None,
+                    };
+                    top.previous.extend(own);
+                    let e = (d.kind != DirectiveKind::Else).then(|| branch_expr(d));
+                    g.exprs.push(e.clone());
+                    if top.previous.len() >= MAX_GROUP_BRANCHES {
+                        map.limit.get_or_insert_with(|| {
+                            format!("an #if group with more than {MAX_GROUP_BRANCHES} branches: the conditions of later branches are unknown")
+                        });
+                        top.untracked = true;
                     }
-                    top.current = Condition::and(parts);
+                    top.current = if top.untracked {
+                        untracked_condition("branch of a long #elif chain")
+                    } else {
+                        let mut parts: Vec<Condition> = top
+                            .previous
+                            .iter()
+                            .map(|p| Condition::Not(Rc::new(p.clone())))
+                            .collect();
+                        parts.extend(e.map(Condition::Expr));
+                        Condition::and(parts)
+                    };
                 }
                 DirectiveKind::Endif => {
                     let Some(top) = stack.pop() else {
@@ -760,7 +812,14 @@ impl ConditionMap {
                 }
                 _ => continue,
             }
-            let cond = Condition::and(stack.iter().map(|f| f.current.clone()).collect());
+            // Frames past the depth budget are all unknown: the first stands for them.
+            let cond = Condition::and(
+                stack
+                    .iter()
+                    .take(MAX_CONDITION_DEPTH + 1)
+                    .map(|f| f.current.clone())
+                    .collect(),
+            );
             map.starts.push(after);
             map.conds.push(cond);
         }
@@ -825,7 +884,12 @@ pub fn mask_for_parsing(text: &str, directives: &[Directive], map: &ConditionMap
             blank(&mut bytes, s, e);
             continue;
         }
-        if g.branches.len() >= 2 {
+        // Counting braces reads every branch; past the budgets (where branches nest
+        // or repeat without bound) the groups are left as they are.
+        if g.branches.len() >= 2
+            && g.depth < MAX_CONDITION_DEPTH
+            && g.branches.len() <= MAX_GROUP_BRANCHES
+        {
             let deltas: Vec<i64> = g
                 .branches
                 .iter()
@@ -997,8 +1061,12 @@ fn terminate_statement_macros(text: &str, bytes: &mut [u8]) {
     for i in word_positions(text, "PyMODINIT_FUNC") {
         let line_start = text[..i].rfind('\n').map(|n| n + 1).unwrap_or(0);
         let before = text[line_start..i].trim_end();
+        // Byte-wise: the identifier bytes are ASCII, so the byte after the last
+        // non-identifier byte is always a character boundary (a non-ASCII letter
+        // before the macro, `/* é */ PyMODINIT_FUNC`, once sliced a character).
         let word_start = before
-            .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .bytes()
+            .rposition(|c| !is_id(c))
             .map(|n| n + 1)
             .unwrap_or(0);
         let word = &before[word_start..];

@@ -306,12 +306,10 @@ impl<'a> Analysis<'a> {
         if !is_identifier(root) {
             return false;
         }
-        let alias = self.index.decls.iter().find(|d| {
-            d.function == Some(fi)
-                && d.name == root
-                && !d.storage.is_static
-                && d.name_range.0 < offset
-        });
+        let alias = self
+            .index
+            .decls_in(fi)
+            .find(|d| d.name == root && !d.storage.is_static && d.name_range.0 < offset);
         let Some(init) = alias.and_then(|d| d.init.as_ref()) else {
             return false;
         };
@@ -319,9 +317,10 @@ impl<'a> Analysis<'a> {
         if !is_identifier(&target) || target == root {
             return false;
         }
-        let rebound = self.index.assignments.iter().any(|a| {
-            a.function == Some(fi) && a.range.1 <= offset && normalize(&a.lhs_text) == root
-        });
+        let rebound = self
+            .index
+            .assignments_in(fi)
+            .any(|a| a.range.1 <= offset && normalize(&a.lhs_text) == root);
         !rebound && self.locked_at(&format!("{target}{}", &expr[root.len()..]), offset)
     }
 
@@ -453,9 +452,8 @@ impl<'a> Analysis<'a> {
             }
         };
         for d in idx
-            .decls
-            .iter()
-            .filter(|d| d.function == Some(fi) && d.name == var && d.name_range.0 < at)
+            .decls_in(fi)
+            .filter(|d| d.name == var && d.name_range.0 < at)
         {
             if d.storage.is_static {
                 continue;
@@ -470,11 +468,7 @@ impl<'a> Analysis<'a> {
                 }
             }
         }
-        for a in idx
-            .assignments
-            .iter()
-            .filter(|a| a.function == Some(fi) && a.range.1 <= at)
-        {
+        for a in idx.assignments_in(fi).filter(|a| a.range.1 <= at) {
             if a.operator == "=" && normalize(&a.lhs_text) == var && !is_null(self.text(a.rhs)) {
                 consider(Definition::Value {
                     rhs: a.rhs,
@@ -483,11 +477,7 @@ impl<'a> Analysis<'a> {
             }
         }
         let amp = format!("&{var}");
-        for c in idx
-            .calls
-            .iter()
-            .filter(|c| c.function == Some(fi) && c.range.1 <= at)
-        {
+        for c in idx.calls_in(fi).filter(|c| c.range.1 <= at) {
             if let Some(pos) = c.args.iter().position(|r| normalize(self.text(*r)) == amp) {
                 consider(Definition::OutParam {
                     callee: c.name.clone(),
@@ -580,9 +570,8 @@ impl<'a> Analysis<'a> {
         let idx = self.index;
         let line = |o: usize| self.file.lines.line_of(o) + 1;
         for c in idx
-            .calls
-            .iter()
-            .filter(|c| c.function == Some(fi) && c.range.0 > from && c.range.1 <= to)
+            .calls_in(fi)
+            .filter(|c| c.range.0 > from && c.range.1 <= to)
         {
             for (pos, a) in c.args.iter().enumerate() {
                 let t = strip_new_ref(normalize(self.text(*a)));
@@ -595,9 +584,8 @@ impl<'a> Analysis<'a> {
             }
         }
         for a in idx
-            .assignments
-            .iter()
-            .filter(|a| a.function == Some(fi) && a.range.0 > from && a.range.1 <= to)
+            .assignments_in(fi)
+            .filter(|a| a.range.0 > from && a.range.1 <= to)
         {
             let lhs = normalize(&a.lhs_text);
             let local = is_identifier(&lhs)
@@ -648,9 +636,7 @@ impl<'a> Analysis<'a> {
             return false;
         }
         let stored = idx
-            .assignments
-            .iter()
-            .filter(|a| a.function == Some(hi))
+            .assignments_in(hi)
             .any(|a| strip_new_ref(normalize(self.text(a.rhs))) == p);
         let passed = idx.calls_in(hi).any(|c| {
             c.args.iter().enumerate().any(|(i, a)| {
@@ -685,6 +671,12 @@ impl<'a> Analysis<'a> {
     /// argument runs under that lock too. Two rounds reach helpers of helpers.
     fn propagate_caller_locks(&mut self) {
         let idx = self.index;
+        let mut sites_of: HashMap<&str, Vec<&crate::source::index::Call>> = HashMap::new();
+        for c in &idx.calls {
+            if c.name == c.callee {
+                sites_of.entry(c.name.as_str()).or_default().push(c);
+            }
+        }
         for _ in 0..2 {
             let mut found = Vec::new();
             for (fi, f) in idx.functions.iter().enumerate() {
@@ -694,10 +686,10 @@ impl<'a> Analysis<'a> {
                 let Some(first) = f.params.first() else {
                     continue;
                 };
-                let mut sites = idx
-                    .calls
-                    .iter()
-                    .filter(|c| c.name == f.name && c.callee == f.name)
+                let mut sites = sites_of
+                    .get(f.name.as_str())
+                    .into_iter()
+                    .flatten()
                     .peekable();
                 if sites.peek().is_none() {
                     continue;
@@ -836,27 +828,38 @@ fn init_only(ctx: Unit) -> HashSet<usize> {
             }
         }
     }
-    loop {
-        let before = set.len();
-        for (gi, g) in idx.functions.iter().enumerate() {
+    // A worklist over the callees of init-only functions (a fixpoint over every
+    // function, rescanning every call, was quadratic and worse on large files).
+    let mut sites: HashMap<&str, Vec<&crate::source::index::Call>> = HashMap::new();
+    for c in &idx.calls {
+        sites.entry(c.name.as_str()).or_default().push(c);
+    }
+    let mut work: Vec<usize> = set.iter().copied().collect();
+    while let Some(f) = work.pop() {
+        for c in idx.calls_in(f) {
+            let Some(gi) = idx.function_named(&c.name) else {
+                continue;
+            };
             if set.contains(&gi) {
                 continue;
             }
-            let mut sites = idx.calls.iter().filter(|c| c.name == g.name).peekable();
-            if sites.peek().is_some() && sites.all(|c| c.function.is_some_and(|f| set.contains(&f)))
+            let g = &idx.functions[gi];
+            let calls = sites.get(g.name.as_str()).map(Vec::as_slice).unwrap_or(&[]);
+            if !calls
+                .iter()
+                .all(|c| c.function.is_some_and(|f| set.contains(&f)))
             {
-                // Referenced anywhere else (a method table, a pointer)? Then not init-only.
-                let mentions = ctx.file.code_occurrences(&g.name).len();
-                let calls = idx.calls.iter().filter(|c| c.name == g.name).count();
-                if mentions <= calls + 1 {
-                    set.insert(gi);
-                }
+                continue;
+            }
+            // Referenced anywhere else (a method table, a pointer)? Then not init-only.
+            let mentions = ctx.file.code_occurrences(&g.name).len();
+            if mentions <= calls.len() + 1 {
+                set.insert(gi);
+                work.push(gi);
             }
         }
-        if set.len() == before {
-            return set;
-        }
     }
+    set
 }
 
 /// Functions whose callers hold a critical section on some parameters.
