@@ -548,6 +548,9 @@ fn hook_repository(dest: &Path) {
                 copy(&e.path(), &to.join(e.file_name()));
             }
         } else {
+            if let Some(parent) = to.parent() {
+                std::fs::create_dir_all(parent).unwrap();
+            }
             std::fs::copy(from, to).unwrap();
         }
     }
@@ -561,6 +564,9 @@ fn hook_repository(dest: &Path) {
         "src",
         "python",
         "benches",
+        // Cargo.toml names this test target (`harness = false`), so the manifest
+        // does not parse without it.
+        "tests/fuzz.rs",
     ] {
         copy(&Path::new(ROOT).join(item), &dest.join(item));
     }
