@@ -164,3 +164,13 @@ pub(super) const CONTAINER_PREFIXES: [(&str, Container); 8] = [
 /// Argument parsers (`PyArg_ParseTuple`, `_PyArg_UnpackKeywords`, ...): what they
 /// store through their out-parameters are the caller's arguments.
 pub(super) const ARG_PARSER_PREFIXES: [&str; 2] = ["PyArg_", "_PyArg_"];
+
+/// Item macros that check neither their argument's type nor the index: with a
+/// stale index they read or write past the end of the item array.
+pub(super) const UNCHECKED_INDEX: [&str; 5] = [
+    "PyList_GET_ITEM",
+    "PyList_SET_ITEM",
+    "PyTuple_GET_ITEM",
+    "PyTuple_SET_ITEM",
+    "PySequence_Fast_GET_ITEM",
+];

@@ -24,8 +24,11 @@ mod module;
 mod refcount;
 mod thread_state;
 pub mod threadsafety;
+mod types;
 
 pub use borrowed::BORROWED_GETTERS;
+pub use module::{GIL_SLOT, GIL_USED, SET_GIL};
+pub use types::{FieldHazard, ObjectStruct, StructField};
 
 /// The version of CPython that added an API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,6 +80,14 @@ pub enum Container {
     Set,
     /// The `PySequence_Fast` result (a list or a tuple) and the abstract protocol.
     Sequence,
+}
+
+impl Container {
+    /// Other threads can change its size or items (a `Sequence` may be a list);
+    /// a tuple, once published, never changes.
+    pub fn is_mutable(self) -> bool {
+        self != Container::Tuple
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -308,6 +319,11 @@ pub enum ApiKind {
     /// Initialises an object header in caller-allocated memory (`PyObject_Init`).
     ObjectInit,
     Module(ModuleApi),
+    /// An item macro that checks neither its argument's type nor the index
+    /// (`PyList_GET_ITEM`): a stale index reads or writes past the end.
+    UncheckedIndex,
+    /// Accepts `NULL` and then does nothing (`Py_XINCREF`, `Py_XNewRef`, `Py_CLEAR`).
+    AcceptsNull,
 }
 
 /// CPython's thread-safety levels (`Doc/data/threadsafety.dat`), weakest first.
@@ -381,6 +397,8 @@ fn rows() -> impl Iterator<Item = (&'static str, ApiKind)> {
         .chain(allocators::ALLOCATORS.iter().copied())
         .chain(plain(&allocators::OBJECT_INITS, ApiKind::ObjectInit))
         .chain(module::MODULE_APIS.iter().copied())
+        .chain(plain(&containers::UNCHECKED_INDEX, ApiKind::UncheckedIndex))
+        .chain(plain(&refcount::ACCEPTS_NULL, ApiKind::AcceptsNull))
 }
 
 fn build() -> HashMap<&'static str, Api> {
@@ -446,6 +464,19 @@ pub fn new_ref_calls() -> impl Iterator<Item = &'static str> {
         .iter()
         .filter(|(_, k)| *k == ApiKind::RefCount(RefCountOp::NewRef))
         .map(|(n, _)| *n)
+}
+
+/// The reference-count operation `name` (`Py_REFCNT` → `Read`), if it is one.
+pub fn refcount_op(name: &str) -> Option<RefCountOp> {
+    lookup(name)?.kind(|k| match k {
+        ApiKind::RefCount(op) => Some(*op),
+        _ => None,
+    })
+}
+
+/// Accepts a `NULL` argument and then does nothing (`Py_XNewRef`, unlike `Py_NewRef`).
+pub fn accepts_null(name: &str) -> bool {
+    has(name, |k| *k == ApiKind::AcceptsNull)
 }
 
 /// `Py_CLEAR`, `Py_SETREF`, `Py_XSETREF`: store into their first argument.
@@ -524,6 +555,51 @@ pub fn stores_item_in_out_param(name: &str) -> bool {
                 ..
             }
         )
+    })
+}
+
+/// Iteration that hands out borrowed items through out-parameters without taking
+/// the container's lock (`PyDict_Next`).
+pub fn iterates_borrowed_items(name: &str) -> bool {
+    has(name, |k| {
+        matches!(
+            k,
+            ApiKind::ContainerOp {
+                access: Access::Read,
+                locks_self: false,
+                item: ItemResult::BorrowedOut,
+                ..
+            }
+        )
+    })
+}
+
+/// Returns an item, or the item array, of a `PySequence_Fast` result without any
+/// lock (`PySequence_Fast_GET_ITEM`, `PySequence_Fast_ITEMS`).
+pub fn reads_sequence_fast_items(name: &str) -> bool {
+    has(name, |k| {
+        matches!(
+            k,
+            ApiKind::ContainerOp {
+                container: Container::Sequence,
+                item: ItemResult::Borrowed | ItemResult::BorrowedArray,
+                ..
+            }
+        )
+    })
+}
+
+/// Item macros that check neither the type nor the index (`PyList_GET_ITEM`,
+/// `PyTuple_SET_ITEM`).
+pub fn indexes_unchecked(name: &str) -> bool {
+    has(name, |k| *k == ApiKind::UncheckedIndex)
+}
+
+/// The container a container operation works on (`PyList_SET_ITEM` → list).
+pub fn operated_container(name: &str) -> Option<Container> {
+    lookup(name)?.kind(|k| match k {
+        ApiKind::ContainerOp { container, .. } => Some(*container),
+        _ => None,
     })
 }
 
@@ -678,6 +754,21 @@ pub fn allocator(name: &str) -> Option<Allocator> {
     })
 }
 
+/// Every allocator function and macro, in table order.
+pub fn allocators() -> impl Iterator<Item = (&'static str, Allocator)> {
+    allocators::ALLOCATORS.iter().filter_map(|(n, k)| match k {
+        ApiKind::Allocator(a) => Some((*n, *a)),
+        _ => None,
+    })
+}
+
+/// The function that frees blocks of `domain` (`PyMem_Free` for `Mem`).
+pub fn free_function(domain: Domain) -> Option<&'static str> {
+    allocators()
+        .find(|(_, a)| a.domain == domain && a.op == AllocOp::Free)
+        .map(|(n, _)| n)
+}
+
 /// `PyObject_Init` and friends.
 pub fn is_object_init(name: &str) -> bool {
     has(name, |k| *k == ApiKind::ObjectInit)
@@ -717,6 +808,24 @@ pub fn module_slot(name: &str) -> Option<ModuleSlot> {
         ModuleApi::Slot(s) => Some(s),
         _ => None,
     }
+}
+
+/// Fields of CPython's object structs that extensions reach into, and why doing
+/// so is a hazard on the free-threaded build.
+pub fn struct_fields() -> impl Iterator<Item = &'static StructField> {
+    types::STRUCT_FIELDS.iter()
+}
+
+/// CPython's scalar and buffer typedefs (`Py_ssize_t`, `Py_UCS4`, `Py_buffer`):
+/// plain data, never a Python object.
+pub fn is_plain_data_type(name: &str) -> bool {
+    types::PLAIN_DATA_TYPES.contains(&name)
+}
+
+/// What marks a struct as a Python object: its header macros and the `ob_base`
+/// field they declare.
+pub fn object_header_markers() -> impl Iterator<Item = &'static str> {
+    types::OBJECT_HEADER_MARKERS.iter().copied()
 }
 
 /// CPython's thread-safety level for `name`, when CPython annotates it.

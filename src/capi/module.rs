@@ -12,6 +12,13 @@ pub(super) const ENTRY_POINT_PREFIXES: [(&str, EntryPoint); 2] = [
 
 use ModuleApi::*;
 
+/// `PyUnstable_Module_SetGIL`: how a single-phase module declares its GIL use.
+pub const SET_GIL: &str = "PyUnstable_Module_SetGIL";
+/// `Py_mod_gil`: the slot through which a multi-phase module declares it.
+pub const GIL_SLOT: &str = "Py_mod_gil";
+/// `Py_MOD_GIL_USED`: the declaration that the module needs the GIL.
+pub const GIL_USED: &str = "Py_MOD_GIL_USED";
+
 /// Calls and names that declare or create a module.
 pub(super) const MODULE_APIS: [(&str, ApiKind); 17] = [
     ("PyModuleDef_Init", ApiKind::Module(MultiPhaseInit)),
@@ -23,11 +30,8 @@ pub(super) const MODULE_APIS: [(&str, ApiKind); 17] = [
         "PyModule_Create2TraceRefs",
         ApiKind::Module(SinglePhaseCreate),
     ),
-    ("PyUnstable_Module_SetGIL", ApiKind::Module(SetGil)),
-    (
-        "Py_MOD_GIL_USED",
-        ApiKind::Module(GilValue { not_used: false }),
-    ),
+    (SET_GIL, ApiKind::Module(SetGil)),
+    (GIL_USED, ApiKind::Module(GilValue { not_used: false })),
     (
         "Py_MOD_GIL_NOT_USED",
         ApiKind::Module(GilValue { not_used: true }),
@@ -39,7 +43,7 @@ pub(super) const MODULE_APIS: [(&str, ApiKind); 17] = [
     ("Py_mod_create", slot(1, true, 5)),
     ("Py_mod_exec", slot(2, true, 5)),
     ("Py_mod_multiple_interpreters", slot(3, false, 12)),
-    ("Py_mod_gil", slot(4, false, 13)),
+    (GIL_SLOT, slot(4, false, 13)),
 ];
 
 const fn state(returns_module: bool) -> ApiKind {

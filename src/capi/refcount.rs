@@ -27,6 +27,15 @@ pub(super) const REFCOUNT: [(&str, ApiKind); 13] = [
     ("_PyObject_IsUniquelyReferenced", rc(IsUnique)),
 ];
 
+/// The `X` spellings and `Py_CLEAR`: a `NULL` argument is allowed and left alone.
+pub(super) const ACCEPTS_NULL: [&str; 5] = [
+    "Py_XINCREF",
+    "Py_XNewRef",
+    "Py_XDECREF",
+    "Py_XSETREF",
+    "Py_CLEAR",
+];
+
 /// Calls that look at an object (its type, size, identity, truth, hash) and keep
 /// no reference to it.
 pub(super) const OBJECT_QUERIES: [&str; 9] = [

@@ -19,21 +19,6 @@ fn every_borrowed_getter_has_a_strong_replacement_in_the_catalogue() {
 }
 
 #[test]
-fn borrowed_getters_agree_with_the_rule_table() {
-    // Transitional: rules::borrowed still keeps its own table until the rules read
-    // this one. Same names, order, replacements, versions and container arguments.
-    let rules = crate::rules::borrowed::BORROWED_APIS;
-    assert_eq!(rules.len(), BORROWED_GETTERS.len());
-    for (r, (name, g)) in rules.iter().zip(BORROWED_GETTERS.iter()) {
-        assert_eq!(r.name, *name);
-        assert_eq!(r.replacement, g.replacement, "{name}");
-        assert_eq!(r.added, g.since.minor(), "{name}");
-        assert_eq!(r.compat, g.compat, "{name}");
-        assert_eq!(r.container, g.container_arg, "{name}");
-    }
-}
-
-#[test]
 fn no_table_lists_a_name_twice_in_the_same_role() {
     for (name, api) in catalogue() {
         for (i, k) in api.kinds.iter().enumerate() {
@@ -291,4 +276,35 @@ fn module_declaration() {
         module_api("Py_MOD_GIL_NOT_USED"),
         Some(ModuleApi::GilValue { not_used: true })
     );
+}
+
+#[test]
+fn topics_added_for_the_rule_families() {
+    assert_eq!(refcount_op("Py_SET_REFCNT"), Some(RefCountOp::Set));
+    assert!(accepts_null("Py_XNewRef") && !accepts_null("Py_NewRef"));
+    assert!(iterates_borrowed_items("PyDict_Next"));
+    assert!(!iterates_borrowed_items("PyDict_GetItemRef"));
+    assert!(reads_sequence_fast_items("PySequence_Fast_ITEMS"));
+    assert!(!reads_sequence_fast_items("PyList_GET_ITEM"));
+    assert!(indexes_unchecked("PyList_GET_ITEM") && !indexes_unchecked("PyList_GetItem"));
+    assert_eq!(
+        operated_container("PyTuple_SET_ITEM"),
+        Some(Container::Tuple)
+    );
+    assert!(!Container::Tuple.is_mutable() && Container::Sequence.is_mutable());
+    assert_eq!(free_function(Domain::Raw), Some("PyMem_RawFree"));
+    assert_eq!(free_function(Domain::Mem), Some("PyMem_Free"));
+    assert_eq!(free_function(Domain::Object), Some("PyObject_Free"));
+    // Every unchecked index macro is a container operation on a known container.
+    for n in containers::UNCHECKED_INDEX {
+        assert!(operated_container(n).is_some(), "{n}");
+    }
+    let list: Vec<_> = struct_fields()
+        .filter(|f| f.owner == ObjectStruct::List)
+        .map(|f| f.name)
+        .collect();
+    assert_eq!(list, ["ob_item", "allocated"]);
+    assert!(is_plain_data_type("Py_ssize_t") && !is_plain_data_type("PyObject"));
+    assert_eq!(module_api(SET_GIL), Some(ModuleApi::SetGil));
+    assert_eq!(module_slot(GIL_SLOT).map(|s| s.number), Some(4));
 }

@@ -1,5 +1,6 @@
 //! FT201: `PyDict_Next` over a shared dict without a critical section.
 
+use crate::capi;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::rules::{FileContext, FixAvailability, Rule};
 
@@ -50,7 +51,7 @@ pub(crate) fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
         .index
         .calls
         .iter()
-        .filter(|c| c.name == "PyDict_Next" && c.function.is_some())
+        .filter(|c| capi::iterates_borrowed_items(&c.name) && c.function.is_some())
     {
         let Some(arg) = call.args.first() else {
             continue;
@@ -64,7 +65,7 @@ pub(crate) fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
         }
         let d = text(ctx, *arg).trim();
         out.push(
-            ctx.diagnostic(&DICT_NEXT_UNLOCKED, call.name_range, format!("`PyDict_Next` over {} without a critical section on it", p.describe(d)))
+            ctx.diagnostic(&DICT_NEXT_UNLOCKED, call.name_range, format!("`{}` over {} without a critical section on it", call.name, p.describe(d)))
                 .with_help(format!("wrap the whole loop in `Py_BEGIN_CRITICAL_SECTION({d});` ... `Py_END_CRITICAL_SECTION();`, or iterate over `PyDict_Items({d})`"))
                 .with_confidence(p.confidence()),
         );

@@ -1,5 +1,6 @@
 //! FT202: `PyList_SET_ITEM`/`PyTuple_SET_ITEM` on a container this function did not just create.
 
+use crate::capi::{self, Container};
 use crate::diagnostic::{Confidence, Diagnostic, Severity};
 use crate::rules::{FileContext, FixAvailability, Rule};
 use crate::source::privacy::{Privacy, Private};
@@ -44,7 +45,7 @@ pub(crate) fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
         .index
         .calls
         .iter()
-        .filter(|c| matches!(c.name.as_str(), "PyList_SET_ITEM" | "PyTuple_SET_ITEM"))
+        .filter(|c| capi::is_item_initializer(&c.name))
     {
         let Some(arg) = call.args.first() else {
             continue;
@@ -66,7 +67,7 @@ pub(crate) fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
             Privacy::Private(_) => format!("`{c}`, which this function did not create"),
             _ => p.describe(c),
         };
-        let help = if call.name == "PyList_SET_ITEM" {
+        let help = if capi::operated_container(&call.name) == Some(Container::List) {
             "use `PyList_SetItem` (it locks the list and releases the old item)"
         } else {
             "build a new tuple instead: a tuple others can see must not change"

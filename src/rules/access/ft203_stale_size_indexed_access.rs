@@ -1,5 +1,6 @@
 //! FT203: a loop bound read from a shared list's size once, before the loop.
 
+use crate::capi;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::rules::{FileContext, FixAvailability, Rule};
 use crate::source::privacy::{ancestor_of_kind, identifiers, normalize};
@@ -41,12 +42,12 @@ pub(crate) fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
     let an = ctx.privacy();
     let root = ctx.file.tree.root_node();
     let mut loops_reported = Vec::new();
-    for call in ctx.index.calls.iter().filter(|c| {
-        matches!(
-            c.name.as_str(),
-            "PyList_GET_ITEM" | "PySequence_Fast_GET_ITEM"
-        )
-    }) {
+    for call in ctx
+        .index
+        .calls
+        .iter()
+        .filter(|c| unchecked_item_read(&c.name))
+    {
         let (Some(arg), Some(fi)) = (call.args.first(), call.function) else {
             continue;
         };
@@ -92,17 +93,11 @@ fn size_variable(ctx: &FileContext, fi: usize, var: &str, container: &str, befor
     let idx = ctx.index;
     let is_size = |r: (usize, usize)| {
         let t = normalize(text(ctx, r));
-        [
-            "PyList_GET_SIZE(",
-            "PyList_Size(",
-            "PySequence_Fast_GET_SIZE(",
-            "Py_SIZE(",
-        ]
-        .iter()
-        .any(|p| {
-            t.strip_prefix(p)
-                .and_then(|x| x.strip_suffix(')'))
-                .is_some_and(|x| normalize(x) == container)
+        t.split_once('(').is_some_and(|(name, rest)| {
+            capi::is_size_getter(name)
+                && rest
+                    .strip_suffix(')')
+                    .is_some_and(|x| normalize(x) == container)
         })
     };
     let from_decl = idx
@@ -116,4 +111,12 @@ fn size_variable(ctx: &FileContext, fi: usize, var: &str, container: &str, befor
         .filter(|a| a.function == Some(fi) && a.range.1 <= before && normalize(&a.lhs_text) == var)
         .any(|a| is_size(a.rhs));
     from_decl || from_assign
+}
+
+/// An item read that neither locks nor checks the index, on a container whose size
+/// can change (`PyList_GET_ITEM`, `PySequence_Fast_GET_ITEM`; tuples never shrink).
+fn unchecked_item_read(name: &str) -> bool {
+    capi::reads_borrowed_item(name)
+        && capi::indexes_unchecked(name)
+        && capi::operated_container(name).is_some_and(capi::Container::is_mutable)
 }

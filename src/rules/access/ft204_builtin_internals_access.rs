@@ -1,5 +1,6 @@
 //! FT204: fields of `PyListObject`/`PyDictObject` (and a type's `tp_dict`) used directly.
 
+use crate::capi::{self, FieldHazard, StructField};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::rules::{FileContext, FixAvailability, Rule};
 use crate::source::privacy::{ancestor_of_kind, is_identifier, normalize};
@@ -37,14 +38,19 @@ critical section on the object. For a type's dict, `PyType_GetDict` (3.12).
     fix: FixAvailability::None,
 };
 
-// capi: private fields of the built-in list and dict objects.
-const LIST_FIELDS: &[&str] = &["ob_item", "allocated"];
-const DICT_FIELDS: &[&str] = &["ma_used", "ma_keys", "ma_values", "ma_version_tag"];
-
 pub(crate) fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
     let an = ctx.privacy();
     let root = ctx.file.tree.root_node();
-    for field in LIST_FIELDS.iter().chain(DICT_FIELDS).chain(&["tp_dict"]) {
+    // The fields of the built-in containers (under the object's lock) and a type's
+    // `tp_dict` (under the type's lock), in the catalogue's order.
+    let fields = capi::struct_fields()
+        .filter(|f| matches!(f.hazard, FieldHazard::ObjectLock | FieldHazard::TypeLock));
+    for &StructField {
+        name: field,
+        owner,
+        hazard,
+    } in fields
+    {
         for off in ctx.file.code_occurrences(field) {
             let Some(fe) = ancestor_of_kind(root, off, &["field_expression"]) else {
                 continue;
@@ -63,14 +69,8 @@ pub(crate) fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
                 continue;
             }
             let base_text = ctx.file.node_text(base);
-            let obj_type = if LIST_FIELDS.contains(field) {
-                "PyListObject"
-            } else if DICT_FIELDS.contains(field) {
-                "PyDictObject"
-            } else {
-                ""
-            };
-            if *field == "tp_dict" {
+            let obj_type = owner.c_name();
+            if hazard == FieldHazard::TypeLock {
                 if !is_assignment_target(fe) {
                     continue;
                 }
@@ -81,7 +81,7 @@ pub(crate) fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
             if p.is_private() {
                 continue;
             }
-            let msg = if *field == "tp_dict" {
+            let msg = if hazard == FieldHazard::TypeLock {
                 format!(
                     "writing `{}` replaces a type's dict behind the type's lock",
                     ctx.file.node_text(fe)

@@ -1,5 +1,6 @@
 //! FT205: `ob_refcnt` read or written directly.
 
+use crate::capi::{self, FieldHazard};
 use crate::diagnostic::{Applicability, Diagnostic, Edit, Fix, Severity};
 use crate::rules::{FileContext, FixAvailability, Rule};
 use crate::source::privacy::ancestor_of_kind;
@@ -41,7 +42,10 @@ are left to you.
 pub(crate) fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
     let an = ctx.privacy();
     let root = ctx.file.tree.root_node();
-    for off in ctx.file.code_occurrences("ob_refcnt") {
+    // `ob_refcnt`: the object header's fields the free-threaded layout lacks.
+    let absent = capi::struct_fields().filter(|f| f.hazard == FieldHazard::AbsentOnFreeThreaded);
+    let offsets = absent.flat_map(|f| ctx.file.code_occurrences(f.name));
+    for off in offsets {
         let Some(fe) = ancestor_of_kind(root, off, &["field_expression", "field_declaration"])
         else {
             continue;

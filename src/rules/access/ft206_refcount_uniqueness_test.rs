@@ -1,5 +1,6 @@
 //! FT206: `Py_REFCNT(x) == 1` taken as proof that nobody else holds `x`.
 
+use crate::capi::{self, RefCountOp};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::rules::{FileContext, FixAvailability, Rule};
 
@@ -40,7 +41,12 @@ answer can differ from the old test, so review the branch.
 pub(crate) fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
     let an = ctx.privacy();
     let root = ctx.file.tree.root_node();
-    for call in ctx.index.calls.iter().filter(|c| c.name == "Py_REFCNT") {
+    for call in ctx
+        .index
+        .calls
+        .iter()
+        .filter(|c| capi::refcount_op(&c.name) == Some(RefCountOp::Read))
+    {
         let Some(node) = root.descendant_for_byte_range(call.range.0, call.range.1) else {
             continue;
         };

@@ -1,5 +1,6 @@
 //! FT207: `Py_SET_REFCNT` on an object other threads may hold.
 
+use crate::capi::{self, RefCountOp};
 use crate::diagnostic::{Confidence, Diagnostic, Severity};
 use crate::rules::{FileContext, FixAvailability, Rule};
 use crate::source::privacy::{Privacy, Private, Shared};
@@ -41,7 +42,12 @@ objects not yet visible to other threads.
 
 pub(crate) fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
     let an = ctx.privacy();
-    for call in ctx.index.calls.iter().filter(|c| c.name == "Py_SET_REFCNT") {
+    for call in ctx
+        .index
+        .calls
+        .iter()
+        .filter(|c| capi::refcount_op(&c.name) == Some(RefCountOp::Set))
+    {
         let (Some(arg), Some(fi)) = (call.args.first(), call.function) else {
             continue;
         };

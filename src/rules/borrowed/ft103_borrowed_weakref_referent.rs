@@ -40,7 +40,8 @@ added in 3.13; pythoncapi-compat provides it for older versions.
     fix: FixAvailability::None,
 };
 
-/// The APIs of this rule are listed in [`super::BORROWED_APIS`].
+/// The getters of this rule are the catalogue's borrowed getters of its family
+/// ([`super::rule_of`]).
 pub(crate) fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
     super::check_borrowed_calls(ctx, &BORROWED_WEAKREF, out);
 }

@@ -38,7 +38,8 @@ PyObject *path = PySys_GetObject("path");
     fix: FixAvailability::None,
 };
 
-/// The APIs of this rule are listed in [`super::BORROWED_APIS`].
+/// The getters of this rule are the catalogue's borrowed getters of its family
+/// ([`super::rule_of`]).
 pub(crate) fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
     super::check_borrowed_calls(ctx, &BORROWED_GLOBAL_LOOKUP, out);
 }

@@ -1,5 +1,6 @@
 //! FT106: `PySequence_Fast_GET_ITEM`/`_ITEMS` on what may be a shared list.
 
+use crate::capi;
 use crate::diagnostic::{Confidence, Diagnostic, Severity};
 use crate::rules::{FileContext, FixAvailability, Rule};
 
@@ -41,11 +42,7 @@ the size inside it.
 pub(crate) fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
     let an = ctx.privacy();
     for call in &ctx.index.calls {
-        if !matches!(
-            call.name.as_str(),
-            "PySequence_Fast_GET_ITEM" | "PySequence_Fast_ITEMS"
-        ) || call.function.is_none()
-        {
+        if !capi::reads_sequence_fast_items(&call.name) || call.function.is_none() {
             continue;
         }
         let Some(arg) = call.args.first() else {

@@ -1,5 +1,6 @@
 //! FT107: `Py_NewRef(PyList_GetItem(...))` and friends: a reference taken too late.
 
+use crate::capi::{self, BorrowedFamily};
 use crate::diagnostic::{Applicability, Diagnostic, Edit, Fix, Severity};
 use crate::rules::{FileContext, FixAvailability, Rule};
 use crate::source::index::Call;
@@ -74,17 +75,20 @@ pub(crate) fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
 }
 
 fn list_item_ref_fix(ctx: &FileContext, outer: &Call, inner: &Call) -> Option<Fix> {
-    if !matches!(outer.name.as_str(), "Py_NewRef" | "Py_XNewRef") || inner.args.len() != 2 {
+    if !capi::is_new_ref(&outer.name) || inner.args.len() != 2 {
         return None;
     }
-    if !matches!(inner.name.as_str(), "PyList_GetItem" | "PyList_GET_ITEM")
-        || ctx.settings.target_minor < 13
+    let getter = capi::borrowed_getter(&inner.name)?;
+    if getter.family != BorrowedFamily::ListItem || ctx.settings.target_minor < getter.since.minor()
     {
         return None;
     }
-    let safe = outer.name == "Py_XNewRef" && inner.name == "PyList_GetItem";
+    let replacement = getter.replacement;
+    // Both the `X` increment and the checked getter return NULL for a bad index,
+    // as the replacement does; anything else may now see a NULL it never saw.
+    let safe = capi::accepts_null(&outer.name) && !capi::indexes_unchecked(&inner.name);
     let content = format!(
-        "PyList_GetItemRef({}, {})",
+        "{replacement}({}, {})",
         text(ctx, inner.args[0]).trim(),
         text(ctx, inner.args[1]).trim()
     );
@@ -95,9 +99,9 @@ fn list_item_ref_fix(ctx: &FileContext, outer: &Call, inner: &Call) -> Option<Fi
             Applicability::Unsafe
         },
         message: if safe {
-            "Use `PyList_GetItemRef`".into()
+            format!("Use `{replacement}`")
         } else {
-            "Use `PyList_GetItemRef` (it can return NULL with IndexError: check the caller handles NULL)".into()
+            format!("Use `{replacement}` (it can return NULL with IndexError: check the caller handles NULL)")
         },
         edits: vec![Edit {
             span: ctx.file.span(outer.range.0, outer.range.1),

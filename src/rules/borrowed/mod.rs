@@ -15,6 +15,7 @@
 
 use std::sync::Arc;
 
+use crate::capi::{self, BorrowedFamily, BorrowedGetter, Since};
 use crate::diagnostic::{Confidence, Diagnostic};
 use crate::rules::{FileContext, Rule};
 use crate::source::index::{Call, Range};
@@ -38,174 +39,35 @@ pub use ft106_sequence_fast_on_shared_list::SEQUENCE_FAST_SHARED_LIST;
 pub use ft107_incref_of_borrowed_item::INCREF_OF_BORROWED;
 pub use ft108_borrowed_reference_cached::BORROWED_CACHED;
 
-// capi: borrowed-reference APIs and their strong replacements (also read by the
-// wheel rule FT708 in `src/binary/object.rs`).
-/// A borrowed-reference API and its strong replacement.
-pub struct BorrowedApi {
-    pub name: &'static str,
-    pub rule: &'static Rule,
-    /// Which argument is the container, for APIs whose safety depends on it.
-    pub container: Option<usize>,
-    pub replacement: &'static str,
-    /// Minor version of 3.x that added the replacement (0: every version).
-    pub added: u32,
-    /// pythoncapi-compat provides the replacement for older versions.
-    pub compat: bool,
+/// The rule that reports the getters of a borrowed-reference family. The getters
+/// themselves, their replacements and versions are the catalogue's
+/// ([`capi::BORROWED_GETTERS`]).
+pub(super) fn rule_of(family: BorrowedFamily) -> &'static Rule {
+    match family {
+        BorrowedFamily::ListItem => &BORROWED_LIST_ITEM,
+        BorrowedFamily::DictItem => &BORROWED_DICT_ITEM,
+        BorrowedFamily::Weakref => &BORROWED_WEAKREF,
+        BorrowedFamily::GlobalLookup => &BORROWED_GLOBAL_LOOKUP,
+        BorrowedFamily::Cell => &BORROWED_CELL,
+    }
 }
 
-// capi: the borrowed-reference table.
-/// Every borrowed-reference API these rules know.
-pub const BORROWED_APIS: &[BorrowedApi] = &[
-    BorrowedApi {
-        name: "PyList_GetItem",
-        rule: &BORROWED_LIST_ITEM,
-        container: Some(0),
-        replacement: "PyList_GetItemRef",
-        added: 13,
-        compat: true,
-    },
-    BorrowedApi {
-        name: "PyList_GET_ITEM",
-        rule: &BORROWED_LIST_ITEM,
-        container: Some(0),
-        replacement: "PyList_GetItemRef",
-        added: 13,
-        compat: true,
-    },
-    BorrowedApi {
-        name: "PyDict_GetItem",
-        rule: &BORROWED_DICT_ITEM,
-        container: Some(0),
-        replacement: "PyDict_GetItemRef",
-        added: 13,
-        compat: true,
-    },
-    BorrowedApi {
-        name: "PyDict_GetItemWithError",
-        rule: &BORROWED_DICT_ITEM,
-        container: Some(0),
-        replacement: "PyDict_GetItemRef",
-        added: 13,
-        compat: true,
-    },
-    BorrowedApi {
-        name: "PyDict_GetItemString",
-        rule: &BORROWED_DICT_ITEM,
-        container: Some(0),
-        replacement: "PyDict_GetItemStringRef",
-        added: 13,
-        compat: true,
-    },
-    BorrowedApi {
-        name: "PyDict_SetDefault",
-        rule: &BORROWED_DICT_ITEM,
-        container: Some(0),
-        replacement: "PyDict_SetDefaultRef",
-        added: 13,
-        compat: true,
-    },
-    BorrowedApi {
-        name: "PyWeakref_GetObject",
-        rule: &BORROWED_WEAKREF,
-        container: None,
-        replacement: "PyWeakref_GetRef",
-        added: 13,
-        compat: true,
-    },
-    BorrowedApi {
-        name: "PyWeakref_GET_OBJECT",
-        rule: &BORROWED_WEAKREF,
-        container: None,
-        replacement: "PyWeakref_GetRef",
-        added: 13,
-        compat: true,
-    },
-    BorrowedApi {
-        name: "PyImport_AddModule",
-        rule: &BORROWED_GLOBAL_LOOKUP,
-        container: None,
-        replacement: "PyImport_AddModuleRef",
-        added: 13,
-        compat: true,
-    },
-    BorrowedApi {
-        name: "PyImport_AddModuleObject",
-        rule: &BORROWED_GLOBAL_LOOKUP,
-        container: None,
-        replacement: "PyImport_GetModule",
-        added: 7,
-        compat: false,
-    },
-    BorrowedApi {
-        name: "PySys_GetObject",
-        rule: &BORROWED_GLOBAL_LOOKUP,
-        container: None,
-        replacement: "PySys_GetOptionalAttrString",
-        added: 15,
-        compat: true,
-    },
-    BorrowedApi {
-        name: "PyEval_GetBuiltins",
-        rule: &BORROWED_GLOBAL_LOOKUP,
-        container: None,
-        replacement: "PyEval_GetFrameBuiltins",
-        added: 13,
-        compat: false,
-    },
-    BorrowedApi {
-        name: "PyEval_GetGlobals",
-        rule: &BORROWED_GLOBAL_LOOKUP,
-        container: None,
-        replacement: "PyEval_GetFrameGlobals",
-        added: 13,
-        compat: false,
-    },
-    BorrowedApi {
-        name: "PyEval_GetLocals",
-        rule: &BORROWED_GLOBAL_LOOKUP,
-        container: None,
-        replacement: "PyEval_GetFrameLocals",
-        added: 13,
-        compat: false,
-    },
-    BorrowedApi {
-        name: "PyCell_GET",
-        rule: &BORROWED_CELL,
-        container: None,
-        replacement: "PyCell_Get",
-        added: 0,
-        compat: false,
-    },
-];
-
-// capi: lookup in the borrowed-reference table.
-/// The borrowed API named `name`, if any.
-pub fn borrowed_api(name: &str) -> Option<&'static BorrowedApi> {
-    BORROWED_APIS.iter().find(|a| a.name == name)
-}
-
-// capi: replacement advice by target version.
 /// "use `X` (added in 3.13; pythoncapi-compat provides it for 3.9)" for this project.
-pub fn replacement_advice(api: &BorrowedApi, target_minor: u32) -> String {
-    let r = api.replacement;
-    if api.added == 0 {
+pub fn replacement_advice(getter: &BorrowedGetter, target_minor: u32) -> String {
+    let r = getter.replacement;
+    let Since::V3(added) = getter.since else {
         return format!("use `{r}`, which returns a strong reference (available in every version)");
+    };
+    if target_minor >= added {
+        return format!("use `{r}` (added in 3.{added}), which returns a strong reference");
     }
-    if target_minor >= api.added {
-        return format!(
-            "use `{r}` (added in 3.{}), which returns a strong reference",
-            api.added
-        );
-    }
-    if api.compat {
+    if getter.compat {
         format!(
-            "use `{r}` (added in 3.{}; your minimum is 3.{target_minor}, so include pythoncapi_compat.h, which provides it)",
-            api.added
+            "use `{r}` (added in 3.{added}; your minimum is 3.{target_minor}, so include pythoncapi_compat.h, which provides it)"
         )
     } else {
         format!(
-            "use `{r}` (added in 3.{}; not in pythoncapi-compat, so keep the old call under `#if PY_VERSION_HEX < 0x030{:X}0000` for 3.{target_minor})",
-            api.added, api.added
+            "use `{r}` (added in 3.{added}; not in pythoncapi-compat, so keep the old call under `#if PY_VERSION_HEX < 0x030{added:X}0000` for 3.{target_minor})"
         )
     }
 }
@@ -220,9 +82,9 @@ pub(super) fn text<'a>(ctx: &FileContext<'a>, r: Range) -> &'a str {
 pub(super) fn shared_container(
     ctx: &FileContext,
     call: &Call,
-    api: &BorrowedApi,
+    getter: &BorrowedGetter,
 ) -> Option<Privacy> {
-    let Some(pos) = api.container else {
+    let Some(pos) = getter.container_arg else {
         return Some(Privacy::Shared(Shared::Global(String::new())));
     };
     let arg = *call.args.get(pos)?;
@@ -253,10 +115,13 @@ pub(super) fn check_borrowed_calls(
     };
     let an = ctx.privacy();
     for call in &ctx.index.calls {
-        let Some(api) = borrowed_api(&call.name) else {
+        let Some(api) = capi::borrowed_getter(&call.name) else {
             continue;
         };
-        if api.rule != rule || call.function.is_none() || reported_elsewhere(call.range.0) {
+        if rule_of(api.family) != rule
+            || call.function.is_none()
+            || reported_elsewhere(call.range.0)
+        {
             continue;
         }
         if !an.compiled_in_ft(call.range.0) {
@@ -266,7 +131,7 @@ pub(super) fn check_borrowed_calls(
             continue;
         };
         let advice = replacement_advice(api, ctx.settings.target_minor);
-        let message = match api.container {
+        let message = match api.container_arg {
             Some(pos) => {
                 let c = call.args.get(pos).map(|r| text(ctx, *r).trim()).unwrap_or("");
                 format!(
@@ -275,19 +140,19 @@ pub(super) fn check_borrowed_calls(
                     privacy.describe(c)
                 )
             }
-            None if api.rule == &BORROWED_WEAKREF => format!(
+            None if api.family == BorrowedFamily::Weakref => format!(
                 "`{}` returns a borrowed reference to a referent another thread can free at once (removed in 3.15)",
                 call.name
             ),
             None => format!("`{}` returns a borrowed reference that another thread can free", call.name),
         };
-        let confidence = if api.container.is_some() {
+        let confidence = if api.container_arg.is_some() {
             privacy.confidence()
         } else {
             Confidence::Certain
         };
         out.push(
-            ctx.diagnostic(api.rule, call.name_range, message)
+            ctx.diagnostic(rule, call.name_range, message)
                 .with_help(advice)
                 .with_confidence(confidence),
         );
@@ -301,7 +166,7 @@ pub(super) struct IncrefSite {
     pub outer: usize,
     /// The borrowing call it wraps.
     pub inner: usize,
-    pub api: &'static BorrowedApi,
+    pub api: &'static BorrowedGetter,
     pub privacy: Privacy,
 }
 
@@ -326,11 +191,7 @@ fn find_incref_sites(ctx: &FileContext) -> Vec<IncrefSite> {
     let calls = &ctx.index.calls;
     let mut sites = Vec::new();
     for (outer_index, outer) in calls.iter().enumerate() {
-        if !matches!(
-            outer.name.as_str(),
-            "Py_NewRef" | "Py_XNewRef" | "Py_INCREF" | "Py_XINCREF"
-        ) || outer.args.len() != 1
-        {
+        if !capi::is_incref(&outer.name) || outer.args.len() != 1 {
             continue;
         }
         let arg = normalize(text(ctx, outer.args[0]));
@@ -341,10 +202,13 @@ fn find_incref_sites(ctx: &FileContext) -> Vec<IncrefSite> {
             continue;
         };
         let inner = &calls[inner_index];
-        let Some(api) = borrowed_api(&inner.name) else {
+        let Some(api) = capi::borrowed_getter(&inner.name) else {
             continue;
         };
-        let list_or_dict = api.rule == &BORROWED_LIST_ITEM || api.rule == &BORROWED_DICT_ITEM;
+        let list_or_dict = matches!(
+            api.family,
+            BorrowedFamily::ListItem | BorrowedFamily::DictItem
+        );
         if !list_or_dict || !an.compiled_in_ft(outer.range.0) {
             continue;
         }
@@ -368,7 +232,7 @@ pub(super) struct CachedSite {
     pub range: Range,
     /// The borrowing call (an index into the file's `index.calls`).
     pub call: usize,
-    pub api: &'static BorrowedApi,
+    pub api: &'static BorrowedGetter,
     /// The normalised target (`self->cache`, `json_loads`).
     pub lhs: String,
 }
@@ -407,7 +271,7 @@ fn find_cached_sites(ctx: &FileContext) -> Vec<CachedSite> {
             .take_while(|c| c.range.0 < a.rhs.1)
             .position(|c| {
                 c.range.1 <= a.rhs.1
-                    && borrowed_api(&c.name).is_some()
+                    && capi::borrowed_getter(&c.name).is_some()
                     && normalize(text(ctx, c.range)) == rhs
             })
             .map(|i| first + i)
@@ -415,7 +279,7 @@ fn find_cached_sites(ctx: &FileContext) -> Vec<CachedSite> {
             continue;
         };
         let call = &calls[call_index];
-        let Some(api) = borrowed_api(&call.name) else {
+        let Some(api) = capi::borrowed_getter(&call.name) else {
             continue;
         };
         let lhs = normalize(&a.lhs_text);
@@ -439,18 +303,11 @@ fn find_cached_sites(ctx: &FileContext) -> Vec<CachedSite> {
         let later = calls
             .iter()
             .filter(|c| c.function == Some(fi) && c.range.0 > a.range.1 && c.range.0 < f.range.1);
-        let increfed = later
-            .filter(|c| {
-                matches!(
-                    c.name.as_str(),
-                    "Py_INCREF" | "Py_XINCREF" | "Py_NewRef" | "Py_XNewRef"
-                )
-            })
-            .any(|c| {
-                c.args
-                    .first()
-                    .is_some_and(|r| normalize(text(ctx, *r)) == lhs)
-            });
+        let increfed = later.filter(|c| capi::is_incref(&c.name)).any(|c| {
+            c.args
+                .first()
+                .is_some_and(|r| normalize(text(ctx, *r)) == lhs)
+        });
         if increfed {
             continue;
         }
@@ -520,26 +377,53 @@ static PyObject *get(PyObject *self, PyObject *arg) {
         );
     }
 
+    /// Every borrowed getter of the catalogue has its rule, and each of FT101–FT105
+    /// covers at least one getter.
+    #[test]
+    fn every_borrowed_family_maps_to_its_rule() {
+        for rule in [
+            &BORROWED_LIST_ITEM,
+            &BORROWED_DICT_ITEM,
+            &BORROWED_WEAKREF,
+            &BORROWED_GLOBAL_LOOKUP,
+            &BORROWED_CELL,
+        ] {
+            assert!(
+                capi::BORROWED_GETTERS
+                    .iter()
+                    .any(|(_, g)| rule_of(g.family) == rule),
+                "{}",
+                rule.code
+            );
+        }
+        assert_eq!(
+            rule_of(
+                capi::borrowed_getter("PyDict_SetDefault")
+                    .expect("known")
+                    .family
+            ),
+            &BORROWED_DICT_ITEM
+        );
+    }
+
     #[test]
     fn advice_depends_on_the_minimum_version() {
-        let list = borrowed_api("PyList_GetItem").expect("known");
+        let getter = |n: &str| capi::borrowed_getter(n).expect("known");
+        let list = getter("PyList_GetItem");
         assert!(replacement_advice(list, 13).contains("`PyList_GetItemRef` (added in 3.13)"));
         let old = replacement_advice(list, 9);
         assert!(
             old.contains("pythoncapi_compat.h") && old.contains("3.9"),
             "{old}"
         );
-        let frame = borrowed_api("PyEval_GetGlobals").expect("known");
+        let frame = getter("PyEval_GetGlobals");
         let no_compat = replacement_advice(frame, 10);
         assert!(
             no_compat.contains("not in pythoncapi-compat") && no_compat.contains("0x030D0000"),
             "{no_compat}"
         );
-        let sys = borrowed_api("PySys_GetObject").expect("known");
+        let sys = getter("PySys_GetObject");
         assert!(replacement_advice(sys, 13).contains("3.15"));
-        assert!(
-            replacement_advice(borrowed_api("PyCell_GET").expect("known"), 9)
-                .contains("every version")
-        );
+        assert!(replacement_advice(getter("PyCell_GET"), 9).contains("every version"));
     }
 }

@@ -9,6 +9,7 @@ use crate::rules::{FixAvailability, Rule};
 use crate::source::index::InitStyle;
 
 use super::SET_GIL;
+use crate::capi;
 
 pub static SET_GIL_IN_MULTI_PHASE: Rule = Rule {
     code: "FT002",
@@ -55,7 +56,7 @@ pub(crate) fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
     let mut multi_phase_fns: HashSet<usize> = HashSet::new();
     for sa in &idx.slot_arrays {
         for e in &sa.entries {
-            if matches!(e.slot.as_str(), "Py_mod_exec" | "Py_mod_create") {
+            if capi::module_slot(&e.slot).is_some_and(|s| s.runs_code_once) {
                 if let Some(f) =
                     idx.function_named(&crate::source::index::last_identifier(&e.value))
                 {

@@ -8,7 +8,7 @@ use crate::source::index::SlotArrayKind;
 use crate::source::preproc::BuildConfig;
 use crate::source::SourceFile;
 
-use super::{guard_fix, with_optional_fix, SET_GIL, SET_GIL_GUARD};
+use super::{guard_fix, with_optional_fix, GIL_SLOT, SET_GIL, SET_GIL_GUARD};
 
 pub static UNGUARDED_DECLARATION: Rule = Rule {
     code: "FT003",
@@ -94,7 +94,7 @@ pub(crate) fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
         .iter()
         .filter(|s| s.kind == SlotArrayKind::ModuleDefSlot)
     {
-        for e in sa.entries.iter().filter(|e| e.slot == "Py_mod_gil") {
+        for e in sa.entries.iter().filter(|e| e.slot == GIL_SLOT) {
             let cond = file.condition_at(e.range.0);
             let message = if ctx.settings.target_minor < 13 && cond.eval(&old).is_true() {
                 format!(

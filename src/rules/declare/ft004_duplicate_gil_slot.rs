@@ -8,7 +8,7 @@ use crate::fix::edits;
 use crate::rule::Severity;
 use crate::rules::{FixAvailability, Rule};
 
-use super::{statement_end, with_optional_fix};
+use super::{statement_end, with_optional_fix, GIL_SLOT};
 
 pub static DUPLICATE_GIL_SLOT: Rule = Rule {
     code: "FT004",
@@ -43,11 +43,7 @@ pub(crate) fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
     let file = ctx.file;
     let configs = ctx.ft_configs();
     for sa in &ctx.index.slot_arrays {
-        let gil: Vec<_> = sa
-            .entries
-            .iter()
-            .filter(|e| e.slot == "Py_mod_gil")
-            .collect();
+        let gil: Vec<_> = sa.entries.iter().filter(|e| e.slot == GIL_SLOT).collect();
         let mut reported = HashSet::new();
         for (i, later) in gil.iter().enumerate() {
             for earlier in &gil[..i] {

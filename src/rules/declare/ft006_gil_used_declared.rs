@@ -6,6 +6,7 @@ use crate::rule::Severity;
 use crate::rules::{FixAvailability, Rule};
 
 use super::SET_GIL;
+use crate::capi::{GIL_SLOT, GIL_USED};
 
 pub static GIL_USED_DECLARED: Rule = Rule {
     code: "FT006",
@@ -40,7 +41,7 @@ pub(crate) fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
         .slot_arrays
         .iter()
         .flat_map(|s| &s.entries)
-        .filter(|e| e.slot == "Py_mod_gil" && e.value.contains("Py_MOD_GIL_USED"))
+        .filter(|e| e.slot == GIL_SLOT && e.value.contains(GIL_USED))
         .map(|e| e.range);
     let call_uses = idx
         .calls
@@ -49,7 +50,7 @@ pub(crate) fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
         .filter(|c| {
             c.args
                 .get(1)
-                .is_some_and(|a| ctx.file.text[a.0..a.1].contains("Py_MOD_GIL_USED"))
+                .is_some_and(|a| ctx.file.text[a.0..a.1].contains(GIL_USED))
         })
         .map(|c| c.range);
     for range in slot_uses.chain(call_uses).collect::<Vec<_>>() {

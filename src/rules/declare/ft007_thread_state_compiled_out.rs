@@ -2,6 +2,7 @@
 
 use std::collections::HashSet;
 
+use crate::capi;
 use crate::context::FileContext;
 use crate::diagnostic::Diagnostic;
 use crate::rule::Severity;
@@ -55,12 +56,12 @@ pub(crate) fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
     let gil = BuildConfig::gil(13).for_language(file.language);
     // One finding per function and condition: a BEGIN/END pair under one guard is one mistake.
     let mut seen: HashSet<(Option<usize>, String)> = HashSet::new();
-    let mut hits: Vec<(usize, &str)> = THREAD_STATE_APIS
-        .iter()
-        .flat_map(|api| {
+    // Every thread-state call: free-threaded builds still need them all.
+    let mut hits: Vec<(usize, &str)> = capi::thread_state_calls()
+        .flat_map(|(api, _)| {
             file.code_occurrences(api)
                 .into_iter()
-                .map(move |o| (o, *api))
+                .map(move |o| (o, api))
         })
         .collect();
     hits.sort();
@@ -83,15 +84,3 @@ pub(crate) fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
         );
     }
 }
-
-// capi: the thread-state APIs that free-threaded builds still need.
-const THREAD_STATE_APIS: [&str; 8] = [
-    "Py_BEGIN_ALLOW_THREADS",
-    "Py_END_ALLOW_THREADS",
-    "Py_BLOCK_THREADS",
-    "Py_UNBLOCK_THREADS",
-    "PyGILState_Ensure",
-    "PyGILState_Release",
-    "PyEval_SaveThread",
-    "PyEval_RestoreThread",
-];

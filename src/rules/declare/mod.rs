@@ -12,6 +12,7 @@
 use std::collections::{BTreeSet, HashSet};
 use std::sync::Arc;
 
+use crate::capi::{GIL_SLOT, SET_GIL};
 use crate::context::{ft_configs, ProjectContext, ProjectFile};
 use crate::diagnostic::{Applicability, Diagnostic, Fix};
 use crate::fix::edits;
@@ -49,8 +50,7 @@ pub fn decides_declaration(rule: &Rule) -> bool {
     DECLARATION_RULES.contains(&rule)
 }
 
-// capi: the single-phase declaration call and the guard it needs.
-const SET_GIL: &str = "PyUnstable_Module_SetGIL";
+/// The guard [`SET_GIL`] needs: it exists only in free-threaded, non-limited builds.
 const SET_GIL_GUARD: &str = "#if defined(Py_GIL_DISABLED) && !defined(Py_LIMITED_API)";
 
 fn with_optional_fix(d: Diagnostic, fix: Option<Fix>) -> Diagnostic {
@@ -132,7 +132,7 @@ impl Coverage {
         }
         let project_declares_anything = files.iter().any(|pf| {
             !pf.file.code_occurrences(SET_GIL).is_empty()
-                || !pf.file.code_occurrences("Py_mod_gil").is_empty()
+                || !pf.file.code_occurrences(GIL_SLOT).is_empty()
         });
         let declared_modules = entries
             .iter()
@@ -218,7 +218,7 @@ fn gil_entries(sa: &SlotArray) -> impl Iterator<Item = usize> + '_ {
     // An explicit `Py_MOD_GIL_USED` is a declaration too (FT006 reports it).
     sa.entries
         .iter()
-        .filter(|e| e.slot == "Py_mod_gil")
+        .filter(|e| e.slot == GIL_SLOT)
         .map(|e| e.range.0)
 }
 

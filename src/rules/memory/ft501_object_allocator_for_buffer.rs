@@ -1,5 +1,6 @@
 //! FT501: a buffer (not a Python object) allocated in the object domain.
 
+use crate::capi;
 use crate::diagnostic::{Confidence, Diagnostic, Severity};
 use crate::rules::{FileContext, FixAvailability, Rule};
 use crate::source::privacy::{is_identifier, normalize};
@@ -109,6 +110,7 @@ fn is_object_type(ctx: &FileContext, ty: &str) -> Option<bool> {
         .trim_start_matches("struct ")
         .trim_start_matches("const ")
         .trim();
+    // C's own types; CPython's typedefs (`Py_ssize_t`, ...) are the catalogue's.
     const PLAIN: &[&str] = &[
         "char",
         "unsigned char",
@@ -124,10 +126,6 @@ fn is_object_type(ctx: &FileContext, ty: &str) -> Option<bool> {
         "float",
         "void",
         "size_t",
-        "Py_ssize_t",
-        "Py_UCS1",
-        "Py_UCS2",
-        "Py_UCS4",
         "uint8_t",
         "uint16_t",
         "uint32_t",
@@ -137,10 +135,6 @@ fn is_object_type(ctx: &FileContext, ty: &str) -> Option<bool> {
         "int32_t",
         "int64_t",
         "wchar_t",
-        "Py_buffer",
-        "Py_hash_t",
-        "digit",
-        "PyObject *",
     ];
     if base.starts_with("PyObject") && !base.contains("**") && !ty.contains("**")
         || base.starts_with("Py") && base.ends_with("Object")
@@ -150,7 +144,7 @@ fn is_object_type(ctx: &FileContext, ty: &str) -> Option<bool> {
     if ty.contains("**") {
         return Some(false);
     }
-    if PLAIN.contains(&base) {
+    if PLAIN.contains(&base) || capi::is_plain_data_type(base) {
         return Some(false);
     }
     let s = ctx
@@ -159,9 +153,5 @@ fn is_object_type(ctx: &FileContext, ty: &str) -> Option<bool> {
         .iter()
         .find(|s| s.names.iter().any(|n| n == base))?;
     let body = ctx.file.parse_text.get(s.range.0..s.range.1).unwrap_or("");
-    Some(
-        body.contains("PyObject_HEAD")
-            || body.contains("PyObject_VAR_HEAD")
-            || body.contains("ob_base"),
-    )
+    Some(capi::object_header_markers().any(|m| body.contains(m)))
 }

@@ -49,9 +49,11 @@ pub(crate) fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
         by_key.entry(a.key.as_str()).or_default().push(a);
     }
     for call in &ctx.index.calls {
-        let (Some(fd), Some(fi), Some(arg)) =
-            (free_domain(&call.name), call.function, call.args.first())
-        else {
+        let (Some(fd), Some(fi), Some(arg)) = (
+            Domain::of_call(&call.name, true),
+            call.function,
+            call.args.first(),
+        ) else {
             continue;
         };
         let key = storage_key(text(ctx, *arg), fi);
@@ -87,15 +89,4 @@ pub(crate) fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
             }),
         );
     }
-}
-
-// capi: deallocation functions by domain.
-fn free_domain(name: &str) -> Option<Domain> {
-    Some(match name {
-        "free" => Domain::C,
-        "PyMem_RawFree" => Domain::Raw,
-        "PyMem_Free" | "PyMem_FREE" | "PyMem_Del" | "PyMem_DEL" => Domain::Mem,
-        "PyObject_Free" | "PyObject_FREE" | "PyObject_Del" | "PyObject_DEL" => Domain::Object,
-        _ => return None,
-    })
 }

@@ -1,5 +1,6 @@
 //! FT503: `PyObject_Init` on memory from outside the object domain.
 
+use crate::capi;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::rules::{FileContext, FixAvailability, Rule};
 
@@ -40,10 +41,7 @@ pub(crate) fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
     let an = ctx.privacy();
     let allocs = allocations(ctx);
     for call in &ctx.index.calls {
-        if !matches!(
-            call.name.as_str(),
-            "PyObject_Init" | "PyObject_INIT" | "PyObject_InitVar" | "PyObject_INIT_VAR"
-        ) {
+        if !capi::is_object_init(&call.name) {
             continue;
         }
         let (Some(fi), Some(arg)) = (call.function, call.args.first()) else {

@@ -10,6 +10,7 @@
 
 use std::sync::Arc;
 
+use crate::capi::{self, AllocOp};
 use crate::rules::FileContext;
 use crate::source::index::{Call, Range};
 use crate::source::privacy::normalize;
@@ -46,25 +47,34 @@ impl Domain {
     pub(super) fn free_for(self) -> &'static str {
         match self {
             Domain::C => "free",
-            Domain::Raw => "PyMem_RawFree",
-            Domain::Mem => "PyMem_Free",
-            Domain::Object => "PyObject_Free",
+            Domain::Raw => capi::free_function(capi::Domain::Raw).unwrap_or_default(),
+            Domain::Mem => capi::free_function(capi::Domain::Mem).unwrap_or_default(),
+            Domain::Object => capi::free_function(capi::Domain::Object).unwrap_or_default(),
         }
+    }
+
+    /// The domain of a call that allocates (`Alloc`, `Calloc`, `Realloc`) or frees,
+    /// as `op` asks: the C library's own functions, then the catalogue's allocators.
+    pub(super) fn of_call(name: &str, frees: bool) -> Option<Domain> {
+        let libc: &[&str] = if frees { &LIBC_FREE } else { &LIBC_ALLOC };
+        if libc.contains(&name) {
+            return Some(Domain::C);
+        }
+        let a = capi::allocator(name)?;
+        if (a.op == AllocOp::Free) != frees {
+            return None;
+        }
+        Some(match a.domain {
+            capi::Domain::Raw => Domain::Raw,
+            capi::Domain::Mem => Domain::Mem,
+            capi::Domain::Object => Domain::Object,
+        })
     }
 }
 
-// capi: allocation functions by domain.
-fn alloc_domain(name: &str) -> Option<Domain> {
-    Some(match name {
-        "malloc" | "calloc" | "realloc" | "strdup" | "strndup" => Domain::C,
-        "PyMem_RawMalloc" | "PyMem_RawCalloc" | "PyMem_RawRealloc" => Domain::Raw,
-        "PyMem_Malloc" | "PyMem_Calloc" | "PyMem_Realloc" | "PyMem_New" | "PyMem_Resize"
-        | "PyMem_MALLOC" | "PyMem_REALLOC" | "PyMem_NEW" | "PyMem_RESIZE" => Domain::Mem,
-        "PyObject_Malloc" | "PyObject_Calloc" | "PyObject_Realloc" | "PyObject_MALLOC"
-        | "PyObject_REALLOC" => Domain::Object,
-        _ => return None,
-    })
-}
+/// The C library's allocators: not C-API names, so not in the catalogue.
+const LIBC_ALLOC: [&str; 5] = ["malloc", "calloc", "realloc", "strdup", "strndup"];
+const LIBC_FREE: [&str; 1] = ["free"];
 
 /// One allocation stored in a variable or field.
 pub(super) struct Allocation {
@@ -113,7 +123,7 @@ fn collect_allocations(ctx: &FileContext) -> Vec<Allocation> {
     let idx = ctx.index;
     let mut out = Vec::new();
     for (call_index, call) in idx.calls.iter().enumerate() {
-        let (Some(domain), Some(fi)) = (alloc_domain(&call.name), call.function) else {
+        let (Some(domain), Some(fi)) = (Domain::of_call(&call.name, false), call.function) else {
             continue;
         };
         let call_text = normalize(text(ctx, call.range));
