@@ -66,7 +66,12 @@ pub(crate) fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
         report(ctx, (open, close + 1), top_level_items(inner), out);
     }
     // `static PyObject x = {1, &T};` and `{{1, &T}, 0, ...}` without the macro.
-    for d in ctx.index.decls.iter().filter(|d| d.has_static_storage()) {
+    for d in ctx
+        .index
+        .decls
+        .iter()
+        .filter(|d| d.has_static_storage() && !d.is_array && !d.is_pointer)
+    {
         let Some(init) = &d.init else { continue };
         let Some(header) = header_list(ctx, d.base_type(), init) else {
             continue;
@@ -103,13 +108,16 @@ fn header_list(
     init: &crate::source::index::Init,
 ) -> Option<(usize, usize)> {
     let items = init.items();
-    let is_header = |items: &[crate::source::index::InitItem]| {
+    let is_header = |items: &[crate::source::index::InitItem], null_type: bool| {
         items.len() == 2
             && items.iter().all(|i| i.designator.is_none())
             && items[0].value.expr().is_some_and(is_count)
-            && items[1].value.expr().is_some_and(is_type_ref)
+            && items[1]
+                .value
+                .expr()
+                .is_some_and(|t| is_type_ref(t) && (null_type || t.trim() != "NULL"))
     };
-    if matches!(ty, "PyObject" | "PyVarObject") && is_header(items) {
+    if matches!(ty, "PyObject" | "PyVarObject") && is_header(items, true) {
         let r = init.range();
         return Some(r);
     }
@@ -118,7 +126,8 @@ fn header_list(
         return None;
     }
     let inner = first.value.items();
-    if is_header(inner) {
+    // Nested, the type must be named: `{{0, NULL}, ...}` is any struct's zero.
+    if is_header(inner, false) {
         // `{{1, &T}, 0}`: a `PyVarObject`, or a struct starting with `PyObject_HEAD`.
         let r = first.value.range();
         return text(ctx, r).starts_with('{').then_some(r);

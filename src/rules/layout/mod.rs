@@ -224,13 +224,26 @@ pub(crate) fn define_occurrences(ctx: &FileContext, word: &str) -> Vec<(usize, (
     out
 }
 
-/// CPython's own modules, built with the interpreter (`Py_BUILD_CORE_MODULE`,
-/// `Py_BUILD_CORE_BUILTIN`), may use its internals: they always match the
-/// headers they are compiled with. Third-party code that defines plain
-/// `Py_BUILD_CORE` to reach them is still checked.
+/// CPython's own modules, built with the interpreter, may use its internals:
+/// they always match the headers they are compiled with. They say so with
+/// `Py_BUILD_CORE_MODULE`/`Py_BUILD_CORE_BUILTIN`, or include internal
+/// `pycore_*.h` headers without defining `Py_BUILD_CORE` themselves (CPython's
+/// build passes it; those headers refuse to compile without it). Third-party
+/// code that defines `Py_BUILD_CORE` to reach the internals is still checked.
 pub(crate) fn is_cpython_module(ctx: &FileContext) -> bool {
+    use crate::source::lex::DirectiveKind;
     let t = ctx.file.text.as_str();
-    t.contains("Py_BUILD_CORE_MODULE") || t.contains("Py_BUILD_CORE_BUILTIN")
+    if t.contains("Py_BUILD_CORE_MODULE") || t.contains("Py_BUILD_CORE_BUILTIN") {
+        return true;
+    }
+    let directives = &ctx.file.lexed.directives;
+    let includes_core = directives
+        .iter()
+        .any(|d| d.kind == DirectiveKind::Other && d.arg.contains("pycore_"));
+    let defines_core = directives.iter().any(|d| {
+        d.kind == DirectiveKind::Define && d.arg.trim_start().starts_with("Py_BUILD_CORE")
+    });
+    includes_core && !defines_core
 }
 
 /// A field access `base->field` / `base.field` whose field starts at `off`:
