@@ -145,9 +145,12 @@ fn candidates(
         (types.contains(base) && field.starts_with("tp_") && !field.contains('.'))
             .then(|| format!("{base}.{field}"))
     };
+    let init = init_path(pf);
     let mut out = Vec::new();
     for a in &pf.index.assignments {
-        let Some(function) = a.function else { continue };
+        let Some(function) = a.function.filter(|f| !init.contains(f)) else {
+            continue;
+        };
         let Some(lhs) = type_field(&a.lhs_text) else {
             continue;
         };
@@ -167,7 +170,9 @@ fn candidates(
         .iter()
         .filter(|c| DICT_MUTATORS.contains(&c.name.as_str()))
     {
-        let (Some(function), Some(arg)) = (c.function, c.args.first()) else {
+        let (Some(function), Some(arg)) =
+            (c.function.filter(|f| !init.contains(f)), c.args.first())
+        else {
             continue;
         };
         let Some(dict) = type_field(text(*arg)).filter(|f| f.ends_with(".tp_dict")) else {
@@ -181,6 +186,31 @@ fn candidates(
         });
     }
     out
+}
+
+/// Functions of this file that module initialisation reaches: the entry map
+/// knows `PyInit_*` by name, but init functions are often named through macros
+/// (`MOD_INIT(name)`, `INITMODULE` defined in the file that includes this one),
+/// which the index resolves or the `PyMODINIT_FUNC` specifier gives away.
+fn init_path(pf: &crate::context::ProjectFile) -> HashSet<usize> {
+    let index = &pf.index;
+    // The original text: the parser's copy may have blanked the specifier macro.
+    // It may stand on the line before what the parser took as the definition.
+    let head = |f: &crate::source::index::Function| {
+        let t = pf.file.text.as_str();
+        let before = t.get(..f.range.0).unwrap_or("");
+        let this_line = before.rfind('\n').unwrap_or(0);
+        let from = before[..this_line].rfind('\n').map_or(0, |i| i + 1);
+        t.get(from..f.body.0).unwrap_or("")
+    };
+    let roots = index
+        .functions
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f.name.starts_with("PyInit_") || head(f).contains("PyMODINIT_FUNC"))
+        .map(|(i, _)| i)
+        .chain(index.module_inits.iter().map(|m| m.function));
+    roots.flat_map(|r| index.reachable_from(r)).collect()
 }
 
 /// The entry-point map (see `source::entry`), computed once per run.
