@@ -262,3 +262,101 @@ fn fixed_modules_compile_for_both_builds_and_keep_the_gil_disabled() {
         );
     }
 }
+
+/// FT211/FT214 (safe) and FT210/FT213 (unsafe): the mechanical replacements of
+/// the object-layout rules, before and after.
+#[test]
+fn layout_fixes_rewrite_the_mechanical_cases() {
+    let before = r#"#include <Python.h>
+typedef struct { PyObject_HEAD PyObject *weakreflist; } Node;
+static PyTypeObject Node_Type = { PyVarObject_HEAD_INIT(NULL, 0) .tp_weaklistoffset = offsetof(Node, weakreflist) };
+static PyObject Unset = {_PyObject_EXTRA_INIT 1, &Node_Type};
+
+static void
+Node_dealloc(Node *self)
+{
+    if (self->weakreflist != NULL)
+        PyObject_ClearWeakRefs((PyObject *)self);
+    if (self->weakreflist) {
+        PyObject_ClearWeakRefs((PyObject *)self);
+    }
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static int
+tracked(PyObject *o)
+{
+    return _PyObject_GC_IS_TRACKED(o);
+}
+
+static Py_hash_t
+cached(PyObject *s)
+{
+    const char *u = ((PyCompactUnicodeObject *)s)->utf8;
+    return ((PyASCIIObject *)s)->hash + (u != NULL);
+}
+"#;
+    let safe = before
+        .replace(
+            "    if (self->weakreflist != NULL)\n        PyObject_ClearWeakRefs((PyObject *)self);\n",
+            "    PyObject_ClearWeakRefs((PyObject *)self);\n",
+        )
+        .replace(
+            "    if (self->weakreflist) {\n        PyObject_ClearWeakRefs((PyObject *)self);\n    }\n",
+            "    PyObject_ClearWeakRefs((PyObject *)self);\n",
+        )
+        .replace("_PyObject_GC_IS_TRACKED(o)", "PyObject_GC_IsTracked(o)");
+    let unsafe_ = safe
+        .replace(
+            "{_PyObject_EXTRA_INIT 1, &Node_Type}",
+            "PyObject_HEAD_INIT(&Node_Type)",
+        )
+        .replace(
+            "((PyCompactUnicodeObject *)s)->utf8",
+            "PyUnicode_AsUTF8AndSize((PyObject *)s, NULL)",
+        )
+        .replace("((PyASCIIObject *)s)->hash", "PyObject_Hash((PyObject *)s)");
+    assert_ne!(before, safe);
+    assert_ne!(safe, unsafe_);
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("layout.c");
+    std::fs::write(&path, before).unwrap();
+    ftaudit(&["check", ".", "--select", "FT21", "--fix"], dir.path());
+    assert_eq!(read(&path), safe);
+    ftaudit(
+        &["check", ".", "--select", "FT21", "--fix", "--unsafe-fixes"],
+        dir.path(),
+    );
+    assert_eq!(read(&path), unsafe_);
+    let o = ftaudit(&["check", ".", "--select", "FT21"], dir.path());
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+}
+
+/// Without evidence that the type supports weak references, removing the test
+/// could make `PyObject_ClearWeakRefs` raise, so the fix needs `--unsafe-fixes`.
+#[test]
+fn weakref_fix_is_unsafe_without_weakref_support_in_the_file() {
+    let before = "#include <Python.h>\ntypedef struct { PyObject_HEAD PyObject *wr; } T;\nstatic void T_dealloc(T *self)\n{\n    if (self->weakreflist != NULL) PyObject_ClearWeakRefs((PyObject *)self);\n}\n";
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.c");
+    std::fs::write(&path, before).unwrap();
+    ftaudit(&["check", ".", "--select", "FT214", "--fix"], dir.path());
+    assert_eq!(read(&path), before);
+    ftaudit(
+        &["check", ".", "--select", "FT214", "--fix", "--unsafe-fixes"],
+        dir.path(),
+    );
+    assert_eq!(
+        read(&path),
+        before.replace(
+            "if (self->weakreflist != NULL) PyObject_ClearWeakRefs",
+            "PyObject_ClearWeakRefs"
+        )
+    );
+}

@@ -77,6 +77,16 @@ pub static REGISTRY: &[Registered] = &[
     Registered { rule: &access::OB_REFCNT, check: Check::File(access::ft205_ob_refcnt_access::check) },
     Registered { rule: &access::REFCNT_UNIQUENESS, check: Check::File(access::ft206_refcount_uniqueness_test::check) },
     Registered { rule: &access::SET_REFCNT_SHARED, check: Check::File(access::ft207_set_refcnt_on_shared_object::check) },
+    // FT21x: object layout and lifecycle
+    Registered { rule: &layout::STATIC_OBJECT_HEADER_POSITIONAL, check: Check::File(layout::ft210_static_object_header_positional::check) },
+    Registered { rule: &layout::GC_HEADER_ACCESS, check: Check::File(layout::ft211_gc_header_access::check) },
+    Registered { rule: &layout::PRIVATE_STRUCT_MIRROR, check: Check::File(layout::ft212_private_struct_mirror::check) },
+    Registered { rule: &layout::STR_INTERNALS_READ, check: Check::File(layout::ft213_str_internals_read::check) },
+    Registered { rule: &layout::CONDITIONAL_WEAKREF_CLEAR, check: Check::File(layout::ft214_conditional_weakref_clear::check) },
+    Registered { rule: &layout::RESURRECTION_IN_DEALLOC, check: Check::File(layout::ft215_resurrection_in_dealloc::check) },
+    Registered { rule: &layout::STATIC_TYPE_MODIFIED_AT_RUNTIME, check: Check::Project(layout::ft216_static_type_modified_at_runtime::check) },
+    Registered { rule: &layout::TP_IS_GC_FALSE, check: Check::File(layout::ft217_tp_is_gc_false::check) },
+    Registered { rule: &layout::THREAD_STATE_INTERNALS, check: Check::File(layout::ft218_thread_state_internals::check) },
     // FT3xx
     Registered { rule: &locking::JUMP_OUT_OF_REGION, check: Check::File(locking::ft301_jump_out_of_critical_section::check) },
     Registered { rule: &locking::MISMATCHED_REGION, check: Check::File(locking::ft302_mismatched_critical_section::check) },
