@@ -150,3 +150,26 @@ pub(super) const SUSPENDING_NAMES: [&str; 8] = [
     "PyDict_DelItem",
     "PyObject_Print",
 ];
+
+/// The END macro that closes a critical-section macro locking `arity` objects of
+/// `target` (`Py_END_CRITICAL_SECTION2` for two objects). The `_MUTEX` forms close
+/// with the plain END of their arity.
+pub fn critical_section_end(target: CsTarget, arity: u8) -> Option<&'static str> {
+    let target = if target == Mutex { Object } else { target };
+    CRITICAL_SECTIONS.iter().find_map(|(n, k)| match k {
+        ApiKind::CriticalSection(cs)
+            if cs.role == End && cs.form == Macro && cs.target == target && cs.arity == arity =>
+        {
+            Some(*n)
+        }
+        _ => None,
+    })
+}
+
+/// Every call on CPython's own locks, in table order.
+pub fn lock_calls() -> impl Iterator<Item = (&'static str, Lock)> {
+    LOCKS.iter().filter_map(|(n, k)| match k {
+        ApiKind::Lock(l) => Some((*n, *l)),
+        _ => None,
+    })
+}

@@ -22,6 +22,7 @@ mod containers;
 mod locks;
 mod module;
 mod refcount;
+mod statics;
 mod thread_state;
 pub mod threadsafety;
 mod types;
@@ -429,6 +430,13 @@ fn build() -> HashMap<&'static str, Api> {
 
 // ---------------------------------------------------------------------------
 // Predicates the analyses ask.
+
+pub use locks::{critical_section_end, lock_calls};
+pub use statics::{
+    api_type, fresh_holder_constructors, is_character_type, is_pymutex_type, lock_type_name,
+    raw_internals_accessor, static_is_not_state, ApiType, RawInternals,
+};
+pub use thread_state::thread_state_macro;
 
 fn has(name: &str, f: impl Fn(&ApiKind) -> bool) -> bool {
     lookup(name).is_some_and(|a| a.kinds.iter().any(f))

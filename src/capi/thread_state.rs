@@ -114,3 +114,12 @@ pub(super) const PRIVATE_NEEDING_THREAD_STATE: [&str; 9] = [
     "_PyLong_",
     "_PyType_",
 ];
+
+/// The thread-state call of this role and form (`(Attach, BareMacro)` →
+/// `Py_BLOCK_THREADS`); the first in table order.
+pub fn thread_state_macro(role: TsRole, form: TsForm) -> Option<&'static str> {
+    THREAD_STATE.iter().find_map(|(n, k)| match k {
+        ApiKind::ThreadState(t) if t.role == role && t.form == form => Some(*n),
+        _ => None,
+    })
+}

@@ -2,10 +2,12 @@
 
 use tree_sitter::Node;
 
+use super::end_statement;
+use crate::capi::TsRole;
 use crate::context::{FileAnalysis, FileContext};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::rule::{FixAvailability, Rule};
-use crate::source::privacy::{Region, RegionKind};
+use crate::source::privacy::RegionKind;
 
 pub static JUMP_OUT_OF_REGION: Rule = Rule {
     code: "FT301",
@@ -59,7 +61,7 @@ pub(crate) fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
         return;
     }
     let root = ctx.file.tree.root_node();
-    let blocks = ctx.file.code_occurrences("Py_BLOCK_THREADS");
+    let blocks = super::bare_thread_state_macros(ctx, TsRole::Attach);
     for r in an.regions.iter().filter(|r| r.end.is_some()) {
         let body = r.body();
         let kinds = [
@@ -137,26 +139,17 @@ pub(crate) fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
                 format!(
                     "`{what}` leaves the critical section on `{}` without `{}`: the lock is never released",
                     r.object_texts.join("`, `"),
-                    end_name(r)
+                    end_statement(r.kind)
                 )
             };
             out.push(
                 ctx.diagnostic(&JUMP_OUT_OF_REGION, (j.start_byte(), j.end_byte()), msg)
                     .with_help(format!(
                         "store the result, and jump to a label just before `{}` instead",
-                        end_name(r)
+                        end_statement(r.kind)
                     )),
             );
         }
-    }
-}
-
-fn end_name(r: &Region) -> &'static str {
-    match r.kind {
-        RegionKind::CriticalSection => "Py_END_CRITICAL_SECTION()",
-        RegionKind::CriticalSection2 => "Py_END_CRITICAL_SECTION2()",
-        RegionKind::SequenceFast => "Py_END_CRITICAL_SECTION_SEQUENCE_FAST()",
-        RegionKind::AllowThreads => "Py_END_ALLOW_THREADS",
     }
 }
 

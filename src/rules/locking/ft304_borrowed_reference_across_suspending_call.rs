@@ -2,6 +2,7 @@
 
 use std::collections::HashSet;
 
+use crate::capi::{self, ApiKind, Container, ItemResult};
 use crate::context::{FileAnalysis, FileContext};
 use crate::diagnostic::{Confidence, Diagnostic, Severity};
 use crate::rule::{FixAvailability, Rule};
@@ -68,47 +69,37 @@ pub(crate) fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
         // (variable, where it was borrowed, from what)
         let mut borrowed: Vec<(String, usize, String)> = Vec::new();
         for c in idx.calls.iter().filter(|c| in_body(c.range.0)) {
-            match c.name.as_str() {
-                "PyDict_Next" => {
-                    for a in c.args.iter().skip(2) {
-                        if let Some(v) = normalize(text(*a)).strip_prefix('&') {
-                            borrowed.push((v.to_owned(), c.range.1, "PyDict_Next".into()));
-                        }
+            if hands_out_borrowed_items(&c.name) {
+                for a in c.args.iter().skip(2) {
+                    if let Some(v) = normalize(text(*a)).strip_prefix('&') {
+                        borrowed.push((v.to_owned(), c.range.1, c.name.clone()));
                     }
                 }
-                // capi: APIs returning a borrowed item of a container.
-                "PyList_GET_ITEM"
-                | "PyList_GetItem"
-                | "PyDict_GetItem"
-                | "PyDict_GetItemWithError"
-                | "PyDict_GetItemString"
-                | "PySequence_Fast_GET_ITEM" => {
-                    let target = idx
-                        .assignments
-                        .iter()
-                        .find(|a| {
-                            a.rhs.0 <= c.range.0
-                                && c.range.1 <= a.rhs.1
-                                && normalize(text(a.rhs)) == normalize(text(c.range))
-                        })
-                        .map(|a| normalize(&a.lhs_text))
-                        .or_else(|| {
-                            idx.decls
-                                .iter()
-                                .find(|d| {
-                                    d.init.as_ref().is_some_and(|i| {
-                                        normalize(text(i.range())) == normalize(text(c.range))
-                                            && i.range().0 <= c.range.0
-                                            && c.range.1 <= i.range().1
-                                    })
+            } else if borrows_mutable_item(&c.name) {
+                let target = idx
+                    .assignments
+                    .iter()
+                    .find(|a| {
+                        a.rhs.0 <= c.range.0
+                            && c.range.1 <= a.rhs.1
+                            && normalize(text(a.rhs)) == normalize(text(c.range))
+                    })
+                    .map(|a| normalize(&a.lhs_text))
+                    .or_else(|| {
+                        idx.decls
+                            .iter()
+                            .find(|d| {
+                                d.init.as_ref().is_some_and(|i| {
+                                    normalize(text(i.range())) == normalize(text(c.range))
+                                        && i.range().0 <= c.range.0
+                                        && c.range.1 <= i.range().1
                                 })
-                                .map(|d| d.name.clone())
-                        });
-                    if let Some(v) = target {
-                        borrowed.push((v, c.range.1, c.name.clone()));
-                    }
+                            })
+                            .map(|d| d.name.clone())
+                    });
+                if let Some(v) = target {
+                    borrowed.push((v, c.range.1, c.name.clone()));
                 }
-                _ => {}
             }
         }
         for (var, from, api) in &borrowed {
@@ -116,12 +107,7 @@ pub(crate) fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
                 .calls
                 .iter()
                 .filter(|c| in_body(c.range.0) && c.range.0 > *from)
-                .filter(|c| {
-                    matches!(
-                        c.name.as_str(),
-                        "Py_INCREF" | "Py_XINCREF" | "Py_NewRef" | "Py_XNewRef"
-                    )
-                })
+                .filter(|c| capi::is_incref(&c.name))
                 .filter(|c| c.args.first().is_some_and(|a| normalize(text(*a)) == *var))
                 .map(|c| c.range.0)
                 .min()
@@ -136,11 +122,12 @@ pub(crate) fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
                 in_body(c.range.0)
                     && c.range.0 > *from
                     && c.range.0 < strong_at
-                    && suspends(&c.name)
+                    && capi::may_suspend_critical_sections(&c.name)
             }) {
                 // Decrementing the borrowed item itself is a different bug; skip it here.
                 if s.args.first().is_some_and(|a| normalize(text(*a)) == *var)
-                    && s.name.contains("DECREF")
+                    && capi::is_decref(&s.name)
+                    && !capi::replaces_reference(&s.name)
                 {
                     continue;
                 }
@@ -168,38 +155,25 @@ pub(crate) fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// Calls that can run arbitrary Python code or block, and so suspend critical sections.
-fn suspends(name: &str) -> bool {
-    // capi: calls that can run Python code or block (prefixes and names).
-    const PREFIXES: &[&str] = &[
-        "PyObject_Call",
-        "PyObject_Vectorcall",
-        "PyObject_RichCompare",
-        "PyObject_GetAttr",
-        "PyObject_SetAttr",
-        "PyObject_GetItem",
-        "PyObject_SetItem",
-        "PyObject_Str",
-        "PyObject_Repr",
-        "PyObject_Hash",
-        "PyObject_IsTrue",
-        "PyObject_Format",
-        "PyNumber_",
-        "PyIter_Next",
-        "PyEval_",
-        "PyMutex_Lock",
-        "PyThread_acquire_lock",
-        "PyImport_",
-    ];
-    matches!(
-        name,
-        "Py_DECREF"
-            | "Py_XDECREF"
-            | "Py_CLEAR"
-            | "Py_SETREF"
-            | "Py_XSETREF"
-            | "PyDict_SetItem"
-            | "PyDict_DelItem"
-            | "PyObject_Print"
-    ) || PREFIXES.iter().any(|p| name.starts_with(p))
+/// Iteration that stores borrowed items through its out-parameters (`PyDict_Next`):
+/// every `&var` argument after the container and the position.
+fn hands_out_borrowed_items(name: &str) -> bool {
+    capi::lookup(name).is_some_and(|api| {
+        api.kinds.iter().any(|k| {
+            matches!(
+                k,
+                ApiKind::ContainerOp {
+                    item: ItemResult::BorrowedOut,
+                    ..
+                }
+            )
+        })
+    })
+}
+
+/// APIs returning a borrowed item of a container another thread can change
+/// (`PyList_GET_ITEM`, `PyDict_GetItem*`, `PySequence_Fast_GET_ITEM`): tuple items
+/// stay put while the tuple lives.
+fn borrows_mutable_item(name: &str) -> bool {
+    capi::reads_borrowed_item(name) && capi::container_family(name) != Some(Container::Tuple)
 }

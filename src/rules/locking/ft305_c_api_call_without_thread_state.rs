@@ -1,5 +1,6 @@
 //! FT305: a C-API call while the thread state is released.
 
+use crate::capi::{self, TsRole};
 use crate::context::{FileAnalysis, FileContext};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::rule::{FixAvailability, Rule};
@@ -50,8 +51,8 @@ pub(crate) fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
     if an.regions.is_empty() {
         return;
     }
-    let blocks = ctx.file.code_occurrences("Py_BLOCK_THREADS");
-    let unblocks = ctx.file.code_occurrences("Py_UNBLOCK_THREADS");
+    let blocks = super::bare_thread_state_macros(ctx, TsRole::Attach);
+    let unblocks = super::bare_thread_state_macros(ctx, TsRole::Detach);
     let root = ctx.file.tree.root_node();
     for r in an
         .regions
@@ -105,87 +106,10 @@ pub(crate) fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// Functions and macros documented (or obviously safe) to use without an attached thread state.
-fn allowed_detached(name: &str) -> bool {
-    // capi: callable without an attached thread state (prefixes, then names).
-    const PREFIXES: &[&str] = &[
-        "PyMem_Raw",
-        "PyMutex_",
-        "PyThread_",
-        "_PyThread_",
-        "Py_BEGIN_",
-        "Py_END_",
-        "_Py_BEGIN_SUPPRESS",
-        "_Py_END_SUPPRESS",
-        "PyEvent_",
-        "_PyEvent_",
-        "_PyMutex_",
-        "_PyRawMutex_",
-        "_PyOnceFlag_",
-        "_Py_atomic_",
-        "_Py_IsMainThread",
-        "_PyTime_",
-    ];
-    const NAMES: &[&str] = &[
-        "Py_BLOCK_THREADS",
-        "Py_UNBLOCK_THREADS",
-        "Py_ARRAY_LENGTH",
-        "Py_MIN",
-        "Py_MAX",
-        "Py_ABS",
-        "Py_UNUSED",
-        "Py_SAFE_DOWNCAST",
-        "Py_CHARMASK",
-        "Py_MEMCPY",
-        "Py_CLAMP",
-        "Py_STRINGIFY",
-        "Py_SIZE_ROUND_UP",
-        "Py_SIZE_ROUND_DOWN",
-        "_Py_SIZE_ROUND_UP",
-        "PyTime_MonotonicRaw",
-        "PyTime_PerfCounterRaw",
-        "PyTime_TimeRaw",
-        "Py_IS_NAN",
-        "Py_IS_INFINITY",
-        "Py_IS_FINITE",
-        "_Py_RVALUE",
-        "Py_EncodeLocale",
-        "Py_DecodeLocale",
-        "_Py_EncodeLocaleRaw",
-        "_Py_DecodeLocaleEx",
-        "Py_ssize_t",
-        "Py_UCS4",
-        "Py_hash_t",
-        "_Py_STATIC_CAST",
-        "_Py_CAST",
-        "Py_LL",
-        "Py_ULL",
-        "Py_FatalError",
-        "PyTraceMalloc_Track",
-        "PyTraceMalloc_Untrack",
-        "PyOS_InputHook",
-        "PyOS_snprintf",
-        "PyOS_vsnprintf",
-        "PyOS_mystrnicmp",
-        "PyOS_mystrcmp",
-        // Pointer arithmetic on immutable objects the caller keeps alive.
-        "Py_REFCNT",
-        "Py_TYPE",
-        "PyBytes_AS_STRING",
-        "PyBytes_GET_SIZE",
-        "PyTuple_GET_SIZE",
-        "PyTuple_GET_ITEM",
-        "PyUnicode_DATA",
-        "PyUnicode_KIND",
-        "PyUnicode_GET_LENGTH",
-    ];
-    NAMES.contains(&name) || PREFIXES.iter().any(|p| name.starts_with(p))
-}
-
 /// A C-API function or macro that needs an attached thread state.
 fn is_thread_state_api(ctx: &FileContext, c: &crate::source::index::Call) -> bool {
     let name = c.name.as_str();
-    if c.callee != c.name || allowed_detached(name) {
+    if c.callee != c.name || capi::callable_detached(name) {
         return false;
     }
     // A function or function pointer this file defines (`Py_AcceptEx` in overlapped.c) is not the C API.
@@ -201,17 +125,5 @@ fn is_thread_state_api(ctx: &FileContext, c: &crate::source::index::Call) -> boo
         return true;
     }
     // Private functions: only the families that plainly touch objects or exceptions.
-    // capi: private API families that touch objects or exceptions.
-    const PRIVATE: &[&str] = &[
-        "_PyObject_",
-        "_PyErr_",
-        "_PyUnicode_",
-        "_PyBytes_",
-        "_PyList_",
-        "_PyDict_",
-        "_PyTuple_",
-        "_PyLong_",
-        "_PyType_",
-    ];
-    PRIVATE.iter().any(|p| name.starts_with(p))
+    capi::private_needs_thread_state(name)
 }

@@ -1,5 +1,6 @@
 //! FT306: a critical section around one call that locks the object itself.
 
+use crate::capi;
 use crate::context::{FileAnalysis, FileContext};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::rule::{FixAvailability, Rule};
@@ -58,7 +59,7 @@ pub(crate) fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
             .filter(|c| body.0 <= c.range.0 && c.range.0 < body.1)
             .collect();
         let [call] = calls.as_slice() else { continue };
-        if !SELF_LOCKING.contains(&call.name.as_str()) {
+        if !capi::locks_own_container(&call.name) {
             continue;
         }
         if call.args.first().is_none_or(|a| {
@@ -94,41 +95,3 @@ pub(crate) fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
         );
     }
 }
-
-/// APIs that lock their first argument internally.
-// capi: self-locking list, dict and set APIs.
-const SELF_LOCKING: &[&str] = &[
-    "PyList_Append",
-    "PyList_Insert",
-    "PyList_SetItem",
-    "PyList_GetItemRef",
-    "PyList_SetSlice",
-    "PyList_Sort",
-    "PyList_Reverse",
-    "PyList_AsTuple",
-    "PyList_Extend",
-    "PyList_Clear",
-    "PyDict_SetItem",
-    "PyDict_SetItemString",
-    "PyDict_DelItem",
-    "PyDict_DelItemString",
-    "PyDict_GetItemRef",
-    "PyDict_GetItemStringRef",
-    "PyDict_Contains",
-    "PyDict_ContainsString",
-    "PyDict_SetDefaultRef",
-    "PyDict_Pop",
-    "PyDict_PopString",
-    "PyDict_Clear",
-    "PyDict_Update",
-    "PyDict_Merge",
-    "PyDict_Copy",
-    "PyDict_Keys",
-    "PyDict_Values",
-    "PyDict_Items",
-    "PySet_Add",
-    "PySet_Discard",
-    "PySet_Contains",
-    "PySet_Pop",
-    "PySet_Clear",
-];

@@ -3,6 +3,7 @@
 use std::collections::HashSet;
 
 use super::in_ft;
+use crate::capi::{self, Lock, LockPrimitive, LockRole};
 use crate::context::FileContext;
 use crate::diagnostic::{Confidence, Diagnostic, Severity};
 use crate::rule::{FixAvailability, Rule};
@@ -69,7 +70,7 @@ pub(crate) fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
     for c in &idx.calls {
         let member = c.callee.contains('.') || c.callee.contains("->");
         let blocking = match c.name.as_str() {
-            // capi: blocking acquisitions of native (non-Python) locks.
+            // native: blocking acquisitions of POSIX and Windows locks (not the C API).
             "pthread_mutex_lock"
             | "pthread_cond_wait"
             | "pthread_cond_timedwait"
@@ -81,7 +82,8 @@ pub(crate) fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
             | "AcquireSRWLockShared"
             | "pthread_rwlock_rdlock"
             | "pthread_rwlock_wrlock" => true,
-            "PyThread_acquire_lock" => c.args.get(1).is_some_and(|a| {
+            // The untimed legacy acquire (`lock, waitflag`) waits when told to.
+            n if is_legacy_acquire(n, c.args.len()) => c.args.get(1).is_some_and(|a| {
                 let t = ctx.file.parse_text[a.0..a.1].trim();
                 t == "WAIT_LOCK" || t == "1"
             }),
@@ -121,13 +123,17 @@ pub(crate) fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
     }
 }
 
+/// `PyThread_acquire_lock(lock, waitflag)`: the legacy lock's acquire whose second
+/// argument says whether to wait (the `_timed` form takes a timeout there).
+fn is_legacy_acquire(name: &str, args: usize) -> bool {
+    let acquire = Lock {
+        primitive: LockPrimitive::PyThreadLock,
+        role: LockRole::Acquire,
+    };
+    args == 2 && capi::lock_call(name) == Some(acquire)
+}
+
 /// Calls a function that needs an attached thread state.
 fn uses_c_api(name: &str) -> bool {
-    // capi: API families callable without an attached thread state.
-    (name.starts_with("Py") || name.starts_with("_Py"))
-        && !name.starts_with("PyMutex_")
-        && !name.starts_with("PyThread_")
-        && !name.starts_with("Py_BEGIN_ALLOW")
-        && !name.starts_with("Py_END_ALLOW")
-        && !name.starts_with("PyMem_Raw")
+    (name.starts_with("Py") || name.starts_with("_Py")) && !capi::callable_detached(name)
 }

@@ -3,6 +3,7 @@
 use std::collections::HashSet;
 
 use super::in_ft;
+use crate::capi::{self, AllocOp, LockPrimitive};
 use crate::context::FileContext;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::rule::{FixAvailability, Rule};
@@ -50,7 +51,11 @@ pub(crate) fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
     let holders: HashSet<&str> = idx
         .structs
         .iter()
-        .filter(|s| s.fields.iter().any(|(_, t)| t.trim() == "PyMutex"))
+        .filter(|s| {
+            s.fields
+                .iter()
+                .any(|(_, t)| capi::is_pymutex_type(t.trim()))
+        })
         .flat_map(|s| s.names.iter().map(String::as_str))
         .collect();
     for d in &idx.decls {
@@ -58,7 +63,7 @@ pub(crate) fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
             continue;
         }
         let ty = d.base_type();
-        let is_mutex = ty == "PyMutex";
+        let is_mutex = capi::is_pymutex_type(ty);
         if !is_mutex && !holders.contains(ty) {
             continue;
         }
@@ -97,18 +102,20 @@ pub(crate) fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
         let size_of_holder = |t: &str| {
             holders.iter().any(|h| {
                 t.contains(&format!("sizeof({h})")) || t.contains(&format!("sizeof(struct {h})"))
-            }) || t.contains("sizeof(PyMutex)")
+            }) || t.contains(&format!(
+                "sizeof({})",
+                capi::lock_type_name(LockPrimitive::PyMutex)
+            ))
         };
         match c.name.as_str() {
+            // libc: copies (not the C API).
             "memcpy" | "memmove" if size_of_holder(&arg_text(2)) => {
                 out.push(
                     ctx.diagnostic(&PYMUTEX_COPIED_OR_UNINITIALISED, c.range, "this copy duplicates a `PyMutex`".to_owned())
                         .with_help("copy the other fields one by one and leave the mutex alone (a copied locked mutex stays locked)"),
                 );
             }
-            // capi: allocators that do not zero memory.
-            "malloc" | "PyMem_Malloc" | "PyMem_RawMalloc" | "PyObject_Malloc" | "realloc"
-            | "PyMem_Realloc" => {
+            n if allocates_unzeroed(n) => {
                 let text: String = c
                     .args
                     .iter()
@@ -132,7 +139,7 @@ pub(crate) fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
                 let cleared = idx.calls.iter().any(|m| {
                     m.function == c.function
                         && m.range.0 > c.range.0
-                        && matches!(m.name.as_str(), "memset" | "bzero" | "ZeroMemory")
+                        && CLEARS.contains(&m.name.as_str())
                         && target.is_none_or(|t| {
                             m.args
                                 .first()
@@ -151,3 +158,15 @@ pub(crate) fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
         }
     }
 }
+
+/// Allocators that do not zero memory: the C API's mallocs and reallocs in every
+/// domain, and libc's.
+fn allocates_unzeroed(name: &str) -> bool {
+    // libc: the C library's allocators (not the C API).
+    const LIBC: [&str; 2] = ["malloc", "realloc"];
+    LIBC.contains(&name)
+        || capi::allocator(name).is_some_and(|a| matches!(a.op, AllocOp::Alloc | AllocOp::Realloc))
+}
+
+/// libc (and Windows) calls that zero memory (not the C API).
+const CLEARS: [&str; 3] = ["memset", "bzero", "ZeroMemory"];

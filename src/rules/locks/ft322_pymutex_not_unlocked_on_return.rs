@@ -1,6 +1,7 @@
 //! FT322: a `return` between `PyMutex_Lock` and its `PyMutex_Unlock`.
 
-use super::in_ft;
+use super::{in_ft, is_pymutex};
+use crate::capi::LockRole;
 use crate::context::FileContext;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::rule::{FixAvailability, Rule};
@@ -57,15 +58,14 @@ pub(crate) fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
             .unwrap_or_default()
     };
     for (i, lock) in idx.calls.iter().enumerate() {
-        if lock.name != "PyMutex_Lock" {
+        if !is_pymutex(&lock.name, LockRole::Acquire) {
             continue;
         }
         let Some(f) = lock.function else { continue };
         let m = arg(lock);
-        let Some(unlock) = idx.calls[i + 1..]
-            .iter()
-            .find(|c| c.function == Some(f) && c.name == "PyMutex_Unlock" && arg(c) == m)
-        else {
+        let Some(unlock) = idx.calls[i + 1..].iter().find(|c| {
+            c.function == Some(f) && is_pymutex(&c.name, LockRole::Release) && arg(c) == m
+        }) else {
             continue;
         };
         for r in &idx.functions[f].returns {

@@ -1,6 +1,7 @@
 //! FT323: `PyMutex_IsLocked` deciding what the program does.
 
 use super::in_ft;
+use crate::capi::LockRole;
 use crate::context::FileContext;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::rule::{FixAvailability, Rule};
@@ -40,7 +41,11 @@ pub(crate) fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
         return;
     };
     let idx = ctx.index;
-    for c in idx.calls.iter().filter(|c| c.name == "PyMutex_IsLocked") {
+    for c in idx
+        .calls
+        .iter()
+        .filter(|c| super::is_pymutex(&c.name, LockRole::Query))
+    {
         let decides = facts
             .branches
             .iter()

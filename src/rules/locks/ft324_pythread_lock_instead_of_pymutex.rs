@@ -1,6 +1,7 @@
 //! FT324: a legacy `PyThread_type_lock` where a `PyMutex` would do.
 
 use super::in_ft;
+use crate::capi::{self, Lock, LockPrimitive, LockRole};
 use crate::context::FileContext;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::rule::{FixAvailability, Rule};
@@ -44,7 +45,7 @@ pub(crate) fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
         .index
         .calls
         .iter()
-        .filter(|c| c.name == "PyThread_allocate_lock")
+        .filter(|c| is_legacy_allocation(&c.name))
     {
         if !in_ft(ctx, c.range.0) {
             continue;
@@ -54,4 +55,13 @@ pub(crate) fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
                 .with_help("replace the `PyThread_type_lock` with a zero-initialised `PyMutex` and `PyMutex_Lock`/`PyMutex_Unlock` (3.13+)"),
         );
     }
+}
+
+/// `PyThread_allocate_lock`: allocates a legacy lock.
+fn is_legacy_allocation(name: &str) -> bool {
+    let allocate = Lock {
+        primitive: LockPrimitive::PyThreadLock,
+        role: LockRole::Allocate,
+    };
+    capi::lock_call(name) == Some(allocate)
 }

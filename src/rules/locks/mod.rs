@@ -5,6 +5,7 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
+use crate::capi::{self, Lock, LockPrimitive, LockRole};
 use crate::context::FileContext;
 use crate::source::entry::Facts;
 
@@ -26,28 +27,32 @@ fn mentions_locks(ctx: &FileContext) -> bool {
     ctx.memo.get(|| MentionsLocks::search(ctx)).0
 }
 
+/// Words of native (non-Python) locks, for the text pre-filter: POSIX, Windows and
+/// C++ spellings. Not the C API.
+const NATIVE_LOCK_WORDS: [&str; 8] = [
+    "pthread_",
+    "mutex",
+    "lock_guard",
+    "scoped_lock",
+    "unique_lock",
+    "WaitFor",
+    "EnterCritical",
+    "sem_wait",
+];
+
 /// The answer of [`mentions_locks`], as the file's memo keeps it.
 struct MentionsLocks(bool);
 
 impl MentionsLocks {
     fn search(ctx: &FileContext) -> MentionsLocks {
         let has = |w: &str| ctx.file.text.contains(w);
-        MentionsLocks(
-            [
-                "PyMutex",
-                "pthread_",
-                "mutex",
-                "lock_guard",
-                "scoped_lock",
-                "unique_lock",
-                "WaitFor",
-                "EnterCritical",
-                "PyThread_",
-                "sem_wait",
-            ]
-            .iter()
-            .any(|w| has(w)),
-        )
+        // CPython's locks: their type names and every lock call the catalogue knows
+        // (what FT320-FT324 look for).
+        let api = [LockPrimitive::PyMutex, LockPrimitive::PyThreadLock]
+            .into_iter()
+            .map(capi::lock_type_name)
+            .chain(capi::lock_calls().map(|(n, _)| n));
+        MentionsLocks(NATIVE_LOCK_WORDS.iter().copied().chain(api).any(has))
     }
 }
 
@@ -80,4 +85,13 @@ fn lock_facts(ctx: &FileContext) -> Option<Arc<LockFacts>> {
 fn in_ft(ctx: &FileContext, off: usize) -> bool {
     let c = ctx.file.condition_at(off);
     ctx.ft_configs().iter().any(|cfg| c.eval(cfg).maybe())
+}
+
+/// The `PyMutex` call of `role` (`PyMutex_Lock` for `Acquire`).
+fn is_pymutex(name: &str, role: LockRole) -> bool {
+    let lock = Lock {
+        primitive: LockPrimitive::PyMutex,
+        role,
+    };
+    capi::lock_call(name) == Some(lock)
 }

@@ -101,7 +101,7 @@ fn check_file(s: &Scope, out: &mut Vec<Diagnostic>) {
 }
 
 /// Non-reentrant calls: name, replacement (empty when there is none).
-// capi: C library functions with hidden global state (not the C API).
+// libc: C library functions with hidden global state (not the C API).
 const NON_REENTRANT: [(&str, &str); 48] = [
     ("strtok", "strtok_r"),
     ("localtime", "localtime_r"),

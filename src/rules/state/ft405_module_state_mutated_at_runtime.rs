@@ -3,6 +3,7 @@
 use std::collections::{HashMap, HashSet};
 
 use super::{field_type, is_object_type, mentions, Scope};
+use crate::capi::{self, ModuleApi};
 use crate::context::ProjectContext;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::rule::{FixAvailability, Rule};
@@ -56,7 +57,10 @@ pub(crate) fn check(project: &ProjectContext, out: &mut Vec<Diagnostic>) {
 fn check_file(s: &Scope, out: &mut Vec<Diagnostic>) {
     let idx = s.ctx.index;
     // Getters: the C API ones and helpers of this file returning their result.
-    let mut getters: HashSet<String> = STATE_GETTERS.iter().map(|g| (*g).to_owned()).collect();
+    let mut getters: HashSet<String> = capi::module_apis()
+        .filter(|(_, api)| matches!(api, ModuleApi::StateGetter { .. }))
+        .map(|(g, _)| g.to_owned())
+        .collect();
     for _ in 0..2 {
         for f in &idx.functions {
             if f.returns
@@ -67,7 +71,16 @@ fn check_file(s: &Scope, out: &mut Vec<Diagnostic>) {
             }
         }
     }
-    getters.remove("PyType_GetModuleByDef");
+    // `PyType_GetModuleByDef` returns the module, not its state.
+    for (g, api) in capi::module_apis() {
+        if api
+            == (ModuleApi::StateGetter {
+                returns_module: true,
+            })
+        {
+            getters.remove(g);
+        }
+    }
     let from_getter = |text: &str| getters.iter().any(|g| mentions(text, g));
     // State variables per function: initialised or assigned from a getter.
     let mut state_vars: HashMap<(usize, &str), &Declaration> = HashMap::new();
@@ -108,15 +121,12 @@ fn check_file(s: &Scope, out: &mut Vec<Diagnostic>) {
         let fty = field_type(s, d.base_type(), field);
         if fty
             .as_deref()
-            .is_some_and(|t| t.contains("atomic") || t == "PyMutex")
+            .is_some_and(|t| t.contains("atomic") || capi::is_pymutex_type(t))
         {
             continue;
         }
         let obj = fty.as_deref().is_some_and(is_object_type)
-            || matches!(
-                w.call.as_deref(),
-                Some("Py_SETREF" | "Py_XSETREF" | "Py_CLEAR")
-            );
+            || w.call.as_deref().is_some_and(capi::replaces_reference);
         out.push(
             s.ctx
                 .diagnostic(
@@ -133,11 +143,3 @@ fn check_file(s: &Scope, out: &mut Vec<Diagnostic>) {
         );
     }
 }
-
-// capi: module-state getters.
-const STATE_GETTERS: [&str; 4] = [
-    "PyModule_GetState",
-    "_PyModule_GetState",
-    "PyType_GetModuleState",
-    "PyType_GetModuleByDef",
-];

@@ -3,6 +3,7 @@
 use std::collections::{HashMap, HashSet};
 
 use super::{field_type, is_foreign_context, is_object_type, object_method, self_type, Scope};
+use crate::capi;
 use crate::context::ProjectContext;
 use crate::diagnostic::Confidence;
 use crate::diagnostic::{Diagnostic, Severity};
@@ -84,10 +85,9 @@ fn check_file(s: &Scope, out: &mut Vec<Diagnostic>) {
         let fty = self_type(s, f, &w.base)
             .and_then(|t| field_type(s, &t, field))
             .or_else(|| any_field_type(s, field).map(str::to_owned));
-        if fty
-            .as_deref()
-            .is_some_and(|t| t.contains("atomic") || t == "PyMutex" || is_foreign_context(t))
-        {
+        if fty.as_deref().is_some_and(|t| {
+            t.contains("atomic") || capi::is_pymutex_type(t) || is_foreign_context(t)
+        }) {
             continue;
         }
         writers
@@ -100,10 +100,7 @@ fn check_file(s: &Scope, out: &mut Vec<Diagnostic>) {
             continue;
         }
         let obj = fty.as_deref().is_some_and(is_object_type)
-            || matches!(
-                w.call.as_deref(),
-                Some("Py_SETREF" | "Py_XSETREF" | "Py_CLEAR")
-            );
+            || w.call.as_deref().is_some_and(capi::replaces_reference);
         let rmw = matches!(w.kind, WriteKind::Update | WriteKind::Compound);
         let what = if obj {
             "replaces the object field"
@@ -130,10 +127,7 @@ fn check_file(s: &Scope, out: &mut Vec<Diagnostic>) {
     }
     // Readers handing out a field that some method replaces.
     for c in &idx.calls {
-        if !matches!(
-            c.name.as_str(),
-            "Py_NewRef" | "Py_XNewRef" | "Py_INCREF" | "Py_XINCREF"
-        ) {
+        if !capi::is_incref(&c.name) {
             continue;
         }
         let Some(f) = c.function else { continue };

@@ -1,6 +1,7 @@
 //! FT408: bytearray internals or capsule fields used on a possibly shared object.
 
 use super::Scope;
+use crate::capi::{self, RawInternals};
 use crate::context::ProjectContext;
 use crate::diagnostic::Confidence;
 use crate::diagnostic::{Diagnostic, Severity};
@@ -47,19 +48,19 @@ pub(crate) fn check(project: &ProjectContext, out: &mut Vec<Diagnostic>) {
 fn check_file(s: &Scope, out: &mut Vec<Diagnostic>) {
     let idx = s.ctx.index;
     for c in &idx.calls {
-        // capi: bytearray and capsule accessors, with the constructors of fresh objects.
-        let (creators, what, help): (&[&str], &str, &str) = match c.name.as_str() {
-            "PyByteArray_AS_STRING" | "PyByteArray_AsString" => (
-                &["PyByteArray_FromStringAndSize", "PyByteArray_FromObject"],
+        let Some(kind) = capi::raw_internals_accessor(&c.name) else {
+            continue;
+        };
+        let creators: Vec<&str> = capi::fresh_holder_constructors(kind).collect();
+        let (what, help) = match kind {
+            RawInternals::ByteArrayBuffer => (
                 "a bytearray's internal buffer",
                 "pin it with `PyObject_GetBuffer(obj, &view, PyBUF_SIMPLE)` ... `PyBuffer_Release(&view)` (a resize then fails), or hold `Py_BEGIN_CRITICAL_SECTION(obj)` for the whole use",
             ),
-            "PyCapsule_SetPointer" | "PyCapsule_SetContext" | "PyCapsule_SetName" | "PyCapsule_SetDestructor" => (
-                &["PyCapsule_New"],
+            RawInternals::CapsuleFields => (
                 "a capsule's fields",
                 "set capsule fields only before the capsule is published, or guard every get and set with one `PyMutex`",
             ),
-            _ => continue,
         };
         let Some(f) = c.function else { continue };
         if !s.concurrent(Some(f)) || !s.in_ft(c.range.0) || s.locked(c.range.0, true, &[]) {

@@ -21,6 +21,7 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
+use crate::capi;
 use crate::context::{FileContext, ProjectContext, ProjectFile};
 use crate::diagnostic::{Confidence, Diagnostic};
 use crate::rule::Rule;
@@ -46,42 +47,18 @@ pub use ft406_unlocked_object_field::UNLOCKED_SELF_FIELD;
 pub use ft407_foreign_context_without_lock::FOREIGN_CONTEXT_UNLOCKED;
 pub use ft408_unpinned_bytearray_or_capsule::UNPINNED_BUFFER;
 
-/// Types whose statics are not state: type objects and tables filled at load time,
-/// locks, once-flags, thread-local keys, CPython's own thread-safe argument caches.
-// capi: C-API (and lock) types whose statics are not state.
-const NOT_STATE_TYPES: [&str; 32] = [
-    "PyTypeObject",
-    "PyModuleDef",
-    "PyMethodDef",
-    "PyGetSetDef",
-    "PyMemberDef",
-    "PyType_Spec",
-    "PyType_Slot",
-    "PyModuleDef_Slot",
-    "PySlot",
-    "PyStructSequence_Desc",
-    "PyStructSequence_Field",
-    "PyNumberMethods",
-    "PySequenceMethods",
-    "PyMappingMethods",
-    "PyBufferProcs",
-    "PyAsyncMethods",
-    "PyMutex",
-    "Py_tss_t",
+/// Native lock and once types whose statics are not state (the C API's own, such as
+/// `PyMutex` and `Py_tss_t`, come from [`capi::static_is_not_state`]).
+// native: POSIX, C++ and Windows synchronisation types (not the C API).
+const NATIVE_SYNC_TYPES: [&str; 8] = [
     "pthread_mutex_t",
     "pthread_once_t",
     "std::mutex",
     "std::once_flag",
     "std::recursive_mutex",
-    "PyThread_type_lock",
     "CRITICAL_SECTION",
     "SRWLOCK",
     "INIT_ONCE",
-    "_PyOnceFlag",
-    "_PyArg_Parser",
-    "_Py_Identifier",
-    "PyModuleDef_Base",
-    "PyThread_type_sema",
 ];
 
 /// What every FT4xx rule reads about the whole project, built once per run.
@@ -372,7 +349,8 @@ fn is_state_candidate(d: &Declaration) -> bool {
         && !d.storage.atomic
         && !d.specifiers.contains("constexpr")
         && !d.specifiers.contains("Py_TSS")
-        && !NOT_STATE_TYPES.contains(&d.base_type())
+        && !capi::static_is_not_state(d.base_type())
+        && !NATIVE_SYNC_TYPES.contains(&d.base_type())
         && !d.base_type().starts_with("std::atomic")
         && !d.base_type().starts_with("std::mutex")
 }
@@ -617,15 +595,12 @@ fn static_writes(s: &Scope) -> Vec<StaticWrite> {
                     && tests_empty(s.text(b.condition), &w.base)
             });
         let scratch = !d.is_pointer
-            && ((d.is_array && CHAR_TYPES.contains(&ty))
+            && ((d.is_array && (CHAR_TYPES.contains(&ty) || capi::is_character_type(ty)))
                 || (!d.is_array
                     && w.kind == WriteKind::Call
                     && w.call.as_deref() != Some("memset")
                     && !is_object_type(ty)
-                    && !matches!(
-                        w.call.as_deref(),
-                        Some("Py_SETREF" | "Py_XSETREF" | "Py_CLEAR")
-                    )));
+                    && !w.call.as_deref().is_some_and(capi::replaces_reference)));
         let pointerish = d.is_pointer || is_object_type(ty);
         let kind = if lazy {
             StaticWriteKind::LazyInit
@@ -645,22 +620,19 @@ fn static_writes(s: &Scope) -> Vec<StaticWrite> {
     }
     found
 }
-/// Element types of character buffers.
-// capi: character types (C, Windows and the C API's `Py_UCS*`).
-const CHAR_TYPES: [&str; 13] = [
+/// Element types of character buffers in C, C++ and Windows (the C API's `Py_UCS*`
+/// come from [`capi::is_character_type`]).
+// native: C, C++ and Windows character types (not the C API).
+const CHAR_TYPES: [&str; 9] = [
     "char",
     "wchar_t",
     "unsigned char",
     "signed char",
     "uint8_t",
-    "Py_UCS1",
-    "Py_UCS4",
-    "Py_UNICODE",
     "TCHAR",
     "WCHAR",
     "char16_t",
     "char32_t",
-    "Py_UCS2",
 ];
 
 /// Does `cond` test `var` for being unset: `!var`, `var == NULL`, `var == 0`, `NULL == var`?
