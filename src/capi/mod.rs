@@ -6,7 +6,10 @@
 //! sections, thread state, reference counting, allocators, module declaration,
 //! binary evidence); each is a plain table of `(name, ApiKind)` rows. A name may
 //! appear in several tables (`PyList_GetItemRef` is a strong getter and a container
-//! operation that locks its list); [`lookup`] merges them.
+//! operation that locks its list); [`lookup`] merges them. Names that are not
+//! calls (C types, struct fields, `PyTypeObject` slots, private struct layouts)
+//! live in their own tables (`statics`, `types`, `type_slots`) and answer through
+//! their own predicates.
 //!
 //! Thread-safety levels come from CPython's own annotations
 //! (`Doc/data/threadsafety.dat`), generated into [`threadsafety`] by
@@ -25,11 +28,16 @@ mod refcount;
 mod statics;
 mod thread_state;
 pub mod threadsafety;
+mod type_slots;
 mod types;
 
 pub use borrowed::BORROWED_GETTERS;
 pub use module::{GIL_SLOT, GIL_USED, SET_GIL};
-pub use types::{FieldHazard, ObjectStruct, StructField};
+pub use type_slots::type_slot_position;
+pub use types::{
+    CacheField, FieldHazard, LazyCache, ObjectStruct, PrivateLayout, PrivateMacro,
+    PublicEquivalent, StructField, StructSignature,
+};
 
 /// The version of CPython that added an API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -325,6 +333,8 @@ pub enum ApiKind {
     UncheckedIndex,
     /// Accepts `NULL` and then does nothing (`Py_XINCREF`, `Py_XNewRef`, `Py_CLEAR`).
     AcceptsNull,
+    /// Returns the calling thread's `PyThreadState *` (`PyThreadState_Get`).
+    CurrentThreadState,
 }
 
 /// CPython's thread-safety levels (`Doc/data/threadsafety.dat`), weakest first.
@@ -395,6 +405,10 @@ fn rows() -> impl Iterator<Item = (&'static str, ApiKind)> {
         .chain(locks::CRITICAL_SECTIONS.iter().copied())
         .chain(locks::LOCKS.iter().copied())
         .chain(thread_state::THREAD_STATE.iter().copied())
+        .chain(plain(
+            &thread_state::CURRENT_THREAD_STATE,
+            ApiKind::CurrentThreadState,
+        ))
         .chain(allocators::ALLOCATORS.iter().copied())
         .chain(plain(&allocators::OBJECT_INITS, ApiKind::ObjectInit))
         .chain(module::MODULE_APIS.iter().copied())
@@ -627,6 +641,17 @@ pub fn is_item_initializer(name: &str) -> bool {
     })
 }
 
+/// Operations that change a `container` given as their first argument
+/// (`PyDict_SetItem`, `PyDict_Pop`, `PyDict_SetDefault` for dicts).
+pub fn mutates_container(name: &str, container: Container) -> bool {
+    has(name, |k| {
+        matches!(
+            k,
+            ApiKind::ContainerOp { container: c, access: Access::Write, .. } if *c == container
+        )
+    })
+}
+
 /// Size getters (`PyList_GET_SIZE`, `Py_SIZE`).
 pub fn is_size_getter(name: &str) -> bool {
     has(name, |k| matches!(k, ApiKind::SizeGetter { .. }))
@@ -739,6 +764,21 @@ pub fn statement_macros() -> impl Iterator<Item = &'static str> {
     )
 }
 
+/// Calls returning the calling thread's `PyThreadState *` (`PyThreadState_Get`,
+/// `_PyThreadState_UncheckedGet`).
+pub fn returns_thread_state(name: &str) -> bool {
+    has(name, |k| *k == ApiKind::CurrentThreadState)
+}
+
+/// The public API replacing a read of the `PyThreadState` field `field`
+/// (`interp` → `PyThreadState_GetInterpreter(tstate)`), if there is one.
+pub fn thread_state_field_replacement(field: &str) -> Option<&'static str> {
+    thread_state::THREAD_STATE_FIELDS
+        .iter()
+        .find(|(f, _)| *f == field)
+        .map(|(_, r)| *r)
+}
+
 /// Documented (or plainly safe) to call without an attached thread state.
 pub fn callable_detached(name: &str) -> bool {
     thread_state::DETACHED_OK_NAMES.contains(&name)
@@ -834,6 +874,35 @@ pub fn is_plain_data_type(name: &str) -> bool {
 /// field they declare.
 pub fn object_header_markers() -> impl Iterator<Item = &'static str> {
     types::OBJECT_HEADER_MARKERS.iter().copied()
+}
+
+/// The field sets that identify hand-written copies of CPython's private object
+/// structs, in the order to try them.
+pub fn struct_signatures() -> impl Iterator<Item = &'static StructSignature> {
+    types::STRUCT_SIGNATURES.iter()
+}
+
+/// The lazily filled cache fields of str and bytes objects.
+pub fn cache_fields() -> impl Iterator<Item = &'static CacheField> {
+    types::CACHE_FIELDS.iter()
+}
+
+/// CPython's private macros reading `layout` (`_PyObject_GC_IS_TRACKED` for the
+/// GC header), in table order.
+pub fn private_macros(layout: PrivateLayout) -> impl Iterator<Item = &'static PrivateMacro> {
+    types::PRIVATE_MACROS
+        .iter()
+        .filter(move |m| m.reads == layout)
+}
+
+/// The private macro `name`, if it is one.
+pub fn private_macro(name: &str) -> Option<&'static PrivateMacro> {
+    types::PRIVATE_MACROS.iter().find(|m| m.name == name)
+}
+
+/// The fields of the default build's GC header (`_gc_next`) and its older form.
+pub fn gc_header_fields() -> impl Iterator<Item = &'static str> {
+    types::GC_HEADER_FIELDS.iter().copied()
 }
 
 /// CPython's thread-safety level for `name`, when CPython annotates it.

@@ -308,3 +308,55 @@ fn topics_added_for_the_rule_families() {
     assert_eq!(module_api(SET_GIL), Some(ModuleApi::SetGil));
     assert_eq!(module_slot(GIL_SLOT).map(|s| s.number), Some(4));
 }
+
+#[test]
+fn layout_topics() {
+    // Dict mutators are the dict operations that write (FT216).
+    for n in [
+        "PyDict_SetItem",
+        "PyDict_DelItemString",
+        "PyDict_SetDefault",
+        "PyDict_Pop",
+    ] {
+        assert!(mutates_container(n, Container::Dict), "{n}");
+    }
+    assert!(!mutates_container("PyDict_GetItemRef", Container::Dict));
+    assert!(!mutates_container("PyList_Append", Container::Dict));
+    // Thread-state getters are catalogued calls; fields map to public accessors.
+    assert!(returns_thread_state("PyThreadState_Get"));
+    assert!(returns_thread_state("_PyThreadState_UncheckedGet"));
+    assert!(!returns_thread_state("PyThreadState_GetFrame"));
+    assert_eq!(
+        thread_state_field_replacement("interp"),
+        Some("PyThreadState_GetInterpreter(tstate)")
+    );
+    assert_eq!(thread_state_field_replacement("datastack_top"), None);
+    // Private macros: GC header first, one with a public equivalent.
+    let gc: Vec<_> = private_macros(PrivateLayout::GcHeader).collect();
+    assert!(gc.iter().all(|m| m.name.starts_with('_')));
+    let tracked = private_macro("_PyObject_GC_IS_TRACKED").and_then(|m| m.public);
+    assert_eq!(
+        tracked.map(|p| (p.name, p.since)),
+        Some(("PyObject_GC_IsTracked", 9))
+    );
+    assert_eq!(
+        private_macro("_PyUnicode_HASH").map(|m| m.reads),
+        Some(PrivateLayout::StrCache)
+    );
+    assert!(gc_header_fields().any(|f| f == "_gc_next"));
+    // Struct signatures: a dict mirror needs `ma_used` and one table field.
+    let fields = |set: &'static [&'static str]| move |f: &str| set.contains(&f);
+    let dict = struct_signatures().find(|s| s.matches(fields(&["ma_used", "ma_keys"])));
+    assert_eq!(dict.map(|s| s.copies), Some(ObjectStruct::Dict));
+    assert!(struct_signatures().all(|s| !s.matches(fields(&["ma_used"]))));
+    // `dk_size` alone is not enough for the key table.
+    assert!(struct_signatures().all(|s| !s.matches(fields(&["dk_size"]))));
+    assert!(struct_signatures().any(|s| s.matches(fields(&["dk_size", "dk_usable"]))));
+    // Cache fields name their holders; the bytes hash is its own field.
+    let shash = cache_fields().find(|c| c.name == "ob_shash");
+    assert_eq!(
+        shash.map(|c| (c.cache, c.holders)),
+        Some((LazyCache::Hash, &[ObjectStruct::Bytes][..]))
+    );
+    assert_eq!(type_slot_position("tp_dealloc"), Some(4));
+}

@@ -1,4 +1,6 @@
-//! Calls that detach or re-attach the thread state, and what may run while detached.
+//! Calls that detach or re-attach the thread state, what may run while detached,
+//! the getters of the current thread state, and the public accessors that replace
+//! reading `PyThreadState`'s fields.
 
 use super::{ApiKind, ThreadStateCall, TsForm, TsRole};
 
@@ -21,6 +23,36 @@ pub(super) const THREAD_STATE: [(&str, ApiKind); 8] = [
     ("PyGILState_Release", ts(Detach, GilState)),
     ("PyEval_SaveThread", ts(Detach, Function)),
     ("PyEval_RestoreThread", ts(Attach, Function)),
+];
+
+/// Functions and macros returning the calling thread's `PyThreadState *`, public
+/// and CPython-internal.
+pub(super) const CURRENT_THREAD_STATE: [&str; 5] = [
+    "PyThreadState_Get",
+    "PyThreadState_GET",
+    "PyThreadState_GetUnchecked",
+    "_PyThreadState_UncheckedGet",
+    "_PyThreadState_GET",
+];
+
+/// Fields of `PyThreadState` (across versions) with the public API to use instead:
+/// a call, or `Py_EnterRecursiveCall` for the recursion counters.
+pub(super) const THREAD_STATE_FIELDS: [(&str, &str); 15] = [
+    ("interp", "PyThreadState_GetInterpreter(tstate)"),
+    ("frame", "PyThreadState_GetFrame(tstate)"),
+    ("thread_id", "PyThreadState_GetID(tstate)"),
+    ("id", "PyThreadState_GetID(tstate)"),
+    ("dict", "PyThreadState_GetDict()"),
+    ("recursion_depth", "Py_EnterRecursiveCall"),
+    ("recursion_remaining", "Py_EnterRecursiveCall"),
+    ("py_recursion_remaining", "Py_EnterRecursiveCall"),
+    ("c_recursion_remaining", "Py_EnterRecursiveCall"),
+    ("curexc_type", "PyErr_GetRaisedException()"),
+    ("curexc_value", "PyErr_GetRaisedException()"),
+    ("current_exception", "PyErr_GetRaisedException()"),
+    ("exc_info", "PyErr_GetHandledException()"),
+    ("exc_state", "PyErr_GetHandledException()"),
+    ("context", "PyContext_CopyCurrent()"),
 ];
 
 /// Prefixes of C-API families documented (or plainly safe) to call without an

@@ -1,5 +1,6 @@
 //! FT211: reading CPython's private GC header.
 
+use crate::capi::{self, PrivateLayout};
 use crate::diagnostic::{Applicability, Diagnostic, Edit, Fix, Severity};
 use crate::rules::{FileContext, FixAvailability, Rule};
 
@@ -47,20 +48,6 @@ targets 3.9 or later.
     fix: FixAvailability::Sometimes,
 };
 
-// capi: CPython's private GC macros and the fields of its GC header.
-const PRIVATE_GC_MACROS: &[&str] = &[
-    "_Py_AS_GC",
-    "_PyGC_REFS",
-    "_PyGCHead_NEXT",
-    "_PyGCHead_PREV",
-    "_PyGCHead_SET_NEXT",
-    "_PyGCHead_SET_PREV",
-    "_PyGCHead_FINALIZED",
-    "_PyObject_GC_IS_TRACKED",
-    "_PyObject_GC_MAY_BE_TRACKED",
-];
-const GC_HEADER_FIELDS: &[&str] = &["_gc_next", "_gc_prev", "gc_next", "gc_prev", "gc_refs"];
-
 /// (start, end, what is used, the `#define` it sits in).
 type Hit = (usize, usize, String, Option<(usize, usize)>);
 
@@ -73,17 +60,24 @@ pub(crate) fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
     let mut groups: Vec<usize> = Vec::new();
     let root = ctx.file.tree.root_node();
     let mut hits: Vec<Hit> = Vec::new();
-    for word in PRIVATE_GC_MACROS.iter().chain(GC_HEADER_FIELDS) {
-        let is_macro = PRIVATE_GC_MACROS.contains(word);
+    // CPython's private GC macros, then the header's fields, from the catalogue.
+    let macros = capi::private_macros(PrivateLayout::GcHeader).map(|m| (m.name, true));
+    let fields = capi::gc_header_fields().map(|f| (f, false));
+    for (word, is_macro) in macros.chain(fields) {
         for off in ctx.file.code_occurrences(word) {
             // Fields count only as fields: `->_gc_next`, `.gc_refs`, or declared in a struct.
             if !is_macro && !is_field(ctx, off) {
                 continue;
             }
-            hits.push((off, off + word.len(), describe(word), None));
+            hits.push((off, off + word.len(), describe(word, is_macro), None));
         }
         for (off, directive) in define_occurrences(ctx, word) {
-            hits.push((off, off + word.len(), describe(word), Some(directive)));
+            hits.push((
+                off,
+                off + word.len(),
+                describe(word, is_macro),
+                Some(directive),
+            ));
         }
     }
     for off in ctx.file.code_occurrences("PyGC_Head") {
@@ -129,8 +123,8 @@ pub(crate) fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
     }
 }
 
-fn describe(word: &str) -> String {
-    if PRIVATE_GC_MACROS.contains(&word) {
+fn describe(word: &str, is_macro: bool) -> String {
+    if is_macro {
         format!("CPython's private macro `{word}`")
     } else {
         format!("the GC header field `{word}`")
@@ -147,10 +141,14 @@ fn is_field(ctx: &FileContext, off: usize) -> bool {
     crate::source::privacy::ancestor_of_kind(root, off, &["field_declaration"]).is_some()
 }
 
-/// `_PyObject_GC_IS_TRACKED(o)` → `PyObject_GC_IsTracked(o)`: the same call, public.
+/// `_PyObject_GC_IS_TRACKED(o)` → `PyObject_GC_IsTracked(o)`: a private GC macro
+/// with a public equivalent the project's target version has.
 fn tracked_fix(ctx: &FileContext, start: usize, end: usize) -> Option<Fix> {
     let word = ctx.file.text.get(start..end)?;
-    if word != "_PyObject_GC_IS_TRACKED" || ctx.settings.target_minor < 9 {
+    let public = capi::private_macro(word)
+        .filter(|m| m.reads == PrivateLayout::GcHeader)?
+        .public?;
+    if ctx.settings.target_minor < public.since {
         return None;
     }
     if !ctx.file.text[end..].trim_start().starts_with('(') {
@@ -158,10 +156,10 @@ fn tracked_fix(ctx: &FileContext, start: usize, end: usize) -> Option<Fix> {
     }
     Some(Fix {
         applicability: Applicability::Safe,
-        message: "Use `PyObject_GC_IsTracked`".into(),
+        message: format!("Use `{}`", public.name),
         edits: vec![Edit {
             span: ctx.file.span(start, end),
-            content: "PyObject_GC_IsTracked".into(),
+            content: public.name.into(),
         }],
     })
 }

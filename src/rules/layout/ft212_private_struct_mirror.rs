@@ -1,5 +1,6 @@
 //! FT212: a hand-written copy of a CPython object struct.
 
+use crate::capi::{self, ObjectStruct};
 use crate::diagnostic::{Confidence, Diagnostic, Severity};
 use crate::rules::{FileContext, FixAvailability, Rule};
 
@@ -45,21 +46,6 @@ the object around calls of the unlocked macros.
     fix: FixAvailability::None,
 };
 
-// capi: field sets that identify copies of CPython's object structs.
-/// (what, fields that must all be present, fields of which one must be present).
-const MIRRORS: &[(&str, &[&str], &[&str])] = &[
-    (
-        "`PyDictObject`",
-        &["ma_used"],
-        &["ma_keys", "ma_values", "ma_version_tag"],
-    ),
-    ("`PyDictKeysObject`", &["dk_refcnt"], &[]),
-    ("`PyDictKeysObject`", &[], &["dk_size", "dk_log2_size"]),
-    ("`PySetObject`", &["fill", "used", "mask", "table"], &[]),
-    ("`PyCompactUnicodeObject`", &["utf8", "utf8_length"], &[]),
-    ("`PyListObject`", &["ob_item", "allocated"], &[]),
-];
-
 pub(crate) fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
     if is_cpython_module(ctx) {
         return;
@@ -68,26 +54,12 @@ pub(crate) fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
         ctx.file.text.contains("PyList_Check") || ctx.file.text.contains("PyList_Type");
     for s in &ctx.index.structs {
         let has = |f: &str| s.fields.iter().any(|(name, _)| name == f);
-        let Some((what, _, _)) = MIRRORS.iter().find(|(_, all, any)| {
-            (!all.is_empty() || !any.is_empty())
-                && all.iter().all(|f| has(f))
-                && (any.is_empty() || any.iter().any(|f| has(f)))
-                // `dk_size` alone is too common; the key table also has `dk_nentries`/`dk_usable`.
-                && (!any.contains(&"dk_size") || has("dk_nentries") || has("dk_usable"))
-        }) else {
+        let Some(sig) = capi::struct_signatures().find(|sig| sig.matches(has)) else {
             continue;
         };
         let name = s.names.first().map(String::as_str).unwrap_or("(anonymous)");
         // CPython's own definitions (a copied header) keep their names.
-        if [
-            "PyDictObject",
-            "PyListObject",
-            "PySetObject",
-            "PyCompactUnicodeObject",
-            "_dictkeysobject",
-            "_dictobject",
-        ]
-        .contains(&name)
+        if sig.cpython_names.contains(&name)
             && ctx
                 .file
                 .path
@@ -96,7 +68,8 @@ pub(crate) fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
         {
             continue;
         }
-        let list = *what == "`PyListObject`";
+        let what = format!("`{}`", sig.copies.c_name());
+        let list = sig.copies == ObjectStruct::List;
         if list
             && (!handles_lists
                 || !s

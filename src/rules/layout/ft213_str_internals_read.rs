@@ -1,5 +1,6 @@
 //! FT213: reading the lazily filled caches of a str or bytes object.
 
+use crate::capi::{self, LazyCache, PrivateLayout};
 use crate::diagnostic::{Applicability, Diagnostic, Edit, Fix, Severity};
 use crate::rules::{FileContext, FixAvailability, Rule};
 
@@ -53,32 +54,12 @@ the field for `NULL`/`-1` ("not computed yet") now never sees that value.
     fix: FixAvailability::Sometimes,
 };
 
-// capi: lazily filled cache fields of str and bytes, with the types that hold
-// them, and CPython's private accessors for them.
-const CACHE_FIELDS: &[(&str, &[&str])] = &[
-    ("utf8", &["PyCompactUnicodeObject", "PyUnicodeObject"]),
-    (
-        "utf8_length",
-        &["PyCompactUnicodeObject", "PyUnicodeObject"],
-    ),
-    (
-        "hash",
-        &["PyASCIIObject", "PyCompactUnicodeObject", "PyUnicodeObject"],
-    ),
-    ("ob_shash", &["PyBytesObject"]),
-];
-const PRIVATE_ACCESSORS: &[&str] = &[
-    "_PyUnicode_UTF8",
-    "_PyUnicode_UTF8_LENGTH",
-    "_PyUnicode_HASH",
-];
-
 pub(crate) fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
     if is_cpython_module(ctx) {
         return;
     }
-    for (field, types) in CACHE_FIELDS {
-        for off in ctx.file.code_occurrences(field) {
+    for field in capi::cache_fields() {
+        for off in ctx.file.code_occurrences(field.name) {
             let Some(fe) = field_expression_at(ctx, off) else {
                 continue;
             };
@@ -87,7 +68,12 @@ pub(crate) fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
             };
             let f = ctx.index.function_at(off);
             let base_text = ctx.file.node_text(base);
-            let Some(ty) = types.iter().find(|t| typed_as(ctx, f, base_text, t)) else {
+            let Some(ty) = field
+                .holders
+                .iter()
+                .map(|h| h.c_name())
+                .find(|t| typed_as(ctx, f, base_text, t))
+            else {
                 continue;
             };
             if !compiled_in_ft(ctx, off) {
@@ -98,9 +84,9 @@ pub(crate) fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
                 .file
                 .node_text(uncast(&ctx.file.parse_text, base))
                 .trim();
-            let (verb, help) = match *field {
-                "utf8" | "utf8_length" => ("the UTF-8 cache", "use `PyUnicode_AsUTF8AndSize(s, &len)`, which fills the cache once and returns it"),
-                _ => ("the cached hash", "use `PyObject_Hash(o)`, which computes the hash once and caches it safely"),
+            let (verb, help) = match field.cache {
+                LazyCache::Utf8 | LazyCache::Utf8Length => ("the UTF-8 cache", "use `PyUnicode_AsUTF8AndSize(s, &len)`, which fills the cache once and returns it"),
+                LazyCache::Hash => ("the cached hash", "use `PyObject_Hash(o)`, which computes the hash once and caches it safely"),
             };
             let mut d = ctx
                 .diagnostic(
@@ -113,12 +99,12 @@ pub(crate) fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
                     ),
                 )
                 .with_help(help);
-            let call = match *field {
-                "utf8" => Some(format!(
+            let call = match field.cache {
+                LazyCache::Utf8 => Some(format!(
                     "PyUnicode_AsUTF8AndSize((PyObject *){object}, NULL)"
                 )),
-                "hash" | "ob_shash" => Some(format!("PyObject_Hash((PyObject *){object})")),
-                _ => None,
+                LazyCache::Hash => Some(format!("PyObject_Hash((PyObject *){object})")),
+                LazyCache::Utf8Length => None,
             };
             if let (Some(call), false) = (call, written) {
                 d = d.with_fix(Fix {
@@ -133,7 +119,7 @@ pub(crate) fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
             out.push(d);
         }
     }
-    for name in PRIVATE_ACCESSORS {
+    for name in capi::private_macros(PrivateLayout::StrCache).map(|m| m.name) {
         let code = ctx
             .file
             .code_occurrences(name)

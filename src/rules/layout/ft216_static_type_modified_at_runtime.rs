@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
+use crate::capi::{self, Container};
 use crate::context::ProjectContext;
 use crate::diagnostic::{Confidence, Diagnostic, Severity};
 use crate::rules::{FixAvailability, Rule};
@@ -54,19 +55,6 @@ caches. A type changed per interpreter should be a heap type created with
 "#,
     fix: FixAvailability::None,
 };
-
-// capi: dict mutators whose first argument is the dict.
-const DICT_MUTATORS: &[&str] = &[
-    "PyDict_SetItem",
-    "PyDict_SetItemString",
-    "PyDict_DelItem",
-    "PyDict_DelItemString",
-    "PyDict_Update",
-    "PyDict_Merge",
-    "PyDict_Clear",
-    "PyDict_SetDefault",
-    "PyDict_SetDefaultRef",
-];
 
 /// One candidate write: file, offset range, enclosing function, what is written.
 struct Candidate {
@@ -168,7 +156,7 @@ fn candidates(
         .index
         .calls
         .iter()
-        .filter(|c| DICT_MUTATORS.contains(&c.name.as_str()))
+        .filter(|c| capi::mutates_container(&c.name, Container::Dict))
     {
         let (Some(function), Some(arg)) =
             (c.function.filter(|f| !init.contains(f)), c.args.first())

@@ -2,6 +2,7 @@
 
 use std::collections::HashSet;
 
+use crate::capi;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::rules::{FileContext, FixAvailability, Rule};
 
@@ -53,33 +54,6 @@ instead of a copy of it.
     fix: FixAvailability::None,
 };
 
-// capi: functions returning the current thread state, and public replacements
-// for reading fields of `PyThreadState`.
-const TSTATE_GETTERS: &[&str] = &[
-    "PyThreadState_Get",
-    "PyThreadState_GET",
-    "PyThreadState_GetUnchecked",
-    "_PyThreadState_UncheckedGet",
-    "_PyThreadState_GET",
-];
-const REPLACEMENTS: &[(&str, &str)] = &[
-    ("interp", "PyThreadState_GetInterpreter(tstate)"),
-    ("frame", "PyThreadState_GetFrame(tstate)"),
-    ("thread_id", "PyThreadState_GetID(tstate)"),
-    ("id", "PyThreadState_GetID(tstate)"),
-    ("dict", "PyThreadState_GetDict()"),
-    ("recursion_depth", "Py_EnterRecursiveCall"),
-    ("recursion_remaining", "Py_EnterRecursiveCall"),
-    ("py_recursion_remaining", "Py_EnterRecursiveCall"),
-    ("c_recursion_remaining", "Py_EnterRecursiveCall"),
-    ("curexc_type", "PyErr_GetRaisedException()"),
-    ("curexc_value", "PyErr_GetRaisedException()"),
-    ("current_exception", "PyErr_GetRaisedException()"),
-    ("exc_info", "PyErr_GetHandledException()"),
-    ("exc_state", "PyErr_GetHandledException()"),
-    ("context", "PyContext_CopyCurrent()"),
-];
-
 pub(crate) fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
     if is_cpython_module(ctx) {
         return;
@@ -91,7 +65,7 @@ pub(crate) fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
         .index
         .calls
         .iter()
-        .filter(|c| TSTATE_GETTERS.contains(&c.name.as_str()))
+        .filter(|c| capi::returns_thread_state(&c.name))
     {
         ends.push((c.range.1, c.function));
     }
@@ -141,8 +115,8 @@ pub(crate) fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
             continue;
         }
         let written = super::field_expression_at(ctx, field_at).is_some_and(is_written);
-        let help = match REPLACEMENTS.iter().find(|(k, _)| *k == field) {
-            Some((_, r)) => format!("use `{r}` instead of the field"),
+        let help = match capi::thread_state_field_replacement(&field) {
+            Some(r) => format!("use `{r}` instead of the field"),
             None => "there is no public API for this field; do not copy the interpreter's thread state (stack switching needs a library that follows each CPython version)".to_owned(),
         };
         out.push(

@@ -36,10 +36,9 @@ pub use ft216_static_type_modified_at_runtime::STATIC_TYPE_MODIFIED_AT_RUNTIME;
 pub use ft217_tp_is_gc_false::TP_IS_GC_FALSE;
 pub use ft218_thread_state_internals::THREAD_STATE_INTERNALS;
 
-// capi: `PyTypeObject` slots this family reads, with their position in a
-// positional (undesignated) static type initializer, `PyVarObject_HEAD_INIT`
-// being position 0.
-pub(crate) const TYPE_SLOT_POSITIONS: &[(&str, usize)] = &[("tp_dealloc", 4), ("tp_is_gc", 39)];
+/// The `PyTypeObject` slots this family reads (their positions in an undesignated
+/// initializer come from the catalogue).
+const SLOTS_READ: [&str; 2] = ["tp_dealloc", "tp_is_gc"];
 
 /// Is `offset` compiled in some free-threaded build this project targets?
 ///
@@ -95,8 +94,11 @@ impl SlotFunctions {
         for d in &idx.decls {
             let Some(init) = &d.init else { continue };
             if d.type_text.contains("PyTypeObject") {
-                for (slot, pos) in TYPE_SLOT_POSITIONS {
-                    if let Some(v) = init.field(slot, *pos).and_then(|v| v.expr()) {
+                for slot in SLOTS_READ {
+                    let Some(pos) = crate::capi::type_slot_position(slot) else {
+                        continue;
+                    };
+                    if let Some(v) = init.field(slot, pos).and_then(|v| v.expr()) {
                         push(slot, v);
                     }
                 }
@@ -110,7 +112,7 @@ impl SlotFunctions {
                         continue;
                     };
                     let k = k.trim().trim_start_matches("Py_");
-                    if let Some((slot, _)) = TYPE_SLOT_POSITIONS.iter().find(|(s, _)| *s == k) {
+                    if let Some(slot) = SLOTS_READ.iter().find(|s| **s == k) {
                         push(slot, v);
                     }
                 }

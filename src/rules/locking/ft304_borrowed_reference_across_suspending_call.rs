@@ -2,7 +2,7 @@
 
 use std::collections::HashSet;
 
-use crate::capi::{self, ApiKind, Container, ItemResult};
+use crate::capi::{self, Container};
 use crate::context::{FileAnalysis, FileContext};
 use crate::diagnostic::{Confidence, Diagnostic, Severity};
 use crate::rule::{FixAvailability, Rule};
@@ -69,7 +69,8 @@ pub(crate) fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
         // (variable, where it was borrowed, from what)
         let mut borrowed: Vec<(String, usize, String)> = Vec::new();
         for c in idx.calls.iter().filter(|c| in_body(c.range.0)) {
-            if hands_out_borrowed_items(&c.name) {
+            // `PyDict_Next`: every `&var` argument after the container and the position.
+            if capi::iterates_borrowed_items(&c.name) {
                 for a in c.args.iter().skip(2) {
                     if let Some(v) = normalize(text(*a)).strip_prefix('&') {
                         borrowed.push((v.to_owned(), c.range.1, c.name.clone()));
@@ -153,22 +154,6 @@ pub(crate) fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
             }
         }
     }
-}
-
-/// Iteration that stores borrowed items through its out-parameters (`PyDict_Next`):
-/// every `&var` argument after the container and the position.
-fn hands_out_borrowed_items(name: &str) -> bool {
-    capi::lookup(name).is_some_and(|api| {
-        api.kinds.iter().any(|k| {
-            matches!(
-                k,
-                ApiKind::ContainerOp {
-                    item: ItemResult::BorrowedOut,
-                    ..
-                }
-            )
-        })
-    })
 }
 
 /// APIs returning a borrowed item of a container another thread can change

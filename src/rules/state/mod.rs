@@ -414,8 +414,9 @@ fn object_method(s: &Scope, f: usize) -> bool {
     s.concurrent(Some(f)) && !s.lifecycle(f)
 }
 
-/// Names of structs that are Python objects: their body starts with `PyObject_HEAD`,
-/// `PyObject_VAR_HEAD` or an `ob_base` member.
+/// Names of structs that are Python objects: their body starts with one of the
+/// catalogue's header markers (`PyObject_HEAD`, `PyObject_VAR_HEAD`) or their
+/// first member is one (`ob_base`).
 fn python_object_types(files: &[ProjectFile]) -> HashSet<String> {
     let mut out = HashSet::new();
     for pf in files {
@@ -423,9 +424,8 @@ fn python_object_types(files: &[ProjectFile]) -> HashSet<String> {
             let text = pf.file.parse_text.get(st.range.0..st.range.1).unwrap_or("");
             let Some(open) = text.find('{') else { continue };
             let head = text[open + 1..].trim_start();
-            if head.starts_with("PyObject_HEAD")
-                || head.starts_with("PyObject_VAR_HEAD")
-                || st.fields.first().is_some_and(|(n, _)| n == "ob_base")
+            let first_field = st.fields.first().map(|(n, _)| n.as_str());
+            if capi::object_header_markers().any(|m| head.starts_with(m) || first_field == Some(m))
             {
                 out.extend(st.names.iter().cloned());
             }
