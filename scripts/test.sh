@@ -13,8 +13,11 @@ fi
 eval "$(scripts/provision-python.sh | grep '^FTAUDIT_')"
 export FTAUDIT_PYTHON_FT FTAUDIT_PYTHON_GIL FTAUDIT_CPYTHON_SRC
 export FTAUDIT_REQUIRE_PYTHON=1
-# The in-tree fuzzer (tests/fuzz.rs, CONTRIBUTING.md): 30 s per target.
+# The in-tree fuzzer (tests/fuzz.rs, CONTRIBUTING.md): 30 s per target, from a fixed
+# seed so that a CI run is reproducible (the same inputs, as many as 30 s allow);
+# exploratory runs leave the seed unset and get a new one each time.
 export FTAUDIT_FUZZ_SECONDS="${FTAUDIT_FUZZ_SECONDS:-30}"
+export FTAUDIT_FUZZ_SEED="${FTAUDIT_FUZZ_SEED:-20261202}"
 # MinGW for the Windows (PE) tests of tests/wheel.rs; optional: without root or
 # network the script warns and those tests skip.
 mingw="$(scripts/provision-mingw.sh | grep '^FTAUDIT_MINGW_CC=' || true)"
