@@ -57,12 +57,13 @@ fn tokenize(text: &str, cmake: bool) -> (Tokens, SyntaxError) {
     let mut i = 0;
     let mut out = Vec::new();
     let mut err = None;
+    let mut unclosed = Vec::new();
     while i < b.len() {
         let c = b[i];
         let start = i;
         if c == b'#' {
             if cmake && text[i..].starts_with("#[") {
-                if let Some((end, _)) = bracket_end(text, i + 1) {
+                if let Some((end, _)) = bracket_end(text, i + 1, &mut unclosed) {
                     i = end;
                     continue;
                 }
@@ -122,7 +123,7 @@ fn tokenize(text: &str, cmake: bool) -> (Tokens, SyntaxError) {
             continue;
         }
         if cmake && c == b'[' {
-            if let Some((end, inner)) = bracket_end(text, i) {
+            if let Some((end, inner)) = bracket_end(text, i, &mut unclosed) {
                 out.push((Tok::Str(inner), (start, end)));
                 i = end;
                 continue;
@@ -171,99 +172,139 @@ fn tokenize(text: &str, cmake: bool) -> (Tokens, SyntaxError) {
 }
 
 /// `[[...]]` / `[=[...]=]` starting at `i` (the first `[`): end offset and contents.
-fn bracket_end(text: &str, i: usize) -> Option<(usize, String)> {
+/// `unclosed` lists the `=` counts whose closing bracket is nowhere after an
+/// earlier opening one: not searching for them again keeps a file of unclosed
+/// brackets linear.
+fn bracket_end(text: &str, i: usize, unclosed: &mut Vec<usize>) -> Option<(usize, String)> {
     let rest = &text[i..];
     let eq = rest[1..].chars().take_while(|c| *c == '=').count();
-    if rest.as_bytes().get(1 + eq) != Some(&b'[') {
+    if rest.as_bytes().get(1 + eq) != Some(&b'[') || unclosed.contains(&eq) {
         return None;
     }
     let close = format!("]{}]", "=".repeat(eq));
     let body_start = i + 2 + eq;
-    let end = text[body_start..].find(&close)?;
+    let Some(end) = text[body_start..].find(&close) else {
+        unclosed.push(eq);
+        return None;
+    };
     Some((
         body_start + end + close.len(),
         text[body_start..body_start + end].to_owned(),
     ))
 }
 
-/// Finds every call in the text.
+/// How many enclosing calls a token is an argument of: in `f(g(h(x)))`, `x` is an
+/// argument of `h`, `g` and `f`. Handing every token to every enclosing call costs
+/// the square of the nesting (tens of thousands of nested calls in a fuzzed file
+/// took a gigabyte); past this many, only the innermost calls get it. Build files
+/// nest calls a few levels deep.
+pub const MAX_CALL_NESTING: usize = 32;
+
+/// A call whose closing parenthesis has not been reached yet.
+struct OpenCall {
+    /// Index in the output.
+    call: usize,
+    /// Brackets open just inside its parenthesis (the parenthesis included).
+    level: usize,
+    /// The meson keyword the current argument belongs to.
+    kw: Option<String>,
+}
+
+/// Finds every call in the text, in one pass over the tokens.
 pub fn calls(text: &str, cmake: bool) -> (Vec<Call>, SyntaxError) {
-    let (toks, mut err) = tokenize(text, cmake);
-    let mut out = Vec::new();
+    let (toks, err) = tokenize(text, cmake);
+    let mut out: Vec<Call> = Vec::new();
+    let mut unbalanced: SyntaxError = None;
     let mut if_depth = 0usize;
-    let mut depth = 0i64;
+    // Open brackets, each marked with whether it is a call's parenthesis.
+    let mut brackets: Vec<bool> = Vec::new();
+    let mut open: Vec<OpenCall> = Vec::new();
+    // A call name was just read: the next token is its parenthesis.
+    let mut named = false;
     for (k, (t, r)) in toks.iter().enumerate() {
+        let next_is = |tok: &Tok| toks.get(k + 1).map(|x| &x.0) == Some(tok);
         match t {
-            Tok::Open | Tok::OpenList => depth += 1,
-            Tok::Close | Tok::CloseList => {
-                depth -= 1;
-                if depth < 0 {
-                    err.get_or_insert((r.0, "unbalanced closing bracket".to_owned()));
-                    depth = 0;
+            Tok::Open | Tok::OpenList => {
+                brackets.push(named);
+                if named {
+                    open.push(OpenCall {
+                        call: out.len() - 1,
+                        level: brackets.len(),
+                        kw: None,
+                    });
+                }
+            }
+            Tok::Close | Tok::CloseList => match brackets.pop() {
+                Some(true) => {
+                    open.pop();
+                }
+                Some(false) => {}
+                None => {
+                    unbalanced.get_or_insert((r.0, "unbalanced closing bracket".to_owned()));
+                }
+            },
+            Tok::Comma => {
+                for oc in open.iter_mut().rev().take(MAX_CALL_NESTING) {
+                    if brackets.len() == oc.level {
+                        oc.kw = None;
+                    }
                 }
             }
             _ => {}
         }
+        let arg = match t {
+            Tok::Word(w) => Some((w, false)),
+            Tok::Str(s) => Some((s, true)),
+            _ => None,
+        };
+        if let Some((text, quoted)) = arg {
+            for oc in open.iter_mut().rev().take(MAX_CALL_NESTING) {
+                if !quoted && !cmake && brackets.len() == oc.level && next_is(&Tok::Colon) {
+                    oc.kw = Some(text.clone());
+                    continue;
+                }
+                out[oc.call].args.push(Arg {
+                    text: text.clone(),
+                    quoted,
+                    range: *r,
+                    kw: oc.kw.clone(),
+                });
+            }
+        }
+        named = false;
         let Tok::Word(name) = t else { continue };
-        if toks.get(k + 1).map(|x| &x.0) != Some(&Tok::Open) {
+        if !next_is(&Tok::Open) {
             continue;
         }
         let lname = name.to_ascii_lowercase();
-        if cmake && depth == 0 && lname == "endif" {
+        let top_level = brackets.is_empty();
+        if cmake && top_level && lname == "endif" {
             if_depth = if_depth.saturating_sub(1);
         }
         let in_if = cmake && if_depth > 0;
-        if cmake && depth == 0 && lname == "if" {
+        if cmake && top_level && lname == "if" {
             if_depth += 1;
-        }
-        // Collect tokens up to the matching close paren.
-        let mut d = 0i64;
-        let mut args = Vec::new();
-        let mut kw: Option<String> = None;
-        let mut j = k + 1;
-        while j < toks.len() {
-            let (tj, rj) = &toks[j];
-            match tj {
-                Tok::Open | Tok::OpenList => d += 1,
-                Tok::Close | Tok::CloseList => {
-                    d -= 1;
-                    if d == 0 {
-                        break;
-                    }
-                }
-                Tok::Comma if d == 1 => kw = None,
-                Tok::Word(w)
-                    if !cmake && d == 1 && toks.get(j + 1).map(|x| &x.0) == Some(&Tok::Colon) =>
-                {
-                    kw = Some(w.clone());
-                }
-                Tok::Word(w) => args.push(Arg {
-                    text: w.clone(),
-                    quoted: false,
-                    range: *rj,
-                    kw: kw.clone(),
-                }),
-                Tok::Str(s) => args.push(Arg {
-                    text: s.clone(),
-                    quoted: true,
-                    range: *rj,
-                    kw: kw.clone(),
-                }),
-                _ => {}
-            }
-            j += 1;
-        }
-        if j >= toks.len() {
-            err.get_or_insert((r.0, format!("`{name}(` is never closed")));
         }
         out.push(Call {
             name: name.clone(),
             name_range: *r,
-            args,
+            args: Vec::new(),
             in_if,
         });
+        named = true;
     }
-    if depth > 0 && err.is_none() {
+    // The first problem in the text: an unbalanced bracket, or the outermost call
+    // left open.
+    let unclosed = open.first().map(|oc| {
+        let c = &out[oc.call];
+        (c.name_range.0, format!("`{}(` is never closed", c.name))
+    });
+    let first = match (unbalanced, unclosed) {
+        (Some(a), Some(b)) => Some(if a.0 <= b.0 { a } else { b }),
+        (a, b) => a.or(b),
+    };
+    let mut err = err.or(first);
+    if !brackets.is_empty() && err.is_none() {
         err = Some((text.len(), "unclosed bracket at end of file".to_owned()));
     }
     (out, err)
@@ -538,8 +579,54 @@ mod tests {
     }
 
     #[test]
+    fn nested_tokens_belong_to_every_enclosing_call_with_their_keyword() {
+        let (c, e) = calls(
+            "py.extension_module('m', files('a.c'), c_args: ['-DX', f('y')], install: true)\n",
+            false,
+        );
+        assert!(e.is_none());
+        let m = c.iter().find(|c| c.name == "extension_module").unwrap();
+        let got: Vec<(&str, Option<&str>)> = m
+            .args
+            .iter()
+            .map(|a| (a.text.as_str(), a.kw.as_deref()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("m", None),
+                ("files", None),
+                ("a.c", None),
+                ("-DX", Some("c_args")),
+                ("f", Some("c_args")),
+                ("y", Some("c_args")),
+                ("true", Some("install")),
+            ]
+        );
+        let f = c.iter().find(|c| c.name == "f").unwrap();
+        assert_eq!(f.args.len(), 1);
+        assert_eq!(f.args[0].kw, None);
+    }
+
+    #[test]
+    fn deeply_nested_calls_hand_tokens_to_the_innermost_only() {
+        let n = MAX_CALL_NESTING + 8;
+        let src = format!("{}'x'{}\n", "f(".repeat(n), ")".repeat(n));
+        let (c, e) = calls(&src, false);
+        assert!(e.is_none(), "{e:?}");
+        assert_eq!(c.len(), n);
+        let with_x = |call: &Call| call.args.iter().any(|a| a.text == "x");
+        assert!(c[n - MAX_CALL_NESTING..].iter().all(with_x));
+        assert!(!c[..n - MAX_CALL_NESTING].iter().any(with_x));
+    }
+
+    #[test]
     fn unclosed_calls_are_errors() {
         assert!(calls("project('x'\n", false).1.is_some());
         assert!(calls("add_library(x \"unterminated)\n", true).1.is_some());
+        let (_, e) = calls("a(b(c)\n)) d(\n", false);
+        assert_eq!(e.unwrap().1, "unbalanced closing bracket");
+        let (_, e) = calls("a(b(c)\n d(\n", false);
+        assert_eq!(e.unwrap(), (0, "`a(` is never closed".to_owned()));
     }
 }

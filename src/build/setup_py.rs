@@ -7,23 +7,24 @@ use std::cell::RefCell;
 use tree_sitter::{Node, Parser, Tree};
 
 use super::{version, Fact, SyntaxError, What};
+use crate::source::budget;
 
 thread_local! {
     static PARSER: RefCell<Option<Parser>> = const { RefCell::new(None) };
 }
 
-/// Parses Python source text (used for `setup.py`).
-pub fn parse_python(text: &str) -> Option<Tree> {
+/// Parses Python source text (used for `setup.py`) within the parser's work budget
+/// (see [`crate::source::budget`]; error recovery on garbage such as a line of
+/// colons took seconds per kilobyte). `cut` is where the budget ran out: the text
+/// from there on was not parsed.
+pub fn parse_python(text: &str) -> Option<(Tree, Option<usize>)> {
     PARSER.with(|p| {
         let mut slot = p.borrow_mut();
         if slot.is_none() {
-            let mut parser = Parser::new();
-            parser
-                .set_language(&tree_sitter_python::LANGUAGE.into())
-                .ok()?;
-            *slot = Some(parser);
+            *slot = Some(budget::new_parser(tree_sitter_python::LANGUAGE.into())?);
         }
-        slot.as_mut()?.parse(text, None)
+        let parsed = budget::parse(slot.as_mut()?, text.to_owned())?;
+        Some((parsed.tree, parsed.cut))
     })
 }
 
@@ -77,7 +78,7 @@ const LIMITED_FIX: &str = "py_limited_api=not sysconfig.get_config_var(\"Py_GIL_
 
 /// Reads `setup.py`.
 pub fn read(text: &str, facts: &mut Vec<Fact>) -> SyntaxError {
-    let Some(tree) = parse_python(text) else {
+    let Some((tree, cut)) = parse_python(text) else {
         return Some((0, "could not parse".into()));
     };
     let root = tree.root_node();
@@ -89,6 +90,13 @@ pub fn read(text: &str, facts: &mut Vec<Fact>) -> SyntaxError {
             "string" => string(text, n, facts),
             _ => {}
         }
+    }
+    if let Some(cut) = cut {
+        return Some((
+            cut,
+            "the parser's work budget ran out here (is this Python?); what follows was not read"
+                .into(),
+        ));
     }
     if root.has_error() {
         let first = descendants(root)

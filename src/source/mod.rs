@@ -1,9 +1,11 @@
 //! The C/C++ source model: reading a file, its preprocessor conditions, its
 //! syntax tree, and the [`index::FileIndex`] every rule reads.
 
+pub mod budget;
 pub mod entry;
 pub mod index;
 pub mod lex;
+mod parse_memory;
 pub mod preproc;
 pub mod privacy;
 
@@ -62,9 +64,13 @@ pub struct SourceFile {
     pub lines: LineIndex,
     pub lexed: Lexed,
     pub conditions: ConditionMap,
-    /// What tree-sitter parsed (see [`preproc::mask_for_parsing`]); same offsets as `text`.
+    /// What tree-sitter parsed (see [`preproc::mask_for_parsing`] and
+    /// [`budget`]); same offsets as `text`.
     pub parse_text: String,
     pub tree: Tree,
+    /// The parse budgets this file went past (see [`budget`]), worded for the
+    /// "partly analysed" note.
+    pub parse_limits: Vec<String>,
 }
 
 thread_local! {
@@ -72,7 +78,8 @@ thread_local! {
     static CPP_PARSER: RefCell<Option<Parser>> = const { RefCell::new(None) };
 }
 
-fn parse_with(lang: Language, text: &str) -> Option<Tree> {
+/// Parses `text` within the parser's work budget (see [`budget::parse`]).
+fn parse_with(lang: Language, text: String) -> Option<budget::Parsed> {
     let cell = match lang {
         Language::C => &C_PARSER,
         Language::Cpp => &CPP_PARSER,
@@ -80,15 +87,12 @@ fn parse_with(lang: Language, text: &str) -> Option<Tree> {
     cell.with(|p| {
         let mut slot = p.borrow_mut();
         if slot.is_none() {
-            let mut parser = Parser::new();
-            let language: tree_sitter::Language = match lang {
+            *slot = Some(budget::new_parser(match lang {
                 Language::C => tree_sitter_c::LANGUAGE.into(),
                 Language::Cpp => tree_sitter_cpp::LANGUAGE.into(),
-            };
-            parser.set_language(&language).ok()?;
-            *slot = Some(parser);
+            })?);
         }
-        slot.as_mut()?.parse(text, None)
+        budget::parse(slot.as_mut()?, text)
     })
 }
 
@@ -141,14 +145,21 @@ impl SourceFile {
     pub fn from_text(path: PathBuf, language: Language, text: String, lossy: bool) -> SourceFile {
         let lexed = lex::lex(&text);
         let conditions = ConditionMap::build(&lexed.directives, text.len());
-        let parse_text = preproc::mask_for_parsing(&text, &lexed.directives, &conditions);
-        let tree = match parse_with(language, &parse_text) {
-            Some(t) => t,
-            // Parsing only fails on cancellation or a missing language; parse nothing instead.
-            None => parse_with(language, "")
+        let mut parse_text = preproc::mask_for_parsing(&text, &lexed.directives, &conditions);
+        let mut parse_limits = budget::mask_hostile(&mut parse_text).limits();
+        // Parsing only fails on a missing language; parse nothing instead.
+        let parsed = match parse_with(language, parse_text) {
+            Some(p) => p,
+            None => parse_with(language, String::new())
                 .unwrap_or_else(|| panic!("tree-sitter could not parse empty input")),
         };
         let lines = LineIndex::new(&text);
+        if let Some(cut) = parsed.cut {
+            parse_limits.push(format!(
+                "the parser's work budget ran out: the file was not parsed from line {} on",
+                lines.line_of(cut) + 1
+            ));
+        }
         SourceFile {
             path,
             text,
@@ -158,8 +169,9 @@ impl SourceFile {
             lines,
             lexed,
             conditions,
-            parse_text,
-            tree,
+            parse_text: parsed.text,
+            tree: parsed.tree,
+            parse_limits,
         }
     }
 
@@ -221,7 +233,10 @@ impl SourceFile {
     /// The budgets this file exceeded: the parts past them were analysed with less
     /// knowledge (unknown conditions), and the run says the file was partly analysed.
     pub fn limits(&self) -> Vec<String> {
-        self.conditions.limit.iter().cloned().collect()
+        let conditions = self.conditions.limit.iter().cloned();
+        conditions
+            .chain(self.parse_limits.iter().cloned())
+            .collect()
     }
 
     /// Number of ERROR or MISSING nodes in the tree.
