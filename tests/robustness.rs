@@ -28,6 +28,17 @@ fn ftaudit_in(dir: &Path, args: &[&str], timeout: Duration) -> Run {
 }
 
 fn ftaudit_env(dir: &Path, args: &[&str], timeout: Duration, envs: &[(&str, &str)]) -> Run {
+    ftaudit_capped(dir, args, timeout, envs, MEMORY_CAP)
+}
+
+/// [`ftaudit_env`] with the address space capped at `cap` bytes.
+fn ftaudit_capped(
+    dir: &Path,
+    args: &[&str],
+    timeout: Duration,
+    envs: &[(&str, &str)],
+    cap: u64,
+) -> Run {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_ftaudit"));
     cmd.envs(envs.iter().copied());
     cmd.args(args)
@@ -41,10 +52,10 @@ fn ftaudit_env(dir: &Path, args: &[&str], timeout: Duration, envs: &[(&str, &str
         use std::os::unix::process::CommandExt;
         // SAFETY: setrlimit is async-signal-safe; nothing else runs in the child.
         unsafe {
-            cmd.pre_exec(|| {
+            cmd.pre_exec(move || {
                 let lim = libc::rlimit {
-                    rlim_cur: MEMORY_CAP as libc::rlim_t,
-                    rlim_max: MEMORY_CAP as libc::rlim_t,
+                    rlim_cur: cap as libc::rlim_t,
+                    rlim_max: cap as libc::rlim_t,
                 };
                 libc::setrlimit(libc::RLIMIT_AS, &lim);
                 Ok(())
@@ -308,6 +319,146 @@ fn deeply_nested_cpp_lambdas_stay_within_memory() {
         ),
     );
     assert_reported(&check(d.path(), &[]));
+}
+
+/// Address space for the parse budget tests: what ftaudit reserves in a debug build
+/// plus the 192 MB parse budget and a few copies of a 10 MB text, with room to
+/// spare, and well under what these inputs took before the budget (1.4 to 2.3 GB).
+const PARSE_TEST_CAP: u64 = 1 << 30;
+
+/// A JSON check of `dir` under [`PARSE_TEST_CAP`], and the report.
+fn check_parse_budget(dir: &Path, timeout: Duration) -> (Run, serde_json::Value) {
+    let r = ftaudit_capped(
+        dir,
+        &["check", "--isolated", "--output-format", "json", "."],
+        timeout,
+        &[],
+        PARSE_TEST_CAP,
+    );
+    assert!(
+        matches!(r.status, Some(0 | 1)),
+        "{:?}\n{}",
+        r.status,
+        r.stderr
+    );
+    assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
+    let json = serde_json::from_str(&r.stdout).expect("a JSON report");
+    (r, json)
+}
+
+/// The FT001 finding of [`FIXABLE`] appended after a hostile part: the code after
+/// it still parses.
+fn finds_ft001_after(json: &serde_json::Value, line: u64) -> bool {
+    json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|d| d["code"] == "FT001" && d["line"].as_u64().is_some_and(|l| l > line))
+}
+
+/// A 10 MB line took 46 s and 2.3 GB, nearly all in tree-sitter: the parser now
+/// sees its first 64 KiB and its brackets.
+#[test]
+fn a_ten_megabyte_line_is_cut_for_the_parser() {
+    let d = tempfile::tempdir().unwrap();
+    let line = format!("int x[] = {{{}1}};\n", "1,".repeat(5_000_000));
+    write(d.path(), "line.c", &(line + FIXABLE));
+    let (r, json) = check_parse_budget(d.path(), Duration::from_secs(60));
+    assert!(
+        r.stderr.contains(
+            "line.c: partly analysed: lines longer than 65536 bytes (the first at line 1)"
+        ),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(json["summary"]["files_partly_analysed"], 1);
+    assert_eq!(
+        json["summary"]["files_with_parse_errors"], 0,
+        "{}",
+        r.stdout
+    );
+    assert!(finds_ft001_after(&json, 1), "{}", r.stdout);
+}
+
+/// Ten thousand nested lambdas took 28 s and 1.65 GB: brackets nested deeper than
+/// 256 levels are blanked with what they hold.
+#[test]
+fn ten_thousand_nested_lambdas_are_cut_for_the_parser() {
+    let d = tempfile::tempdir().unwrap();
+    let n = 10_000;
+    let deep = format!(
+        "auto f = {}1{};\n",
+        "[](){ return\n".repeat(n),
+        ";}()\n".repeat(n)
+    );
+    write(d.path(), "l.cpp", &(deep + FIXABLE));
+    let (r, json) = check_parse_budget(d.path(), Duration::from_secs(60));
+    assert!(
+        r.stderr
+            .contains("l.cpp: partly analysed: brackets nested deeper than 256 levels (the first at line 257)"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(json["summary"]["files_partly_analysed"], 1);
+    assert!(finds_ft001_after(&json, 2 * n as u64), "{}", r.stdout);
+}
+
+/// Ambiguous C++ in short lines: tree-sitter held 1.4 GB for a megabyte of
+/// `a<b<a<b<...`. The parse stops at its memory budget and the start of the file
+/// is parsed again alone.
+#[test]
+fn a_parse_past_its_work_budget_is_cut_and_reported() {
+    let d = tempfile::tempdir().unwrap();
+    let line = format!("int x = {};\n", "a<b<".repeat(250));
+    write(d.path(), "t.cpp", &line.repeat(1000));
+    write(d.path(), "ok.c", FIXABLE);
+    let (r, json) = check_parse_budget(d.path(), Duration::from_secs(90));
+    assert!(
+        r.stderr.contains(
+            "t.cpp: partly analysed: the parser's work budget ran out: the file was not parsed from line"
+        ),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains("ok.c"), "{}", r.stderr);
+    assert_eq!(json["summary"]["files_partly_analysed"], 1);
+    assert!(finds_ft001_after(&json, 0), "{}", r.stdout);
+}
+
+/// A fuzzed setup.py of colons kept tree-sitter-python's error recovery busy for 16
+/// seconds (150,000 operations): the parse has a time bound too.
+#[test]
+fn a_setup_py_of_colons_is_parsed_within_the_budget() {
+    let d = tempfile::tempdir().unwrap();
+    write(
+        d.path(),
+        "setup.py",
+        &format!("x[p{}{{{}]\n", ":".repeat(40), ":".repeat(37_000)),
+    );
+    let (r, json) = check_parse_budget(d.path(), Duration::from_secs(30));
+    assert!(
+        r.stderr.contains("the parser's work budget ran out here"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(json["summary"]["files_with_parse_errors"], 1);
+}
+
+/// Tokens of nested meson calls were copied into every enclosing call: 30,000
+/// nested calls would take tens of gigabytes. And each unclosed CMake bracket
+/// argument searched the rest of the file for its end.
+#[test]
+fn nested_build_calls_and_unclosed_brackets_stay_linear() {
+    let d = tempfile::tempdir().unwrap();
+    let n = 30_000;
+    write(
+        d.path(),
+        "meson.build",
+        &format!("{}'x'{}\n", "f(".repeat(n), ")".repeat(n)),
+    );
+    write(d.path(), "sub/CMakeLists.txt", &"x([[ ".repeat(n));
+    let (r, _) = check_parse_budget(d.path(), Duration::from_secs(30));
+    assert!(r.took < Duration::from_secs(15), "{:?}", r.took);
 }
 
 #[test]

@@ -49,7 +49,7 @@ pub const MEMORY_MAX: i64 = 192 << 20;
 
 /// Time every parse may take whatever its size, over [`TIME_PER_OP`] per operation
 /// of its budget.
-pub const TIME_BASE: Duration = Duration::from_secs(1);
+pub const TIME_BASE: Duration = Duration::from_millis(500);
 /// Time per operation of the budget: three times what ordinary C takes here (a
 /// release build parses some three million operations a second). Error recovery on
 /// garbage can take a hundred microseconds per operation (a setup.py of colons: 16
@@ -235,7 +235,7 @@ pub struct Parsed {
 /// text. `None` only when the parser has no language.
 pub fn parse(parser: &mut Parser, text: String) -> Option<Parsed> {
     let budget = ops_budget(text.len());
-    let reached = match parse_within(parser, text.as_bytes(), budget) {
+    let reached = match parse_within(parser, text.as_bytes(), budget, time_budget(budget)) {
         Ok(tree) => {
             return Some(Parsed {
                 tree,
@@ -255,7 +255,8 @@ pub fn parse(parser: &mut Parser, text: String) -> Option<Parsed> {
         _ => at,
     };
     let prefix = blank_from(&text, cut);
-    if let Ok(tree) = parse_within(parser, prefix.as_bytes(), budget) {
+    // Half the time: what the first attempt spent is gone.
+    if let Ok(tree) = parse_within(parser, prefix.as_bytes(), budget, time_budget(budget) / 2) {
         return Some(Parsed {
             tree,
             text: prefix,
@@ -263,7 +264,7 @@ pub fn parse(parser: &mut Parser, text: String) -> Option<Parsed> {
         });
     }
     let blank = blank_from(&text, 0);
-    let tree = parse_within(parser, blank.as_bytes(), u64::MAX).ok()?;
+    let tree = parse_within(parser, blank.as_bytes(), u64::MAX, Duration::MAX).ok()?;
     Some(Parsed {
         tree,
         text: blank,
@@ -283,12 +284,16 @@ fn blank_from(text: &str, from: usize) -> String {
     out
 }
 
-/// One parse, cancelled past `budget` operations or their [`time_budget`]: `Err` holds the byte offset the
+/// One parse, cancelled past `budget` operations, [`MEMORY_MAX`] or `deadline`: `Err` holds the byte offset the
 /// parser had reached. The parser is reset after a cancelled parse (otherwise its
 /// next parse would resume this one).
-fn parse_within(parser: &mut Parser, text: &[u8], budget: u64) -> Result<Tree, usize> {
+fn parse_within(
+    parser: &mut Parser,
+    text: &[u8],
+    budget: u64,
+    deadline: Duration,
+) -> Result<Tree, usize> {
     let start = Instant::now();
-    let deadline = time_budget(budget);
     let memory_before = parse_memory::live();
     let mut memory = 0;
     let mut ops = 0u64;
@@ -414,8 +419,14 @@ mod tests {
     #[test]
     fn a_cancelled_parse_leaves_the_parser_reusable() {
         let mut p = c_parser();
-        assert!(parse_within(&mut p, "int a;\n".repeat(10_000).as_bytes(), 1).is_err());
-        let t = parse_within(&mut p, b"int b;\n", u64::MAX).unwrap();
+        assert!(parse_within(
+            &mut p,
+            "int a;\n".repeat(10_000).as_bytes(),
+            1,
+            Duration::MAX
+        )
+        .is_err());
+        let t = parse_within(&mut p, b"int b;\n", u64::MAX, Duration::MAX).unwrap();
         assert_eq!(t.root_node().end_byte(), 7);
     }
 }
