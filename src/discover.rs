@@ -118,6 +118,21 @@ fn pseudo_fs_type(_: &Path) -> bool {
     false
 }
 
+/// A file named on the command line: taken when its kind is known, else an error.
+fn named_file(root: &Path, ri: usize) -> Result<Discovered, WalkError> {
+    match FileKind::of(root) {
+        Some(kind) => Ok(Discovered {
+            path: root.to_path_buf(),
+            kind,
+            root: ri,
+        }),
+        None => Err(WalkError {
+            path: root.to_path_buf(),
+            message: "not a C or C++ source or a build file ftaudit reads".into(),
+        }),
+    }
+}
+
 /// Walks `roots`; files given explicitly are taken when their kind is known, unless
 /// `--force-exclude` applies the excludes to them too. `in_memory` names files whose
 /// text comes from elsewhere (`--stdin-filename`): they need not exist on disk.
@@ -140,16 +155,9 @@ pub fn discover(
             continue;
         }
         if in_memory(root) {
-            match FileKind::of(root) {
-                Some(kind) => files.push(Discovered {
-                    path: root.clone(),
-                    kind,
-                    root: ri,
-                }),
-                None => errors.push(WalkError {
-                    path: root.clone(),
-                    message: "not a C or C++ source or a build file ftaudit reads".into(),
-                }),
+            match named_file(root, ri) {
+                Ok(d) => files.push(d),
+                Err(e) => errors.push(e),
             }
             continue;
         }
@@ -185,16 +193,9 @@ pub fn discover(
             continue;
         }
         if meta.is_file() {
-            match FileKind::of(root) {
-                Some(kind) => files.push(Discovered {
-                    path: root.clone(),
-                    kind,
-                    root: ri,
-                }),
-                None => errors.push(WalkError {
-                    path: root.clone(),
-                    message: "not a C or C++ source or a build file ftaudit reads".into(),
-                }),
+            match named_file(root, ri) {
+                Ok(d) => files.push(d),
+                Err(e) => errors.push(e),
             }
             continue;
         }

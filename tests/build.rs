@@ -7,6 +7,8 @@
 //! finding and an unexpected one both fail. `examples/build/*` are checked the same way,
 //! and their `-ready` forms must produce no finding at all.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -16,26 +18,13 @@ use ftaudit::config::{Overrides, Settings};
 use ftaudit::report::text;
 use ftaudit::rules::build::summary::Note;
 
+/// The markers of `text` (`expect:` / `expect-next:`), parsed strictly: a malformed
+/// marker or an unknown code fails the fixture.
 fn expectations(text: &str) -> BTreeMap<usize, Vec<String>> {
-    let mut out = BTreeMap::new();
-    for (i, line) in text.lines().enumerate() {
-        let (pos, target, len) = match (line.find("expect-next:"), line.find("expect:")) {
-            (Some(p), _) => (p, i + 2, "expect-next:".len()),
-            (None, Some(p)) => (p, i + 1, "expect:".len()),
-            _ => continue,
-        };
-        let rest = &line[pos + len..];
-        let codes: Vec<String> = rest
-            .split(|c: char| c == ',' || c.is_whitespace())
-            .map(str::trim)
-            .filter(|c| c.starts_with("FT") && c.len() == 5)
-            .map(str::to_owned)
-            .collect();
-        if !codes.is_empty() {
-            out.entry(target).or_insert_with(Vec::new).extend(codes);
-        }
+    match common::markers::parse(text) {
+        Ok(m) => m,
+        Err(errors) => panic!("malformed expectation markers:\n{}", errors.join("\n")),
     }
-    out
 }
 
 fn run(dir: &Path) -> CheckResult {
