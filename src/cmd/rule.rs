@@ -89,16 +89,7 @@ pub fn rules_markdown() -> String {
     );
     out.push_str("| Code | Name | Severity | Fix | Summary |\n|---|---|---|---|---|\n");
     for r in &all {
-        out.push_str(&format!(
-            "| [{}](#{}-{}) | `{}` | {} | {} | {} |\n",
-            r.code,
-            r.code.to_lowercase(),
-            r.name,
-            r.name,
-            r.severity.as_str(),
-            r.fix.as_str(),
-            r.summary.replace('|', "\\|")
-        ));
+        out.push_str(&table_row(r, ""));
     }
     for f in &FAMILIES {
         let (prefix, title) = (f.prefix, f.title);
@@ -135,19 +126,25 @@ pub fn readme_table() -> String {
         }
         out.push_str(&format!("| **{}xx** | | | | **{}** |\n", f.prefix, f.title));
         for r in family {
-            out.push_str(&format!(
-                "| [{}](docs/rules.md#{}-{}) | `{}` | {} | {} | {} |\n",
-                r.code,
-                r.code.to_lowercase(),
-                r.name,
-                r.name,
-                r.severity.as_str(),
-                r.fix.as_str(),
-                r.summary.replace('|', "\\|")
-            ));
+            out.push_str(&table_row(r, "docs/rules.md"));
         }
     }
     out.push('\n');
     out.push_str(README_TABLE_END);
     out
+}
+
+/// One row of a rule table, linking to the rule's section of `page` (this page
+/// when empty).
+fn table_row(r: &Rule, page: &str) -> String {
+    format!(
+        "| [{}]({page}#{}-{}) | `{}` | {} | {} | {} |\n",
+        r.code,
+        r.code.to_lowercase(),
+        r.name,
+        r.name,
+        r.severity.as_str(),
+        r.fix.as_str(),
+        r.summary.replace('|', "\\|")
+    )
 }
