@@ -1,7 +1,6 @@
 //! FT216: a static type object changed by code that can run on many threads.
 
 use std::collections::HashSet;
-use std::sync::Arc;
 
 use rayon::prelude::*;
 
@@ -9,7 +8,7 @@ use crate::capi::{self, Container};
 use crate::context::ProjectContext;
 use crate::diagnostic::{Confidence, Diagnostic, Severity};
 use crate::rules::{FixAvailability, Rule};
-use crate::source::entry::{classify, EntryMap, Facts, Role};
+use crate::source::entry::Role;
 
 use super::{bare, compiled_in_ft};
 
@@ -64,9 +63,6 @@ struct Candidate {
     what: String,
 }
 
-/// The project's entry-point map, built once per run for the rules that ask.
-pub(crate) struct Entries(pub EntryMap);
-
 pub(crate) fn check(project: &ProjectContext, out: &mut Vec<Diagnostic>) {
     let types: HashSet<String> = project
         .files
@@ -92,17 +88,17 @@ pub(crate) fn check(project: &ProjectContext, out: &mut Vec<Diagnostic>) {
     if candidates.is_empty() {
         return;
     }
-    let entries = entry_map(project);
+    let analysis = crate::rules::state::StateAnalysis::of(project);
+    let entries = analysis.entries();
     for c in candidates {
         let pf = &project.files[c.file];
         let ctx = pf.context();
-        if entries.0.role(c.file, Some(c.function)) != Role::Concurrent
+        if entries.role(c.file, Some(c.function)) != Role::Concurrent
             || !compiled_in_ft(&ctx, c.range.0)
         {
             continue;
         }
         let unreached = entries
-            .0
             .unreached
             .get(c.file)
             .is_some_and(|u| u.contains(&c.function));
@@ -199,21 +195,4 @@ fn init_path(pf: &crate::context::ProjectFile) -> HashSet<usize> {
         .map(|(i, _)| i)
         .chain(index.module_inits.iter().map(|m| m.function));
     roots.flat_map(|r| index.reachable_from(r)).collect()
-}
-
-/// The entry-point map (see `source::entry`), computed once per run.
-fn entry_map(project: &ProjectContext) -> Arc<Entries> {
-    project.memo.get(|| {
-        let names: HashSet<&str> = project
-            .files
-            .iter()
-            .flat_map(|pf| pf.index.functions.iter().map(|f| f.name.as_str()))
-            .collect();
-        let facts: Vec<Facts> = project
-            .files
-            .par_iter()
-            .map(|pf| Facts::build(&pf.file, &pf.index, &names))
-            .collect();
-        Entries(classify(project.files, &facts))
-    })
 }

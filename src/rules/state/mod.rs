@@ -61,8 +61,9 @@ const NATIVE_SYNC_TYPES: [&str; 8] = [
     "INIT_ONCE",
 ];
 
-/// What every FT4xx rule reads about the whole project, built once per run.
-struct StateAnalysis {
+/// What every FT4xx rule reads about the whole project, built once per run. FT216
+/// (layout) reads its entry-point map too, so the map is built once for both.
+pub(crate) struct StateAnalysis {
     /// Per file, in the project's order.
     facts: Vec<Facts>,
     entries: EntryMap,
@@ -90,8 +91,13 @@ impl StateAnalysis {
     }
 
     /// The project's analysis, built on first use.
-    fn of(project: &ProjectContext) -> Arc<StateAnalysis> {
+    pub(crate) fn of(project: &ProjectContext) -> Arc<StateAnalysis> {
         project.memo.get(|| StateAnalysis::build(project.files))
+    }
+
+    /// Which functions run concurrently, once, or in lifecycle slots.
+    pub(crate) fn entries(&self) -> &EntryMap {
+        &self.entries
     }
 }
 
