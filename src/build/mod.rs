@@ -8,6 +8,7 @@
 
 pub mod calls;
 pub mod cython;
+pub mod extensions;
 pub mod ini;
 pub mod pyproject;
 pub mod rust;
@@ -269,6 +270,10 @@ pub struct BuildFile {
     pub syntax_error: Option<String>,
     /// Inline suppressions: 1-based line → codes (`None`: every rule).
     pub suppressions: Vec<(usize, Option<Vec<String>>)>,
+    /// The extension modules this file declares with their sources, as written
+    /// (setup.py, pyproject.toml, CMake; meson needs the project's variables and is
+    /// read by [`extensions::meson`] where every meson file is at hand).
+    pub extensions: Vec<extensions::ExtensionDecl>,
 }
 
 impl BuildFile {
@@ -294,7 +299,13 @@ impl BuildFile {
             format!("{} syntax error at {l}:{c}: {msg} (the rest of the file was read as far as possible)", kind.describe())
         });
         let suppressions = suppressions(&text);
+        let extensions = match kind {
+            BuildKind::SetupPy => extensions::setup_py(&text),
+            BuildKind::PyProject => extensions::pyproject(&text),
+            _ => Vec::new(),
+        };
         BuildFile {
+            extensions,
             path,
             kind,
             text,

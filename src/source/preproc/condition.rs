@@ -237,16 +237,29 @@ fn expr_atoms(e: &PExpr, cfg: &BuildConfig, out: &mut BTreeSet<String>) {
     }
 }
 
+/// The value of a constant expression in `cfg`, when every macro in it is known.
+pub(super) fn const_value(e: &PExpr, cfg: &BuildConfig) -> Option<i64> {
+    value(e, cfg)
+}
+
 fn value(e: &PExpr, cfg: &BuildConfig) -> Option<i64> {
     match e {
         PExpr::Int(v) => Some(*v),
-        PExpr::Ident(name) => match cfg.macros.get(name.as_str()) {
+        PExpr::Ident(name) => match cfg
+            .macros
+            .get(name.as_str())
+            .or_else(|| cfg.local.get(name.as_str()))
+        {
             Some(MacroState::Defined(v)) => *v,
             // An undefined identifier in #if evaluates to 0.
             Some(MacroState::Undefined) => Some(0),
             None => None,
         },
-        PExpr::Defined(name) => match cfg.macros.get(name.as_str()) {
+        PExpr::Defined(name) => match cfg
+            .macros
+            .get(name.as_str())
+            .or_else(|| cfg.local.get(name.as_str()))
+        {
             Some(MacroState::Defined(_)) => Some(1),
             Some(MacroState::Undefined) => Some(0),
             None => None,

@@ -2,6 +2,10 @@
 
 use std::collections::HashMap;
 
+use super::condition::{const_value, Truth};
+use super::expr::parse_expr;
+use super::map::ConditionMap;
+use crate::source::lex::{Directive, DirectiveKind};
 use crate::source::Language;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,6 +22,8 @@ pub struct BuildConfig {
     pub free_threaded: bool,
     pub limited_api: bool,
     pub(super) macros: HashMap<&'static str, MacroState>,
+    /// Macros a file defines from the version macros (see [`BuildConfig::with_file_macros`]).
+    pub(super) local: HashMap<String, MacroState>,
 }
 
 fn version_hex(minor: u32) -> i64 {
@@ -98,6 +104,7 @@ impl BuildConfig {
             free_threaded,
             limited_api: limited.is_some(),
             macros,
+            local: HashMap::new(),
         }
     }
 
@@ -142,6 +149,83 @@ impl BuildConfig {
         };
         self.macros.insert("__cplusplus", state);
         self
+    }
+
+    /// This configuration plus what the file's own object-like `#define`s say in it:
+    /// a macro every definition of which is compiled out here is undefined
+    /// (`#if PY_VERSION_HEX < 0x030D0000` / `#define OLD_PYTHON 1`), and one whose
+    /// compiled definitions agree has their value (`#define PY313 (PY_VERSION_HEX >=
+    /// 0x030D0000)`). Macros the file `#undef`s, or defines under conditions that are
+    /// unknown here, stay unknown. Definitions are read in file order, so one may
+    /// build on an earlier one.
+    pub fn with_file_macros(
+        &self,
+        text: &str,
+        directives: &[Directive],
+        map: &ConditionMap,
+    ) -> BuildConfig {
+        let mut cfg = self.clone();
+        let mut sites: Vec<(&str, Truth, Option<Option<i64>>)> = Vec::new();
+        let mut undefined: Vec<&str> = Vec::new();
+        for d in directives {
+            if d.kind == DirectiveKind::Other {
+                let line = text.get(d.start..d.end).unwrap_or("");
+                let line = line.trim_start_matches(['#', ' ', '\t']);
+                if line.starts_with("undef") {
+                    undefined.push(d.arg.trim());
+                }
+                continue;
+            }
+            if d.kind != DirectiveKind::Define {
+                continue;
+            }
+            let name_len = d
+                .arg
+                .bytes()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == b'_')
+                .count();
+            let (name, body) = d.arg.split_at(name_len);
+            if name.is_empty() || body.starts_with('(') || self.macros.contains_key(name) {
+                continue;
+            }
+            let truth = map.at(d.start).eval(&cfg);
+            let body = body.trim();
+            let value = if body.is_empty() {
+                Some(None)
+            } else {
+                const_value(&parse_expr(body), &cfg).map(Some)
+            };
+            sites.push((name, truth, value));
+            // Settle the name as soon as it is read, so later definitions can use it.
+            let all: Vec<&(&str, Truth, Option<Option<i64>>)> =
+                sites.iter().filter(|s| s.0 == name).collect();
+            let state = if all.iter().all(|s| s.1 == Truth::False) {
+                Some(MacroState::Undefined)
+            } else if all.iter().all(|s| s.1 != Truth::Unknown) {
+                let live: Vec<Option<Option<i64>>> =
+                    all.iter().filter(|s| s.1 == Truth::True).map(|s| s.2).collect();
+                match live.first() {
+                    Some(Some(v)) if live.iter().all(|x| *x == Some(*v)) => {
+                        Some(MacroState::Defined(*v))
+                    }
+                    _ => None,
+                }
+            } else {
+                None
+            };
+            match state {
+                Some(st) => {
+                    cfg.local.insert(name.to_owned(), st);
+                }
+                None => {
+                    cfg.local.remove(name);
+                }
+            }
+        }
+        for u in undefined {
+            cfg.local.remove(u);
+        }
+        cfg
     }
 
     pub fn is_abi3t(&self) -> bool {

@@ -50,6 +50,7 @@ pub fn mask_for_parsing(text: &str, directives: &[Directive], map: &ConditionMap
     }
     terminate_statement_macros(text, &mut bytes);
     apply_local_block_macros(text, directives, &mut bytes);
+    blank_empty_function_macros(text, directives, &mut bytes);
     // Blanking only replaced ASCII bytes inside directive lines or whole branches
     // of valid UTF-8 text with spaces; fall back to the original on any surprise.
     String::from_utf8(bytes).unwrap_or_else(|_| text.to_owned())
@@ -287,6 +288,55 @@ fn apply_local_block_macros(text: &str, directives: &[Directive], bytes: &mut [u
     }
 }
 
+/// Function-like macros the file defines with an empty body (`#define debug(...)`),
+/// and only so: a use expands to nothing, so its arguments are no code. Each use
+/// `name(...)` is blanked (newlines kept), so no rule reads calls inside it.
+fn blank_empty_function_macros(text: &str, directives: &[Directive], bytes: &mut [u8]) {
+    let mut empty: Vec<&str> = Vec::new();
+    let mut other: Vec<&str> = Vec::new();
+    for d in directives
+        .iter()
+        .filter(|d| d.kind == DirectiveKind::Define)
+    {
+        let name_len = d.arg.bytes().take_while(|c| is_id(*c)).count();
+        let (name, rest) = d.arg.split_at(name_len);
+        if name.is_empty() {
+            continue;
+        }
+        let is_empty_fn = rest
+            .strip_prefix('(')
+            .and_then(|r| r.find(')').map(|c| r[c + 1..].trim().is_empty()))
+            .unwrap_or(false);
+        if is_empty_fn {
+            empty.push(name);
+        } else {
+            other.push(name);
+        }
+    }
+    empty.sort_unstable();
+    empty.dedup();
+    let b = text.as_bytes();
+    for name in empty.into_iter().filter(|n| !other.contains(n)) {
+        for i in word_positions(text, name) {
+            let mut j = i + name.len();
+            while matches!(b.get(j), Some(b' ' | b'\t')) {
+                j += 1;
+            }
+            if b.get(j) != Some(&b'(') || bytes[i] != b[i] {
+                continue; // not a use, or inside a blanked region (its own #define)
+            }
+            let Some(end) = skip_parens(b, j) else {
+                continue;
+            };
+            for x in &mut bytes[i..end] {
+                if *x != b'\n' && *x != b'\r' {
+                    *x = b' ';
+                }
+            }
+        }
+    }
+}
+
 fn brace_delta(s: &str) -> i64 {
     let l = crate::source::lex::lex(s);
     let mut in_comment = l.comments.iter().peekable();
@@ -360,6 +410,18 @@ mod tests {
             masked.contains("    {    \n    x();\n    }    \n    STE;\n    y();"),
             "{masked}"
         );
+    }
+
+    #[test]
+    fn empty_function_like_macros_hide_their_arguments() {
+        let src = "#define debug(...)\n#define trace(x) log(x)\nvoid f(void) {\n    debug(\"%s\", strerror(errno),\n          g());\n    trace(h());\n}\n";
+        let l = lex(src);
+        let m = ConditionMap::build(&l.directives, src.len());
+        let masked = mask_for_parsing(src, &l.directives, &m);
+        assert_eq!(masked.len(), src.len());
+        assert!(!masked.contains("strerror"), "{masked}");
+        assert!(!masked.contains("g()"), "{masked}");
+        assert!(masked.contains("trace(h());"), "{masked}");
     }
 
     #[test]
