@@ -12,6 +12,7 @@ pub mod extensions;
 pub mod ini;
 pub mod pyproject;
 pub mod rust;
+pub mod scope;
 pub mod setup_py;
 pub mod version;
 pub mod workflow;
