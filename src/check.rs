@@ -236,6 +236,9 @@ fn run_in_pool(
             Outcome::Failed(p) => result.problems.push(p),
         }
     }
+    // Only what the build compiles, from here on (see `crate::scope`).
+    let mut scope =
+        crate::scope::Scope::restrict(roots, &build_files, &mut project_files, &mut result.diagnostics);
     let project_settings = roots.first().map(|(_, s)| s.clone()).unwrap_or_default();
     let project_path = roots
         .first()
@@ -293,6 +296,7 @@ fn run_in_pool(
         });
         enabled && !suppressed && !build_suppressed
     });
+    let scope_summary = scope.finish(&project_files, &mut result.diagnostics);
     result.diagnostics.sort_by_key(|d| d.sort_key());
     result
         .diagnostics
@@ -304,6 +308,9 @@ fn run_in_pool(
     guarded(&mut result.problems, &mut || {
         summary = build_rules::summarize(&builds, diagnostics)
     });
+    if let Some(s) = summary.as_mut() {
+        s.scope = Some(scope_summary);
+    }
     result.project = summary;
     result
 }

@@ -118,6 +118,13 @@ pub struct CheckArgs {
     /// Also apply fixes marked unsafe (with --fix or --diff).
     #[arg(long)]
     pub unsafe_fixes: bool,
+    /// Check every C/C++ file, not only what the build's extension modules compile
+    /// (and the headers they include).
+    #[arg(long)]
+    pub all_sources: bool,
+    /// List the files and functions that did not parse cleanly, with the first error.
+    #[arg(long)]
+    pub show_parse_errors: bool,
     /// Lowest confidence to report: `certain` hides findings marked likely.
     #[arg(long, value_enum, default_value_t = ConfidenceFilter::Likely)]
     pub confidence: ConfidenceFilter,

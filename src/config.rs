@@ -26,6 +26,8 @@ pub struct Config {
     /// shared between threads (NumPy's policy for arrays): per-object findings
     /// (FT406) become informational. Global-state rules are unaffected.
     pub objects_shared_between_threads: Option<bool>,
+    /// `true`: check every C/C++ file, not only what the build's extension modules compile.
+    pub all_sources: Option<bool>,
 }
 
 /// A configuration problem: always names the file and, where known, the key.
@@ -52,6 +54,8 @@ pub struct Overrides {
     pub isolated: bool,
     /// `--force-exclude`: the excludes also apply to paths named on the command line.
     pub force_exclude: bool,
+    /// `--all-sources`: check every C/C++ file.
+    pub all_sources: bool,
 }
 
 /// The most `exclude` + `extend-exclude` patterns a run accepts.
@@ -154,6 +158,7 @@ impl Settings {
             s.per_file_ignores.push((g.compile_matcher(), codes));
         }
         s.force_exclude = ov.force_exclude;
+        s.all_sources = ov.all_sources || config.all_sources.unwrap_or(false);
         if let Some(shared) = config.objects_shared_between_threads {
             s.objects_shared_between_threads = shared;
         }

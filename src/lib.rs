@@ -19,6 +19,7 @@ pub mod report;
 pub mod rule;
 pub mod rules;
 pub mod runtime;
+pub mod scope;
 pub mod settings;
 pub mod source;
 pub mod suppress;

@@ -40,6 +40,9 @@ pub struct Settings {
     /// `--force-exclude`: paths named on the command line are excluded too (as ruff
     /// does), so that pre-commit, which names every staged file, honours `exclude`.
     pub force_exclude: bool,
+    /// `--all-sources` / `all-sources = true`: check every C/C++ file, not only what
+    /// the build's extension modules compile.
+    pub all_sources: bool,
 }
 
 /// Folders never worth analysing: build output, environments, VCS metadata.
@@ -76,6 +79,7 @@ impl Default for Settings {
             project_root: PathBuf::from("."),
             objects_shared_between_threads: true,
             force_exclude: false,
+            all_sources: false,
         }
     }
 }

@@ -42,6 +42,7 @@ pub fn run(args: CheckArgs) -> ExitStatus {
         config_file: args.config.clone(),
         isolated: args.isolated,
         force_exclude: args.force_exclude,
+        all_sources: args.all_sources,
     };
     if let Some(c) = &args.config {
         if !c.is_file() {

@@ -14,6 +14,7 @@ use super::{by_code, Report};
 use crate::diagnostic::{Applicability, Diagnostic, LineIndex, Severity};
 use crate::rules;
 use crate::rules::build::summary::{CiReason, Note, ProjectSummary, WheelsReason};
+use crate::build::scope::{ScopeMode, ScopeSummary};
 
 /// Options of the text reporter.
 #[derive(Debug, Clone, Copy, Default)]
@@ -290,11 +291,30 @@ pub fn project_summary(p: &ProjectSummary) -> String {
     let wheels = &p.free_threaded_wheels;
     let ci = &p.ci_tests_free_threaded;
     let mut text = String::from("\nProject readiness for free-threaded Python:\n");
-    text.push_str(&format!(
-        "  extension modules: {} ({kinds}); {} declare free-threading support\n",
-        p.modules.len(),
-        p.declaring
-    ));
+    if p.modules.is_empty() && !p.declared_by_build.is_empty() {
+        text.push_str(&format!(
+            "  extension modules: none found in the sources, but the build declares {} ({}); their init functions were not found ({})\n",
+            p.declared_by_build.len(),
+            p.declared_by_build.join(", "),
+            rules::declare::DECLARED_MODULE_WITHOUT_INIT.code
+        ));
+    } else {
+        text.push_str(&format!(
+            "  extension modules: {} ({kinds}); {} declare free-threading support\n",
+            p.modules.len(),
+            p.declaring
+        ));
+        if !p.declared_without_init.is_empty() {
+            text.push_str(&format!(
+                "  declared by the build, init function not found: {} ({})\n",
+                p.declared_without_init.join(", "),
+                rules::declare::DECLARED_MODULE_WITHOUT_INIT.code
+            ));
+        }
+    }
+    if let Some(scope) = &p.scope {
+        text.push_str(&scope_lines(scope));
+    }
     text.push_str(&format!(
         "  free-threaded wheels: {} ({})\n",
         wheels.value.as_str(),
@@ -308,6 +328,91 @@ pub fn project_summary(p: &ProjectSummary) -> String {
     text.push_str(&format!("  open findings by family: {families}\n"));
     for n in &p.notes {
         text.push_str(&format!("  note: {}\n", note(n)));
+    }
+    text
+}
+
+/// At most this many folders (or files) are named in one summary line.
+const NAMED: usize = 6;
+
+fn named_list(items: &[String]) -> String {
+    let mut out = items.iter().take(NAMED).cloned().collect::<Vec<_>>().join(", ");
+    if items.len() > NAMED {
+        out.push_str(&format!(", … ({} more)", items.len() - NAMED));
+    }
+    out
+}
+
+/// The build-scope lines of the summary: what was checked and what was left out.
+fn scope_lines(s: &ScopeSummary) -> String {
+    let mut text = String::new();
+    let modules = s.modules.len();
+    match &s.mode {
+        ScopeMode::Build => {
+            text.push_str(&format!(
+                "  checked: {} C/C++ file(s) that the build's {} extension module(s) compile, with the headers they include\n",
+                s.checked_files, modules
+            ));
+            if s.uncompiled_files > 0 {
+                let folders: Vec<String> = s
+                    .uncompiled_by_folder
+                    .iter()
+                    .map(|f| format!("{} {}", f.folder, f.files))
+                    .collect();
+                text.push_str(&format!(
+                    "  not checked: {} C/C++ file(s) compiled by no extension: {} (`--all-sources` checks them too)\n",
+                    s.uncompiled_files,
+                    named_list(&folders)
+                ));
+            }
+        }
+        ScopeMode::AllSources => {
+            text.push_str(&format!(
+                "  checked: every C/C++ file ({}), as `--all-sources` asks\n",
+                s.checked_files
+            ));
+        }
+        ScopeMode::NoBuild => {
+            text.push_str(&format!(
+                "  checked: every C/C++ file ({}): no build file declares extension sources ftaudit can read\n",
+                s.checked_files
+            ));
+        }
+        ScopeMode::Unresolved { modules } => {
+            text.push_str(&format!(
+                "  checked: every C/C++ file ({}): the build computes the sources of {} in a way ftaudit cannot read\n",
+                s.checked_files,
+                named_list(modules)
+            ));
+        }
+        ScopeMode::FilesNamed => {}
+    }
+    if !s.programs.is_empty() {
+        text.push_str(&format!(
+            "  not checked: {} program(s) with a `main()` (tools, tests, benchmarks; never extension code): {}\n",
+            s.programs.len(),
+            named_list(&s.programs)
+        ));
+    }
+    for t in &s.vendored {
+        let findings = if t.compiled == 0 && t.findings_reported + t.findings_hidden == 0 {
+            String::new()
+        } else {
+            format!(
+                "; {} finding(s) where the project's own code calls into it, {} not reported",
+                t.findings_reported, t.findings_hidden
+            )
+        };
+        text.push_str(&format!(
+            "  vendored: {} ({}; {} file(s), {} compiled{findings})\n",
+            t.path, t.why, t.files, t.compiled
+        ));
+    }
+    if s.version_branch_findings > 0 {
+        text.push_str(&format!(
+            "  not reported: {} finding(s) in code compiled only for Python versions without a free-threaded build\n",
+            s.version_branch_findings
+        ));
     }
     text
 }

@@ -60,6 +60,7 @@ pub static REGISTRY: &[Registered] = &[
     Registered { rule: &declare::PARTIAL_GIL_DECLARATION, check: Check::Project(declare::ft005_partial_gil_declaration::check) },
     Registered { rule: &declare::GIL_USED_DECLARED, check: Check::File(declare::ft006_gil_used_declared::check) },
     Registered { rule: &declare::THREAD_STATE_COMPILED_OUT, check: Check::File(declare::ft007_thread_state_compiled_out::check) },
+    Registered { rule: &declare::DECLARED_MODULE_WITHOUT_INIT, check: Check::Build(declare::ft008_declared_module_without_init::check) },
     // FT1xx
     Registered { rule: &borrowed::BORROWED_LIST_ITEM, check: Check::File(borrowed::ft101_borrowed_list_item::check) },
     Registered { rule: &borrowed::BORROWED_DICT_ITEM, check: Check::File(borrowed::ft102_borrowed_dict_item::check) },

@@ -33,6 +33,15 @@ pub struct ProjectSummary {
     /// Findings reported, per rule family, in code order.
     pub open_findings_by_family: Vec<FamilyCount>,
     pub notes: Vec<Note>,
+    /// Extension modules the build files declare (setuptools, meson, CMake), by name,
+    /// whether or not their init function was found in the sources.
+    pub declared_by_build: Vec<String>,
+    /// Modules the build declares whose init function was not found (FT008).
+    pub declared_without_init: Vec<String>,
+    /// What was checked: the build's view of its sources, files compiled by no
+    /// extension, vendored trees (set by the pipeline after the checks).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<crate::build::scope::ScopeSummary>,
 }
 
 /// One module and whether it declares free-threading support.
@@ -246,6 +255,12 @@ pub fn summarize(ctx: &BuildContext, reported: &[Diagnostic]) -> Option<ProjectS
         ci_tests_free_threaded: ci(build).verdict(),
         open_findings_by_family: by_family(reported),
         notes,
+        declared_by_build: crate::rules::declare::declared_module_names(ctx),
+        declared_without_init: crate::rules::declare::modules_without_init(ctx)
+            .into_iter()
+            .map(|m| m.decl.name)
+            .collect(),
+        scope: None,
     })
 }
 

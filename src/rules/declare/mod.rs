@@ -28,6 +28,7 @@ pub mod ft004_duplicate_gil_slot;
 pub mod ft005_partial_gil_declaration;
 pub mod ft006_gil_used_declared;
 pub mod ft007_thread_state_compiled_out;
+pub mod ft008_declared_module_without_init;
 
 pub use ft001_missing_gil_declaration::MISSING_GIL_DECLARATION;
 pub use ft002_set_gil_in_multi_phase_module::SET_GIL_IN_MULTI_PHASE;
@@ -36,6 +37,9 @@ pub use ft004_duplicate_gil_slot::DUPLICATE_GIL_SLOT;
 pub use ft005_partial_gil_declaration::PARTIAL_GIL_DECLARATION;
 pub use ft006_gil_used_declared::GIL_USED_DECLARED;
 pub use ft007_thread_state_compiled_out::THREAD_STATE_COMPILED_OUT;
+pub use ft008_declared_module_without_init::{
+    declared_module_names, modules_without_init, DECLARED_MODULE_WITHOUT_INIT,
+};
 
 /// The rules whose findings say that a hand-written module does not declare
 /// free-threading support (the readiness summary and the FT6xx rules read them).

@@ -1,0 +1,2 @@
+int mini_add(int a, int b);
+int mini_unused(void);

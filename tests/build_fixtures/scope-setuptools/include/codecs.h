@@ -1,0 +1,1 @@
+int codec_size(void);
