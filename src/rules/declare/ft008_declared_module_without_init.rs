@@ -43,6 +43,10 @@ PyMODINIT_FUNC MODULE_INIT_FUNC(void) { ... }
 Check the module by hand (or with `ftaudit verify`), or spell the init function
 where ftaudit can read it: `PyMODINIT_FUNC PyInit__speedups(void)`, or a macro
 defined in the same file or a header the project includes.
+
+## References
+- README: "Build scope" (how ftaudit reads the build's source lists).
+- FT001 (a module that does not declare free-threading support).
 "#,
     fix: FixAvailability::None,
 };
