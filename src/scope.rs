@@ -15,6 +15,7 @@ use crate::build::BuildFile;
 use crate::context::{ft_configs, ProjectFile};
 use crate::diagnostic::Diagnostic;
 use crate::settings::Settings;
+use crate::source::index::macros::MacroTable;
 use crate::source::lex::DirectiveKind;
 use crate::source::preproc::Truth;
 use crate::source::SourceFile;
@@ -59,6 +60,56 @@ fn licence_file(dir: &Path) -> bool {
         .any(|n| dir.join(n).is_file())
 }
 
+/// Module inits named through macros a header defines (`#define INIT_NAME
+/// PyInit__x` in `module.h`): for each file with an unresolved candidate, the
+/// definitions of the headers it includes (two levels deep) are handed to its index.
+fn resolve_inits_through_headers(project_files: &mut [ProjectFile]) {
+    let names: Vec<String> = project_files
+        .iter()
+        .map(|pf| scope::normalize(&pf.file.path).display().to_string())
+        .collect();
+    let find = |inc: &str| -> Vec<usize> {
+        let suffix = format!("/{}", inc.trim_start_matches("./"));
+        names
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| n.ends_with(&suffix) || n.as_str() == inc)
+            .map(|(i, _)| i)
+            .collect()
+    };
+    let mut work: Vec<(usize, MacroTable)> = Vec::new();
+    for (i, pf) in project_files.iter().enumerate() {
+        if !pf.index.has_unresolved_init_candidates(&pf.file) {
+            continue;
+        }
+        let mut table = MacroTable::default();
+        let mut seen = HashSet::new();
+        let mut frontier: Vec<usize> = vec![i];
+        for _ in 0..2 {
+            let mut next = Vec::new();
+            for f in frontier {
+                for (inc, _) in includes(&project_files[f].file) {
+                    for h in find(&inc) {
+                        if h != i && seen.insert(h) {
+                            table.merge_missing(&MacroTable::from_file(&project_files[h].file));
+                            next.push(h);
+                        }
+                    }
+                }
+            }
+            frontier = next;
+        }
+        if !table.is_empty() {
+            work.push((i, table));
+        }
+    }
+    for (i, table) in work {
+        let pf = &mut project_files[i];
+        let parsed = &mut pf.parsed;
+        parsed.index.add_inits_from_macros(&parsed.file, &table);
+    }
+}
+
 impl Scope {
     /// Works out the scope, removes the files outside it from `project_files` and
     /// their findings from `diagnostics`.
@@ -68,6 +119,7 @@ impl Scope {
         project_files: &mut Vec<ProjectFile>,
         diagnostics: &mut Vec<Diagnostic>,
     ) -> Scope {
+        resolve_inits_through_headers(project_files);
         let sources: Vec<SourceInfo> = project_files
             .iter()
             .map(|pf| SourceInfo {

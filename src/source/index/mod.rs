@@ -1,6 +1,7 @@
 //! The per-file index: everything rules ask about a file, collected in one walk of
 //! the syntax tree. Rules read this; they do not walk the tree again for what it holds.
 
+pub mod macros;
 mod module;
 mod walk;
 

@@ -7,6 +7,7 @@ use super::{
     Call, Declaration, FileIndex, Function, Init, InitStyle, MethodEntry, MethodTable, ModuleDef,
     ModuleInit, SlotArray, SlotArrayKind, SlotEntry, SlotsRef,
 };
+use super::macros::{self, MacroTable};
 use crate::capi::{self, EntryPoint, ModuleApi};
 use crate::source::SourceFile;
 
@@ -92,14 +93,78 @@ impl FileIndex {
             }
         }
         let macros = local_function_macros(file);
-        for (i, f) in self.functions.iter().enumerate() {
-            // `MODULE_INIT(name) { ... }` where the file defines
-            // `#define MODULE_INIT(name) PyMODINIT_FUNC PyInit_##name(void)`.
-            let pasted = macro_init_name(&macros, f);
-            let name = pasted.as_deref().unwrap_or(&f.name);
-            let Some((entry, module)) = capi::module_entry_point(name) else {
-                continue;
-            };
+        let table = MacroTable::from_file(file);
+        let names: Vec<(usize, String)> = self
+            .functions
+            .iter()
+            .enumerate()
+            .filter_map(|(i, f)| {
+                // `MODULE_INIT(name) { ... }` where the file defines
+                // `#define MODULE_INIT(name) PyMODINIT_FUNC PyInit_##name(void)`.
+                let pasted = macro_init_name(&macros, f);
+                let name = pasted.unwrap_or_else(|| f.name.clone());
+                if capi::module_entry_point(&name).is_some() {
+                    return Some((i, name));
+                }
+                macro_named_init(file, f, &table).map(|n| (i, n))
+            })
+            .collect();
+        for (i, name) in names {
+            self.push_module_init(file, i, &name, &macros);
+        }
+    }
+
+    /// Module inits named through macros defined outside the file (`headers`: the
+    /// definitions of the headers it includes, read at project level). The file's
+    /// own definitions win over the headers'.
+    pub fn add_inits_from_macros(&mut self, file: &SourceFile, headers: &MacroTable) {
+        let mut table = MacroTable::from_file(file);
+        table.merge_missing(headers);
+        let macros = local_function_macros(file);
+        let known: Vec<usize> = self.module_inits.iter().map(|m| m.function).collect();
+        let names: Vec<(usize, String)> = self
+            .functions
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !known.contains(i))
+            .filter_map(|(i, f)| macro_named_init(file, f, &table).map(|n| (i, n)))
+            .collect();
+        for (i, name) in names {
+            self.push_module_init(file, i, &name, &macros);
+        }
+    }
+
+    /// Does any function look like an init named through a macro this file does not
+    /// define (`PyMODINIT_FUNC` before it, or a macro-headed definition)?
+    pub fn has_unresolved_init_candidates(&self, file: &SourceFile) -> bool {
+        let known: Vec<usize> = self.module_inits.iter().map(|m| m.function).collect();
+        self.functions.iter().enumerate().any(|(i, f)| {
+            !known.contains(&i)
+                && (file
+                    .text
+                    .get(f.range.0..f.name_range.0)
+                    .is_some_and(|h| h.contains("PyMODINIT_FUNC"))
+                    || f.name
+                        .bytes()
+                        .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == b'_'))
+        })
+    }
+
+    fn push_module_init(
+        &mut self,
+        file: &SourceFile,
+        i: usize,
+        name: &str,
+        macros: &HashMap<&str, Vec<(Vec<&str>, &str)>>,
+    ) {
+        let Some((entry, module)) = capi::module_entry_point(name) else {
+            return;
+        };
+        if self.module_inits.iter().any(|m| m.function == i) {
+            return;
+        }
+        let f = &self.functions[i];
+        {
             let export = entry == EntryPoint::Export;
             let init_path = self.reachable_from(i);
             let calls: Vec<(usize, &Call)> = self
@@ -155,6 +220,23 @@ impl FileIndex {
             });
         }
     }
+}
+
+/// The entry point a function declared through macros names: the declarator
+/// (`INIT_NAME(void)`, `MODINIT(spam)(void)`, `MOD_INIT(spam)`) expanded with
+/// `table`, when the function is declared `PyMODINIT_FUNC` or its name is a macro.
+fn macro_named_init(file: &SourceFile, f: &Function, table: &MacroTable) -> Option<String> {
+    if table.is_empty() {
+        return None;
+    }
+    let head = file.text.get(f.range.0..f.name_range.0).unwrap_or("");
+    let is_macro = table.defs.contains_key(&f.name);
+    if !is_macro && !head.contains("PyMODINIT_FUNC") {
+        return None;
+    }
+    // The declarator: from the name to the body's brace.
+    let decl = file.text.get(f.name_range.0..f.body.0).unwrap_or("");
+    macros::entry_name(table, decl)
 }
 
 /// Function-like macros the file defines: name → every (parameters, body) definition.
