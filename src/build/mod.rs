@@ -365,6 +365,53 @@ fn suppressions(text: &str) -> Vec<(usize, Option<Vec<String>>)> {
     out
 }
 
+/// Expands shell-style braces in a cibuildwheel selector: `cp3{12,13,14t}-*` →
+/// `cp312-*`, `cp313-*`, `cp314t-*`. Nested and repeated groups are expanded too,
+/// up to 256 results; an unbalanced brace leaves the selector as it is.
+pub fn expand_braces(sel: &str) -> Vec<String> {
+    const MAX: usize = 256;
+    let Some(open) = sel.find('{') else {
+        return vec![sel.to_owned()];
+    };
+    let mut depth = 0;
+    let mut close = None;
+    let mut commas = Vec::new();
+    for (i, c) in sel[open..].char_indices() {
+        match c {
+            '{' => depth += 1,
+            '}' => {
+                depth -= 1;
+                if depth == 0 {
+                    close = Some(open + i);
+                    break;
+                }
+            }
+            ',' if depth == 1 => commas.push(open + i),
+            _ => {}
+        }
+    }
+    let Some(close) = close else {
+        return vec![sel.to_owned()];
+    };
+    let (head, tail) = (&sel[..open], &sel[close + 1..]);
+    let mut bounds = vec![open];
+    bounds.extend(&commas);
+    bounds.push(close);
+    let mut out = Vec::new();
+    for w in bounds.windows(2) {
+        let alt = &sel[w[0] + 1..w[1]];
+        for rest in expand_braces(&format!("{alt}{tail}")) {
+            for e in expand_braces(&format!("{head}{rest}")) {
+                if out.len() >= MAX {
+                    return out;
+                }
+                out.push(e);
+            }
+        }
+    }
+    out
+}
+
 /// A syntax problem: byte offset and message.
 pub type SyntaxError = Option<(usize, String)>;
 
@@ -419,4 +466,23 @@ pub fn key_line(text: &str, key: &str, sep: char, from: usize) -> Option<(usize,
         }
     }
     None
+}
+
+#[cfg(test)]
+mod brace_tests {
+    use super::expand_braces;
+
+    #[test]
+    fn cibuildwheel_braces() {
+        assert_eq!(
+            expand_braces("cp3{12,13,14,14t}-*"),
+            ["cp312-*", "cp313-*", "cp314-*", "cp314t-*"]
+        );
+        assert_eq!(
+            expand_braces("{cp,pp}3{10,11}-*"),
+            ["cp310-*", "cp311-*", "pp310-*", "pp311-*"]
+        );
+        assert_eq!(expand_braces("cp3{12-*"), ["cp3{12-*"]);
+        assert_eq!(expand_braces("*"), ["*"]);
+    }
 }

@@ -167,14 +167,16 @@ fn cibuildwheel_table(text: &str, t: &Table, prefix: &str, start: usize, facts: 
         let from = at.map(|a| a.0).unwrap_or(start);
         match k.as_str() {
             "build" | "skip" | "enable" => {
-                for item in strings(v) {
-                    let range = locate(text, &item, from);
+                for written in strings(v) {
+                    let range = locate(text, &written, from);
+                    for item in super::expand_braces(&written) {
                     let what = match k.as_str() {
                         "build" => What::CibwBuild(item),
                         "skip" => What::CibwSkip(item),
                         _ => What::CibwEnable(item),
                     };
                     facts.push(Fact { what, range });
+                    }
                 }
             }
             "free-threaded-support" => facts.push(Fact {

@@ -14,6 +14,71 @@ struct Walker<'a> {
     text: &'a str,
     cursor: HashMap<String, usize>,
     facts: &'a mut Vec<Fact>,
+    /// The `strategy.matrix` of the job being walked, for `${{ matrix.x }}`.
+    matrix: Vec<Yaml>,
+}
+
+/// `${{ matrix.python-version }}` → `python-version`.
+fn matrix_reference(v: &str) -> Option<&str> {
+    let inner = v.trim().strip_prefix("${{")?.strip_suffix("}}")?.trim();
+    let name = inner.strip_prefix("matrix.")?;
+    name.bytes()
+        .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
+        .then_some(name)
+}
+
+/// The values a matrix gives `name`: its list and every `include` entry's value
+/// (`exclude` only removes combinations, never a value every combination lacks).
+fn matrix_values(matrix: &Yaml, name: &str) -> Vec<String> {
+    let key = Yaml::String(name.to_owned());
+    let mut out = Vec::new();
+    if let Yaml::Hash(h) = matrix {
+        if let Some(v) = h.get(&key) {
+            out.extend(scalars(v));
+        }
+        if let Some(Yaml::Array(inc)) = h.get(&Yaml::String("include".into())) {
+            for e in inc {
+                if let Yaml::Hash(eh) = e {
+                    if let Some(v) = eh.get(&key) {
+                        out.extend(scalars(v));
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Does the workflow only build documentation? Every command it runs is about
+/// docs (Sphinx, MkDocs, ...) and none runs tests or builds wheels.
+fn docs_only(docs: &[Yaml]) -> bool {
+    let mut scripts = Vec::new();
+    fn collect(y: &Yaml, out: &mut Vec<String>) {
+        match y {
+            Yaml::Hash(h) => {
+                for (k, v) in h {
+                    if matches!(scalar(k).as_deref(), Some("run" | "uses")) {
+                        out.extend(scalar(v));
+                    }
+                    collect(v, out);
+                }
+            }
+            Yaml::Array(a) => a.iter().for_each(|x| collect(x, out)),
+            _ => {}
+        }
+    }
+    docs.iter().for_each(|d| collect(d, &mut scripts));
+    let all = scripts.join("\n").to_ascii_lowercase();
+    let about_docs = ["sphinx", "mkdocs", "make html", "docs", "pdoc", "jupyter-book", "readthedocs"]
+        .iter()
+        .any(|w| all.contains(w));
+    let tests = [
+        "pytest", "tox", "nox", "unittest", "ctest", "cibuildwheel", "make test", "make check",
+        "-m test", "run-tests", "runtests", "asv ", "pip wheel", "python -m build",
+    ]
+    .iter()
+    .any(|w| all.contains(w));
+    about_docs && !tests
 }
 
 fn scalar(y: &Yaml) -> Option<String> {
@@ -71,10 +136,29 @@ impl Walker<'_> {
     fn walk(&mut self, y: &Yaml) {
         match y {
             Yaml::Hash(h) => {
+                // A job: its matrix resolves `${{ matrix.x }}` in its steps.
+                let matrix = h
+                    .get(&Yaml::String("strategy".into()))
+                    .and_then(|s| match s {
+                        Yaml::Hash(sh) => sh.get(&Yaml::String("matrix".into())).cloned(),
+                        _ => None,
+                    });
+                let pushed = matrix.is_some();
+                if let Some(m) = matrix {
+                    self.matrix.push(m);
+                }
                 for (k, v) in h {
                     let Some(k) = scalar(k) else { continue };
+                    if k == "exclude" {
+                        // Excluded combinations are not run: their versions are not tested.
+                        self.key(&k);
+                        continue;
+                    }
                     self.entry(&k, v);
                     self.walk(v);
+                }
+                if pushed {
+                    self.matrix.pop();
                 }
             }
             Yaml::Array(a) => a.iter().for_each(|x| self.walk(x)),
@@ -87,7 +171,30 @@ impl Walker<'_> {
         match k {
             "python-version" | "python" | "python-versions" | "python_version" => {
                 let at = self.key(k);
-                for ver in scalars(v) {
+                let mut versions = scalars(v);
+                let resolved: Vec<String> = versions
+                    .iter()
+                    .filter_map(|s| matrix_reference(s))
+                    .flat_map(|name| {
+                        self.matrix
+                            .last()
+                            .map(|m| matrix_values(m, name))
+                            .unwrap_or_default()
+                    })
+                    .collect();
+                let expr_at = versions
+                    .iter()
+                    .find(|s| matrix_reference(s).is_some())
+                    .map(|s| locate(text, s, at.0));
+                if let Some(r) = expr_at {
+                    for ver in resolved {
+                        if ver.starts_with('3') || ver.starts_with("pypy") || ver.starts_with("cp3") {
+                            self.push(What::CiPython { version: ver }, r);
+                        }
+                    }
+                    versions.retain(|s| matrix_reference(s).is_none());
+                }
+                for ver in versions {
                     if ver.starts_with('3') || ver.starts_with("pypy") || ver.starts_with("cp3") {
                         let r = locate(text, &ver, at.0);
                         self.push(What::CiPython { version: ver }, r);
@@ -160,14 +267,16 @@ impl Walker<'_> {
                     .flat_map(|s| s.split_whitespace().map(str::to_owned).collect::<Vec<_>>())
                 {
                     let r = locate(text, &item, at.0);
-                    let what = if k.starts_with("CIBW_BUILD") {
-                        What::CibwBuild(item)
-                    } else if k.starts_with("CIBW_SKIP") {
-                        What::CibwSkip(item)
-                    } else {
-                        What::CibwEnable(item)
-                    };
-                    self.push(what, r);
+                    for item in super::expand_braces(&item) {
+                        let what = if k.starts_with("CIBW_BUILD") {
+                            What::CibwBuild(item)
+                        } else if k.starts_with("CIBW_SKIP") {
+                            What::CibwSkip(item)
+                        } else {
+                            What::CibwEnable(item)
+                        };
+                        self.push(what, r);
+                    }
                 }
             }
             _ => {}
@@ -188,13 +297,26 @@ pub fn read(text: &str, facts: &mut Vec<Fact>) -> SyntaxError {
             return Some((off, e.info().to_owned()));
         }
     };
+    let start = facts.len();
     let mut w = Walker {
         text,
         cursor: HashMap::new(),
         facts,
+        matrix: Vec::new(),
     };
     for d in &docs {
         w.walk(d);
+    }
+    if docs_only(&docs) {
+        // A docs build is not a test run: its interpreter says nothing about testing.
+        let mut i = start;
+        while i < facts.len() {
+            if matches!(facts[i].what, What::CiPython { .. } | What::CiFreeThreadedFlag) {
+                facts.remove(i);
+            } else {
+                i += 1;
+            }
+        }
     }
     None
 }
@@ -225,6 +347,29 @@ mod tests {
         assert!(w.contains(&What::UsesCibuildwheel {
             version: Some("v3.1.4".into())
         }));
+    }
+
+    #[test]
+    fn matrix_expressions_resolve_and_exclude_is_not_tested() {
+        let src = "jobs:\n  t:\n    strategy:\n      matrix:\n        py: ['3.12', '3.13']\n        include:\n          - py: '3.14t'\n        exclude:\n          - python-version: '3.13t'\n    steps:\n      - uses: actions/setup-python@v5\n        with:\n          python-version: ${{ matrix.py }}\n      - run: pytest\n";
+        let mut f = Vec::new();
+        assert!(read(src, &mut f).is_none());
+        let v: Vec<String> = f
+            .into_iter()
+            .filter_map(|f| match f.what {
+                What::CiPython { version } => Some(version),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(v, ["3.12", "3.13", "3.14t"]);
+    }
+
+    #[test]
+    fn docs_only_workflows_are_not_test_runs() {
+        let src = "jobs:\n  docs:\n    steps:\n      - uses: actions/setup-python@v5\n        with:\n          python-version: '3.12'\n      - run: sphinx-build docs out\n";
+        let mut f = Vec::new();
+        assert!(read(src, &mut f).is_none());
+        assert!(!f.iter().any(|f| matches!(f.what, What::CiPython { .. })));
     }
 
     #[test]

@@ -7,7 +7,7 @@ use crate::rule::Severity;
 use crate::rules::project;
 use crate::rules::{FixAvailability, Rule};
 
-use super::{diag, selects_ft, skips_ft, Builds};
+use super::{diag, selects_ft, skip_excludes_built_ft, Builds};
 
 pub static CIBUILDWHEEL: Rule = Rule {
     code: "FT603",
@@ -61,9 +61,15 @@ pub(crate) fn check(ctx: &BuildContext, out: &mut Vec<Diagnostic>) {
 
 fn cibuildwheel(build: &Builds, any_declares: bool, out: &mut Vec<Diagnostic>) {
     let mut builds = Vec::new();
+    let build_sels: Vec<&str> = project::facts(build)
+        .filter_map(|(_, f)| match &f.what {
+            What::CibwBuild(s) => Some(s.as_str()),
+            _ => None,
+        })
+        .collect();
     for (b, f) in project::facts(build) {
         match &f.what {
-            What::CibwSkip(sel) if skips_ft(sel) => out.push(
+            What::CibwSkip(sel) if skip_excludes_built_ft(sel, &build_sels) => out.push(
                 diag(&CIBUILDWHEEL, b, f.range, format!("cibuildwheel skip selector `{sel}` excludes free-threaded wheels"))
                     .with_help("remove it once the modules are ported; cibuildwheel 3.1+ builds cp314t by default"),
             ),

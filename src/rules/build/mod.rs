@@ -59,6 +59,58 @@ fn skips_ft(sel: &str) -> bool {
     sel != "*" && selects_ft(sel) && !sel.starts_with("cp3*")
 }
 
+/// Free-threaded CPython builds cibuildwheel knows, and the usual platforms.
+const FT_PYTHONS: [&str; 2] = ["cp313t", "cp314t"];
+const PLATFORMS: [&str; 8] = [
+    "manylinux_x86_64",
+    "manylinux_aarch64",
+    "musllinux_x86_64",
+    "musllinux_aarch64",
+    "win_amd64",
+    "win_arm64",
+    "macosx_arm64",
+    "macosx_x86_64",
+];
+
+fn ft_identifiers() -> impl Iterator<Item = String> {
+    FT_PYTHONS
+        .iter()
+        .flat_map(|p| PLATFORMS.iter().map(move |pl| format!("{p}-{pl}")))
+}
+
+/// Does a cibuildwheel selector (fnmatch-style) match `id`?
+fn selector_matches(sel: &str, id: &str) -> bool {
+    globset::Glob::new(sel).is_ok_and(|g| g.compile_matcher().is_match(id))
+}
+
+/// The free-threaded identifiers the build selectors build (every one when there is
+/// no build selector: which are built by default depends on the cibuildwheel version
+/// and `enable`).
+fn built_ft_ids(builds: &[&str]) -> Vec<String> {
+    ft_identifiers()
+        .filter(|id| builds.is_empty() || builds.iter().any(|b| selector_matches(b, id)))
+        .collect()
+}
+
+/// Does `skip` exclude a free-threaded wheel the build selectors would build? A skip
+/// of `cp313t-*` beside `build = "cp314t-*"` excludes nothing that was built.
+fn skip_excludes_built_ft(skip: &str, builds: &[&str]) -> bool {
+    skips_ft(skip)
+        && built_ft_ids(builds)
+            .iter()
+            .any(|id| selector_matches(skip, id))
+}
+
+/// Do the skip selectors exclude every free-threaded wheel the build selectors build?
+fn skips_every_built_ft(skips: &[&str], builds: &[&str]) -> bool {
+    let built = built_ft_ids(builds);
+    !built.is_empty()
+        && !skips.is_empty()
+        && built
+            .iter()
+            .all(|id| skips.iter().any(|s| selector_matches(s, id)))
+}
+
 /// Does any workflow test on a free-threaded interpreter? `None` when no workflow
 /// names a Python version.
 fn ci_tests_ft(build: &Builds) -> Option<bool> {
@@ -76,4 +128,18 @@ fn ci_tests_ft(build: &Builds) -> Option<bool> {
         }
     }
     any.then_some(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn skip_selectors_only_count_where_they_overlap_the_build() {
+        assert!(!skip_excludes_built_ft("cp313t-*", &["cp314t-*"]));
+        assert!(skip_excludes_built_ft("cp314t-*", &["cp314t-*"]));
+        assert!(skip_excludes_built_ft("*t-*", &[]));
+        assert!(skips_every_built_ft(&["*t-win*", "*t-*linux*", "*t-macos*"], &["cp314t-*"]));
+        assert!(!skips_every_built_ft(&["*t-win*"], &["cp314t-*"]));
+    }
 }

@@ -17,7 +17,7 @@ use crate::diagnostic::{Diagnostic, Severity};
 use crate::rule::Rule;
 use crate::rules::project::{self, Module};
 
-use super::{ci_tests_ft, selects_ft, skips_ft, Builds, LIMITED_API};
+use super::{ci_tests_ft, selects_ft, skips_every_built_ft, Builds, LIMITED_API};
 
 /// The readiness summary of one run.
 #[derive(Debug, Clone, Serialize)]
@@ -278,17 +278,21 @@ fn wheels(build: &Builds, reported: &[Diagnostic]) -> WheelsReason {
     let Some(version) = uses else {
         return WheelsReason::NoCibuildwheel;
     };
-    let skips =
-        project::facts(build).any(|(_, f)| matches!(&f.what, What::CibwSkip(s) if skips_ft(s)));
-    if skips {
-        return WheelsReason::SkipSelector;
-    }
     let builds: Vec<&str> = project::facts(build)
         .filter_map(|(_, f)| match &f.what {
             What::CibwBuild(s) => Some(s.as_str()),
             _ => None,
         })
         .collect();
+    let skip_list: Vec<&str> = project::facts(build)
+        .filter_map(|(_, f)| match &f.what {
+            What::CibwSkip(s) => Some(s.as_str()),
+            _ => None,
+        })
+        .collect();
+    if skips_every_built_ft(&skip_list, &builds) {
+        return WheelsReason::SkipSelector;
+    }
     if !builds.is_empty() {
         return match builds.iter().find(|s| selects_ft(s)) {
             Some(s) => WheelsReason::BuildSelector {
