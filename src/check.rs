@@ -237,8 +237,12 @@ fn run_in_pool(
         }
     }
     // Only what the build compiles, from here on (see `crate::scope`).
-    let mut scope =
-        crate::scope::Scope::restrict(roots, &build_files, &mut project_files, &mut result.diagnostics);
+    let mut scope = crate::scope::Scope::restrict(
+        roots,
+        &build_files,
+        &mut project_files,
+        &mut result.diagnostics,
+    );
     let project_settings = roots.first().map(|(_, s)| s.clone()).unwrap_or_default();
     let project_path = roots
         .first()

@@ -55,9 +55,16 @@ pub fn includes(file: &SourceFile) -> Vec<(String, bool)> {
 }
 
 fn licence_file(dir: &Path) -> bool {
-    ["LICENSE", "LICENSE.txt", "LICENSE.md", "LICENCE", "COPYING", "LICENSE.TXT"]
-        .iter()
-        .any(|n| dir.join(n).is_file())
+    [
+        "LICENSE",
+        "LICENSE.txt",
+        "LICENSE.md",
+        "LICENCE",
+        "COPYING",
+        "LICENSE.TXT",
+    ]
+    .iter()
+    .any(|n| dir.join(n).is_file())
 }
 
 /// Module inits named through macros a header defines (`#define INIT_NAME
@@ -145,19 +152,15 @@ impl Scope {
                     // The project's own licence sits at the root, which is never a tree.
                     scope::normalize(d) != root_n && licence_file(d)
                 };
-                let mut r = scope::resolve(
-                    root,
-                    &builds,
-                    &sources,
-                    all_sources,
-                    &submodules,
-                    &licensed,
-                );
+                let mut r =
+                    scope::resolve(root, &builds, &sources, all_sources, &submodules, &licensed);
                 // With no build file and no module, there is no project to scope:
                 // every file named or found is checked, programs included.
                 if r.summary.mode == ScopeMode::NoBuild
                     && builds.is_empty()
-                    && project_files.iter().all(|pf| pf.index.module_inits.is_empty())
+                    && project_files
+                        .iter()
+                        .all(|pf| pf.index.module_inits.is_empty())
                 {
                     r.in_scope = sources.iter().map(|s| s.path.clone()).collect();
                     r.summary.checked_files = sources.len();
@@ -244,7 +247,11 @@ impl Scope {
                 ft_configs(&pf.settings, &pf.file)
                     .into_iter()
                     .map(|c| {
-                        c.with_file_macros(&pf.file.text, &pf.file.lexed.directives, &pf.file.conditions)
+                        c.with_file_macros(
+                            &pf.file.text,
+                            &pf.file.lexed.directives,
+                            &pf.file.conditions,
+                        )
                     })
                     .collect()
             });

@@ -139,9 +139,10 @@ impl<'t> Py<'t> {
         for n in py_descendants(root) {
             match n.kind() {
                 "assignment" | "augmented_assignment" => {
-                    let (Some(l), Some(r)) =
-                        (n.child_by_field_name("left"), n.child_by_field_name("right"))
-                    else {
+                    let (Some(l), Some(r)) = (
+                        n.child_by_field_name("left"),
+                        n.child_by_field_name("right"),
+                    ) else {
                         continue;
                     };
                     if l.kind() == "identifier" {
@@ -196,7 +197,10 @@ impl<'t> Py<'t> {
         let text = self.text;
         match n.kind() {
             "string" => {
-                if py_descendants(n).iter().any(|c| c.kind() == "interpolation") {
+                if py_descendants(n)
+                    .iter()
+                    .any(|c| c.kind() == "interpolation")
+                {
                     return V::Unknown;
                 }
                 string_value(text, n).map_or(V::Unknown, |s| V::S(s.to_owned()))
@@ -352,9 +356,10 @@ impl<'t> Py<'t> {
             let mut c = a.walk();
             for x in a.named_children(&mut c) {
                 if x.kind() == "keyword_argument" {
-                    if let (Some(k), Some(v)) =
-                        (x.child_by_field_name("name"), x.child_by_field_name("value"))
-                    {
+                    if let (Some(k), Some(v)) = (
+                        x.child_by_field_name("name"),
+                        x.child_by_field_name("value"),
+                    ) {
                         kw.push((py_text(self.text, k), v));
                     }
                 } else if x.kind() != "comment" {
@@ -382,10 +387,15 @@ impl<'t> Py<'t> {
                 })
                 .collect()
         };
-        if fname.contains("__file__") || pos.iter().any(|p| py_text(text, *p).contains("__file__")) {
-            if matches!(last, "dirname" | "abspath" | "realpath" | "Path" | "resolve") {
-                return V::S(String::new());
-            }
+        let about_file = fname.contains("__file__")
+            || pos.iter().any(|p| py_text(text, *p).contains("__file__"));
+        if about_file
+            && matches!(
+                last,
+                "dirname" | "abspath" | "realpath" | "Path" | "resolve"
+            )
+        {
+            return V::S(String::new());
         }
         match last {
             "join" if fname.contains("path") || fname == "join" || fname.ends_with("pjoin") => {
@@ -749,13 +759,13 @@ fn meson_value(value: &str) -> MesonAssign {
     a
 }
 
+/// Resolves a meson variable to its assignments and the folder of the file that made them.
+pub type MesonLookup<'a> = dyn Fn(&str) -> Option<Vec<(MesonAssign, Option<String>)>> + 'a;
+
 /// The extension modules one `meson.build` declares. `lookup` resolves a variable
 /// to its values and the folder (relative to this file's folder) of the file that
 /// assigned them.
-pub fn meson(
-    text: &str,
-    lookup: &dyn Fn(&str) -> Option<Vec<(MesonAssign, Option<String>)>>,
-) -> Vec<ExtensionDecl> {
+pub fn meson(text: &str, lookup: &MesonLookup) -> Vec<ExtensionDecl> {
     let (calls_in, _) = calls::calls(text, false);
     let mut out = Vec::new();
     for call in calls_in.iter().filter(|c| c.name == "extension_module") {
@@ -782,7 +792,9 @@ pub fn meson(
             if arg.quoted {
                 target.push(SourceRef::plain(arg.text.clone()));
             } else if nested.contains(arg.text.as_str()) {
-                if !MESON_FILE_CALLS.contains(&arg.text.as_str()) && kw != Some("include_directories") {
+                if !MESON_FILE_CALLS.contains(&arg.text.as_str())
+                    && kw != Some("include_directories")
+                {
                     complete = false;
                 }
             } else {
@@ -807,7 +819,7 @@ fn call_end(call: &Call) -> usize {
 
 fn meson_expand(
     name: &str,
-    lookup: &dyn Fn(&str) -> Option<Vec<(MesonAssign, Option<String>)>>,
+    lookup: &MesonLookup,
     out: &mut Vec<SourceRef>,
     seen: &mut HashSet<String>,
     base: Option<String>,
@@ -899,12 +911,16 @@ pub fn cmake(text: &str) -> CMakeFacts {
         let rest = || -> Vec<String> {
             args[1..]
                 .iter()
-                .filter(|a| !CMAKE_KEYWORDS.contains(a) && !a.starts_with("3.") && **a != "INTERFACE")
+                .filter(|a| {
+                    !CMAKE_KEYWORDS.contains(a) && !a.starts_with("3.") && **a != "INTERFACE"
+                })
                 .map(|s| s.to_string())
                 .collect()
         };
         match lname.as_str() {
-            "python_add_library" | "python3_add_library" | "pybind11_add_module"
+            "python_add_library"
+            | "python3_add_library"
+            | "pybind11_add_module"
             | "nanobind_add_module" => {
                 f.modules.push((first.clone(), call.name_range));
                 f.target_sources.entry(first).or_default().extend(rest());
@@ -979,7 +995,11 @@ pub fn cmake(text: &str) -> CMakeFacts {
 /// Expands `${VAR}` references in a CMake argument against `vars`. Folder variables
 /// of the current source tree expand to the empty prefix. `None` when an unknown
 /// variable is left.
-pub fn cmake_expand(arg: &str, vars: &HashMap<String, Vec<String>>, depth: usize) -> Option<Vec<String>> {
+pub fn cmake_expand(
+    arg: &str,
+    vars: &HashMap<String, Vec<String>>,
+    depth: usize,
+) -> Option<Vec<String>> {
     if depth > 8 {
         return None;
     }
@@ -987,15 +1007,23 @@ pub fn cmake_expand(arg: &str, vars: &HashMap<String, Vec<String>>, depth: usize
         if arg.starts_with("$<") {
             return Some(Vec::new());
         }
-        return Some(arg.split(';').filter(|s| !s.is_empty()).map(str::to_owned).collect());
+        return Some(
+            arg.split(';')
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect(),
+        );
     };
     let end = start + arg[start..].find('}')?;
     let var = &arg[start + 2..end];
     let before = &arg[..start];
     let after = &arg[end + 1..];
     let values: Vec<String> = match var {
-        "CMAKE_CURRENT_SOURCE_DIR" | "CMAKE_CURRENT_LIST_DIR" | "PROJECT_SOURCE_DIR"
-        | "CMAKE_SOURCE_DIR" | "SKBUILD_SOURCE_DIR" => vec!["".into()],
+        "CMAKE_CURRENT_SOURCE_DIR"
+        | "CMAKE_CURRENT_LIST_DIR"
+        | "PROJECT_SOURCE_DIR"
+        | "CMAKE_SOURCE_DIR"
+        | "SKBUILD_SOURCE_DIR" => vec!["".into()],
         v if v.ends_with("_SOURCE_DIR") => vec!["".into()],
         _ => {
             let mut out = Vec::new();
@@ -1050,7 +1078,14 @@ setup(ext_modules=[
         assert_eq!(e[0].name, "pkg._core");
         assert_eq!(
             srcs(&e[0]),
-            ["src/common.c", "src/codecs/*.c", "src/a.c", "src/b.c", "src/win.c", "src/core.c"]
+            [
+                "src/common.c",
+                "src/codecs/*.c",
+                "src/a.c",
+                "src/b.c",
+                "src/win.c",
+                "src/core.c"
+            ]
         );
         assert!(!e[0].incomplete);
         assert_eq!(e[0].include_dirs[0].path, "include");
@@ -1068,8 +1103,13 @@ setup(ext_modules=[
 
     #[test]
     fn meson_variables() {
-        let vars = meson_assignments("srcs = files('a.c',\n  'b.c')\nsrcs += ['c.c']\ndep = dependency('zlib')\n");
-        let lookup = |n: &str| vars.get(n).map(|v| v.iter().map(|a| (a.clone(), None)).collect());
+        let vars = meson_assignments(
+            "srcs = files('a.c',\n  'b.c')\nsrcs += ['c.c']\ndep = dependency('zlib')\n",
+        );
+        let lookup = |n: &str| {
+            vars.get(n)
+                .map(|v| v.iter().map(|a| (a.clone(), None)).collect())
+        };
         let e = meson(
             "py.extension_module('_m', srcs, 'd.c', dependencies: dep, include_directories: include_directories('inc'), install: true)\n",
             &lookup,

@@ -166,7 +166,10 @@ pub fn declared_modules(builds: &[&BuildFile]) -> Vec<Declared> {
         }
     }
     // meson: variables from every meson file, with the folder that assigned them.
-    let mesons: Vec<&&BuildFile> = builds.iter().filter(|b| b.kind == BuildKind::Meson).collect();
+    let mesons: Vec<&&BuildFile> = builds
+        .iter()
+        .filter(|b| b.kind == BuildKind::Meson)
+        .collect();
     let mut vars: HashMap<String, Vec<(MesonAssign, Option<String>)>> = HashMap::new();
     for b in &mesons {
         let dir = dir_of(b).display().to_string();
@@ -197,7 +200,10 @@ pub fn declared_modules(builds: &[&BuildFile]) -> Vec<Declared> {
     let mut all_vars: HashMap<String, Vec<String>> = HashMap::new();
     for (_, f) in &cmakes {
         for (k, v) in &f.vars {
-            all_vars.entry(k.clone()).or_default().extend(v.iter().cloned());
+            all_vars
+                .entry(k.clone())
+                .or_default()
+                .extend(v.iter().cloned());
         }
     }
     // target → (folder of the file that listed them, sources)
@@ -223,7 +229,10 @@ pub fn declared_modules(builds: &[&BuildFile]) -> Vec<Declared> {
                 .extend(l.iter().map(|s| (dir.clone(), s.as_str())));
         }
         for s in &f.dir_includes {
-            includes.entry("").or_default().push((dir.clone(), s.as_str()));
+            includes
+                .entry("")
+                .or_default()
+                .push((dir.clone(), s.as_str()));
         }
     }
     for (b, f) in &cmakes {
@@ -299,10 +308,7 @@ fn vendored_tree(
     if let Some(s) = submodules.iter().find(|s| rel.starts_with(s)) {
         return Some((s.clone(), "git submodule"));
     }
-    let comps: Vec<&std::ffi::OsStr> = rel
-        .parent()
-        .map(|p| p.iter().collect())
-        .unwrap_or_default();
+    let comps: Vec<&std::ffi::OsStr> = rel.parent().map(|p| p.iter().collect()).unwrap_or_default();
     for (i, c) in comps.iter().enumerate() {
         let name = c.to_string_lossy().to_ascii_lowercase();
         if VENDOR_FOLDERS.contains(&name.as_str()) {
@@ -374,7 +380,10 @@ pub fn resolve(
     let mut by_base: HashMap<String, Vec<usize>> = HashMap::new();
     for (i, p) in norm.iter().enumerate() {
         if let Some(n) = p.file_name() {
-            by_base.entry(n.to_string_lossy().into_owned()).or_default().push(i);
+            by_base
+                .entry(n.to_string_lossy().into_owned())
+                .or_default()
+                .push(i);
         }
     }
     let pyx: HashMap<PathBuf, &BuildFile> = builds
@@ -395,9 +404,10 @@ pub fn resolve(
     let global_incs: Vec<PathBuf> = declared
         .iter()
         .flat_map(|d| {
-            d.decl.include_dirs.iter().map(|r| {
-                normalize(&base_of(d, r).join(&r.path))
-            })
+            d.decl
+                .include_dirs
+                .iter()
+                .map(|r| normalize(&base_of(d, r).join(&r.path)))
         })
         .collect();
     for d in &declared {
@@ -474,7 +484,9 @@ pub fn resolve(
             }
         }
         for (dir, name) in extra_names {
-            files.extend(resolve_include(&dir, &name, true, &incs, &norm, &by_norm, &by_base));
+            files.extend(resolve_include(
+                &dir, &name, true, &incs, &norm, &by_norm, &by_base,
+            ));
         }
         // The include closure.
         let mut seen: HashSet<usize> = files.iter().copied().collect();
@@ -491,7 +503,10 @@ pub fn resolve(
         }
         let is_compiled_kind = |p: &Path| {
             !matches!(
-                p.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref(),
+                p.extension()
+                    .and_then(|e| e.to_str())
+                    .map(str::to_ascii_lowercase)
+                    .as_deref(),
                 Some("h" | "hh" | "hpp" | "hxx" | "inc" | "inl" | "ipp" | "tcc")
             )
         };
@@ -553,7 +568,8 @@ pub fn resolve(
     let mut tree_of: HashMap<usize, PathBuf> = HashMap::new();
     for (i, p) in norm.iter().enumerate() {
         let r = rel(p);
-        if let Some((t, why)) = vendored_tree(&r, submodules, &|d: &Path| licensed(&root_n.join(d))) {
+        if let Some((t, why)) = vendored_tree(&r, submodules, &|d: &Path| licensed(&root_n.join(d)))
+        {
             let e = trees.entry(t.clone()).or_insert(VendoredTree {
                 path: t.display().to_string(),
                 why,
@@ -611,7 +627,8 @@ pub fn resolve(
         .collect();
     by_folder.sort_by(|a, b| b.files.cmp(&a.files).then_with(|| a.folder.cmp(&b.folder)));
 
-    let in_scope_paths: HashSet<PathBuf> = checked.iter().map(|i| sources[*i].path.clone()).collect();
+    let in_scope_paths: HashSet<PathBuf> =
+        checked.iter().map(|i| sources[*i].path.clone()).collect();
     let vendored = tree_of
         .iter()
         .map(|(i, t)| (sources[*i].path.clone(), tree_index[t]))
@@ -720,7 +737,9 @@ mod tests {
             src("proj/extern/lib/other.c", &[], false),
             src("proj/src/3_10/m.c", &[], false),
         ];
-        let r = resolve(Path::new("proj"), &[&setup], &sources, false, &[], &|_| false);
+        let r = resolve(Path::new("proj"), &[&setup], &sources, false, &[], &|_| {
+            false
+        });
         assert_eq!(r.summary.mode, ScopeMode::Build);
         let mut got: Vec<String> = r.in_scope.iter().map(|p| p.display().to_string()).collect();
         got.sort();
@@ -739,14 +758,23 @@ mod tests {
         assert_eq!(
             r.summary.uncompiled_by_folder,
             [
-                FolderCount { folder: "src/3_10/".into(), files: 1 },
-                FolderCount { folder: "tests/".into(), files: 1 }
+                FolderCount {
+                    folder: "src/3_10/".into(),
+                    files: 1
+                },
+                FolderCount {
+                    folder: "tests/".into(),
+                    files: 1
+                }
             ]
         );
         assert_eq!(r.summary.programs, ["tools/cli.c"]);
         assert_eq!(r.summary.vendored.len(), 1);
         assert_eq!(r.summary.vendored[0].path, "extern/lib");
-        assert_eq!((r.summary.vendored[0].files, r.summary.vendored[0].compiled), (2, 1));
+        assert_eq!(
+            (r.summary.vendored[0].files, r.summary.vendored[0].compiled),
+            (2, 1)
+        );
     }
 
     #[test]
@@ -769,7 +797,12 @@ mod tests {
         );
         let sources = vec![src("p/a.c", &[], false)];
         let r = resolve(Path::new("p"), &[&setup], &sources, false, &[], &|_| false);
-        assert_eq!(r.summary.mode, ScopeMode::Unresolved { modules: vec!["m".into()] });
+        assert_eq!(
+            r.summary.mode,
+            ScopeMode::Unresolved {
+                modules: vec!["m".into()]
+            }
+        );
         assert_eq!(r.in_scope.len(), 1);
     }
 }

@@ -69,12 +69,32 @@ fn docs_only(docs: &[Yaml]) -> bool {
     }
     docs.iter().for_each(|d| collect(d, &mut scripts));
     let all = scripts.join("\n").to_ascii_lowercase();
-    let about_docs = ["sphinx", "mkdocs", "make html", "docs", "pdoc", "jupyter-book", "readthedocs"]
-        .iter()
-        .any(|w| all.contains(w));
+    let about_docs = [
+        "sphinx",
+        "mkdocs",
+        "make html",
+        "docs",
+        "pdoc",
+        "jupyter-book",
+        "readthedocs",
+    ]
+    .iter()
+    .any(|w| all.contains(w));
     let tests = [
-        "pytest", "tox", "nox", "unittest", "ctest", "cibuildwheel", "make test", "make check",
-        "-m test", "run-tests", "runtests", "asv ", "pip wheel", "python -m build",
+        "pytest",
+        "tox",
+        "nox",
+        "unittest",
+        "ctest",
+        "cibuildwheel",
+        "make test",
+        "make check",
+        "-m test",
+        "run-tests",
+        "runtests",
+        "asv ",
+        "pip wheel",
+        "python -m build",
     ]
     .iter()
     .any(|w| all.contains(w));
@@ -188,7 +208,8 @@ impl Walker<'_> {
                     .map(|s| locate(text, s, at.0));
                 if let Some(r) = expr_at {
                     for ver in resolved {
-                        if ver.starts_with('3') || ver.starts_with("pypy") || ver.starts_with("cp3") {
+                        if ver.starts_with('3') || ver.starts_with("pypy") || ver.starts_with("cp3")
+                        {
                             self.push(What::CiPython { version: ver }, r);
                         }
                     }
@@ -311,7 +332,10 @@ pub fn read(text: &str, facts: &mut Vec<Fact>) -> SyntaxError {
         // A docs build is not a test run: its interpreter says nothing about testing.
         let mut i = start;
         while i < facts.len() {
-            if matches!(facts[i].what, What::CiPython { .. } | What::CiFreeThreadedFlag) {
+            if matches!(
+                facts[i].what,
+                What::CiPython { .. } | What::CiFreeThreadedFlag
+            ) {
                 facts.remove(i);
             } else {
                 i += 1;

@@ -11,10 +11,10 @@
 use anstyle::{AnsiColor, Style};
 
 use super::{by_code, Report};
+use crate::build::scope::{ScopeMode, ScopeSummary};
 use crate::diagnostic::{Applicability, Diagnostic, LineIndex, Severity};
 use crate::rules;
 use crate::rules::build::summary::{CiReason, Note, ProjectSummary, WheelsReason};
-use crate::build::scope::{ScopeMode, ScopeSummary};
 
 /// Options of the text reporter.
 #[derive(Debug, Clone, Copy, Default)]
@@ -336,7 +336,12 @@ pub fn project_summary(p: &ProjectSummary) -> String {
 const NAMED: usize = 6;
 
 fn named_list(items: &[String]) -> String {
-    let mut out = items.iter().take(NAMED).cloned().collect::<Vec<_>>().join(", ");
+    let mut out = items
+        .iter()
+        .take(NAMED)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
     if items.len() > NAMED {
         out.push_str(&format!(", … ({} more)", items.len() - NAMED));
     }

@@ -139,7 +139,10 @@ mod tests {
         assert!(!skip_excludes_built_ft("cp313t-*", &["cp314t-*"]));
         assert!(skip_excludes_built_ft("cp314t-*", &["cp314t-*"]));
         assert!(skip_excludes_built_ft("*t-*", &[]));
-        assert!(skips_every_built_ft(&["*t-win*", "*t-*linux*", "*t-macos*"], &["cp314t-*"]));
+        assert!(skips_every_built_ft(
+            &["*t-win*", "*t-*linux*", "*t-macos*"],
+            &["cp314t-*"]
+        ));
         assert!(!skips_every_built_ft(&["*t-win*"], &["cp314t-*"]));
     }
 }

@@ -120,13 +120,18 @@ pub fn modules_without_init(ctx: &BuildContext) -> Vec<Declared> {
             if s.path.contains(['*', '?', '[']) {
                 !files.is_empty()
             } else {
-                files.iter().any(|f| *f == want || f.ends_with(&format!("/{}", s.path)))
+                files
+                    .iter()
+                    .any(|f| *f == want || f.ends_with(&format!("/{}", s.path)))
             }
         });
         if !present {
             continue;
         }
-        if found.iter().any(|m| m.name == short(name) || m.name == *name) {
+        if found
+            .iter()
+            .any(|m| m.name == short(name) || m.name == *name)
+        {
             continue;
         }
         if out.iter().any(|o| o.decl.name == *name) {

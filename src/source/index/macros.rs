@@ -152,7 +152,9 @@ impl MacroTable {
                     let body = tokenize(&def.body);
                     let mut subst: Vec<String> = Vec::new();
                     for (k, b) in body.iter().enumerate() {
-                        let pos = params.iter().position(|p| p == b || (p == "..." && b == "__VA_ARGS__"));
+                        let pos = params
+                            .iter()
+                            .position(|p| p == b || (p == "..." && b == "__VA_ARGS__"));
                         match pos {
                             Some(p) => {
                                 let arg = args.get(p).cloned().unwrap_or_default();
@@ -161,7 +163,12 @@ impl MacroTable {
                                 if near_paste {
                                     subst.extend(arg);
                                 } else {
-                                    subst.extend(self.expand_tokens(&arg, hidden, which, depth + 1));
+                                    subst.extend(self.expand_tokens(
+                                        &arg,
+                                        hidden,
+                                        which,
+                                        depth + 1,
+                                    ));
                                 }
                             }
                             None => subst.push(b.clone()),
@@ -312,9 +319,18 @@ mod tests {
             "INITFUNC CAT(PyInit_, MODNAME)",
             "MOD_INIT(n) PyMODINIT_FUNC PyInit_ ## n(void)",
         ]);
-        assert_eq!(entry_name(&t, "INIT_BROTLI(void)").as_deref(), Some("PyInit__brotli"));
-        assert_eq!(entry_name(&t, "MODINIT(fast)(void)").as_deref(), Some("PyInit_fast"));
-        assert_eq!(entry_name(&t, "INITFUNC(void)").as_deref(), Some("PyInit_spam"));
+        assert_eq!(
+            entry_name(&t, "INIT_BROTLI(void)").as_deref(),
+            Some("PyInit__brotli")
+        );
+        assert_eq!(
+            entry_name(&t, "MODINIT(fast)(void)").as_deref(),
+            Some("PyInit_fast")
+        );
+        assert_eq!(
+            entry_name(&t, "INITFUNC(void)").as_deref(),
+            Some("PyInit_spam")
+        );
         assert_eq!(entry_name(&t, "MOD_INIT(x)").as_deref(), Some("PyInit_x"));
         assert_eq!(entry_name(&t, "other(void)"), None);
     }

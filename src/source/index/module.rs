@@ -3,11 +3,11 @@
 
 use std::collections::HashMap;
 
+use super::macros::{self, MacroTable};
 use super::{
     Call, Declaration, FileIndex, Function, Init, InitStyle, MethodEntry, MethodTable, ModuleDef,
     ModuleInit, SlotArray, SlotArrayKind, SlotEntry, SlotsRef,
 };
-use super::macros::{self, MacroTable};
 use crate::capi::{self, EntryPoint, ModuleApi};
 use crate::source::SourceFile;
 

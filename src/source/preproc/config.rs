@@ -202,8 +202,11 @@ impl BuildConfig {
             let state = if all.iter().all(|s| s.1 == Truth::False) {
                 Some(MacroState::Undefined)
             } else if all.iter().all(|s| s.1 != Truth::Unknown) {
-                let live: Vec<Option<Option<i64>>> =
-                    all.iter().filter(|s| s.1 == Truth::True).map(|s| s.2).collect();
+                let live: Vec<Option<Option<i64>>> = all
+                    .iter()
+                    .filter(|s| s.1 == Truth::True)
+                    .map(|s| s.2)
+                    .collect();
                 match live.first() {
                     Some(Some(v)) if live.iter().all(|x| *x == Some(*v)) => {
                         Some(MacroState::Defined(*v))
