@@ -148,14 +148,27 @@ pub(crate) fn check(ctx: &BuildContext, out: &mut Vec<Diagnostic>) {
             continue;
         };
         let name = &d.decl.name;
+        let init = format!("PyInit_{}", short(name));
+        // Spelled out in a file that did not parse there: say so, it is actionable.
+        let unparsed = ctx
+            .project
+            .files
+            .iter()
+            .find(|pf| !pf.file.code_occurrences(&init).is_empty());
+        let message = match unparsed {
+            Some(pf) => format!(
+                "the build declares extension module `{name}`; `{init}` appears in {}, but that part of the file did not parse cleanly (see `--show-parse-errors`), so its declaration of free-threading support was not checked",
+                pf.file.path.display()
+            ),
+            None => format!(
+                "the build declares extension module `{name}`, but no checked file defines its init function (`{init}`): its declaration of free-threading support was not checked"
+            ),
+        };
         let mut diag = Diagnostic::new(
             &DECLARED_MODULE_WITHOUT_INIT,
             &b.path,
             Some(b.span(d.decl.range)),
-            format!(
-                "the build declares extension module `{name}`, but no checked file defines its init function (`PyInit_{}`): its declaration of free-threading support was not checked",
-                short(name)
-            ),
+            message,
         );
         diag.confidence = Confidence::Likely;
         diag.module = Some(short(name).to_owned());

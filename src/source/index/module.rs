@@ -234,8 +234,9 @@ fn macro_named_init(file: &SourceFile, f: &Function, table: &MacroTable) -> Opti
     if !is_macro && !head.contains("PyMODINIT_FUNC") {
         return None;
     }
-    // The declarator: from the name to the body's brace.
-    let decl = file.text.get(f.name_range.0..f.body.0).unwrap_or("");
+    // The whole head: return type and declarator, up to the body's brace (the
+    // recorded name may be an argument of the macro, as in `INIT(spam)(void)`).
+    let decl = file.text.get(f.range.0..f.body.0).unwrap_or("");
     macros::entry_name(table, decl)
 }
 

@@ -260,7 +260,12 @@ fn apply_local_block_macros(text: &str, directives: &[Directive], bytes: &mut [u
         }
         let body = body.trim();
         let delta = brace_delta(body);
-        let needs_semicolon = delta == 0 && !body.is_empty() && !body.ends_with(';');
+        // A statement does something (a call, an assignment); a body of bare words
+        // (`#define PyMODINIT_FUNC void`) is a type on the line before a declarator.
+        let needs_semicolon = delta == 0
+            && !body.is_empty()
+            && !body.ends_with(';')
+            && body.contains(['(', '=']);
         if delta == 0 && !needs_semicolon || delta.unsigned_abs() as usize > name.len() {
             continue;
         }
@@ -422,6 +427,15 @@ mod tests {
         assert!(!masked.contains("strerror"), "{masked}");
         assert!(!masked.contains("g()"), "{masked}");
         assert!(masked.contains("trace(h());"), "{masked}");
+    }
+
+    #[test]
+    fn a_type_macro_alone_on_its_line_is_not_a_statement() {
+        let src = "#define PyMODINIT_FUNC void\nPyMODINIT_FUNC\nPyInit_x(void)\n{\n}\n";
+        let l = lex(src);
+        let m = ConditionMap::build(&l.directives, src.len());
+        let masked = mask_for_parsing(src, &l.directives, &m);
+        assert!(masked.contains("PyMODINIT_FUNC\nPyInit_x"), "{masked}");
     }
 
     #[test]

@@ -13,6 +13,7 @@ setup(
         Extension("inits.hdr2", ["h_hdr2.c"]),
         Extension("inits.attr", ["i_attr.c"]),
         Extension("inits.vis2", ["j_vis2.c"]),
+        Extension("inits.twolevel", ["l_twolevel.c"]),
         Extension("inits.unknown", ["k_unknown.c"]),  # expect: FT008
     ],
 )

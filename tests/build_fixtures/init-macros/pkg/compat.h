@@ -1,0 +1,2 @@
+/* Included through pkg/common.h: two levels away from the init. */
+#define INIT_MODULE(m) PyInit_ ## m
