@@ -10,7 +10,9 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::build::scope::{self, Resolved, ScopeMode, ScopeSummary, SourceInfo};
+use crate::build::scope::{
+    self, FunctionProblem, ParseProblem, Resolved, ScopeMode, ScopeSummary, SourceInfo,
+};
 use crate::build::BuildFile;
 use crate::context::{ft_configs, ProjectFile};
 use crate::diagnostic::Diagnostic;
@@ -18,7 +20,7 @@ use crate::settings::Settings;
 use crate::source::index::macros::MacroTable;
 use crate::source::lex::DirectiveKind;
 use crate::source::preproc::Truth;
-use crate::source::SourceFile;
+use crate::source::{ParsedFile, SourceFile};
 
 /// The scope of one run.
 #[derive(Debug)]
@@ -52,6 +54,63 @@ pub fn includes(file: &SourceFile) -> Vec<(String, bool)> {
         }
     }
     out
+}
+
+/// Byte offset of the first ERROR or MISSING node in `node`'s subtree.
+fn first_error(node: tree_sitter::Node) -> Option<usize> {
+    if !node.has_error() {
+        return None;
+    }
+    let mut n = node;
+    'down: loop {
+        if n.is_error() || n.is_missing() {
+            return Some(n.start_byte());
+        }
+        let mut c = n.walk();
+        for child in n.children(&mut c) {
+            if child.has_error() || child.is_missing() {
+                n = child;
+                continue 'down;
+            }
+        }
+        return Some(n.start_byte());
+    }
+}
+
+/// The parse problem of a file, if it did not parse cleanly.
+fn parse_problem(parsed: &ParsedFile) -> Option<ParseProblem> {
+    let file = &parsed.file;
+    let errors = file.parse_error_count();
+    if errors == 0 {
+        return None;
+    }
+    let root = file.tree.root_node();
+    let at = first_error(root).unwrap_or(0);
+    let pos = |off: usize| file.lines.position(&file.text, off);
+    let (line, column) = pos(at);
+    let functions = parsed
+        .index
+        .functions
+        .iter()
+        .filter(|f| f.has_error)
+        .map(|f| {
+            let node = root.descendant_for_byte_range(f.range.0, f.range.1);
+            let off = node.and_then(first_error).unwrap_or(f.range.0);
+            let (line, column) = pos(off);
+            FunctionProblem {
+                name: f.name.clone(),
+                line,
+                column,
+            }
+        })
+        .collect();
+    Some(ParseProblem {
+        path: file.path.display().to_string(),
+        line,
+        column,
+        errors,
+        functions,
+    })
 }
 
 fn licence_file(dir: &Path) -> bool {
@@ -178,11 +237,18 @@ impl Scope {
                     programs: Vec::new(),
                     vendored: Vec::new(),
                     version_branch_findings: 0,
+                    parse_errors: Vec::new(),
                 },
                 in_scope: sources.iter().map(|s| s.path.clone()).collect(),
                 vendored: HashMap::new(),
             },
         };
+        let mut resolved = resolved;
+        resolved.summary.parse_errors = project_files
+            .iter()
+            .filter(|pf| resolved.in_scope.contains(&pf.file.path))
+            .filter_map(|pf| parse_problem(&pf.parsed))
+            .collect();
         let keep = &resolved.in_scope;
         let out: HashSet<PathBuf> = project_files
             .iter()

@@ -103,6 +103,27 @@ pub struct ScopeSummary {
     /// Findings not reported because their code is compiled only for Pythons without
     /// a free-threaded build (`#if PY_VERSION_HEX < 0x030D0000`, its `#else`...).
     pub version_branch_findings: usize,
+    /// Checked files that did not parse cleanly: where, and in which functions.
+    pub parse_errors: Vec<ParseProblem>,
+}
+
+/// A file that did not parse cleanly: the first error and the functions with errors.
+#[derive(Debug, Clone, Serialize)]
+pub struct ParseProblem {
+    pub path: String,
+    /// 1-based line and column of the first error.
+    pub line: usize,
+    pub column: usize,
+    pub errors: usize,
+    pub functions: Vec<FunctionProblem>,
+}
+
+/// A function that did not parse cleanly and its first error.
+#[derive(Debug, Clone, Serialize)]
+pub struct FunctionProblem {
+    pub name: String,
+    pub line: usize,
+    pub column: usize,
 }
 
 /// The outcome: the summary, the files to check, and the vendored tree of each file.
@@ -647,6 +668,7 @@ pub fn resolve(
                 .collect(),
             vendored: trees.into_values().collect(),
             version_branch_findings: 0,
+            parse_errors: Vec::new(),
         },
         in_scope: in_scope_paths,
         vendored,

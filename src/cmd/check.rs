@@ -128,7 +128,26 @@ pub fn run(args: CheckArgs) -> ExitStatus {
             fixed,
         },
         project: result.project.as_ref(),
-        extra: serde_json::Map::new(),
+        extra: parse_errors_extra(&args, &result),
     };
     emit(&report, &args.output, true, args.unsafe_fixes)
+}
+
+/// `--show-parse-errors` in text output: the list after the summary (JSON carries it
+/// always, under `summary.project.scope.parse_errors`).
+fn parse_errors_extra(
+    args: &CheckArgs,
+    result: &check::CheckResult,
+) -> serde_json::Map<String, serde_json::Value> {
+    let mut extra = serde_json::Map::new();
+    let scope = result.project.as_ref().and_then(|p| p.scope.as_ref());
+    if let (true, Some(scope)) = (args.show_parse_errors, scope) {
+        if matches!(args.output.output_format, crate::report::Format::Text) {
+            extra.insert(
+                "parse_errors".into(),
+                serde_json::json!({ "text": crate::report::text::parse_errors_text(scope) }),
+            );
+        }
+    }
+    extra
 }

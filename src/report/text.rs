@@ -332,6 +332,33 @@ pub fn project_summary(p: &ProjectSummary) -> String {
     text
 }
 
+/// `--show-parse-errors`: every checked file that did not parse cleanly, with its
+/// first error and the functions that have errors.
+pub fn parse_errors_text(s: &ScopeSummary) -> String {
+    let mut text = String::new();
+    if s.parse_errors.is_empty() {
+        text.push_str("\nEvery checked file parsed cleanly.\n");
+        return text;
+    }
+    text.push_str(&format!(
+        "\nFiles that did not parse cleanly ({}); code past an error may not have been analysed:\n",
+        s.parse_errors.len()
+    ));
+    for p in &s.parse_errors {
+        text.push_str(&format!(
+            "  {}:{}:{}: first of {} parse error(s)\n",
+            p.path, p.line, p.column, p.errors
+        ));
+        for f in &p.functions {
+            text.push_str(&format!(
+                "    in `{}` at {}:{}\n",
+                f.name, f.line, f.column
+            ));
+        }
+    }
+    text
+}
+
 /// At most this many folders (or files) are named in one summary line.
 const NAMED: usize = 6;
 
@@ -411,6 +438,22 @@ fn scope_lines(s: &ScopeSummary) -> String {
         text.push_str(&format!(
             "  vendored: {} ({}; {} file(s), {} compiled{findings})\n",
             t.path, t.why, t.files, t.compiled
+        ));
+    }
+    let bad = &s.parse_errors;
+    if !bad.is_empty() && bad.len() <= 5 {
+        let files: Vec<String> = bad
+            .iter()
+            .map(|p| format!("{} ({}:{})", p.path, p.line, p.column))
+            .collect();
+        text.push_str(&format!(
+            "  did not parse cleanly: {} (`--show-parse-errors` lists the functions)\n",
+            files.join(", ")
+        ));
+    } else if !bad.is_empty() {
+        text.push_str(&format!(
+            "  did not parse cleanly: {} checked file(s) (`--show-parse-errors` lists them)\n",
+            bad.len()
         ));
     }
     if s.version_branch_findings > 0 {
