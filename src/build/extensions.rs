@@ -39,6 +39,8 @@ pub struct ExtensionDecl {
     pub include_dirs: Vec<SourceRef>,
     /// Part of the source list could not be read (a computed value).
     pub incomplete: bool,
+    /// The module's init function is generated (cffi `set_source`, a Cython list).
+    pub generated: bool,
 }
 
 /// A path as written, and the folder (relative to the build file's folder, usually
@@ -98,6 +100,9 @@ struct Py<'t> {
     assigns: HashMap<&'t str, Vec<(Node<'t>, bool)>>,
     /// Loop variables bound while evaluating a comprehension.
     bound: Vec<(String, String)>,
+    /// `NAME = {"key": value}`, `NAME = dict(key=value)`, `NAME["key"] = value`,
+    /// `NAME["key"].append(value)`: (name, key) → values (the flag: one element).
+    dict_items: HashMap<(&'t str, String), Vec<(Node<'t>, bool)>>,
 }
 
 fn py_text<'a>(text: &'a str, n: Node) -> &'a str {
@@ -183,10 +188,81 @@ impl<'t> Py<'t> {
                 _ => {}
             }
         }
+        let mut dict_items: HashMap<(&'t str, String), Vec<(Node<'t>, bool)>> = HashMap::new();
+        for n in py_descendants(root) {
+            match n.kind() {
+                "assignment" | "augmented_assignment" => {
+                    let (Some(l), Some(r)) =
+                        (n.child_by_field_name("left"), n.child_by_field_name("right"))
+                    else {
+                        continue;
+                    };
+                    if l.kind() == "identifier" {
+                        let name = py_text(text, l);
+                        if r.kind() == "dictionary" {
+                            let mut c = r.walk();
+                            for pair in r.named_children(&mut c).filter(|p| p.kind() == "pair") {
+                                let (Some(k), Some(v)) =
+                                    (pair.child_by_field_name("key"), pair.child_by_field_name("value"))
+                                else {
+                                    continue;
+                                };
+                                if let Some(k) = string_value(text, k) {
+                                    dict_items.entry((name, k.to_owned())).or_default().push((v, false));
+                                }
+                            }
+                        } else if r.kind() == "call"
+                            && r.child_by_field_name("function").map(|f| py_text(text, f)) == Some("dict")
+                        {
+                            if let Some(args) = r.child_by_field_name("arguments") {
+                                let mut c = args.walk();
+                                for kw in args.named_children(&mut c).filter(|x| x.kind() == "keyword_argument") {
+                                    if let (Some(k), Some(v)) =
+                                        (kw.child_by_field_name("name"), kw.child_by_field_name("value"))
+                                    {
+                                        dict_items
+                                            .entry((name, py_text(text, k).to_owned()))
+                                            .or_default()
+                                            .push((v, false));
+                                    }
+                                }
+                            }
+                        }
+                    } else if l.kind() == "subscript" {
+                        if let Some((name, key)) = subscript_key(text, l) {
+                            dict_items.entry((name, key)).or_default().push((r, false));
+                        }
+                    }
+                }
+                "call" => {
+                    let Some(f) = n.child_by_field_name("function") else { continue };
+                    if f.kind() != "attribute" {
+                        continue;
+                    }
+                    let (Some(obj), Some(attr)) =
+                        (f.child_by_field_name("object"), f.child_by_field_name("attribute"))
+                    else {
+                        continue;
+                    };
+                    if obj.kind() != "subscript" || !matches!(py_text(text, attr), "append" | "extend") {
+                        continue;
+                    }
+                    let Some((name, key)) = subscript_key(text, obj) else { continue };
+                    if let Some(args) = n.child_by_field_name("arguments") {
+                        let mut c = args.walk();
+                        if let Some(arg) = args.named_children(&mut c).last() {
+                            dict_items.entry((name, key)).or_default().push((arg, true));
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
         Py {
             text,
             assigns,
             bound: Vec::new(),
+            dict_items,
         }
     }
 
@@ -349,6 +425,46 @@ impl<'t> Py<'t> {
         }
     }
 
+    /// The value of `key` in the dictionaries a call unpacks (`Extension(**opts)`).
+    fn splat_value(&mut self, n: Node<'t>, key: &str) -> Option<V> {
+        let args = n.child_by_field_name("arguments")?;
+        let mut c = args.walk();
+        let splats: Vec<&'t str> = args
+            .named_children(&mut c)
+            .filter(|x| x.kind() == "dictionary_splat")
+            .filter_map(|x| x.named_child(0))
+            .filter(|x| x.kind() == "identifier")
+            .map(|x| py_text(self.text, x))
+            .collect();
+        let mut out = Vec::new();
+        let mut complete = true;
+        let mut single = None;
+        let mut found = false;
+        for name in splats {
+            for (v, _) in self.dict_items.get(&(name, key.to_owned())).cloned().unwrap_or_default() {
+                found = true;
+                match self.eval(v, 0) {
+                    V::S(s) => {
+                        single.get_or_insert(s.clone());
+                        out.push(s);
+                    }
+                    V::L(l, c) => {
+                        out.extend(l);
+                        complete &= c;
+                    }
+                    V::Unknown => complete = false,
+                }
+            }
+        }
+        if !found {
+            return None;
+        }
+        if key == "name" {
+            return Some(single.map_or(V::Unknown, V::S));
+        }
+        Some(V::L(out, complete))
+    }
+
     fn args(&self, n: Node<'t>) -> (Vec<Node<'t>>, Vec<(&'t str, Node<'t>)>) {
         let mut pos = Vec::new();
         let mut kw = Vec::new();
@@ -362,7 +478,7 @@ impl<'t> Py<'t> {
                     ) {
                         kw.push((py_text(self.text, k), v));
                     }
-                } else if x.kind() != "comment" {
+                } else if !matches!(x.kind(), "comment" | "dictionary_splat" | "list_splat") {
                     pos.push(x);
                 }
             }
@@ -500,6 +616,16 @@ impl<'t> Py<'t> {
     }
 }
 
+/// `NAME["key"]` with a string key.
+fn subscript_key<'t>(text: &'t str, n: Node<'t>) -> Option<(&'t str, String)> {
+    let value = n.child_by_field_name("value")?;
+    let sub = n.child_by_field_name("subscript")?;
+    if value.kind() != "identifier" {
+        return None;
+    }
+    Some((py_text(text, value), string_value(text, sub)?.to_owned()))
+}
+
 /// The extension modules `setup.py` declares.
 pub fn setup_py(text: &str) -> Vec<ExtensionDecl> {
     let Some((tree, _)) = parse_python(text) else {
@@ -525,14 +651,20 @@ pub fn setup_py(text: &str) -> Vec<ExtensionDecl> {
         let name_node = kwarg("name").or_else(|| pos.first().copied());
         let name = match name_node.map(|x| py.eval(x, 0)) {
             Some(V::S(s)) => s,
-            _ => name_node
+            Some(_) => name_node
                 .map(|x| py_text(text, x).to_owned())
                 .unwrap_or_default(),
+            None => match py.splat_value(n, "name") {
+                Some(V::S(s)) => s,
+                _ => String::new(),
+            },
         };
         let sources_node = kwarg("sources").or_else(|| pos.get(1).copied());
         let (mut sources, mut complete) = match sources_node {
             Some(s) => py.eval(s, 0).into_list(),
-            None => (Vec::new(), false),
+            None => py
+                .splat_value(n, "sources")
+                .map_or((Vec::new(), false), V::into_list),
         };
         if let Some(d) = kwarg("depends") {
             let (l, _) = py.eval(d, 0).into_list();
@@ -551,6 +683,39 @@ pub fn setup_py(text: &str) -> Vec<ExtensionDecl> {
             sources: sources.into_iter().map(SourceRef::plain).collect(),
             include_dirs: include_dirs.into_iter().map(SourceRef::plain).collect(),
             incomplete: !complete,
+            generated: false,
+        });
+    }
+    // cffi: `ffi.set_source("pkg._lib", "...C...", sources=[...], include_dirs=[...])`.
+    for n in py_descendants(root) {
+        if n.kind() != "call" {
+            continue;
+        }
+        let Some(f) = n.child_by_field_name("function") else {
+            continue;
+        };
+        if f.kind() != "attribute" || !py_text(text, f).ends_with(".set_source") {
+            continue;
+        }
+        let (pos, kw) = py.args(n);
+        let kwarg = |k: &str| kw.iter().find(|(name, _)| *name == k).map(|(_, v)| *v);
+        let name = match pos.first().map(|x| py.eval(*x, 0)) {
+            Some(V::S(s)) => s,
+            _ => continue,
+        };
+        let (sources, complete) = kwarg("sources")
+            .map(|x| py.eval(x, 0).into_list())
+            .unwrap_or((Vec::new(), true));
+        let (include_dirs, _) = kwarg("include_dirs")
+            .map(|d| py.eval(d, 0).into_list())
+            .unwrap_or_default();
+        out.push(ExtensionDecl {
+            name,
+            range: (f.start_byte(), f.end_byte()),
+            sources: sources.into_iter().map(SourceRef::plain).collect(),
+            include_dirs: include_dirs.into_iter().map(SourceRef::plain).collect(),
+            incomplete: !complete,
+            generated: true,
         });
     }
     // `cythonize("pkg/*.pyx")` without an Extension: each matching .pyx is a module.
@@ -585,6 +750,7 @@ pub fn setup_py(text: &str) -> Vec<ExtensionDecl> {
             sources: pyx.into_iter().map(SourceRef::plain).collect(),
             include_dirs: Vec::new(),
             incomplete: !complete,
+            generated: true,
         });
     }
     out
@@ -630,6 +796,7 @@ pub fn pyproject(text: &str) -> Vec<ExtensionDecl> {
                     .to_owned(),
                 range: at,
                 incomplete: sources.is_empty(),
+                generated: false,
                 sources,
                 include_dirs: strings(m.get("include-dirs")),
             }
@@ -806,6 +973,7 @@ pub fn meson(text: &str, lookup: &MesonLookup) -> Vec<ExtensionDecl> {
             name: name.unwrap_or_default(),
             range: call.name_range,
             incomplete: !complete || sources.is_empty(),
+            generated: false,
             sources,
             include_dirs,
         });
@@ -1094,6 +1262,16 @@ setup(ext_modules=[
     }
 
     #[test]
+    fn setup_py_unpacked_options() {
+        let src = "opts = {'sources': ['a.c'], 'include_dirs': ['inc']}\nopts['sources'].append('b.c')\nopts['name'] = 'pkg._x'\nsetup(ext_modules=[Extension(**opts), Extension('y', **dict(sources=['y.c']))])\n";
+        let e = setup_py(src);
+        assert_eq!(e[0].name, "pkg._x");
+        assert_eq!(srcs(&e[0]), ["a.c", "b.c"]);
+        assert!(!e[0].incomplete);
+        assert_eq!(e[1].name, "y");
+    }
+
+    #[test]
     fn setup_py_pathlib_and_cythonize() {
         let src = "from pathlib import Path\nROOT = Path(__file__).parent\nsetup(ext_modules=[Extension('m', [str(p) for p in (ROOT / 'src').glob('*.c')])])\ncythonize('pkg/*.pyx')\n";
         let e = setup_py(src);
@@ -1137,4 +1315,39 @@ setup(ext_modules=[
         assert_eq!(c, ["core/**/*.cpp"]);
         assert_eq!(f.links["_ext"], ["core"]);
     }
+}
+
+/// Local Python files a `setup.py` hands part of its build to: modules it imports
+/// from its own folder (`from _setuplibev import ...`) and cffi build scripts
+/// (`cffi_modules=["src/_build.py:ffi"]`), as paths relative to its folder.
+pub fn setup_helpers(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let l = line.trim();
+        let module = l
+            .strip_prefix("from ")
+            .and_then(|r| r.split_whitespace().next())
+            .filter(|_| l.contains(" import "))
+            .or_else(|| l.strip_prefix("import ").and_then(|r| r.split([' ', ',']).next()));
+        if let Some(m) = module {
+            if !m.is_empty() && !m.starts_with('.') && m.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'.') {
+                out.push(format!("{}.py", m.replace('.', "/")));
+            }
+        }
+    }
+    let mut rest = text;
+    while let Some(i) = rest.find(".py:") {
+        let before = &rest[..i];
+        let start = before
+            .rfind(|c: char| c == '"' || c == '\'' || c.is_whitespace() || c == '[' || c == ',')
+            .map_or(0, |s| s + 1);
+        let path = &before[start..];
+        if !path.is_empty() {
+            out.push(format!("{path}.py"));
+        }
+        rest = &rest[i + 4..];
+    }
+    out.sort();
+    out.dedup();
+    out
 }

@@ -185,6 +185,9 @@ pub fn declared_modules(builds: &[&BuildFile]) -> Vec<Declared> {
                 custom_target: false,
             });
         }
+        if b.kind == BuildKind::SetupPy {
+            out.extend(helper_modules(b, &dir_of(b)));
+        }
     }
     // meson: variables from every meson file, with the folder that assigned them.
     let mesons: Vec<&&BuildFile> = builds
@@ -308,6 +311,7 @@ pub fn declared_modules(builds: &[&BuildFile]) -> Vec<Declared> {
                     name: name.clone(),
                     range: *range,
                     incomplete: !complete || sources.is_empty(),
+                    generated: false,
                     sources,
                     include_dirs,
                 },
@@ -316,6 +320,53 @@ pub fn declared_modules(builds: &[&BuildFile]) -> Vec<Declared> {
                 custom_target: custom,
             });
         }
+    }
+    out
+}
+
+/// Extension modules declared in the local Python files `setup.py` imports or names
+/// as cffi build scripts (two levels deep). Their paths are tried relative to the
+/// helper's folder and to `setup.py`'s.
+fn helper_modules(b: &BuildFile, dir: &Path) -> Vec<Declared> {
+    const MAX_SIZE: u64 = 1 << 20;
+    let mut out = Vec::new();
+    let mut seen: HashSet<PathBuf> = HashSet::new();
+    let mut frontier: Vec<(PathBuf, String)> = extensions::setup_helpers(&b.text)
+        .into_iter()
+        .map(|h| (dir.to_path_buf(), h))
+        .collect();
+    for _ in 0..2 {
+        let mut next = Vec::new();
+        for (from, rel) in frontier {
+            for base in [from.clone(), dir.to_path_buf()] {
+                let path = normalize(&base.join(&rel));
+                if !seen.insert(path.clone()) {
+                    continue;
+                }
+                let small = std::fs::metadata(&path).is_ok_and(|m| m.is_file() && m.len() < MAX_SIZE);
+                let Some(text) = small.then(|| std::fs::read_to_string(&path).ok()).flatten() else {
+                    continue;
+                };
+                let hdir = path.parent().unwrap_or(Path::new("")).to_path_buf();
+                for mut d in extensions::setup_py(&text) {
+                    for r in d.sources.iter_mut().chain(d.include_dirs.iter_mut()) {
+                        r.base.get_or_insert_with(|| hdir.display().to_string());
+                    }
+                    out.push(Declared {
+                        decl: d,
+                        build_file: path.clone(),
+                        dir: dir.to_path_buf(),
+                        custom_target: false,
+                    });
+                }
+                next.extend(
+                    extensions::setup_helpers(&text)
+                        .into_iter()
+                        .map(|h| (hdir.clone(), h)),
+                );
+            }
+        }
+        frontier = next;
     }
     out
 }
@@ -493,15 +544,18 @@ pub fn resolve(
         }
         // Headers and C files Cython modules name.
         let mut extra_names: Vec<(PathBuf, String)> = Vec::new();
-        for p in &pyx_files {
-            let mut texts = vec![p.clone()];
-            texts.push(p.with_extension("pxd"));
-            for t in texts {
-                if let Some(b) = pyx.get(&t) {
-                    for inc in cython_includes(&b.text) {
-                        extra_names.push((t.parent().unwrap_or(Path::new("")).to_path_buf(), inc));
-                    }
-                }
+        // Every .pyx/.pxd of the module's package folder: `cimport`ed declarations
+        // (`includes/uv.pxd`) name the headers (`cdef extern from "uv.h"`).
+        let pkg_dirs: HashSet<PathBuf> = pyx_files
+            .iter()
+            .filter_map(|p| p.parent().map(Path::to_path_buf))
+            .collect();
+        for (t, b) in &pyx {
+            if !pkg_dirs.iter().any(|d| t.starts_with(d)) {
+                continue;
+            }
+            for inc in cython_includes(&b.text) {
+                extra_names.push((t.parent().unwrap_or(Path::new("")).to_path_buf(), inc));
             }
         }
         for (dir, name) in extra_names {

@@ -105,7 +105,7 @@ pub fn modules_without_init(ctx: &BuildContext) -> Vec<Declared> {
     let mut out: Vec<Declared> = Vec::new();
     for d in scope::declared_modules(&builds) {
         let name = &d.decl.name;
-        if d.custom_target || !is_module_name(name) || generated(&d) {
+        if d.custom_target || d.decl.generated || !is_module_name(name) || generated(&d) {
             continue;
         }
         // Only a module whose sources are here: otherwise there is nothing to look in.
