@@ -113,17 +113,17 @@ fn parse_problem(parsed: &ParsedFile) -> Option<ParseProblem> {
     })
 }
 
+/// Does `dir` hold a licence file of its own (`LICENSE`, `license.txt`, `COPYING.md`...)?
 fn licence_file(dir: &Path) -> bool {
-    [
-        "LICENSE",
-        "LICENSE.txt",
-        "LICENSE.md",
-        "LICENCE",
-        "COPYING",
-        "LICENSE.TXT",
-    ]
-    .iter()
-    .any(|n| dir.join(n).is_file())
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return false;
+    };
+    entries.flatten().take(10_000).any(|e| {
+        let name = e.file_name().to_string_lossy().to_ascii_lowercase();
+        let stem = name.split('.').next().unwrap_or("");
+        matches!(stem, "license" | "licence" | "copying" | "unlicense")
+            && e.file_type().is_ok_and(|t| t.is_file())
+    })
 }
 
 /// Module inits named through macros a header defines (`#define INIT_NAME
@@ -207,9 +207,19 @@ impl Scope {
                     .map(|t| scope::submodule_paths(&t))
                     .unwrap_or_default();
                 let root_n = scope::normalize(root);
+                let cache: std::cell::RefCell<HashMap<PathBuf, bool>> = Default::default();
                 let licensed = |d: &Path| {
                     // The project's own licence sits at the root, which is never a tree.
-                    scope::normalize(d) != root_n && licence_file(d)
+                    let d = scope::normalize(d);
+                    if d == root_n {
+                        return false;
+                    }
+                    if let Some(v) = cache.borrow().get(&d) {
+                        return *v;
+                    }
+                    let v = licence_file(&d);
+                    cache.borrow_mut().insert(d, v);
+                    v
                 };
                 let mut r =
                     scope::resolve(root, &builds, &sources, all_sources, &submodules, &licensed);

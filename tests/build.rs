@@ -407,3 +407,97 @@ fn limited_api_message_points_to_abi3t_for_315() {
     assert!(!ft601.is_empty());
     assert!(ft601.iter().all(|m| m.contains("abi3t")), "{ft601:?}");
 }
+
+fn run_with(dir: &Path, ov: Overrides) -> CheckResult {
+    let roots = vec![(
+        dir.to_path_buf(),
+        Arc::new(Settings::resolve(dir, &ov).expect("settings")),
+    )];
+    check::run(&roots, &Default::default())
+}
+
+#[test]
+fn build_scope_is_in_the_summary_and_all_sources_checks_everything() {
+    let dir = manifest().join("tests/build_fixtures/scope-setuptools");
+    let scoped = run_with(
+        &dir,
+        Overrides {
+            isolated: true,
+            ..Default::default()
+        },
+    );
+    let project = scoped.project.as_ref().expect("summary");
+    let scope = project.scope.as_ref().expect("scope");
+    assert_eq!(scope.modules.len(), 1);
+    assert_eq!(scope.modules[0].name, "scoped._core");
+    assert_eq!(
+        scope.modules[0].sources,
+        [
+            "extern/minilib/minilib.c",
+            "src/codecs/codec_a.c",
+            "src/core.c"
+        ]
+    );
+    assert!(scope.modules[0]
+        .headers
+        .contains(&"include/shared.h".to_owned()));
+    let summary = text::project_summary(project);
+    assert!(
+        summary.contains("not checked: 2 C/C++ file(s) compiled by no extension: src/3_10/ 1, tests/ 1 (`--all-sources` checks them too)"),
+        "{summary}"
+    );
+    assert!(summary.contains("vendored: extern/minilib"), "{summary}");
+    assert!(
+        !scoped
+            .diagnostics
+            .iter()
+            .any(|d| d.path.starts_with(dir.join("tools"))
+                || d.path.starts_with(dir.join("src/3_10")))
+    );
+
+    let all = run_with(
+        &dir,
+        Overrides {
+            isolated: true,
+            all_sources: true,
+            ..Default::default()
+        },
+    );
+    let scope = all
+        .project
+        .as_ref()
+        .and_then(|p| p.scope.as_ref())
+        .expect("scope");
+    assert_eq!(scope.mode, ftaudit::build::scope::ScopeMode::AllSources);
+    for folder in ["tools", "tests", "src/3_10", "bench"] {
+        assert!(
+            all.diagnostics
+                .iter()
+                .any(|d| d.path.starts_with(dir.join(folder))),
+            "--all-sources reports nothing in {folder}"
+        );
+    }
+}
+
+#[test]
+fn json_carries_the_per_module_source_lists() {
+    let dir = manifest().join("tests/build_fixtures/scope-cmake");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ftaudit"))
+        .args(["check", "--isolated", "--output-format", "json"])
+        .arg(&dir)
+        .output()
+        .expect("run ftaudit");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let scope = &v["summary"]["project"]["scope"];
+    assert_eq!(scope["mode"]["kind"], "build");
+    assert_eq!(scope["modules"][0]["name"], "_ext");
+    let sources: Vec<&str> = scope["modules"][0]["sources"]
+        .as_array()
+        .expect("sources")
+        .iter()
+        .filter_map(|s| s.as_str())
+        .collect();
+    assert_eq!(sources, ["core/counter.cpp", "src/ext.cpp"]);
+    assert_eq!(scope["uncompiled_files"], 1);
+    assert_eq!(scope["uncompiled_by_folder"][0]["folder"], "test/");
+}

@@ -192,9 +192,10 @@ impl<'t> Py<'t> {
         for n in py_descendants(root) {
             match n.kind() {
                 "assignment" | "augmented_assignment" => {
-                    let (Some(l), Some(r)) =
-                        (n.child_by_field_name("left"), n.child_by_field_name("right"))
-                    else {
+                    let (Some(l), Some(r)) = (
+                        n.child_by_field_name("left"),
+                        n.child_by_field_name("right"),
+                    ) else {
                         continue;
                     };
                     if l.kind() == "identifier" {
@@ -202,24 +203,33 @@ impl<'t> Py<'t> {
                         if r.kind() == "dictionary" {
                             let mut c = r.walk();
                             for pair in r.named_children(&mut c).filter(|p| p.kind() == "pair") {
-                                let (Some(k), Some(v)) =
-                                    (pair.child_by_field_name("key"), pair.child_by_field_name("value"))
-                                else {
+                                let (Some(k), Some(v)) = (
+                                    pair.child_by_field_name("key"),
+                                    pair.child_by_field_name("value"),
+                                ) else {
                                     continue;
                                 };
                                 if let Some(k) = string_value(text, k) {
-                                    dict_items.entry((name, k.to_owned())).or_default().push((v, false));
+                                    dict_items
+                                        .entry((name, k.to_owned()))
+                                        .or_default()
+                                        .push((v, false));
                                 }
                             }
                         } else if r.kind() == "call"
-                            && r.child_by_field_name("function").map(|f| py_text(text, f)) == Some("dict")
+                            && r.child_by_field_name("function").map(|f| py_text(text, f))
+                                == Some("dict")
                         {
                             if let Some(args) = r.child_by_field_name("arguments") {
                                 let mut c = args.walk();
-                                for kw in args.named_children(&mut c).filter(|x| x.kind() == "keyword_argument") {
-                                    if let (Some(k), Some(v)) =
-                                        (kw.child_by_field_name("name"), kw.child_by_field_name("value"))
-                                    {
+                                for kw in args
+                                    .named_children(&mut c)
+                                    .filter(|x| x.kind() == "keyword_argument")
+                                {
+                                    if let (Some(k), Some(v)) = (
+                                        kw.child_by_field_name("name"),
+                                        kw.child_by_field_name("value"),
+                                    ) {
                                         dict_items
                                             .entry((name, py_text(text, k).to_owned()))
                                             .or_default()
@@ -235,19 +245,26 @@ impl<'t> Py<'t> {
                     }
                 }
                 "call" => {
-                    let Some(f) = n.child_by_field_name("function") else { continue };
+                    let Some(f) = n.child_by_field_name("function") else {
+                        continue;
+                    };
                     if f.kind() != "attribute" {
                         continue;
                     }
-                    let (Some(obj), Some(attr)) =
-                        (f.child_by_field_name("object"), f.child_by_field_name("attribute"))
-                    else {
+                    let (Some(obj), Some(attr)) = (
+                        f.child_by_field_name("object"),
+                        f.child_by_field_name("attribute"),
+                    ) else {
                         continue;
                     };
-                    if obj.kind() != "subscript" || !matches!(py_text(text, attr), "append" | "extend") {
+                    if obj.kind() != "subscript"
+                        || !matches!(py_text(text, attr), "append" | "extend")
+                    {
                         continue;
                     }
-                    let Some((name, key)) = subscript_key(text, obj) else { continue };
+                    let Some((name, key)) = subscript_key(text, obj) else {
+                        continue;
+                    };
                     if let Some(args) = n.child_by_field_name("arguments") {
                         let mut c = args.walk();
                         if let Some(arg) = args.named_children(&mut c).last() {
@@ -441,7 +458,12 @@ impl<'t> Py<'t> {
         let mut single = None;
         let mut found = false;
         for name in splats {
-            for (v, _) in self.dict_items.get(&(name, key.to_owned())).cloned().unwrap_or_default() {
+            for (v, _) in self
+                .dict_items
+                .get(&(name, key.to_owned()))
+                .cloned()
+                .unwrap_or_default()
+            {
                 found = true;
                 match self.eval(v, 0) {
                     V::S(s) => {
@@ -1328,9 +1350,16 @@ pub fn setup_helpers(text: &str) -> Vec<String> {
             .strip_prefix("from ")
             .and_then(|r| r.split_whitespace().next())
             .filter(|_| l.contains(" import "))
-            .or_else(|| l.strip_prefix("import ").and_then(|r| r.split([' ', ',']).next()));
+            .or_else(|| {
+                l.strip_prefix("import ")
+                    .and_then(|r| r.split([' ', ',']).next())
+            });
         if let Some(m) = module {
-            if !m.is_empty() && !m.starts_with('.') && m.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'.') {
+            if !m.is_empty()
+                && !m.starts_with('.')
+                && m.bytes()
+                    .all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'.')
+            {
                 out.push(format!("{}.py", m.replace('.', "/")));
             }
         }

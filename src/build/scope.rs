@@ -343,8 +343,10 @@ fn helper_modules(b: &BuildFile, dir: &Path) -> Vec<Declared> {
                 if !seen.insert(path.clone()) {
                     continue;
                 }
-                let small = std::fs::metadata(&path).is_ok_and(|m| m.is_file() && m.len() < MAX_SIZE);
-                let Some(text) = small.then(|| std::fs::read_to_string(&path).ok()).flatten() else {
+                let small =
+                    std::fs::metadata(&path).is_ok_and(|m| m.is_file() && m.len() < MAX_SIZE);
+                let Some(text) = small.then(|| std::fs::read_to_string(&path).ok()).flatten()
+                else {
                     continue;
                 };
                 let hdir = path.parent().unwrap_or(Path::new("")).to_path_buf();

@@ -350,10 +350,7 @@ pub fn parse_errors_text(s: &ScopeSummary) -> String {
             p.path, p.line, p.column, p.errors
         ));
         for f in &p.functions {
-            text.push_str(&format!(
-                "    in `{}` at {}:{}\n",
-                f.name, f.line, f.column
-            ));
+            text.push_str(&format!("    in `{}` at {}:{}\n", f.name, f.line, f.column));
         }
     }
     text

@@ -262,10 +262,8 @@ fn apply_local_block_macros(text: &str, directives: &[Directive], bytes: &mut [u
         let delta = brace_delta(body);
         // A statement does something (a call, an assignment); a body of bare words
         // (`#define PyMODINIT_FUNC void`) is a type on the line before a declarator.
-        let needs_semicolon = delta == 0
-            && !body.is_empty()
-            && !body.ends_with(';')
-            && body.contains(['(', '=']);
+        let needs_semicolon =
+            delta == 0 && !body.is_empty() && !body.ends_with(';') && body.contains(['(', '=']);
         if delta == 0 && !needs_semicolon || delta.unsigned_abs() as usize > name.len() {
             continue;
         }
