@@ -161,6 +161,13 @@ fn render_one(out: &mut String, d: &Diagnostic, r: &Report, paint: &Paint, o: Te
     } else if let Some(h) = &d.help {
         out.push_str(&format!("  = {} {h}\n", paint.p(bold(), "help:")));
     }
+    for rel in &d.related {
+        let at = match rel.span {
+            Some(s) => format!("{}:{}:{}", super::terminal_path(&rel.path), s.start_line, s.start_col),
+            None => super::terminal_path(&rel.path),
+        };
+        out.push_str(&format!("  = {} {at}: {}\n", paint.p(bold(), "note:"), rel.message));
+    }
     out.push('\n');
 }
 

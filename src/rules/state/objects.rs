@@ -1,0 +1,315 @@
+//! What FT401 (through calls), FT406, FT409, FT410 and FT411 share: the project's
+//! function summaries ([`Summaries`]) built once per run, and the per-object
+//! questions asked of them (which functions touch which field of which object
+//! struct, and which of those are the conflicting side of a race).
+//!
+//! The unit reported is the function a porter fixes: an entry point (method, slot,
+//! getter, callback) or a function nothing in the project calls. A helper's
+//! accesses are reported at the call in each such function that reaches it
+//! unprotected, with the helper's own line as a related location.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use rayon::prelude::*;
+
+use super::{is_foreign_context, StateAnalysis};
+use crate::context::{ProjectContext, ProjectFile};
+use crate::diagnostic::{Confidence, Diagnostic, Related, Severity};
+use crate::rule::Rule;
+use crate::source::entry::Role;
+use crate::source::index::Range;
+use crate::source::summary::{AccessKind, FileFacts, FnId, SAccess, SBase, Summaries};
+
+/// The project's summaries, built once per run.
+pub(crate) struct SharedState {
+    pub(crate) summaries: Summaries,
+    /// Object struct → field → (type, pointer or array).
+    fields: HashMap<String, HashMap<String, (String, bool)>>,
+    /// Struct names of Python objects (and C++ classes that are Python objects).
+    python_objects: std::collections::HashSet<String>,
+    /// Per (struct, field): every (function, access index) that touches it from a
+    /// function that can run concurrently outside lifecycle code.
+    touches: HashMap<(String, String), Vec<(FnId, usize)>>,
+}
+
+impl SharedState {
+    pub(crate) fn of(project: &ProjectContext) -> Arc<SharedState> {
+        project.memo.get(|| {
+            let analysis = StateAnalysis::of(project);
+            let facts: Vec<FileFacts> = project
+                .files
+                .par_iter()
+                .enumerate()
+                .map(|(fi, pf)| FileFacts::extract(pf, &analysis.facts[fi]))
+                .collect();
+            let summaries = Summaries::build(facts);
+            let mut fields: HashMap<String, HashMap<String, (String, bool)>> = HashMap::new();
+            let mut python_objects = std::collections::HashSet::new();
+            for ff in &summaries.files {
+                for st in &ff.structs {
+                    for n in &st.names {
+                        let m = fields.entry(n.clone()).or_default();
+                        for (f, t, p) in &st.fields {
+                            m.entry(f.clone()).or_insert((t.clone(), *p));
+                        }
+                        if st.python_object {
+                            python_objects.insert(n.clone());
+                        }
+                    }
+                }
+            }
+            let mut s = SharedState {
+                summaries,
+                fields,
+                python_objects,
+                touches: HashMap::new(),
+            };
+            let entries = analysis.entries();
+            let mut touches: HashMap<(String, String), Vec<(FnId, usize)>> = HashMap::new();
+            for (fi, per_fn) in s.summaries.summary.iter().enumerate() {
+                for (i, list) in per_fn.iter().enumerate() {
+                    if entries.role(fi, Some(i)) != Role::Concurrent
+                        || entries.lifecycle[fi].contains(&i)
+                    {
+                        continue;
+                    }
+                    for (ai, a) in list.iter().enumerate() {
+                        if let Some(k) = s.object_key(a) {
+                            touches.entry(k).or_default().push(((fi, i), ai));
+                        }
+                    }
+                }
+            }
+            s.touches = touches;
+            s
+        })
+    }
+
+    /// (object struct, field) for an access to per-object state of a Python object.
+    pub(crate) fn object_key(&self, a: &SAccess) -> Option<(String, String)> {
+        if matches!(a.base, SBase::Global(_)) {
+            return None;
+        }
+        let st = a.struct_type.as_deref()?;
+        let field = a.field.as_deref()?;
+        if !self.is_python_object(st) {
+            return None;
+        }
+        Some((st.to_owned(), field.to_owned()))
+    }
+
+    pub(crate) fn is_python_object(&self, st: &str) -> bool {
+        self.python_objects.contains(st)
+            || (st.ends_with("Object") && st != "PyObject" && st != "PyTypeObject")
+    }
+
+    /// The declared type of a field and whether it is a pointer or array.
+    pub(crate) fn field(&self, st: &str, field: &str) -> Option<&(String, bool)> {
+        self.fields.get(st)?.get(field)
+    }
+
+    /// Fields that need no lock: atomics, locks, and library contexts FT407 covers.
+    pub(crate) fn field_is_exempt(&self, st: &str, field: &str) -> bool {
+        self.field(st, field).is_some_and(|(t, _)| {
+            t.contains("atomic")
+                || crate::capi::is_pymutex_type(t)
+                || is_foreign_context(t)
+                || t.contains("mutex")
+                || t.contains("once_flag")
+        })
+    }
+
+    /// Other functions touching the same field, with their access.
+    pub(crate) fn others<'s>(
+        &'s self,
+        key: &(String, String),
+        me: FnId,
+    ) -> impl Iterator<Item = (FnId, &'s SAccess)> + 's {
+        self.touches
+            .get(key)
+            .into_iter()
+            .flatten()
+            .filter(move |(id, _)| *id != me)
+            .map(|(id, ai)| (*id, &self.summaries.summary[id.0][id.1][*ai]))
+    }
+
+    pub(crate) fn fn_name(&self, id: FnId) -> &str {
+        &self.summaries.function(id).name
+    }
+}
+
+/// The functions reported: concurrent, not lifecycle, not run only under a caller's
+/// lock, and an entry point or a function nothing calls (helpers are reported
+/// through their callers).
+pub(crate) fn reported_functions(
+    project: &ProjectContext,
+    rule: &'static Rule,
+    objects: bool,
+) -> Vec<(usize, usize)> {
+    let analysis = StateAnalysis::of(project);
+    let e = analysis.entries();
+    let mut out = Vec::new();
+    for (fi, pf) in project.files.iter().enumerate() {
+        if !pf.settings.rule_enabled(rule, &pf.file.path) {
+            continue;
+        }
+        for i in 0..pf.index.functions.len() {
+            if e.role(fi, Some(i)) != Role::Concurrent {
+                continue;
+            }
+            if objects && e.lifecycle[fi].contains(&i) {
+                continue;
+            }
+            let guarded = if objects {
+                &e.guarded[fi]
+            } else {
+                &e.guarded_by_mutex[fi]
+            };
+            if guarded.contains(&i) {
+                continue;
+            }
+            if !(e.entry_points[fi].contains(&i) || e.unreached[fi].contains(&i)) {
+                continue;
+            }
+            out.push((fi, i));
+        }
+    }
+    out
+}
+
+/// Is this per-object access in a type the project confines to one thread?
+pub(crate) fn confined(s: &SharedState, pf: &ProjectFile, st: &str) -> bool {
+    let names = &pf.settings.thread_confined_types;
+    !names.is_empty() && s.summaries.types.struct_named(st, names)
+}
+
+/// Compiled in some free-threaded build.
+pub(crate) fn in_ft(pf: &ProjectFile, off: usize) -> bool {
+    let c = pf.file.condition_at(off);
+    pf.context()
+        .ft_configs()
+        .iter()
+        .any(|cfg| c.eval(cfg).maybe())
+}
+
+pub(crate) fn confidence(project: &ProjectContext, id: FnId) -> Confidence {
+    let analysis = StateAnalysis::of(project);
+    if analysis.entries().unreached[id.0].contains(&id.1) {
+        Confidence::Likely
+    } else {
+        Confidence::Certain
+    }
+}
+
+/// A related location at `range` of file `fi`.
+pub(crate) fn related(project: &ProjectContext, fi: usize, range: Range, msg: String) -> Related {
+    let pf = &project.files[fi];
+    Related {
+        path: pf.file.path.clone(),
+        span: Some(pf.file.span(range.0, range.1)),
+        message: msg,
+    }
+}
+
+/// Where a summarised access shows in the reported function: the call it comes
+/// through, or the access itself.
+pub(crate) fn site(a: &SAccess) -> Range {
+    a.via.unwrap_or(a.origin.1)
+}
+
+/// "through `resize`" for an access reached by a call, empty for a direct one.
+pub(crate) fn through(s: &SharedState, a: &SAccess) -> String {
+    match a.via_callee {
+        Some(c) => format!(" through `{}`", s.fn_name(c)),
+        None => String::new(),
+    }
+}
+
+/// The related locations of a finding: where a helper does it, and one conflicting
+/// function.
+pub(crate) fn notes(
+    project: &ProjectContext,
+    s: &SharedState,
+    a: &SAccess,
+    conflict: Option<(FnId, &SAccess)>,
+    conflict_msg: impl Fn(&str, &SAccess) -> String,
+) -> Vec<Related> {
+    let mut v = Vec::new();
+    if a.via.is_some() {
+        let (origin, range) = a.origin;
+        v.push(related(
+            project,
+            origin.0,
+            range,
+            format!("`{}` {} it here", s.fn_name(origin), a.kind.verb()),
+        ));
+    }
+    if let Some((id, other)) = conflict {
+        v.push(related(
+            project,
+            id.0,
+            site(other),
+            conflict_msg(s.fn_name(id), other),
+        ));
+    }
+    v
+}
+
+/// Adds the related locations and the per-object severity policy to a finding.
+pub(crate) fn finish(
+    d: Diagnostic,
+    related: Vec<Related>,
+    pf: &ProjectFile,
+    severity: Severity,
+    confidence: Confidence,
+) -> Diagnostic {
+    let mut d = d
+        .with_severity(if pf.settings.objects_shared_between_threads {
+            severity
+        } else {
+            Severity::Info
+        })
+        .with_confidence(confidence);
+    for r in related {
+        d = d.with_related(r);
+    }
+    d
+}
+
+/// Does this function change `key` itself (unprotected or not)?
+pub(crate) fn changes_itself(s: &SharedState, list: &[SAccess], key: &(String, String)) -> bool {
+    list.iter()
+        .any(|a| a.kind.changes() && s.object_key(a).as_ref() == Some(key))
+}
+
+/// Per-object accesses of a reported function that matter: on a Python object's
+/// field, not exempt by the field's type, not in a thread-confined type, compiled
+/// in a free-threaded build.
+pub(crate) fn object_accesses<'s>(
+    s: &'s SharedState,
+    pf: &'s ProjectFile,
+    id: FnId,
+) -> impl Iterator<Item = (&'s SAccess, (String, String))> + 's {
+    s.summaries.of(id).iter().filter_map(move |a| {
+        let key = s.object_key(a)?;
+        if s.field_is_exempt(&key.0, &key.1) || confined(s, pf, &key.0) {
+            return None;
+        }
+        if !in_ft(pf, site(a).0) {
+            return None;
+        }
+        Some((a, key))
+    })
+}
+
+/// Pointer-like: a declared pointer or array, or an object reference.
+pub(crate) fn pointer_field(s: &SharedState, key: &(String, String)) -> bool {
+    s.field(&key.0, &key.1)
+        .is_some_and(|(t, p)| *p || super::is_object_type(t))
+}
+
+/// The kinds that leave another thread's plain read of the field wrong.
+pub(crate) fn conflicting_change(k: AccessKind) -> bool {
+    k.changes()
+}
