@@ -252,6 +252,11 @@ fn fixture_messages_match_snapshots() {
                     fix.applicability, fix.message
                 ));
             }
+            for r in &d.related {
+                let file = r.path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+                let line = r.span.map(|s| s.start_line).unwrap_or(0);
+                rendered.push_str(&format!("    note: {file}:{line}: {}\n", r.message));
+            }
         }
         let rel = f.strip_prefix(&root).expect("below root");
         let name = rel.to_string_lossy().replace(['/', '\\', '.'], "_");

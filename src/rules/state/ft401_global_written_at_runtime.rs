@@ -63,6 +63,7 @@ calls or refers to is assumed to run on any thread (reported as *likely*).
 
 pub(crate) fn check(project: &ProjectContext, out: &mut Vec<Diagnostic>) {
     StaticWrites::report(project, &GLOBAL_WRITTEN_AT_RUNTIME, out, report);
+    super::objects::global_findings(project, &GLOBAL_WRITTEN_AT_RUNTIME, out);
 }
 
 fn report(s: &Scope, sw: &StaticWrite, out: &mut Vec<Diagnostic>) {

@@ -75,7 +75,11 @@ pub(crate) fn check(project: &ProjectContext, out: &mut Vec<Diagnostic>) {
         let obj = matches!(a.kind, AccessKind::Replace)
             || s.field(&key.0, &key.1)
                 .is_some_and(|(t, _)| super::is_object_type(t));
-        let severity = if obj || matches!(a.kind, AccessKind::Realloc | AccessKind::Free) {
+        let severity = if obj
+            || matches!(a.kind, AccessKind::Realloc | AccessKind::Free)
+            || (matches!(a.kind, AccessKind::Write | AccessKind::Mutate)
+                && objects::pointer_field(&s, &key))
+        {
             Severity::Error
         } else {
             Severity::Warning

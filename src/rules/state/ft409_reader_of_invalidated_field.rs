@@ -73,6 +73,8 @@ pub(crate) fn check(project: &ProjectContext, out: &mut Vec<Diagnostic>) {
         let found = objects::object_accesses(&s, pf, id).find_map(|(a, key)| {
             if !matches!(a.kind, AccessKind::Read | AccessKind::Pass)
                 || a.protection.protects_object()
+                // Detached use is FT410's.
+                || a.protection.detached
                 || objects::changes_itself(&s, list, &key)
             {
                 return None;

@@ -71,7 +71,12 @@ pub(crate) fn check(project: &ProjectContext, out: &mut Vec<Diagnostic>) {
             .find(|(_, o)| !o.kind.changes() && !o.protection.protects_object())
             .or_else(|| s.others(&key, id).next());
         let notes = objects::notes(project, &s, a, reader, |f, o| {
-            format!("`{f}` {} `{}` without synchronisation", o.kind.verb(), key.1)
+            let how = if o.protection.protects_object() {
+                "under its own lock, which this function does not take"
+            } else {
+                "without synchronisation"
+            };
+            format!("`{f}` {} `{}` {how}", o.kind.verb(), key.1)
         });
         let d = pf
             .context()

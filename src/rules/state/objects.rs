@@ -69,8 +69,12 @@ impl SharedState {
             let mut touches: HashMap<(String, String), Vec<(FnId, usize)>> = HashMap::new();
             for (fi, per_fn) in s.summaries.summary.iter().enumerate() {
                 for (i, list) in per_fn.iter().enumerate() {
+                    // The functions a porter fixes (entry points, or what nothing calls):
+                    // a helper's accesses show through them.
                     if entries.role(fi, Some(i)) != Role::Concurrent
                         || entries.lifecycle[fi].contains(&i)
+                        || !(entries.entry_points[fi].contains(&i)
+                            || entries.unreached[fi].contains(&i))
                     {
                         continue;
                     }
@@ -291,7 +295,10 @@ pub(crate) fn object_accesses<'s>(
     pf: &'s ProjectFile,
     id: FnId,
 ) -> impl Iterator<Item = (&'s SAccess, (String, String))> + 's {
-    s.summaries.of(id).iter().filter_map(move |a| {
+    // In the order they appear in the function, so a finding points at the first.
+    let mut list: Vec<&SAccess> = s.summaries.of(id).iter().collect();
+    list.sort_by_key(|a| site(a).0);
+    list.into_iter().filter_map(move |a| {
         let key = s.object_key(a)?;
         if s.field_is_exempt(&key.0, &key.1) || confined(s, pf, &key.0) {
             return None;
@@ -312,4 +319,131 @@ pub(crate) fn pointer_field(s: &SharedState, key: &(String, String)) -> bool {
 /// The kinds that leave another thread's plain read of the field wrong.
 pub(crate) fn conflicting_change(k: AccessKind) -> bool {
     k.changes()
+}
+
+/// FT401 through the summaries: globals (file scope, `extern` of another file,
+/// class statics, static locals of singleton accessors) changed by a concurrent
+/// function through a helper that writes what a parameter points to
+/// (`arena_alloc(&default_arena)`), by C++ container mutators
+/// (`registry().types.emplace(...)`, `Tracker::instances.push_back(this)`), or
+/// directly when the global is declared in another file. Direct writes of a
+/// global declared in the same file are the classic FT401 check's.
+pub(crate) fn global_findings(project: &ProjectContext, rule: &'static Rule, out: &mut Vec<Diagnostic>) {
+    let s = SharedState::of(project);
+    let analysis = StateAnalysis::of(project);
+    let e = analysis.entries();
+    let sum = &s.summaries;
+    // Every concurrent function's changes of each global, for the conflicting side.
+    let mut touches: HashMap<usize, Vec<(FnId, usize)>> = HashMap::new();
+    for (fi, per_fn) in sum.summary.iter().enumerate() {
+        for (i, list) in per_fn.iter().enumerate() {
+            if e.role(fi, Some(i)) != Role::Concurrent {
+                continue;
+            }
+            for (ai, a) in list.iter().enumerate() {
+                if let (SBase::Global(g), true) = (&a.base, a.kind.changes()) {
+                    touches.entry(*g).or_default().push(((fi, i), ai));
+                }
+            }
+        }
+    }
+    for (fi, pf) in project.files.iter().enumerate() {
+        if !pf.settings.rule_enabled(rule, &pf.file.path) {
+            continue;
+        }
+        let ff = &sum.files[fi];
+        for i in 0..ff.functions.len() {
+            if e.role(fi, Some(i)) != Role::Concurrent || e.guarded_by_mutex[fi].contains(&i) {
+                continue;
+            }
+            let id = (fi, i);
+            let root = e.entry_points[fi].contains(&i) || e.unreached[fi].contains(&i);
+            let mut list: Vec<&SAccess> = sum.of(id).iter().collect();
+            list.sort_by_key(|a| site(a).0);
+            let found = list.into_iter().find(|a| {
+                let SBase::Global(g) = a.base else {
+                    return false;
+                };
+                let info = &sum.globals[g];
+                if !info.mutable_state || !a.kind.changes() || a.protection.protects_global() {
+                    return false;
+                }
+                if !in_ft(pf, site(a).0) {
+                    return false;
+                }
+                match a.via_callee {
+                    // Through a helper that only saw a parameter.
+                    Some(_) => {
+                        root && {
+                            let (oid, orange) = a.origin;
+                            sum.function(oid)
+                                .accesses
+                                .iter()
+                                .find(|x| x.range == orange)
+                                .is_some_and(|x| !matches!(x.base, crate::source::summary::Base::Global(_)))
+                        }
+                    }
+                    None => {
+                        let container = ff.functions[i].calls.iter().any(|c| {
+                            c.range == a.origin.1 && c.receiver.is_some()
+                        });
+                        let elsewhere = !ff.globals.iter().any(|v| v.key == info.key);
+                        container || elsewhere
+                    }
+                }
+            });
+            let Some(a) = found else { continue };
+            let SBase::Global(g) = a.base else { continue };
+            let info = &sum.globals[g];
+            let short = info.key.rsplit("::").next().unwrap_or(&info.key);
+            let name = match info.key.rsplit_once("::") {
+                Some((owner, var)) if info.file.is_some() => format!("{var}` of `{owner}()"),
+                _ => short.to_owned(),
+            };
+            let what = match (&a.field, a.kind) {
+                (_, AccessKind::Mutate) => "mutates".to_owned(),
+                (Some(f), k) => format!("{} the field `{f}` of", k.verb()),
+                (None, k) => k.verb().to_owned(),
+            };
+            let conflict = touches
+                .get(&g)
+                .into_iter()
+                .flatten()
+                .find(|(oid, _)| *oid != id)
+                .map(|(oid, ai)| (*oid, &sum.summary[oid.0][oid.1][*ai]));
+            let notes = notes(project, &s, a, conflict, |f, o| {
+                format!("`{f}` {} `{name}` too", o.kind.verb())
+            });
+            let kind = if info.file.is_some() && info.key.contains("::") {
+                "static"
+            } else {
+                "global"
+            };
+            let severity = if info.pointer || a.kind == AccessKind::Mutate {
+                Severity::Error
+            } else {
+                Severity::Warning
+            };
+            let mut d = pf
+                .context()
+                .diagnostic(
+                    rule,
+                    site(a),
+                    format!(
+                        "`{}` {what} the {kind} `{name}`{} without synchronisation; it can run on many threads at once",
+                        s.fn_name(id),
+                        through(&s, a)
+                    ),
+                )
+                .with_help(format!(
+                    "guard every access to `{short}` with one lock (`static PyMutex {short}_lock;`, `std::mutex` with `std::lock_guard`), fill it once during module init, or make it `thread_local`"
+                ))
+                .with_severity(severity)
+                .with_confidence(confidence(project, id));
+            for r in notes {
+                d = d.with_related(r);
+            }
+            out.push(d);
+        }
+    }
 }

@@ -385,6 +385,20 @@ fn is_ident(s: &str) -> bool {
         && !s.as_bytes()[0].is_ascii_digit()
 }
 
+/// The type a cast expression converts to: `(T *)x`, `reinterpret_cast<T *>(x)`.
+fn cast_type(init: &str) -> Option<String> {
+    let t = init.trim();
+    for cast in ["reinterpret_cast<", "static_cast<", "const_cast<"] {
+        if let Some(i) = t.find(cast) {
+            let r = &t[i + cast.len()..];
+            return r.find('>').map(|e| strip_type(&r[..e]));
+        }
+    }
+    let r = t.strip_prefix('(')?;
+    let close = matching_paren(t)?;
+    Some(strip_type(&r[..close - 1]))
+}
+
 /// `a->b.c` → ("a", ["b", "c"]); `registry().items` → ("registry()", ["items"]).
 fn chain(expr: &str) -> Option<(String, Vec<String>)> {
     let s = strip_expr(expr);
@@ -434,6 +448,9 @@ struct Scope<'a> {
     locals: HashSet<&'a str>,
     static_locals: HashSet<&'a str>,
     class_fields: HashSet<&'a str>,
+    class: Option<&'a str>,
+    /// File-scope names as written (`Tracker::instances`).
+    qualified_globals: &'a HashSet<String>,
     fn_name: &'a str,
     globals: &'a HashSet<String>,
     singletons: &'a HashMap<String, String>,
@@ -480,6 +497,15 @@ impl Scope<'_> {
     /// A base and field for `root` followed by `fields`, with C++ implicit members.
     fn target(&self, root: &str, fields: &[String]) -> Option<(Base, Option<String>)> {
         let short = root.trim().rsplit("::").next().unwrap_or(root).trim();
+        // A class static defined at file scope (`std::vector<T *> Tracker::instances;`).
+        if self
+            .class
+            .is_some_and(|c| self.qualified_globals.contains(&format!("{c}::{short}")))
+            && !self.locals.contains(short)
+            && !self.params.contains_key(short)
+        {
+            return Some((Base::Global(short.to_owned()), fields.first().cloned()));
+        }
         if self.class_fields.contains(short)
             && !self.locals.contains(short)
             && !self.params.contains_key(short)
@@ -603,6 +629,12 @@ impl FileFacts {
                 }
             }
         }
+        let qualified_globals: HashSet<String> = idx
+            .decls
+            .iter()
+            .filter(|d| d.function.is_none() && d.name.contains("::"))
+            .map(|d| d.name.clone())
+            .collect();
         let fn_names: HashSet<&str> = idx.functions.iter().map(|f| f.name.as_str()).collect();
         maybe_globals.retain(|n| !fn_names.contains(n.as_str()));
         // Singleton accessors of this file (the project pass adds other files').
@@ -673,6 +705,8 @@ impl FileFacts {
                 locals: HashSet::new(),
                 static_locals: HashSet::new(),
                 class_fields,
+                class: class.as_deref(),
+                qualified_globals: &qualified_globals,
                 fn_name: &func.name,
                 globals: &maybe_globals,
                 singletons: &singletons,
@@ -693,7 +727,11 @@ impl FileFacts {
                     if let Some(i) = scope.params.get(s).copied() {
                         // `FooObject *self = (FooObject *)op;`
                         scope.aliases.insert(d.name.clone(), i);
-                        let ty = strip_type(d.base_type());
+                        let ty = match strip_type(d.base_type()).as_str() {
+                            // `auto *self = reinterpret_cast<T *>(op);`, `auto *self = (T *)op;`
+                            "auto" => cast_type(init).unwrap_or_else(|| "auto".into()),
+                            t => t.to_owned(),
+                        };
                         if param_types[i].as_deref().is_none_or(|t| t == "PyObject" || t == "void") {
                             param_types[i] = Some(ty);
                         }
@@ -748,17 +786,34 @@ impl FileFacts {
                 asserts_locked: regions.asserts_locked,
                 ..Default::default()
             };
-            let lazy_at = |range: Range, target: &str| -> bool {
+            // Flag-then-fill: `if (!ct->realized) { ct->a = ...; ct->realized = 1; }`
+            // makes every write of `ct->` in the body part of the publication.
+            let field_writes: Vec<(Range, String, String)> = writes_by[fi]
+                .iter()
+                .map(|&wi| &facts.writes[wi])
+                .filter_map(|w| {
+                    let f = w.field.as_ref()?;
+                    let sep = if w.arrow { "->" } else { "." };
+                    Some((w.range, w.base.clone(), format!("{}{sep}{f}", w.base)))
+                })
+                .collect();
+            let lazy_at = |range: Range, target: &str, base: &str| -> bool {
                 branches_by[fi].iter().any(|&bi| {
                     let b = &facts.branches[bi];
-                    b.statement
-                        && b.body.0 <= range.0
-                        && range.1 <= b.body.1
-                        && tests_empty(get(b.condition), target)
+                    if !(b.statement && b.body.0 <= range.0 && range.1 <= b.body.1) {
+                        return false;
+                    }
+                    let cond = get(b.condition);
+                    tests_empty(cond, target)
+                        || field_writes.iter().any(|(r, wb, t)| {
+                            wb == base
+                                && b.body.0 <= r.0
+                                && r.1 <= b.body.1
+                                && tests_empty(cond, t)
+                        })
                 })
             };
             // Writes.
-            let mut written_at: HashSet<usize> = HashSet::new();
             for &wi in &writes_by[fi] {
                 let w = &facts.writes[wi];
                 let (base, field) = if w.base == "this" {
@@ -811,8 +866,7 @@ impl FileFacts {
                 };
                 let lazy = matches!(kind, AccessKind::Write | AccessKind::Replace)
                     && !w.subscript
-                    && lazy_at(w.range, &target_text);
-                written_at.insert(w.range.0);
+                    && lazy_at(w.range, &target_text, &w.base);
                 ff.accesses.push(Access {
                     base,
                     field,
@@ -825,6 +879,13 @@ impl FileFacts {
             // Reads of fields (and arguments passed on).
             for &ui in &fields_by[fi] {
                 let u = &facts.fields[ui];
+                // `instances.push_back` as a callee names a method, not a field.
+                if calls
+                    .iter()
+                    .any(|c| c.range.0 == u.range.0 && get(u.range).trim() == c.callee.trim())
+                {
+                    continue;
+                }
                 let Some((base, field)) = scope.target(&u.base, std::slice::from_ref(&u.field))
                 else {
                     continue;
@@ -848,6 +909,20 @@ impl FileFacts {
                 let protection = regions.protection(c.range.0);
                 let args: Vec<Arg> = c.args.iter().map(|a| scope.arg(get(*a))).collect();
                 if let Some(a) = capi::allocator(&c.name) {
+                    if a.op == AllocOp::Realloc {
+                        // `PyMem_Realloc(b->buf, n)`: whatever the result is stored in,
+                        // the old block is gone.
+                        if let Some(Arg::Field(b, f)) = args.first() {
+                            ff.accesses.push(Access {
+                                base: b.clone(),
+                                field: Some(f.clone()),
+                                kind: AccessKind::Realloc,
+                                protection,
+                                lazy: false,
+                                range: c.range,
+                            });
+                        }
+                    }
                     if a.op == AllocOp::Free {
                         if let Some(Arg::Field(b, f)) = args.first() {
                             ff.accesses.push(Access {
@@ -892,6 +967,20 @@ impl FileFacts {
                 } else {
                     (None, None)
                 };
+                if member && !MUTATORS.contains(&c.name.as_str()) {
+                    // `constraints_.size()`: a read of the member (a project method's
+                    // own summary, when it resolves, says more).
+                    if let Some(Arg::Field(b @ Base::This, f)) = &receiver {
+                        ff.accesses.push(Access {
+                            base: b.clone(),
+                            field: Some(f.clone()),
+                            kind: AccessKind::Read,
+                            protection,
+                            lazy: false,
+                            range: c.range,
+                        });
+                    }
+                }
                 if member && MUTATORS.contains(&c.name.as_str()) {
                     let target = match &receiver {
                         Some(Arg::Field(b, f)) => Some((b.clone(), Some(f.clone()))),
@@ -918,9 +1007,6 @@ impl FileFacts {
                     range: c.range,
                 });
             }
-            // Subscript stores through a C++ container member: `table_[k] = v` is a
-            // write with `subscript` (already a Mutate above).
-            let _ = written_at;
             // A singleton accessor: `return r;` of a static local or global.
             for r in &func.returns {
                 let t = strip_expr(get(*r));
@@ -1171,5 +1257,41 @@ mod tests {
         assert!(tests_empty("!ct->realized", "ct->realized"));
         assert!(!tests_empty("!ct->realized_more", "ct->realized"));
         assert!(!tests_empty("self->index", "self->index"));
+    }
+}
+
+#[cfg(test)]
+mod debug {
+    /// `FTAUDIT_DEBUG_SUMMARY=path cargo test --lib summary_dump -- --nocapture`
+    #[test]
+    fn summary_dump() {
+        let Ok(path) = std::env::var("FTAUDIT_DEBUG_SUMMARY") else {
+            return;
+        };
+        let p = std::path::Path::new(&path);
+        let lang = crate::source::Language::from_path(p).unwrap();
+        let file = crate::source::SourceFile::read(p, lang).unwrap();
+        let pf = crate::source::ParsedFile::new(file);
+        let names: std::collections::HashSet<&str> =
+            pf.index.functions.iter().map(|f| f.name.as_str()).collect();
+        let facts = crate::source::entry::Facts::build(&pf.file, &pf.index, &names);
+        let ff = super::FileFacts::extract(&pf, &facts);
+        for f in &ff.functions {
+            println!("{} class={:?} params={:?} ret={:?}", f.name, f.class, f.param_types, f.returns_static);
+            for a in &f.accesses {
+                println!("   {:?} {:?} {:?} {:?} lazy={}", a.base, a.field, a.kind, a.protection, a.lazy);
+            }
+            for c in &f.calls {
+                println!("   call {} recv={:?} {:?} args={:?}", c.name, c.receiver, c.receiver_type, c.args);
+            }
+        }
+        println!("globals {:?}", ff.globals.iter().map(|g| &g.key).collect::<Vec<_>>());
+        let s = super::super::Summaries::build(vec![ff]);
+        for (i, list) in s.summary[0].iter().enumerate() {
+            println!("SUM {}", s.files[0].functions[i].name);
+            for a in list {
+                println!("   {:?} {:?} {:?} st={:?} via={:?}", a.base, a.field, a.kind, a.struct_type, a.via_callee);
+            }
+        }
     }
 }
