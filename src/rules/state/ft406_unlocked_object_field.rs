@@ -85,10 +85,7 @@ pub(crate) fn check(project: &ProjectContext, out: &mut Vec<Diagnostic>) {
             Severity::Warning
         };
         // One conflicting function: prefer one that changes the field too, else a reader.
-        let conflict = s
-            .others(&key, id)
-            .find(|(_, o)| o.kind.changes())
-            .or_else(|| s.others(&key, id).next());
+        let conflict = objects::conflict(&s, &key, id, |o| o.kind.changes());
         let what = if obj && a.kind == AccessKind::Write {
             "replaces"
         } else {

@@ -73,10 +73,7 @@ pub(crate) fn check(project: &ProjectContext, out: &mut Vec<Diagnostic>) {
         });
         let Some((a, key)) = found else { continue };
         let name = s.fn_name(id);
-        let conflict = s
-            .others(&key, id)
-            .find(|(_, o)| o.kind.changes())
-            .or_else(|| s.others(&key, id).next());
+        let conflict = objects::conflict(&s, &key, id, |o| o.kind.changes());
         let notes = objects::notes(project, &s, a, conflict, |f, o| {
             format!("`{f}` {} `{}` of the same object", o.kind.verb(), key.1)
         });

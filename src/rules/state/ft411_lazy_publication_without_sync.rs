@@ -66,10 +66,7 @@ pub(crate) fn check(project: &ProjectContext, out: &mut Vec<Diagnostic>) {
         });
         let Some((a, key)) = found else { continue };
         let name = s.fn_name(id);
-        let reader = s
-            .others(&key, id)
-            .find(|(_, o)| !o.kind.changes() && !o.protection.protects_object())
-            .or_else(|| s.others(&key, id).next());
+        let reader = objects::conflict(&s, &key, id, |o| !o.kind.changes());
         let notes = objects::notes(project, &s, a, reader, |f, o| {
             let how = if o.protection.protects_object() {
                 "under its own lock, which this function does not take"

@@ -297,7 +297,7 @@ pub(crate) fn object_accesses<'s>(
 ) -> impl Iterator<Item = (&'s SAccess, (String, String))> + 's {
     // In the order they appear in the function, so a finding points at the first.
     let mut list: Vec<&SAccess> = s.summaries.of(id).iter().collect();
-    list.sort_by_key(|a| site(a).0);
+    list.sort_by_key(|a| (site(a).0, rank(a.kind)));
     list.into_iter().filter_map(move |a| {
         let key = s.object_key(a)?;
         if s.field_is_exempt(&key.0, &key.1) || confined(s, pf, &key.0) {
@@ -359,7 +359,7 @@ pub(crate) fn global_findings(project: &ProjectContext, rule: &'static Rule, out
             let id = (fi, i);
             let root = e.entry_points[fi].contains(&i) || e.unreached[fi].contains(&i);
             let mut list: Vec<&SAccess> = sum.of(id).iter().collect();
-            list.sort_by_key(|a| site(a).0);
+            list.sort_by_key(|a| (site(a).0, rank(a.kind)));
             let found = list.into_iter().find(|a| {
                 let SBase::Global(g) = a.base else {
                     return false;
@@ -405,12 +405,17 @@ pub(crate) fn global_findings(project: &ProjectContext, rule: &'static Rule, out
                 (Some(f), k) => format!("{} the field `{f}` of", k.verb()),
                 (None, k) => k.verb().to_owned(),
             };
-            let conflict = touches
-                .get(&g)
-                .into_iter()
-                .flatten()
-                .find(|(oid, _)| *oid != id)
-                .map(|(oid, ai)| (*oid, &sum.summary[oid.0][oid.1][*ai]));
+            let candidates = || {
+                touches
+                    .get(&g)
+                    .into_iter()
+                    .flatten()
+                    .filter(|(oid, _)| *oid != id)
+                    .map(|(oid, ai)| (*oid, &sum.summary[oid.0][oid.1][*ai]))
+            };
+            let conflict = candidates()
+                .find(|(_, o)| !o.protection.protects_global())
+                .or_else(|| candidates().next());
             let notes = notes(project, &s, a, conflict, |f, o| {
                 format!("`{f}` {} `{name}` too", o.kind.verb())
             });
@@ -446,4 +451,30 @@ pub(crate) fn global_findings(project: &ProjectContext, rule: &'static Rule, out
             out.push(d);
         }
     }
+}
+
+/// At one place, the gravest access first: releasing or reallocating, then
+/// writing, then reading.
+fn rank(k: AccessKind) -> u8 {
+    if k.invalidates() {
+        0
+    } else if k.changes() {
+        1
+    } else {
+        2
+    }
+}
+
+/// The conflicting function for a finding on `key`: an unprotected one that
+/// `wanted` accepts, else any that `wanted` accepts, else any other function.
+pub(crate) fn conflict<'s>(
+    s: &'s SharedState,
+    key: &(String, String),
+    me: FnId,
+    wanted: impl Fn(&SAccess) -> bool,
+) -> Option<(FnId, &'s SAccess)> {
+    s.others(key, me)
+        .find(|(_, o)| wanted(o) && !o.protection.protects_object())
+        .or_else(|| s.others(key, me).find(|(_, o)| wanted(o)))
+        .or_else(|| s.others(key, me).next())
 }
