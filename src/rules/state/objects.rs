@@ -78,7 +78,11 @@ impl SharedState {
                     {
                         continue;
                     }
+                    let from = s.summaries.owner_checked_from[fi][i];
                     for (ai, a) in list.iter().enumerate() {
+                        if from.is_some_and(|from| site(a).0 >= from) {
+                            continue;
+                        }
                         if let Some(k) = s.object_key(a) {
                             touches.entry(k).or_default().push(((fi, i), ai));
                         }
@@ -304,6 +308,10 @@ pub(crate) fn object_accesses<'s>(
             return None;
         }
         if !in_ft(pf, site(a).0) {
+            return None;
+        }
+        // After a check that this thread owns the object, nothing else runs on it.
+        if s.summaries.owner_checked_from[id.0][id.1].is_some_and(|from| site(a).0 >= from) {
             return None;
         }
         Some((a, key))

@@ -155,6 +155,8 @@ pub struct CallSite {
     pub args: Vec<Arg>,
     pub protection: Protection,
     pub range: Range,
+    /// The call sits in an `if`/`while` condition (`if (!check_thread(self)) return NULL;`).
+    pub in_condition: bool,
 }
 
 /// One function's direct facts.
@@ -177,6 +179,9 @@ pub struct FnFacts {
     pub returns_static: Option<String>,
     /// The body asserts that the caller holds the object's critical section.
     pub asserts_locked: bool,
+    /// The body compares the current thread with a recorded owner
+    /// (`if (PyThread_get_thread_ident() != self->thread_ident)`): an ownership check.
+    pub checks_thread: bool,
 }
 
 /// A variable with static storage declared in the file.
@@ -272,6 +277,19 @@ fn is_once_call(name: &str) -> bool {
     matches!(
         name,
         "call_once" | "pthread_once" | "InitOnceExecuteOnce" | "_PyOnceFlag_CallOnce"
+    )
+}
+
+/// Calls that return the current thread's identity.
+fn is_thread_id_call(name: &str) -> bool {
+    matches!(
+        name,
+        "PyThread_get_thread_ident"
+            | "PyThread_get_thread_native_id"
+            | "pthread_self"
+            | "GetCurrentThreadId"
+            | "get_id"
+            | "thrd_current"
     )
 }
 
@@ -998,6 +1016,13 @@ impl FileFacts {
                         });
                     }
                 }
+                let in_condition = branches_by[fi].iter().any(|&bi| {
+                    let b = &facts.branches[bi];
+                    b.condition.0 <= c.range.0 && c.range.1 <= b.condition.1
+                });
+                if in_condition && is_thread_id_call(&c.name) {
+                    ff.checks_thread = true;
+                }
                 ff.calls.push(CallSite {
                     name: c.name.clone(),
                     receiver,
@@ -1005,6 +1030,7 @@ impl FileFacts {
                     args,
                     protection,
                     range: c.range,
+                    in_condition,
                 });
             }
             // A singleton accessor: `return r;` of a static local or global.

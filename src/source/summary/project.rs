@@ -61,6 +61,10 @@ pub struct Summaries {
     /// `FnFacts::calls`).
     pub callees: Vec<Vec<Vec<Vec<FnId>>>>,
     pub types: TypeModel,
+    /// Per file, per function: where it first checks that the current thread owns
+    /// the object (`if (!pysqlite_check_thread(self)) return NULL;`, directly or
+    /// through a function that does): what follows runs on the owner thread only.
+    pub owner_checked_from: Vec<Vec<Option<usize>>>,
 }
 
 /// Bound on the accesses kept per function (distinct keys); a function past it keeps
@@ -288,12 +292,61 @@ impl Summaries {
             }
         }
         let types = TypeModel::build(&files);
+        // Ownership checks: a function that compares thread ids, or one that tests the
+        // result of calling such a function; a worklist up the callers.
+        let mut checker: HashSet<FnId> = HashSet::new();
+        let mut work: Vec<FnId> = Vec::new();
+        for (fi, ff) in files.iter().enumerate() {
+            for (i, f) in ff.functions.iter().enumerate() {
+                if f.checks_thread {
+                    checker.insert((fi, i));
+                    work.push((fi, i));
+                }
+            }
+        }
+        while let Some(id) = work.pop() {
+            for c in callers.get(&id).into_iter().flatten() {
+                if checker.contains(c) {
+                    continue;
+                }
+                let f = &files[c.0].functions[c.1];
+                let tests_it = f.calls.iter().enumerate().any(|(ci, site)| {
+                    site.in_condition && callees[c.0][c.1][ci].contains(&id)
+                });
+                if tests_it {
+                    checker.insert(*c);
+                    work.push(*c);
+                }
+            }
+        }
+        let owner_checked_from = files
+            .iter()
+            .enumerate()
+            .map(|(fi, ff)| {
+                ff.functions
+                    .iter()
+                    .enumerate()
+                    .map(|(i, f)| {
+                        f.calls
+                            .iter()
+                            .enumerate()
+                            .filter(|(ci, site)| {
+                                site.in_condition
+                                    && callees[fi][i][*ci].iter().any(|c| checker.contains(c))
+                            })
+                            .map(|(_, site)| site.range.1)
+                            .min()
+                    })
+                    .collect()
+            })
+            .collect();
         Summaries {
             files,
             globals,
             summary,
             callees,
             types,
+            owner_checked_from,
         }
     }
 
