@@ -11,20 +11,32 @@ pub static UNLOCKED_SELF_FIELD: Rule = Rule {
     name: "unlocked-object-field",
     severity: Severity::Warning,
     summary:
-        "A method or slot changes (or hands out) a field of `self` outside a critical section.",
+        "A method or slot changes a field of `self` outside a critical section, directly or through helpers.",
     doc: r#"## What it does
-Finds methods, getters/setters and slots of extension types that write a field of
-`self` — especially `Py_SETREF`/`Py_XSETREF`/`Py_CLEAR` of an object field and
-read-modify-write of C fields — outside `Py_BEGIN_CRITICAL_SECTION(self)` or a lock.
-It also reports the other half: a reader returning `Py_NewRef(self->field)` outside
-a critical section while another method replaces that field.
+Finds methods, getters/setters and slots of extension types that change per-object
+state outside `Py_BEGIN_CRITICAL_SECTION(self)` or a lock: write a field, update it
+(`+=`, `++`), replace an object field (`Py_SETREF`/`Py_XSETREF`/`Py_CLEAR`,
+assignment), reallocate or free a buffer, or mutate a container it holds (C++
+`push_back`, `insert`, `erase`, ...). Changes made by helpers count for the method
+that calls them — `append` calling `resize(self, n)`, which reallocates
+`self->buf`, is reported at the call, with a note pointing at the helper's line —
+and so do C++ members changed through member functions (`self->solver->add(c)`).
+There is one finding per method, at its first unprotected change, with a note
+naming another method that uses the same field. Reading the other side of such a
+race is FT409; use while detached is FT410; first-use fills are FT411.
+
 `tp_new`, `tp_init`, `tp_dealloc`, `tp_traverse`, `tp_clear` (and helpers only they
-call) are not findings: no other thread can see the object there.
+call), objects the method has just allocated, atomics, `PyMutex`/library-context
+fields, code after an ownership check (`if (!check_thread(self)) return NULL;`) and
+functions every caller of which holds a lock are not findings: no other thread can
+use the object there. Locks taken through the file's own macros
+(`#define ENTER_X(o) PyThread_acquire_lock((o)->lock, 1)`) count.
 
 Projects whose objects are documented as not shareable between threads (NumPy's
 policy for arrays) can set `objects-shared-between-threads = false` in
-`[tool.ftaudit]`: this rule then reports at *info* severity. The setting never
-affects the global-state rules.
+`[tool.ftaudit]`: this rule then reports at *info* severity; types confined to one
+thread by design can be listed in `thread-confined-types` and are skipped. The
+settings never affect the global-state rules.
 
 ## Why is this bad?
 One instance can be used from two threads. If one replaces `self->value` while the
