@@ -122,10 +122,13 @@ fn render_one(out: &mut String, d: &Diagnostic, r: &Report, paint: &Paint, o: Te
         conf
     ));
     let text = d.span.and_then(|_| r.sources.and_then(|s| s.get(&d.path)));
+    // Where `= help:`/`= note:` lines start: under the gutter when there is a snippet.
+    let mut indent = " ".to_owned();
     if let (Some(span), Some(text)) = (d.span, text) {
         let lines = LineIndex::new(text);
         let last = span.end_line.min(span.start_line + 2).max(span.start_line);
         let width = last.to_string().len();
+        indent = " ".repeat(width);
         let gutter = paint.p(color(AnsiColor::Blue).bold(), &format!("{:>width$} |", ""));
         out.push_str(&format!("{gutter}\n"));
         for line in span.start_line..=last {
@@ -166,7 +169,11 @@ fn render_one(out: &mut String, d: &Diagnostic, r: &Report, paint: &Paint, o: Te
             Some(s) => format!("{}:{}:{}", super::terminal_path(&rel.path), s.start_line, s.start_col),
             None => super::terminal_path(&rel.path),
         };
-        out.push_str(&format!("  = {} {at}: {}\n", paint.p(bold(), "note:"), rel.message));
+        out.push_str(&format!(
+            "{indent} = {} {at}: {}\n",
+            paint.p(bold(), "note:"),
+            rel.message
+        ));
     }
     out.push('\n');
 }
