@@ -84,8 +84,9 @@ pub(crate) fn check(project: &ProjectContext, out: &mut Vec<Diagnostic>) {
             continue;
         };
         let name = s.fn_name(id);
+        let (st_name, field_name) = s.names(key);
         let obj = matches!(a.kind, AccessKind::Replace)
-            || s.field(&key.0, &key.1)
+            || s.field(&st_name, &field_name)
                 .is_some_and(|(t, _)| super::is_object_type(t));
         let severity = if obj
             || matches!(a.kind, AccessKind::Realloc | AccessKind::Free)
@@ -107,7 +108,7 @@ pub(crate) fn check(project: &ProjectContext, out: &mut Vec<Diagnostic>) {
             format!(
                 "`{f}` {} `{}` of the same object",
                 o.kind.verb(),
-                key.1
+                field_name
             )
         });
         let d = pf
@@ -117,14 +118,14 @@ pub(crate) fn check(project: &ProjectContext, out: &mut Vec<Diagnostic>) {
                 objects::site(a),
                 format!(
                     "`{name}` {what} the field `{}` of `{}`{} outside a critical section; another thread can use the same object",
-                    key.1,
-                    key.0,
+                    field_name,
+                    st_name,
                     objects::through(&s, a)
                 ),
             )
             .with_help(format!(
                 "wrap the body in `Py_BEGIN_CRITICAL_SECTION(self);` ... `Py_END_CRITICAL_SECTION();` (and the other functions using `{}` too), or hold a `PyMutex` stored in the object",
-                key.1
+                field_name
             ));
         out.push(objects::finish(
             d,

@@ -99,9 +99,10 @@ pub(crate) fn check(project: &ProjectContext, out: &mut Vec<Diagnostic>) {
             Severity::Warning
         };
         let name = s.fn_name(id);
+        let (st_name, field_name) = s.names(key);
         let writer = s.fn_name(wid).to_owned();
         let notes = objects::notes(project, &s, a, Some((wid, w)), |f, o| {
-            format!("`{f}` {} `{}` here", o.kind.verb(), key.1)
+            format!("`{f}` {} `{}` here", o.kind.verb(), field_name)
         });
         let d = pf
             .context()
@@ -110,15 +111,15 @@ pub(crate) fn check(project: &ProjectContext, out: &mut Vec<Diagnostic>) {
                 objects::site(a),
                 format!(
                     "`{name}` reads the field `{}` of `{}`{} outside a critical section while `{writer}` {} it",
-                    key.1,
-                    key.0,
+                    field_name,
+                    st_name,
                     objects::through(&s, a),
                     w.kind.verb()
                 ),
             )
             .with_help(format!(
                 "read `{}` inside `Py_BEGIN_CRITICAL_SECTION(self);` ... `Py_END_CRITICAL_SECTION();`, the lock `{writer}` must hold too (or copy it out under that lock)",
-                key.1
+                field_name
             ));
         out.push(objects::finish(
             d,

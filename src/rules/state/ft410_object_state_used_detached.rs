@@ -73,9 +73,10 @@ pub(crate) fn check(project: &ProjectContext, out: &mut Vec<Diagnostic>) {
         });
         let Some((a, key)) = found else { continue };
         let name = s.fn_name(id);
+        let (st_name, field_name) = s.names(key);
         let conflict = objects::conflict(&s, &key, id, |o| o.kind.changes());
         let notes = objects::notes(project, &s, a, conflict, |f, o| {
-            format!("`{f}` {} `{}` of the same object", o.kind.verb(), key.1)
+            format!("`{f}` {} `{}` of the same object", o.kind.verb(), field_name)
         });
         let d = pf
             .context()
@@ -85,8 +86,8 @@ pub(crate) fn check(project: &ProjectContext, out: &mut Vec<Diagnostic>) {
                 format!(
                     "`{name}` {} the field `{}` of `{}`{} while detached, with no lock held across the region; another thread can use the same object",
                     a.kind.verb(),
-                    key.1,
-                    key.0,
+                    field_name,
+                    st_name,
                     objects::through(&s, a)
                 ),
             )

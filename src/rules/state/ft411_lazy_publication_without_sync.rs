@@ -66,6 +66,7 @@ pub(crate) fn check(project: &ProjectContext, out: &mut Vec<Diagnostic>) {
         });
         let Some((a, key)) = found else { continue };
         let name = s.fn_name(id);
+        let (st_name, field_name) = s.names(key);
         let reader = objects::conflict(&s, &key, id, |o| !o.kind.changes());
         let notes = objects::notes(project, &s, a, reader, |f, o| {
             let how = if o.protection.protects_object() {
@@ -73,7 +74,7 @@ pub(crate) fn check(project: &ProjectContext, out: &mut Vec<Diagnostic>) {
             } else {
                 "without synchronisation"
             };
-            format!("`{f}` {} `{}` {how}", o.kind.verb(), key.1)
+            format!("`{f}` {} `{}` {how}", o.kind.verb(), field_name)
         });
         let d = pf
             .context()
@@ -82,14 +83,14 @@ pub(crate) fn check(project: &ProjectContext, out: &mut Vec<Diagnostic>) {
                 objects::site(a),
                 format!(
                     "`{name}` fills the field `{}` of `{}` on first use{} without an atomic or a lock; two threads can both fill it, and readers can see it half-built",
-                    key.1,
-                    key.0,
+                    field_name,
+                    st_name,
                     objects::through(&s, a)
                 ),
             )
             .with_help(format!(
                 "fill and read `{}` under `Py_BEGIN_CRITICAL_SECTION(self);` ... `Py_END_CRITICAL_SECTION();`, or publish it with `_Py_atomic_compare_exchange_ptr` and read it with `_Py_atomic_load_ptr`",
-                key.1
+                field_name
             ));
         out.push(objects::finish(
             d,

@@ -19,19 +19,25 @@ use crate::diagnostic::{Confidence, Diagnostic, Related, Severity};
 use crate::rule::Rule;
 use crate::source::entry::Role;
 use crate::source::index::Range;
-use crate::source::summary::{AccessKind, FileFacts, FnId, SAccess, SBase, Summaries};
+use crate::source::preproc::BuildConfig;
+use crate::source::summary::{AccessKind, FileFacts, FnId, SAccess, SBase, Summaries, Sym};
 
 /// The project's summaries, built once per run.
 pub(crate) struct SharedState {
     pub(crate) summaries: Summaries,
     /// Object struct → field → (type, pointer or array).
     fields: HashMap<String, HashMap<String, (String, bool)>>,
-    /// Struct names of Python objects (and C++ classes that are Python objects).
-    python_objects: std::collections::HashSet<String>,
     /// Per (struct, field): every (function, access index) that touches it from a
     /// function that can run concurrently outside lifecycle code.
-    touches: HashMap<(String, String), Vec<(FnId, usize)>>,
+    touches: HashMap<Key, Vec<(FnId, usize)>>,
+    /// Interned names of the Python object structs.
+    python_object_syms: std::collections::HashSet<Sym>,
+    /// Per file, the free-threaded builds its settings target.
+    pub(crate) configs: Vec<Vec<BuildConfig>>,
 }
+
+/// (object struct, field), interned.
+pub(crate) type Key = (Sym, Sym);
 
 impl SharedState {
     pub(crate) fn of(project: &ProjectContext) -> Arc<SharedState> {
@@ -59,14 +65,31 @@ impl SharedState {
                     }
                 }
             }
+            // Every interned name that is a Python object struct (by marker or by the
+            // `...Object` naming convention).
+            let mut python_object_syms = std::collections::HashSet::new();
+            let mut sym = 0;
+            loop {
+                let n = summaries.name(sym);
+                if n.is_empty() {
+                    break;
+                }
+                if python_objects.contains(n)
+                    || (n.ends_with("Object") && n != "PyObject" && n != "PyTypeObject")
+                {
+                    python_object_syms.insert(sym);
+                }
+                sym += 1;
+            }
             let mut s = SharedState {
                 summaries,
                 fields,
-                python_objects,
                 touches: HashMap::new(),
+                python_object_syms,
+                configs: project.files.iter().map(|pf| pf.context().ft_configs()).collect(),
             };
             let entries = analysis.entries();
-            let mut touches: HashMap<(String, String), Vec<(FnId, usize)>> = HashMap::new();
+            let mut touches: HashMap<Key, Vec<(FnId, usize)>> = HashMap::new();
             for (fi, per_fn) in s.summaries.summary.iter().enumerate() {
                 for (i, list) in per_fn.iter().enumerate() {
                     // The functions a porter fixes (entry points, or what nothing calls):
@@ -95,21 +118,21 @@ impl SharedState {
     }
 
     /// (object struct, field) for an access to per-object state of a Python object.
-    pub(crate) fn object_key(&self, a: &SAccess) -> Option<(String, String)> {
+    pub(crate) fn object_key(&self, a: &SAccess) -> Option<Key> {
         if matches!(a.base, SBase::Global(_)) {
             return None;
         }
-        let st = a.struct_type.as_deref()?;
-        let field = a.field.as_deref()?;
-        if !self.is_python_object(st) {
+        let st = a.struct_type?;
+        let field = a.field?;
+        if !self.python_object_syms.contains(&st) {
             return None;
         }
-        Some((st.to_owned(), field.to_owned()))
+        Some((st, field))
     }
 
-    pub(crate) fn is_python_object(&self, st: &str) -> bool {
-        self.python_objects.contains(st)
-            || (st.ends_with("Object") && st != "PyObject" && st != "PyTypeObject")
+    /// The struct and field names of a key.
+    pub(crate) fn names(&self, k: Key) -> (&str, &str) {
+        (self.summaries.name(k.0), self.summaries.name(k.1))
     }
 
     /// The declared type of a field and whether it is a pointer or array.
@@ -118,7 +141,8 @@ impl SharedState {
     }
 
     /// Fields that need no lock: atomics, locks, and library contexts FT407 covers.
-    pub(crate) fn field_is_exempt(&self, st: &str, field: &str) -> bool {
+    pub(crate) fn field_is_exempt(&self, key: Key) -> bool {
+        let (st, field) = self.names(key);
         self.field(st, field).is_some_and(|(t, _)| {
             t.contains("atomic")
                 || crate::capi::is_pymutex_type(t)
@@ -131,7 +155,7 @@ impl SharedState {
     /// Other functions touching the same field, with their access.
     pub(crate) fn others<'s>(
         &'s self,
-        key: &(String, String),
+        key: &Key,
         me: FnId,
     ) -> impl Iterator<Item = (FnId, &'s SAccess)> + 's {
         self.touches
@@ -192,13 +216,10 @@ pub(crate) fn confined(s: &SharedState, pf: &ProjectFile, st: &str) -> bool {
     !names.is_empty() && s.summaries.types.struct_named(st, names)
 }
 
-/// Compiled in some free-threaded build.
-pub(crate) fn in_ft(pf: &ProjectFile, off: usize) -> bool {
+/// Compiled in some free-threaded build (`configs`: the file's, see [`SharedState::configs`]).
+pub(crate) fn in_ft(pf: &ProjectFile, configs: &[BuildConfig], off: usize) -> bool {
     let c = pf.file.condition_at(off);
-    pf.context()
-        .ft_configs()
-        .iter()
-        .any(|cfg| c.eval(cfg).maybe())
+    configs.iter().any(|cfg| c.eval(cfg).maybe())
 }
 
 pub(crate) fn confidence(project: &ProjectContext, id: FnId) -> Confidence {
@@ -286,7 +307,7 @@ pub(crate) fn finish(
 }
 
 /// Does this function change `key` itself (unprotected or not)?
-pub(crate) fn changes_itself(s: &SharedState, list: &[SAccess], key: &(String, String)) -> bool {
+pub(crate) fn changes_itself(s: &SharedState, list: &[SAccess], key: &Key) -> bool {
     list.iter()
         .any(|a| a.kind.changes() && s.object_key(a).as_ref() == Some(key))
 }
@@ -298,16 +319,16 @@ pub(crate) fn object_accesses<'s>(
     s: &'s SharedState,
     pf: &'s ProjectFile,
     id: FnId,
-) -> impl Iterator<Item = (&'s SAccess, (String, String))> + 's {
+) -> impl Iterator<Item = (&'s SAccess, Key)> + 's {
     // In the order they appear in the function, so a finding points at the first.
     let mut list: Vec<&SAccess> = s.summaries.of(id).iter().collect();
     list.sort_by_key(|a| (site(a).0, rank(a.kind)));
     list.into_iter().filter_map(move |a| {
         let key = s.object_key(a)?;
-        if s.field_is_exempt(&key.0, &key.1) || confined(s, pf, &key.0) {
+        if s.field_is_exempt(key) || confined(s, pf, s.names(key).0) {
             return None;
         }
-        if !in_ft(pf, site(a).0) {
+        if !in_ft(pf, &s.configs[id.0], site(a).0) {
             return None;
         }
         // After a check that this thread owns the object, nothing else runs on it.
@@ -319,8 +340,9 @@ pub(crate) fn object_accesses<'s>(
 }
 
 /// Pointer-like: a declared pointer or array, or an object reference.
-pub(crate) fn pointer_field(s: &SharedState, key: &(String, String)) -> bool {
-    s.field(&key.0, &key.1)
+pub(crate) fn pointer_field(s: &SharedState, key: &Key) -> bool {
+    let (st, field) = s.names(*key);
+    s.field(st, field)
         .is_some_and(|(t, p)| *p || super::is_object_type(t))
 }
 
@@ -376,7 +398,7 @@ pub(crate) fn global_findings(project: &ProjectContext, rule: &'static Rule, out
                 if !info.mutable_state || !a.kind.changes() || a.protection.protects_global() {
                     return false;
                 }
-                if !in_ft(pf, site(a).0) {
+                if !in_ft(pf, &s.configs[fi], site(a).0) {
                     return false;
                 }
                 match a.via_callee {
@@ -408,9 +430,9 @@ pub(crate) fn global_findings(project: &ProjectContext, rule: &'static Rule, out
                 Some((owner, var)) if info.file.is_some() => format!("{var}` of `{owner}()"),
                 _ => short.to_owned(),
             };
-            let what = match (&a.field, a.kind) {
+            let what = match (a.field, a.kind) {
                 (_, AccessKind::Mutate) => "mutates".to_owned(),
-                (Some(f), k) => format!("{} the field `{f}` of", k.verb()),
+                (Some(f), k) => format!("{} the field `{}` of", k.verb(), sum.name(f)),
                 (None, k) => k.verb().to_owned(),
             };
             let candidates = || {
@@ -477,7 +499,7 @@ fn rank(k: AccessKind) -> u8 {
 /// `wanted` accepts, else any that `wanted` accepts, else any other function.
 pub(crate) fn conflict<'s>(
     s: &'s SharedState,
-    key: &(String, String),
+    key: &Key,
     me: FnId,
     wanted: impl Fn(&SAccess) -> bool,
 ) -> Option<(FnId, &'s SAccess)> {

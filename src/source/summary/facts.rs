@@ -860,7 +860,7 @@ impl FileFacts {
                     },
                     WriteKind::Assign if w.subscript => AccessKind::Mutate,
                     WriteKind::Assign => {
-                        let realloc = idx.calls.iter().any(|c| {
+                        let realloc = calls.iter().any(|c| {
                             c.range.0 >= w.range.0
                                 && c.range.1 <= w.range.1
                                 && capi::allocator(&c.name).is_some_and(|a| a.op == AllocOp::Realloc)
@@ -894,13 +894,26 @@ impl FileFacts {
                     range: w.range,
                 });
             }
-            // Reads of fields (and arguments passed on).
+            // Reads of fields (and arguments passed on). Per function, the calls by
+            // start and the arguments by their range without casts and `&`, so that
+            // each field use is one lookup (huge functions made this quadratic).
+            let call_at: HashMap<usize, &str> =
+                calls.iter().map(|c| (c.range.0, c.callee.as_str())).collect();
+            let mut whole_args: HashSet<(usize, usize)> = HashSet::new();
+            for c in &calls {
+                for a in &c.args {
+                    let t = get(*a);
+                    let st = strip_expr(t);
+                    let start = a.0 + (st.as_ptr() as usize - t.as_ptr() as usize);
+                    whole_args.insert((start, start + st.len()));
+                }
+            }
             for &ui in &fields_by[fi] {
                 let u = &facts.fields[ui];
                 // `instances.push_back` as a callee names a method, not a field.
-                if calls
-                    .iter()
-                    .any(|c| c.range.0 == u.range.0 && get(u.range).trim() == c.callee.trim())
+                if call_at
+                    .get(&u.range.0)
+                    .is_some_and(|callee| get(u.range).trim() == callee.trim())
                 {
                     continue;
                 }
@@ -908,11 +921,7 @@ impl FileFacts {
                 else {
                     continue;
                 };
-                let passed = calls.iter().any(|c| {
-                    c.args.iter().any(|a| {
-                        a.0 <= u.range.0 && u.range.1 <= a.1 && strip_expr(get(*a)) == get(u.range).trim()
-                    })
-                });
+                let passed = whole_args.contains(&u.range);
                 ff.accesses.push(Access {
                     base,
                     field,

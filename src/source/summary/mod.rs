@@ -37,5 +37,5 @@ pub use facts::{
     AccessKind, Arg, Base, CallSite, FileFacts, FnFacts, GlobalVar, Protection, StructFacts,
     TypeDecl,
 };
-pub use project::{FnId, GlobalInfo, SAccess, SBase, Summaries};
+pub use project::{FnId, GlobalInfo, SAccess, SBase, Summaries, Sym};
 pub use types::{ExtType, TypeModel};

@@ -3,6 +3,7 @@
 //! terminate), working only on the per-file [`FileFacts`].
 
 use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
 
 use super::facts::{AccessKind, Arg, Base, CallSite, FileFacts, Protection};
 use super::types::TypeModel;
@@ -11,8 +12,60 @@ use crate::source::index::Range;
 /// A function of the project: (file, index in that file's facts).
 pub type FnId = (usize, usize);
 
+/// An interned name (a field or struct name): see [`Summaries::name`].
+pub type Sym = u32;
+
+/// A small multiplicative hasher for the summary keys (the default SipHash was a
+/// visible share of a CPython-sized run).
+#[derive(Default, Clone, Copy)]
+struct Fx(u64);
+
+impl Hasher for Fx {
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.write_u64(u64::from(*b));
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+    fn write_u32(&mut self, n: u32) {
+        self.write_u64(u64::from(n));
+    }
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
+    }
+    fn write_u8(&mut self, n: u8) {
+        self.write_u64(u64::from(n));
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type FxSet<T> = HashSet<T, BuildHasherDefault<Fx>>;
+
+/// Names interned once per run.
+#[derive(Default)]
+struct Interner {
+    names: Vec<String>,
+    ids: HashMap<String, Sym>,
+}
+
+impl Interner {
+    fn get(&mut self, s: &str) -> Sym {
+        if let Some(id) = self.ids.get(s) {
+            return *id;
+        }
+        let id = self.names.len() as Sym;
+        self.names.push(s.to_owned());
+        self.ids.insert(s.to_owned(), id);
+        id
+    }
+}
+
 /// What a summarised access starts from, resolved project-wide.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum SBase {
     Param(usize),
     This,
@@ -24,12 +77,14 @@ pub enum SBase {
 #[derive(Debug, Clone)]
 pub struct SAccess {
     pub base: SBase,
-    pub field: Option<String>,
+    /// The field's name ([`Summaries::name`]).
+    pub field: Option<Sym>,
     pub kind: AccessKind,
     pub protection: Protection,
     pub lazy: bool,
-    /// The struct the base points to, as the accessing function declares it.
-    pub struct_type: Option<String>,
+    /// The struct the base points to, as the accessing function declares it
+    /// ([`Summaries::name`]).
+    pub struct_type: Option<Sym>,
     /// Where the access itself happens.
     pub origin: (FnId, Range),
     /// The call in this function through which it happens (`None`: directly here).
@@ -65,6 +120,7 @@ pub struct Summaries {
     /// the object (`if (!pysqlite_check_thread(self)) return NULL;`, directly or
     /// through a function that does): what follows runs on the owner thread only.
     pub owner_checked_from: Vec<Vec<Option<usize>>>,
+    names: Vec<String>,
 }
 
 /// Bound on the accesses kept per function (distinct keys); a function past it keeps
@@ -73,7 +129,7 @@ const MAX_ACCESSES: usize = 400;
 /// Bound on how often one function is recomputed.
 const MAX_ROUNDS: usize = 20;
 
-type Key = (SBase, Option<String>, AccessKind, Protection, bool);
+type Key = (SBase, Option<Sym>, AccessKind, Protection, bool);
 
 impl Summaries {
     pub fn build(files: Vec<FileFacts>) -> Summaries {
@@ -187,6 +243,24 @@ impl Summaries {
             }
         }
 
+        let mut interner = Interner::default();
+        // Per function: the struct each parameter points to, and its class.
+        let param_syms: Vec<Vec<(Vec<Option<Sym>>, Option<Sym>)>> = files
+            .iter()
+            .map(|ff| {
+                ff.functions
+                    .iter()
+                    .map(|f| {
+                        let params = f
+                            .param_types
+                            .iter()
+                            .map(|t| t.as_deref().map(|t| interner.get(t)))
+                            .collect();
+                        (params, f.class.as_deref().map(|c| interner.get(c)))
+                    })
+                    .collect()
+            })
+            .collect();
         let sbase = |fi: usize, b: &Base| -> Option<SBase> {
             Some(match b {
                 Base::Param(i) => SBase::Param(*i),
@@ -194,32 +268,29 @@ impl Summaries {
                 Base::Global(k) => SBase::Global(resolve_global(fi, k)?),
             })
         };
-        let struct_of = |fi: usize, i: usize, b: &SBase| -> Option<String> {
-            let f = &files[fi].functions[i];
+        let struct_of = |fi: usize, i: usize, b: &SBase| -> Option<Sym> {
+            let (params, class) = &param_syms[fi][i];
             match b {
-                SBase::Param(p) => f.param_types.get(*p).cloned().flatten(),
-                SBase::This => f.class.clone(),
+                SBase::Param(p) => params.get(*p).copied().flatten(),
+                SBase::This => *class,
                 SBase::Global(_) => None,
             }
         };
 
         // Direct accesses.
-        let mut summary: Vec<Vec<Vec<SAccess>>> = files
-            .iter()
-            .enumerate()
-            .map(|(fi, ff)| {
-                ff.functions
-                    .iter()
-                    .enumerate()
-                    .map(|(i, f)| {
-                        f.accesses
+        let mut summary: Vec<Vec<Vec<SAccess>>> = Vec::with_capacity(files.len());
+        for (fi, ff) in files.iter().enumerate() {
+            let mut per_fn = Vec::with_capacity(ff.functions.len());
+            for (i, f) in ff.functions.iter().enumerate() {
+                let list: Vec<SAccess> = f
+                            .accesses
                             .iter()
                             .filter_map(|a| {
                                 let base = sbase(fi, &a.base)?;
                                 Some(SAccess {
                                     struct_type: struct_of(fi, i, &base),
                                     base,
-                                    field: a.field.clone(),
+                                    field: a.field.as_deref().map(|n| interner.get(n)),
                                     kind: a.kind,
                                     protection: a.protection,
                                     lazy: a.lazy,
@@ -229,18 +300,47 @@ impl Summaries {
                                 })
                             })
                             .take(MAX_ACCESSES)
-                            .collect()
-                    })
+                            .collect();
+                per_fn.push(list);
+            }
+            summary.push(per_fn);
+        }
+        let mut keys: Vec<Vec<FxSet<Key>>> = summary
+            .iter()
+            .map(|per_fn| {
+                per_fn
+                    .iter()
+                    .map(|list| list.iter().map(key).collect())
                     .collect()
             })
             .collect();
-        let mut keys: HashMap<FnId, HashSet<Key>> = HashMap::new();
-        for (fi, per_fn) in summary.iter().enumerate() {
-            for (i, list) in per_fn.iter().enumerate() {
-                keys.insert((fi, i), list.iter().map(key).collect());
+        // Per call edge, how much of the callee's summary this caller has taken in:
+        // summaries only grow, so a recomputation looks at the new part only.
+        let mut taken: Vec<Vec<Vec<Vec<usize>>>> = callees
+            .iter()
+            .map(|per_fn| {
+                per_fn
+                    .iter()
+                    .map(|sites| sites.iter().map(|c| vec![0; c.len()]).collect())
+                    .collect()
+            })
+            .collect();
+
+        // Field names that calls pass (`resize(self->buf)`), interned up front so the
+        // fixed point only reads the interner.
+        for ff in &files {
+            for f in &ff.functions {
+                for c in &f.calls {
+                    for a in c.args.iter().chain(c.receiver.iter()) {
+                        if let Arg::Field(_, name) = a {
+                            interner.get(name);
+                        }
+                    }
+                }
             }
         }
-
+        let interner = interner;
+        let field_sym = |n: &str| interner.ids.get(n).copied();
         // Bottom-up to a fixed point: a function is recomputed when a callee grew.
         let mut work: Vec<FnId> = Vec::new();
         for (fi, ff) in files.iter().enumerate() {
@@ -260,14 +360,18 @@ impl Summaries {
             let (fi, i) = id;
             let f = &files[fi].functions[i];
             let mut added: Vec<SAccess> = Vec::new();
-            let my_keys = keys.entry(id).or_default();
+            let my_keys = &mut keys[fi][i];
             for (ci, site) in f.calls.iter().enumerate() {
-                for callee in &callees[fi][i][ci] {
-                    for a in &summary[callee.0][callee.1] {
-                        if my_keys.len() + added.len() >= MAX_ACCESSES {
+                for (k, callee) in callees[fi][i][ci].iter().enumerate() {
+                    let from = taken[fi][i][ci][k];
+                    let theirs = &summary[callee.0][callee.1];
+                    taken[fi][i][ci][k] = theirs.len();
+                    for a in &theirs[from.min(theirs.len())..] {
+                        if my_keys.len() >= MAX_ACCESSES {
                             break;
                         }
-                        let Some(s) = substitute(fi, i, site, a, &sbase, &struct_of) else {
+                        let Some(s) = substitute(fi, i, site, a, &sbase, &struct_of, &field_sym)
+                        else {
                             continue;
                         };
                         let s = SAccess {
@@ -347,7 +451,13 @@ impl Summaries {
             callees,
             types,
             owner_checked_from,
+            names: interner.names,
         }
+    }
+
+    /// The text of an interned name.
+    pub fn name(&self, s: Sym) -> &str {
+        self.names.get(s as usize).map(String::as_str).unwrap_or("")
     }
 
     pub fn of(&self, id: FnId) -> &[SAccess] {
@@ -364,13 +474,7 @@ impl Summaries {
 }
 
 fn key(a: &SAccess) -> Key {
-    (
-        a.base.clone(),
-        a.field.clone(),
-        a.kind,
-        a.protection,
-        a.lazy,
-    )
+    (a.base, a.field, a.kind, a.protection, a.lazy)
 }
 
 /// The callee's access `a` as the caller sees it through `site`, or `None` when it
@@ -381,7 +485,8 @@ fn substitute(
     site: &CallSite,
     a: &SAccess,
     sbase: &impl Fn(usize, &Base) -> Option<SBase>,
-    struct_of: &impl Fn(usize, usize, &SBase) -> Option<String>,
+    struct_of: &impl Fn(usize, usize, &SBase) -> Option<Sym>,
+    field_sym: &impl Fn(&str) -> Option<Sym>,
 ) -> Option<SAccess> {
     let arg = match &a.base {
         SBase::Global(_) => {
@@ -396,8 +501,8 @@ fn substitute(
     let (base, field, kind, struct_type) = match arg {
         Arg::Base(b) => {
             let b = sbase(fi, b)?;
-            let st = struct_of(fi, i, &b).or_else(|| a.struct_type.clone());
-            (b, a.field.clone(), a.kind, st)
+            let st = struct_of(fi, i, &b).or(a.struct_type);
+            (b, a.field, a.kind, st)
         }
         Arg::Field(b, f) => {
             let b = sbase(fi, b)?;
@@ -410,7 +515,7 @@ fn substitute(
                 AccessKind::Read
             };
             let st = struct_of(fi, i, &b);
-            (b, Some(f.clone()), kind, st)
+            (b, Some(field_sym(f)?), kind, st)
         }
         Arg::Fresh | Arg::Other => return None,
     };
