@@ -921,6 +921,10 @@ impl FileFacts {
                 else {
                     continue;
                 };
+                // Loads of globals matter to no rule (their writes do): not kept.
+                if matches!(base, Base::Global(_)) {
+                    continue;
+                }
                 let passed = whole_args.contains(&u.range);
                 ff.accesses.push(Access {
                     base,

@@ -125,7 +125,7 @@ pub struct Summaries {
 
 /// Bound on the accesses kept per function (distinct keys); a function past it keeps
 /// the first ones. Keeps amalgamations linear.
-const MAX_ACCESSES: usize = 400;
+const MAX_ACCESSES: usize = 256;
 /// Bound on how often one function is recomputed.
 const MAX_ROUNDS: usize = 20;
 
