@@ -1029,6 +1029,12 @@ impl FileFacts {
                         });
                     }
                 }
+                // Trailing arguments that name nothing shared carry no information.
+                let mut args = args;
+                while matches!(args.last(), Some(Arg::Other)) {
+                    args.pop();
+                }
+                args.shrink_to_fit();
                 let in_condition = branches_by[fi].iter().any(|&bi| {
                     let b = &facts.branches[bi];
                     b.condition.0 <= c.range.0 && c.range.1 <= b.condition.1
@@ -1056,6 +1062,8 @@ impl FileFacts {
                 }
             }
             ff.param_types = param_types;
+            ff.accesses.shrink_to_fit();
+            ff.calls.shrink_to_fit();
             functions.push(ff);
         }
         out.functions = functions;
