@@ -28,6 +28,10 @@ pub struct Config {
     pub objects_shared_between_threads: Option<bool>,
     /// `true`: check every C/C++ file, not only what the build's extension modules compile.
     pub all_sources: Option<bool>,
+    /// Extension types whose instances are confined to one thread by design (one
+    /// per thread, like coverage's `CTracer`): the per-object rules skip them. Named
+    /// by Python type name, `PyTypeObject`/`PyType_Spec` variable or object struct.
+    pub thread_confined_types: Option<Vec<String>>,
 }
 
 /// A configuration problem: always names the file and, where known, the key.
@@ -161,6 +165,9 @@ impl Settings {
         s.all_sources = ov.all_sources || config.all_sources.unwrap_or(false);
         if let Some(shared) = config.objects_shared_between_threads {
             s.objects_shared_between_threads = shared;
+        }
+        if let Some(types) = &config.thread_confined_types {
+            s.thread_confined_types = types.clone();
         }
         if let Some(v) = &ov.target_version {
             s.target_minor = parse_target_version(v).ok_or_else(|| ConfigError {

@@ -75,6 +75,18 @@ pub struct Diagnostic {
     /// The init function of the module a declaration finding is about
     /// (`PyInit_spam`), when the rule knows it.
     pub init: Option<String>,
+    /// Other places that explain the finding (the conflicting writer of a field, the
+    /// function that frees what this one reads): a `note:` line in text, `related` in
+    /// JSON, `relatedLocations` in SARIF. Empty for most findings.
+    pub related: Vec<Related>,
+}
+
+/// A secondary location of a finding, with what happens there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Related {
+    pub path: PathBuf,
+    pub span: Option<Span>,
+    pub message: String,
 }
 
 impl Diagnostic {
@@ -98,7 +110,14 @@ impl Diagnostic {
             module: None,
             builds: Vec::new(),
             init: None,
+            related: Vec::new(),
         }
+    }
+
+    /// Adds a secondary location (see [`Diagnostic::related`]).
+    pub fn with_related(mut self, related: Related) -> Self {
+        self.related.push(related);
+        self
     }
 
     pub fn with_help(mut self, help: impl Into<String>) -> Self {

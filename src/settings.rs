@@ -37,6 +37,9 @@ pub struct Settings {
     /// `objects-shared-between-threads`: whether instances may be used from several
     /// threads at once (default `true`).
     pub objects_shared_between_threads: bool,
+    /// `thread-confined-types`: extension types never shared between threads (by
+    /// Python name, type variable or object struct); per-object rules skip them.
+    pub thread_confined_types: Vec<String>,
     /// `--force-exclude`: paths named on the command line are excluded too (as ruff
     /// does), so that pre-commit, which names every staged file, honours `exclude`.
     pub force_exclude: bool,
@@ -78,6 +81,7 @@ impl Default for Settings {
             config_path: None,
             project_root: PathBuf::from("."),
             objects_shared_between_threads: true,
+            thread_confined_types: Vec::new(),
             force_exclude: false,
             all_sources: false,
         }

@@ -726,3 +726,41 @@ fn readiness_summary_judges_each_module_of_a_file_separately() {
         .collect();
     assert_eq!(declared, vec!["ok1", "ok2", "ok3", "ok4"]);
 }
+
+/// A finding reached through a helper names the helper's line and one conflicting
+/// function: a `note:` in text, `related` in JSON, `relatedLocations` in SARIF.
+#[test]
+fn related_locations_in_text_json_and_sarif() {
+    let args = |fmt: &'static str| {
+        vec![
+            "check",
+            "examples/legacy-extension/src/ring.c",
+            "--select",
+            "FT406",
+            "--output-format",
+            fmt,
+        ]
+    };
+    let text = stdout(&ftaudit(&args("text"), &root()));
+    assert!(
+        text.contains("= note: ") && text.contains("`ring_grow` reallocates it here"),
+        "{text}"
+    );
+    let json: Value = serde_json::from_str(&stdout(&ftaudit(&args("json"), &root()))).unwrap();
+    let push = json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["function"] == "Ring_push")
+        .expect("Ring_push finding");
+    let related = push["related"].as_array().expect("related");
+    assert!(related.iter().any(|r| r["line"].as_u64().is_some()
+        && r["message"].as_str().unwrap().contains("ring_grow")));
+    let sarif: Value = serde_json::from_str(&stdout(&ftaudit(&args("sarif"), &root()))).unwrap();
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    assert!(results.iter().all(|r| {
+        r["relatedLocations"]
+            .as_array()
+            .is_some_and(|l| !l.is_empty() && l[0]["physicalLocation"]["region"]["startLine"].is_u64())
+    }));
+}

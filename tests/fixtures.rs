@@ -154,6 +154,27 @@ fn fixtures_match_their_expectations() {
     );
 }
 
+/// Each folder under tests/project_fixtures is one project (its own
+/// `pyproject.toml`): expectations that need several files at once (a global
+/// defined in one file and written in another, a helper in another file).
+#[test]
+fn project_fixtures_match_their_expectations() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/project_fixtures");
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&root)
+        .expect("tests/project_fixtures")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .collect();
+    dirs.sort();
+    assert!(!dirs.is_empty());
+    let mut failures = Vec::new();
+    for d in &dirs {
+        failures.extend(check_expectations(std::slice::from_ref(d), &Overrides::default()));
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
 #[test]
 fn legacy_example_reports_each_planted_hazard_once() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/legacy-extension");
@@ -251,6 +272,11 @@ fn fixture_messages_match_snapshots() {
                     "    fix ({:?}): {}\n",
                     fix.applicability, fix.message
                 ));
+            }
+            for r in &d.related {
+                let file = r.path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+                let line = r.span.map(|s| s.start_line).unwrap_or(0);
+                rendered.push_str(&format!("    note: {file}:{line}: {}\n", r.message));
             }
         }
         let rel = f.strip_prefix(&root).expect("below root");

@@ -202,3 +202,96 @@ static PyModuleDef_Slot slots[] = {{Py_mod_exec, mod_exec}, {0, NULL}};
         "an instance's critical section does not protect a global: {found:?}"
     );
 }
+
+const TRACER: &str = r#"
+#include <Python.h>
+typedef struct { PyObject_HEAD char *buf; Py_ssize_t n; } CTracer;
+static void grow(CTracer *t) { t->buf = PyMem_Realloc(t->buf, t->n * 2); }
+static PyObject *CTracer_push(CTracer *self, PyObject *v) { grow(self); Py_RETURN_NONE; }
+static PyObject *CTracer_first(CTracer *self, PyObject *u) { return PyLong_FromLong(self->buf[0]); }
+static PyMethodDef methods[] = {
+    {"push", (PyCFunction)CTracer_push, METH_O, NULL},
+    {"first", (PyCFunction)CTracer_first, METH_NOARGS, NULL},
+    {NULL},
+};
+static PyTypeObject CTracerType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "coverage.CTracer",
+    .tp_basicsize = sizeof(CTracer),
+    .tp_methods = methods,
+};
+"#;
+
+#[test]
+fn thread_confined_types_turn_off_the_per_object_rules() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("tracer.c"), TRACER).expect("write");
+    std::fs::write(
+        dir.path().join("pyproject.toml"),
+        "[tool.ftaudit]\nselect = [\"FT4\"]\n",
+    )
+    .expect("write");
+    let shared = run(dir.path());
+    let codes: Vec<&str> = shared.iter().map(|d| d.0.as_str()).collect();
+    assert!(codes.contains(&"FT406"), "{shared:?}");
+    assert!(codes.contains(&"FT409"), "{shared:?}");
+    // By Python name, variable or struct: all three mean the same type.
+    for name in ["CTracer", "CTracerType", "coverage.CTracer"] {
+        std::fs::write(
+            dir.path().join("pyproject.toml"),
+            format!("[tool.ftaudit]\nselect = [\"FT4\"]\nthread-confined-types = [\"{name}\"]\n"),
+        )
+        .expect("write");
+        let confined = run(dir.path());
+        assert!(
+            !confined
+                .iter()
+                .any(|d| ["FT406", "FT409", "FT410", "FT411"].contains(&d.0.as_str())),
+            "{name}: {confined:?}"
+        );
+    }
+    // `objects-shared-between-threads = false` still lowers them to info.
+    std::fs::write(
+        dir.path().join("pyproject.toml"),
+        "[tool.ftaudit]\nselect = [\"FT4\"]\nobjects-shared-between-threads = false\n",
+    )
+    .expect("write");
+    let private = run(dir.path());
+    assert!(
+        private
+            .iter()
+            .filter(|d| d.0 == "FT406" || d.0 == "FT409")
+            .all(|d| d.2 == Severity::Info)
+            && !private.is_empty(),
+        "{private:?}"
+    );
+}
+
+#[test]
+fn helper_findings_carry_the_conflicting_location() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("tracer.c"), TRACER).expect("write");
+    let settings = Settings::resolve(dir.path(), &Overrides::default()).expect("settings");
+    let roots: Vec<(PathBuf, Arc<Settings>)> = vec![(dir.path().to_path_buf(), Arc::new(settings))];
+    let result = check::run(&roots, &Default::default());
+    let push = result
+        .diagnostics
+        .iter()
+        .find(|d| d.rule.code == "FT406")
+        .expect("FT406 on push");
+    assert!(push.message.contains("`CTracer_push`") && push.message.contains("through `grow`"));
+    let lines: Vec<usize> = push
+        .related
+        .iter()
+        .filter_map(|r| r.span.map(|s| s.start_line))
+        .collect();
+    // Where `grow` reallocates, and the reader it conflicts with.
+    assert_eq!(lines, vec![4, 6], "{:?}", push.related);
+    let first = result
+        .diagnostics
+        .iter()
+        .find(|d| d.rule.code == "FT409")
+        .expect("FT409 on first");
+    assert_eq!(first.severity, Severity::Error, "a reallocated buffer");
+    assert!(first.related.iter().any(|r| r.message.contains("`CTracer_push`")));
+}

@@ -53,6 +53,23 @@ pub fn diagnostic_json(d: &Diagnostic) -> Value {
         if let Some(init) = &d.init {
             obj.insert("init".into(), json!(init));
         }
+        if !d.related.is_empty() {
+            let related: Vec<_> = d
+                .related
+                .iter()
+                .map(|r| {
+                    json!({
+                        "path": r.path.display().to_string(),
+                        "line": r.span.map(|s| s.start_line),
+                        "column": r.span.map(|s| s.start_col),
+                        "end_line": r.span.map(|s| s.end_line),
+                        "end_column": r.span.map(|s| s.end_col),
+                        "message": r.message,
+                    })
+                })
+                .collect();
+            obj.insert("related".into(), json!(related));
+        }
     }
     v
 }

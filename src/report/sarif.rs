@@ -91,6 +91,24 @@ pub fn render(r: &Report) -> String {
             if let Some(f) = &d.function {
                 res["locations"][0]["logicalLocations"] = json!([{"name": f, "kind": "function"}]);
             }
+            if !d.related.is_empty() {
+                let related: Vec<Value> = d
+                    .related
+                    .iter()
+                    .enumerate()
+                    .map(|(i, r)| {
+                        let mut physical = json!({"artifactLocation": {"uri": uri(&r.path)}});
+                        if let Some(s) = r.span {
+                            physical["region"] = json!({
+                                "startLine": s.start_line, "startColumn": s.start_col,
+                                "endLine": s.end_line, "endColumn": s.end_col,
+                            });
+                        }
+                        json!({"id": i, "physicalLocation": physical, "message": {"text": r.message}})
+                    })
+                    .collect();
+                res["relatedLocations"] = json!(related);
+            }
             res
         })
         .collect();

@@ -123,10 +123,13 @@ fn render_one(out: &mut String, d: &Diagnostic, r: &Report, paint: &Paint, o: Te
         conf
     ));
     let text = d.span.and_then(|_| r.sources.and_then(|s| s.get(&d.path)));
+    // Where `= help:`/`= note:` lines start: under the gutter when there is a snippet.
+    let mut indent = " ".to_owned();
     if let (Some(span), Some(text)) = (d.span, text) {
         let lines = LineIndex::new(text);
         let last = span.end_line.min(span.start_line + 2).max(span.start_line);
         let width = last.to_string().len();
+        indent = " ".repeat(width);
         let gutter = paint.p(color(AnsiColor::Blue).bold(), &format!("{:>width$} |", ""));
         out.push_str(&format!("{gutter}\n"));
         for line in span.start_line..=last {
@@ -161,6 +164,17 @@ fn render_one(out: &mut String, d: &Diagnostic, r: &Report, paint: &Paint, o: Te
         }
     } else if let Some(h) = &d.help {
         out.push_str(&format!("  = {} {h}\n", paint.p(bold(), "help:")));
+    }
+    for rel in &d.related {
+        let at = match rel.span {
+            Some(s) => format!("{}:{}:{}", super::terminal_path(&rel.path), s.start_line, s.start_col),
+            None => super::terminal_path(&rel.path),
+        };
+        out.push_str(&format!(
+            "{indent} = {} {at}: {}\n",
+            paint.p(bold(), "note:"),
+            rel.message
+        ));
     }
     out.push('\n');
 }

@@ -109,6 +109,9 @@ pub static REGISTRY: &[Registered] = &[
     Registered { rule: &state::UNLOCKED_SELF_FIELD, check: Check::Project(state::ft406_unlocked_object_field::check) },
     Registered { rule: &state::FOREIGN_CONTEXT_UNLOCKED, check: Check::Project(state::ft407_foreign_context_without_lock::check) },
     Registered { rule: &state::UNPINNED_BUFFER, check: Check::Project(state::ft408_unpinned_bytearray_or_capsule::check) },
+    Registered { rule: &state::READER_OF_INVALIDATED_FIELD, check: Check::Project(state::ft409_reader_of_invalidated_field::check) },
+    Registered { rule: &state::OBJECT_STATE_USED_DETACHED, check: Check::Project(state::ft410_object_state_used_detached::check) },
+    Registered { rule: &state::LAZY_PUBLICATION_WITHOUT_SYNC, check: Check::Project(state::ft411_lazy_publication_without_sync::check) },
     // FT5xx
     Registered { rule: &memory::OBJECT_DOMAIN_BUFFER, check: Check::File(memory::ft501_object_allocator_for_buffer::check) },
     Registered { rule: &memory::CROSS_DOMAIN_FREE, check: Check::File(memory::ft502_cross_domain_free::check) },

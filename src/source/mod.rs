@@ -8,6 +8,7 @@ pub mod lex;
 mod parse_memory;
 pub mod preproc;
 pub mod privacy;
+pub mod summary;
 
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};

@@ -21,6 +21,18 @@ call), when the variable is thread-local or atomic, when the write sits between 
 lock and its unlock (`PyMutex`, pthread, Windows, C++ scoped locks), or when it is
 compiled only without free threading (`#ifndef Py_GIL_DISABLED`).
 
+Through the function summaries it also finds globals changed less visibly: through
+a helper that only sees a pointer (`arena_alloc(&default_arena)` where
+`arena_alloc` updates `a->used`), a global of another file declared `extern`,
+and C++ containers mutated with `insert`, `erase`, `push_back`, `emplace`,
+`clear`... — including singletons reached through an accessor
+(`registry().types.emplace(...)` on the `static Registry r;` that `registry()`
+returns) and class statics (`Tracker::instances.push_back(this)` in a
+constructor). These are reported once per function, with notes for the helper's
+line and one other function that changes the same global; `std::call_once`
+bodies, thread-local and atomic variables and data filled only during module
+initialisation stay quiet.
+
 Severity follows what can go wrong: `PyObject *` and other pointers are errors
 (use-after-free, double free), other data warnings, counters that are only
 incremented are informational (lost updates).
@@ -63,6 +75,7 @@ calls or refers to is assumed to run on any thread (reported as *likely*).
 
 pub(crate) fn check(project: &ProjectContext, out: &mut Vec<Diagnostic>) {
     StaticWrites::report(project, &GLOBAL_WRITTEN_AT_RUNTIME, out, report);
+    super::objects::global_findings(project, &GLOBAL_WRITTEN_AT_RUNTIME, out);
 }
 
 fn report(s: &Scope, sw: &StaticWrite, out: &mut Vec<Diagnostic>) {

@@ -1,34 +1,42 @@
 //! FT406: a `self->` field written outside a critical section.
 
-use std::collections::{HashMap, HashSet};
-
-use super::{field_type, is_foreign_context, is_object_type, object_method, self_type, Scope};
-use crate::capi;
+use super::objects::{self, reported_functions, SharedState};
 use crate::context::ProjectContext;
-use crate::diagnostic::Confidence;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::rule::{FixAvailability, Rule};
-use crate::source::entry::WriteKind;
+use crate::source::summary::AccessKind;
 
 pub static UNLOCKED_SELF_FIELD: Rule = Rule {
     code: "FT406",
     name: "unlocked-object-field",
     severity: Severity::Warning,
     summary:
-        "A method or slot changes (or hands out) a field of `self` outside a critical section.",
+        "A method or slot changes a field of `self` outside a critical section, directly or through helpers.",
     doc: r#"## What it does
-Finds methods, getters/setters and slots of extension types that write a field of
-`self` — especially `Py_SETREF`/`Py_XSETREF`/`Py_CLEAR` of an object field and
-read-modify-write of C fields — outside `Py_BEGIN_CRITICAL_SECTION(self)` or a lock.
-It also reports the other half: a reader returning `Py_NewRef(self->field)` outside
-a critical section while another method replaces that field.
+Finds methods, getters/setters and slots of extension types that change per-object
+state outside `Py_BEGIN_CRITICAL_SECTION(self)` or a lock: write a field, update it
+(`+=`, `++`), replace an object field (`Py_SETREF`/`Py_XSETREF`/`Py_CLEAR`,
+assignment), reallocate or free a buffer, or mutate a container it holds (C++
+`push_back`, `insert`, `erase`, ...). Changes made by helpers count for the method
+that calls them — `append` calling `resize(self, n)`, which reallocates
+`self->buf`, is reported at the call, with a note pointing at the helper's line —
+and so do C++ members changed through member functions (`self->solver->add(c)`).
+There is one finding per method, at its first unprotected change, with a note
+naming another method that uses the same field. Reading the other side of such a
+race is FT409; use while detached is FT410; first-use fills are FT411.
+
 `tp_new`, `tp_init`, `tp_dealloc`, `tp_traverse`, `tp_clear` (and helpers only they
-call) are not findings: no other thread can see the object there.
+call), objects the method has just allocated, atomics, `PyMutex`/library-context
+fields, code after an ownership check (`if (!check_thread(self)) return NULL;`) and
+functions every caller of which holds a lock are not findings: no other thread can
+use the object there. Locks taken through the file's own macros
+(`#define ENTER_X(o) PyThread_acquire_lock((o)->lock, 1)`) count.
 
 Projects whose objects are documented as not shareable between threads (NumPy's
 policy for arrays) can set `objects-shared-between-threads = false` in
-`[tool.ftaudit]`: this rule then reports at *info* severity. The setting never
-affects the global-state rules.
+`[tool.ftaudit]`: this rule then reports at *info* severity; types confined to one
+thread by design can be listed in `thread-confined-types` and are skipped. The
+settings never affect the global-state rules.
 
 ## Why is this bad?
 One instance can be used from two threads. If one replaces `self->value` while the
@@ -60,118 +68,71 @@ Readers take the same critical section around `Py_NewRef(self->value)`.
     fix: FixAvailability::None,
 };
 
-/// FT406: `self->` fields written (or handed out while written) outside a critical section.
+/// FT406: per-object state changed outside a critical section, directly or through
+/// helpers; one finding per function.
 pub(crate) fn check(project: &ProjectContext, out: &mut Vec<Diagnostic>) {
-    super::check_files(project, &UNLOCKED_SELF_FIELD, out, check_file);
-}
-
-fn check_file(s: &Scope, out: &mut Vec<Diagnostic>) {
-    let idx = s.ctx.index;
-    let shared = s.ctx.settings.objects_shared_between_threads;
-    let mut writers: HashMap<String, String> = HashMap::new();
-    let mut reported: HashSet<(usize, String)> = HashSet::new();
-    let mut self_cache: HashMap<usize, Vec<String>> = HashMap::new();
-    for w in &s.facts.writes {
-        let (Some(f), Some(field), true) = (w.function, w.field.as_deref(), w.arrow) else {
+    let s = SharedState::of(project);
+    for id in reported_functions(project, &UNLOCKED_SELF_FIELD, true) {
+        let pf = &project.files[id.0];
+        let Some((a, key)) = objects::object_accesses(&s, pf, id).find(|(a, _)| {
+            a.kind.changes()
+                && !a.lazy
+                && !a.protection.protects_object()
+                // Detached use is FT410's.
+                && !a.protection.detached
+        }) else {
             continue;
         };
-        if !object_method(s, f) {
-            continue;
-        }
-        let names = self_cache.entry(f).or_insert_with(|| s.self_names(f));
-        if !names.contains(&w.base) {
-            continue;
-        }
-        let fty = self_type(s, f, &w.base)
-            .and_then(|t| field_type(s, &t, field))
-            .or_else(|| any_field_type(s, field).map(str::to_owned));
-        if fty.as_deref().is_some_and(|t| {
-            t.contains("atomic") || capi::is_pymutex_type(t) || is_foreign_context(t)
-        }) {
-            continue;
-        }
-        writers
-            .entry(field.to_owned())
-            .or_insert_with(|| s.fn_name(f).to_owned());
-        if !s.in_ft(w.range.0)
-            || s.locked(w.range.0, true, &[])
-            || !reported.insert((f, field.to_owned()))
+        let name = s.fn_name(id);
+        let (st_name, field_name) = s.names(key);
+        let obj = matches!(a.kind, AccessKind::Replace)
+            || s.field(&st_name, &field_name)
+                .is_some_and(|(t, _)| super::is_object_type(t));
+        let severity = if obj
+            || matches!(a.kind, AccessKind::Realloc | AccessKind::Free)
+            || (matches!(a.kind, AccessKind::Write | AccessKind::Mutate)
+                && objects::pointer_field(&s, &key))
         {
-            continue;
-        }
-        let obj = fty.as_deref().is_some_and(is_object_type)
-            || w.call.as_deref().is_some_and(capi::replaces_reference);
-        let rmw = matches!(w.kind, WriteKind::Update | WriteKind::Compound);
-        let what = if obj {
-            "replaces the object field"
-        } else if rmw {
-            "updates (read-modify-write)"
-        } else {
-            "writes"
-        };
-        let mut severity = if obj {
             Severity::Error
         } else {
             Severity::Warning
         };
-        if !shared {
-            severity = Severity::Info;
-        }
-        out.push(
-            s.ctx
-                .diagnostic(&UNLOCKED_SELF_FIELD, w.range, format!("`{}` {what} `{}->{field}` outside a critical section; another thread can use the same object", s.fn_name(f), w.base))
-                .with_help(format!("wrap the body in `Py_BEGIN_CRITICAL_SECTION({0});` ... `Py_END_CRITICAL_SECTION();` (and readers of `{field}` too), or hold a `PyMutex` stored in the object", w.base))
-                .with_severity(severity)
-                .with_confidence(s.confidence(Some(f))),
-        );
+        // One conflicting function: prefer one that changes the field too, else a reader.
+        let conflict = objects::conflict(&s, &key, id, |o| o.kind.changes());
+        let what = if obj && a.kind == AccessKind::Write {
+            "replaces"
+        } else {
+            a.kind.verb()
+        };
+        let notes = objects::notes(project, &s, a, conflict, |f, o| {
+            format!(
+                "`{f}` {} `{}` of the same object",
+                o.kind.verb(),
+                field_name
+            )
+        });
+        let d = pf
+            .context()
+            .diagnostic(
+                &UNLOCKED_SELF_FIELD,
+                objects::site(a),
+                format!(
+                    "`{name}` {what} the field `{}` of `{}`{} outside a critical section; another thread can use the same object",
+                    field_name,
+                    st_name,
+                    objects::through(&s, a)
+                ),
+            )
+            .with_help(format!(
+                "wrap the body in `Py_BEGIN_CRITICAL_SECTION(self);` ... `Py_END_CRITICAL_SECTION();` (and the other functions using `{}` too), or hold a `PyMutex` stored in the object",
+                field_name
+            ));
+        out.push(objects::finish(
+            d,
+            notes,
+            pf,
+            severity,
+            objects::confidence(project, id),
+        ));
     }
-    // Readers handing out a field that some method replaces.
-    for c in &idx.calls {
-        if !capi::is_incref(&c.name) {
-            continue;
-        }
-        let Some(f) = c.function else { continue };
-        if !object_method(s, f) {
-            continue;
-        }
-        let Some(arg) = c.args.first().map(|a| s.text(*a).trim()) else {
-            continue;
-        };
-        let Some((base, field)) = arg.split_once("->") else {
-            continue;
-        };
-        let (base, field) = (base.trim().trim_start_matches('(').trim(), field.trim());
-        let names = self_cache.entry(f).or_insert_with(|| s.self_names(f));
-        if !names.iter().any(|n| n == base) {
-            continue;
-        }
-        let Some(writer) = writers.get(field) else {
-            continue;
-        };
-        if writer == s.fn_name(f)
-            || !s.in_ft(c.range.0)
-            || s.locked(c.range.0, true, &[])
-            || !reported.insert((f, field.to_owned()))
-        {
-            continue;
-        }
-        out.push(
-            s.ctx
-                .diagnostic(&UNLOCKED_SELF_FIELD, c.range, format!("`{}` takes a new reference to `{base}->{field}` outside a critical section while `{writer}` replaces it", s.fn_name(f)))
-                .with_help(format!("read the field inside `Py_BEGIN_CRITICAL_SECTION({base});` ... `Py_END_CRITICAL_SECTION();`, the same lock the writer holds"))
-                .with_severity(if shared { Severity::Warning } else { Severity::Info })
-                .with_confidence(Confidence::Likely),
-        );
-    }
-}
-
-/// Every field of every struct in the file with that name (when the struct is unknown).
-fn any_field_type<'a>(s: &'a Scope, field: &str) -> Option<&'a str> {
-    s.ctx
-        .index
-        .structs
-        .iter()
-        .flat_map(|st| st.fields.iter())
-        .find(|(n, _)| n == field)
-        .map(|(_, t)| t.as_str())
 }

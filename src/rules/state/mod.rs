@@ -37,6 +37,10 @@ pub mod ft405_module_state_mutated_at_runtime;
 pub mod ft406_unlocked_object_field;
 pub mod ft407_foreign_context_without_lock;
 pub mod ft408_unpinned_bytearray_or_capsule;
+pub mod ft409_reader_of_invalidated_field;
+pub mod ft410_object_state_used_detached;
+pub mod ft411_lazy_publication_without_sync;
+pub(crate) mod objects;
 
 pub use ft401_global_written_at_runtime::GLOBAL_WRITTEN_AT_RUNTIME;
 pub use ft402_lazy_init_at_runtime::LAZY_INIT_AT_RUNTIME;
@@ -46,6 +50,9 @@ pub use ft405_module_state_mutated_at_runtime::MODULE_STATE_MUTATED;
 pub use ft406_unlocked_object_field::UNLOCKED_SELF_FIELD;
 pub use ft407_foreign_context_without_lock::FOREIGN_CONTEXT_UNLOCKED;
 pub use ft408_unpinned_bytearray_or_capsule::UNPINNED_BUFFER;
+pub use ft409_reader_of_invalidated_field::READER_OF_INVALIDATED_FIELD;
+pub use ft410_object_state_used_detached::OBJECT_STATE_USED_DETACHED;
+pub use ft411_lazy_publication_without_sync::LAZY_PUBLICATION_WITHOUT_SYNC;
 
 /// Native lock and once types whose statics are not state (the C API's own, such as
 /// `PyMutex` and `Py_tss_t`, come from [`capi::static_is_not_state`]).

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use tree_sitter::Node;
 
 use super::classify::fn_at;
-use super::locks::{lock_call, pair_events, LockCall};
+use super::locks::{lock_call, lock_macros, pair_events, LockCall};
 use super::syntax::{lvalue, slot_of, strip_wrappers};
 use crate::capi::{self, TsForm, TsRole};
 use crate::source::index::{FileIndex, Range};
@@ -419,8 +419,13 @@ impl Facts {
                 events.push((off, off + word.len(), ev, String::new()));
             }
         }
+        let macros = lock_macros(file);
         for c in &index.calls {
-            let Some(kind) = lock_call(&c.name, &c.callee) else {
+            let Some(kind) = macros
+                .get(&c.name)
+                .cloned()
+                .or_else(|| lock_call(&c.name, &c.callee))
+            else {
                 continue;
             };
             let arg = c

@@ -150,3 +150,60 @@ pub(super) fn lock_call(name: &str, callee: &str) -> Option<LockCall> {
     };
     Some(r)
 }
+
+/// The file's own function-like macros that lock or unlock, from their definitions:
+/// `#define ENTER_ZLIB(obj) PyThread_acquire_lock((obj)->lock, 1)`,
+/// `#define GRAB(self) PyMutex_Lock(&(self)->mutex)`. A body that both locks and
+/// unlocks (a wrapper around a whole statement) is neither.
+pub(super) fn lock_macros(file: &crate::source::SourceFile) -> std::collections::HashMap<String, LockCall> {
+    use crate::source::lex::DirectiveKind;
+    let mut out = std::collections::HashMap::new();
+    for d in &file.lexed.directives {
+        if d.kind != DirectiveKind::Define {
+            continue;
+        }
+        let arg = d.arg.trim();
+        let Some(open) = arg.find('(') else { continue };
+        let name = &arg[..open];
+        if name.is_empty()
+            || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        {
+            continue;
+        }
+        let Some(close) = arg[open..].find(')') else {
+            continue;
+        };
+        let body = &arg[open + close + 1..];
+        let (mut begins, mut ends) = (false, false);
+        let bytes = body.as_bytes();
+        let mut i = 0;
+        while i < bytes.len() {
+            if bytes[i].is_ascii_alphabetic() || bytes[i] == b'_' {
+                let start = i;
+                while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
+                    i += 1;
+                }
+                let word = &body[start..i];
+                if body[i..].trim_start().starts_with('(') && word != name {
+                    match lock_call(word, word) {
+                        Some(LockCall::Begin(GuardKind::Mutex)) => begins = true,
+                        Some(LockCall::End(GuardKind::Mutex)) => ends = true,
+                        _ => {}
+                    }
+                }
+                continue;
+            }
+            i += 1;
+        }
+        match (begins, ends) {
+            (true, false) => {
+                out.insert(name.to_owned(), LockCall::Begin(GuardKind::Mutex));
+            }
+            (false, true) => {
+                out.insert(name.to_owned(), LockCall::End(GuardKind::Mutex));
+            }
+            _ => {}
+        }
+    }
+    out
+}

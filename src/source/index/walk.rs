@@ -423,7 +423,12 @@ fn find_function_declarator(mut d: Node) -> Option<Node> {
         if d.kind() == "function_declarator" {
             return Some(d);
         }
-        d = d.child_by_field_name("declarator")?;
+        // C++ `T &f()`: tree-sitter-cpp's reference declarator has no `declarator` field.
+        d = match d.child_by_field_name("declarator") {
+            Some(n) => n,
+            None if d.kind() == "reference_declarator" => d.named_child(0)?,
+            None => return None,
+        };
     }
 }
 

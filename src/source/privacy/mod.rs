@@ -83,6 +83,11 @@ impl<'a> Analysis<'a> {
         self.file.parse_text.get(r.0..r.1).unwrap_or("")
     }
 
+    /// Does function `f` run only while the module is being initialised?
+    pub fn init_only(&self, f: usize) -> bool {
+        self.init_only.contains(&f)
+    }
+
     /// Is `offset` compiled in some free-threaded build this project targets?
     pub fn compiled_in_ft(&self, offset: usize) -> bool {
         use crate::source::preproc::Truth;
