@@ -118,6 +118,14 @@ pub struct CheckArgs {
     /// Also apply fixes marked unsafe (with --fix or --diff).
     #[arg(long)]
     pub unsafe_fixes: bool,
+    /// Apply fixes but do not report the findings left, and exit 0 for them (like
+    /// ruff's `--fix-only`; implies --fix). Combine with --exit-non-zero-on-fix in CI.
+    #[arg(long, conflicts_with = "diff")]
+    pub fix_only: bool,
+    /// Exit with status 1 when a fix changed (or, with --diff, would change) a file,
+    /// even if no findings are left.
+    #[arg(long)]
+    pub exit_non_zero_on_fix: bool,
     /// Lowest confidence to report: `certain` hides findings marked likely.
     #[arg(long, value_enum, default_value_t = ConfidenceFilter::Likely)]
     pub confidence: ConfidenceFilter,

@@ -1,4 +1,7 @@
 //! Fixes: building edits, applying them, writing files safely, and diffs.
 
 pub mod apply;
+pub mod critical_section;
 pub mod edits;
+pub mod scope;
+pub mod strong_ref;
