@@ -19,8 +19,8 @@
 //! its address is taken, or `return v;` returns it borrowed; a label after the
 //! declaration can be reached by a `goto` from before it; the block is a
 //! `switch` body; `v` is redeclared inside the block. The fix is unsafe when `v`
-//! is copied into another variable or a field (that copy may outlive the
-//! release), and when the replacement is newer than the project's minimum
+//! is copied into another variable or a field (the copy stays a borrowed
+//! reference, which the fix does not cure), and when the replacement is newer than the project's minimum
 //! version and the file cannot include `pythoncapi_compat.h`.
 
 use std::path::Path;
@@ -308,7 +308,7 @@ pub fn strong_ref_fix(file: &SourceFile, call: &BorrowedCall, compat: &Compat) -
         rw.replacement
     );
     if aliased {
-        message.push_str(": `{v}` is copied elsewhere, check the copy does not outlive the release");
+        message.push_str(": `{v}` is also copied elsewhere, and that copy is still a borrowed reference: check it");
         message = message.replace("{v}", v);
     }
     Some(Fix {

@@ -41,7 +41,7 @@ inside the block keeps the release on the statements after the label, and
 `return Py_NewRef(v)` becomes `return v`. Both return `NULL` with an exception on error. Other getters of this family get no fix.
 
 It is safe when every use of `v` stays in the block; unsafe when `v` is copied
-into another variable or field (the copy may outlive the release), or when the
+into another variable or field (the copy stays borrowed: review it), or when the
 project's minimum Python is older than 3.13 and no `pythoncapi_compat.h` is found
 next to the file (with the header, the fix includes it after `Python.h`). There
 is no fix when `v` is assigned again, its address is taken, a `return` uses it in

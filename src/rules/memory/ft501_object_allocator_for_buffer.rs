@@ -43,7 +43,8 @@ Change the allocation and every free of that pointer together (FT502).
 `--fix` renames the allocation and every object-domain `Realloc`/`Free` of the
 same pointer together. It is safe when the pointer is a local variable that
 never leaves its function (not returned, copied, or passed to a call other than
-the C library's memory and string functions); for a field, or a local that
+the C library's memory and string functions and the C API, which copies from
+the buffers it is given); for a field, or a local that
 escapes, another function may free it, so the fix is unsafe. The upper-case
 macros and targets whose type the file does not show get no fix.
 
@@ -150,6 +151,9 @@ fn mem_domain_fix(ctx: &FileContext, a: &Allocation, allocs: &[Allocation]) -> O
                 .iter()
                 .any(|r| normalize(text(ctx, *r)) == target)
             && !C_MEMORY_CALLS.contains(&c.name.as_str())
+            // The C API copies from raw buffers it is given; only the allocators
+            // (handled above) free them.
+            && !(c.name.starts_with("Py") && capi::allocator(&c.name).is_none())
         {
             escapes = true;
         }
