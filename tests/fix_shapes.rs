@@ -466,3 +466,47 @@ buf_dealloc(Buf *self)
     assert_eq!(fixed(body, &[], &[]), "(no change)\n");
     snap("memory_domain_field_buffer", fixed(body, UNSAFE, &[]));
 }
+
+/// Several borrowed lookups in one function: each fix lands in its own pass, and
+/// the releases pile up before the one return (no dead code after it).
+#[test]
+fn strong_ref_several_in_one_function() {
+    snap(
+        "strong_ref_several_in_one_function",
+        fixed(
+            r#"static PyObject *
+triple(PyObject *self, PyObject *k)
+{
+    PyObject *a = PyDict_GetItemWithError(registry, k);
+    PyObject *b = PyDict_GetItemString(registry, "b");
+    PyObject *c = PyDict_GetItem(registry, k);
+    return Py_BuildValue("OOO", a, b, c);
+}
+"#,
+            &[],
+            &[],
+        ),
+    );
+}
+
+/// `p = PyObject_Realloc(q, n)` for another pointer `q`: `q` was allocated in
+/// the object domain elsewhere; renaming only this call would mix domains.
+#[test]
+fn realloc_of_another_pointer_gets_no_fix() {
+    let body = r#"typedef struct { PyObject_HEAD char *data; } Buf;
+
+static int
+grow(Buf *self, Py_ssize_t n)
+{
+    char *p = PyObject_Realloc(self->data, n);
+    if (p == NULL)
+        return -1;
+    self->data = p;
+    return 0;
+}
+"#;
+    assert_eq!(
+        fixed(body, &["--unsafe-fixes", "--select", "FT501"], &[]),
+        "(no change)\n"
+    );
+}

@@ -267,7 +267,7 @@ pub fn strong_ref_fix(file: &SourceFile, call: &BorrowedCall, compat: &Compat) -
     // The end of the block, when control can reach it.
     let stmts = scope::statements(site.block);
     let last = stmts.last()?;
-    if !scope::is_exit(file, *last) {
+    if !scope::ends_in_exit(file, *last) {
         let close = site.block.end_byte() - 1;
         let indent = edits::indentation(file, last.start_byte()).to_owned();
         if file.text[edits::line_start(file, close)..close].trim().is_empty() {

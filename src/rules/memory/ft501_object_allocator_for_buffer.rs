@@ -106,6 +106,20 @@ fn mem_domain_fix(ctx: &FileContext, a: &Allocation, allocs: &[Allocation]) -> O
     mem_domain_equivalent(&call.name)?;
     let target = normalize(&a.target_text);
     let is_local = is_identifier(&target);
+    // `p = PyObject_Realloc(q, n)` with another pointer `q`: `q` came from the
+    // object domain somewhere else, and must move with it; no fix.
+    if capi::allocator(&call.name).is_some_and(|al| al.op == capi::AllocOp::Realloc) {
+        let first = call.args.first().map(|r| normalize(text(ctx, *r)))?;
+        let first = first.rsplit(')').next().unwrap_or(&first).trim().to_owned();
+        let same = if is_local {
+            first == target
+        } else {
+            super::storage_key(&first, a.function) == a.key
+        };
+        if !same {
+            return None;
+        }
+    }
     let mut edits = Vec::new();
     let mut escapes = !is_local;
     let same_pointer = |r: Range| {
