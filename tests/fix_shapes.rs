@@ -510,3 +510,25 @@ grow(Buf *self, Py_ssize_t n)
         "(no change)\n"
     );
 }
+
+// ---- declarations ----------------------------------------------------------------
+
+/// FT001 on single-phase init: `SetGIL` goes after the module's `NULL` check
+/// (also one inside a `||` chain); with no check before the module is used, the
+/// call tests the module itself — never a call on `NULL`.
+#[test]
+fn set_gil_goes_after_the_null_check() {
+    let flags = &["--unsafe-fixes", "--select", "FT001"];
+    let init = |body: &str| {
+        format!(
+            "static struct PyModuleDef def = {{PyModuleDef_HEAD_INIT, \"m\", NULL, -1, NULL}};\n\nPyMODINIT_FUNC\nPyInit_m(void)\n{{\n{body}}}\n"
+        )
+    };
+    let cases = [
+        init("    PyObject *m = PyModule_Create(&def);\n    if (m == NULL)\n        return NULL;\n    return m;\n"),
+        init("    PyObject *m;\n    m = PyModule_Create(&def);\n    if (m == NULL || PyModule_AddIntConstant(m, \"x\", 1) < 0) {\n        Py_XDECREF(m);\n        return NULL;\n    }\n    return m;\n"),
+        init("    PyObject *m = PyModule_Create(&def);\n    PyModule_AddIntConstant(m, \"x\", 1);\n    return m;\n"),
+    ];
+    let out: Vec<String> = cases.iter().map(|c| fixed(c, flags, &[])).collect();
+    snap("set_gil_after_the_null_check", out.join("\n// ----\n\n"));
+}

@@ -2,6 +2,7 @@
 
 pub mod apply;
 pub mod critical_section;
+pub mod declare;
 pub mod edits;
 pub mod scope;
 pub mod strong_ref;
