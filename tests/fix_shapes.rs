@@ -532,3 +532,65 @@ fn set_gil_goes_after_the_null_check() {
     let out: Vec<String> = cases.iter().map(|c| fixed(c, flags, &[])).collect();
     snap("set_gil_after_the_null_check", out.join("\n// ----\n\n"));
 }
+
+/// `v = PyDict_GetItem(...)` where `v` is one of several pointers declared
+/// together at the top (old C style): `= NULL` goes on its declarator.
+#[test]
+fn strong_ref_declared_among_others() {
+    snap(
+        "strong_ref_declared_among_others",
+        fixed(
+            r#"static int
+add(PyObject *result, PyObject *key, PyObject *obj)
+{
+    PyObject *list, *copy = NULL;
+    list = PyDict_GetItem(result, key);
+    if (!list) {
+        list = PyList_New(0);
+        return list ? 0 : -1;
+    }
+    return PyList_Append(list, obj);
+}
+
+static int
+add2(PyObject *key, PyObject *obj)
+{
+    PyObject *tmp, *list;
+    if (obj == NULL)
+        return -1;
+    list = PyDict_GetItemWithError(registry, key);
+    if (!list)
+        return -1;
+    return PyList_Append(list, obj);
+}
+"#,
+            &[],
+            &[],
+        ),
+    );
+}
+
+/// A `goto` back to a label before the lookup runs it again: the reference is
+/// released before that jump.
+#[test]
+fn strong_ref_goto_back_before_the_lookup_releases() {
+    snap(
+        "strong_ref_goto_back",
+        fixed(
+            r#"static PyObject *
+spin(PyObject *self, PyObject *k)
+{
+    int tries = 0;
+again:
+    tries++;
+    PyObject *v = PyDict_GetItemWithError(registry, k);
+    if (v == NULL && !PyErr_Occurred() && tries < 3)
+        goto again;
+    return PyObject_Repr(v);
+}
+"#,
+            &[],
+            &[],
+        ),
+    );
+}

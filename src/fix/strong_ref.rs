@@ -253,7 +253,18 @@ pub fn strong_ref_fix(file: &SourceFile, call: &BorrowedCall, compat: &Compat) -
             });
             continue;
         }
-        if scope::leaves(file, function, j, site.block)? {
+        // Before the lookup `v` is still NULL (labels in between are refused).
+        if j.end_byte() <= site.stmt.start_byte() {
+            continue;
+        }
+        let leaves = if j.kind() == "goto_statement" {
+            // A label before the declaration runs it again: that is a way out too.
+            let label = scope::label_named(file, function, scope::goto_label(file, j)?)?;
+            !(within(label, site.block) && label.start_byte() >= after)
+        } else {
+            scope::leaves(file, function, j, site.block)?
+        };
+        if leaves {
             edits_out.push(scope::before_statement(file, j, &release));
         }
     }
@@ -397,7 +408,14 @@ fn find_site<'t>(file: &'t SourceFile, call: Node<'t>) -> Option<Site<'t>> {
             if has_storage_class(file, decl) {
                 return None;
             }
-            let d = single_pointer_declarator(decl)?;
+            // `PyObject *a, *v;` — the declarator of `v` among others.
+            let d = {
+                let mut c = decl.walk();
+                let found = decl
+                    .children_by_field_name("declarator", &mut c)
+                    .find(|d| declarator_name(file, *d) == Some(var.as_str()));
+                found?
+            };
             let needs_null_init = match d.kind() {
                 "pointer_declarator" => Some(d.end_byte()),
                 "init_declarator" => {
@@ -410,6 +428,15 @@ fn find_site<'t>(file: &'t SourceFile, call: Node<'t>) -> Option<Site<'t>> {
                 }
                 _ => return None,
             };
+            // A label between the declaration and the lookup could be jumped to
+            // from after the lookup, running it again over a live reference.
+            if descendants(block).into_iter().any(|n| {
+                n.kind() == "labeled_statement"
+                    && n.start_byte() >= decl.end_byte()
+                    && n.start_byte() < stmt.start_byte()
+            }) {
+                return None;
+            }
             // No other assignment to `v` anywhere before this one in the block
             // (it would be overwritten without release).
             for n in descendants(block) {
