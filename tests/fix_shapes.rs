@@ -594,3 +594,47 @@ again:
         ),
     );
 }
+
+// ---- function-static buffers ---------------------------------------------------
+
+/// FT403: a scratch buffer written first becomes a local (safe); one read
+/// first stays for review (unsafe); one whose address is returned becomes
+/// thread-local (unsafe).
+#[test]
+fn static_scratch_buffers() {
+    let body = r#"static PyObject *
+label(PyObject *self, PyObject *n)
+{
+    static char scratch[32];
+    long v = PyLong_AsLong(n);
+    snprintf(scratch, sizeof scratch, "item-%ld", v);
+    return PyUnicode_FromString(scratch);
+}
+
+static const char *
+describe(int code)
+{
+    static char buf[64];
+    snprintf(buf, sizeof buf, "error %d", code);
+    return buf;
+}
+
+static PyObject *
+err(PyObject *self, PyObject *n)
+{
+    return PyUnicode_FromString(describe((int)PyLong_AsLong(n)));
+}
+
+static PyMethodDef methods[] = {
+    {"label", label, METH_O, NULL},
+    {"err", err, METH_O, NULL},
+    {NULL, NULL, 0, NULL},
+};
+"#;
+    let flags = &["--select", "FT403"];
+    snap("static_scratch_buffers_safe", fixed(body, flags, &[]));
+    snap(
+        "static_scratch_buffers_unsafe",
+        fixed(body, &["--select", "FT403", "--unsafe-fixes"], &[]),
+    );
+}

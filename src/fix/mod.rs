@@ -5,4 +5,5 @@ pub mod critical_section;
 pub mod declare;
 pub mod edits;
 pub mod scope;
+pub mod statics;
 pub mod strong_ref;
