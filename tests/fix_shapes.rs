@@ -638,3 +638,28 @@ static PyMethodDef methods[] = {
         fixed(body, &["--select", "FT403", "--unsafe-fixes"], &[]),
     );
 }
+
+/// Two dicts walked in one loop are locked together.
+#[test]
+fn dict_next_two_dicts_use_section2() {
+    snap(
+        "dict_next_two_dicts",
+        fixed(
+            r#"static int
+same_keys(PyObject *a, PyObject *b)
+{
+    Py_ssize_t i = 0, j = 0;
+    PyObject *k1, *v1, *k2, *v2;
+    int same = 1;
+    while (PyDict_Next(a, &i, &k1, &v1) && PyDict_Next(b, &j, &k2, &v2)) {
+        if (k1 != k2)
+            same = 0;
+    }
+    return same;
+}
+"#,
+            &[],
+            &[],
+        ),
+    );
+}

@@ -65,6 +65,8 @@ def once():
     else:
         raise AssertionError("total with a str value should raise TypeError")
     assert r.count({1: 2, 3: 4, 5: 6}) == 3
+    assert r.common_prefix({"a": 1, "b": 2, "c": 3}, {"a": 0, "b": 0, "x": 0}) == 2
+    assert r.common_prefix({}, {"a": 1}) == 0
     assert r.hexlify(b"\x00\xffab") == "00ff6162"
     assert r.label(7) == "item-7"
 

@@ -176,6 +176,26 @@ count(PyObject *self, PyObject *d)
     return PyLong_FromSsize_t(n);
 }
 
+/* registry.common_prefix(a, b) -> how many leading keys (the same objects) two dicts share */
+static PyObject *
+common_prefix(PyObject *self, PyObject *args)
+{
+    PyObject *a, *b;
+    if (!PyArg_ParseTuple(args, "O!O!", &PyDict_Type, &a, &PyDict_Type, &b)) {
+        return NULL;
+    }
+    Py_ssize_t i = 0, j = 0, n = 0;
+    PyObject *k1, *v1, *k2, *v2;
+    while (PyDict_Next(a, &i, &k1, &v1) && PyDict_Next(b, &j, &k2, &v2)) {
+        /* identity: a rich comparison could run Python code inside the loop */
+        if (k1 != k2) {
+            break;
+        }
+        n++;
+    }
+    return PyLong_FromSsize_t(n);
+}
+
 /* registry.hexlify(bytes) -> hex string, through a byte buffer */
 static PyObject *
 hexlify(PyObject *self, PyObject *data)
@@ -224,6 +244,7 @@ static PyMethodDef registry_methods[] = {
     {"main_has", main_has, METH_O, NULL},
     {"total", total, METH_O, NULL},
     {"count", count, METH_O, NULL},
+    {"common_prefix", common_prefix, METH_VARARGS, NULL},
     {"hexlify", hexlify, METH_O, NULL},
     {"label", label, METH_O, NULL},
     {NULL, NULL, 0, NULL},

@@ -49,7 +49,8 @@ turned into "remember the exit, `break`", and the jump is made after
 `Py_END_CRITICAL_SECTION()` (the return value is kept in a temporary): this
 fix is unsafe, review it. No fix when such a jump sits in a nested loop or
 `switch`, when a `goto` enters the loop from outside, or when the function has
-preprocessor conditionals. Before 3.13 the macros come from `pythoncapi_compat.h`
+preprocessor conditionals. A loop that walks two dicts in its condition locks both
+with `Py_BEGIN_CRITICAL_SECTION2(a, b)`. Before 3.13 the macros come from `pythoncapi_compat.h`
 (included after `Python.h` when the project has it; otherwise the fix is unsafe).
 
 ## References
@@ -95,11 +96,12 @@ fn lock_loop_fix(ctx: &FileContext, call: &Call, arg: Range) -> Option<Fix> {
     let file = ctx.file;
     let container = file.text.get(arg.0..arg.1)?.trim();
     // Evaluated once more by the macro: only plain names and field chains.
-    let simple = container
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '>' | '.'))
-        && !container.is_empty();
-    if !simple {
+    let is_plain = |e: &str| {
+        !e.is_empty()
+            && e.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '>' | '.'))
+    };
+    if !is_plain(container) {
         return None;
     }
     let node = scope::node_of_kind(file, call.range.0, call.range.1, "call_expression")?;
@@ -111,7 +113,21 @@ fn lock_loop_fix(ctx: &FileContext, call: &Call, arg: Range) -> Option<Fix> {
     if !scope::within(node, cond) {
         return None;
     }
-    let wrapped = critical_section::wrap(file, function, lp, lp, &[container])?;
+    // Two containers walked in one loop (`PyDict_Next(a, ...) && PyDict_Next(b, ...)`)
+    // are locked together.
+    let mut objects = vec![container];
+    for c in ctx.index.calls.iter().filter(|c| {
+        capi::iterates_borrowed_items(&c.name) && c.range.0 >= cond.start_byte() && c.range.1 <= cond.end_byte()
+    }) {
+        let other = c.args.first().and_then(|a| file.text.get(a.0..a.1)).map(str::trim)?;
+        if !objects.contains(&other) {
+            objects.push(other);
+        }
+    }
+    if objects.len() > 2 || !objects.iter().all(|o| is_plain(o)) {
+        return None;
+    }
+    let wrapped = critical_section::wrap(file, function, lp, lp, &objects)?;
     let compat = strong_ref::compat_for(
         file,
         ctx.settings.target_minor,
@@ -124,9 +140,9 @@ fn lock_loop_fix(ctx: &FileContext, call: &Call, arg: Range) -> Option<Fix> {
         Applicability::Safe
     };
     let mut message = if wrapped.rewrote_jumps {
-        format!("Lock `{container}` around the loop; the `return`/`goto` out of it now leaves the section first")
+        format!("Lock `{}` around the loop; the `return`/`goto` out of it now leaves the section first", objects.join("` and `"))
     } else {
-        format!("Lock `{container}` around the loop")
+        format!("Lock `{}` around the loop", objects.join("` and `"))
     };
     match compat {
         strong_ref::Compat::NotNeeded | strong_ref::Compat::Included => {}
