@@ -6,6 +6,8 @@
 //! wrote (`INSTA_UPDATE=always cargo test --test fix_shapes`, then review the
 //! diff). Every case also checks that a second `--fix` changes nothing.
 
+mod common;
+
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -663,3 +665,126 @@ same_keys(PyObject *a, PyObject *b)
         ),
     );
 }
+
+// ---- per-object state ------------------------------------------------------------
+
+/// FT406: with --unsafe-fixes the method body runs in a critical section on
+/// `self` with one way out; without it nothing changes.
+#[test]
+fn object_field_method_body_locked() {
+    let body = r#"typedef struct { PyObject_HEAD PyObject *value; long hits; } Counter;
+
+static PyObject *
+counter_set(Counter *self, PyObject *v)
+{
+    if (v == NULL) {
+        PyErr_SetString(PyExc_TypeError, "no value");
+        return NULL;
+    }
+    Py_XSETREF(self->value, Py_NewRef(v));
+    self->hits += 1;
+    if (self->hits > 100)
+        Py_RETURN_NONE;
+    return PyLong_FromLong(self->hits);
+}
+
+static PyMethodDef counter_methods[] = {
+    {"set", (PyCFunction)counter_set, METH_O, NULL},
+    {NULL, NULL, 0, NULL},
+};
+"#;
+    assert_eq!(fixed(body, &["--select", "FT406"], &[]), "(no change)\n");
+    snap(
+        "object_field_method_body_locked",
+        fixed(body, &["--select", "FT406", "--unsafe-fixes"], &[]),
+    );
+}
+
+/// Every "after" text above compiles for 3.13t and 3.13 with
+/// -Werror=implicit-function-declaration -Werror=incompatible-pointer-types:
+/// the rewrites use only APIs and macros the headers have, with the right types.
+#[test]
+#[ignore = "needs the provisioned CPython 3.13t and 3.13; scripts/test.sh provides them"]
+fn every_fixed_shape_compiles_for_both_builds() {
+    let Some(ft) = common::free_threaded() else {
+        return;
+    };
+    let Some(gil) = common::gil_build() else {
+        return;
+    };
+    let snaps = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots");
+    let dir = tempfile::tempdir().unwrap();
+    let mut sources = Vec::new();
+    for name in SHAPE_SNAPSHOTS {
+        let text = std::fs::read_to_string(snaps.join(format!("{name}.snap"))).unwrap();
+        let body = text.splitn(3, "---\n").nth(2).unwrap_or("");
+        for (i, part) in body.split("\n// ----\n").enumerate() {
+            if part.trim() == "(no change)" {
+                continue;
+            }
+            let mut src = if part.contains("#include <Python.h>") {
+                part.to_owned()
+            } else {
+                format!("{HEAD}{part}")
+            };
+            src = src.replacen(
+                "#include <Python.h>\n",
+                "#include <Python.h>\n#include <string.h>\n",
+                1,
+            );
+            if name.starts_with("strong_ref_below_313") {
+                std::fs::write(
+                    dir.path().join("pythoncapi_compat.h"),
+                    "/* the APIs exist in 3.13 */\n",
+                )
+                .unwrap();
+            }
+            let p = dir.path().join(format!("{name}_{i}.c"));
+            std::fs::write(&p, src).unwrap();
+            sources.push(p);
+        }
+    }
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/compile-extension.py");
+    for (python, tag) in [(&ft, "ft"), (&gil, "gil")] {
+        let o = Command::new("python3")
+            .arg(&script)
+            .arg("--python")
+            .arg(python)
+            .arg("--out")
+            .arg(dir.path().join(tag))
+            .args([
+                "--cflag=-Werror=implicit-function-declaration",
+                "--cflag=-Werror=incompatible-pointer-types",
+            ])
+            .args(&sources)
+            .output()
+            .unwrap();
+        let log = String::from_utf8_lossy(&o.stdout);
+        assert!(
+            o.status.success() && !log.contains("failed"),
+            "{tag}: {log}{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+}
+
+/// The snapshots of this file that hold C (compiled by the test above).
+const SHAPE_SNAPSHOTS: [&str; 17] = [
+    "strong_ref_multi_exit",
+    "strong_ref_goto_cleanup",
+    "strong_ref_loop_body_and_returned_new_ref",
+    "strong_ref_weakref_setdefault_addmodule",
+    "strong_ref_copied_is_unsafe",
+    "strong_ref_below_313_with_compat_header",
+    "strong_ref_several_in_one_function",
+    "strong_ref_declared_among_others",
+    "strong_ref_goto_back",
+    "dict_next_without_exits",
+    "dict_next_with_return_and_goto_out",
+    "dict_next_two_dicts",
+    "memory_domain_local_buffer",
+    "memory_domain_field_buffer",
+    "set_gil_after_the_null_check",
+    "static_scratch_buffers_unsafe",
+    "object_field_method_body_locked",
+];

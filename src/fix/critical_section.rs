@@ -48,6 +48,14 @@ pub fn wrap(
     last: Node,
     objects: &[&str],
 ) -> Option<Wrapped> {
+    let whole_body = function
+        .child_by_field_name("body")
+        .is_some_and(|b| first.parent().is_some_and(|p| p.id() == b.id()))
+        && first.parent().is_some_and(|b| {
+            let st = scope::statements(b);
+            st.first().is_some_and(|f| f.id() == first.id())
+                && st.last().is_some_and(|l| l.id() == last.id())
+        });
     let block = first.parent()?;
     if block.kind() != "compound_statement"
         || last.parent()?.id() != block.id()
@@ -156,8 +164,8 @@ pub fn wrap(
     let mut after: Vec<String> = Vec::new();
     let mut replaced: Vec<(usize, usize, String)> = Vec::new();
     let mut uses_ret = false;
-    for (k, j) in jumps.iter().enumerate() {
-        let code = k + 1;
+    let mut codes: Vec<String> = Vec::new();
+    for j in jumps.iter() {
         let (assign, then) = match j.kind() {
             _ if scope::is_return_macro(file, *j) => {
                 (String::new(), file.node_text(*j).trim().to_owned())
@@ -175,12 +183,25 @@ pub fn wrap(
             },
             _ => (String::new(), file.node_text(*j).trim().to_owned()),
         };
+        let code = match codes.iter().position(|c| *c == then) {
+            Some(i) => i + 1,
+            None => {
+                codes.push(then.clone());
+                after.push(format!("{indent}if (ftaudit_exit == {}) {then}", codes.len()));
+                codes.len()
+            }
+        };
         replaced.push((
             j.start_byte(),
             j.end_byte(),
             format!("{{ {assign}ftaudit_exit = {code}; break; }}"),
         ));
-        after.push(format!("{indent}if (ftaudit_exit == {code}) {then}"));
+    }
+    // The whole body of a function that always leaves through a jump: the last
+    // action needs no test (and the compiler sees the function end in a return).
+    if whole_body && scope::ends_in_exit(file, last) && !after.is_empty() {
+        let l = after.len() - 1;
+        after[l] = format!("{indent}{}", codes[l]);
     }
     // The region's text with the jumps replaced (from the end, offsets stay valid).
     let base = edits::line_start(file, start);
@@ -283,4 +304,57 @@ pub fn return_type(file: &SourceFile, function: Node) -> Option<String> {
         "unsigned long",
     ];
     SCALARS.contains(&base.as_str()).then_some(base)
+}
+
+/// Wraps the whole body of the function around `offset` in a critical section on
+/// `object`, with one way out (for methods that change per-object state).
+pub fn lock_body(file: &SourceFile, offset: usize, object: &str) -> Option<Wrapped> {
+    let n = file
+        .tree
+        .root_node()
+        .descendant_for_byte_range(offset, offset)?;
+    let function = std::iter::once(n)
+        .chain(ancestors(n))
+        .find(|a| a.kind() == "function_definition")?;
+    let body = function.child_by_field_name("body")?;
+    let st = scope::statements(body);
+    let (first, last) = (*st.first()?, *st.last()?);
+    // A body already holding a critical section or a lock is left to the rules
+    // that check those (FT301–FT303, FT322).
+    let text = file.node_text(body);
+    if text.contains(fixes::BEGIN_CRITICAL_SECTION) {
+        return None;
+    }
+    wrap(file, function, first, last, &[object])
+}
+
+/// [`lock_body`] as an unsafe fix, with `pythoncapi_compat.h` for projects that
+/// support versions without the macros.
+pub fn lock_body_fix(
+    file: &SourceFile,
+    target_minor: u32,
+    offset: usize,
+    object: &str,
+) -> Option<crate::diagnostic::Fix> {
+    use super::strong_ref::{compat_for, compat_include_edit, Compat};
+    let wrapped = lock_body(file, offset, object)?;
+    let mut edits = wrapped.edits;
+    let mut message = format!(
+        "Run the whole body in a critical section on `{object}` (changes locking: readers need it too)"
+    );
+    match compat_for(file, target_minor, fixes::CRITICAL_SECTION_SINCE_MINOR) {
+        Compat::NotNeeded | Compat::Included => {}
+        Compat::Insert(spelling) => {
+            edits.push(compat_include_edit(file, &spelling)?);
+            message.push_str(&format!(" (the macros come from `{spelling}`)"));
+        }
+        Compat::Missing => {
+            message.push_str(" (the macros are newer than your minimum Python: add pythoncapi_compat.h)")
+        }
+    }
+    Some(crate::diagnostic::Fix {
+        applicability: crate::diagnostic::Applicability::Unsafe,
+        message,
+        edits,
+    })
 }

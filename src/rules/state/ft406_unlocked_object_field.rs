@@ -53,11 +53,20 @@ static PyObject *Box_set(BoxObject *self, PyObject *value) {
 ```
 Readers take the same critical section around `Py_NewRef(self->value)`.
 
+## Fix
+With `--unsafe-fixes`, the method's whole body is wrapped in
+`Py_BEGIN_CRITICAL_SECTION(self)` ... `Py_END_CRITICAL_SECTION()`, with every
+`return` turned into "record the value, leave the section" and the return made after
+it. It is unsafe because it changes the locking: readers of the field need the same
+section, and calls in the body that run Python code can suspend it. Bodies that
+already hold a critical section, have preprocessor conditionals, or return from
+inside a nested loop or `switch` get no fix.
+
 ## References
 - CPython howto *C API Extension Support for Free Threading*, "Critical Sections".
 - simplejson and msgpack took per-object critical sections when porting.
 "#,
-    fix: FixAvailability::None,
+    fix: FixAvailability::Sometimes,
 };
 
 /// FT406: `self->` fields written (or handed out while written) outside a critical section.
@@ -117,13 +126,13 @@ fn check_file(s: &Scope, out: &mut Vec<Diagnostic>) {
         if !shared {
             severity = Severity::Info;
         }
-        out.push(
-            s.ctx
-                .diagnostic(&UNLOCKED_SELF_FIELD, w.range, format!("`{}` {what} `{}->{field}` outside a critical section; another thread can use the same object", s.fn_name(f), w.base))
-                .with_help(format!("wrap the body in `Py_BEGIN_CRITICAL_SECTION({0});` ... `Py_END_CRITICAL_SECTION();` (and readers of `{field}` too), or hold a `PyMutex` stored in the object", w.base))
-                .with_severity(severity)
-                .with_confidence(s.confidence(Some(f))),
-        );
+        let d = s
+            .ctx
+            .diagnostic(&UNLOCKED_SELF_FIELD, w.range, format!("`{}` {what} `{}->{field}` outside a critical section; another thread can use the same object", s.fn_name(f), w.base))
+            .with_help(format!("wrap the body in `Py_BEGIN_CRITICAL_SECTION({0});` ... `Py_END_CRITICAL_SECTION();` (and readers of `{field}` too), or hold a `PyMutex` stored in the object", w.base))
+            .with_severity(severity)
+            .with_confidence(s.confidence(Some(f)));
+        out.push(with_lock_body_fix(s, d, w.range.0, &w.base));
     }
     // Readers handing out a field that some method replaces.
     for c in &idx.calls {
@@ -162,6 +171,19 @@ fn check_file(s: &Scope, out: &mut Vec<Diagnostic>) {
                 .with_severity(if shared { Severity::Warning } else { Severity::Info })
                 .with_confidence(Confidence::Likely),
         );
+    }
+}
+
+/// The unsafe fix: the whole method body in a critical section on `base`, with a
+/// single way out (see [`crate::fix::critical_section::lock_body`]).
+fn with_lock_body_fix(s: &Scope, d: Diagnostic, at: usize, base: &str) -> Diagnostic {
+    if !crate::source::privacy::is_identifier(base) {
+        return d;
+    }
+    let fix = crate::fix::critical_section::lock_body_fix(s.ctx.file, s.ctx.settings.target_minor, at, base);
+    match fix {
+        Some(f) => d.with_fix(f),
+        None => d,
     }
 }
 
