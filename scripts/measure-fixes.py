@@ -5,7 +5,8 @@ Usage: measure-fixes.py --ftaudit BIN --python-ft PY --python-gil PY --work DIR 
 
 For each sdist (fetched with `pip download --no-binary :all:` into DIR, never
 committed), on a copy of its C/C++ sources:
-  - the findings of the fixable families (FT001, FT101-FT104, FT201, FT501) and
+  - the findings of the fixable families (FT001, FT101-FT104, FT201, FT403,
+    FT406, FT501) and
     how many of them carry a fix (safe / unsafe);
   - after `--fix --unsafe-fixes`: every changed C file compiled for both
     interpreters (-Werror=implicit-function-declaration
@@ -26,9 +27,10 @@ import sys
 import tarfile
 import zipfile
 
-FAMILIES = ("FT001", "FT101", "FT102", "FT103", "FT104", "FT201", "FT501")
+FAMILIES = ("FT001", "FT101", "FT102", "FT103", "FT104", "FT201", "FT403", "FT406", "FT501")
 HERE = os.path.dirname(os.path.abspath(__file__))
-STRICT = ["--cflag=-Werror=implicit-function-declaration", "--cflag=-Werror=incompatible-pointer-types"]
+# -c: compile only (a unit that is one part of a module has undefined symbols).
+STRICT = ["--cflag=-c", "--cflag=-Werror=implicit-function-declaration", "--cflag=-Werror=incompatible-pointer-types"]
 
 
 def fetch(spec, work):
@@ -58,10 +60,38 @@ def check(ftaudit, root, *extra):
     return json.loads(r.stdout)["diagnostics"] if r.stdout.strip().startswith("{") else []
 
 
-def compiles(python, src, out):
-    r = subprocess.run([sys.executable, os.path.join(HERE, "compile-extension.py"), "--python", python, "--out", out, *STRICT, src],
+def include_flags(root, src):
+    """-I for the file's folder, the project's top folder and every folder named
+    include/src/Include in it: enough for most sdists' own headers."""
+    dirs = [os.path.dirname(src)]
+    tops = [os.path.join(root, d) for d in os.listdir(root)]
+    dirs += [t for t in tops if os.path.isdir(t)]
+    for t in tops:
+        for d, subdirs, _ in os.walk(t):
+            dirs += [os.path.join(d, s) for s in subdirs if s in ("include", "Include", "src")]
+    return ["--cflag=-I" + d for d in dirs]
+
+
+def compiles(python, src, out, root, extra):
+    flags = [f.replace("{root}", root) for f in extra]
+    r = subprocess.run([sys.executable, os.path.join(HERE, "compile-extension.py"), "--python", python, "--out", out, *STRICT,
+                        *include_flags(root, src), *["--cflag=" + f for f in flags], src],
                        capture_output=True, text=True)
-    return r.returncode == 0, (r.stdout + r.stderr).strip().splitlines()[-1:] 
+    out_lines = (r.stdout + r.stderr).strip().splitlines()
+    err = next((l.split("error:", 1)[1].strip() for l in out_lines if "error:" in l), out_lines[-1] if out_lines else "")
+    return r.returncode == 0, err
+
+
+def name_of(spec):
+    return spec.split("==")[0].lower().replace("_", "-")
+
+
+# What each project's setup.py passes that a standalone compile needs (only
+# defines and include folders of libraries installed here).
+PROJECT_FLAGS = {
+    "pyxattr": ['-D_XATTR_VERSION="0"', '-D_XATTR_AUTHOR="a"', '-D_XATTR_EMAIL="e"'],
+    "psycopg2": ["-I{root}/" + "psycopg2-2.9.13", "-I/usr/include/postgresql", '-DPSYCOPG_VERSION="2.9.13"', "-DPG_VERSION_NUM=150000", "-DHAVE_LO64=1"],
+}
 
 
 def sources(root):
@@ -102,30 +132,49 @@ def main():
         subprocess.run([a.ftaudit, "check", ".", "--fix", "--unsafe-fixes", "--isolated", "--quiet"], cwd=root, capture_output=True)
         again = sources(root)
         idempotent = all(again[p] == after[p] for p in after)
+        # Build units: a changed .c file, or the .c files that #include it (unity
+        # builds such as guppy3's heapyc.c including hv.c); each compiled in a
+        # pristine copy (before) and the fixed tree (after).
+        pristine = root + ".before"
+        extract(archive, pristine)
         results = []
+        units = []
         for p in changed:
             if not p.endswith((".c", ".cpp", ".cc", ".cxx")):
                 results.append((p, "header changed"))
                 continue
-            orig = p + ".orig" + os.path.splitext(p)[1]
-            with open(orig, "wb") as f:
-                f.write(before[p])
+            base = os.path.basename(p)
+            includers = [q for q in after if q.endswith((".c", ".cpp")) and q != p
+                         and ('#include "%s"' % base).encode() in after[q]]
+            for u in [p] + includers:
+                if u not in units:
+                    units.append(u)
+        verdict_of = {}
+        for u in units:
+            rel = os.path.relpath(u, root)
             verdicts = []
             for py, tag in ((a.python_ft, "ft"), (a.python_gil, "gil")):
-                ok_before, _ = compiles(py, orig, os.path.join(root, "_b_" + tag))
-                ok_after, why = compiles(py, p, os.path.join(root, "_a_" + tag))
-                verdicts.append((ok_before, ok_after, why))
-            os.remove(orig)
-            if all(b and f for b, f, _ in verdicts):
-                results.append((p, "compiles for both builds"))
+                ok_before, why_before = compiles(py, os.path.join(pristine, rel), os.path.join(pristine, "_b_" + tag), pristine, PROJECT_FLAGS.get(name_of(spec), []))
+                ok_after, why = compiles(py, u, os.path.join(root, "_a_" + tag), root, PROJECT_FLAGS.get(name_of(spec), []))
+                verdicts.append((ok_before, ok_after, why or why_before))
+            verdict_of[u] = verdicts
+        for p in changed:
+            if not p.endswith((".c", ".cpp", ".cc", ".cxx")):
+                continue
+            base = os.path.basename(p)
+            mine = [p] + [u for u in units if u != p and ('#include "%s"' % base).encode() in after[u]]
+            vs = [verdict_of[u] for u in mine]
+            if any(all(b and f for b, f, _ in v) for v in vs):
+                results.append((p, "compiles for both builds" + ("" if all(b and f for b, f, _ in vs[0]) else " (as part of " + os.path.basename(mine[1]) + ")")))
                 totals["compiled_both"] += 1
-            elif any(b and not f for b, f, _ in verdicts):
-                results.append((p, "BROKE: " + " | ".join(" ".join(w) for _, _, w in verdicts)))
+            elif any(b and not f for v in vs for b, f, _ in v):
+                results.append((p, "BROKE: " + " | ".join(w for v in vs for _, _, w in v)))
                 totals["broke"] += 1
                 bad = True
             else:
-                results.append((p, "not compilable standalone (before the fix either)"))
+                results.append((p, "not compilable standalone (before the fix either): " + vs[0][0][2][:200]))
                 totals["not_standalone"] += 1
+        shutil.rmtree(pristine, ignore_errors=True)
         bad |= not idempotent
         totals["findings"] += len(diags)
         totals["with_fix"] += len(with_fix)

@@ -32,7 +32,14 @@ fn fixed(body: &str, flags: &[&str], extra_files: &[(&str, &str)]) -> String {
     let before = format!("{HEAD}{body}");
     let p = dir.path().join("m.c");
     std::fs::write(&p, &before).unwrap();
-    let mut args = vec!["check", "m.c", "--fix", "--isolated", "--select", "FT1,FT2,FT5"];
+    let mut args = vec![
+        "check",
+        "m.c",
+        "--fix",
+        "--isolated",
+        "--select",
+        "FT1,FT2,FT5",
+    ];
     args.extend_from_slice(flags);
     let o = ftaudit(&args, dir.path());
     assert_ne!(
@@ -52,10 +59,7 @@ fn fixed(body: &str, flags: &[&str], extra_files: &[(&str, &str)]) -> String {
     if after == before {
         "(no change)\n".to_owned()
     } else {
-        after
-            .strip_prefix(HEAD)
-            .map(str::to_owned)
-            .unwrap_or(after)
+        after.strip_prefix(HEAD).map(str::to_owned).unwrap_or(after)
     }
 }
 
@@ -375,7 +379,10 @@ fail:
 }
 "#;
     assert_eq!(fixed(body, &[], &[]), "(no change)\n");
-    snap("dict_next_with_return_and_goto_out", fixed(body, UNSAFE, &[]));
+    snap(
+        "dict_next_with_return_and_goto_out",
+        fixed(body, UNSAFE, &[]),
+    );
 }
 
 #[test]

@@ -50,7 +50,12 @@ const fn rw(
 /// convention of each replacement. `PyList_GET_ITEM`/`PyWeakref_GET_OBJECT` are
 /// absent: the unchecked macros never fail, their replacements can.
 pub const STRONG_REWRITES: [StrongRewrite; 7] = [
-    rw("PyList_GetItem", "PyList_GetItemRef", StrongShape::Returns, 2),
+    rw(
+        "PyList_GetItem",
+        "PyList_GetItemRef",
+        StrongShape::Returns,
+        2,
+    ),
     rw(
         "PyDict_GetItem",
         "PyDict_GetItemRef",

@@ -122,7 +122,11 @@ pub fn run(args: CheckArgs) -> ExitStatus {
             if !args.output.quiet {
                 println!(
                     "Fixed {fixed} finding(s) in {} file(s).",
-                    if write_problems.is_empty() { outcome.changed.len() } else { 0 }
+                    if write_problems.is_empty() {
+                        outcome.changed.len()
+                    } else {
+                        0
+                    }
                 );
             }
             return if !write_problems.is_empty() || outcome.result.has_errors() {

@@ -110,15 +110,16 @@ pub fn wrap(
                 }
             }
             // `break` must reach the region's end: no loop or switch in between.
-            let blocker = ancestors(j)
-                .take_while(|a| in_region(*a))
-                .any(|a| {
-                    matches!(
-                        a.kind(),
-                        "while_statement" | "for_statement" | "do_statement" | "switch_statement"
-                            | "for_range_loop"
-                    ) && !(is_loop_region && a.id() == first.id())
-                });
+            let blocker = ancestors(j).take_while(|a| in_region(*a)).any(|a| {
+                matches!(
+                    a.kind(),
+                    "while_statement"
+                        | "for_statement"
+                        | "do_statement"
+                        | "switch_statement"
+                        | "for_range_loop"
+                ) && !(is_loop_region && a.id() == first.id())
+            });
             if blocker {
                 return None;
             }
@@ -152,7 +153,11 @@ pub fn wrap(
     let region_text = region_text.trim_end_matches(['\r', '\n']);
     if jumps.is_empty() {
         let mut out = vec![format!("{indent}{begin}")];
-        out.extend(region_text.split('\n').map(|l| l.trim_end_matches('\r').to_owned()));
+        out.extend(
+            region_text
+                .split('\n')
+                .map(|l| l.trim_end_matches('\r').to_owned()),
+        );
         out.push(format!("{indent}{finish}"));
         return Some(Wrapped {
             edits: vec![replace_lines(file, start, end, &out, nl)],
@@ -187,7 +192,10 @@ pub fn wrap(
             Some(i) => i + 1,
             None => {
                 codes.push(then.clone());
-                after.push(format!("{indent}if (ftaudit_exit == {}) {then}", codes.len()));
+                after.push(format!(
+                    "{indent}if (ftaudit_exit == {}) {then}",
+                    codes.len()
+                ));
                 codes.len()
             }
         };
@@ -213,7 +221,10 @@ pub fn wrap(
         .split('\n')
         .map(|l| l.trim_end_matches('\r').to_owned())
         .collect();
-    let mut out = vec![format!("{indent}{{"), format!("{inner_indent}int ftaudit_exit = 0;")];
+    let mut out = vec![
+        format!("{indent}{{"),
+        format!("{inner_indent}int ftaudit_exit = 0;"),
+    ];
     if uses_ret {
         out.push(format!(
             "{inner_indent}{} = 0;",
@@ -348,9 +359,8 @@ pub fn lock_body_fix(
             edits.push(compat_include_edit(file, &spelling)?);
             message.push_str(&format!(" (the macros come from `{spelling}`)"));
         }
-        Compat::Missing => {
-            message.push_str(" (the macros are newer than your minimum Python: add pythoncapi_compat.h)")
-        }
+        Compat::Missing => message
+            .push_str(" (the macros are newer than your minimum Python: add pythoncapi_compat.h)"),
     }
     Some(crate::diagnostic::Fix {
         applicability: crate::diagnostic::Applicability::Unsafe,

@@ -102,14 +102,17 @@ pub fn ends_in_exit(file: &SourceFile, stmt: Node) -> bool {
             .is_some_and(|l| ends_in_exit(file, *l)),
         "if_statement" => {
             let then = stmt.child_by_field_name("consequence");
-            let other = stmt
-                .child_by_field_name("alternative")
-                .and_then(|a| if a.kind() == "else_clause" { a.named_child(0) } else { Some(a) });
-            then.is_some_and(|t| ends_in_exit(file, t)) && other.is_some_and(|o| ends_in_exit(file, o))
+            let other = stmt.child_by_field_name("alternative").and_then(|a| {
+                if a.kind() == "else_clause" {
+                    a.named_child(0)
+                } else {
+                    Some(a)
+                }
+            });
+            then.is_some_and(|t| ends_in_exit(file, t))
+                && other.is_some_and(|o| ends_in_exit(file, o))
         }
-        "labeled_statement" => stmt
-            .named_child(1)
-            .is_some_and(|s| ends_in_exit(file, s)),
+        "labeled_statement" => stmt.named_child(1).is_some_and(|s| ends_in_exit(file, s)),
         _ => is_exit(file, stmt),
     }
 }

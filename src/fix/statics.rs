@@ -10,8 +10,17 @@ use super::{edits, scope};
 
 /// Calls that write their first argument before anything reads it.
 const WRITERS: [&str; 11] = [
-    "snprintf", "sprintf", "strcpy", "strncpy", "memcpy", "memset", "strftime", "vsnprintf",
-    "PyOS_snprintf", "PyOS_vsnprintf", "memmove",
+    "snprintf",
+    "sprintf",
+    "strcpy",
+    "strncpy",
+    "memcpy",
+    "memset",
+    "strftime",
+    "vsnprintf",
+    "PyOS_snprintf",
+    "PyOS_vsnprintf",
+    "memmove",
 ];
 
 /// Buffers bigger than this stay off the stack (the fix would move them there).
@@ -36,9 +45,9 @@ fn static_declaration<'t>(file: &'t SourceFile, name_at: usize) -> Option<(Node<
         return None;
     }
     let mut c = decl.walk();
-    let st = decl.children(&mut c).find(|k| {
-        k.kind() == "storage_class_specifier" && file.node_text(*k) == "static"
-    })?;
+    let st = decl
+        .children(&mut c)
+        .find(|k| k.kind() == "storage_class_specifier" && file.node_text(*k) == "static")?;
     Some((decl, st))
 }
 
@@ -74,27 +83,37 @@ pub fn static_to_local(file: &SourceFile, name_at: usize, name: &str) -> Option<
     };
     let small = size.is_some_and(|n| n * elem_bytes <= MAX_STACK_BYTES);
     // The first use after the declaration: a writer's destination?
-    let first_use = scope::descendants(function).into_iter().find(|n| {
-        n.start_byte() >= decl.end_byte() && scope::is_ident(file, *n, name)
-    });
+    let first_use = scope::descendants(function)
+        .into_iter()
+        .find(|n| n.start_byte() >= decl.end_byte() && scope::is_ident(file, *n, name));
     let written_first = first_use.is_some_and(|u| {
         let args = u.parent().filter(|p| p.kind() == "argument_list");
-        let call = args.and_then(|a| a.parent()).filter(|c| c.kind() == "call_expression");
+        let call = args
+            .and_then(|a| a.parent())
+            .filter(|c| c.kind() == "call_expression");
         let callee = call
             .and_then(|c| c.child_by_field_name("function"))
             .map(|f| file.node_text(f))
             .unwrap_or("");
-        args.and_then(|a| a.named_child(0)).is_some_and(|a0| a0.id() == u.id())
+        args.and_then(|a| a.named_child(0))
+            .is_some_and(|a0| a0.id() == u.id())
             && WRITERS.contains(&callee)
             && !scope::ancestors(u)
                 .take_while(|a| a.id() != function.id())
-                .any(|a| matches!(a.kind(), "for_statement" | "while_statement" | "do_statement"))
+                .any(|a| {
+                    matches!(
+                        a.kind(),
+                        "for_statement" | "while_statement" | "do_statement"
+                    )
+                })
     });
     let mut out = vec![Edit {
         span: file.span(st.start_byte(), next_token(file, st.end_byte())),
         content: String::new(),
     }];
-    if d.parent().is_some_and(|p| p.kind() != "init_declarator") && decl.child_by_field_name("value").is_none() {
+    if d.parent().is_some_and(|p| p.kind() != "init_declarator")
+        && decl.child_by_field_name("value").is_none()
+    {
         out.push(Edit {
             span: file.span(d.end_byte(), d.end_byte()),
             content: " = {0}".into(),
@@ -116,13 +135,19 @@ pub fn address_escapes(file: &SourceFile, name_at: usize, name: &str) -> Option<
         let mut child = n;
         for a in scope::ancestors(n) {
             match a.kind() {
-                "parenthesized_expression" | "cast_expression" | "binary_expression"
-                | "pointer_expression" | "subscript_expression" | "conditional_expression" => {
+                "parenthesized_expression"
+                | "cast_expression"
+                | "binary_expression"
+                | "pointer_expression"
+                | "subscript_expression"
+                | "conditional_expression" => {
                     child = a;
                 }
                 "return_statement" | "init_declarator" => return true,
                 "assignment_expression" => {
-                    return a.child_by_field_name("right").is_some_and(|r| r.id() == child.id());
+                    return a
+                        .child_by_field_name("right")
+                        .is_some_and(|r| r.id() == child.id());
                 }
                 _ => return false,
             }
@@ -157,7 +182,12 @@ pub fn static_to_thread_local(file: &SourceFile, name_at: usize) -> Option<Vec<E
             .lexed
             .directives
             .iter()
-            .filter(|d| file.text[d.start..d.end].trim_start_matches('#').trim_start().starts_with("include"))
+            .filter(|d| {
+                file.text[d.start..d.end]
+                    .trim_start_matches('#')
+                    .trim_start()
+                    .starts_with("include")
+            })
             .filter(|d| file.conditions.at(d.start).is_unconditional())
             .map(|d| d.start)
             .filter(|s| *s < function.start_byte())

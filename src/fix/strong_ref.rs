@@ -215,7 +215,11 @@ pub fn strong_ref_fix(file: &SourceFile, call: &BorrowedCall, compat: &Compat) -
             return None;
         }
     }
-    if site.block.parent().is_some_and(|p| p.kind() == "switch_statement") {
+    if site
+        .block
+        .parent()
+        .is_some_and(|p| p.kind() == "switch_statement")
+    {
         return None;
     }
 
@@ -281,7 +285,10 @@ pub fn strong_ref_fix(file: &SourceFile, call: &BorrowedCall, compat: &Compat) -
     if !scope::ends_in_exit(file, *last) {
         let close = site.block.end_byte() - 1;
         let indent = edits::indentation(file, last.start_byte()).to_owned();
-        if file.text[edits::line_start(file, close)..close].trim().is_empty() {
+        if file.text[edits::line_start(file, close)..close]
+            .trim()
+            .is_empty()
+        {
             edits_out.push(edits::insert_lines_before(
                 file,
                 close,
@@ -343,7 +350,10 @@ fn declarator_name<'f>(file: &'f SourceFile, mut d: Node) -> Option<&'f str> {
     loop {
         match d.kind() {
             "identifier" => return Some(file.node_text(d)),
-            "init_declarator" | "pointer_declarator" | "array_declarator" | "parenthesized_declarator" => {
+            "init_declarator"
+            | "pointer_declarator"
+            | "array_declarator"
+            | "parenthesized_declarator" => {
                 d = d.child_by_field_name("declarator").or(d.named_child(0))?;
             }
             _ => return None,
@@ -366,7 +376,8 @@ fn find_site<'t>(file: &'t SourceFile, call: Node<'t>) -> Option<Site<'t>> {
     match parent.kind() {
         "init_declarator" => {
             let decl = parent.parent()?;
-            if decl.kind() != "declaration" || single_pointer_declarator(decl)?.id() != parent.id() {
+            if decl.kind() != "declaration" || single_pointer_declarator(decl)?.id() != parent.id()
+            {
                 return None;
             }
             let inner = parent.child_by_field_name("declarator")?;
@@ -403,7 +414,9 @@ fn find_site<'t>(file: &'t SourceFile, call: Node<'t>) -> Option<Site<'t>> {
             }
             // The declaration: an earlier statement of the same block.
             let decl = scope::statements(block).into_iter().find(|s| {
-                s.kind() == "declaration" && s.end_byte() <= stmt.start_byte() && declares(file, *s, &var)
+                s.kind() == "declaration"
+                    && s.end_byte() <= stmt.start_byte()
+                    && declares(file, *s, &var)
             })?;
             if has_storage_class(file, decl) {
                 return None;
@@ -445,7 +458,8 @@ fn find_site<'t>(file: &'t SourceFile, call: Node<'t>) -> Option<Site<'t>> {
                     && scope::is_ident(file, n, &var)
                     && n.parent().is_some_and(|p| {
                         p.kind() == "assignment_expression"
-                            && p.child_by_field_name("left").is_some_and(|l| l.id() == n.id())
+                            && p.child_by_field_name("left")
+                                .is_some_and(|l| l.id() == n.id())
                     })
                 {
                     return None;
@@ -524,11 +538,7 @@ fn acquire_edit(
         } => format!("(void){};", out_call("")),
         StrongShape::OutParam {
             clears_errors: true,
-        } => format!(
-            "if ({} < 0) {{ {}(); }}",
-            out_call(""),
-            fixes::CLEAR_ERROR
-        ),
+        } => format!("if ({} < 0) {{ {}(); }}", out_call(""), fixes::CLEAR_ERROR),
         StrongShape::WeakrefNoneWhenDead => format!(
             "if ({} == 0) {{ {v} = {}; }}",
             out_call(""),

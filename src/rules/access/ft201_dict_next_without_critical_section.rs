@@ -2,8 +2,8 @@
 
 use crate::capi;
 use crate::diagnostic::{Applicability, Diagnostic, Fix, Severity};
-use crate::source::index::{Call, Range};
 use crate::rules::{FileContext, FixAvailability, Rule};
+use crate::source::index::{Call, Range};
 
 use super::text;
 
@@ -107,7 +107,10 @@ fn lock_loop_fix(ctx: &FileContext, call: &Call, arg: Range) -> Option<Fix> {
     let node = scope::node_of_kind(file, call.range.0, call.range.1, "call_expression")?;
     let function = scope::enclosing_function(node)?;
     let lp = scope::ancestors(node).find(|a| {
-        matches!(a.kind(), "while_statement" | "for_statement" | "do_statement")
+        matches!(
+            a.kind(),
+            "while_statement" | "for_statement" | "do_statement"
+        )
     })?;
     let cond = lp.child_by_field_name("condition")?;
     if !scope::within(node, cond) {
@@ -117,9 +120,15 @@ fn lock_loop_fix(ctx: &FileContext, call: &Call, arg: Range) -> Option<Fix> {
     // are locked together.
     let mut objects = vec![container];
     for c in ctx.index.calls.iter().filter(|c| {
-        capi::iterates_borrowed_items(&c.name) && c.range.0 >= cond.start_byte() && c.range.1 <= cond.end_byte()
+        capi::iterates_borrowed_items(&c.name)
+            && c.range.0 >= cond.start_byte()
+            && c.range.1 <= cond.end_byte()
     }) {
-        let other = c.args.first().and_then(|a| file.text.get(a.0..a.1)).map(str::trim)?;
+        let other = c
+            .args
+            .first()
+            .and_then(|a| file.text.get(a.0..a.1))
+            .map(str::trim)?;
         if !objects.contains(&other) {
             objects.push(other);
         }
@@ -140,7 +149,10 @@ fn lock_loop_fix(ctx: &FileContext, call: &Call, arg: Range) -> Option<Fix> {
         Applicability::Safe
     };
     let mut message = if wrapped.rewrote_jumps {
-        format!("Lock `{}` around the loop; the `return`/`goto` out of it now leaves the section first", objects.join("` and `"))
+        format!(
+            "Lock `{}` around the loop; the `return`/`goto` out of it now leaves the section first",
+            objects.join("` and `")
+        )
     } else {
         format!("Lock `{}` around the loop", objects.join("` and `"))
     };
@@ -148,7 +160,9 @@ fn lock_loop_fix(ctx: &FileContext, call: &Call, arg: Range) -> Option<Fix> {
         strong_ref::Compat::NotNeeded | strong_ref::Compat::Included => {}
         strong_ref::Compat::Insert(spelling) => {
             edits.push(strong_ref::compat_include_edit(file, &spelling)?);
-            message.push_str(&format!(" (the macros come from `{spelling}`, included after Python.h)"));
+            message.push_str(&format!(
+                " (the macros come from `{spelling}`, included after Python.h)"
+            ));
         }
         strong_ref::Compat::Missing => {
             applicability = Applicability::Unsafe;

@@ -225,4 +225,3 @@ fn set_gil_fix(ctx: &FileContext, create: (usize, usize)) -> Option<Fix> {
         edits: vec![edits::insert_lines_after(file, place.insert_after, &lines)],
     })
 }
-

@@ -2,8 +2,8 @@
 
 use crate::capi;
 use crate::diagnostic::{Applicability, Confidence, Diagnostic, Edit, Fix, Severity};
-use crate::source::index::Range;
 use crate::rules::{FileContext, FixAvailability, Rule};
+use crate::source::index::Range;
 use crate::source::privacy::{is_identifier, normalize};
 
 use super::{allocations, text, Allocation, Domain};
@@ -89,8 +89,8 @@ pub(crate) fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
 
 /// C library calls that read or write a buffer and never free it.
 const C_MEMORY_CALLS: [&str; 14] = [
-    "memcpy", "memmove", "memset", "memcmp", "strlen", "strcpy", "strncpy", "strcmp",
-    "strncmp", "snprintf", "sprintf", "strcat", "memchr", "sizeof",
+    "memcpy", "memmove", "memset", "memcmp", "strlen", "strcpy", "strncpy", "strcmp", "strncmp",
+    "snprintf", "sprintf", "strcat", "memchr", "sizeof",
 ];
 
 /// Moves the buffer to the memory domain: the allocation and every object-domain
@@ -140,8 +140,8 @@ fn mem_domain_fix(ctx: &FileContext, a: &Allocation, allocs: &[Allocation]) -> O
             .any(|o| o.key == a.key && std::ptr::eq(o.call(ctx), c));
         let frees_target = super::Domain::of_call(&c.name, true) == Some(super::Domain::Object)
             && c.args.first().is_some_and(|r| same_pointer(*r));
-        let reallocs_target = capi::allocator(&c.name).is_some()
-            && c.args.first().is_some_and(|r| same_pointer(*r));
+        let reallocs_target =
+            capi::allocator(&c.name).is_some() && c.args.first().is_some_and(|r| same_pointer(*r));
         if is_alloc_of_target || frees_target || reallocs_target {
             let Some(new) = mem_domain_equivalent(&c.name) else {
                 if super::Domain::of_call(&c.name, true) == Some(super::Domain::Object)
@@ -174,13 +174,19 @@ fn mem_domain_fix(ctx: &FileContext, a: &Allocation, allocs: &[Allocation]) -> O
     }
     if is_local {
         let f = &ctx.index.functions[a.function];
-        let returned = f
-            .returns
-            .iter()
-            .any(|r| normalize(text(ctx, *r)).trim_start_matches("return").trim().trim_end_matches(';').trim() == target);
-        let copied = ctx.index.assignments.iter().any(|x| {
-            x.function == Some(a.function) && normalize(text(ctx, x.rhs)) == target
+        let returned = f.returns.iter().any(|r| {
+            normalize(text(ctx, *r))
+                .trim_start_matches("return")
+                .trim()
+                .trim_end_matches(';')
+                .trim()
+                == target
         });
+        let copied = ctx
+            .index
+            .assignments
+            .iter()
+            .any(|x| x.function == Some(a.function) && normalize(text(ctx, x.rhs)) == target);
         escapes |= returned || copied;
     }
     edits.sort_by_key(|e| e.span.start);
@@ -194,7 +200,10 @@ fn mem_domain_fix(ctx: &FileContext, a: &Allocation, allocs: &[Allocation]) -> O
         message: if escapes {
             format!("Allocate `{}` with `PyMem_*` and free it with `PyMem_Free` (it may be freed elsewhere too: check every free)", a.target_text.trim())
         } else {
-            format!("Allocate `{}` with `PyMem_*` and free it with `PyMem_Free`", a.target_text.trim())
+            format!(
+                "Allocate `{}` with `PyMem_*` and free it with `PyMem_Free`",
+                a.target_text.trim()
+            )
         },
         edits,
     })

@@ -101,7 +101,12 @@ fn report(s: &Scope, sw: &StaticWrite, out: &mut Vec<Diagnostic>) {
 
 /// A buffer that stays in its function becomes a local of each call; one whose
 /// address is returned becomes thread-local (see [`crate::fix::statics`]).
-fn scratch_fix(file: &crate::source::SourceFile, name_at: usize, name: &str, escapes: bool) -> Option<Fix> {
+fn scratch_fix(
+    file: &crate::source::SourceFile,
+    name_at: usize,
+    name: &str,
+    escapes: bool,
+) -> Option<Fix> {
     use crate::fix::statics;
     // The rule counts any mention in a `return`; the fix looks closer.
     let escapes = escapes && statics::address_escapes(file, name_at, name)?;
@@ -115,7 +120,11 @@ fn scratch_fix(file: &crate::source::SourceFile, name_at: usize, name: &str, esc
     }
     let (edits, safe) = statics::static_to_local(file, name_at, name)?;
     Some(Fix {
-        applicability: if safe { Applicability::Safe } else { Applicability::Unsafe },
+        applicability: if safe {
+            Applicability::Safe
+        } else {
+            Applicability::Unsafe
+        },
         message: if safe {
             format!("Make `{name}` a local buffer of each call")
         } else {

@@ -180,7 +180,12 @@ fn with_lock_body_fix(s: &Scope, d: Diagnostic, at: usize, base: &str) -> Diagno
     if !crate::source::privacy::is_identifier(base) {
         return d;
     }
-    let fix = crate::fix::critical_section::lock_body_fix(s.ctx.file, s.ctx.settings.target_minor, at, base);
+    let fix = crate::fix::critical_section::lock_body_fix(
+        s.ctx.file,
+        s.ctx.settings.target_minor,
+        at,
+        base,
+    );
     match fix {
         Some(f) => d.with_fix(f),
         None => d,
