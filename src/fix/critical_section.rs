@@ -145,7 +145,9 @@ pub fn wrap(
             format!("{}();", fixes::END_CRITICAL_SECTION),
         )
     };
-    let region_text = &file.text[edits::line_start(file, start)..edits::next_line_start(file, end)];
+    let region_text = file
+        .text
+        .get(edits::line_start(file, start)..edits::next_line_start(file, end))?;
     // The region must own its lines (no other statement shares them).
     if !edits::owns_lines(file, start, end) {
         return None;
@@ -215,7 +217,11 @@ pub fn wrap(
     let base = edits::line_start(file, start);
     let mut body = region_text.to_owned();
     for (s, e, t) in replaced.iter().rev() {
-        body.replace_range(s - base..e - base, t);
+        let (s, e) = (s.checked_sub(base)?, e.checked_sub(base)?);
+        if e > body.len() || !body.is_char_boundary(s) || !body.is_char_boundary(e) {
+            return None;
+        }
+        body.replace_range(s..e, t);
     }
     let body_lines: Vec<String> = body
         .split('\n')

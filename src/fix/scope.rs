@@ -175,27 +175,34 @@ pub fn statements(block: Node) -> Vec<Node> {
 /// statement `stmt`: a line of its own when `stmt` starts its line inside a
 /// block; otherwise `{ prefix stmt }` in place, so an unbraced `if` or `else`
 /// still controls both.
-pub fn before_statement(file: &SourceFile, stmt: Node, prefix: &str) -> Edit {
+pub fn before_statement(file: &SourceFile, stmt: Node, prefix: &str) -> Option<Edit> {
     let start = stmt.start_byte();
     let in_block = stmt
         .parent()
         .is_some_and(|p| p.kind() == "compound_statement");
     let line_start = edits::line_start(file, start);
-    let starts_line = file.text[line_start..start].trim().is_empty();
+    let starts_line = file
+        .text
+        .get(line_start..start)
+        .is_some_and(|t| t.trim().is_empty());
     if in_block && starts_line {
         let indent = edits::indentation(file, start).to_owned();
-        return edits::insert_lines_before(file, start, &[format!("{indent}{prefix}")]);
+        return Some(edits::insert_lines_before(
+            file,
+            start,
+            &[format!("{indent}{prefix}")],
+        ));
     }
     if in_block {
-        return Edit {
+        return Some(Edit {
             span: file.span(start, start),
             content: format!("{prefix} "),
-        };
+        });
     }
-    Edit {
+    Some(Edit {
         span: file.span(start, stmt.end_byte()),
-        content: format!("{{ {prefix} {} }}", &file.text[start..stmt.end_byte()]),
-    }
+        content: format!("{{ {prefix} {} }}", file.text.get(start..stmt.end_byte())?),
+    })
 }
 
 /// Does the text of `function` hold a preprocessor directive? Fixes that move

@@ -210,6 +210,7 @@ pub fn static_to_thread_local(file: &SourceFile, name_at: usize) -> Option<Vec<E
 
 /// The offset after the blanks that follow `at`.
 fn next_token(file: &SourceFile, at: usize) -> usize {
-    let rest = &file.text[at..];
-    at + (rest.len() - rest.trim_start_matches([' ', '\t']).len())
+    file.text.get(at..).map_or(at, |rest| {
+        at + (rest.len() - rest.trim_start_matches([' ', '\t']).len())
+    })
 }

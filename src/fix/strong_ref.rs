@@ -252,7 +252,7 @@ pub fn strong_ref_fix(file: &SourceFile, call: &BorrowedCall, compat: &Compat) -
                 content: format!(
                     "{{ {} = {}; {release} return ftaudit_ret; }}",
                     declare(&ty, "ftaudit_ret"),
-                    &file.text[e.start_byte()..e.end_byte()]
+                    file.text.get(e.start_byte()..e.end_byte())?
                 ),
             });
             continue;
@@ -269,7 +269,7 @@ pub fn strong_ref_fix(file: &SourceFile, call: &BorrowedCall, compat: &Compat) -
             scope::leaves(file, function, j, site.block)?
         };
         if leaves {
-            edits_out.push(scope::before_statement(file, j, &release));
+            edits_out.push(scope::before_statement(file, j, &release)?);
         }
     }
     for r in &new_ref_returns {
@@ -285,7 +285,9 @@ pub fn strong_ref_fix(file: &SourceFile, call: &BorrowedCall, compat: &Compat) -
     if !scope::ends_in_exit(file, *last) {
         let close = site.block.end_byte() - 1;
         let indent = edits::indentation(file, last.start_byte()).to_owned();
-        if file.text[edits::line_start(file, close)..close]
+        if file
+            .text
+            .get(edits::line_start(file, close)..close)?
             .trim()
             .is_empty()
         {
@@ -523,8 +525,8 @@ fn acquire_edit(
     let args: Vec<&str> = call
         .args
         .iter()
-        .map(|a| file.text[a.0..a.1].trim())
-        .collect();
+        .map(|a| file.text.get(a.0..a.1).map(str::trim))
+        .collect::<Option<_>>()?;
     let out_call = |extra: &str| format!("{}({}, &{v}){extra}", rw.replacement, args.join(", "));
     let statement = match rw.shape {
         StrongShape::Returns => {
@@ -550,7 +552,7 @@ fn acquire_edit(
         // `T *v = f(a);` → `T *v;` and the call on the next line.
         let init = single_pointer_declarator(stmt)?;
         let declarator = init.child_by_field_name("declarator")?;
-        let head = &file.text[stmt.start_byte()..declarator.end_byte()];
+        let head = file.text.get(stmt.start_byte()..declarator.end_byte())?;
         let indent = edits::indentation(file, stmt.start_byte());
         let nl = edits::newline(file);
         Some(Edit {
