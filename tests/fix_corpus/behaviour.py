@@ -69,6 +69,18 @@ def once():
     assert r.common_prefix({}, {"a": 1}) == 0
     assert r.hexlify(b"\x00\xffab") == "00ff6162"
     assert r.label(7) == "item-7"
+    c = r.Counter()
+    assert c.last() is None
+    assert c.hit("a") == 1
+    assert c.hit("b") is True
+    assert c.last() == "b"
+    try:
+        c.hit(None)
+    except ValueError:
+        pass
+    else:
+        raise AssertionError("hit(None) should raise ValueError")
+    assert c.hit("c") == 3
 
 
 def refcounts_stay():

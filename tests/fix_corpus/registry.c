@@ -1,7 +1,7 @@
 /* A small registry module written the way many extensions are: borrowed
  * lookups in a module-level dict, a list argument, weak references, an
  * unlocked dict walk, an object-allocator byte buffer, a function-static
- * scratch buffer and single-phase init. `tests/fix.rs` runs
+ * scratch buffer, a method changing per-object state and single-phase init. `tests/fix.rs` runs
  * `ftaudit check --fix --unsafe-fixes` on a copy and checks that the result
  * compiles for both builds, imports with the GIL still disabled and passes
  * behaviour.py as the original does. */
@@ -233,6 +233,61 @@ label(PyObject *self, PyObject *n)
     return PyUnicode_FromString(scratch);
 }
 
+/* registry.Counter: per-object state changed by a method (FT406) */
+typedef struct {
+    PyObject_HEAD
+    PyObject *last;
+    long hits;
+} CounterObject;
+
+static PyObject *
+counter_hit(CounterObject *self, PyObject *value)
+{
+    if (value == Py_None) {
+        PyErr_SetString(PyExc_ValueError, "None is not counted");
+        return NULL;
+    }
+    Py_XSETREF(self->last, Py_NewRef(value));
+    self->hits += 1;
+    if (self->hits % 2 == 0)
+        Py_RETURN_TRUE;
+    return PyLong_FromLong(self->hits);
+}
+
+static PyObject *
+counter_last(CounterObject *self, PyObject *unused)
+{
+    if (self->last == NULL)
+        Py_RETURN_NONE;
+    return Py_NewRef(self->last);
+}
+
+static void
+counter_dealloc(CounterObject *self)
+{
+    PyTypeObject *tp = Py_TYPE(self);
+    Py_XDECREF(self->last);
+    tp->tp_free((PyObject *)self);
+    Py_DECREF(tp);
+}
+
+static PyMethodDef counter_methods[] = {
+    {"hit", (PyCFunction)counter_hit, METH_O, NULL},
+    {"last", (PyCFunction)counter_last, METH_NOARGS, NULL},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyType_Slot counter_slots[] = {
+    {Py_tp_dealloc, counter_dealloc},
+    {Py_tp_methods, counter_methods},
+    {Py_tp_new, PyType_GenericNew},
+    {0, NULL},
+};
+
+static PyType_Spec counter_spec = {
+    "registry.Counter", sizeof(CounterObject), 0, Py_TPFLAGS_DEFAULT, counter_slots,
+};
+
 static PyMethodDef registry_methods[] = {
     {"lookup", lookup, METH_O, NULL},
     {"doubled", doubled, METH_VARARGS, NULL},
@@ -279,6 +334,12 @@ PyInit_registry(void)
     Py_DECREF(one);
     Py_DECREF(two);
     if (PyModule_AddObjectRef(m, "registry", registry) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    PyObject *counter_type = PyType_FromSpec(&counter_spec);
+    if (counter_type == NULL || PyModule_AddObject(m, "Counter", counter_type) < 0) {
+        Py_XDECREF(counter_type);
         Py_DECREF(m);
         return NULL;
     }

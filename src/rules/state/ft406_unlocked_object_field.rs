@@ -164,13 +164,13 @@ fn check_file(s: &Scope, out: &mut Vec<Diagnostic>) {
         {
             continue;
         }
-        out.push(
-            s.ctx
-                .diagnostic(&UNLOCKED_SELF_FIELD, c.range, format!("`{}` takes a new reference to `{base}->{field}` outside a critical section while `{writer}` replaces it", s.fn_name(f)))
-                .with_help(format!("read the field inside `Py_BEGIN_CRITICAL_SECTION({base});` ... `Py_END_CRITICAL_SECTION();`, the same lock the writer holds"))
-                .with_severity(if shared { Severity::Warning } else { Severity::Info })
-                .with_confidence(Confidence::Likely),
-        );
+        let d = s
+            .ctx
+            .diagnostic(&UNLOCKED_SELF_FIELD, c.range, format!("`{}` takes a new reference to `{base}->{field}` outside a critical section while `{writer}` replaces it", s.fn_name(f)))
+            .with_help(format!("read the field inside `Py_BEGIN_CRITICAL_SECTION({base});` ... `Py_END_CRITICAL_SECTION();`, the same lock the writer holds"))
+            .with_severity(if shared { Severity::Warning } else { Severity::Info })
+            .with_confidence(Confidence::Likely);
+        out.push(with_lock_body_fix(s, d, c.range.0, base));
     }
 }
 
