@@ -776,7 +776,8 @@ fn every_fixed_shape_compiles_for_both_builds() {
 }
 
 /// The snapshots of this file that hold C (compiled by the test above).
-const SHAPE_SNAPSHOTS: [&str; 17] = [
+const SHAPE_SNAPSHOTS: [&str; 18] = [
+    "counters_become_atomic",
     "strong_ref_multi_exit",
     "strong_ref_goto_cleanup",
     "strong_ref_loop_body_and_returned_new_ref",
@@ -795,3 +796,34 @@ const SHAPE_SNAPSHOTS: [&str; 17] = [
     "static_scratch_buffers_unsafe",
     "object_field_method_body_locked",
 ];
+
+/// FT401: a counter only ever incremented becomes a C11 atomic (unsafe); one
+/// whose address is taken gets no fix.
+#[test]
+fn counters_become_atomic() {
+    let body = r#"static long calls = 0;
+static Py_ssize_t bytes_seen;
+static int peeked;
+
+static PyObject *
+count(PyObject *self, PyObject *arg)
+{
+    calls++;
+    bytes_seen += PyObject_Length(arg);
+    peeked += 1;
+    int *p = &peeked;
+    (void)p;
+    return PyLong_FromLong(calls);
+}
+
+static PyMethodDef methods[] = {
+    {"count", count, METH_O, NULL},
+    {NULL, NULL, 0, NULL},
+};
+"#;
+    assert_eq!(fixed(body, &["--select", "FT401"], &[]), "(no change)\n");
+    snap(
+        "counters_become_atomic",
+        fixed(body, &["--select", "FT401", "--unsafe-fixes"], &[]),
+    );
+}

@@ -214,3 +214,78 @@ fn next_token(file: &SourceFile, at: usize) -> usize {
         at + (rest.len() - rest.trim_start_matches([' ', '\t']).len())
     })
 }
+
+/// Integer types a C11 `_Atomic` counter can have.
+const COUNTER_TYPES: [&str; 12] = [
+    "int",
+    "long",
+    "unsigned",
+    "unsigned int",
+    "unsigned long",
+    "long long",
+    "unsigned long long",
+    "size_t",
+    "Py_ssize_t",
+    "int64_t",
+    "uint64_t",
+    "uint32_t",
+];
+
+/// `static long calls;` (file-level or in a function, C only) → `static _Atomic long
+/// calls;`: every `calls++` / `calls += n` becomes one atomic read-modify-write and
+/// every read an atomic load. No fix when the file takes `&calls` (the pointer type
+/// would change), for C++ (`std::atomic` changes what the variable can be passed
+/// to), or for types that are not plain integers.
+pub fn counter_to_atomic(file: &SourceFile, name_at: usize, name: &str) -> Option<Vec<Edit>> {
+    if file.language != crate::source::Language::C {
+        return None;
+    }
+    let n = file
+        .tree
+        .root_node()
+        .descendant_for_byte_range(name_at, name_at)?;
+    let decl = std::iter::once(n)
+        .chain(scope::ancestors(n))
+        .find(|a| a.kind() == "declaration")?;
+    if !matches!(
+        decl.parent()?.kind(),
+        "compound_statement" | "translation_unit"
+    ) {
+        return None;
+    }
+    let mut c = decl.walk();
+    if decl.children_by_field_name("declarator", &mut c).count() != 1 {
+        return None;
+    }
+    let mut c = decl.walk();
+    let is_static = decl
+        .children(&mut c)
+        .any(|k| k.kind() == "storage_class_specifier" && file.node_text(k) == "static");
+    let ty = decl.child_by_field_name("type")?;
+    let ty_text = file
+        .node_text(ty)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let mut c = decl.walk();
+    let qualified = decl.children(&mut c).any(|k| k.kind() == "type_qualifier");
+    if !is_static || qualified || !COUNTER_TYPES.contains(&ty_text.as_str()) {
+        return None;
+    }
+    // `&calls` anywhere in the file.
+    let address_taken = scope::descendants(file.tree.root_node())
+        .into_iter()
+        .any(|p| {
+            p.kind() == "pointer_expression"
+                && file.node_text(p).trim_start().starts_with('&')
+                && p.child_by_field_name("argument")
+                    .is_some_and(|a| scope::is_ident(file, scope::unparen(a), name))
+        });
+    if address_taken {
+        return None;
+    }
+    Some(vec![Edit {
+        span: file.span(ty.start_byte(), ty.start_byte()),
+        content: "_Atomic ".into(),
+    }])
+}
