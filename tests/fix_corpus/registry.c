@@ -11,11 +11,13 @@
 
 static PyObject *registry;   /* name -> value, filled at import */
 static PyObject *defaults;   /* name -> default */
+static long lookups;         /* how many lookups ran */
 
 /* registry.lookup(key) -> value or None */
 static PyObject *
 lookup(PyObject *self, PyObject *key)
 {
+    lookups++;
     PyObject *value = PyDict_GetItemWithError(registry, key);
     if (value == NULL) {
         if (PyErr_Occurred()) {
@@ -233,6 +235,13 @@ label(PyObject *self, PyObject *n)
     return PyUnicode_FromString(scratch);
 }
 
+/* registry.lookups() -> how many lookups ran */
+static PyObject *
+lookup_count(PyObject *self, PyObject *unused)
+{
+    return PyLong_FromLong(lookups);
+}
+
 /* registry.Counter: per-object state changed by a method (FT406) */
 typedef struct {
     PyObject_HEAD
@@ -290,6 +299,7 @@ static PyType_Spec counter_spec = {
 
 static PyMethodDef registry_methods[] = {
     {"lookup", lookup, METH_O, NULL},
+    {"lookups", lookup_count, METH_NOARGS, NULL},
     {"doubled", doubled, METH_VARARGS, NULL},
     {"describe", describe, METH_O, NULL},
     {"first_repr", first_repr, METH_O, NULL},
