@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Compile single-file C/C++ extension modules for one interpreter, without pip.
 
-Usage: compile-extension.py --python PY --out DIR [--define NAME[=VAL]] SOURCE...
+Usage: compile-extension.py --python PY --out DIR [--define NAME[=VAL]] [--cflag FLAG] SOURCE...
 
 Each SOURCE (foo.c or foo.cpp) becomes DIR/foo<EXT_SUFFIX> built with the compiler
 and flags from that interpreter's sysconfig. Prints one line per module:
@@ -38,6 +38,7 @@ def main():
     ap.add_argument("--python", required=True)
     ap.add_argument("--out", required=True)
     ap.add_argument("--define", action="append", default=[])
+    ap.add_argument("--cflag", action="append", default=[], help="extra compiler flag (repeatable)")
     ap.add_argument("sources", nargs="+")
     a = ap.parse_args()
     cfg = interpreter_config(a.python)
@@ -49,7 +50,7 @@ def main():
         target = os.path.join(a.out, name + cfg["EXT_SUFFIX"])
         cpp = src.endswith((".cpp", ".cc", ".cxx"))
         cc = shlex.split(cfg["CXX"] if cpp else cfg["CC"]) or ["cc"]
-        flags = ["-O1", "-fPIC", "-shared", "-I" + cfg["include"]] + defines
+        flags = ["-O1", "-fPIC", "-shared", "-I" + cfg["include"]] + defines + a.cflag
         if cpp:
             flags.append("-std=c++17")
         else:

@@ -125,6 +125,14 @@ pub struct CheckArgs {
     /// List the files and functions that did not parse cleanly, with the first error.
     #[arg(long)]
     pub show_parse_errors: bool,
+    /// Apply fixes but do not report the findings left, and exit 0 for them (like
+    /// ruff's `--fix-only`; implies --fix). Combine with --exit-non-zero-on-fix in CI.
+    #[arg(long, conflicts_with = "diff")]
+    pub fix_only: bool,
+    /// Exit with status 1 when a fix changed (or, with --diff, would change) a file,
+    /// even if no findings are left.
+    #[arg(long)]
+    pub exit_non_zero_on_fix: bool,
     /// Lowest confidence to report: `certain` hides findings marked likely.
     #[arg(long, value_enum, default_value_t = ConfidenceFilter::Likely)]
     pub confidence: ConfidenceFilter,

@@ -442,6 +442,7 @@ fn seeds(target: &str, root: &Path) -> Vec<Vec<u8>> {
         "tests/build_fixtures",
         "tests/wheel",
         "tests/verify-modules",
+        "tests/fix_corpus",
     ] {
         files_under(&root.join(d), &mut paths);
     }

@@ -22,6 +22,7 @@ pub mod abi;
 mod allocators;
 mod borrowed;
 mod containers;
+pub mod fixes;
 mod locks;
 mod module;
 mod refcount;

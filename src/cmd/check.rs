@@ -62,7 +62,8 @@ pub fn run(args: CheckArgs) -> ExitStatus {
     };
     let mut fixed = 0;
     let mut write_problems = Vec::new();
-    let result = if args.fix || args.diff {
+    let fix = args.fix || args.fix_only;
+    let result = if fix || args.diff {
         let outcome = apply::fix_in_memory(&roots, args.unsafe_fixes);
         if args.diff {
             let mut diff = String::new();
@@ -80,6 +81,9 @@ pub fn run(args: CheckArgs) -> ExitStatus {
                 outcome.applied,
                 outcome.changed.len()
             );
+            if let Some(line) = fix_counts_line(&outcome, args.unsafe_fixes) {
+                eprintln!("ftaudit: {line}");
+            }
             return if outcome.result.has_errors() {
                 ExitStatus::Error
             } else {
@@ -101,6 +105,39 @@ pub fn run(args: CheckArgs) -> ExitStatus {
         } else {
             0
         };
+        if let Some(line) = fix_counts_line(&outcome, args.unsafe_fixes) {
+            if !args.output.quiet {
+                eprintln!("ftaudit: {line}");
+            }
+        }
+        if args.fix_only {
+            // Report the fixes and file problems only; the findings left do not
+            // fail the run (ruff's `--fix-only`).
+            for p in &write_problems {
+                eprintln!(
+                    "ftaudit: error: {}: {}",
+                    crate::report::terminal_path(&p.path),
+                    crate::report::terminal_text(&p.message)
+                );
+            }
+            if !args.output.quiet {
+                println!(
+                    "Fixed {fixed} finding(s) in {} file(s).",
+                    if write_problems.is_empty() {
+                        outcome.changed.len()
+                    } else {
+                        0
+                    }
+                );
+            }
+            return if !write_problems.is_empty() || outcome.result.has_errors() {
+                ExitStatus::Error
+            } else if args.exit_non_zero_on_fix && fixed > 0 {
+                ExitStatus::Findings
+            } else {
+                ExitStatus::Clean
+            };
+        }
         outcome.result
     } else {
         check::run(&roots, &overlay)
@@ -130,7 +167,38 @@ pub fn run(args: CheckArgs) -> ExitStatus {
         project: result.project.as_ref(),
         extra: parse_errors_extra(&args, &result),
     };
-    emit(&report, &args.output, true, args.unsafe_fixes)
+    let status = emit(&report, &args.output, true, args.unsafe_fixes);
+    if status == ExitStatus::Clean && args.exit_non_zero_on_fix && fixed > 0 {
+        return ExitStatus::Findings;
+    }
+    status
+}
+
+/// "21 findings, 0 safe fixes, 3 unsafe: rerun with --unsafe-fixes": said when
+/// fixes were left out because they are unsafe, so a run that changed nothing
+/// does not look like there was nothing to fix.
+fn fix_counts_line(outcome: &apply::FixOutcome, unsafe_fixes: bool) -> Option<String> {
+    use crate::diagnostic::Applicability;
+    if unsafe_fixes {
+        return None;
+    }
+    let left = &outcome.result.diagnostics;
+    let unsafe_left = left
+        .iter()
+        .filter(|d| {
+            d.fix
+                .as_ref()
+                .is_some_and(|f| f.applicability == Applicability::Unsafe)
+        })
+        .count();
+    if unsafe_left == 0 {
+        return None;
+    }
+    let total = left.len() + outcome.applied;
+    Some(format!(
+        "{total} findings, {} safe fixes, {unsafe_left} unsafe: rerun with --unsafe-fixes",
+        outcome.applied
+    ))
 }
 
 /// `--show-parse-errors` in text output: the list after the summary (JSON carries it

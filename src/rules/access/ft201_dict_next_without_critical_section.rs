@@ -1,8 +1,9 @@
 //! FT201: `PyDict_Next` over a shared dict without a critical section.
 
 use crate::capi;
-use crate::diagnostic::{Diagnostic, Severity};
+use crate::diagnostic::{Applicability, Diagnostic, Fix, Severity};
 use crate::rules::{FileContext, FixAvailability, Rule};
+use crate::source::index::{Call, Range};
 
 use super::text;
 
@@ -38,11 +39,25 @@ Do not `return` or `goto` out of the section, and take strong references to keys
 values that are used after a call that may run Python code (FT304). Iterating over
 a snapshot (`PyDict_Items(d)`) is the alternative.
 
+## Fix
+`--fix` wraps the loop whose condition calls `PyDict_Next` in
+`Py_BEGIN_CRITICAL_SECTION(d);` ... `Py_END_CRITICAL_SECTION();` when `d` is a
+plain name or field chain (the macro evaluates it again) and the loop is a
+statement of its own lines in a block. The wrap is safe when nothing jumps out
+of the loop. A `return`, or a `goto`/`break`/`continue` that leaves the loop, is
+turned into "remember the exit, `break`", and the jump is made after
+`Py_END_CRITICAL_SECTION()` (the return value is kept in a temporary): this
+fix is unsafe, review it. No fix when such a jump sits in a nested loop or
+`switch`, when a `goto` enters the loop from outside, or when the function has
+preprocessor conditionals. A loop that walks two dicts in its condition locks both
+with `Py_BEGIN_CRITICAL_SECTION2(a, b)`. Before 3.13 the macros come from `pythoncapi_compat.h`
+(included after `Python.h` when the project has it; otherwise the fix is unsafe).
+
 ## References
 - CPython howto *C API Extension Support for Free Threading*, "`PyDict_Next`".
 - C API reference: `PyDict_Next`.
 "#,
-    fix: FixAvailability::None,
+    fix: FixAvailability::Sometimes,
 };
 
 pub(crate) fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
@@ -64,10 +79,99 @@ pub(crate) fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
             continue;
         }
         let d = text(ctx, *arg).trim();
-        out.push(
-            ctx.diagnostic(&DICT_NEXT_UNLOCKED, call.name_range, format!("`{}` over {} without a critical section on it", call.name, p.describe(d)))
+        let mut diag = ctx.diagnostic(&DICT_NEXT_UNLOCKED, call.name_range, format!("`{}` over {} without a critical section on it", call.name, p.describe(d)))
                 .with_help(format!("wrap the whole loop in `Py_BEGIN_CRITICAL_SECTION({d});` ... `Py_END_CRITICAL_SECTION();`, or iterate over `PyDict_Items({d})`"))
-                .with_confidence(p.confidence()),
-        );
+                .with_confidence(p.confidence());
+        if let Some(fix) = lock_loop_fix(ctx, call, *arg) {
+            diag = diag.with_fix(fix);
+        }
+        out.push(diag);
     }
+}
+
+/// Wraps the loop whose condition iterates in a critical section on the container
+/// (see [`crate::fix::critical_section`]).
+fn lock_loop_fix(ctx: &FileContext, call: &Call, arg: Range) -> Option<Fix> {
+    use crate::fix::{critical_section, scope, strong_ref};
+    let file = ctx.file;
+    let container = file.text.get(arg.0..arg.1)?.trim();
+    // Evaluated once more by the macro: only plain names and field chains.
+    let is_plain = |e: &str| {
+        !e.is_empty()
+            && e.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '>' | '.'))
+    };
+    if !is_plain(container) {
+        return None;
+    }
+    let node = scope::node_of_kind(file, call.range.0, call.range.1, "call_expression")?;
+    let function = scope::enclosing_function(node)?;
+    let lp = scope::ancestors(node).find(|a| {
+        matches!(
+            a.kind(),
+            "while_statement" | "for_statement" | "do_statement"
+        )
+    })?;
+    let cond = lp.child_by_field_name("condition")?;
+    if !scope::within(node, cond) {
+        return None;
+    }
+    // Two containers walked in one loop (`PyDict_Next(a, ...) && PyDict_Next(b, ...)`)
+    // are locked together.
+    let mut objects = vec![container];
+    for c in ctx.index.calls.iter().filter(|c| {
+        capi::iterates_borrowed_items(&c.name)
+            && c.range.0 >= cond.start_byte()
+            && c.range.1 <= cond.end_byte()
+    }) {
+        let other = c
+            .args
+            .first()
+            .and_then(|a| file.text.get(a.0..a.1))
+            .map(str::trim)?;
+        if !objects.contains(&other) {
+            objects.push(other);
+        }
+    }
+    if objects.len() > 2 || !objects.iter().all(|o| is_plain(o)) {
+        return None;
+    }
+    let wrapped = critical_section::wrap(file, function, lp, lp, &objects)?;
+    let compat = strong_ref::compat_for(
+        file,
+        ctx.settings.target_minor,
+        crate::capi::fixes::CRITICAL_SECTION_SINCE_MINOR,
+    );
+    let mut edits = wrapped.edits;
+    let mut applicability = if wrapped.rewrote_jumps {
+        Applicability::Unsafe
+    } else {
+        Applicability::Safe
+    };
+    let mut message = if wrapped.rewrote_jumps {
+        format!(
+            "Lock `{}` around the loop; the `return`/`goto` out of it now leaves the section first",
+            objects.join("` and `")
+        )
+    } else {
+        format!("Lock `{}` around the loop", objects.join("` and `"))
+    };
+    match compat {
+        strong_ref::Compat::NotNeeded | strong_ref::Compat::Included => {}
+        strong_ref::Compat::Insert(spelling) => {
+            edits.push(strong_ref::compat_include_edit(file, &spelling)?);
+            message.push_str(&format!(
+                " (the macros come from `{spelling}`, included after Python.h)"
+            ));
+        }
+        strong_ref::Compat::Missing => {
+            applicability = Applicability::Unsafe;
+            message.push_str(" (the macros are newer than your minimum Python: add pythoncapi_compat.h to the project, or raise the minimum)");
+        }
+    }
+    Some(Fix {
+        applicability,
+        message,
+        edits,
+    })
 }

@@ -41,11 +41,28 @@ static PyObject *first(PyObject *self, PyObject *list) {
 `PyList_GetItemRef` was added in 3.13; pythoncapi-compat provides it for older
 versions.
 
+## Fix
+`--fix` rewrites `PyList_GetItem(l, i)`, when the result is stored in a local pointer
+declared in the same block (`PyObject *v = ...;` or `v = ...;` after
+`PyObject *v;`), into `PyList_GetItemRef(l, i)`, and releases the new reference with
+`Py_XDECREF(v)` on every way out of that block: before each `return`, `goto`,
+`break` or `continue` that leaves it, and at its end. A `goto` to a cleanup label
+inside the block keeps the release on the statements after the label, and
+`return Py_NewRef(v)` becomes `return v`. Both return `NULL` with `IndexError` for a bad index. `PyList_GET_ITEM` gets no fix: it never fails, its replacement can.
+
+It is safe when every use of `v` stays in the block; unsafe when `v` is copied
+into another variable or field (the copy stays borrowed: review it), or when the
+project's minimum Python is older than 3.13 and no `pythoncapi_compat.h` is found
+next to the file (with the header, the fix includes it after `Python.h`). There
+is no fix when `v` is assigned again, its address is taken, a `return` uses it in
+another way, a label after it can be reached from before it, or the function has
+preprocessor conditionals.
+
 ## References
 - CPython howto *C API Extension Support for Free Threading*, "Borrowed References".
 - C API reference: `PyList_GetItemRef`.
 "#,
-    fix: FixAvailability::None,
+    fix: FixAvailability::Sometimes,
 };
 
 /// The getters of this rule are the catalogue's borrowed getters of its family

@@ -31,11 +31,28 @@ PyObject *path = PySys_GetObject("path");
 | `PySys_GetObject` | `PySys_GetOptionalAttrString` | 3.15 | yes |
 | `PyEval_GetBuiltins/Globals/Locals` | `PyEval_GetFrameBuiltins/Globals/Locals` | 3.13 | no |
 
+## Fix
+`--fix` rewrites `PyImport_AddModule(name)`, when the result is stored in a local pointer
+declared in the same block (`PyObject *v = ...;` or `v = ...;` after
+`PyObject *v;`), into `PyImport_AddModuleRef(name)`, and releases the new reference with
+`Py_XDECREF(v)` on every way out of that block: before each `return`, `goto`,
+`break` or `continue` that leaves it, and at its end. A `goto` to a cleanup label
+inside the block keeps the release on the statements after the label, and
+`return Py_NewRef(v)` becomes `return v`. Both return `NULL` with an exception on error. Other getters of this family get no fix.
+
+It is safe when every use of `v` stays in the block; unsafe when `v` is copied
+into another variable or field (the copy stays borrowed: review it), or when the
+project's minimum Python is older than 3.13 and no `pythoncapi_compat.h` is found
+next to the file (with the header, the fix includes it after `Python.h`). There
+is no fix when `v` is assigned again, its address is taken, a `return` uses it in
+another way, a label after it can be reached from before it, or the function has
+preprocessor conditionals.
+
 ## References
 - CPython howto *C API Extension Support for Free Threading*, "Borrowed References".
 - C API reference: `PyImport_AddModuleRef`, `PySys_GetOptionalAttrString`, `PyEval_GetFrameGlobals`.
 "#,
-    fix: FixAvailability::None,
+    fix: FixAvailability::Sometimes,
 };
 
 /// The getters of this rule are the catalogue's borrowed getters of its family

@@ -171,9 +171,37 @@ pub(super) fn check_borrowed_calls(
             d = d
                 .with_severity(crate::diagnostic::Severity::Info)
                 .with_confidence(Confidence::Likely);
+        } else if let Some(fix) = strong_ref_fix(ctx, call, api) {
+            // Immutable containers keep their borrowed lookups: no rewrite to offer.
+            d = d.with_fix(fix);
         }
         out.push(d);
     }
+}
+
+/// The borrowed → strong rewrite of `call` (see [`crate::fix::strong_ref`]).
+pub(super) fn strong_ref_fix(
+    ctx: &FileContext,
+    call: &Call,
+    api: &BorrowedGetter,
+) -> Option<crate::diagnostic::Fix> {
+    use crate::fix::strong_ref;
+    let since = api.since.minor();
+    let compat = if api.compat || ctx.settings.target_minor >= since {
+        strong_ref::compat_for(ctx.file, ctx.settings.target_minor, since)
+    } else {
+        return None;
+    };
+    strong_ref::strong_ref_fix(
+        ctx.file,
+        &strong_ref::BorrowedCall {
+            name: &call.name,
+            range: call.range,
+            name_range: call.name_range,
+            args: &call.args,
+        },
+        &compat,
+    )
 }
 
 /// `Py_NewRef(PyList_GetItem(l, i))` and friends on a shared container: what

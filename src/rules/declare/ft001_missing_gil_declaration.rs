@@ -60,6 +60,11 @@ For single-phase init, after the module is created:
 ```
 The fix is marked unsafe: a declaration is a claim about the whole module, so it is
 applied only with `--unsafe-fixes`, never as a side effect.
+For single-phase init the `PyUnstable_Module_SetGIL` call goes right after the
+module's `NULL` check (an `if` testing the module, alone or in a `||` chain, whose
+branch leaves), never before it; when the module is used before any check, the
+call tests the module itself. For multi-phase init the `Py_mod_gil` slot goes
+before the sentinel, under `#ifdef Py_mod_gil`.
 
 ## References
 - CPython howto *C API Extension Support for Free Threading*, "Identifying the Free-Threaded Build" and "Module Initialization".
@@ -200,107 +205,23 @@ fn slot_fix(ctx: &FileContext, sa: &SlotArray, entry: &str, guarded: bool) -> Op
     })
 }
 
-/// After `m = PyModule_Create(...)` and its `if (m == NULL) ...` check, insert the call.
+/// After `m = PyModule_Create(...)` and its `if (m == NULL) ...` check, insert the
+/// call (found on the syntax tree by [`crate::fix::declare::after_module_created`]);
+/// with no check before the module is used, the call tests `m` itself.
 fn set_gil_fix(ctx: &FileContext, create: (usize, usize)) -> Option<Fix> {
     let file = ctx.file;
-    let text = &file.text;
-    let line_start = edits::line_start(file, create.0);
-    let before = &text[line_start..create.0];
-    // `m = PyModule_Create(` or `PyObject *m = PyModule_Create(`
-    let var = before.trim_end().strip_suffix('=')?.trim_end();
-    let var = var
-        .rsplit(|c: char| !(c.is_alphanumeric() || c == '_'))
-        .next()?
-        .to_owned();
-    if var.is_empty() {
-        return None;
-    }
-    let stmt_end = create.1 + text[create.1..].find(';')? + 1;
-    let mut insert_after = stmt_end;
-    // Skip a following NULL check: `if (m == NULL) return NULL;` or `if (!m) { ... }` on one or more lines.
-    let check_start = skip_blanks_and_comments(text, stmt_end);
-    let trimmed = &text[check_start..];
-    let is_check = trimmed.starts_with("if") && {
-        let head: String = trimmed.chars().take(80).collect();
-        head.contains(&format!("!{var}"))
-            || head.contains(&format!("{var} == NULL"))
-            || head.contains(&format!("NULL == {var}"))
+    let place = crate::fix::declare::after_module_created(file, create)?;
+    let var = &place.var;
+    let indent = edits::indentation(file, place.indent_from).to_owned();
+    let call = if place.guard_null {
+        format!("{indent}if ({var} != NULL) {{ {SET_GIL}({var}, Py_MOD_GIL_NOT_USED); }}")
+    } else {
+        format!("{indent}{SET_GIL}({var}, Py_MOD_GIL_NOT_USED);")
     };
-    if is_check {
-        let end = check_statement_end(&text[check_start..])?;
-        insert_after = check_start + end;
-    }
-    let indent = edits::indentation(file, create.0).to_owned();
-    let lines = vec![
-        SET_GIL_GUARD.to_owned(),
-        format!("{indent}{SET_GIL}({var}, Py_MOD_GIL_NOT_USED);"),
-        "#endif".to_owned(),
-    ];
+    let lines = vec![SET_GIL_GUARD.to_owned(), call, "#endif".to_owned()];
     Some(Fix {
         applicability: Applicability::Unsafe,
         message: "Declare `Py_MOD_GIL_NOT_USED` (a claim: review the module first)".into(),
-        edits: vec![edits::insert_lines_after(
-            file,
-            insert_after.saturating_sub(1),
-            &lines,
-        )],
+        edits: vec![edits::insert_lines_after(file, place.insert_after, &lines)],
     })
-}
-
-/// The first offset at or after `i` that is not white space or a comment.
-fn skip_blanks_and_comments(text: &str, mut i: usize) -> usize {
-    loop {
-        let rest = &text[i..];
-        let t = rest.trim_start();
-        i += rest.len() - t.len();
-        if t.starts_with("//") {
-            i += t.find('\n').unwrap_or(t.len());
-        } else if t.starts_with("/*") {
-            i += t.find("*/").map(|k| k + 2).unwrap_or(t.len());
-        } else {
-            return i;
-        }
-    }
-}
-
-/// Length of an `if (...) stmt;` or `if (...) { ... }` statement at the start of `s`.
-fn check_statement_end(s: &str) -> Option<usize> {
-    let open = s.find('(')?;
-    let mut depth = 0;
-    let mut i = open;
-    let b = s.as_bytes();
-    while i < b.len() {
-        match b[i] {
-            b'(' => depth += 1,
-            b')' => {
-                depth -= 1;
-                if depth == 0 {
-                    break;
-                }
-            }
-            _ => {}
-        }
-        i += 1;
-    }
-    let after = &s[i + 1..];
-    let t = after.trim_start();
-    let base = i + 1 + (after.len() - t.len());
-    if t.starts_with('{') {
-        let mut depth = 0;
-        for (j, c) in t.char_indices() {
-            match c {
-                '{' => depth += 1,
-                '}' => {
-                    depth -= 1;
-                    if depth == 0 {
-                        return Some(base + j + 1);
-                    }
-                }
-                _ => {}
-            }
-        }
-        None
-    } else {
-        Some(base + t.find(';')? + 1)
-    }
 }

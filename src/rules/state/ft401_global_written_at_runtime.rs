@@ -2,7 +2,7 @@
 
 use super::{Scope, StaticWrite, StaticWriteKind, StaticWrites};
 use crate::context::ProjectContext;
-use crate::diagnostic::{Diagnostic, Severity};
+use crate::diagnostic::{Applicability, Diagnostic, Fix, Severity};
 use crate::rule::{FixAvailability, Rule};
 
 pub static GLOBAL_WRITTEN_AT_RUNTIME: Rule = Rule {
@@ -63,6 +63,13 @@ static PyMutex last_result_lock = {0};
     Py_XSETREF(last_result, Py_NewRef(arg));
     PyMutex_Unlock(&last_result_lock);
 ```
+## Fix
+A C counter that is only ever incremented (`calls++`, `calls += n`) and whose address
+is never taken gets an unsafe fix: its declaration becomes `static _Atomic long
+calls`, so each increment is one atomic read-modify-write and each read an atomic
+load. It is unsafe because MSVC compiles C11 atomics only with
+`/experimental:c11atomics`. C++ variables and other writes get no fix.
+
 ftaudit cannot see callers in other projects: a function nothing in the project
 calls or refers to is assumed to run on any thread (reported as *likely*).
 
@@ -70,7 +77,7 @@ calls or refers to is assumed to run on any thread (reported as *likely*).
 - CPython howto *C API Extension Support for Free Threading*, "Protecting Internal Extension State".
 - Python free-threading guide, "Dealing with global state".
 "#,
-    fix: FixAvailability::None,
+    fix: FixAvailability::Sometimes,
 };
 
 pub(crate) fn check(project: &ProjectContext, out: &mut Vec<Diagnostic>) {
@@ -101,11 +108,24 @@ fn report(s: &Scope, sw: &StaticWrite, out: &mut Vec<Diagnostic>) {
             "move the write into module init (or module state); or make `{name}` `thread_local`; or guard every access with one lock: `static PyMutex {name}_lock = {{0}};` then `PyMutex_Lock(&{name}_lock); ... PyMutex_Unlock(&{name}_lock);`"
         )
     };
-    out.push(
-        s.ctx
-            .diagnostic(&GLOBAL_WRITTEN_AT_RUNTIME, w.range, format!("`{fname}` writes the {where_} `{name}` without synchronisation; it can run on many threads at once"))
-            .with_help(help)
-            .with_severity(severity)
-            .with_confidence(s.confidence(Some(f))),
-    );
+    let diag = s
+        .ctx
+        .diagnostic(&GLOBAL_WRITTEN_AT_RUNTIME, w.range, format!("`{fname}` writes the {where_} `{name}` without synchronisation; it can run on many threads at once"))
+        .with_help(help)
+        .with_severity(severity)
+        .with_confidence(s.confidence(Some(f)));
+    // A counter only ever incremented becomes a C11 atomic (see
+    // [`crate::fix::statics::counter_to_atomic`]).
+    let fix = counter
+        .then(|| crate::fix::statics::counter_to_atomic(s.ctx.file, d.name_range.0, name))
+        .flatten()
+        .map(|edits| Fix {
+            applicability: Applicability::Unsafe,
+            message: format!("Make `{name}` a C11 `_Atomic` counter (MSVC needs /experimental:c11atomics; check every reader accepts an atomic load)"),
+            edits,
+        });
+    out.push(match fix {
+        Some(fx) => diag.with_fix(fx),
+        None => diag,
+    });
 }

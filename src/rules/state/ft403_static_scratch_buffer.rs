@@ -2,7 +2,7 @@
 
 use super::{mentions, Scope, StaticWrite, StaticWriteKind, StaticWrites};
 use crate::context::ProjectContext;
-use crate::diagnostic::{Diagnostic, Severity};
+use crate::diagnostic::{Applicability, Diagnostic, Fix, Severity};
 use crate::rule::{FixAvailability, Rule};
 
 pub static STATIC_SCRATCH_BUFFER: Rule = Rule {
@@ -39,10 +39,22 @@ static const char *describe(int code, char *buf, size_t n) {
 }
 ```
 
+## Fix
+A function-local `static` array that never leaves its function loses `static` and
+gets `= {0}`, so each call has its own zeroed buffer on the stack. That is safe when
+the buffer is written (`snprintf`, `memcpy`, `strcpy`, ...) before any other use,
+outside a loop, and holds at most 4096 bytes; otherwise it is unsafe (a call could
+rely on what an earlier one left, or the stack could grow too much). A buffer whose
+address is returned becomes thread-local through a portable macro
+(`FTAUDIT_THREAD_LOCAL`: `thread_local` in C++, `__declspec(thread)` on MSVC,
+`_Thread_local` in C11) defined after the file's includes: unsafe, since the pointer
+is then valid only on the thread that got it. File-level buffers, declarations of
+several names and functions with preprocessor conditionals get no fix.
+
 ## References
 - CPython howto *C API Extension Support for Free Threading*, "Protecting Internal Extension State".
 "#,
-    fix: FixAvailability::None,
+    fix: FixAvailability::Sometimes,
 };
 
 pub(crate) fn check(project: &ProjectContext, out: &mut Vec<Diagnostic>) {
@@ -69,8 +81,10 @@ fn report(s: &Scope, sw: &StaticWrite, out: &mut Vec<Diagnostic>) {
     } else {
         ""
     };
-    out.push(
-        s.ctx
+    let fix = (d.function == Some(f))
+        .then(|| scratch_fix(s.ctx.file, d.name_range.0, name, escapes))
+        .flatten();
+    let diag = s.ctx
             .diagnostic(&STATIC_SCRATCH_BUFFER, w.range, format!("`{fname}` writes the static buffer `{name}`{what}; every thread shares it"))
             .with_help(if escapes {
                 let tls = if s.ctx.file.language == crate::source::Language::Cpp { "thread_local" } else { "_Thread_local" };
@@ -78,6 +92,44 @@ fn report(s: &Scope, sw: &StaticWrite, out: &mut Vec<Diagnostic>) {
             } else {
                 format!("drop `static` from `{name}` so each call gets its own buffer on the stack, or make it `thread_local`")
             })
-            .with_confidence(s.confidence(Some(f))),
-    );
+            .with_confidence(s.confidence(Some(f)));
+    out.push(match fix {
+        Some(fx) => diag.with_fix(fx),
+        None => diag,
+    });
+}
+
+/// A buffer that stays in its function becomes a local of each call; one whose
+/// address is returned becomes thread-local (see [`crate::fix::statics`]).
+fn scratch_fix(
+    file: &crate::source::SourceFile,
+    name_at: usize,
+    name: &str,
+    escapes: bool,
+) -> Option<Fix> {
+    use crate::fix::statics;
+    // The rule counts any mention in a `return`; the fix looks closer.
+    let escapes = escapes && statics::address_escapes(file, name_at, name)?;
+    if escapes {
+        let edits = statics::static_to_thread_local(file, name_at)?;
+        return Some(Fix {
+            applicability: Applicability::Unsafe,
+            message: format!("Make `{name}` thread-local (`{}`): each thread gets its own buffer, and a returned pointer stays valid only on the thread that got it", statics::THREAD_LOCAL_MACRO),
+            edits,
+        });
+    }
+    let (edits, safe) = statics::static_to_local(file, name_at, name)?;
+    Some(Fix {
+        applicability: if safe {
+            Applicability::Safe
+        } else {
+            Applicability::Unsafe
+        },
+        message: if safe {
+            format!("Make `{name}` a local buffer of each call")
+        } else {
+            format!("Make `{name}` a local buffer of each call (check no call relies on what an earlier call left in it, and that it fits on the stack)")
+        },
+        edits,
+    })
 }

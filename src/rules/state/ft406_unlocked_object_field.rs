@@ -61,11 +61,20 @@ static PyObject *Box_set(BoxObject *self, PyObject *value) {
 ```
 Readers take the same critical section around `Py_NewRef(self->value)`.
 
+## Fix
+With `--unsafe-fixes`, the method's whole body is wrapped in
+`Py_BEGIN_CRITICAL_SECTION(self)` ... `Py_END_CRITICAL_SECTION()`, with every
+`return` turned into "record the value, leave the section" and the return made after
+it. It is unsafe because it changes the locking: readers of the field need the same
+section, and calls in the body that run Python code can suspend it. Bodies that
+already hold a critical section, have preprocessor conditionals, or return from
+inside a nested loop or `switch` get no fix.
+
 ## References
 - CPython howto *C API Extension Support for Free Threading*, "Critical Sections".
 - simplejson and msgpack took per-object critical sections when porting.
 "#,
-    fix: FixAvailability::None,
+    fix: FixAvailability::Sometimes,
 };
 
 /// FT406: per-object state changed outside a critical section, directly or through
@@ -127,6 +136,7 @@ pub(crate) fn check(project: &ProjectContext, out: &mut Vec<Diagnostic>) {
                 "wrap the body in `Py_BEGIN_CRITICAL_SECTION(self);` ... `Py_END_CRITICAL_SECTION();` (and the other functions using `{}` too), or hold a `PyMutex` stored in the object",
                 field_name
             ));
+        let d = with_lock_body_fix(project, id, d, objects::site(a).0);
         out.push(objects::finish(
             d,
             notes,
@@ -134,5 +144,31 @@ pub(crate) fn check(project: &ProjectContext, out: &mut Vec<Diagnostic>) {
             severity,
             objects::confidence(project, id),
         ));
+    }
+}
+
+/// The unsafe fix: the whole method body in a critical section on its `self`
+/// parameter, with a single way out (see [`crate::fix::critical_section::lock_body`]).
+fn with_lock_body_fix(
+    project: &ProjectContext,
+    id: crate::source::summary::FnId,
+    d: Diagnostic,
+    at: usize,
+) -> Diagnostic {
+    let pf = &project.files[id.0];
+    let Some(base) = pf.index.functions.get(id.1).and_then(|f| f.params.first()) else {
+        return d;
+    };
+    if !crate::source::privacy::is_identifier(&base.name) {
+        return d;
+    }
+    match crate::fix::critical_section::lock_body_fix(
+        &pf.file,
+        pf.settings.target_minor,
+        at,
+        &base.name,
+    ) {
+        Some(f) => d.with_fix(f),
+        None => d,
     }
 }

@@ -1,0 +1,232 @@
+//! Reading a function's syntax tree for fixes: which statements leave a block,
+//! where a `goto` lands, and how to put a statement before another one without
+//! changing which statement an unbraced `if` or loop controls.
+
+use tree_sitter::Node;
+
+use crate::diagnostic::Edit;
+use crate::source::SourceFile;
+
+use super::edits;
+
+/// The smallest node spanning exactly `[start, end)` of `kind`, if any.
+pub fn node_of_kind<'t>(
+    file: &'t SourceFile,
+    start: usize,
+    end: usize,
+    kind: &str,
+) -> Option<Node<'t>> {
+    let mut n = file
+        .tree
+        .root_node()
+        .descendant_for_byte_range(start, end)?;
+    loop {
+        if n.kind() == kind && n.start_byte() == start && n.end_byte() == end {
+            return Some(n);
+        }
+        if n.start_byte() < start || n.end_byte() > end {
+            return None;
+        }
+        n = n.parent()?;
+    }
+}
+
+/// The function definition around `node`.
+pub fn enclosing_function(node: Node) -> Option<Node> {
+    ancestors(node).find(|n| n.kind() == "function_definition")
+}
+
+/// `node`'s ancestors, nearest first (not `node` itself).
+pub fn ancestors(node: Node) -> impl Iterator<Item = Node> {
+    std::iter::successors(node.parent(), |n| n.parent())
+}
+
+/// Is `inner` `outer` or inside it?
+pub fn within(inner: Node, outer: Node) -> bool {
+    inner.start_byte() >= outer.start_byte()
+        && inner.end_byte() <= outer.end_byte()
+        && (inner.id() == outer.id() || ancestors(inner).any(|a| a.id() == outer.id()))
+}
+
+/// Every descendant of `node` (pre-order), `node` included.
+pub fn descendants(node: Node) -> Vec<Node> {
+    let mut out = Vec::new();
+    let mut stack = vec![node];
+    while let Some(n) = stack.pop() {
+        out.push(n);
+        let mut c = n.walk();
+        let kids: Vec<Node> = n.children(&mut c).collect();
+        stack.extend(kids.into_iter().rev());
+    }
+    out
+}
+
+/// Statements that leave the code around them: `return`, `goto`, `break`, `continue`.
+pub fn is_jump(kind: &str) -> bool {
+    matches!(
+        kind,
+        "return_statement" | "goto_statement" | "break_statement" | "continue_statement"
+    )
+}
+
+/// `Py_RETURN_NONE;` and the other statement macros that return.
+pub fn is_return_macro(file: &SourceFile, node: Node) -> bool {
+    if node.kind() != "expression_statement" {
+        return false;
+    }
+    let Some(e) = node.named_child(0) else {
+        return false;
+    };
+    let name = match e.kind() {
+        "identifier" => file.node_text(e),
+        "call_expression" => e
+            .child_by_field_name("function")
+            .map(|f| file.node_text(f))
+            .unwrap_or(""),
+        _ => return false,
+    };
+    crate::capi::fixes::RETURN_MACROS.contains(&name)
+}
+
+/// A jump statement or a returning statement macro.
+pub fn is_exit(file: &SourceFile, node: Node) -> bool {
+    is_jump(node.kind()) || is_return_macro(file, node)
+}
+
+/// Does control never run past the end of `stmt`: an exit, a block ending in
+/// one, or an `if` whose branches both do?
+pub fn ends_in_exit(file: &SourceFile, stmt: Node) -> bool {
+    match stmt.kind() {
+        "compound_statement" => statements(stmt)
+            .last()
+            .is_some_and(|l| ends_in_exit(file, *l)),
+        "if_statement" => {
+            let then = stmt.child_by_field_name("consequence");
+            let other = stmt.child_by_field_name("alternative").and_then(|a| {
+                if a.kind() == "else_clause" {
+                    a.named_child(0)
+                } else {
+                    Some(a)
+                }
+            });
+            then.is_some_and(|t| ends_in_exit(file, t))
+                && other.is_some_and(|o| ends_in_exit(file, o))
+        }
+        "labeled_statement" => stmt.named_child(1).is_some_and(|s| ends_in_exit(file, s)),
+        _ => is_exit(file, stmt),
+    }
+}
+
+fn is_loop(kind: &str) -> bool {
+    matches!(
+        kind,
+        "for_statement" | "while_statement" | "do_statement" | "for_range_loop"
+    )
+}
+
+/// The `label: statement` named `label` in `function`.
+pub fn label_named<'t>(file: &SourceFile, function: Node<'t>, label: &str) -> Option<Node<'t>> {
+    descendants(function).into_iter().find(|n| {
+        n.kind() == "labeled_statement"
+            && n.child_by_field_name("label")
+                .is_some_and(|l| file.node_text(l) == label)
+    })
+}
+
+/// The label a `goto` names.
+pub fn goto_label<'f>(file: &'f SourceFile, goto: Node) -> Option<&'f str> {
+    goto.child_by_field_name("label").map(|l| file.node_text(l))
+}
+
+/// Does the jump statement `jump` (inside `region`) take control out of
+/// `region`? `None` when it cannot be told (a `goto` to a label that is not in
+/// the function).
+pub fn leaves(file: &SourceFile, function: Node, jump: Node, region: Node) -> Option<bool> {
+    if is_return_macro(file, jump) {
+        return Some(true);
+    }
+    match jump.kind() {
+        "return_statement" => Some(true),
+        "goto_statement" => {
+            let label = label_named(file, function, goto_label(file, jump)?)?;
+            Some(!within(label, region))
+        }
+        "break_statement" | "continue_statement" => {
+            let target = ancestors(jump).find(|a| {
+                is_loop(a.kind())
+                    || (jump.kind() == "break_statement" && a.kind() == "switch_statement")
+            })?;
+            Some(!within(target, region))
+        }
+        _ => Some(false),
+    }
+}
+
+/// The named statements directly in a compound statement.
+pub fn statements(block: Node) -> Vec<Node> {
+    let mut c = block.walk();
+    block
+        .named_children(&mut c)
+        .filter(|n| n.kind() != "comment")
+        .collect()
+}
+
+/// Edits that run `prefix` (one or more statements, on one line) just before the
+/// statement `stmt`: a line of its own when `stmt` starts its line inside a
+/// block; otherwise `{ prefix stmt }` in place, so an unbraced `if` or `else`
+/// still controls both.
+pub fn before_statement(file: &SourceFile, stmt: Node, prefix: &str) -> Option<Edit> {
+    let start = stmt.start_byte();
+    let in_block = stmt
+        .parent()
+        .is_some_and(|p| p.kind() == "compound_statement");
+    let line_start = edits::line_start(file, start);
+    let starts_line = file
+        .text
+        .get(line_start..start)
+        .is_some_and(|t| t.trim().is_empty());
+    if in_block && starts_line {
+        let indent = edits::indentation(file, start).to_owned();
+        return Some(edits::insert_lines_before(
+            file,
+            start,
+            &[format!("{indent}{prefix}")],
+        ));
+    }
+    if in_block {
+        return Some(Edit {
+            span: file.span(start, start),
+            content: format!("{prefix} "),
+        });
+    }
+    Some(Edit {
+        span: file.span(start, stmt.end_byte()),
+        content: format!("{{ {prefix} {} }}", file.text.get(start..stmt.end_byte())?),
+    })
+}
+
+/// Does the text of `function` hold a preprocessor directive? Fixes that move
+/// or add statements give up on such functions: the tree shows one build's code.
+pub fn has_directive(file: &SourceFile, function: Node) -> bool {
+    let (s, e) = (function.start_byte(), function.end_byte());
+    file.lexed
+        .directives
+        .iter()
+        .any(|d| d.start < e && d.end > s)
+}
+
+/// Is `node` an identifier spelled `name`?
+pub fn is_ident(file: &SourceFile, node: Node, name: &str) -> bool {
+    node.kind() == "identifier" && file.node_text(node) == name
+}
+
+/// Strips parentheses around an expression node.
+pub fn unparen(mut node: Node) -> Node {
+    while node.kind() == "parenthesized_expression" {
+        match node.named_child(0) {
+            Some(n) => node = n,
+            None => break,
+        }
+    }
+    node
+}
