@@ -26,6 +26,11 @@ pub struct Config {
     /// shared between threads (NumPy's policy for arrays): per-object findings
     /// (FT406) become informational. Global-state rules are unaffected.
     pub objects_shared_between_threads: Option<bool>,
+    /// Where the cache lives (relative to the configuration file's folder); default
+    /// `.ftaudit_cache` in the project root.
+    pub cache_dir: Option<PathBuf>,
+    /// `false` turns the cache off (as `--no-cache` does).
+    pub cache: Option<bool>,
 }
 
 /// A configuration problem: always names the file and, where known, the key.
@@ -154,6 +159,12 @@ impl Settings {
             s.per_file_ignores.push((g.compile_matcher(), codes));
         }
         s.force_exclude = ov.force_exclude;
+        if let Some(dir) = &config.cache_dir {
+            s.cache_dir = Some(s.project_root.join(dir));
+        }
+        if let Some(cache) = config.cache {
+            s.cache = cache;
+        }
         if let Some(shared) = config.objects_shared_between_threads {
             s.objects_shared_between_threads = shared;
         }

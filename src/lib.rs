@@ -6,6 +6,7 @@
 
 pub mod binary;
 pub mod build;
+pub mod cache;
 pub mod capi;
 pub mod check;
 pub mod cli;
@@ -22,3 +23,4 @@ pub mod runtime;
 pub mod settings;
 pub mod source;
 pub mod suppress;
+pub mod timing;

@@ -40,6 +40,10 @@ pub struct Settings {
     /// `--force-exclude`: paths named on the command line are excluded too (as ruff
     /// does), so that pre-commit, which names every staged file, honours `exclude`.
     pub force_exclude: bool,
+    /// `cache-dir`: where the cache lives (`None`: the project root's `.ftaudit_cache`).
+    pub cache_dir: Option<PathBuf>,
+    /// `cache = false` turns the cache off.
+    pub cache: bool,
 }
 
 /// Folders never worth analysing: build output, environments, VCS metadata.
@@ -76,6 +80,8 @@ impl Default for Settings {
             project_root: PathBuf::from("."),
             objects_shared_between_threads: true,
             force_exclude: false,
+            cache_dir: None,
+            cache: true,
         }
     }
 }

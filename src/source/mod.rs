@@ -120,14 +120,24 @@ impl SourceFile {
         if bytes.iter().take(8192).any(|&b| b == 0) {
             return Err(ReadProblem::Binary);
         }
-        let (text, lossy) = match String::from_utf8(bytes) {
-            Ok(s) => (s, false),
-            Err(e) => (String::from_utf8_lossy(e.as_bytes()).into_owned(), true),
-        };
+        let (text, lossy, cr_line_ends) = Self::decode(bytes);
         let head: String = text.lines().take(5).collect::<Vec<_>>().join("\n");
         if let Some((_, gen)) = GENERATED_MARKERS.iter().find(|(m, _)| head.contains(m)) {
             return Err(ReadProblem::Generated((*gen).to_owned()));
         }
+        let language = refine_language(path, language, &text);
+        let mut file = Self::from_text(path.to_path_buf(), language, text, lossy);
+        file.cr_line_ends = cr_line_ends;
+        Ok(file)
+    }
+
+    /// The text of a file's bytes as analysed: lossy UTF-8 (and whether it was
+    /// lossy), with bare CRs made LFs when the file has no LF (and whether it had).
+    pub fn decode(bytes: Vec<u8>) -> (String, bool, bool) {
+        let (text, lossy) = match String::from_utf8(bytes) {
+            Ok(s) => (s, false),
+            Err(e) => (String::from_utf8_lossy(e.as_bytes()).into_owned(), true),
+        };
         // Every reader of the text splits lines at LF; a CR-only file would be one
         // line, swallowed whole by a leading `//` or `#include`.
         let cr_line_ends = text.contains('\r') && !text.contains('\n');
@@ -136,24 +146,26 @@ impl SourceFile {
         } else {
             text
         };
-        let language = refine_language(path, language, &text);
-        let mut file = Self::from_text(path.to_path_buf(), language, text, lossy);
-        file.cr_line_ends = cr_line_ends;
-        Ok(file)
+        (text, lossy, cr_line_ends)
     }
 
     pub fn from_text(path: PathBuf, language: Language, text: String, lossy: bool) -> SourceFile {
-        let lexed = lex::lex(&text);
-        let conditions = ConditionMap::build(&lexed.directives, text.len());
-        let mut parse_text = preproc::mask_for_parsing(&text, &lexed.directives, &conditions);
-        let mut parse_limits = budget::mask_hostile(&mut parse_text).limits();
+        use crate::timing::{time, Phase};
+        let (lexed, conditions, parse_text, mut parse_limits, lines) = time(Phase::Prepare, || {
+            let lexed = lex::lex(&text);
+            let conditions = ConditionMap::build(&lexed.directives, text.len());
+            let mut parse_text =
+                preproc::mask_for_parsing(&text, &lexed.directives, &conditions);
+            let parse_limits = budget::mask_hostile(&mut parse_text).limits();
+            let lines = LineIndex::new(&text);
+            (lexed, conditions, parse_text, parse_limits, lines)
+        });
         // Parsing only fails on a missing language; parse nothing instead.
-        let parsed = match parse_with(language, parse_text) {
+        let parsed = time(Phase::Parse, || match parse_with(language, parse_text) {
             Some(p) => p,
             None => parse_with(language, String::new())
                 .unwrap_or_else(|| panic!("tree-sitter could not parse empty input")),
-        };
-        let lines = LineIndex::new(&text);
+        });
         if let Some(cut) = parsed.cut {
             parse_limits.push(format!(
                 "the parser's work budget ran out: the file was not parsed from line {} on",
