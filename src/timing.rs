@@ -148,3 +148,53 @@ pub fn report() {
     }
     eprintln!("  {:<32} {sum:>8.3} s", "total");
 }
+
+/// CPU time (user + system) and peak resident memory of what a process used, as
+/// `getrusage` reports them.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Usage {
+    pub cpu: std::time::Duration,
+    /// Peak resident set size in bytes: of this process for [`own_usage`], of the
+    /// largest waited-for child for [`children_usage`].
+    pub max_rss: u64,
+}
+
+/// This process's usage so far (zero where not available).
+pub fn own_usage() -> Usage {
+    rusage(false)
+}
+
+/// The usage of every child process waited for so far (zero where not available):
+/// for the benchmark, which runs the binary as a child.
+pub fn children_usage() -> Usage {
+    rusage(true)
+}
+
+#[cfg(unix)]
+#[allow(unsafe_code)]
+fn rusage(children: bool) -> Usage {
+    let who = if children {
+        libc::RUSAGE_CHILDREN
+    } else {
+        libc::RUSAGE_SELF
+    };
+    // SAFETY: `getrusage` fills the zeroed struct it is given; `who` is a constant.
+    let mut u: libc::rusage = unsafe { std::mem::zeroed() };
+    if unsafe { libc::getrusage(who, &mut u) } != 0 {
+        return Usage::default();
+    }
+    let tv = |t: libc::timeval| {
+        std::time::Duration::from_secs(t.tv_sec as u64)
+            + std::time::Duration::from_micros(t.tv_usec as u64)
+    };
+    // Linux reports kilobytes (macOS bytes; close enough for a benchmark there).
+    Usage {
+        cpu: tv(u.ru_utime) + tv(u.ru_stime),
+        max_rss: (u.ru_maxrss as u64) * 1024,
+    }
+}
+
+#[cfg(not(unix))]
+fn rusage(_children: bool) -> Usage {
+    Usage::default()
+}
