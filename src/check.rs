@@ -234,6 +234,8 @@ fn run_in_pool(
             error: true,
         });
     }
+    // With fewer files than threads, a file's checks run in parallel too.
+    let few_files = files.len() < rayon::current_num_threads();
     let outcomes: Vec<Outcome> = files
         .par_iter()
         .zip(inputs)
@@ -246,7 +248,7 @@ fn run_in_pool(
             });
             let analyse = || match d.kind {
                 FileKind::Source(lang) => {
-                    analyse_source(&d.path, lang, settings, input.bytes, file_cache)
+                    analyse_source(&d.path, lang, settings, input.bytes, file_cache, few_files)
                 }
                 FileKind::Build(kind) => analyse_build(&d.path, kind, settings, input.bytes),
             };
@@ -516,6 +518,7 @@ fn analyse_source(
     settings: Arc<Settings>,
     bytes: Result<Vec<u8>, String>,
     file_cache: Option<FileCache>,
+    parallel_rules: bool,
 ) -> Outcome {
     // A fail point for the isolation test (tests/robustness.rs); debug builds only.
     #[cfg(debug_assertions)]
@@ -568,9 +571,26 @@ fn analyse_source(
         }
         let first = diagnostics.len();
         let ctx = FileContext::new(&file, &index, &settings);
-        for (rule, check) in registry::file_checks() {
-            if ctx.enabled(rule) {
-                check(&ctx, &mut diagnostics);
+        if parallel_rules {
+            // Few files for the threads: the file's checks share them (each into
+            // its own list, joined in registry order, so the output is the same).
+            let checks: Vec<_> = registry::file_checks()
+                .filter(|(rule, _)| ctx.enabled(rule))
+                .collect();
+            let found: Vec<Vec<Diagnostic>> = checks
+                .par_iter()
+                .map(|(_, check)| {
+                    let mut v = Vec::new();
+                    check(&ctx, &mut v);
+                    v
+                })
+                .collect();
+            diagnostics.extend(found.into_iter().flatten());
+        } else {
+            for (rule, check) in registry::file_checks() {
+                if ctx.enabled(rule) {
+                    check(&ctx, &mut diagnostics);
+                }
             }
         }
         if let Some(fc) = file_cache {

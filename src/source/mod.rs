@@ -39,6 +39,32 @@ impl Language {
     }
 }
 
+/// The kind of `node` of a tree parsed as `lang`: the same as `node.kind()`, from a
+/// table built once per grammar, without `kind()`'s `strlen` and UTF-8 check on
+/// every call (the tree walks ask it for every node).
+pub fn node_kind(lang: Language, node: Node) -> &'static str {
+    static C: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
+    static CPP: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
+    let table = |grammar: tree_sitter::Language| {
+        (0..grammar.node_kind_count())
+            .map(|id| {
+                u16::try_from(id)
+                    .ok()
+                    .and_then(|id| grammar.node_kind_for_id(id))
+                    .unwrap_or("")
+            })
+            .collect::<Vec<_>>()
+    };
+    let names = match lang {
+        Language::C => C.get_or_init(|| table(tree_sitter_c::LANGUAGE.into())),
+        Language::Cpp => CPP.get_or_init(|| table(tree_sitter_cpp::LANGUAGE.into())),
+    };
+    match names.get(usize::from(node.kind_id())) {
+        Some(name) if !name.is_empty() => name,
+        _ => node.kind(),
+    }
+}
+
 /// Why a file was not analysed, or analysed only in part.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ReadProblem {
