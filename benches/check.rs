@@ -62,7 +62,6 @@ fn source_files(dirs: &[PathBuf]) -> Vec<(PathBuf, Language)> {
     v
 }
 
-
 /// CPU time of `f` in this process (median of `runs`, after one warm-up).
 fn cpu_own<F: FnMut()>(runs: usize, mut f: F) -> Duration {
     f();
@@ -202,13 +201,30 @@ fn main() {
         let lang = Language::from_path(large).unwrap_or(Language::C);
         let one = vec![(large.clone(), lang)];
         let parse = cpu_own(runs.max(5), || bare_parse(&one));
-        let (check, wall) = check_cpu(runs.max(5), &["--no-cache"], std::slice::from_ref(large), |_| {});
+        let (check, wall) = check_cpu(
+            runs.max(5),
+            &["--no-cache"],
+            std::slice::from_ref(large),
+            |_| {},
+        );
         let size = std::fs::metadata(large).map(|m| m.len()).unwrap_or(0);
         (large.clone(), size, parse, check, wall)
     });
 
-    let parse = cpu_own(runs, || bare_parse(&files));
-    let (cold, cold_wall) = check_cpu(runs, &["--no-cache"], &dirs, |_| {});
+    // The baseline and the cold check alternate, so that a change in the machine's
+    // load during the run affects both alike.
+    bare_parse(&files);
+    let mut parses = Vec::new();
+    let mut colds = Vec::new();
+    for _ in 0..runs {
+        let before = own_usage().cpu;
+        bare_parse(&files);
+        parses.push(own_usage().cpu.saturating_sub(before));
+        colds.push(check_once(&["--no-cache"], &dirs));
+    }
+    let parse = median(parses);
+    colds.sort();
+    let (cold, cold_wall) = colds[colds.len() / 2];
     let peak = children_usage().max_rss;
     let cache_dir = work.path().join("cache");
     let cache = cache_dir.to_str().expect("utf-8 temp path");
@@ -222,7 +238,10 @@ fn main() {
         .iter()
         .enumerate()
         .map(|(i, d)| {
-            let to = work.path().join(format!("copy{i}")).join(d.file_name().unwrap_or_default());
+            let to = work
+                .path()
+                .join(format!("copy{i}"))
+                .join(d.file_name().unwrap_or_default());
             copy_tree(d, &to);
             to
         })
@@ -282,10 +301,7 @@ fn main() {
         Some(rg) => row("ripgrep search for borrowed-ref APIs", rg, parse, ""),
         None => println!("ripgrep not installed: scripts/bench.sh installs it"),
     }
-    println!(
-        "peak memory of the cold check: {:.0} MB",
-        peak as f64 / 1e6
-    );
+    println!("peak memory of the cold check: {:.0} MB", peak as f64 / 1e6);
     if let Some((path, size, lparse, lcheck, lwall)) = large_rows {
         println!();
         println!(

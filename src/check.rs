@@ -303,9 +303,7 @@ fn run_in_pool(
                 }
                 result.diagnostics.extend(diagnostics);
                 suppressions.insert(pf.file.path.clone(), s);
-                result
-                    .sources
-                    .insert(pf.file.path.clone(), Arc::new(pf.file.text.clone()));
+                // The text joins `result.sources` at the end (moved, not copied).
                 text_kinds.push((pf.file.path.clone(), TextKind::Source));
                 project_files.push(*pf);
             }
@@ -404,6 +402,12 @@ fn run_in_pool(
         summary = build_rules::summarize(&builds, diagnostics)
     });
     result.project = summary;
+    drop(builds);
+    drop(project);
+    for pf in project_files {
+        let file = pf.parsed.file;
+        result.sources.insert(file.path, Arc::new(file.text));
+    }
     finish.end();
     if let (Some(cache), Some(key)) = (cache, key) {
         timing::time_stage(Phase::CacheWrite, || {
@@ -602,10 +606,17 @@ fn analyse_source(
                         path: path.to_path_buf(),
                         settings: fc.settings,
                         content,
-                        diagnostics: diagnostics[first..].iter().map(CachedDiagnostic::from).collect(),
+                        diagnostics: diagnostics[first..]
+                            .iter()
+                            .map(CachedDiagnostic::from)
+                            .collect(),
                         facts: FileFacts {
                             functions: index.functions.len(),
-                            functions_clean: index.functions.iter().filter(|f| !f.has_error).count(),
+                            functions_clean: index
+                                .functions
+                                .iter()
+                                .filter(|f| !f.has_error)
+                                .count(),
                         },
                     })
                 });

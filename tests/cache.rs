@@ -77,7 +77,12 @@ fn same_with_and_without_cache(cwd: &Path, paths: &[&str], cache: &Path) -> Stri
             stdout(&plain),
             "{name} run with the cache differs from the run without it on {paths:?}"
         );
-        assert_eq!(o.status.code(), plain.status.code(), "{name}: {}", stderr(o));
+        assert_eq!(
+            o.status.code(),
+            plain.status.code(),
+            "{name}: {}",
+            stderr(o)
+        );
         assert!(!stderr(o).contains("cache"), "{name}: {}", stderr(o));
     }
     stdout(&plain)
@@ -94,7 +99,10 @@ fn findings_identical_with_and_without_cache_on_examples_and_fixtures() {
     for e in std::fs::read_dir(root().join("examples/build")).unwrap() {
         let e = e.unwrap();
         if e.file_type().unwrap().is_dir() {
-            targets.push(format!("examples/build/{}", e.file_name().to_string_lossy()));
+            targets.push(format!(
+                "examples/build/{}",
+                e.file_name().to_string_lossy()
+            ));
         }
     }
     for t in &targets {
@@ -124,7 +132,10 @@ fn findings_identical_with_and_without_cache_on_examples_and_fixtures() {
 #[test]
 fn an_edited_file_is_analysed_again_and_the_others_come_from_the_cache() {
     let work = tempfile::tempdir().unwrap();
-    copy_tree(&root().join("tests/fixtures"), &work.path().join("fixtures"));
+    copy_tree(
+        &root().join("tests/fixtures"),
+        &work.path().join("fixtures"),
+    );
     let cache = work.path().join("cache");
     same_with_and_without_cache(work.path(), &["fixtures"], &cache);
     // An edit that adds a finding, one that removes one, and a new file.
@@ -256,7 +267,13 @@ fn no_cache_and_the_cache_key_turn_it_off() {
     assert!(p.join("elsewhere/.gitignore").is_file());
     // Text from stdin is never cached.
     let mut child = Command::new(env!("CARGO_BIN_EXE_ftaudit"))
-        .args(["check", "--stdin-filename", "m.c", "--cache-dir", "stdin-cache"])
+        .args([
+            "check",
+            "--stdin-filename",
+            "m.c",
+            "--cache-dir",
+            "stdin-cache",
+        ])
         .current_dir(p)
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
@@ -295,4 +312,67 @@ fn a_changed_setting_is_not_answered_from_the_cache() {
     assert_ne!(all, ft1);
     assert!(!ft1.contains("\"FT102\""));
     assert_eq!(with("ALL"), all);
+}
+
+#[test]
+fn an_unchanged_rerun_parses_nothing_and_an_edit_reuses_the_other_files_entries() {
+    let work = tempfile::tempdir().unwrap();
+    copy_tree(
+        &root().join("tests/fixtures/borrowed"),
+        &work.path().join("src"),
+    );
+    let cache = work.path().join("cache");
+    let cache_s = cache.to_str().unwrap();
+    let run = |timings: bool| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_ftaudit"));
+        cmd.args([
+            "check",
+            "--output-format",
+            "json",
+            "--cache-dir",
+            cache_s,
+            "src",
+        ])
+        .current_dir(work.path());
+        if timings {
+            cmd.env("FTAUDIT_TIMINGS", "1");
+        }
+        cmd.output().unwrap()
+    };
+    let cold = run(false);
+    // The warm run answers from the run entry: nothing is parsed.
+    let warm = run(true);
+    assert_eq!(stdout(&warm), stdout(&cold));
+    let parse_line = stderr(&warm)
+        .lines()
+        .find(|l| l.contains("tree-sitter parse"))
+        .map(str::to_owned)
+        .unwrap_or_default();
+    assert!(parse_line.ends_with(" 0.000 s"), "{}", stderr(&warm));
+    // Without the run entry, the file entries supply the file checks' findings: a
+    // message planted in one shows up (so they are read, not recomputed).
+    let runs = entries(&cache)
+        .into_iter()
+        .filter(|p| p.parent().is_some_and(|d| d.ends_with("runs")));
+    for p in runs {
+        std::fs::remove_file(p).unwrap();
+    }
+    let mut planted = false;
+    for p in entries(&cache) {
+        let text = std::fs::read_to_string(&p).unwrap();
+        let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        if let Some(d) = v["diagnostics"].get_mut(0) {
+            d["message"] = "PLANTED IN THE CACHE".into();
+            std::fs::write(&p, v.to_string()).unwrap();
+            planted = true;
+            break;
+        }
+    }
+    assert!(planted);
+    let from_entries = run(false);
+    assert!(
+        stdout(&from_entries).contains("PLANTED IN THE CACHE"),
+        "{}",
+        stdout(&from_entries)
+    );
 }

@@ -137,9 +137,7 @@ impl Cache {
     pub fn load_run(&self, key: Hash) -> Option<RunEntry> {
         let at = self.run_path(key);
         let entry: RunEntry = self.read(&at)?;
-        if entry.format != FORMAT
-            || entry.version != env!("CARGO_PKG_VERSION")
-            || entry.key != key
+        if entry.format != FORMAT || entry.version != env!("CARGO_PKG_VERSION") || entry.key != key
         {
             self.note(format!(
                 "{}: a cache entry for another run, version or format: ignored",
@@ -159,7 +157,10 @@ impl Cache {
             Ok(b) => b,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
             Err(e) => {
-                self.note(format!("{}: cannot read the cache entry: {e}", at.display()));
+                self.note(format!(
+                    "{}: cannot read the cache entry: {e}",
+                    at.display()
+                ));
                 return None;
             }
         };
@@ -180,7 +181,10 @@ impl Cache {
             .map_err(|e| e.to_string())
             .and_then(|bytes| write_atomically(at, &bytes));
         if let Err(e) = result {
-            self.note(format!("{}: cannot write the cache entry: {e}", at.display()));
+            self.note(format!(
+                "{}: cannot write the cache entry: {e}",
+                at.display()
+            ));
         }
     }
 }

@@ -180,8 +180,7 @@ impl SourceFile {
         let (lexed, conditions, parse_text, mut parse_limits, lines) = time(Phase::Prepare, || {
             let lexed = lex::lex(&text);
             let conditions = ConditionMap::build(&lexed.directives, text.len());
-            let mut parse_text =
-                preproc::mask_for_parsing(&text, &lexed.directives, &conditions);
+            let mut parse_text = preproc::mask_for_parsing(&text, &lexed.directives, &conditions);
             let parse_limits = budget::mask_hostile(&mut parse_text).limits();
             let lines = LineIndex::new(&text);
             (lexed, conditions, parse_text, parse_limits, lines)
