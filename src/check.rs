@@ -402,13 +402,13 @@ fn run_in_pool(
         summary = build_rules::summarize(&builds, diagnostics)
     });
     result.project = summary;
+    finish.end();
     drop(builds);
     drop(project);
     for pf in project_files {
         let file = pf.parsed.file;
         result.sources.insert(file.path, Arc::new(file.text));
     }
-    finish.end();
     if let (Some(cache), Some(key)) = (cache, key) {
         timing::time_stage(Phase::CacheWrite, || {
             cache.store_run(&RunEntry {

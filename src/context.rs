@@ -203,3 +203,32 @@ pub struct BuildContext<'a> {
     /// declares free-threading support is read from them.
     pub declarations: &'a [Diagnostic],
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[test]
+    fn memo_computes_once_even_when_threads_ask_at_once() {
+        struct Value(usize);
+        let memo = Memo::default();
+        let runs = AtomicUsize::new(0);
+        std::thread::scope(|s| {
+            for _ in 0..4 {
+                s.spawn(|| {
+                    let v = memo.get(|| {
+                        runs.fetch_add(1, Ordering::SeqCst);
+                        std::thread::sleep(std::time::Duration::from_millis(50));
+                        Value(7)
+                    });
+                    assert_eq!(v.0, 7);
+                });
+            }
+        });
+        assert_eq!(runs.load(Ordering::SeqCst), 1);
+        // Another type is another entry, and may be asked for while computing one.
+        let both = memo.get(|| memo.get(|| Value(1)).0 + 1);
+        assert_eq!(*both, 8);
+    }
+}

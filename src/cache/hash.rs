@@ -93,3 +93,27 @@ pub fn content_hash(bytes: &[u8]) -> Hash {
     h.bytes(bytes);
     h.finish()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashes_differ_by_content_and_boundaries_and_read_back() {
+        assert_ne!(content_hash(b"a"), content_hash(b"b"));
+        assert_eq!(content_hash(b"same"), content_hash(b"same"));
+        let mut ab = Hasher::new();
+        ab.str("ab");
+        ab.str("c");
+        let mut a = Hasher::new();
+        a.str("a");
+        a.str("bc");
+        assert_ne!(ab.finish(), a.finish());
+        let h = content_hash(b"x");
+        let json = serde_json::to_string(&h).unwrap();
+        assert_eq!(json.len(), 34);
+        assert_eq!(serde_json::from_str::<Hash>(&json).unwrap(), h);
+        assert!(serde_json::from_str::<Hash>("\"12\"").is_err());
+        assert!(serde_json::from_str::<Hash>(&format!("\"{}\"", "z".repeat(32))).is_err());
+    }
+}

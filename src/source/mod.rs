@@ -336,3 +336,27 @@ impl ParsedFile {
         ParsedFile { file, index }
     }
 }
+
+#[cfg(test)]
+mod kind_tests {
+    use super::*;
+
+    /// The kind table gives `kind()` for every node, in both grammars.
+    #[test]
+    fn node_kind_matches_tree_sitter_for_every_node() {
+        let c = "#include <Python.h>\nstatic int x[3] = {1, 2, 3};\nstruct S { int a; };\nstatic PyObject *f(PyObject *self, PyObject *args) {\n    if (!x[0]) { x[0] = 1; } else x[1] += 2;\n    return PyList_GetItem(args, 0) ? self : NULL; @@ }\n";
+        let cpp = "namespace n { template <typename T> class C { public: T v; }; }\nauto g = [](int a) { return a + 1; };\nint h() { std::vector<int> v{1,2}; for (auto &e : v) e++; return v.size(); }\n";
+        for (lang, text) in [(Language::C, c), (Language::Cpp, cpp)] {
+            let file = SourceFile::from_text(PathBuf::from("t"), lang, text.to_owned(), false);
+            let mut stack = vec![file.tree.root_node()];
+            let mut seen = 0;
+            while let Some(n) = stack.pop() {
+                assert_eq!(node_kind(lang, n), n.kind());
+                seen += 1;
+                let mut cursor = n.walk();
+                stack.extend(n.children(&mut cursor));
+            }
+            assert!(seen > 50);
+        }
+    }
+}
