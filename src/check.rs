@@ -403,7 +403,6 @@ fn run_in_pool(
     });
     result.project = summary;
     finish.end();
-    drop(builds);
     drop(project);
     for pf in project_files {
         let file = pf.parsed.file;
