@@ -1,37 +1,34 @@
-//! `cargo bench --bench check`: times `ftaudit check` on a large real tree against
-//! two baselines measured in the same run on the same files:
+//! `cargo bench --bench check`: the cost of `ftaudit check` on a large real tree,
+//! in CPU time (user + system, from `getrusage`: the machine may be shared, so wall
+//! time would measure the neighbours), against baselines measured in the same run
+//! on the same files:
 //!   - a bare tree-sitter parse (the floor for any syntax-aware checker),
 //!   - a ripgrep search for the borrowed-reference API names (what people use today).
 //!
+//! Rows: bare parse; cold check (no cache); cold check writing the cache; warm
+//! re-run (nothing changed); re-run after one file changed; one large file (bare
+//! parse and check, and how much of the machine's cores the check used); peak
+//! memory; a scaling run over 1x, 2x and 4x copies of part of the corpus.
+//! `ftaudit check` runs as a child process (the release binary), so its CPU and
+//! peak memory are the child's own.
+//!
 //! Corpus: `$FTAUDIT_CPYTHON_SRC/{Modules,Objects,Python}` (scripts/provision-python.sh
 //! prints it; scripts/bench.sh sets it up), or the folders given in `FTAUDIT_BENCH_DIRS`.
+//! The large file is `Modules/posixmodule.c` of that tree, or `FTAUDIT_BENCH_LARGE`.
+//! The scaling run copies `Objects/` (or `FTAUDIT_BENCH_SCALE_DIR`).
 
-use std::path::PathBuf;
-use std::sync::Arc;
+use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 
-use ftaudit::check;
-use ftaudit::config::{Overrides, Settings};
 use ftaudit::source::Language;
+use ftaudit::timing::{children_usage, own_usage};
 
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
     v[v.len() / 2]
-}
-
-fn time<F: FnMut()>(runs: usize, mut f: F) -> Duration {
-    f(); // warm the page cache
-    median(
-        (0..runs)
-            .map(|_| {
-                let t = Instant::now();
-                f();
-                t.elapsed()
-            })
-            .collect(),
-    )
 }
 
 fn corpus() -> Vec<PathBuf> {
@@ -65,6 +62,95 @@ fn source_files(dirs: &[PathBuf]) -> Vec<(PathBuf, Language)> {
     v
 }
 
+/// CPU time of `f` in this process (median of `runs`, after one warm-up).
+fn cpu_own<F: FnMut()>(runs: usize, mut f: F) -> Duration {
+    f();
+    median(
+        (0..runs)
+            .map(|_| {
+                let before = own_usage().cpu;
+                f();
+                own_usage().cpu.saturating_sub(before)
+            })
+            .collect(),
+    )
+}
+
+/// One `ftaudit check` as a child process: its CPU time and wall time.
+fn check_once(args: &[&str], paths: &[PathBuf]) -> (Duration, Duration) {
+    let before = children_usage().cpu;
+    let t = Instant::now();
+    let out = Command::new(env!("CARGO_BIN_EXE_ftaudit"))
+        .arg("check")
+        .args(["--isolated", "--output-format", "json"])
+        .args(args)
+        .args(paths)
+        .output()
+        .expect("run ftaudit");
+    let wall = t.elapsed();
+    assert!(
+        matches!(out.status.code(), Some(0 | 1)),
+        "ftaudit check failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (children_usage().cpu.saturating_sub(before), wall)
+}
+
+/// Median CPU (and the wall time of that run) of `runs` checks, each after `prepare`.
+fn check_cpu(
+    runs: usize,
+    args: &[&str],
+    paths: &[PathBuf],
+    mut prepare: impl FnMut(usize),
+) -> (Duration, Duration) {
+    let mut v: Vec<(Duration, Duration)> = (0..runs)
+        .map(|i| {
+            prepare(i);
+            check_once(args, paths)
+        })
+        .collect();
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn bare_parse(files: &[(PathBuf, Language)]) {
+    files.par_iter().for_each(|(p, l)| {
+        let text = std::fs::read(p).unwrap_or_default();
+        let mut parser = tree_sitter::Parser::new();
+        let lang: tree_sitter::Language = match l {
+            Language::C => tree_sitter_c::LANGUAGE.into(),
+            Language::Cpp => tree_sitter_cpp::LANGUAGE.into(),
+        };
+        parser.set_language(&lang).expect("grammar");
+        std::hint::black_box(parser.parse(&text, None));
+    })
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for e in std::fs::read_dir(from).expect("read_dir").flatten() {
+        let dest = to.join(e.file_name());
+        if e.file_type().is_ok_and(|t| t.is_dir()) {
+            copy_tree(&e.path(), &dest);
+        } else if e.file_type().is_ok_and(|t| t.is_file()) {
+            std::fs::copy(e.path(), dest).expect("copy");
+        }
+    }
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+fn row(name: &str, cpu: Duration, base: Duration, extra: &str) {
+    println!(
+        "{:<44} {:>10.1} {:>9.3}x  {extra}",
+        name,
+        ms(cpu),
+        ms(cpu) / ms(base)
+    );
+}
+
 fn main() {
     // `cargo bench` passes `--bench`; `cargo test --all-targets` does not, and a
     // debug-build benchmark would only waste CI time.
@@ -86,7 +172,7 @@ fn main() {
     let runs = std::env::var("FTAUDIT_BENCH_RUNS")
         .ok()
         .and_then(|r| r.parse().ok())
-        .unwrap_or(5);
+        .unwrap_or(3);
     println!(
         "corpus: {} C/C++ files, {:.1} MB, in {}",
         files.len(),
@@ -97,45 +183,87 @@ fn main() {
             .join(", ")
     );
     println!(
-        "threads: {}, runs: {runs} (median)",
+        "threads: {}, runs: {runs} (median); times are CPU time (user + system)",
         rayon::current_num_threads()
     );
+    let work = tempfile::tempdir().expect("tempdir");
 
-    let parse = time(runs, || {
-        files.par_iter().for_each(|(p, l)| {
-            let text = std::fs::read(p).unwrap_or_default();
-            let mut parser = tree_sitter::Parser::new();
-            let lang: tree_sitter::Language = match l {
-                Language::C => tree_sitter_c::LANGUAGE.into(),
-                Language::Cpp => tree_sitter_cpp::LANGUAGE.into(),
-            };
-            parser.set_language(&lang).expect("grammar");
-            std::hint::black_box(parser.parse(&text, None));
-        })
+    // The large single file first: its child's peak memory is small, so the peak
+    // read after the tree runs is the tree's.
+    let large = std::env::var_os("FTAUDIT_BENCH_LARGE")
+        .map(PathBuf::from)
+        .or_else(|| {
+            dirs.iter()
+                .map(|d| d.join("posixmodule.c"))
+                .find(|p| p.is_file())
+        });
+    let large_rows = large.as_ref().map(|large| {
+        let lang = Language::from_path(large).unwrap_or(Language::C);
+        let one = vec![(large.clone(), lang)];
+        let parse = cpu_own(runs.max(5), || bare_parse(&one));
+        let (check, wall) = check_cpu(
+            runs.max(5),
+            &["--no-cache"],
+            std::slice::from_ref(large),
+            |_| {},
+        );
+        let size = std::fs::metadata(large).map(|m| m.len()).unwrap_or(0);
+        (large.clone(), size, parse, check, wall)
     });
 
-    let ov = Overrides {
-        isolated: true,
-        ..Default::default()
-    };
-    let roots: Vec<(PathBuf, Arc<Settings>)> = dirs
+    // The baseline and the cold check alternate, so that a change in the machine's
+    // load during the run affects both alike.
+    bare_parse(&files);
+    let mut parses = Vec::new();
+    let mut colds = Vec::new();
+    for _ in 0..runs {
+        let before = own_usage().cpu;
+        bare_parse(&files);
+        parses.push(own_usage().cpu.saturating_sub(before));
+        colds.push(check_once(&["--no-cache"], &dirs));
+    }
+    let parse = median(parses);
+    colds.sort();
+    let (cold, cold_wall) = colds[colds.len() / 2];
+    let peak = children_usage().max_rss;
+    let cache_dir = work.path().join("cache");
+    let cache = cache_dir.to_str().expect("utf-8 temp path");
+    let (cold_write, _) = check_cpu(runs, &["--cache-dir", cache], &dirs, |_| {
+        let _ = std::fs::remove_dir_all(&cache_dir);
+    });
+    let (warm, _) = check_cpu(runs, &["--cache-dir", cache], &dirs, |_| {});
+
+    // One file changed: a copy of the corpus, one file edited before each run.
+    let copy: Vec<PathBuf> = dirs
         .iter()
-        .map(|d| {
-            (
-                d.clone(),
-                Arc::new(Settings::resolve(d, &ov).expect("settings")),
-            )
+        .enumerate()
+        .map(|(i, d)| {
+            let to = work
+                .path()
+                .join(format!("copy{i}"))
+                .join(d.file_name().unwrap_or_default());
+            copy_tree(d, &to);
+            to
         })
         .collect();
-    let mut findings = 0;
-    let ftaudit = time(runs, || {
-        let r = check::run(&roots, &Default::default());
-        findings = r.diagnostics.len();
+    let copy_cache = work.path().join("copy-cache");
+    let copy_cache_s = copy_cache.to_str().expect("utf-8 temp path");
+    check_once(&["--cache-dir", copy_cache_s], &copy);
+    let edited = source_files(&copy)
+        .into_iter()
+        .map(|(p, _)| p)
+        .find(|p| p.ends_with("listobject.c"))
+        .or_else(|| source_files(&copy).into_iter().next().map(|(p, _)| p))
+        .expect("a file to edit");
+    let (changed, _) = check_cpu(runs, &["--cache-dir", copy_cache_s], &copy, |i| {
+        let mut text = std::fs::read_to_string(&edited).unwrap_or_default();
+        text.push_str(&format!("\n/* edit {i} */\n"));
+        std::fs::write(&edited, text).expect("edit");
     });
 
     let rg = which_rg().map(|rg| {
-        time(runs, || {
-            let out = std::process::Command::new(&rg)
+        cpu_children(runs, || {
+            let out = Command::new(&rg)
                 .args(["-c", "--no-messages", "-t", "c", "-t", "cpp", r"PyDict_GetItem|PyList_GetItem|PyList_GET_ITEM|PyDict_Next|PyWeakref_GetObject"])
                 .args(&dirs)
                 .output();
@@ -143,33 +271,120 @@ fn main() {
         })
     });
 
-    let ms = |d: Duration| d.as_secs_f64() * 1e3;
-    println!("{:<38} {:>10} {:>12}", "", "median ms", "vs parse");
-    println!(
-        "{:<38} {:>10.1} {:>11.2}x",
-        "tree-sitter parse only (baseline)",
-        ms(parse),
-        1.0
+    println!();
+    println!("{:<44} {:>10} {:>10}", "", "CPU ms", "vs parse");
+    row("tree-sitter parse only (baseline)", parse, parse, "");
+    row(
+        "check, cold (--no-cache)",
+        cold,
+        parse,
+        &format!(
+            "wall {:.0} ms, {:.1} MB/s of CPU",
+            ms(cold_wall),
+            bytes as f64 / 1e6 / cold.as_secs_f64()
+        ),
     );
-    println!(
-        "{:<38} {:>10.1} {:>11.2}x",
-        format!("ftaudit check ({findings} findings)"),
-        ms(ftaudit),
-        ms(ftaudit) / ms(parse)
+    row("check, cold, writing the cache", cold_write, parse, "");
+    row(
+        "check, warm re-run (nothing changed)",
+        warm,
+        parse,
+        &format!("{:.3}x the cold run", ms(warm) / ms(cold)),
+    );
+    row(
+        "check, re-run after one file changed",
+        changed,
+        parse,
+        &format!("{:.3}x the cold run", ms(changed) / ms(cold)),
     );
     match rg {
-        Some(rg) => println!(
-            "{:<38} {:>10.1} {:>11.2}x   (ftaudit is {:.1}x ripgrep)",
-            "ripgrep search for borrowed-ref APIs",
-            ms(rg),
-            ms(rg) / ms(parse),
-            ms(ftaudit) / ms(rg)
-        ),
+        Some(rg) => row("ripgrep search for borrowed-ref APIs", rg, parse, ""),
         None => println!("ripgrep not installed: scripts/bench.sh installs it"),
     }
+    println!("peak memory of the cold check: {:.0} MB", peak as f64 / 1e6);
+    if let Some((path, size, lparse, lcheck, lwall)) = large_rows {
+        println!();
+        println!(
+            "one large file: {} ({:.0} KB)",
+            path.display(),
+            size as f64 / 1e3
+        );
+        row("  tree-sitter parse only", lparse, lparse, "");
+        row(
+            "  check (--no-cache)",
+            lcheck,
+            lparse,
+            &format!(
+                "wall {:.0} ms: {:.2} cores busy",
+                ms(lwall),
+                lcheck.as_secs_f64() / lwall.as_secs_f64().max(1e-9)
+            ),
+        );
+    }
+    scaling(&dirs, work.path(), runs);
+}
+
+/// CPU of child processes `f` runs (median of `runs`, after one warm-up).
+fn cpu_children<F: FnMut()>(runs: usize, mut f: F) -> Duration {
+    f();
+    median(
+        (0..runs)
+            .map(|_| {
+                let before = children_usage().cpu;
+                f();
+                children_usage().cpu.saturating_sub(before)
+            })
+            .collect(),
+    )
+}
+
+/// The check over 1, 2 and 4 copies of one corpus folder: CPU per MB should stay flat.
+fn scaling(dirs: &[PathBuf], work: &Path, runs: usize) {
+    let base = std::env::var_os("FTAUDIT_BENCH_SCALE_DIR")
+        .map(PathBuf::from)
+        .or_else(|| dirs.iter().find(|d| d.ends_with("Objects")).cloned())
+        .or_else(|| dirs.first().cloned());
+    let Some(base) = base else { return };
+    let copies: Vec<PathBuf> = (0..4)
+        .map(|i| {
+            let to = work.join(format!("scale{i}")).join("src");
+            copy_tree(&base, &to);
+            to
+        })
+        .collect();
+    let mb = |paths: &[PathBuf]| {
+        source_files(paths)
+            .iter()
+            .filter_map(|(p, _)| std::fs::metadata(p).ok())
+            .map(|m| m.len())
+            .sum::<u64>() as f64
+            / 1e6
+    };
+    println!();
+    println!("scaling: copies of {}", base.display());
     println!(
-        "throughput: {:.1} MB/s",
-        bytes as f64 / 1e6 / ftaudit.as_secs_f64()
+        "{:<10} {:>8} {:>10} {:>10} {:>12}",
+        "input", "MB", "CPU ms", "ms per MB", "vs 1x per MB"
+    );
+    let mut first = None;
+    for n in [1usize, 2, 4] {
+        let paths = &copies[..n];
+        let (cpu, _) = check_cpu(runs, &["--no-cache"], paths, |_| {});
+        let size = mb(paths);
+        let per = ms(cpu) / size;
+        let base_per = *first.get_or_insert(per);
+        println!(
+            "{:<10} {:>8.1} {:>10.1} {:>10.1} {:>11.2}x",
+            format!("{n}x"),
+            size,
+            ms(cpu),
+            per,
+            per / base_per
+        );
+    }
+    println!(
+        "peak memory of the largest check so far: {:.0} MB",
+        children_usage().max_rss as f64 / 1e6
     );
 }
 

@@ -8,6 +8,9 @@ use std::sync::Arc;
 use rayon::prelude::*;
 
 use crate::build::{BuildFile, BuildKind};
+use crate::cache::{
+    self, Cache, CachedDiagnostic, CachedResult, FileEntry, FileFacts, Hash, RunEntry, TextKind,
+};
 use crate::config::{ConfigError, Overrides, Settings};
 use crate::context::{BuildContext, FileContext, ProjectContext, ProjectFile};
 use crate::diagnostic::{Diagnostic, Span};
@@ -17,6 +20,7 @@ use crate::rules::{declare, registry};
 use crate::source::index::FileIndex;
 use crate::source::{ParsedFile, ReadProblem, SourceFile};
 use crate::suppress::Suppressions;
+use crate::timing::{self, Phase};
 
 /// A problem with one input file. `error` ones make the run exit with 2.
 #[derive(Debug, Clone)]
@@ -106,14 +110,66 @@ const WORKER_STACK: usize = 64 << 20;
 /// Runs every check on `roots`. `overlay` replaces the on-disk text of files (used
 /// by `--fix` to re-check edited content before writing it).
 pub fn run(roots: &[(PathBuf, Arc<Settings>)], overlay: &HashMap<PathBuf, String>) -> CheckResult {
+    run_with_cache(roots, overlay, None)
+}
+
+/// [`run`], reading and writing `cache` (see [`crate::cache`]): an unchanged re-run
+/// is answered from the run's entry; otherwise every file is parsed and indexed
+/// (the project checks need every tree), and the file checks run only on the files
+/// whose entry is missing or stale.
+pub fn run_with_cache(
+    roots: &[(PathBuf, Arc<Settings>)],
+    overlay: &HashMap<PathBuf, String>,
+    cache: Option<&Cache>,
+) -> CheckResult {
     match rayon::ThreadPoolBuilder::new()
         .stack_size(WORKER_STACK)
         .thread_name(|i| format!("ftaudit-{i}"))
         .build()
     {
-        Ok(pool) => pool.install(|| run_in_pool(roots, overlay)),
-        Err(_) => run_in_pool(roots, overlay),
+        Ok(pool) => pool.install(|| run_in_pool(roots, overlay, cache)),
+        Err(_) => run_in_pool(roots, overlay, cache),
     }
+}
+
+/// A discovered file's bytes (or why they could not be read) and, when caching,
+/// their hash.
+struct Input {
+    bytes: Result<Vec<u8>, String>,
+    hash: Option<Hash>,
+}
+
+fn read_input(path: &Path, overlay: &HashMap<PathBuf, String>, hash: bool) -> Input {
+    let bytes = match overlay.get(path) {
+        Some(text) => Ok(text.clone().into_bytes()),
+        None => std::fs::read(path).map_err(|e| e.to_string()),
+    };
+    let hash = match &bytes {
+        Ok(b) if hash => Some(cache::content_hash(b)),
+        _ => None,
+    };
+    Input { bytes, hash }
+}
+
+/// The identity of a run for the cache: the version, every root with its settings,
+/// every discovered file with its kind and content hash.
+fn run_key(
+    roots: &[(PathBuf, Arc<Settings>)],
+    files: &[discover::Discovered],
+    inputs: &[Input],
+) -> Option<Hash> {
+    let mut h = cache::Hasher::new();
+    h.str(env!("CARGO_PKG_VERSION"));
+    for (path, settings) in roots {
+        h.path(path);
+        h.hash(cache::settings_fingerprint(settings));
+    }
+    for (d, input) in files.iter().zip(inputs) {
+        h.path(&d.path);
+        h.str(&format!("{}:{:?}", d.root, d.kind));
+        h.hash(input.hash?);
+    }
+    Some(h.finish())
 }
 
 /// The text of a caught panic.
@@ -139,10 +195,37 @@ fn internal_error(path: &Path, e: &(dyn std::any::Any + Send)) -> FileProblem {
 fn run_in_pool(
     roots: &[(PathBuf, Arc<Settings>)],
     overlay: &HashMap<PathBuf, String>,
+    cache: Option<&Cache>,
 ) -> CheckResult {
+    let read = timing::start_stage(Phase::Read);
     let walk_roots: Vec<(PathBuf, &Settings)> =
         roots.iter().map(|(p, s)| (p.clone(), s.as_ref())).collect();
     let (files, walk_errors) = discover::discover(&walk_roots, |p| overlay.contains_key(p));
+    // The cache is for files on disk: text given in place of a file is not cached.
+    let cache = cache.filter(|_| overlay.is_empty());
+    let inputs: Vec<Input> = files
+        .par_iter()
+        .map(|d| read_input(&d.path, overlay, cache.is_some()))
+        .collect();
+    // An unchanged re-run: the same files with the same content and settings.
+    let key = cache
+        .filter(|_| walk_errors.is_empty())
+        .and_then(|_| run_key(roots, &files, &inputs));
+    if let (Some(cache), Some(key)) = (cache, key) {
+        if let Some(result) = cached_run(cache, key, &files, &inputs) {
+            read.end();
+            timing::report();
+            return result;
+        }
+    }
+    let settings_fps: Vec<Hash> = match cache {
+        Some(_) => roots
+            .iter()
+            .map(|(_, s)| cache::settings_fingerprint(s))
+            .collect(),
+        None => Vec::new(),
+    };
+    read.end();
     let mut result = CheckResult::default();
     for e in walk_errors {
         result.problems.push(FileProblem {
@@ -151,18 +234,29 @@ fn run_in_pool(
             error: true,
         });
     }
+    // With fewer files than threads, a file's checks run in parallel too.
+    let few_files = files.len() < rayon::current_num_threads();
     let outcomes: Vec<Outcome> = files
         .par_iter()
-        .map(|d| {
+        .zip(inputs)
+        .map(|(d, input)| {
             let settings = roots[d.root].1.clone();
+            let file_cache = cache.map(|c| FileCache {
+                cache: c,
+                settings: settings_fps[d.root],
+                content: input.hash,
+            });
             let analyse = || match d.kind {
-                FileKind::Source(lang) => analyse_source(&d.path, lang, settings, overlay),
-                FileKind::Build(kind) => analyse_build(&d.path, kind, settings, overlay),
+                FileKind::Source(lang) => {
+                    analyse_source(&d.path, lang, settings, input.bytes, file_cache, few_files)
+                }
+                FileKind::Build(kind) => analyse_build(&d.path, kind, settings, input.bytes),
             };
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(analyse))
                 .unwrap_or_else(|e| Outcome::Failed(internal_error(&d.path, e.as_ref())))
         })
         .collect();
+    let mut text_kinds: Vec<(PathBuf, TextKind)> = Vec::new();
 
     let mut project_files = Vec::new();
     let mut build_files: Vec<(BuildFile, Arc<Settings>)> = Vec::new();
@@ -209,9 +303,8 @@ fn run_in_pool(
                 }
                 result.diagnostics.extend(diagnostics);
                 suppressions.insert(pf.file.path.clone(), s);
-                result
-                    .sources
-                    .insert(pf.file.path.clone(), Arc::new(pf.file.text.clone()));
+                // The text joins `result.sources` at the end (moved, not copied).
+                text_kinds.push((pf.file.path.clone(), TextKind::Source));
                 project_files.push(*pf);
             }
             Outcome::Build { file, settings } => {
@@ -227,6 +320,7 @@ fn run_in_pool(
                 result
                     .sources
                     .insert(file.path.clone(), Arc::new(file.text.clone()));
+                text_kinds.push((file.path.clone(), TextKind::Build));
                 build_files.push((*file, settings));
             }
             Outcome::Skipped(p) => {
@@ -256,12 +350,15 @@ fn run_in_pool(
         }
     };
     let project = ProjectContext::new(&project_files, &project_settings);
-    for (rule, check) in registry::project_checks() {
-        if project.enabled_anywhere(rule) {
-            let diagnostics = &mut result.diagnostics;
-            guarded(&mut result.problems, &mut || check(&project, diagnostics));
+    timing::time_stage(Phase::ProjectRules, || {
+        for (rule, check) in registry::project_checks() {
+            if project.enabled_anywhere(rule) {
+                let diagnostics = &mut result.diagnostics;
+                guarded(&mut result.problems, &mut || check(&project, diagnostics));
+            }
         }
-    }
+    });
+    let finish = timing::start_stage(Phase::Finish);
     // Whether a C module declares support is decided before selection and suppressions
     // filter FT0xx findings out of the report.
     let declaration_findings: Vec<Diagnostic> = result
@@ -316,7 +413,63 @@ fn run_in_pool(
         s.scope = Some(scope_summary);
     }
     result.project = summary;
+    finish.end();
+    drop(project);
+    for pf in project_files {
+        let file = pf.parsed.file;
+        result.sources.insert(file.path, Arc::new(file.text));
+    }
+    if let (Some(cache), Some(key)) = (cache, key) {
+        timing::time_stage(Phase::CacheWrite, || {
+            cache.store_run(&RunEntry {
+                format: cache::FORMAT,
+                version: env!("CARGO_PKG_VERSION").to_owned(),
+                key,
+                result: CachedResult::of(&result, text_kinds),
+            })
+        });
+    }
+    timing::report();
     result
+}
+
+/// The result of an unchanged re-run from the cache, with the texts just read.
+fn cached_run(
+    cache: &Cache,
+    key: Hash,
+    files: &[discover::Discovered],
+    inputs: &[Input],
+) -> Option<CheckResult> {
+    let entry = cache.load_run(key)?;
+    let mut result = entry.result.restore()?;
+    let bytes: HashMap<&Path, &Vec<u8>> = files
+        .iter()
+        .zip(inputs)
+        .filter_map(|(d, i)| Some((d.path.as_path(), i.bytes.as_ref().ok()?)))
+        .collect();
+    for (path, kind) in &entry.result.sources {
+        let b = bytes.get(path.as_path())?;
+        let text = match kind {
+            TextKind::Source => SourceFile::decode(b.to_vec()).0,
+            TextKind::Build => decode_build(b.to_vec()),
+        };
+        result.sources.insert(path.clone(), Arc::new(text));
+    }
+    Some(result)
+}
+
+/// The text of a build file's bytes (lossy UTF-8).
+fn decode_build(bytes: Vec<u8>) -> String {
+    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+/// Where a C/C++ file's entry is read from and written to.
+#[derive(Clone, Copy)]
+struct FileCache<'a> {
+    cache: &'a Cache,
+    settings: Hash,
+    /// `None` when the file could not be read.
+    content: Option<Hash>,
 }
 
 /// The module init functions of `files`, sorted by path (stable: in index order within a file).
@@ -344,20 +497,17 @@ fn analyse_build(
     path: &Path,
     kind: BuildKind,
     settings: Arc<Settings>,
-    overlay: &HashMap<PathBuf, String>,
+    bytes: Result<Vec<u8>, String>,
 ) -> Outcome {
-    let bytes = match overlay.get(path) {
-        Some(text) => text.clone().into_bytes(),
-        None => match std::fs::read(path) {
-            Ok(b) => b,
-            Err(e) => {
-                return Outcome::Failed(FileProblem {
-                    path: path.into(),
-                    message: format!("cannot read: {e}"),
-                    error: true,
-                })
-            }
-        },
+    let bytes = match bytes {
+        Ok(b) => b,
+        Err(e) => {
+            return Outcome::Failed(FileProblem {
+                path: path.into(),
+                message: format!("cannot read: {e}"),
+                error: true,
+            })
+        }
     };
     if bytes.iter().take(8192).any(|&b| b == 0) {
         return Outcome::Skipped(FileProblem {
@@ -369,8 +519,7 @@ fn analyse_build(
             error: false,
         });
     }
-    let text = String::from_utf8(bytes)
-        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+    let text = decode_build(bytes);
     Outcome::Build {
         file: Box::new(BuildFile::parse(path.to_path_buf(), kind, text)),
         settings,
@@ -381,16 +530,18 @@ fn analyse_source(
     path: &Path,
     lang: crate::source::Language,
     settings: Arc<Settings>,
-    overlay: &HashMap<PathBuf, String>,
+    bytes: Result<Vec<u8>, String>,
+    file_cache: Option<FileCache>,
+    parallel_rules: bool,
 ) -> Outcome {
     // A fail point for the isolation test (tests/robustness.rs); debug builds only.
     #[cfg(debug_assertions)]
     if std::env::var_os("FTAUDIT_DEBUG_PANIC_ON").is_some_and(|name| path.ends_with(name)) {
         panic!("FTAUDIT_DEBUG_PANIC_ON");
     }
-    let read = match overlay.get(path) {
-        Some(text) => SourceFile::from_bytes(path, lang, text.clone().into_bytes()),
-        None => SourceFile::read(path, lang),
+    let read = match bytes {
+        Ok(b) => SourceFile::from_bytes(path, lang, b),
+        Err(e) => Err(ReadProblem::Unreadable(e)),
     };
     let file = match read {
         Ok(f) => f,
@@ -418,17 +569,71 @@ fn analyse_source(
             })
         }
     };
-    let index = FileIndex::build(&file);
+    let index = timing::time(Phase::Index, || FileIndex::build(&file));
     let mut diagnostics = Vec::new();
-    let suppressions = Suppressions::parse(&file, &mut diagnostics);
-    {
+    let suppressions = timing::time(Phase::FileRules, || {
+        let suppressions = Suppressions::parse(&file, &mut diagnostics);
+        // The file checks' findings come from the cache when its entry is for this
+        // content and these settings.
+        let cached = file_cache.and_then(|fc| {
+            let entry = fc.cache.load_file(path, fc.settings, fc.content?)?;
+            cache::restore_all(&entry.diagnostics)
+        });
+        if let Some(cached) = cached {
+            diagnostics.extend(cached);
+            return suppressions;
+        }
+        let first = diagnostics.len();
         let ctx = FileContext::new(&file, &index, &settings);
-        for (rule, check) in registry::file_checks() {
-            if ctx.enabled(rule) {
-                check(&ctx, &mut diagnostics);
+        if parallel_rules {
+            // Few files for the threads: the file's checks share them (each into
+            // its own list, joined in registry order, so the output is the same).
+            let checks: Vec<_> = registry::file_checks()
+                .filter(|(rule, _)| ctx.enabled(rule))
+                .collect();
+            let found: Vec<Vec<Diagnostic>> = checks
+                .par_iter()
+                .map(|(_, check)| {
+                    let mut v = Vec::new();
+                    check(&ctx, &mut v);
+                    v
+                })
+                .collect();
+            diagnostics.extend(found.into_iter().flatten());
+        } else {
+            for (rule, check) in registry::file_checks() {
+                if ctx.enabled(rule) {
+                    check(&ctx, &mut diagnostics);
+                }
             }
         }
-    }
+        if let Some(fc) = file_cache {
+            if let Some(content) = fc.content {
+                timing::time(Phase::CacheWrite, || {
+                    fc.cache.store_file(&FileEntry {
+                        format: cache::FORMAT,
+                        version: env!("CARGO_PKG_VERSION").to_owned(),
+                        path: path.to_path_buf(),
+                        settings: fc.settings,
+                        content,
+                        diagnostics: diagnostics[first..]
+                            .iter()
+                            .map(CachedDiagnostic::from)
+                            .collect(),
+                        facts: FileFacts {
+                            functions: index.functions.len(),
+                            functions_clean: index
+                                .functions
+                                .iter()
+                                .filter(|f| !f.has_error)
+                                .count(),
+                        },
+                    })
+                });
+            }
+        }
+        suppressions
+    });
     let parse_errors = file.parse_error_count();
     let functions = (
         index.functions.len(),

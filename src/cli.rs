@@ -136,6 +136,12 @@ pub struct CheckArgs {
     /// Lowest confidence to report: `certain` hides findings marked likely.
     #[arg(long, value_enum, default_value_t = ConfidenceFilter::Likely)]
     pub confidence: ConfidenceFilter,
+    /// Neither read nor write the cache (`.ftaudit_cache/` in the project root).
+    #[arg(long)]
+    pub no_cache: bool,
+    /// Keep the cache in this folder instead of the project root's `.ftaudit_cache/`.
+    #[arg(long, value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
     #[command(flatten)]
     pub output: OutputArgs,
 }

@@ -32,6 +32,11 @@ pub struct Config {
     /// per thread, like coverage's `CTracer`): the per-object rules skip them. Named
     /// by Python type name, `PyTypeObject`/`PyType_Spec` variable or object struct.
     pub thread_confined_types: Option<Vec<String>>,
+    /// Where the cache lives (relative to the configuration file's folder); default
+    /// `.ftaudit_cache` in the project root.
+    pub cache_dir: Option<PathBuf>,
+    /// `false` turns the cache off (as `--no-cache` does).
+    pub cache: Option<bool>,
 }
 
 /// A configuration problem: always names the file and, where known, the key.
@@ -163,6 +168,12 @@ impl Settings {
         }
         s.force_exclude = ov.force_exclude;
         s.all_sources = ov.all_sources || config.all_sources.unwrap_or(false);
+        if let Some(dir) = &config.cache_dir {
+            s.cache_dir = Some(s.project_root.join(dir));
+        }
+        if let Some(cache) = config.cache {
+            s.cache = cache;
+        }
         if let Some(shared) = config.objects_shared_between_threads {
             s.objects_shared_between_threads = shared;
         }

@@ -19,32 +19,31 @@ use crate::source::preproc::{BuildConfig, FREE_THREADED_MINORS};
 use crate::source::privacy::Analysis;
 use crate::source::{ParsedFile, SourceFile};
 
+type MemoCell = Arc<OnceLock<Arc<dyn Any + Send + Sync>>>;
+
 /// Results of shared analyses, keyed by their type. Each is computed once.
 #[derive(Default)]
 pub struct Memo {
-    values: Mutex<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>,
+    values: Mutex<HashMap<TypeId, MemoCell>>,
 }
 
 impl Memo {
     /// The value of type `T`, computing it with `init` the first time.
     ///
-    /// `init` runs without the lock held, so it may itself ask for other memoised
-    /// values; if two threads race, both compute and the first stored wins.
+    /// `init` runs without the map's lock held, so it may itself ask for other
+    /// memoised values (not for `T` itself). Threads asking for `T` while it is
+    /// being computed wait for it rather than compute it again (a file's checks
+    /// run in parallel when the run has few files).
     pub fn get<T: Any + Send + Sync>(&self, init: impl FnOnce() -> T) -> Arc<T> {
         let key = TypeId::of::<T>();
-        if let Some(v) = self.lock().get(&key) {
-            if let Ok(v) = v.clone().downcast::<T>() {
-                return v;
-            }
-        }
-        let value: Arc<dyn Any + Send + Sync> = Arc::new(init());
-        let stored = self.lock().entry(key).or_insert(value).clone();
-        stored
+        let cell = self.lock().entry(key).or_default().clone();
+        cell.get_or_init(|| Arc::new(init()) as Arc<dyn Any + Send + Sync>)
+            .clone()
             .downcast::<T>()
             .unwrap_or_else(|_| unreachable!("memo entries are keyed by their own type"))
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<TypeId, Arc<dyn Any + Send + Sync>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<TypeId, MemoCell>> {
         // A panic in another check cannot leave the map half-written (inserts are
         // single operations), so a poisoned lock is still safe to use.
         self.values.lock().unwrap_or_else(|p| p.into_inner())
@@ -203,4 +202,33 @@ pub struct BuildContext<'a> {
     /// checks, before selection and suppressions: whether a hand-written module
     /// declares free-threading support is read from them.
     pub declarations: &'a [Diagnostic],
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[test]
+    fn memo_computes_once_even_when_threads_ask_at_once() {
+        struct Value(usize);
+        let memo = Memo::default();
+        let runs = AtomicUsize::new(0);
+        std::thread::scope(|s| {
+            for _ in 0..4 {
+                s.spawn(|| {
+                    let v = memo.get(|| {
+                        runs.fetch_add(1, Ordering::SeqCst);
+                        std::thread::sleep(std::time::Duration::from_millis(50));
+                        Value(7)
+                    });
+                    assert_eq!(v.0, 7);
+                });
+            }
+        });
+        assert_eq!(runs.load(Ordering::SeqCst), 1);
+        // Another type is another entry, and may be asked for while computing one.
+        let both = memo.get(|| memo.get(|| Value(1)).0 + 1);
+        assert_eq!(*both, 8);
+    }
 }

@@ -6,6 +6,7 @@
 
 pub mod binary;
 pub mod build;
+pub mod cache;
 pub mod capi;
 pub mod check;
 pub mod cli;
@@ -23,3 +24,4 @@ pub mod scope;
 pub mod settings;
 pub mod source;
 pub mod suppress;
+pub mod timing;

@@ -46,6 +46,10 @@ pub struct Settings {
     /// `--all-sources` / `all-sources = true`: check every C/C++ file, not only what
     /// the build's extension modules compile.
     pub all_sources: bool,
+    /// `cache-dir`: where the cache lives (`None`: the project root's `.ftaudit_cache`).
+    pub cache_dir: Option<PathBuf>,
+    /// `cache = false` turns the cache off.
+    pub cache: bool,
 }
 
 /// Folders never worth analysing: build output, environments, VCS metadata.
@@ -84,6 +88,8 @@ impl Default for Settings {
             thread_confined_types: Vec::new(),
             force_exclude: false,
             all_sources: false,
+            cache_dir: None,
+            cache: true,
         }
     }
 }

@@ -5,6 +5,7 @@ use std::io::Read;
 use std::path::PathBuf;
 
 use super::{emit, print_stdout, ExitStatus};
+use crate::cache::Cache;
 use crate::check;
 use crate::cli::{CheckArgs, ConfidenceFilter};
 use crate::config::Overrides;
@@ -140,7 +141,14 @@ pub fn run(args: CheckArgs) -> ExitStatus {
         }
         outcome.result
     } else {
-        check::run(&roots, &overlay)
+        let cache = open_cache(&args, &roots, &overlay);
+        let result = check::run_with_cache(&roots, &overlay, cache.as_ref());
+        if let Some(cache) = &cache {
+            for note in cache.take_notes() {
+                eprintln!("ftaudit: warning: {note}");
+            }
+        }
+        result
     };
     let mut result = result;
     if args.confidence == ConfidenceFilter::Certain {
@@ -218,4 +226,27 @@ fn parse_errors_extra(
         }
     }
     extra
+}
+
+/// The cache for this run, unless `--no-cache`, `cache = false`, or the text comes
+/// from stdin. Its folder is `--cache-dir`, else the first root's `cache-dir`, else
+/// its project root's `.ftaudit_cache`. A folder that cannot be created is a note,
+/// and the run goes on without a cache.
+fn open_cache(
+    args: &CheckArgs,
+    roots: &[(PathBuf, std::sync::Arc<crate::settings::Settings>)],
+    overlay: &HashMap<PathBuf, String>,
+) -> Option<Cache> {
+    let (_, settings) = roots.first()?;
+    if args.no_cache || !settings.cache || !overlay.is_empty() {
+        return None;
+    }
+    let explicit = args.cache_dir.as_deref().or(settings.cache_dir.as_deref());
+    match Cache::open(&Cache::location(explicit, settings)) {
+        Ok(c) => Some(c),
+        Err(e) => {
+            eprintln!("ftaudit: warning: {e}; running without a cache");
+            None
+        }
+    }
 }

@@ -40,6 +40,32 @@ impl Language {
     }
 }
 
+/// The kind of `node` of a tree parsed as `lang`: the same as `node.kind()`, from a
+/// table built once per grammar, without `kind()`'s `strlen` and UTF-8 check on
+/// every call (the tree walks ask it for every node).
+pub fn node_kind(lang: Language, node: Node) -> &'static str {
+    static C: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
+    static CPP: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
+    let table = |grammar: tree_sitter::Language| {
+        (0..grammar.node_kind_count())
+            .map(|id| {
+                u16::try_from(id)
+                    .ok()
+                    .and_then(|id| grammar.node_kind_for_id(id))
+                    .unwrap_or("")
+            })
+            .collect::<Vec<_>>()
+    };
+    let names = match lang {
+        Language::C => C.get_or_init(|| table(tree_sitter_c::LANGUAGE.into())),
+        Language::Cpp => CPP.get_or_init(|| table(tree_sitter_cpp::LANGUAGE.into())),
+    };
+    match names.get(usize::from(node.kind_id())) {
+        Some(name) if !name.is_empty() => name,
+        _ => node.kind(),
+    }
+}
+
 /// Why a file was not analysed, or analysed only in part.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ReadProblem {
@@ -121,14 +147,24 @@ impl SourceFile {
         if bytes.iter().take(8192).any(|&b| b == 0) {
             return Err(ReadProblem::Binary);
         }
-        let (text, lossy) = match String::from_utf8(bytes) {
-            Ok(s) => (s, false),
-            Err(e) => (String::from_utf8_lossy(e.as_bytes()).into_owned(), true),
-        };
+        let (text, lossy, cr_line_ends) = Self::decode(bytes);
         let head: String = text.lines().take(5).collect::<Vec<_>>().join("\n");
         if let Some((_, gen)) = GENERATED_MARKERS.iter().find(|(m, _)| head.contains(m)) {
             return Err(ReadProblem::Generated((*gen).to_owned()));
         }
+        let language = refine_language(path, language, &text);
+        let mut file = Self::from_text(path.to_path_buf(), language, text, lossy);
+        file.cr_line_ends = cr_line_ends;
+        Ok(file)
+    }
+
+    /// The text of a file's bytes as analysed: lossy UTF-8 (and whether it was
+    /// lossy), with bare CRs made LFs when the file has no LF (and whether it had).
+    pub fn decode(bytes: Vec<u8>) -> (String, bool, bool) {
+        let (text, lossy) = match String::from_utf8(bytes) {
+            Ok(s) => (s, false),
+            Err(e) => (String::from_utf8_lossy(e.as_bytes()).into_owned(), true),
+        };
         // Every reader of the text splits lines at LF; a CR-only file would be one
         // line, swallowed whole by a leading `//` or `#include`.
         let cr_line_ends = text.contains('\r') && !text.contains('\n');
@@ -137,24 +173,25 @@ impl SourceFile {
         } else {
             text
         };
-        let language = refine_language(path, language, &text);
-        let mut file = Self::from_text(path.to_path_buf(), language, text, lossy);
-        file.cr_line_ends = cr_line_ends;
-        Ok(file)
+        (text, lossy, cr_line_ends)
     }
 
     pub fn from_text(path: PathBuf, language: Language, text: String, lossy: bool) -> SourceFile {
-        let lexed = lex::lex(&text);
-        let conditions = ConditionMap::build(&lexed.directives, text.len());
-        let mut parse_text = preproc::mask_for_parsing(&text, &lexed.directives, &conditions);
-        let mut parse_limits = budget::mask_hostile(&mut parse_text).limits();
+        use crate::timing::{time, Phase};
+        let (lexed, conditions, parse_text, mut parse_limits, lines) = time(Phase::Prepare, || {
+            let lexed = lex::lex(&text);
+            let conditions = ConditionMap::build(&lexed.directives, text.len());
+            let mut parse_text = preproc::mask_for_parsing(&text, &lexed.directives, &conditions);
+            let parse_limits = budget::mask_hostile(&mut parse_text).limits();
+            let lines = LineIndex::new(&text);
+            (lexed, conditions, parse_text, parse_limits, lines)
+        });
         // Parsing only fails on a missing language; parse nothing instead.
-        let parsed = match parse_with(language, parse_text) {
+        let parsed = time(Phase::Parse, || match parse_with(language, parse_text) {
             Some(p) => p,
             None => parse_with(language, String::new())
                 .unwrap_or_else(|| panic!("tree-sitter could not parse empty input")),
-        };
-        let lines = LineIndex::new(&text);
+        });
         if let Some(cut) = parsed.cut {
             parse_limits.push(format!(
                 "the parser's work budget ran out: the file was not parsed from line {} on",
@@ -298,5 +335,29 @@ impl ParsedFile {
     pub fn new(file: SourceFile) -> Self {
         let index = index::FileIndex::build(&file);
         ParsedFile { file, index }
+    }
+}
+
+#[cfg(test)]
+mod kind_tests {
+    use super::*;
+
+    /// The kind table gives `kind()` for every node, in both grammars.
+    #[test]
+    fn node_kind_matches_tree_sitter_for_every_node() {
+        let c = "#include <Python.h>\nstatic int x[3] = {1, 2, 3};\nstruct S { int a; };\nstatic PyObject *f(PyObject *self, PyObject *args) {\n    if (!x[0]) { x[0] = 1; } else x[1] += 2;\n    return PyList_GetItem(args, 0) ? self : NULL; @@ }\n";
+        let cpp = "namespace n { template <typename T> class C { public: T v; }; }\nauto g = [](int a) { return a + 1; };\nint h() { std::vector<int> v{1,2}; for (auto &e : v) e++; return v.size(); }\n";
+        for (lang, text) in [(Language::C, c), (Language::Cpp, cpp)] {
+            let file = SourceFile::from_text(PathBuf::from("t"), lang, text.to_owned(), false);
+            let mut stack = vec![file.tree.root_node()];
+            let mut seen = 0;
+            while let Some(n) = stack.pop() {
+                assert_eq!(node_kind(lang, n), n.kind());
+                seen += 1;
+                let mut cursor = n.walk();
+                stack.extend(n.children(&mut cursor));
+            }
+            assert!(seen > 50);
+        }
     }
 }

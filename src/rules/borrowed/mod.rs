@@ -13,6 +13,7 @@
 //! are computed here once per file (`incref_sites`, `cached_sites`) and
 //! consulted by both sides, so no rule depends on another having run first.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::capi::{self, BorrowedFamily, BorrowedGetter, Since};
@@ -235,15 +236,22 @@ fn find_incref_sites(ctx: &FileContext) -> Vec<IncrefSite> {
     let an = ctx.privacy();
     let calls = &ctx.index.calls;
     let mut sites = Vec::new();
+    // The first call of the file with each normalised text, built on first need
+    // (normalising every call once per incref made this quadratic).
+    let mut first_call: Option<HashMap<String, usize>> = None;
     for (outer_index, outer) in calls.iter().enumerate() {
         if !capi::is_incref(&outer.name) || outer.args.len() != 1 {
             continue;
         }
         let arg = normalize(text(ctx, outer.args[0]));
-        let Some(inner_index) = calls
-            .iter()
-            .position(|c| normalize(text(ctx, c.range)) == arg)
-        else {
+        let first_call = first_call.get_or_insert_with(|| {
+            let mut m = HashMap::new();
+            for (i, c) in calls.iter().enumerate() {
+                m.entry(normalize(text(ctx, c.range))).or_insert(i);
+            }
+            m
+        });
+        let Some(&inner_index) = first_call.get(&arg) else {
             continue;
         };
         let inner = &calls[inner_index];

@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::build::{version, BuildKind, Generator, What};
 use crate::context::BuildContext;
@@ -20,11 +20,12 @@ use crate::rules::project::{self, Module};
 use super::{ci_tests_ft, selects_ft, skips_every_built_ft, Builds, LIMITED_API};
 
 /// The readiness summary of one run.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ProjectSummary {
     /// Every extension module found, in (kind, path, position) order.
     pub modules: Vec<ModuleState>,
     /// How many modules each generator (or hand-written C/C++) made, by name.
+    #[serde(deserialize_with = "static_str_keys")]
     pub modules_by_kind: BTreeMap<&'static str, usize>,
     /// How many modules declare free-threading support.
     pub declaring: usize,
@@ -45,9 +46,9 @@ pub struct ProjectSummary {
 }
 
 /// One module and whether it declares free-threading support.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ModuleState {
-    #[serde(serialize_with = "generator_name")]
+    #[serde(serialize_with = "generator_name", deserialize_with = "generator_of")]
     pub kind: Generator,
     pub name: String,
     #[serde(serialize_with = "display_path")]
@@ -57,7 +58,7 @@ pub struct ModuleState {
 }
 
 /// A yes/no/unknown answer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Answer {
     Yes,
@@ -76,14 +77,14 @@ impl Answer {
 }
 
 /// An answer and why it was given. Built from the reason, which decides the answer.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Verdict<R> {
     pub value: Answer,
     pub reason: R,
 }
 
 /// Why the project does or does not ship free-threaded wheels.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum WheelsReason {
     /// An FT601 error: the limited API is requested for every interpreter.
@@ -120,7 +121,7 @@ impl WheelsReason {
 }
 
 /// Why CI does or does not test on a free-threaded interpreter.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum CiReason {
     /// A workflow names a free-threaded version or sets `freethreaded: true`.
@@ -157,21 +158,41 @@ pub struct FamilyCount {
     pub count: usize,
 }
 
+/// A [`FamilyCount`] as read back, before its names are looked up.
+#[derive(Deserialize)]
+struct ReadFamilyCount {
+    prefix: String,
+    title: Option<String>,
+    count: usize,
+}
+
+impl<'de> Deserialize<'de> for FamilyCount {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<FamilyCount, D::Error> {
+        let r = ReadFamilyCount::deserialize(d)?;
+        Ok(FamilyCount {
+            prefix: interned(&r.prefix)?,
+            title: r.title.as_deref().map(interned).transpose()?,
+            count: r.count,
+        })
+    }
+}
+
 /// Something the summary adds about the project as a whole.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Note {
     /// A module declares support while thread-safety errors (FT1xx–FT5xx) remain
     /// in the project (one note per declaring module, up to five).
     DeclarationNotEvidence {
         module: String,
-        #[serde(serialize_with = "generator_name")]
+        #[serde(serialize_with = "generator_name", deserialize_with = "generator_of")]
         generator: Generator,
         #[serde(serialize_with = "display_path")]
         path: PathBuf,
         /// Error-level thread-safety findings in the whole project.
         findings: usize,
         /// Their rule codes, sorted, once each.
+        #[serde(deserialize_with = "static_strs")]
         codes: Vec<&'static str>,
         /// How many of them are in the module's own file.
         in_own_file: usize,
@@ -180,6 +201,7 @@ pub enum Note {
     DeclarationsNotEvidence {
         declaring: usize,
         findings: usize,
+        #[serde(deserialize_with = "static_strs")]
         codes: Vec<&'static str>,
         /// Up to five declaring modules whose files have the most findings, most first.
         most: Vec<ModuleFindings>,
@@ -190,7 +212,7 @@ pub enum Note {
 }
 
 /// A module and the number of findings in its file.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ModuleFindings {
     pub module: String,
     pub findings: usize,
@@ -198,6 +220,51 @@ pub struct ModuleFindings {
 
 fn generator_name<S: Serializer>(g: &Generator, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(g.as_str())
+}
+
+// Reading a summary back (from the cache): the `&'static str` fields hold rule
+// codes, family prefixes and titles, and generator names, so they are looked up
+// among those; anything else is an error (a cache entry from another version).
+
+fn generator_of<'de, D: Deserializer<'de>>(d: D) -> Result<Generator, D::Error> {
+    let name = String::deserialize(d)?;
+    Generator::ALL
+        .into_iter()
+        .find(|g| g.as_str() == name)
+        .ok_or_else(|| serde::de::Error::custom(format!("unknown generator `{name}`")))
+}
+
+/// The static string equal to `s`, among the rule codes, family prefixes and
+/// titles, and generator names.
+fn intern(s: &str) -> Option<&'static str> {
+    if let Some(r) = crate::rules::registry::by_code(s) {
+        return Some(r.code);
+    }
+    crate::rule::FAMILIES
+        .iter()
+        .flat_map(|f| [f.prefix, f.title])
+        .chain(Generator::ALL.iter().map(|g| g.as_str()))
+        .find(|k| *k == s)
+}
+
+fn interned<E: serde::de::Error>(s: &str) -> Result<&'static str, E> {
+    intern(s).ok_or_else(|| E::custom(format!("unknown name `{s}`")))
+}
+
+fn static_strs<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<&'static str>, D::Error> {
+    Vec::<String>::deserialize(d)?
+        .iter()
+        .map(|s| interned(s))
+        .collect()
+}
+
+fn static_str_keys<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<BTreeMap<&'static str, usize>, D::Error> {
+    BTreeMap::<String, usize>::deserialize(d)?
+        .iter()
+        .map(|(k, v)| Ok((interned(k)?, *v)))
+        .collect()
 }
 
 /// Paths as displayed (lossy for non-UTF-8 paths rather than a serialisation error).

@@ -164,8 +164,6 @@ struct Scope<'a> {
     entries: &'a EntryMap,
     fi: usize,
     configs: Vec<BuildConfig>,
-    /// Per function: names of parameters and automatic locals (they shadow globals).
-    shadow: HashMap<usize, HashSet<&'a str>>,
     self_cache: std::cell::RefCell<HashMap<usize, Vec<String>>>,
     /// Struct names of Python objects across the project (`PyObject_HEAD` first).
     object_types: &'a HashSet<String>,
@@ -179,28 +177,28 @@ impl<'a> Scope<'a> {
         fi: usize,
         object_types: &'a HashSet<String>,
     ) -> Scope<'a> {
-        let mut shadow: HashMap<usize, HashSet<&str>> = HashMap::new();
-        for (i, f) in ctx.index.functions.iter().enumerate() {
-            shadow
-                .entry(i)
-                .or_default()
-                .extend(f.params.iter().map(|p| p.name.as_str()));
-        }
-        for d in &ctx.index.decls {
-            if let (Some(f), false) = (d.function, d.storage.is_static) {
-                shadow.entry(f).or_default().insert(d.name.as_str());
-            }
-        }
         Scope {
             ctx,
             facts,
             entries,
             fi,
             configs: ctx.ft_configs(),
-            shadow,
             self_cache: Default::default(),
             object_types,
         }
+    }
+
+    /// Does a parameter or an automatic local of function `f` named `name` shadow a
+    /// global? (Asked per write; the per-function index keeps it cheap, where sets of
+    /// every function's names were built for every file by every rule.)
+    fn shadows(&self, f: usize, name: &str) -> bool {
+        let idx = self.ctx.index;
+        idx.functions
+            .get(f)
+            .is_some_and(|func| func.params.iter().any(|p| p.name == name))
+            || idx
+                .decls_in(f)
+                .any(|d| !d.storage.is_static && d.name == name)
     }
 
     /// Compiled in some free-threaded build.
@@ -558,10 +556,7 @@ fn static_writes(s: &Scope) -> Vec<StaticWrite> {
         let decl = match locals.get(&(f, w.base.as_str())) {
             Some(d) => *d,
             None => {
-                if s.shadow
-                    .get(&f)
-                    .is_some_and(|sh| sh.contains(w.base.as_str()))
-                {
+                if s.shadows(f, &w.base) {
                     continue;
                 }
                 let Some(d) = globals.get(w.base.as_str()) else {

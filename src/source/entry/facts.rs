@@ -208,7 +208,7 @@ impl Facts {
         node: Node,
         anc: &[Node],
     ) {
-        match node.kind() {
+        match crate::source::node_kind(file.language, node) {
             "identifier" => self.identifier(file, index, functions, node, anc),
             "assignment_expression" => {
                 let kind = match node

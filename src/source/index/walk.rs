@@ -27,8 +27,10 @@ impl Walker<'_> {
         // Iterative: real C has initializer lists deep enough to overflow recursion.
         let mut stack: Vec<(Node, Option<usize>)> = vec![(root, None)];
         let mut cursor = root.walk();
+        let mut children: Vec<Node> = Vec::new();
+        let lang = self.file.language;
         while let Some((node, mut func)) = stack.pop() {
-            match node.kind() {
+            match super::super::node_kind(lang, node) {
                 "function_definition" => {
                     if let Some(f) = self.function(node) {
                         self.idx.functions.push(f);
@@ -48,8 +50,8 @@ impl Walker<'_> {
                 }
                 _ => {}
             }
-            let children: Vec<Node> = node.children(&mut cursor).collect();
-            stack.extend(children.into_iter().rev().map(|c| (c, func)));
+            children.extend(node.children(&mut cursor));
+            stack.extend(children.drain(..).rev().map(|c| (c, func)));
         }
         self.idx.calls.sort_by_key(|c| c.range.0);
         self.idx.assignments.sort_by_key(|a| a.range.0);

@@ -1,0 +1,221 @@
+//! The check cache (`.ftaudit_cache/`), like ruff's: what a run learnt about each
+//! file, so that the next run redoes only what changed.
+//!
+//! Layout, below the cache folder (the project root's `.ftaudit_cache/` unless
+//! `--cache-dir` or the `cache-dir` key says otherwise):
+//!
+//! ```text
+//! .gitignore            `*`: the folder never ends up in version control
+//! CACHEDIR.TAG          marks the folder as a cache for backup tools
+//! <version>/files/<key>.json   one per C/C++ file: FileEntry
+//! <version>/runs/<key>.json    one per set of roots and settings: RunEntry
+//! ```
+//!
+//! A file entry is found by the file's path and the fingerprint of its settings,
+//! and used only when the file's content hash matches: it holds the file's own
+//! findings (its file checks) and its [`FileFacts`]. A run entry holds the whole
+//! result of a run, and is used only when the discovered files and every content
+//! hash are the same as when it was written: an unchanged re-run reads and hashes
+//! the files and nothing else.
+//!
+//! The cache is never trusted blindly: an entry that does not parse, was written by
+//! another version or format, or is about another path is ignored with a note and
+//! overwritten. Entries are written to a temporary file and renamed into place, so
+//! a reader sees a whole entry or none, and concurrent runs at worst redo work.
+
+mod entry;
+mod hash;
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+pub use entry::{
+    restore_all, CachedDiagnostic, CachedResult, FileEntry, FileFacts, RunEntry, TextKind,
+};
+pub use hash::{content_hash, Hash, Hasher};
+
+use crate::settings::Settings;
+
+/// Bumped when the layout of an entry changes (together with the version, part of
+/// every entry's identity).
+pub const FORMAT: u32 = 1;
+
+/// The folder name below a project root.
+pub const DIR_NAME: &str = ".ftaudit_cache";
+
+/// An open cache folder.
+pub struct Cache {
+    /// `<cache dir>/<version>`.
+    dir: PathBuf,
+    notes: Mutex<Vec<String>>,
+}
+
+impl Cache {
+    /// Opens (creating it if needed) the cache in `root`. Fails when the folder cannot
+    /// be created; the caller then runs without a cache.
+    pub fn open(root: &Path) -> Result<Cache, String> {
+        let dir = root.join(env!("CARGO_PKG_VERSION"));
+        for sub in ["files", "runs"] {
+            std::fs::create_dir_all(dir.join(sub))
+                .map_err(|e| format!("cannot create the cache in {}: {e}", root.display()))?;
+        }
+        // Like ruff's: the folder ignores itself, and says it is a cache.
+        let ignore = root.join(".gitignore");
+        if !ignore.exists() {
+            let _ = write_atomically(&ignore, b"# Automatically created by ftaudit.\n*\n");
+        }
+        let tag = root.join("CACHEDIR.TAG");
+        if !tag.exists() {
+            let _ = write_atomically(
+                &tag,
+                b"Signature: 8a477f597d28d172789f06886806bc55\n# This file is a cache directory tag created by ftaudit.\n",
+            );
+        }
+        Ok(Cache {
+            dir,
+            notes: Mutex::new(Vec::new()),
+        })
+    }
+
+    /// The cache folder for `settings` and an explicit `--cache-dir`: the option,
+    /// else the project root's `.ftaudit_cache`.
+    pub fn location(explicit: Option<&Path>, settings: &Settings) -> PathBuf {
+        match explicit {
+            Some(d) => d.to_path_buf(),
+            None => settings.project_root.join(DIR_NAME),
+        }
+    }
+
+    /// Notes about entries that were ignored (corrupt, foreign) or not written.
+    pub fn take_notes(&self) -> Vec<String> {
+        std::mem::take(&mut *self.notes.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    fn note(&self, message: String) {
+        self.notes
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(message);
+    }
+
+    fn file_path(&self, key: Hash) -> PathBuf {
+        self.dir.join("files").join(format!("{key}.json"))
+    }
+
+    fn run_path(&self, key: Hash) -> PathBuf {
+        self.dir.join("runs").join(format!("{key}.json"))
+    }
+
+    /// The entry of the file at `path` with `settings`, if one was written for this
+    /// content.
+    pub fn load_file(&self, path: &Path, settings: Hash, content: Hash) -> Option<FileEntry> {
+        let at = self.file_path(file_key(path, settings));
+        let entry: FileEntry = self.read(&at)?;
+        if entry.format != FORMAT
+            || entry.version != env!("CARGO_PKG_VERSION")
+            || entry.path != path
+            || entry.settings != settings
+        {
+            self.note(format!(
+                "{}: a cache entry for another file, version or format: ignored",
+                at.display()
+            ));
+            return None;
+        }
+        (entry.content == content).then_some(entry)
+    }
+
+    pub fn store_file(&self, entry: &FileEntry) {
+        let at = self.file_path(file_key(&entry.path, entry.settings));
+        self.write(&at, entry);
+    }
+
+    /// The result of a run over exactly these inputs, if one was written.
+    pub fn load_run(&self, key: Hash) -> Option<RunEntry> {
+        let at = self.run_path(key);
+        let entry: RunEntry = self.read(&at)?;
+        if entry.format != FORMAT || entry.version != env!("CARGO_PKG_VERSION") || entry.key != key
+        {
+            self.note(format!(
+                "{}: a cache entry for another run, version or format: ignored",
+                at.display()
+            ));
+            return None;
+        }
+        Some(entry)
+    }
+
+    pub fn store_run(&self, entry: &RunEntry) {
+        self.write(&self.run_path(entry.key), entry);
+    }
+
+    fn read<T: DeserializeOwned>(&self, at: &Path) -> Option<T> {
+        let bytes = match std::fs::read(at) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
+            Err(e) => {
+                self.note(format!(
+                    "{}: cannot read the cache entry: {e}",
+                    at.display()
+                ));
+                return None;
+            }
+        };
+        match serde_json::from_slice(&bytes) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.note(format!(
+                    "{}: a corrupt cache entry ({e}): ignored and rewritten",
+                    at.display()
+                ));
+                None
+            }
+        }
+    }
+
+    fn write<T: Serialize>(&self, at: &Path, value: &T) {
+        let result = serde_json::to_vec(value)
+            .map_err(|e| e.to_string())
+            .and_then(|bytes| write_atomically(at, &bytes));
+        if let Err(e) = result {
+            self.note(format!(
+                "{}: cannot write the cache entry: {e}",
+                at.display()
+            ));
+        }
+    }
+}
+
+/// Where a file's entry lives: its path and its settings (so that two runs with
+/// different settings keep their own entries).
+fn file_key(path: &Path, settings: Hash) -> Hash {
+    let mut h = Hasher::new();
+    h.path(path);
+    h.hash(settings);
+    h.finish()
+}
+
+/// The fingerprint of everything in `settings` that can change a finding. Every
+/// field is in it (through its debug form), so a setting added later is covered
+/// without touching the cache.
+pub fn settings_fingerprint(settings: &Settings) -> Hash {
+    let mut h = Hasher::new();
+    h.str(&format!("{settings:?}"));
+    h.finish()
+}
+
+/// Writes `bytes` to a temporary file next to `at` and renames it into place.
+fn write_atomically(at: &Path, bytes: &[u8]) -> Result<(), String> {
+    use std::io::Write;
+    let dir = at.parent().unwrap_or(Path::new("."));
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".tmp-")
+        .tempfile_in(dir)
+        .map_err(|e| e.to_string())?;
+    tmp.write_all(bytes).map_err(|e| e.to_string())?;
+    tmp.persist(at).map_err(|e| e.error.to_string())?;
+    Ok(())
+}

@@ -1,0 +1,200 @@
+//! CPU time per phase of a check run, for profiling and the benchmark
+//! (`FTAUDIT_TIMINGS=1 ftaudit check ...` prints them on stderr).
+//!
+//! Each phase adds the CPU time of the thread that ran it (user + system, from
+//! `CLOCK_THREAD_CPUTIME_ID`), so phases that run on several threads add up their
+//! threads' time and the sum compares with the process's CPU time, not with the
+//! wall clock. When the variable is unset nothing is measured.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
+
+/// The phases of `check::run`, in pipeline order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// Discovery, reading, hashing, the cache look-up.
+    Read,
+    /// Lexing, the condition map and masking for the parser.
+    Prepare,
+    /// tree-sitter.
+    Parse,
+    /// The file index.
+    Index,
+    /// Suppressions and the file checks.
+    FileRules,
+    /// Project checks (cross-file).
+    ProjectRules,
+    /// Build checks, filtering, sorting, the readiness summary.
+    Finish,
+    /// Writing the cache.
+    CacheWrite,
+}
+
+const PHASES: [(Phase, &str); 8] = [
+    (Phase::Read, "read + cache look-up"),
+    (Phase::Prepare, "lex + conditions + mask"),
+    (Phase::Parse, "tree-sitter parse"),
+    (Phase::Index, "index"),
+    (Phase::FileRules, "file rules"),
+    (Phase::ProjectRules, "project rules"),
+    (Phase::Finish, "build rules + filter + summary"),
+    (Phase::CacheWrite, "cache write"),
+];
+
+static TOTALS: [AtomicU64; 8] = [const { AtomicU64::new(0) }; 8];
+
+/// Is timing on (`FTAUDIT_TIMINGS` set)?
+pub fn enabled() -> bool {
+    static ON: OnceLock<bool> = OnceLock::new();
+    *ON.get_or_init(|| std::env::var_os("FTAUDIT_TIMINGS").is_some_and(|v| v != "0"))
+}
+
+/// CPU time of the calling thread (or the whole process), in nanoseconds (0 where
+/// not available).
+#[cfg(target_os = "linux")]
+#[allow(unsafe_code)]
+fn cpu_ns(process: bool) -> u64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    let clock = if process {
+        libc::CLOCK_PROCESS_CPUTIME_ID
+    } else {
+        libc::CLOCK_THREAD_CPUTIME_ID
+    };
+    // SAFETY: `ts` is a valid, writable timespec; the clock id is a constant.
+    let rc = unsafe { libc::clock_gettime(clock, &mut ts) };
+    if rc != 0 {
+        return 0;
+    }
+    (ts.tv_sec as u64) * 1_000_000_000 + ts.tv_nsec as u64
+}
+
+#[cfg(not(target_os = "linux"))]
+fn cpu_ns(_process: bool) -> u64 {
+    0
+}
+
+/// Runs `f`, adding its CPU time on this thread to `phase` when timing is on. For
+/// work done per file on the worker threads.
+pub fn time<T>(phase: Phase, f: impl FnOnce() -> T) -> T {
+    measure(phase, false, f)
+}
+
+/// Runs `f`, adding the whole process's CPU time meanwhile to `phase` when timing
+/// is on. For the sequential stages between the parallel ones (which may fan out
+/// to the thread pool themselves).
+pub fn time_stage<T>(phase: Phase, f: impl FnOnce() -> T) -> T {
+    measure(phase, true, f)
+}
+
+/// A stage measured from [`start_stage`] to [`Stage::end`] (process CPU time), for
+/// code that does not fit in a closure.
+pub struct Stage {
+    phase: Phase,
+    start: Option<u64>,
+}
+
+/// Starts measuring `phase` on the process's CPU clock (nothing when timing is off).
+pub fn start_stage(phase: Phase) -> Stage {
+    Stage {
+        phase,
+        start: enabled().then(|| cpu_ns(true)),
+    }
+}
+
+impl Stage {
+    pub fn end(self) {
+        if let Some(start) = self.start {
+            let spent = cpu_ns(true).saturating_sub(start);
+            TOTALS[self.phase as usize].fetch_add(spent, Ordering::Relaxed);
+        }
+    }
+}
+
+fn measure<T>(phase: Phase, process: bool, f: impl FnOnce() -> T) -> T {
+    if !enabled() {
+        return f();
+    }
+    let start = cpu_ns(process);
+    let out = f();
+    let spent = cpu_ns(process).saturating_sub(start);
+    TOTALS[phase as usize].fetch_add(spent, Ordering::Relaxed);
+    out
+}
+
+/// The totals so far, in seconds, by phase name; resets them.
+pub fn take() -> Vec<(&'static str, f64)> {
+    PHASES
+        .iter()
+        .map(|(p, name)| {
+            let ns = TOTALS[*p as usize].swap(0, Ordering::Relaxed);
+            (*name, ns as f64 / 1e9)
+        })
+        .collect()
+}
+
+/// Prints the totals on stderr (and resets them) when timing is on.
+pub fn report() {
+    if !enabled() {
+        return;
+    }
+    let totals = take();
+    let sum: f64 = totals.iter().map(|(_, s)| s).sum();
+    eprintln!("ftaudit: CPU time by phase (all threads):");
+    for (name, s) in totals {
+        eprintln!("  {name:<32} {s:>8.3} s");
+    }
+    eprintln!("  {:<32} {sum:>8.3} s", "total");
+}
+
+/// CPU time (user + system) and peak resident memory of what a process used, as
+/// `getrusage` reports them.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Usage {
+    pub cpu: std::time::Duration,
+    /// Peak resident set size in bytes: of this process for [`own_usage`], of the
+    /// largest waited-for child for [`children_usage`].
+    pub max_rss: u64,
+}
+
+/// This process's usage so far (zero where not available).
+pub fn own_usage() -> Usage {
+    rusage(false)
+}
+
+/// The usage of every child process waited for so far (zero where not available):
+/// for the benchmark, which runs the binary as a child.
+pub fn children_usage() -> Usage {
+    rusage(true)
+}
+
+#[cfg(unix)]
+#[allow(unsafe_code)]
+fn rusage(children: bool) -> Usage {
+    let who = if children {
+        libc::RUSAGE_CHILDREN
+    } else {
+        libc::RUSAGE_SELF
+    };
+    // SAFETY: `getrusage` fills the zeroed struct it is given; `who` is a constant.
+    let mut u: libc::rusage = unsafe { std::mem::zeroed() };
+    if unsafe { libc::getrusage(who, &mut u) } != 0 {
+        return Usage::default();
+    }
+    let tv = |t: libc::timeval| {
+        std::time::Duration::from_secs(t.tv_sec as u64)
+            + std::time::Duration::from_micros(t.tv_usec as u64)
+    };
+    // Linux reports kilobytes (macOS bytes; close enough for a benchmark there).
+    Usage {
+        cpu: tv(u.ru_utime) + tv(u.ru_stime),
+        max_rss: (u.ru_maxrss as u64) * 1024,
+    }
+}
+
+#[cfg(not(unix))]
+fn rusage(_children: bool) -> Usage {
+    Usage::default()
+}

@@ -1,0 +1,378 @@
+//! The check cache end to end: the same findings with and without it (cold, warm,
+//! after an edit), corrupt and foreign entries ignored with a note, the folder's
+//! `.gitignore`, and the switches that turn it off.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn ftaudit(args: &[&str], cwd: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ftaudit"))
+        .args(args)
+        .current_dir(cwd)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run ftaudit")
+}
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Copies `from` (a folder of the repository) into `to`.
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let dest = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_tree(&e.path(), &dest);
+        } else {
+            std::fs::copy(e.path(), dest).unwrap();
+        }
+    }
+}
+
+/// Every entry file of the cache in `dir`.
+fn entries(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "json") {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// `check` of `paths` in `cwd` as JSON, without the cache and with it (cold, then
+/// warm): all three must be the same, exit code included.
+fn same_with_and_without_cache(cwd: &Path, paths: &[&str], cache: &Path) -> String {
+    let cache = cache.to_str().unwrap();
+    let run = |extra: &[&str]| {
+        let mut args = vec!["check", "--output-format", "json"];
+        args.extend_from_slice(extra);
+        args.extend_from_slice(paths);
+        ftaudit(&args, cwd)
+    };
+    let plain = run(&["--no-cache"]);
+    let cold = run(&["--cache-dir", cache]);
+    let warm = run(&["--cache-dir", cache]);
+    for (name, o) in [("cold", &cold), ("warm", &warm)] {
+        assert_eq!(
+            stdout(o),
+            stdout(&plain),
+            "{name} run with the cache differs from the run without it on {paths:?}"
+        );
+        assert_eq!(
+            o.status.code(),
+            plain.status.code(),
+            "{name}: {}",
+            stderr(o)
+        );
+        assert!(!stderr(o).contains("cache"), "{name}: {}", stderr(o));
+    }
+    stdout(&plain)
+}
+
+#[test]
+fn findings_identical_with_and_without_cache_on_examples_and_fixtures() {
+    let cache = tempfile::tempdir().unwrap();
+    let mut targets: Vec<String> = vec![
+        "examples/legacy-extension".into(),
+        "examples/ported-extension".into(),
+        "tests/fixtures".into(),
+    ];
+    for e in std::fs::read_dir(root().join("examples/build")).unwrap() {
+        let e = e.unwrap();
+        if e.file_type().unwrap().is_dir() {
+            targets.push(format!(
+                "examples/build/{}",
+                e.file_name().to_string_lossy()
+            ));
+        }
+    }
+    for t in &targets {
+        let out = same_with_and_without_cache(&root(), &[t], cache.path());
+        assert!(out.contains("\"diagnostics\""), "{t}: {out}");
+    }
+    // Every fixture family at once too (several roots, one run entry).
+    same_with_and_without_cache(
+        &root(),
+        &["tests/fixtures/borrowed", "tests/fixtures/state"],
+        cache.path(),
+    );
+    // The text format (snippets come from the texts read on the warm run).
+    let text = |extra: &[&str]| {
+        let mut args = vec!["check", "examples/legacy-extension"];
+        args.extend_from_slice(extra);
+        stdout(&ftaudit(&args, &root()))
+    };
+    let plain = text(&["--no-cache"]);
+    assert_eq!(
+        text(&["--cache-dir", cache.path().to_str().unwrap()]),
+        plain
+    );
+    assert!(plain.contains("^^^"));
+}
+
+#[test]
+fn an_edited_file_is_analysed_again_and_the_others_come_from_the_cache() {
+    let work = tempfile::tempdir().unwrap();
+    copy_tree(
+        &root().join("tests/fixtures"),
+        &work.path().join("fixtures"),
+    );
+    let cache = work.path().join("cache");
+    same_with_and_without_cache(work.path(), &["fixtures"], &cache);
+    // An edit that adds a finding, one that removes one, and a new file.
+    let borrowed = work.path().join("fixtures/borrowed");
+    let edited = std::fs::read_dir(&borrowed)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|x| x == "c"))
+        .expect("a borrowed fixture");
+    let mut text = std::fs::read_to_string(&edited).unwrap();
+    text.push_str(
+        "\nstatic PyObject *added(PyObject *self, PyObject *d) {\n    PyObject *v = PyDict_GetItem(d, self);\n    return v;\n}\n",
+    );
+    std::fs::write(&edited, text).unwrap();
+    std::fs::write(
+        work.path().join("fixtures/new_file.c"),
+        "#include <Python.h>\nstatic PyObject *g(PyObject *l) { PyObject *x = PyList_GetItem(l, 0); Py_INCREF(x); return x; }\n",
+    )
+    .unwrap();
+    let after = same_with_and_without_cache(work.path(), &["fixtures"], &cache);
+    assert!(after.contains("new_file.c"), "{after}");
+    // A removed file disappears from the findings.
+    std::fs::remove_file(work.path().join("fixtures/new_file.c")).unwrap();
+    let removed = same_with_and_without_cache(work.path(), &["fixtures"], &cache);
+    assert!(!removed.contains("new_file.c"));
+}
+
+#[test]
+fn corrupt_and_foreign_entries_are_ignored_with_a_note_and_rewritten() {
+    let cache = tempfile::tempdir().unwrap();
+    let dir = cache.path().to_str().unwrap();
+    let args = [
+        "check",
+        "--output-format",
+        "json",
+        "--cache-dir",
+        dir,
+        "tests/fixtures/borrowed",
+    ];
+    let plain = ftaudit(
+        &[
+            "check",
+            "--output-format",
+            "json",
+            "--no-cache",
+            "tests/fixtures/borrowed",
+        ],
+        &root(),
+    );
+    let cold = ftaudit(&args, &root());
+    assert_eq!(stdout(&cold), stdout(&plain));
+    let written = entries(cache.path());
+    assert!(written.len() >= 2, "{written:?}");
+    // Garbage, a truncated entry, and an entry of another version.
+    for (i, p) in written.iter().enumerate() {
+        let bytes = std::fs::read(p).unwrap();
+        let spoiled = match i % 3 {
+            0 => b"\x00\xffnot json at all".to_vec(),
+            1 => bytes[..bytes.len() / 2].to_vec(),
+            _ => String::from_utf8(bytes)
+                .unwrap()
+                .replacen("\"version\":\"", "\"version\":\"0.0.0-other", 1)
+                .into_bytes(),
+        };
+        std::fs::write(p, spoiled).unwrap();
+    }
+    let spoiled = ftaudit(&args, &root());
+    assert_eq!(stdout(&spoiled), stdout(&plain), "{}", stderr(&spoiled));
+    assert_eq!(spoiled.status.code(), plain.status.code());
+    let notes = stderr(&spoiled);
+    assert!(notes.contains("corrupt cache entry"), "{notes}");
+    // The run entry is read first; the file entries are read when it is unusable.
+    assert!(notes.contains("warning:"), "{notes}");
+    // Rewritten: the next run reads them without a note.
+    let again = ftaudit(&args, &root());
+    assert_eq!(stdout(&again), stdout(&plain));
+    assert!(!stderr(&again).contains("cache"), "{}", stderr(&again));
+    // An empty entry file and a folder where an entry should be.
+    for p in entries(cache.path()) {
+        std::fs::write(&p, b"").unwrap();
+    }
+    let empty = ftaudit(&args, &root());
+    assert_eq!(stdout(&empty), stdout(&plain), "{}", stderr(&empty));
+}
+
+#[test]
+fn the_default_cache_is_in_the_project_root_and_ignores_itself() {
+    let work = tempfile::tempdir().unwrap();
+    let p = work.path();
+    std::fs::write(p.join("pyproject.toml"), "[tool.ftaudit]\n").unwrap();
+    std::fs::create_dir_all(p.join("src")).unwrap();
+    std::fs::write(
+        p.join("src/m.c"),
+        "#include <Python.h>\nstatic PyObject *f(PyObject *d) { return PyDict_GetItem(d, d); }\n",
+    )
+    .unwrap();
+    let o = ftaudit(&["check", "src"], p);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let cache = p.join(".ftaudit_cache");
+    let ignore = std::fs::read_to_string(cache.join(".gitignore")).unwrap();
+    assert!(ignore.lines().any(|l| l.trim() == "*"), "{ignore}");
+    assert!(cache.join("CACHEDIR.TAG").is_file());
+    assert!(!entries(&cache).is_empty());
+    // The cache folder is not analysed on the next run (nothing in it is C).
+    let again = ftaudit(&["check", "--output-format", "json", "."], p);
+    assert!(!stdout(&again).contains(".ftaudit_cache"));
+}
+
+#[test]
+fn no_cache_and_the_cache_key_turn_it_off() {
+    let work = tempfile::tempdir().unwrap();
+    let p = work.path();
+    std::fs::write(p.join("m.c"), "int x;\n").unwrap();
+    std::fs::write(p.join("pyproject.toml"), "[tool.ftaudit]\n").unwrap();
+    let o = ftaudit(&["check", "--no-cache", "."], p);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(!p.join(".ftaudit_cache").exists());
+    std::fs::write(p.join("pyproject.toml"), "[tool.ftaudit]\ncache = false\n").unwrap();
+    ftaudit(&["check", "."], p);
+    assert!(!p.join(".ftaudit_cache").exists());
+    std::fs::write(
+        p.join("pyproject.toml"),
+        "[tool.ftaudit]\ncache-dir = \"elsewhere\"\n",
+    )
+    .unwrap();
+    ftaudit(&["check", "."], p);
+    assert!(!p.join(".ftaudit_cache").exists());
+    assert!(p.join("elsewhere/.gitignore").is_file());
+    // Text from stdin is never cached.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ftaudit"))
+        .args([
+            "check",
+            "--stdin-filename",
+            "m.c",
+            "--cache-dir",
+            "stdin-cache",
+        ])
+        .current_dir(p)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(b"int y;\n").unwrap();
+    }
+    child.wait_with_output().unwrap();
+    assert!(!p.join("stdin-cache").exists());
+}
+
+#[test]
+fn a_changed_setting_is_not_answered_from_the_cache() {
+    let cache = tempfile::tempdir().unwrap();
+    let dir = cache.path().to_str().unwrap();
+    let with = |sel: &str| {
+        stdout(&ftaudit(
+            &[
+                "check",
+                "--output-format",
+                "json",
+                "--cache-dir",
+                dir,
+                "--select",
+                sel,
+                "tests/fixtures/borrowed",
+            ],
+            &root(),
+        ))
+    };
+    let all = with("ALL");
+    let ft1 = with("FT101");
+    assert_ne!(all, ft1);
+    assert!(!ft1.contains("\"FT102\""));
+    assert_eq!(with("ALL"), all);
+}
+
+#[test]
+fn an_unchanged_rerun_parses_nothing_and_an_edit_reuses_the_other_files_entries() {
+    let work = tempfile::tempdir().unwrap();
+    copy_tree(
+        &root().join("tests/fixtures/borrowed"),
+        &work.path().join("src"),
+    );
+    let cache = work.path().join("cache");
+    let cache_s = cache.to_str().unwrap();
+    let run = |timings: bool| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_ftaudit"));
+        cmd.args([
+            "check",
+            "--output-format",
+            "json",
+            "--cache-dir",
+            cache_s,
+            "src",
+        ])
+        .current_dir(work.path());
+        if timings {
+            cmd.env("FTAUDIT_TIMINGS", "1");
+        }
+        cmd.output().unwrap()
+    };
+    let cold = run(false);
+    // The warm run answers from the run entry: nothing is parsed.
+    let warm = run(true);
+    assert_eq!(stdout(&warm), stdout(&cold));
+    let parse_line = stderr(&warm)
+        .lines()
+        .find(|l| l.contains("tree-sitter parse"))
+        .map(str::to_owned)
+        .unwrap_or_default();
+    assert!(parse_line.ends_with(" 0.000 s"), "{}", stderr(&warm));
+    // Without the run entry, the file entries supply the file checks' findings: a
+    // message planted in one shows up (so they are read, not recomputed).
+    let runs = entries(&cache)
+        .into_iter()
+        .filter(|p| p.parent().is_some_and(|d| d.ends_with("runs")));
+    for p in runs {
+        std::fs::remove_file(p).unwrap();
+    }
+    let mut planted = false;
+    for p in entries(&cache) {
+        let text = std::fs::read_to_string(&p).unwrap();
+        let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        if let Some(d) = v["diagnostics"].get_mut(0) {
+            d["message"] = "PLANTED IN THE CACHE".into();
+            std::fs::write(&p, v.to_string()).unwrap();
+            planted = true;
+            break;
+        }
+    }
+    assert!(planted);
+    let from_entries = run(false);
+    assert!(
+        stdout(&from_entries).contains("PLANTED IN THE CACHE"),
+        "{}",
+        stdout(&from_entries)
+    );
+}
