@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Component, Path, PathBuf};
 
 use globset::GlobBuilder;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::extensions::{self, ExtensionDecl, MesonAssign, SourceRef};
 use super::{BuildFile, BuildKind};
@@ -37,7 +37,7 @@ pub struct Declared {
 }
 
 /// How the run chose the files it checks.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ScopeMode {
     /// Only what the build's extension modules compile (and the headers they include).
@@ -53,7 +53,7 @@ pub enum ScopeMode {
 }
 
 /// What one extension module compiles.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ModuleSources {
     pub name: String,
     pub build_file: String,
@@ -65,18 +65,18 @@ pub struct ModuleSources {
 }
 
 /// Files in one folder.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct FolderCount {
     pub folder: String,
     pub files: usize,
 }
 
 /// A vendored tree and what happened to its findings.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct VendoredTree {
     pub path: String,
     /// Why it counts as vendored (`third-party folder`, `git submodule`, `own licence`).
-    pub why: &'static str,
+    pub why: String,
     pub files: usize,
     /// Of which compiled by an extension (checked, findings filtered).
     pub compiled: usize,
@@ -87,7 +87,7 @@ pub struct VendoredTree {
 }
 
 /// The scope part of the readiness summary.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ScopeSummary {
     pub mode: ScopeMode,
     /// Every module the build declares and the files it compiles.
@@ -108,7 +108,7 @@ pub struct ScopeSummary {
 }
 
 /// A file that did not parse cleanly: the first error and the functions with errors.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ParseProblem {
     pub path: String,
     /// 1-based line and column of the first error.
@@ -119,7 +119,7 @@ pub struct ParseProblem {
 }
 
 /// A function that did not parse cleanly and its first error.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FunctionProblem {
     pub name: String,
     pub line: usize,
@@ -649,7 +649,7 @@ pub fn resolve(
         {
             let e = trees.entry(t.clone()).or_insert(VendoredTree {
                 path: t.display().to_string(),
-                why,
+                why: why.to_owned(),
                 files: 0,
                 compiled: 0,
                 findings_reported: 0,

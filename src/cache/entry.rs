@@ -11,7 +11,9 @@ use serde::{Deserialize, Serialize};
 
 use super::Hash;
 use crate::check::{CheckResult, FileProblem, ModuleInitSite};
-use crate::diagnostic::{Applicability, Confidence, Diagnostic, Edit, Fix, Severity, Span};
+use crate::diagnostic::{
+    Applicability, Confidence, Diagnostic, Edit, Fix, Related, Severity, Span,
+};
 use crate::rules::build::ProjectSummary;
 use crate::rules::registry;
 
@@ -154,6 +156,17 @@ pub struct CachedDiagnostic {
     pub module: Option<String>,
     pub builds: Vec<String>,
     pub init: Option<String>,
+    /// [`Diagnostic::related`]; absent in entries without related locations.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub related: Vec<CachedRelated>,
+}
+
+/// A [`Related`] location.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CachedRelated {
+    pub path: PathBuf,
+    pub span: Option<CachedSpan>,
+    pub message: String,
 }
 
 fn confidence_str(c: Confidence) -> &'static str {
@@ -185,6 +198,7 @@ impl From<&Diagnostic> for CachedDiagnostic {
             module,
             builds,
             init,
+            related,
         } = d;
         CachedDiagnostic {
             code: rule.code.to_owned(),
@@ -216,6 +230,14 @@ impl From<&Diagnostic> for CachedDiagnostic {
             module: module.clone(),
             builds: builds.clone(),
             init: init.clone(),
+            related: related
+                .iter()
+                .map(|r| CachedRelated {
+                    path: r.path.clone(),
+                    span: r.span.map(CachedSpan::from),
+                    message: r.message.clone(),
+                })
+                .collect(),
         }
     }
 }
@@ -261,6 +283,15 @@ impl CachedDiagnostic {
             module: self.module.clone(),
             builds: self.builds.clone(),
             init: self.init.clone(),
+            related: self
+                .related
+                .iter()
+                .map(|r| Related {
+                    path: r.path.clone(),
+                    span: r.span.map(Span::from),
+                    message: r.message.clone(),
+                })
+                .collect(),
         })
     }
 }
