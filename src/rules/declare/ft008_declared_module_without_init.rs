@@ -138,7 +138,7 @@ pub fn modules_without_init(ctx: &BuildContext) -> Vec<Declared> {
                 .unwrap_or(d.dir.as_path())
                 .join(&s.path);
             let want = scope::normalize(&full).display().to_string();
-            full.is_file() && !files.iter().any(|f| *f == want)
+            full.is_file() && !files.contains(&want)
         });
         if !present || skipped {
             continue;
