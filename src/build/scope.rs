@@ -105,6 +105,8 @@ pub struct ScopeSummary {
     pub version_branch_findings: usize,
     /// Checked files that did not parse cleanly: where, and in which functions.
     pub parse_errors: Vec<ParseProblem>,
+    /// Headers of generated helper code (Cython's shared `__Pyx_` utility code), not checked.
+    pub generated_helpers: usize,
 }
 
 /// A file that did not parse cleanly: the first error and the functions with errors.
@@ -738,6 +740,7 @@ pub fn resolve(
             vendored: trees.into_values().collect(),
             version_branch_findings: 0,
             parse_errors: Vec::new(),
+            generated_helpers: 0,
         },
         in_scope: in_scope_paths,
         vendored,
