@@ -186,6 +186,25 @@ impl Scope {
         diagnostics: &mut Vec<Diagnostic>,
     ) -> Scope {
         resolve_inits_through_headers(project_files);
+        // Cython's shared utility headers (`_generated_include/*.h`, included only by
+        // generated modules): every function is Cython's own `__Pyx_`/`__pyx_` code.
+        let generated: HashSet<PathBuf> = project_files
+            .iter()
+            .filter(|pf| {
+                !pf.index.functions.is_empty()
+                    && pf
+                        .index
+                        .functions
+                        .iter()
+                        .all(|f| f.name.starts_with("__Pyx") || f.name.starts_with("__pyx"))
+            })
+            .map(|pf| pf.file.path.clone())
+            .collect();
+        let generated_count = generated.len();
+        if generated_count > 0 {
+            project_files.retain(|pf| !generated.contains(&pf.file.path));
+            diagnostics.retain(|d| !generated.contains(&d.path));
+        }
         let sources: Vec<SourceInfo> = project_files
             .iter()
             .map(|pf| SourceInfo {
@@ -248,12 +267,14 @@ impl Scope {
                     vendored: Vec::new(),
                     version_branch_findings: 0,
                     parse_errors: Vec::new(),
+                    generated_helpers: 0,
                 },
                 in_scope: sources.iter().map(|s| s.path.clone()).collect(),
                 vendored: HashMap::new(),
             },
         };
         let mut resolved = resolved;
+        resolved.summary.generated_helpers = generated_count;
         resolved.summary.parse_errors = project_files
             .iter()
             .filter(|pf| resolved.in_scope.contains(&pf.file.path))

@@ -1237,6 +1237,48 @@ pub fn cmake_expand(
     Some(result)
 }
 
+/// Local Python files a `setup.py` hands part of its build to: modules it imports
+/// from its own folder (`from _setuplibev import ...`) and cffi build scripts
+/// (`cffi_modules=["src/_build.py:ffi"]`), as paths relative to its folder.
+pub fn setup_helpers(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let l = line.trim();
+        let module = l
+            .strip_prefix("from ")
+            .and_then(|r| r.split_whitespace().next())
+            .filter(|_| l.contains(" import "))
+            .or_else(|| {
+                l.strip_prefix("import ")
+                    .and_then(|r| r.split([' ', ',']).next())
+            });
+        if let Some(m) = module {
+            if !m.is_empty()
+                && !m.starts_with('.')
+                && m.bytes()
+                    .all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'.')
+            {
+                out.push(format!("{}.py", m.replace('.', "/")));
+            }
+        }
+    }
+    let mut rest = text;
+    while let Some(i) = rest.find(".py:") {
+        let before = &rest[..i];
+        let start = before
+            .rfind(|c: char| c == '"' || c == '\'' || c.is_whitespace() || c == '[' || c == ',')
+            .map_or(0, |s| s + 1);
+        let path = &before[start..];
+        if !path.is_empty() {
+            out.push(format!("{path}.py"));
+        }
+        rest = &rest[i + 4..];
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1337,46 +1379,4 @@ setup(ext_modules=[
         assert_eq!(c, ["core/**/*.cpp"]);
         assert_eq!(f.links["_ext"], ["core"]);
     }
-}
-
-/// Local Python files a `setup.py` hands part of its build to: modules it imports
-/// from its own folder (`from _setuplibev import ...`) and cffi build scripts
-/// (`cffi_modules=["src/_build.py:ffi"]`), as paths relative to its folder.
-pub fn setup_helpers(text: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    for line in text.lines() {
-        let l = line.trim();
-        let module = l
-            .strip_prefix("from ")
-            .and_then(|r| r.split_whitespace().next())
-            .filter(|_| l.contains(" import "))
-            .or_else(|| {
-                l.strip_prefix("import ")
-                    .and_then(|r| r.split([' ', ',']).next())
-            });
-        if let Some(m) = module {
-            if !m.is_empty()
-                && !m.starts_with('.')
-                && m.bytes()
-                    .all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'.')
-            {
-                out.push(format!("{}.py", m.replace('.', "/")));
-            }
-        }
-    }
-    let mut rest = text;
-    while let Some(i) = rest.find(".py:") {
-        let before = &rest[..i];
-        let start = before
-            .rfind(|c: char| c == '"' || c == '\'' || c.is_whitespace() || c == '[' || c == ',')
-            .map_or(0, |s| s + 1);
-        let path = &before[start..];
-        if !path.is_empty() {
-            out.push(format!("{path}.py"));
-        }
-        rest = &rest[i + 4..];
-    }
-    out.sort();
-    out.dedup();
-    out
 }

@@ -105,6 +105,8 @@ pub struct ScopeSummary {
     pub version_branch_findings: usize,
     /// Checked files that did not parse cleanly: where, and in which functions.
     pub parse_errors: Vec<ParseProblem>,
+    /// Headers of generated helper code (Cython's shared `__Pyx_` utility code), not checked.
+    pub generated_helpers: usize,
 }
 
 /// A file that did not parse cleanly: the first error and the functions with errors.
@@ -190,10 +192,16 @@ pub fn declared_modules(builds: &[&BuildFile]) -> Vec<Declared> {
         }
     }
     // meson: variables from every meson file, with the folder that assigned them.
+    // Each reader tokenizes its file again: only when some file declares a module.
     let mesons: Vec<&&BuildFile> = builds
         .iter()
         .filter(|b| b.kind == BuildKind::Meson)
         .collect();
+    let mesons = if mesons.iter().any(|b| b.text.contains("extension_module")) {
+        mesons
+    } else {
+        Vec::new()
+    };
     let mut vars: HashMap<String, Vec<(MesonAssign, Option<String>)>> = HashMap::new();
     for b in &mesons {
         let dir = dir_of(b).display().to_string();
@@ -216,9 +224,16 @@ pub fn declared_modules(builds: &[&BuildFile]) -> Vec<Declared> {
     }
     // CMake: targets and variables across every CMake file (a superset: variables
     // of sibling folders are visible too).
+    let declares_module = |t: &str| {
+        let l = t.to_ascii_lowercase();
+        l.contains("add_library") || l.contains("add_module")
+    };
+    let any_cmake_module = builds
+        .iter()
+        .any(|b| b.kind == BuildKind::CMake && declares_module(&b.text));
     let cmakes: Vec<(&&BuildFile, extensions::CMakeFacts)> = builds
         .iter()
-        .filter(|b| b.kind == BuildKind::CMake)
+        .filter(|b| b.kind == BuildKind::CMake && any_cmake_module)
         .map(|b| (b, extensions::cmake(&b.text)))
         .collect();
     let mut all_vars: HashMap<String, Vec<String>> = HashMap::new();
@@ -725,6 +740,7 @@ pub fn resolve(
             vendored: trees.into_values().collect(),
             version_branch_findings: 0,
             parse_errors: Vec::new(),
+            generated_helpers: 0,
         },
         in_scope: in_scope_paths,
         vendored,

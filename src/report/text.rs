@@ -437,6 +437,12 @@ fn scope_lines(s: &ScopeSummary) -> String {
             named_list(&s.programs)
         ));
     }
+    if s.generated_helpers > 0 {
+        text.push_str(&format!(
+            "  not checked: {} header(s) of generated helper code (Cython's `__Pyx_` utility code; check the generator's declaration)\n",
+            s.generated_helpers
+        ));
+    }
     for t in &s.vendored {
         let findings = if t.compiled == 0 && t.findings_reported + t.findings_hidden == 0 {
             String::new()
