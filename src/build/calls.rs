@@ -365,9 +365,8 @@ fn tool_invocation(call: &Call, facts: &mut Vec<Fact>) {
 }
 
 /// Reads `meson.build`.
-pub fn read_meson(text: &str, facts: &mut Vec<Fact>) -> SyntaxError {
-    let (calls, err) = calls(text, false);
-    for call in &calls {
+pub fn read_meson(calls: &[Call], facts: &mut Vec<Fact>) {
+    for call in calls {
         match call.name.as_str() {
             "extension_module" => {
                 facts.push(Fact {
@@ -430,14 +429,12 @@ pub fn read_meson(text: &str, facts: &mut Vec<Fact>) -> SyntaxError {
             }
         }
     }
-    err
 }
 
 /// Reads `CMakeLists.txt` and `*.cmake`.
-pub fn read_cmake(text: &str, facts: &mut Vec<Fact>) -> SyntaxError {
-    let (calls, err) = calls(text, true);
+pub fn read_cmake(text: &str, calls: &[Call], facts: &mut Vec<Fact>) {
     let mentions_python = text.contains("Python");
-    for call in &calls {
+    for call in calls {
         let lname = call.name.to_ascii_lowercase();
         let has = |s: &str| call.args.iter().any(|a| a.text == s);
         match lname.as_str() {
@@ -544,7 +541,6 @@ pub fn read_cmake(text: &str, facts: &mut Vec<Fact>) -> SyntaxError {
             });
         }
     }
-    err
 }
 
 #[cfg(test)]

@@ -872,12 +872,14 @@ pub fn meson_assignments(text: &str) -> HashMap<String, Vec<MesonAssign>> {
         // The value runs until its brackets balance at a line end.
         let mut value = value_start.to_owned();
         let mut depth = bracket_depth(&value);
+        // Depth is counted per line added (meson strings do not span lines),
+        // not over the whole value again: a long value stays linear.
         while depth > 0 && i < lines.len() {
             let more = strip_meson_comment(lines[i]);
             off += lines[i].len();
             i += 1;
+            depth += bracket_depth(&more);
             value.push_str(&more);
-            depth = bracket_depth(&value);
         }
         let _ = start;
         out.entry(name.to_owned())
@@ -954,8 +956,7 @@ pub type MesonLookup<'a> = dyn Fn(&str) -> Option<Vec<(MesonAssign, Option<Strin
 /// The extension modules one `meson.build` declares. `lookup` resolves a variable
 /// to its values and the folder (relative to this file's folder) of the file that
 /// assigned them.
-pub fn meson(text: &str, lookup: &MesonLookup) -> Vec<ExtensionDecl> {
-    let (calls_in, _) = calls::calls(text, false);
+pub fn meson(calls_in: &[calls::Call], lookup: &MesonLookup) -> Vec<ExtensionDecl> {
     let mut out = Vec::new();
     for call in calls_in.iter().filter(|c| c.name == "extension_module") {
         let nested: HashSet<&str> = calls_in
@@ -1088,11 +1089,10 @@ const CMAKE_KEYWORDS: [&str; 24] = [
 ];
 
 /// Reads the CMake calls that matter for sources.
-pub fn cmake(text: &str) -> CMakeFacts {
-    let (calls_in, _) = calls::calls(text, true);
+pub fn cmake(text: &str, calls_in: &[calls::Call]) -> CMakeFacts {
     let mut f = CMakeFacts::default();
     let mentions_python = text.contains("Python") || text.contains("PYTHON");
-    for call in &calls_in {
+    for call in calls_in {
         let lname = call.name.to_ascii_lowercase();
         let args: Vec<&str> = call.args.iter().map(|a| a.text.as_str()).collect();
         let Some(first) = args.first().map(|s| s.to_string()) else {

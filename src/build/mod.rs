@@ -275,6 +275,8 @@ pub struct BuildFile {
     /// (setup.py, pyproject.toml, CMake; meson needs the project's variables and is
     /// read by [`extensions::meson`] where every meson file is at hand).
     pub extensions: Vec<extensions::ExtensionDecl>,
+    /// A meson or CMake file's calls (empty for other kinds).
+    pub calls: Vec<calls::Call>,
 }
 
 impl BuildFile {
@@ -282,14 +284,26 @@ impl BuildFile {
     pub fn parse(path: PathBuf, kind: BuildKind, text: String) -> BuildFile {
         let lines = LineIndex::new(&text);
         let mut facts = Vec::new();
+        // meson and CMake files are tokenised into calls once: the facts here and
+        // the source lists of `extensions` (read later, per project) share them.
+        let mut build_calls = Vec::new();
         let syntax_error = match kind {
             BuildKind::SetupPy => setup_py::read(&text, &mut facts),
             BuildKind::SetupCfg => ini::read_setup_cfg(&text, &mut facts),
             BuildKind::PyProject => pyproject::read_pyproject(&text, &mut facts),
             BuildKind::CargoToml => pyproject::read_cargo_toml(&text, &mut facts),
             BuildKind::CargoLock => pyproject::read_cargo_lock(&text, &mut facts),
-            BuildKind::Meson => calls::read_meson(&text, &mut facts),
-            BuildKind::CMake => calls::read_cmake(&text, &mut facts),
+            BuildKind::Meson | BuildKind::CMake => {
+                let cmake = kind == BuildKind::CMake;
+                let (found, err) = calls::calls(&text, cmake);
+                if cmake {
+                    calls::read_cmake(&text, &found, &mut facts);
+                } else {
+                    calls::read_meson(&found, &mut facts);
+                }
+                build_calls = found;
+                err
+            }
             BuildKind::Workflow => workflow::read(&text, &mut facts),
             BuildKind::Rust => rust::read(&text, &mut facts),
             BuildKind::Cython { module } => cython::read_cython(&path, module, &text, &mut facts),
@@ -307,6 +321,7 @@ impl BuildFile {
         };
         BuildFile {
             extensions,
+            calls: build_calls,
             path,
             kind,
             text,

@@ -213,7 +213,7 @@ pub fn declared_modules(builds: &[&BuildFile]) -> Vec<Declared> {
     }
     for b in &mesons {
         let lookup = |n: &str| vars.get(n).cloned();
-        for d in extensions::meson(&b.text, &lookup) {
+        for d in extensions::meson(&b.calls, &lookup) {
             out.push(Declared {
                 decl: d,
                 build_file: b.path.clone(),
@@ -234,7 +234,7 @@ pub fn declared_modules(builds: &[&BuildFile]) -> Vec<Declared> {
     let cmakes: Vec<(&&BuildFile, extensions::CMakeFacts)> = builds
         .iter()
         .filter(|b| b.kind == BuildKind::CMake && any_cmake_module)
-        .map(|b| (b, extensions::cmake(&b.text)))
+        .map(|b| (b, extensions::cmake(&b.text, &b.calls)))
         .collect();
     let mut all_vars: HashMap<String, Vec<String>> = HashMap::new();
     for (_, f) in &cmakes {
