@@ -313,6 +313,16 @@ done:
     return PyObject_Repr(PyDict_GetItem(registry, k));
 }
 "#,
+        // assigned inside a macro
+        r#"static PyObject *f(PyObject *self, PyObject *k)
+{
+    PyObject *v = PyDict_GetItem(registry, k);
+    Py_XINCREF(v);
+    PyObject *r = PyObject_Repr(v);
+    Py_CLEAR(v);
+    return r;
+}
+"#,
         // the unchecked macro
         r#"static PyObject *f(PyObject *self, PyObject *l)
 {
@@ -826,4 +836,28 @@ static PyMethodDef methods[] = {
         "counters_become_atomic",
         fixed(body, &["--select", "FT401", "--unsafe-fixes"], &[]),
     );
+}
+
+/// A statement macro defined in the file with a `return` in it hides an exit:
+/// no fix. One from a header might: the fix is unsafe.
+#[test]
+fn statement_macros_that_may_hide_a_return() {
+    let defined = r#"#define CHECK(x) do { if (!(x)) return NULL; } while (0)
+static PyObject *f(PyObject *self, PyObject *k)
+{
+    PyObject *v = PyDict_GetItemWithError(registry, k);
+    CHECK(v);
+    return PyObject_Repr(v);
+}
+"#;
+    assert_eq!(fixed(defined, &["--unsafe-fixes"], &[]), "(no change)\n");
+    let foreign = r#"static PyObject *f(PyObject *self, PyObject *k)
+{
+    PyObject *v = PyDict_GetItemWithError(registry, k);
+    ENSURE_NOT_NULL(v);
+    return PyObject_Repr(v);
+}
+"#;
+    assert_eq!(fixed(foreign, &[], &[]), "(no change)\n");
+    assert_ne!(fixed(foreign, &["--unsafe-fixes"], &[]), "(no change)\n");
 }
