@@ -323,13 +323,6 @@ done:
     return r;
 }
 "#,
-        // the unchecked macro
-        r#"static PyObject *f(PyObject *self, PyObject *l)
-{
-    PyObject *v = PyList_GET_ITEM(l, 0);
-    return PyObject_Repr(v);
-}
-"#,
     ];
     for (i, body) in cases.iter().enumerate() {
         assert_eq!(
@@ -786,7 +779,8 @@ fn every_fixed_shape_compiles_for_both_builds() {
 }
 
 /// The snapshots of this file that hold C (compiled by the test above).
-const SHAPE_SNAPSHOTS: [&str; 18] = [
+const SHAPE_SNAPSHOTS: [&str; 19] = [
+    "list_get_item_macro_unsafe",
     "counters_become_atomic",
     "strong_ref_multi_exit",
     "strong_ref_goto_cleanup",
@@ -860,4 +854,17 @@ static PyObject *f(PyObject *self, PyObject *k)
 "#;
     assert_eq!(fixed(foreign, &[], &[]), "(no change)\n");
     assert_ne!(fixed(foreign, &["--unsafe-fixes"], &[]), "(no change)\n");
+}
+
+/// The unchecked macro never failed; its replacement can: unsafe only.
+#[test]
+fn list_get_item_macro_is_unsafe() {
+    let body = r#"static PyObject *f(PyObject *self, PyObject *l)
+{
+    PyObject *v = PyList_GET_ITEM(l, 0);
+    return PyObject_Repr(v);
+}
+"#;
+    assert_eq!(fixed(body, &[], &[]), "(no change)\n");
+    snap("list_get_item_macro_unsafe", fixed(body, UNSAFE, &[]));
 }

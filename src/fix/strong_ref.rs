@@ -322,7 +322,7 @@ pub fn strong_ref_fix(file: &SourceFile, call: &BorrowedCall, compat: &Compat) -
             });
         }
     }
-    let mut applicability = if aliased || hidden.possible {
+    let mut applicability = if aliased || hidden.possible || rw.unchecked {
         Applicability::Unsafe
     } else {
         Applicability::Safe
@@ -346,6 +346,12 @@ pub fn strong_ref_fix(file: &SourceFile, call: &BorrowedCall, compat: &Compat) -
         "Use `{}` and release `{v}` on every way out of its block{note}",
         rw.replacement
     );
+    if rw.unchecked {
+        message.push_str(&format!(
+            ": unlike `{}`, it can fail (NULL with an exception, e.g. an index another thread made stale): check `{v}` for NULL",
+            call.name
+        ));
+    }
     if hidden.possible {
         message.push_str(": a statement macro in the block could hide a `return`; check it");
     }
