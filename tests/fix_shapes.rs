@@ -779,7 +779,8 @@ fn every_fixed_shape_compiles_for_both_builds() {
 }
 
 /// The snapshots of this file that hold C (compiled by the test above).
-const SHAPE_SNAPSHOTS: [&str; 19] = [
+const SHAPE_SNAPSHOTS: [&str; 20] = [
+    "set_item_macro_on_shared_list",
     "list_get_item_macro_unsafe",
     "counters_become_atomic",
     "strong_ref_multi_exit",
@@ -867,4 +868,32 @@ fn list_get_item_macro_is_unsafe() {
 "#;
     assert_eq!(fixed(body, &[], &[]), "(no change)\n");
     snap("list_get_item_macro_unsafe", fixed(body, UNSAFE, &[]));
+}
+
+/// FT202: `PyList_SET_ITEM` on a list others can see becomes `PyList_SetItem`
+/// (unsafe: it also releases the old item); tuples get no fix.
+#[test]
+fn set_item_macro_on_shared_list() {
+    let body = r#"typedef struct { PyObject_HEAD PyObject *items; } Box;
+
+static PyObject *
+put(Box *self, PyObject *v)
+{
+    PyList_SET_ITEM(self->items, 0, Py_NewRef(v));
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+put_t(PyObject *self, PyObject *t)
+{
+    PyTuple_SET_ITEM(t, 0, Py_NewRef(self));
+    Py_RETURN_NONE;
+}
+"#;
+    let flags = &["--select", "FT202"];
+    assert_eq!(fixed(body, flags, &[]), "(no change)\n");
+    snap(
+        "set_item_macro_on_shared_list",
+        fixed(body, &["--select", "FT202", "--unsafe-fixes"], &[]),
+    );
 }

@@ -172,3 +172,13 @@ pub const RETURN_MACROS: [&str; 6] = [
     "Py_RETURN_RICHCOMPARE",
     "Py_UNREACHABLE",
 ];
+
+/// The checked, locking function for an unchecked item-setting macro on a list
+/// (`PyList_SET_ITEM` → `PyList_SetItem`). Tuples have none: a shared tuple must
+/// not change at all.
+pub fn locking_item_setter(name: &str) -> Option<&'static str> {
+    match name {
+        "PyList_SET_ITEM" => Some("PyList_SetItem"),
+        _ => None,
+    }
+}
