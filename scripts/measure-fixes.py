@@ -5,7 +5,7 @@ Usage: measure-fixes.py --ftaudit BIN --python-ft PY --python-gil PY --work DIR 
 
 For each sdist (fetched with `pip download --no-binary :all:` into DIR, never
 committed), on a copy of its C/C++ sources:
-  - the findings of the fixable families (FT001, FT101-FT104, FT201, FT403,
+  - the findings of the fixable families (FT001, FT101-FT104, FT201, FT202, FT401, FT403,
     FT406, FT501) and
     how many of them carry a fix (safe / unsafe);
   - after `--fix --unsafe-fixes`: every changed C file compiled for both
@@ -27,7 +27,7 @@ import sys
 import tarfile
 import zipfile
 
-FAMILIES = ("FT001", "FT101", "FT102", "FT103", "FT104", "FT201", "FT403", "FT406", "FT501")
+FAMILIES = ("FT001", "FT101", "FT102", "FT103", "FT104", "FT201", "FT202", "FT401", "FT403", "FT406", "FT501")
 HERE = os.path.dirname(os.path.abspath(__file__))
 # -c: compile only (a unit that is one part of a module has undefined symbols).
 STRICT = ["--cflag=-c", "--cflag=-Werror=implicit-function-declaration", "--cflag=-Werror=incompatible-pointer-types"]

@@ -313,11 +313,14 @@ done:
     return PyObject_Repr(PyDict_GetItem(registry, k));
 }
 "#,
-        // the unchecked macro
-        r#"static PyObject *f(PyObject *self, PyObject *l)
+        // assigned inside a macro
+        r#"static PyObject *f(PyObject *self, PyObject *k)
 {
-    PyObject *v = PyList_GET_ITEM(l, 0);
-    return PyObject_Repr(v);
+    PyObject *v = PyDict_GetItem(registry, k);
+    Py_XINCREF(v);
+    PyObject *r = PyObject_Repr(v);
+    Py_CLEAR(v);
+    return r;
 }
 "#,
     ];
@@ -776,7 +779,9 @@ fn every_fixed_shape_compiles_for_both_builds() {
 }
 
 /// The snapshots of this file that hold C (compiled by the test above).
-const SHAPE_SNAPSHOTS: [&str; 18] = [
+const SHAPE_SNAPSHOTS: [&str; 20] = [
+    "set_item_macro_on_shared_list",
+    "list_get_item_macro_unsafe",
     "counters_become_atomic",
     "strong_ref_multi_exit",
     "strong_ref_goto_cleanup",
@@ -825,5 +830,70 @@ static PyMethodDef methods[] = {
     snap(
         "counters_become_atomic",
         fixed(body, &["--select", "FT401", "--unsafe-fixes"], &[]),
+    );
+}
+
+/// A statement macro defined in the file with a `return` in it hides an exit:
+/// no fix. One from a header might: the fix is unsafe.
+#[test]
+fn statement_macros_that_may_hide_a_return() {
+    let defined = r#"#define CHECK(x) do { if (!(x)) return NULL; } while (0)
+static PyObject *f(PyObject *self, PyObject *k)
+{
+    PyObject *v = PyDict_GetItemWithError(registry, k);
+    CHECK(v);
+    return PyObject_Repr(v);
+}
+"#;
+    assert_eq!(fixed(defined, &["--unsafe-fixes"], &[]), "(no change)\n");
+    let foreign = r#"static PyObject *f(PyObject *self, PyObject *k)
+{
+    PyObject *v = PyDict_GetItemWithError(registry, k);
+    ENSURE_NOT_NULL(v);
+    return PyObject_Repr(v);
+}
+"#;
+    assert_eq!(fixed(foreign, &[], &[]), "(no change)\n");
+    assert_ne!(fixed(foreign, &["--unsafe-fixes"], &[]), "(no change)\n");
+}
+
+/// The unchecked macro never failed; its replacement can: unsafe only.
+#[test]
+fn list_get_item_macro_is_unsafe() {
+    let body = r#"static PyObject *f(PyObject *self, PyObject *l)
+{
+    PyObject *v = PyList_GET_ITEM(l, 0);
+    return PyObject_Repr(v);
+}
+"#;
+    assert_eq!(fixed(body, &[], &[]), "(no change)\n");
+    snap("list_get_item_macro_unsafe", fixed(body, UNSAFE, &[]));
+}
+
+/// FT202: `PyList_SET_ITEM` on a list others can see becomes `PyList_SetItem`
+/// (unsafe: it also releases the old item); tuples get no fix.
+#[test]
+fn set_item_macro_on_shared_list() {
+    let body = r#"typedef struct { PyObject_HEAD PyObject *items; } Box;
+
+static PyObject *
+put(Box *self, PyObject *v)
+{
+    PyList_SET_ITEM(self->items, 0, Py_NewRef(v));
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+put_t(PyObject *self, PyObject *t)
+{
+    PyTuple_SET_ITEM(t, 0, Py_NewRef(self));
+    Py_RETURN_NONE;
+}
+"#;
+    let flags = &["--select", "FT202"];
+    assert_eq!(fixed(body, flags, &[]), "(no change)\n");
+    snap(
+        "set_item_macro_on_shared_list",
+        fixed(body, &["--select", "FT202", "--unsafe-fixes"], &[]),
     );
 }

@@ -30,6 +30,10 @@ pub struct StrongRewrite {
     pub shape: StrongShape,
     /// Arguments the getter takes (the out-parameter comes on top).
     pub arity: usize,
+    /// The getter is an unchecked macro that never failed (`PyList_GET_ITEM`):
+    /// the replacement can return `NULL` where it could not, so the rewrite is
+    /// offered as unsafe only.
+    pub unchecked: bool,
 }
 
 const fn rw(
@@ -43,13 +47,33 @@ const fn rw(
         replacement,
         shape,
         arity,
+        unchecked: false,
+    }
+}
+
+const fn unchecked(rw: StrongRewrite) -> StrongRewrite {
+    StrongRewrite {
+        unchecked: true,
+        ..rw
     }
 }
 
 /// The getters `--fix` can turn into strong references, with the exact calling
-/// convention of each replacement. `PyList_GET_ITEM`/`PyWeakref_GET_OBJECT` are
-/// absent: the unchecked macros never fail, their replacements can.
-pub const STRONG_REWRITES: [StrongRewrite; 7] = [
+/// convention of each replacement. The unchecked macros (`PyList_GET_ITEM`,
+/// `PyWeakref_GET_OBJECT`) never fail, their replacements can: unsafe only.
+pub const STRONG_REWRITES: [StrongRewrite; 9] = [
+    unchecked(rw(
+        "PyList_GET_ITEM",
+        "PyList_GetItemRef",
+        StrongShape::Returns,
+        2,
+    )),
+    unchecked(rw(
+        "PyWeakref_GET_OBJECT",
+        "PyWeakref_GetRef",
+        StrongShape::WeakrefNoneWhenDead,
+        1,
+    )),
     rw(
         "PyList_GetItem",
         "PyList_GetItemRef",
@@ -148,3 +172,13 @@ pub const RETURN_MACROS: [&str; 6] = [
     "Py_RETURN_RICHCOMPARE",
     "Py_UNREACHABLE",
 ];
+
+/// The checked, locking function for an unchecked item-setting macro on a list
+/// (`PyList_SET_ITEM` → `PyList_SetItem`). Tuples have none: a shared tuple must
+/// not change at all.
+pub fn locking_item_setter(name: &str) -> Option<&'static str> {
+    match name {
+        "PyList_SET_ITEM" => Some("PyList_SetItem"),
+        _ => None,
+    }
+}

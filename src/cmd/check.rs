@@ -122,14 +122,18 @@ pub fn run(args: CheckArgs) -> ExitStatus {
                 );
             }
             if !args.output.quiet {
-                println!(
-                    "Fixed {fixed} finding(s) in {} file(s).",
-                    if write_problems.is_empty() {
-                        outcome.changed.len()
-                    } else {
-                        0
-                    }
-                );
+                let files = if write_problems.is_empty() {
+                    outcome.changed.len()
+                } else {
+                    0
+                };
+                let line = format!("Fixed {fixed} finding(s) in {files} file(s).");
+                // Machine-readable formats keep stdout for the report alone.
+                if args.output.output_format == crate::report::Format::Text {
+                    print_stdout(&format!("{line}\n"));
+                } else {
+                    eprintln!("ftaudit: {line}");
+                }
             }
             return if !write_problems.is_empty() || outcome.result.has_errors() {
                 ExitStatus::Error

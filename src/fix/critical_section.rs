@@ -37,6 +37,8 @@ use super::scope::{self, ancestors, descendants};
 pub struct Wrapped {
     pub edits: Vec<Edit>,
     pub rewrote_jumps: bool,
+    /// A statement macro from a header might hide a jump out of the section.
+    pub macro_may_jump: bool,
 }
 
 /// Wraps the statements `first..=last` (children of one block) of `function`
@@ -92,6 +94,16 @@ pub fn wrap(
         .into_iter()
         .filter(|s| in_region(*s))
         .collect();
+    let hidden = region_nodes
+        .iter()
+        .map(|n| scope::hidden_jumps(file, *n))
+        .fold(scope::HiddenJumps::default(), |a, b| scope::HiddenJumps {
+            known: a.known || b.known,
+            possible: a.possible || b.possible,
+        });
+    if hidden.known {
+        return None;
+    }
     let mut jumps = Vec::new();
     for s in &region_nodes {
         for j in descendants(*s) {
@@ -164,6 +176,7 @@ pub fn wrap(
         return Some(Wrapped {
             edits: vec![replace_lines(file, start, end, &out, nl)],
             rewrote_jumps: false,
+            macro_may_jump: hidden.possible,
         });
     }
     // Jumps become `exit = k; break;`; the jump itself happens after the section.
@@ -251,6 +264,7 @@ pub fn wrap(
     Some(Wrapped {
         edits: vec![replace_lines(file, start, end, &out, nl)],
         rewrote_jumps: true,
+        macro_may_jump: hidden.possible,
     })
 }
 

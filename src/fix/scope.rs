@@ -117,6 +117,67 @@ pub fn ends_in_exit(file: &SourceFile, stmt: Node) -> bool {
     }
 }
 
+/// What statement-like macro calls inside `node` may hide.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct HiddenJumps {
+    /// A macro defined in this file with `return`, `goto`, `break` or `continue`
+    /// in its body is used: the exits cannot be enumerated.
+    pub known: bool,
+    /// An upper-case macro-like call defined elsewhere (a header) is used as a
+    /// statement: it might hide one.
+    pub possible: bool,
+}
+
+/// Looks for statement macros that may hide a jump (`RETURN_IF_ERROR(x);`).
+/// CPython's own (`Py_*`, `PyErr_*` ...) never do, except the returning macros
+/// [`is_return_macro`] already handles.
+pub fn hidden_jumps(file: &SourceFile, node: Node) -> HiddenJumps {
+    use crate::source::lex::DirectiveKind;
+    let jumping: Vec<&str> = file
+        .lexed
+        .directives
+        .iter()
+        .filter(|d| d.kind == DirectiveKind::Define)
+        .filter(|d| {
+            d.arg
+                .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                .any(|w| matches!(w, "return" | "goto" | "break" | "continue"))
+        })
+        .filter_map(|d| {
+            let a = d.arg.trim_start();
+            let a = a.strip_prefix("define").unwrap_or(a).trim_start();
+            a.split(|c: char| !(c.is_alphanumeric() || c == '_')).next()
+        })
+        .collect();
+    let mut out = HiddenJumps::default();
+    for n in descendants(node) {
+        if n.kind() != "expression_statement" || is_return_macro(file, n) {
+            continue;
+        }
+        let Some(e) = n.named_child(0) else { continue };
+        let name = match e.kind() {
+            "identifier" => file.node_text(e),
+            "call_expression" => e
+                .child_by_field_name("function")
+                .map(|f| file.node_text(f))
+                .unwrap_or(""),
+            _ => continue,
+        };
+        if jumping.contains(&name) {
+            out.known = true;
+        }
+        let macro_like = name.len() > 1
+            && name
+                .chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+            && name.chars().any(|c| c.is_ascii_uppercase());
+        if macro_like && !name.starts_with("Py") && !name.starts_with("_Py") {
+            out.possible = true;
+        }
+    }
+    out
+}
+
 fn is_loop(kind: &str) -> bool {
     matches!(
         kind,

@@ -181,6 +181,19 @@ pub fn strong_ref_fix(file: &SourceFile, call: &BorrowedCall, compat: &Compat) -
             continue;
         }
         let parent = n.parent()?;
+        // `Py_SETREF(v, x)` / `Py_CLEAR(v)` assign `v` inside a macro.
+        if parent.kind() == "argument_list"
+            && parent.named_child(0).is_some_and(|a| a.id() == n.id())
+        {
+            let callee = parent
+                .parent()
+                .and_then(|c| c.child_by_field_name("function"))
+                .map(|f| file.node_text(f))
+                .unwrap_or("");
+            if crate::capi::replaces_reference(callee) {
+                return None;
+            }
+        }
         match parent.kind() {
             "assignment_expression" | "update_expression" => {
                 let left = parent.child_by_field_name("left").or(parent.named_child(0));
@@ -223,6 +236,12 @@ pub fn strong_ref_fix(file: &SourceFile, call: &BorrowedCall, compat: &Compat) -
         return None;
     }
 
+    // A file-defined macro hiding a `return` would skip the release; an unknown
+    // upper-case statement macro might.
+    let hidden = scope::hidden_jumps(file, site.block);
+    if hidden.known {
+        return None;
+    }
     let release = format!("{}({v});", fixes::RELEASE_NULLABLE);
     let mut edits_out = Vec::new();
     edits_out.push(acquire_edit(file, &site, rw, call)?);
@@ -303,7 +322,7 @@ pub fn strong_ref_fix(file: &SourceFile, call: &BorrowedCall, compat: &Compat) -
             });
         }
     }
-    let mut applicability = if aliased {
+    let mut applicability = if aliased || hidden.possible || rw.unchecked {
         Applicability::Unsafe
     } else {
         Applicability::Safe
@@ -327,6 +346,15 @@ pub fn strong_ref_fix(file: &SourceFile, call: &BorrowedCall, compat: &Compat) -
         "Use `{}` and release `{v}` on every way out of its block{note}",
         rw.replacement
     );
+    if rw.unchecked {
+        message.push_str(&format!(
+            ": unlike `{}`, it can fail (NULL with an exception, e.g. an index another thread made stale): check `{v}` for NULL",
+            call.name
+        ));
+    }
+    if hidden.possible {
+        message.push_str(": a statement macro in the block could hide a `return`; check it");
+    }
     if aliased {
         message.push_str(": `{v}` is also copied elsewhere, and that copy is still a borrowed reference: check it");
         message = message.replace("{v}", v);

@@ -143,7 +143,7 @@ fn lock_loop_fix(ctx: &FileContext, call: &Call, arg: Range) -> Option<Fix> {
         crate::capi::fixes::CRITICAL_SECTION_SINCE_MINOR,
     );
     let mut edits = wrapped.edits;
-    let mut applicability = if wrapped.rewrote_jumps {
+    let mut applicability = if wrapped.rewrote_jumps || wrapped.macro_may_jump {
         Applicability::Unsafe
     } else {
         Applicability::Safe
@@ -156,6 +156,11 @@ fn lock_loop_fix(ctx: &FileContext, call: &Call, arg: Range) -> Option<Fix> {
     } else {
         format!("Lock `{}` around the loop", objects.join("` and `"))
     };
+    if wrapped.macro_may_jump {
+        message.push_str(
+            " (a statement macro in the loop could hide a `return` out of the section: check it)",
+        );
+    }
     match compat {
         strong_ref::Compat::NotNeeded | strong_ref::Compat::Included => {}
         strong_ref::Compat::Insert(spelling) => {

@@ -1,8 +1,9 @@
 //! FT202: `PyList_SET_ITEM`/`PyTuple_SET_ITEM` on a container this function did not just create.
 
 use crate::capi::{self, Container};
-use crate::diagnostic::{Confidence, Diagnostic, Severity};
+use crate::diagnostic::{Applicability, Confidence, Diagnostic, Edit, Fix, Severity};
 use crate::rules::{FileContext, FixAvailability, Rule};
+use crate::source::index::Call;
 use crate::source::privacy::{Privacy, Private};
 
 use super::text;
@@ -33,10 +34,17 @@ if (PyList_SetItem(self->items, i, Py_NewRef(v)) < 0) return NULL;
 ```
 `PyList_SetItem` locks the list and releases the old item.
 
+## Fix
+With `--unsafe-fixes`, `PyList_SET_ITEM(l, i, v);` as a statement becomes
+`(void)PyList_SetItem(l, i, v);`. It is unsafe: the function releases the item it
+replaces, which the macro left alone (a leak before, or a double release if the code
+released the old item by hand), and it fails for an index out of range. Tuples get no
+fix: build a new tuple instead.
+
 ## References
 - CPython howto *C API Extension Support for Free Threading*, "General API Guidelines".
 "#,
-    fix: FixAvailability::None,
+    fix: FixAvailability::Sometimes,
 };
 
 pub(crate) fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
@@ -72,8 +80,8 @@ pub(crate) fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
         } else {
             "build a new tuple instead: a tuple others can see must not change"
         };
-        out.push(
-            ctx.diagnostic(
+        let d = ctx
+            .diagnostic(
                 &SET_ITEM_ON_SHARED,
                 call.name_range,
                 format!("`{}` writes into {}", call.name, what),
@@ -83,7 +91,39 @@ pub(crate) fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
                 Confidence::Certain
             } else {
                 p.confidence()
-            }),
-        );
+            });
+        out.push(match set_item_fix(ctx, call) {
+            Some(f) => d.with_fix(f),
+            None => d,
+        });
     }
+}
+
+/// `PyList_SET_ITEM(l, i, v);` as a statement → `(void)PyList_SetItem(l, i, v);`:
+/// the function locks the list and checks the index. Unsafe: it also releases
+/// the item it replaces (the macro leaked it, or the code released it by hand
+/// before — a double release now), and it fails for a bad index.
+fn set_item_fix(ctx: &FileContext, call: &Call) -> Option<Fix> {
+    let replacement = crate::capi::fixes::locking_item_setter(&call.name)?;
+    let node =
+        crate::fix::scope::node_of_kind(ctx.file, call.range.0, call.range.1, "call_expression")?;
+    if node.parent()?.kind() != "expression_statement" || call.args.len() != 3 {
+        return None;
+    }
+    Some(Fix {
+        applicability: Applicability::Unsafe,
+        message: format!(
+            "Use `{replacement}` (it locks the list and releases the item it replaces: check the old item is not released by hand as well)"
+        ),
+        edits: vec![
+            Edit {
+                span: ctx.file.span(call.range.0, call.range.0),
+                content: "(void)".into(),
+            },
+            Edit {
+                span: ctx.file.span(call.name_range.0, call.name_range.1),
+                content: replacement.to_owned(),
+            },
+        ],
+    })
 }

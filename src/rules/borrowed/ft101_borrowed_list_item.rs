@@ -48,7 +48,7 @@ declared in the same block (`PyObject *v = ...;` or `v = ...;` after
 `Py_XDECREF(v)` on every way out of that block: before each `return`, `goto`,
 `break` or `continue` that leaves it, and at its end. A `goto` to a cleanup label
 inside the block keeps the release on the statements after the label, and
-`return Py_NewRef(v)` becomes `return v`. Both return `NULL` with `IndexError` for a bad index. `PyList_GET_ITEM` gets no fix: it never fails, its replacement can.
+`return Py_NewRef(v)` becomes `return v`. Both return `NULL` with `IndexError` for a bad index. `PyList_GET_ITEM` gets the same rewrite as an unsafe fix only: the macro never fails, `PyList_GetItemRef` can (an index another thread made stale), so check the code after it handles `NULL`.
 
 It is safe when every use of `v` stays in the block; unsafe when `v` is copied
 into another variable or field (the copy stays borrowed: review it), or when the

@@ -40,7 +40,7 @@ declared in the same block (`PyObject *v = ...;` or `v = ...;` after
 `Py_XDECREF(v)` on every way out of that block: before each `return`, `goto`,
 `break` or `continue` that leaves it, and at its end. A `goto` to a cleanup label
 inside the block keeps the release on the statements after the label, and
-`return Py_NewRef(v)` becomes `return v`. A dead referent gave `Py_None`; the fix stores a new reference to `None` in that case, so the code after it sees what it saw before. `PyWeakref_GET_OBJECT` gets no fix.
+`return Py_NewRef(v)` becomes `return v`. A dead referent gave `Py_None`; the fix stores a new reference to `None` in that case, so the code after it sees what it saw before. `PyWeakref_GET_OBJECT` gets the same rewrite as an unsafe fix only (the macro never fails; the function checks its argument and can).
 
 It is safe when every use of `v` stays in the block; unsafe when `v` is copied
 into another variable or field (the copy stays borrowed: review it), or when the
