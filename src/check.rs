@@ -102,6 +102,24 @@ enum Outcome {
     Failed(FileProblem),
 }
 
+/// Whether `run` frees the syntax trees and indexes before it returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Free {
+    /// Free them (the default: callers may run checks again, as `--fix` does).
+    Always,
+    /// Leave them to the OS: the process exits after this run (`ftaudit check`).
+    Never,
+}
+
+static FREE_AT_END: std::sync::atomic::AtomicU8 =
+    std::sync::atomic::AtomicU8::new(Free::Always as u8);
+
+/// Sets whether later runs free their trees (see [`Free`]).
+pub fn free_at_end(free: Free) {
+    FREE_AT_END.store(free as u8, std::sync::atomic::Ordering::Relaxed);
+}
+
 /// Stack of the analysis threads. tree-sitter trees of deeply nested code are
 /// walked iteratively or under depth limits; the large stack is the second line of
 /// defence (a stack overflow aborts the process, and no `catch_unwind` can stop it).
@@ -415,9 +433,18 @@ fn run_in_pool(
     result.project = summary;
     finish.end();
     drop(project);
-    for pf in project_files {
-        let file = pf.parsed.file;
-        result.sources.insert(file.path, Arc::new(file.text));
+    let leak = FREE_AT_END.load(std::sync::atomic::Ordering::Relaxed) == Free::Never as u8;
+    for mut pf in project_files {
+        let file = &mut pf.parsed.file;
+        let text = std::mem::take(&mut file.text);
+        result
+            .sources
+            .insert(std::mem::take(&mut file.path), Arc::new(text));
+        if leak {
+            // Freeing every syntax tree and index took some 5% of a run's CPU; a
+            // process that exits next leaves that to the OS (as compilers do).
+            std::mem::forget(pf);
+        }
     }
     if let (Some(cache), Some(key)) = (cache, key) {
         timing::time_stage(Phase::CacheWrite, || {

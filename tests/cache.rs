@@ -376,3 +376,59 @@ fn an_unchanged_rerun_parses_nothing_and_an_edit_reuses_the_other_files_entries(
         stdout(&from_entries)
     );
 }
+
+#[test]
+fn concurrent_runs_share_the_cache_without_corrupting_it() {
+    let work = tempfile::tempdir().unwrap();
+    copy_tree(&root().join("tests/fixtures"), &work.path().join("src"));
+    let cache = work.path().join("cache");
+    let cache_s = cache.to_str().unwrap();
+    let plain = ftaudit(
+        &["check", "--output-format", "json", "--no-cache", "src"],
+        work.path(),
+    );
+    // Four cold runs at once write the same entries; then four warm runs at once.
+    for _ in 0..2 {
+        let children: Vec<_> = (0..4)
+            .map(|_| {
+                Command::new(env!("CARGO_BIN_EXE_ftaudit"))
+                    .args([
+                        "check",
+                        "--output-format",
+                        "json",
+                        "--cache-dir",
+                        cache_s,
+                        "src",
+                    ])
+                    .current_dir(work.path())
+                    .stdout(std::process::Stdio::piped())
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        for c in children {
+            let o = c.wait_with_output().unwrap();
+            assert_eq!(stdout(&o), stdout(&plain));
+            assert!(!stderr(&o).contains("cache"), "{}", stderr(&o));
+        }
+    }
+    // No temporary file is left behind, and every entry parses.
+    for p in entries(&cache) {
+        let text = std::fs::read_to_string(&p).unwrap();
+        assert!(
+            serde_json::from_str::<serde_json::Value>(&text).is_ok(),
+            "{p:?}"
+        );
+    }
+    let mut stack = vec![cache.clone()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            assert!(!name.starts_with(".tmp-"), "left over: {name}");
+            if e.path().is_dir() {
+                stack.push(e.path());
+            }
+        }
+    }
+}

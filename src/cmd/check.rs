@@ -145,6 +145,8 @@ pub fn run(args: CheckArgs) -> ExitStatus {
         }
         outcome.result
     } else {
+        // The process exits after reporting: the trees need not be freed.
+        check::free_at_end(check::Free::Never);
         let cache = open_cache(&args, &roots, &overlay);
         let result = check::run_with_cache(&roots, &overlay, cache.as_ref());
         if let Some(cache) = &cache {
