@@ -511,14 +511,24 @@ pub(super) fn filled_only_at_init(ctx: &FileContext, container: &str) -> bool {
                 return true;
             }
             let name = ctx.index.functions[f].name.to_ascii_lowercase();
-            ["_exec", "_new", "_init", "_dealloc", "_clear", "_traverse", "_free"]
-                .iter()
-                .any(|s| name.ends_with(s))
+            [
+                "_exec",
+                "_new",
+                "_init",
+                "_dealloc",
+                "_clear",
+                "_traverse",
+                "_free",
+            ]
+            .iter()
+            .any(|s| name.ends_with(s))
         })
     };
     let mut filled = false;
     for c in &ctx.index.calls {
-        let Some(first) = c.args.first() else { continue };
+        let Some(first) = c.args.first() else {
+            continue;
+        };
         let passes = c.args.iter().any(|a| same(text(ctx, *a)));
         if !passes {
             continue;

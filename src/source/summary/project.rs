@@ -209,7 +209,11 @@ impl Summaries {
                         return typed;
                     }
                 }
-                return if cands.len() == 1 { cands.clone() } else { Vec::new() };
+                return if cands.len() == 1 {
+                    cands.clone()
+                } else {
+                    Vec::new()
+                };
             }
             if let Some(i) = local_fns[fi].get(c.name.as_str()) {
                 return vec![(fi, *i)];
@@ -283,24 +287,24 @@ impl Summaries {
             let mut per_fn = Vec::with_capacity(ff.functions.len());
             for (i, f) in ff.functions.iter().enumerate() {
                 let list: Vec<SAccess> = f
-                            .accesses
-                            .iter()
-                            .filter_map(|a| {
-                                let base = sbase(fi, &a.base)?;
-                                Some(SAccess {
-                                    struct_type: struct_of(fi, i, &base),
-                                    base,
-                                    field: a.field.as_deref().map(|n| interner.get(n)),
-                                    kind: a.kind,
-                                    protection: a.protection,
-                                    lazy: a.lazy,
-                                    origin: ((fi, i), a.range),
-                                    via: None,
-                                    via_callee: None,
-                                })
-                            })
-                            .take(MAX_ACCESSES)
-                            .collect();
+                    .accesses
+                    .iter()
+                    .filter_map(|a| {
+                        let base = sbase(fi, &a.base)?;
+                        Some(SAccess {
+                            struct_type: struct_of(fi, i, &base),
+                            base,
+                            field: a.field.as_deref().map(|n| interner.get(n)),
+                            kind: a.kind,
+                            protection: a.protection,
+                            lazy: a.lazy,
+                            origin: ((fi, i), a.range),
+                            via: None,
+                            via_callee: None,
+                        })
+                    })
+                    .take(MAX_ACCESSES)
+                    .collect();
                 per_fn.push(list);
             }
             summary.push(per_fn);
@@ -414,9 +418,11 @@ impl Summaries {
                     continue;
                 }
                 let f = &files[c.0].functions[c.1];
-                let tests_it = f.calls.iter().enumerate().any(|(ci, site)| {
-                    site.in_condition && callees[c.0][c.1][ci].contains(&id)
-                });
+                let tests_it = f
+                    .calls
+                    .iter()
+                    .enumerate()
+                    .any(|(ci, site)| site.in_condition && callees[c.0][c.1][ci].contains(&id));
                 if tests_it {
                     checker.insert(*c);
                     work.push(*c);
