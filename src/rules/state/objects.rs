@@ -387,7 +387,6 @@ pub(crate) fn global_findings(project: &ProjectContext, rule: &'static Rule, out
                 continue;
             }
             let id = (fi, i);
-            let root = e.entry_points[fi].contains(&i) || e.unreached[fi].contains(&i);
             let mut list: Vec<&SAccess> = sum.of(id).iter().collect();
             list.sort_by_key(|a| (site(a).0, rank(a.kind)));
             let found = list.into_iter().find(|a| {
@@ -402,9 +401,10 @@ pub(crate) fn global_findings(project: &ProjectContext, rule: &'static Rule, out
                     return false;
                 }
                 match a.via_callee {
-                    // Through a helper that only saw a parameter.
+                    // Through a helper that only saw a parameter: reported in the
+                    // function handing the global over (it runs concurrently).
                     Some(_) => {
-                        root && {
+                        {
                             let (oid, orange) = a.origin;
                             sum.function(oid)
                                 .accesses

@@ -129,7 +129,10 @@ const MAX_ACCESSES: usize = 256;
 /// Bound on how often one function is recomputed.
 const MAX_ROUNDS: usize = 20;
 
-type Key = (SBase, Option<Sym>, AccessKind, Protection, bool);
+/// What tells two summarised accesses apart: the protection only by what the rules
+/// ask of it (safe for an object, safe for a global, detached), so variants that
+/// differ in an irrelevant way are kept once.
+type Key = (SBase, Option<Sym>, AccessKind, (bool, bool, bool), bool);
 
 impl Summaries {
     pub fn build(files: Vec<FileFacts>) -> Summaries {
@@ -474,7 +477,14 @@ impl Summaries {
 }
 
 fn key(a: &SAccess) -> Key {
-    (a.base, a.field, a.kind, a.protection, a.lazy)
+    let p = a.protection;
+    (
+        a.base,
+        a.field,
+        a.kind,
+        (p.protects_object(), p.protects_global(), p.detached),
+        a.lazy,
+    )
 }
 
 /// The callee's access `a` as the caller sees it through `site`, or `None` when it
@@ -489,12 +499,10 @@ fn substitute(
     field_sym: &impl Fn(&str) -> Option<Sym>,
 ) -> Option<SAccess> {
     let arg = match &a.base {
-        SBase::Global(_) => {
-            return Some(SAccess {
-                protection: a.protection.union(site.protection),
-                ..a.clone()
-            })
-        }
+        // A global is reported in the function that names it, or that hands its
+        // address to the helper changing it (that function runs on every thread its
+        // callers run on): it does not travel further up.
+        SBase::Global(_) => return None,
         SBase::Param(p) => site.args.get(*p)?,
         SBase::This => site.receiver.as_ref()?,
     };
@@ -502,7 +510,13 @@ fn substitute(
         Arg::Base(b) => {
             let b = sbase(fi, b)?;
             let st = struct_of(fi, i, &b).or(a.struct_type);
-            (b, a.field, a.kind, st)
+            // A helper handing a field on is, to its callers, a read of it.
+            let kind = if a.kind == AccessKind::Pass {
+                AccessKind::Read
+            } else {
+                a.kind
+            };
+            (b, a.field, kind, st)
         }
         Arg::Field(b, f) => {
             let b = sbase(fi, b)?;
@@ -519,6 +533,10 @@ fn substitute(
         }
         Arg::Fresh | Arg::Other => return None,
     };
+    // Loads of globals matter to no rule: a helper reading through `&global` adds nothing.
+    if matches!(base, SBase::Global(_)) && !kind.changes() {
+        return None;
+    }
     Some(SAccess {
         base,
         field,
