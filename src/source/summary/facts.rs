@@ -155,7 +155,8 @@ pub struct CallSite {
     pub args: Vec<Arg>,
     pub protection: Protection,
     pub range: Range,
-    /// The call sits in an `if`/`while` condition (`if (!check_thread(self)) return NULL;`).
+    /// The call sits in an `if`/`while` condition (`if (!check_thread(self)) return NULL;`)
+    /// or in a returned expression.
     pub in_condition: bool,
 }
 
@@ -1035,10 +1036,15 @@ impl FileFacts {
                     args.pop();
                 }
                 args.shrink_to_fit();
+                // Tested: in an `if`/`while` condition, or returned for the caller to test
+                // (`return check_thread(c) && check_open(c);`).
                 let in_condition = branches_by[fi].iter().any(|&bi| {
                     let b = &facts.branches[bi];
                     b.condition.0 <= c.range.0 && c.range.1 <= b.condition.1
-                });
+                }) || func
+                    .returns
+                    .iter()
+                    .any(|r| r.0 <= c.range.0 && c.range.1 <= r.1);
                 if in_condition && is_thread_id_call(&c.name) {
                     ff.checks_thread = true;
                 }

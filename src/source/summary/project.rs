@@ -246,6 +246,54 @@ impl Summaries {
             }
         }
 
+        // Ownership checks: a function that compares thread ids, or one that tests the
+        // result of calling such a function; a worklist up the callers.
+        let mut checker: HashSet<FnId> = HashSet::new();
+        let mut work: Vec<FnId> = Vec::new();
+        for (fi, ff) in files.iter().enumerate() {
+            for (i, f) in ff.functions.iter().enumerate() {
+                if f.checks_thread {
+                    checker.insert((fi, i));
+                    work.push((fi, i));
+                }
+            }
+        }
+        while let Some(id) = work.pop() {
+            for c in callers.get(&id).into_iter().flatten() {
+                if checker.contains(c) {
+                    continue;
+                }
+                let f = &files[c.0].functions[c.1];
+                let tests_it = f.calls.iter().enumerate().any(|(ci, site)| {
+                    site.in_condition && callees[c.0][c.1][ci].contains(&id)
+                });
+                if tests_it {
+                    checker.insert(*c);
+                    work.push(*c);
+                }
+            }
+        }
+        let owner_checked_from: Vec<Vec<Option<usize>>> = files
+            .iter()
+            .enumerate()
+            .map(|(fi, ff)| {
+                ff.functions
+                    .iter()
+                    .enumerate()
+                    .map(|(i, f)| {
+                        f.calls
+                            .iter()
+                            .enumerate()
+                            .filter(|(ci, site)| {
+                                site.in_condition
+                                    && callees[fi][i][*ci].iter().any(|c| checker.contains(c))
+                            })
+                            .map(|(_, site)| site.range.1)
+                            .min()
+                    })
+                    .collect()
+            })
+            .collect();
         let mut interner = Interner::default();
         // Per function: the struct each parameter points to, and its class.
         let param_syms: Vec<Vec<(Vec<Option<Sym>>, Option<Sym>)>> = files
@@ -288,6 +336,10 @@ impl Summaries {
                 let list: Vec<SAccess> = f
                             .accesses
                             .iter()
+                            .filter(|a| {
+                                // After an ownership check only the owner thread runs.
+                                owner_checked_from[fi][i].is_none_or(|from: usize| a.range.0 < from)
+                            })
                             .filter_map(|a| {
                                 let base = sbase(fi, &a.base)?;
                                 Some(SAccess {
@@ -365,6 +417,9 @@ impl Summaries {
             let mut added: Vec<SAccess> = Vec::new();
             let my_keys = &mut keys[fi][i];
             for (ci, site) in f.calls.iter().enumerate() {
+                if owner_checked_from[fi][i].is_some_and(|from| site.range.0 >= from) {
+                    continue;
+                }
                 for (k, callee) in callees[fi][i][ci].iter().enumerate() {
                     let from = taken[fi][i][ci][k];
                     let theirs = &summary[callee.0][callee.1];
@@ -399,54 +454,6 @@ impl Summaries {
             }
         }
         let types = TypeModel::build(&files);
-        // Ownership checks: a function that compares thread ids, or one that tests the
-        // result of calling such a function; a worklist up the callers.
-        let mut checker: HashSet<FnId> = HashSet::new();
-        let mut work: Vec<FnId> = Vec::new();
-        for (fi, ff) in files.iter().enumerate() {
-            for (i, f) in ff.functions.iter().enumerate() {
-                if f.checks_thread {
-                    checker.insert((fi, i));
-                    work.push((fi, i));
-                }
-            }
-        }
-        while let Some(id) = work.pop() {
-            for c in callers.get(&id).into_iter().flatten() {
-                if checker.contains(c) {
-                    continue;
-                }
-                let f = &files[c.0].functions[c.1];
-                let tests_it = f.calls.iter().enumerate().any(|(ci, site)| {
-                    site.in_condition && callees[c.0][c.1][ci].contains(&id)
-                });
-                if tests_it {
-                    checker.insert(*c);
-                    work.push(*c);
-                }
-            }
-        }
-        let owner_checked_from = files
-            .iter()
-            .enumerate()
-            .map(|(fi, ff)| {
-                ff.functions
-                    .iter()
-                    .enumerate()
-                    .map(|(i, f)| {
-                        f.calls
-                            .iter()
-                            .enumerate()
-                            .filter(|(ci, site)| {
-                                site.in_condition
-                                    && callees[fi][i][*ci].iter().any(|c| checker.contains(c))
-                            })
-                            .map(|(_, site)| site.range.1)
-                            .min()
-                    })
-                    .collect()
-            })
-            .collect();
         Summaries {
             files,
             globals,
