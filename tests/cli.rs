@@ -754,13 +754,15 @@ fn related_locations_in_text_json_and_sarif() {
         .find(|d| d["function"] == "Ring_push")
         .expect("Ring_push finding");
     let related = push["related"].as_array().expect("related");
-    assert!(related.iter().any(|r| r["line"].as_u64().is_some()
-        && r["message"].as_str().unwrap().contains("ring_grow")));
+    assert!(related
+        .iter()
+        .any(|r| r["line"].as_u64().is_some()
+            && r["message"].as_str().unwrap().contains("ring_grow")));
     let sarif: Value = serde_json::from_str(&stdout(&ftaudit(&args("sarif"), &root()))).unwrap();
     let results = sarif["runs"][0]["results"].as_array().unwrap();
     assert!(results.iter().all(|r| {
-        r["relatedLocations"]
-            .as_array()
-            .is_some_and(|l| !l.is_empty() && l[0]["physicalLocation"]["region"]["startLine"].is_u64())
+        r["relatedLocations"].as_array().is_some_and(|l| {
+            !l.is_empty() && l[0]["physicalLocation"]["region"]["startLine"].is_u64()
+        })
     }));
 }

@@ -170,7 +170,10 @@ fn project_fixtures_match_their_expectations() {
     assert!(!dirs.is_empty());
     let mut failures = Vec::new();
     for d in &dirs {
-        failures.extend(check_expectations(std::slice::from_ref(d), &Overrides::default()));
+        failures.extend(check_expectations(
+            std::slice::from_ref(d),
+            &Overrides::default(),
+        ));
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

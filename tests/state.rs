@@ -293,5 +293,8 @@ fn helper_findings_carry_the_conflicting_location() {
         .find(|d| d.rule.code == "FT409")
         .expect("FT409 on first");
     assert_eq!(first.severity, Severity::Error, "a reallocated buffer");
-    assert!(first.related.iter().any(|r| r.message.contains("`CTracer_push`")));
+    assert!(first
+        .related
+        .iter()
+        .any(|r| r.message.contains("`CTracer_push`")));
 }

@@ -166,7 +166,12 @@ fn render_one(out: &mut String, d: &Diagnostic, r: &Report, paint: &Paint, o: Te
     }
     for rel in &d.related {
         let at = match rel.span {
-            Some(s) => format!("{}:{}:{}", super::terminal_path(&rel.path), s.start_line, s.start_col),
+            Some(s) => format!(
+                "{}:{}:{}",
+                super::terminal_path(&rel.path),
+                s.start_line,
+                s.start_col
+            ),
             None => super::terminal_path(&rel.path),
         };
         out.push_str(&format!(

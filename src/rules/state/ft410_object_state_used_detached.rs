@@ -76,7 +76,11 @@ pub(crate) fn check(project: &ProjectContext, out: &mut Vec<Diagnostic>) {
         let (st_name, field_name) = s.names(key);
         let conflict = objects::conflict(&s, &key, id, |o| o.kind.changes());
         let notes = objects::notes(project, &s, a, conflict, |f, o| {
-            format!("`{f}` {} `{}` of the same object", o.kind.verb(), field_name)
+            format!(
+                "`{f}` {} `{}` of the same object",
+                o.kind.verb(),
+                field_name
+            )
         });
         let d = pf
             .context()

@@ -86,7 +86,11 @@ impl SharedState {
                 fields,
                 touches: HashMap::new(),
                 python_object_syms,
-                configs: project.files.iter().map(|pf| pf.context().ft_configs()).collect(),
+                configs: project
+                    .files
+                    .iter()
+                    .map(|pf| pf.context().ft_configs())
+                    .collect(),
             };
             let entries = analysis.entries();
             let mut touches: HashMap<Key, Vec<(FnId, usize)>> = HashMap::new();
@@ -358,7 +362,11 @@ pub(crate) fn conflicting_change(k: AccessKind) -> bool {
 /// (`registry().types.emplace(...)`, `Tracker::instances.push_back(this)`), or
 /// directly when the global is declared in another file. Direct writes of a
 /// global declared in the same file are the classic FT401 check's.
-pub(crate) fn global_findings(project: &ProjectContext, rule: &'static Rule, out: &mut Vec<Diagnostic>) {
+pub(crate) fn global_findings(
+    project: &ProjectContext,
+    rule: &'static Rule,
+    out: &mut Vec<Diagnostic>,
+) {
     let s = SharedState::of(project);
     let analysis = StateAnalysis::of(project);
     let e = analysis.entries();
@@ -404,19 +412,20 @@ pub(crate) fn global_findings(project: &ProjectContext, rule: &'static Rule, out
                     // Through a helper that only saw a parameter: reported in the
                     // function handing the global over (it runs concurrently).
                     Some(_) => {
-                        {
-                            let (oid, orange) = a.origin;
-                            sum.function(oid)
-                                .accesses
-                                .iter()
-                                .find(|x| x.range == orange)
-                                .is_some_and(|x| !matches!(x.base, crate::source::summary::Base::Global(_)))
-                        }
+                        let (oid, orange) = a.origin;
+                        sum.function(oid)
+                            .accesses
+                            .iter()
+                            .find(|x| x.range == orange)
+                            .is_some_and(|x| {
+                                !matches!(x.base, crate::source::summary::Base::Global(_))
+                            })
                     }
                     None => {
-                        let container = ff.functions[i].calls.iter().any(|c| {
-                            c.range == a.origin.1 && c.receiver.is_some()
-                        });
+                        let container = ff.functions[i]
+                            .calls
+                            .iter()
+                            .any(|c| c.range == a.origin.1 && c.receiver.is_some());
                         let elsewhere = !ff.globals.iter().any(|v| v.key == info.key);
                         container || elsewhere
                     }

@@ -155,7 +155,9 @@ pub(super) fn lock_call(name: &str, callee: &str) -> Option<LockCall> {
 /// `#define ENTER_ZLIB(obj) PyThread_acquire_lock((obj)->lock, 1)`,
 /// `#define GRAB(self) PyMutex_Lock(&(self)->mutex)`. A body that both locks and
 /// unlocks (a wrapper around a whole statement) is neither.
-pub(super) fn lock_macros(file: &crate::source::SourceFile) -> std::collections::HashMap<String, LockCall> {
+pub(super) fn lock_macros(
+    file: &crate::source::SourceFile,
+) -> std::collections::HashMap<String, LockCall> {
     use crate::source::lex::DirectiveKind;
     let mut out = std::collections::HashMap::new();
     for d in &file.lexed.directives {
@@ -165,9 +167,7 @@ pub(super) fn lock_macros(file: &crate::source::SourceFile) -> std::collections:
         let arg = d.arg.trim();
         let Some(open) = arg.find('(') else { continue };
         let name = &arg[..open];
-        if name.is_empty()
-            || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
-        {
+        if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
             continue;
         }
         let Some(close) = arg[open..].find(')') else {

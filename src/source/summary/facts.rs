@@ -400,7 +400,8 @@ fn matching_paren(s: &str) -> Option<usize> {
 
 fn is_ident(s: &str) -> bool {
     !s.is_empty()
-        && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b':')
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b':')
         && !s.as_bytes()[0].is_ascii_digit()
 }
 
@@ -510,7 +511,9 @@ impl Scope<'_> {
         if is_macro_like(short) {
             return None;
         }
-        self.globals.contains(short).then(|| Base::Global(short.to_owned()))
+        self.globals
+            .contains(short)
+            .then(|| Base::Global(short.to_owned()))
     }
 
     /// A base and field for `root` followed by `fields`, with C++ implicit members.
@@ -751,7 +754,10 @@ impl FileFacts {
                             "auto" => cast_type(init).unwrap_or_else(|| "auto".into()),
                             t => t.to_owned(),
                         };
-                        if param_types[i].as_deref().is_none_or(|t| t == "PyObject" || t == "void") {
+                        if param_types[i]
+                            .as_deref()
+                            .is_none_or(|t| t == "PyObject" || t == "void")
+                        {
                             param_types[i] = Some(ty);
                         }
                         continue;
@@ -759,7 +765,11 @@ impl FileFacts {
                 }
                 // `auto &r = registry();`, `T *a = &default_arena;`
                 if let Some(Base::Global(k)) = scope.base(strip_expr(init)) {
-                    if d.is_pointer || d.specifiers.contains('&') || init.trim_start().starts_with('&') || init.contains("()") {
+                    if d.is_pointer
+                        || d.specifiers.contains('&')
+                        || init.trim_start().starts_with('&')
+                        || init.contains("()")
+                    {
                         scope.global_aliases.insert(d.name.clone(), k);
                     }
                 }
@@ -825,10 +835,7 @@ impl FileFacts {
                     let cond = get(b.condition);
                     tests_empty(cond, target)
                         || field_writes.iter().any(|(r, wb, t)| {
-                            wb == base
-                                && b.body.0 <= r.0
-                                && r.1 <= b.body.1
-                                && tests_empty(cond, t)
+                            wb == base && b.body.0 <= r.0 && r.1 <= b.body.1 && tests_empty(cond, t)
                         })
                 })
             };
@@ -864,7 +871,8 @@ impl FileFacts {
                         let realloc = calls.iter().any(|c| {
                             c.range.0 >= w.range.0
                                 && c.range.1 <= w.range.1
-                                && capi::allocator(&c.name).is_some_and(|a| a.op == AllocOp::Realloc)
+                                && capi::allocator(&c.name)
+                                    .is_some_and(|a| a.op == AllocOp::Realloc)
                         }) || rhs.contains("realloc(");
                         if realloc {
                             AccessKind::Realloc
@@ -898,8 +906,10 @@ impl FileFacts {
             // Reads of fields (and arguments passed on). Per function, the calls by
             // start and the arguments by their range without casts and `&`, so that
             // each field use is one lookup (huge functions made this quadratic).
-            let call_at: HashMap<usize, &str> =
-                calls.iter().map(|c| (c.range.0, c.callee.as_str())).collect();
+            let call_at: HashMap<usize, &str> = calls
+                .iter()
+                .map(|c| (c.range.0, c.callee.as_str()))
+                .collect();
             let mut whole_args: HashSet<(usize, usize)> = HashSet::new();
             for c in &calls {
                 for a in &c.args {
@@ -930,7 +940,11 @@ impl FileFacts {
                 ff.accesses.push(Access {
                     base,
                     field,
-                    kind: if passed { AccessKind::Pass } else { AccessKind::Read },
+                    kind: if passed {
+                        AccessKind::Pass
+                    } else {
+                        AccessKind::Read
+                    },
                     protection: regions.protection(u.range.0),
                     lazy: false,
                     range: u.range,
@@ -1100,10 +1114,7 @@ fn singleton_accessors(pf: &ParsedFile) -> HashMap<String, String> {
         }
         for r in &f.returns {
             let t = strip_expr(text.get(r.0..r.1).unwrap_or(""));
-            if idx
-                .decls_in(fi)
-                .any(|d| d.storage.is_static && d.name == t)
-            {
+            if idx.decls_in(fi).any(|d| d.storage.is_static && d.name == t) {
                 let short = f.name.rsplit("::").next().unwrap_or(&f.name).to_owned();
                 out.insert(short, format!("{}::{t}", f.name));
             }
@@ -1265,9 +1276,11 @@ fn types(pf: &ParsedFile) -> Vec<TypeDecl> {
             let r = &text[i + 7..];
             r.find(')').map(|e| strip_type(&r[..e]))
         });
-        let py_name = text
-            .find('"')
-            .and_then(|i| text[i + 1..].find('"').map(|e| text[i + 1..i + 1 + e].to_owned()));
+        let py_name = text.find('"').and_then(|i| {
+            text[i + 1..]
+                .find('"')
+                .map(|e| text[i + 1..i + 1 + e].to_owned())
+        });
         out.push(TypeDecl {
             var: d.name.clone(),
             py_name,
@@ -1330,20 +1343,35 @@ mod debug {
         let facts = crate::source::entry::Facts::build(&pf.file, &pf.index, &names);
         let ff = super::FileFacts::extract(&pf, &facts);
         for f in &ff.functions {
-            println!("{} class={:?} params={:?} ret={:?}", f.name, f.class, f.param_types, f.returns_static);
+            println!(
+                "{} class={:?} params={:?} ret={:?}",
+                f.name, f.class, f.param_types, f.returns_static
+            );
             for a in &f.accesses {
-                println!("   {:?} {:?} {:?} {:?} lazy={}", a.base, a.field, a.kind, a.protection, a.lazy);
+                println!(
+                    "   {:?} {:?} {:?} {:?} lazy={}",
+                    a.base, a.field, a.kind, a.protection, a.lazy
+                );
             }
             for c in &f.calls {
-                println!("   call {} recv={:?} {:?} args={:?}", c.name, c.receiver, c.receiver_type, c.args);
+                println!(
+                    "   call {} recv={:?} {:?} args={:?}",
+                    c.name, c.receiver, c.receiver_type, c.args
+                );
             }
         }
-        println!("globals {:?}", ff.globals.iter().map(|g| &g.key).collect::<Vec<_>>());
+        println!(
+            "globals {:?}",
+            ff.globals.iter().map(|g| &g.key).collect::<Vec<_>>()
+        );
         let s = super::super::Summaries::build(vec![ff]);
         for (i, list) in s.summary[0].iter().enumerate() {
             println!("SUM {}", s.files[0].functions[i].name);
             for a in list {
-                println!("   {:?} {:?} {:?} st={:?} via={:?}", a.base, a.field, a.kind, a.struct_type, a.via_callee);
+                println!(
+                    "   {:?} {:?} {:?} st={:?} via={:?}",
+                    a.base, a.field, a.kind, a.struct_type, a.via_callee
+                );
             }
         }
     }

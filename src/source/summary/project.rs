@@ -134,6 +134,9 @@ const MAX_ROUNDS: usize = 20;
 /// differ in an irrelevant way are kept once.
 type Key = (SBase, Option<Sym>, AccessKind, (bool, bool, bool), bool);
 
+/// Per function: the interned struct each parameter points to, and its class.
+type ParamSyms = (Vec<Option<Sym>>, Option<Sym>);
+
 impl Summaries {
     pub fn build(files: Vec<FileFacts>) -> Summaries {
         // Globals: file-local by (file, key), others by key.
@@ -212,7 +215,11 @@ impl Summaries {
                         return typed;
                     }
                 }
-                return if cands.len() == 1 { cands.clone() } else { Vec::new() };
+                return if cands.len() == 1 {
+                    cands.clone()
+                } else {
+                    Vec::new()
+                };
             }
             if let Some(i) = local_fns[fi].get(c.name.as_str()) {
                 return vec![(fi, *i)];
@@ -264,9 +271,11 @@ impl Summaries {
                     continue;
                 }
                 let f = &files[c.0].functions[c.1];
-                let tests_it = f.calls.iter().enumerate().any(|(ci, site)| {
-                    site.in_condition && callees[c.0][c.1][ci].contains(&id)
-                });
+                let tests_it = f
+                    .calls
+                    .iter()
+                    .enumerate()
+                    .any(|(ci, site)| site.in_condition && callees[c.0][c.1][ci].contains(&id));
                 if tests_it {
                     checker.insert(*c);
                     work.push(*c);
@@ -296,7 +305,7 @@ impl Summaries {
             .collect();
         let mut interner = Interner::default();
         // Per function: the struct each parameter points to, and its class.
-        let param_syms: Vec<Vec<(Vec<Option<Sym>>, Option<Sym>)>> = files
+        let param_syms: Vec<Vec<ParamSyms>> = files
             .iter()
             .map(|ff| {
                 ff.functions
@@ -334,28 +343,28 @@ impl Summaries {
             let mut per_fn = Vec::with_capacity(ff.functions.len());
             for (i, f) in ff.functions.iter().enumerate() {
                 let list: Vec<SAccess> = f
-                            .accesses
-                            .iter()
-                            .filter(|a| {
-                                // After an ownership check only the owner thread runs.
-                                owner_checked_from[fi][i].is_none_or(|from: usize| a.range.0 < from)
-                            })
-                            .filter_map(|a| {
-                                let base = sbase(fi, &a.base)?;
-                                Some(SAccess {
-                                    struct_type: struct_of(fi, i, &base),
-                                    base,
-                                    field: a.field.as_deref().map(|n| interner.get(n)),
-                                    kind: a.kind,
-                                    protection: a.protection,
-                                    lazy: a.lazy,
-                                    origin: ((fi, i), a.range),
-                                    via: None,
-                                    via_callee: None,
-                                })
-                            })
-                            .take(MAX_ACCESSES)
-                            .collect();
+                    .accesses
+                    .iter()
+                    .filter(|a| {
+                        // After an ownership check only the owner thread runs.
+                        owner_checked_from[fi][i].is_none_or(|from: usize| a.range.0 < from)
+                    })
+                    .filter_map(|a| {
+                        let base = sbase(fi, &a.base)?;
+                        Some(SAccess {
+                            struct_type: struct_of(fi, i, &base),
+                            base,
+                            field: a.field.as_deref().map(|n| interner.get(n)),
+                            kind: a.kind,
+                            protection: a.protection,
+                            lazy: a.lazy,
+                            origin: ((fi, i), a.range),
+                            via: None,
+                            via_callee: None,
+                        })
+                    })
+                    .take(MAX_ACCESSES)
+                    .collect();
                 per_fn.push(list);
             }
             summary.push(per_fn);

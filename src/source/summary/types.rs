@@ -90,7 +90,10 @@ impl TypeModel {
                     })
                     .unwrap_or_default();
                 if let Some(s) = &t.object_struct {
-                    m.by_struct.entry(s.clone()).or_default().push(m.types.len());
+                    m.by_struct
+                        .entry(s.clone())
+                        .or_default()
+                        .push(m.types.len());
                 }
                 m.types.push(ExtType {
                     var: t.var.clone(),
@@ -114,8 +117,9 @@ impl TypeModel {
         self.by_struct.get(st).is_some_and(|ts| {
             ts.iter()
                 .any(|t| names.iter().any(|n| self.types[*t].is_named(n)))
-        }) || self.types.iter().any(|t| {
-            t.owned_classes.iter().any(|c| c == st) && names.iter().any(|n| t.is_named(n))
-        })
+        }) || self
+            .types
+            .iter()
+            .any(|t| t.owned_classes.iter().any(|c| c == st) && names.iter().any(|n| t.is_named(n)))
     }
 }
