@@ -903,6 +903,51 @@ impl FileFacts {
                     range: w.range,
                 });
             }
+            // Writes through a pointer parameter: `*p = v`, `Py_SETREF(*p, v)` change
+            // what the caller passed (`set_ptr(&self->text, v)` replaces `self->text`).
+            for a in idx.assignments_in(fi) {
+                let lhs = a.lhs_text.trim();
+                let Some(name) = lhs.strip_prefix('*').map(str::trim) else {
+                    continue;
+                };
+                if let Some(&p) = scope.params.get(name) {
+                    let kind = if a.operator == "=" {
+                        AccessKind::Write
+                    } else {
+                        AccessKind::Update
+                    };
+                    ff.accesses.push(Access {
+                        base: Base::Param(p),
+                        field: None,
+                        kind,
+                        protection: regions.protection(a.range.0),
+                        lazy: false,
+                        range: a.range,
+                    });
+                }
+            }
+            for c in &calls {
+                if !capi::replaces_reference(&c.name) {
+                    continue;
+                }
+                let Some(first) = c.args.first() else {
+                    continue;
+                };
+                let t = get(*first).trim();
+                let Some(name) = t.strip_prefix('*').map(str::trim) else {
+                    continue;
+                };
+                if let Some(&p) = scope.params.get(name) {
+                    ff.accesses.push(Access {
+                        base: Base::Param(p),
+                        field: None,
+                        kind: AccessKind::Replace,
+                        protection: regions.protection(c.range.0),
+                        lazy: false,
+                        range: c.range,
+                    });
+                }
+            }
             // Reads of fields (and arguments passed on). Per function, the calls by
             // start and the arguments by their range without casts and `&`, so that
             // each field use is one lookup (huge functions made this quadratic).
