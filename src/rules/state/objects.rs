@@ -426,7 +426,10 @@ pub(crate) fn global_findings(
                             .calls
                             .iter()
                             .any(|c| c.range == a.origin.1 && c.receiver.is_some());
-                        let elsewhere = !ff.globals.iter().any(|v| v.key == info.key);
+                        // Declared in another file that a header makes visible here
+                        // (not a local of a fragment included elsewhere).
+                        let elsewhere =
+                            info.in_header && !ff.globals.iter().any(|v| v.key == info.key);
                         container || elsewhere
                     }
                 }

@@ -199,6 +199,8 @@ pub struct GlobalVar {
     /// declarations say.
     pub safe: bool,
     pub pointer: bool,
+    /// Declared in a header (`extern struct arena default_arena;` in `arena.h`).
+    pub in_header: bool,
     pub range: Range,
 }
 
@@ -624,7 +626,7 @@ impl FileFacts {
         let get = |r: Range| text.get(r.0..r.1).unwrap_or("");
         let mut out = FileFacts {
             structs: structs(pf),
-            globals: globals(idx),
+            globals: globals(idx, is_header(&pf.file.path)),
             types: types(pf),
             ..Default::default()
         };
@@ -1214,7 +1216,13 @@ fn pointer_field(body: &str, name: &str) -> bool {
     })
 }
 
-fn globals(idx: &FileIndex) -> Vec<GlobalVar> {
+fn is_header(path: &std::path::Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| matches!(e, "h" | "hh" | "hpp" | "hxx"))
+}
+
+fn globals(idx: &FileIndex, header: bool) -> Vec<GlobalVar> {
     idx.decls
         .iter()
         .filter(|d| d.has_static_storage())
@@ -1250,6 +1258,7 @@ fn globals(idx: &FileIndex) -> Vec<GlobalVar> {
                 mutable_state: !safe,
                 safe,
                 pointer: d.is_pointer || ty.starts_with("PyObject"),
+                in_header: header,
                 range: d.range,
             }
         })

@@ -102,6 +102,8 @@ pub struct GlobalInfo {
     /// Some declaration can hold shared state and none is thread-local/atomic/const.
     pub mutable_state: bool,
     pub pointer: bool,
+    /// Some header of the project declares it (so other files can name it).
+    pub in_header: bool,
     /// A definition or declaration (file, range).
     pub decl: (usize, Range),
 }
@@ -152,6 +154,7 @@ impl Summaries {
                             file: Some(fi),
                             mutable_state: true,
                             pointer: false,
+                            in_header: false,
                             decl: (fi, g.range),
                         });
                         globals.len() - 1
@@ -163,6 +166,7 @@ impl Summaries {
                             file: None,
                             mutable_state: true,
                             pointer: false,
+                            in_header: false,
                             decl: (fi, g.range),
                         });
                         globals.len() - 1
@@ -171,6 +175,7 @@ impl Summaries {
                 let info = &mut globals[id];
                 info.mutable_state &= !g.safe;
                 info.pointer |= g.pointer;
+                info.in_header |= g.in_header && !g.file_local;
             }
         }
         let resolve_global = |fi: usize, key: &str| -> Option<usize> {
