@@ -405,6 +405,12 @@ pub(crate) fn global_findings(
                 if !info.mutable_state || !a.kind.changes() || a.protection.protects_global() {
                     return false;
                 }
+                // A name this file does not declare is a global only when a header of
+                // the project declares it (else it is a local the parser could not see:
+                // code fragments included into another function).
+                if !info.in_header && !ff.globals.iter().any(|v| v.key == info.key) {
+                    return false;
+                }
                 if !in_ft(pf, &s.configs[fi], site(a).0) {
                     return false;
                 }
@@ -426,10 +432,7 @@ pub(crate) fn global_findings(
                             .calls
                             .iter()
                             .any(|c| c.range == a.origin.1 && c.receiver.is_some());
-                        // Declared in another file that a header makes visible here
-                        // (not a local of a fragment included elsewhere).
-                        let elsewhere =
-                            info.in_header && !ff.globals.iter().any(|v| v.key == info.key);
+                        let elsewhere = !ff.globals.iter().any(|v| v.key == info.key);
                         container || elsewhere
                     }
                 }

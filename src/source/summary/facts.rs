@@ -1216,10 +1216,15 @@ fn pointer_field(body: &str, name: &str) -> bool {
     })
 }
 
+/// A header other files include for its declarations (not a `.c.h` fragment such as
+/// Argument Clinic's or generated code, which is part of one `.c` file).
 fn is_header(path: &std::path::Path) -> bool {
-    path.extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| matches!(e, "h" | "hh" | "hpp" | "hxx"))
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    !name.ends_with(".c.h")
+        && path
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| matches!(e, "h" | "hh" | "hpp" | "hxx"))
 }
 
 fn globals(idx: &FileIndex, header: bool) -> Vec<GlobalVar> {
