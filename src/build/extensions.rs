@@ -1283,6 +1283,14 @@ pub fn setup_helpers(text: &str) -> Vec<String> {
 mod tests {
     use super::*;
 
+    fn meson_text(text: &str, lookup: &MesonLookup) -> Vec<ExtensionDecl> {
+        meson(&calls::calls(text, false).0, lookup)
+    }
+
+    fn cmake_text(text: &str) -> CMakeFacts {
+        cmake(text, &calls::calls(text, true).0)
+    }
+
     fn srcs(e: &ExtensionDecl) -> Vec<&str> {
         e.sources.iter().map(|s| s.path.as_str()).collect()
     }
@@ -1352,7 +1360,7 @@ setup(ext_modules=[
             vars.get(n)
                 .map(|v| v.iter().map(|a| (a.clone(), None)).collect())
         };
-        let e = meson(
+        let e = meson_text(
             "py.extension_module('_m', srcs, 'd.c', dependencies: dep, include_directories: include_directories('inc'), install: true)\n",
             &lookup,
         );
@@ -1365,7 +1373,7 @@ setup(ext_modules=[
 
     #[test]
     fn cmake_targets_and_variables() {
-        let f = cmake("set(SRC src/a.cpp)\nlist(APPEND SRC ${CMAKE_CURRENT_SOURCE_DIR}/src/b.cpp)\nfile(GLOB_RECURSE CORE CONFIGURE_DEPENDS core/*.cpp)\nadd_library(core STATIC ${CORE})\npybind11_add_module(_ext MODULE ${SRC})\ntarget_link_libraries(_ext PRIVATE core)\n");
+        let f = cmake_text("set(SRC src/a.cpp)\nlist(APPEND SRC ${CMAKE_CURRENT_SOURCE_DIR}/src/b.cpp)\nfile(GLOB_RECURSE CORE CONFIGURE_DEPENDS core/*.cpp)\nadd_library(core STATIC ${CORE})\npybind11_add_module(_ext MODULE ${SRC})\ntarget_link_libraries(_ext PRIVATE core)\n");
         assert_eq!(f.modules.len(), 1);
         let s: Vec<String> = f.target_sources["_ext"]
             .iter()

@@ -95,7 +95,7 @@ pub(crate) fn check(project: &ProjectContext, out: &mut Vec<Diagnostic>) {
         let name = s.fn_name(id);
         let (st_name, field_name) = s.names(key);
         let obj = matches!(a.kind, AccessKind::Replace)
-            || s.field(&st_name, &field_name)
+            || s.field(st_name, field_name)
                 .is_some_and(|(t, _)| super::is_object_type(t));
         let severity = if obj
             || matches!(a.kind, AccessKind::Realloc | AccessKind::Free)

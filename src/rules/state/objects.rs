@@ -395,7 +395,6 @@ pub(crate) fn global_findings(
                 continue;
             }
             let id = (fi, i);
-            let root = e.entry_points[fi].contains(&i) || e.unreached[fi].contains(&i);
             let mut list: Vec<&SAccess> = sum.of(id).iter().collect();
             list.sort_by_key(|a| (site(a).0, rank(a.kind)));
             let found = list.into_iter().find(|a| {
@@ -406,22 +405,27 @@ pub(crate) fn global_findings(
                 if !info.mutable_state || !a.kind.changes() || a.protection.protects_global() {
                     return false;
                 }
+                // A name this file does not declare is a global only when a header of
+                // the project declares it (else it is a local the parser could not see:
+                // code fragments included into another function).
+                if !info.in_header && !ff.globals.iter().any(|v| v.key == info.key) {
+                    return false;
+                }
                 if !in_ft(pf, &s.configs[fi], site(a).0) {
                     return false;
                 }
                 match a.via_callee {
-                    // Through a helper that only saw a parameter.
+                    // Through a helper that only saw a parameter: reported in the
+                    // function handing the global over (it runs concurrently).
                     Some(_) => {
-                        root && {
-                            let (oid, orange) = a.origin;
-                            sum.function(oid)
-                                .accesses
-                                .iter()
-                                .find(|x| x.range == orange)
-                                .is_some_and(|x| {
-                                    !matches!(x.base, crate::source::summary::Base::Global(_))
-                                })
-                        }
+                        let (oid, orange) = a.origin;
+                        sum.function(oid)
+                            .accesses
+                            .iter()
+                            .find(|x| x.range == orange)
+                            .is_some_and(|x| {
+                                !matches!(x.base, crate::source::summary::Base::Global(_))
+                            })
                     }
                     None => {
                         let container = ff.functions[i]

@@ -155,7 +155,8 @@ pub struct CallSite {
     pub args: Vec<Arg>,
     pub protection: Protection,
     pub range: Range,
-    /// The call sits in an `if`/`while` condition (`if (!check_thread(self)) return NULL;`).
+    /// The call sits in an `if`/`while` condition (`if (!check_thread(self)) return NULL;`)
+    /// or in a returned expression.
     pub in_condition: bool,
 }
 
@@ -198,6 +199,8 @@ pub struct GlobalVar {
     /// declarations say.
     pub safe: bool,
     pub pointer: bool,
+    /// Declared in a header (`extern struct arena default_arena;` in `arena.h`).
+    pub in_header: bool,
     pub range: Range,
 }
 
@@ -623,7 +626,7 @@ impl FileFacts {
         let get = |r: Range| text.get(r.0..r.1).unwrap_or("");
         let mut out = FileFacts {
             structs: structs(pf),
-            globals: globals(idx),
+            globals: globals(idx, is_header(&pf.file.path)),
             types: types(pf),
             ..Default::default()
         };
@@ -902,6 +905,51 @@ impl FileFacts {
                     range: w.range,
                 });
             }
+            // Writes through a pointer parameter: `*p = v`, `Py_SETREF(*p, v)` change
+            // what the caller passed (`set_ptr(&self->text, v)` replaces `self->text`).
+            for a in idx.assignments_in(fi) {
+                let lhs = a.lhs_text.trim();
+                let Some(name) = lhs.strip_prefix('*').map(str::trim) else {
+                    continue;
+                };
+                if let Some(&p) = scope.params.get(name) {
+                    let kind = if a.operator == "=" {
+                        AccessKind::Write
+                    } else {
+                        AccessKind::Update
+                    };
+                    ff.accesses.push(Access {
+                        base: Base::Param(p),
+                        field: None,
+                        kind,
+                        protection: regions.protection(a.range.0),
+                        lazy: false,
+                        range: a.range,
+                    });
+                }
+            }
+            for c in &calls {
+                if !capi::replaces_reference(&c.name) {
+                    continue;
+                }
+                let Some(first) = c.args.first() else {
+                    continue;
+                };
+                let t = get(*first).trim();
+                let Some(name) = t.strip_prefix('*').map(str::trim) else {
+                    continue;
+                };
+                if let Some(&p) = scope.params.get(name) {
+                    ff.accesses.push(Access {
+                        base: Base::Param(p),
+                        field: None,
+                        kind: AccessKind::Replace,
+                        protection: regions.protection(c.range.0),
+                        lazy: false,
+                        range: c.range,
+                    });
+                }
+            }
             // Reads of fields (and arguments passed on). Per function, the calls by
             // start and the arguments by their range without casts and `&`, so that
             // each field use is one lookup (huge functions made this quadratic).
@@ -1049,10 +1097,15 @@ impl FileFacts {
                     args.pop();
                 }
                 args.shrink_to_fit();
+                // Tested: in an `if`/`while` condition, or returned for the caller to test
+                // (`return check_thread(c) && check_open(c);`).
                 let in_condition = branches_by[fi].iter().any(|&bi| {
                     let b = &facts.branches[bi];
                     b.condition.0 <= c.range.0 && c.range.1 <= b.condition.1
-                });
+                }) || func
+                    .returns
+                    .iter()
+                    .any(|r| r.0 <= c.range.0 && c.range.1 <= r.1);
                 if in_condition && is_thread_id_call(&c.name) {
                     ff.checks_thread = true;
                 }
@@ -1163,7 +1216,18 @@ fn pointer_field(body: &str, name: &str) -> bool {
     })
 }
 
-fn globals(idx: &FileIndex) -> Vec<GlobalVar> {
+/// A header other files include for its declarations (not a `.c.h` fragment such as
+/// Argument Clinic's or generated code, which is part of one `.c` file).
+fn is_header(path: &std::path::Path) -> bool {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    !name.ends_with(".c.h")
+        && path
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| matches!(e, "h" | "hh" | "hpp" | "hxx"))
+}
+
+fn globals(idx: &FileIndex, header: bool) -> Vec<GlobalVar> {
     idx.decls
         .iter()
         .filter(|d| d.has_static_storage())
@@ -1199,6 +1263,7 @@ fn globals(idx: &FileIndex) -> Vec<GlobalVar> {
                 mutable_state: !safe,
                 safe,
                 pointer: d.is_pointer || ty.starts_with("PyObject"),
+                in_header: header,
                 range: d.range,
             }
         })
@@ -1317,56 +1382,5 @@ mod tests {
         assert!(tests_empty("!ct->realized", "ct->realized"));
         assert!(!tests_empty("!ct->realized_more", "ct->realized"));
         assert!(!tests_empty("self->index", "self->index"));
-    }
-}
-
-#[cfg(test)]
-mod debug {
-    /// `FTAUDIT_DEBUG_SUMMARY=path cargo test --lib summary_dump -- --nocapture`
-    #[test]
-    fn summary_dump() {
-        let Ok(path) = std::env::var("FTAUDIT_DEBUG_SUMMARY") else {
-            return;
-        };
-        let p = std::path::Path::new(&path);
-        let lang = crate::source::Language::from_path(p).unwrap();
-        let file = crate::source::SourceFile::read(p, lang).unwrap();
-        let pf = crate::source::ParsedFile::new(file);
-        let names: std::collections::HashSet<&str> =
-            pf.index.functions.iter().map(|f| f.name.as_str()).collect();
-        let facts = crate::source::entry::Facts::build(&pf.file, &pf.index, &names);
-        let ff = super::FileFacts::extract(&pf, &facts);
-        for f in &ff.functions {
-            println!(
-                "{} class={:?} params={:?} ret={:?}",
-                f.name, f.class, f.param_types, f.returns_static
-            );
-            for a in &f.accesses {
-                println!(
-                    "   {:?} {:?} {:?} {:?} lazy={}",
-                    a.base, a.field, a.kind, a.protection, a.lazy
-                );
-            }
-            for c in &f.calls {
-                println!(
-                    "   call {} recv={:?} {:?} args={:?}",
-                    c.name, c.receiver, c.receiver_type, c.args
-                );
-            }
-        }
-        println!(
-            "globals {:?}",
-            ff.globals.iter().map(|g| &g.key).collect::<Vec<_>>()
-        );
-        let s = super::super::Summaries::build(vec![ff]);
-        for (i, list) in s.summary[0].iter().enumerate() {
-            println!("SUM {}", s.files[0].functions[i].name);
-            for a in list {
-                println!(
-                    "   {:?} {:?} {:?} st={:?} via={:?}",
-                    a.base, a.field, a.kind, a.struct_type, a.via_callee
-                );
-            }
-        }
     }
 }

@@ -102,6 +102,8 @@ pub struct GlobalInfo {
     /// Some declaration can hold shared state and none is thread-local/atomic/const.
     pub mutable_state: bool,
     pub pointer: bool,
+    /// Some header of the project declares it (so other files can name it).
+    pub in_header: bool,
     /// A definition or declaration (file, range).
     pub decl: (usize, Range),
 }
@@ -129,7 +131,13 @@ const MAX_ACCESSES: usize = 256;
 /// Bound on how often one function is recomputed.
 const MAX_ROUNDS: usize = 20;
 
-type Key = (SBase, Option<Sym>, AccessKind, Protection, bool);
+/// What tells two summarised accesses apart: the protection only by what the rules
+/// ask of it (safe for an object, safe for a global, detached), so variants that
+/// differ in an irrelevant way are kept once.
+type Key = (SBase, Option<Sym>, AccessKind, (bool, bool, bool), bool);
+
+/// Per function: the interned struct each parameter points to, and its class.
+type ParamSyms = (Vec<Option<Sym>>, Option<Sym>);
 
 impl Summaries {
     pub fn build(files: Vec<FileFacts>) -> Summaries {
@@ -146,6 +154,7 @@ impl Summaries {
                             file: Some(fi),
                             mutable_state: true,
                             pointer: false,
+                            in_header: false,
                             decl: (fi, g.range),
                         });
                         globals.len() - 1
@@ -157,6 +166,7 @@ impl Summaries {
                             file: None,
                             mutable_state: true,
                             pointer: false,
+                            in_header: false,
                             decl: (fi, g.range),
                         });
                         globals.len() - 1
@@ -165,6 +175,7 @@ impl Summaries {
                 let info = &mut globals[id];
                 info.mutable_state &= !g.safe;
                 info.pointer |= g.pointer;
+                info.in_header |= g.in_header && !g.file_local;
             }
         }
         let resolve_global = |fi: usize, key: &str| -> Option<usize> {
@@ -247,9 +258,59 @@ impl Summaries {
             }
         }
 
+        // Ownership checks: a function that compares thread ids, or one that tests the
+        // result of calling such a function; a worklist up the callers.
+        let mut checker: HashSet<FnId> = HashSet::new();
+        let mut work: Vec<FnId> = Vec::new();
+        for (fi, ff) in files.iter().enumerate() {
+            for (i, f) in ff.functions.iter().enumerate() {
+                if f.checks_thread {
+                    checker.insert((fi, i));
+                    work.push((fi, i));
+                }
+            }
+        }
+        while let Some(id) = work.pop() {
+            for c in callers.get(&id).into_iter().flatten() {
+                if checker.contains(c) {
+                    continue;
+                }
+                let f = &files[c.0].functions[c.1];
+                let tests_it = f
+                    .calls
+                    .iter()
+                    .enumerate()
+                    .any(|(ci, site)| site.in_condition && callees[c.0][c.1][ci].contains(&id));
+                if tests_it {
+                    checker.insert(*c);
+                    work.push(*c);
+                }
+            }
+        }
+        let owner_checked_from: Vec<Vec<Option<usize>>> = files
+            .iter()
+            .enumerate()
+            .map(|(fi, ff)| {
+                ff.functions
+                    .iter()
+                    .enumerate()
+                    .map(|(i, f)| {
+                        f.calls
+                            .iter()
+                            .enumerate()
+                            .filter(|(ci, site)| {
+                                site.in_condition
+                                    && callees[fi][i][*ci].iter().any(|c| checker.contains(c))
+                            })
+                            .map(|(_, site)| site.range.1)
+                            .min()
+                    })
+                    .collect()
+            })
+            .collect();
         let mut interner = Interner::default();
         // Per function: the struct each parameter points to, and its class.
-        let param_syms: Vec<Vec<(Vec<Option<Sym>>, Option<Sym>)>> = files
+        let param_syms: Vec<Vec<ParamSyms>> = files
             .iter()
             .map(|ff| {
                 ff.functions
@@ -289,6 +350,10 @@ impl Summaries {
                 let list: Vec<SAccess> = f
                     .accesses
                     .iter()
+                    .filter(|a| {
+                        // After an ownership check only the owner thread runs.
+                        owner_checked_from[fi][i].is_none_or(|from: usize| a.range.0 < from)
+                    })
                     .filter_map(|a| {
                         let base = sbase(fi, &a.base)?;
                         Some(SAccess {
@@ -366,6 +431,9 @@ impl Summaries {
             let mut added: Vec<SAccess> = Vec::new();
             let my_keys = &mut keys[fi][i];
             for (ci, site) in f.calls.iter().enumerate() {
+                if owner_checked_from[fi][i].is_some_and(|from| site.range.0 >= from) {
+                    continue;
+                }
                 for (k, callee) in callees[fi][i][ci].iter().enumerate() {
                     let from = taken[fi][i][ci][k];
                     let theirs = &summary[callee.0][callee.1];
@@ -400,56 +468,6 @@ impl Summaries {
             }
         }
         let types = TypeModel::build(&files);
-        // Ownership checks: a function that compares thread ids, or one that tests the
-        // result of calling such a function; a worklist up the callers.
-        let mut checker: HashSet<FnId> = HashSet::new();
-        let mut work: Vec<FnId> = Vec::new();
-        for (fi, ff) in files.iter().enumerate() {
-            for (i, f) in ff.functions.iter().enumerate() {
-                if f.checks_thread {
-                    checker.insert((fi, i));
-                    work.push((fi, i));
-                }
-            }
-        }
-        while let Some(id) = work.pop() {
-            for c in callers.get(&id).into_iter().flatten() {
-                if checker.contains(c) {
-                    continue;
-                }
-                let f = &files[c.0].functions[c.1];
-                let tests_it = f
-                    .calls
-                    .iter()
-                    .enumerate()
-                    .any(|(ci, site)| site.in_condition && callees[c.0][c.1][ci].contains(&id));
-                if tests_it {
-                    checker.insert(*c);
-                    work.push(*c);
-                }
-            }
-        }
-        let owner_checked_from = files
-            .iter()
-            .enumerate()
-            .map(|(fi, ff)| {
-                ff.functions
-                    .iter()
-                    .enumerate()
-                    .map(|(i, f)| {
-                        f.calls
-                            .iter()
-                            .enumerate()
-                            .filter(|(ci, site)| {
-                                site.in_condition
-                                    && callees[fi][i][*ci].iter().any(|c| checker.contains(c))
-                            })
-                            .map(|(_, site)| site.range.1)
-                            .min()
-                    })
-                    .collect()
-            })
-            .collect();
         Summaries {
             files,
             globals,
@@ -480,7 +498,14 @@ impl Summaries {
 }
 
 fn key(a: &SAccess) -> Key {
-    (a.base, a.field, a.kind, a.protection, a.lazy)
+    let p = a.protection;
+    (
+        a.base,
+        a.field,
+        a.kind,
+        (p.protects_object(), p.protects_global(), p.detached),
+        a.lazy,
+    )
 }
 
 /// The callee's access `a` as the caller sees it through `site`, or `None` when it
@@ -495,12 +520,10 @@ fn substitute(
     field_sym: &impl Fn(&str) -> Option<Sym>,
 ) -> Option<SAccess> {
     let arg = match &a.base {
-        SBase::Global(_) => {
-            return Some(SAccess {
-                protection: a.protection.union(site.protection),
-                ..a.clone()
-            })
-        }
+        // A global is reported in the function that names it, or that hands its
+        // address to the helper changing it (that function runs on every thread its
+        // callers run on): it does not travel further up.
+        SBase::Global(_) => return None,
         SBase::Param(p) => site.args.get(*p)?,
         SBase::This => site.receiver.as_ref()?,
     };
@@ -508,7 +531,13 @@ fn substitute(
         Arg::Base(b) => {
             let b = sbase(fi, b)?;
             let st = struct_of(fi, i, &b).or(a.struct_type);
-            (b, a.field, a.kind, st)
+            // A helper handing a field on is, to its callers, a read of it.
+            let kind = if a.kind == AccessKind::Pass {
+                AccessKind::Read
+            } else {
+                a.kind
+            };
+            (b, a.field, kind, st)
         }
         Arg::Field(b, f) => {
             let b = sbase(fi, b)?;
@@ -525,6 +554,10 @@ fn substitute(
         }
         Arg::Fresh | Arg::Other => return None,
     };
+    // Loads of globals matter to no rule: a helper reading through `&global` adds nothing.
+    if matches!(base, SBase::Global(_)) && !kind.changes() {
+        return None;
+    }
     Some(SAccess {
         base,
         field,
