@@ -298,3 +298,46 @@ fn helper_findings_carry_the_conflicting_location() {
         .iter()
         .any(|r| r.message.contains("`CTracer_push`")));
 }
+
+/// A global changed through a helper (or defined in another file) is reported as
+/// *likely*: on real code many such paths are startup-only or benign counters. A
+/// direct write in the entry point stays certain.
+#[test]
+fn globals_changed_through_helpers_are_likely_not_certain() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("m.c"),
+        r#"#include <Python.h>
+
+typedef struct { long used; } Pool;
+static long hits;
+static Pool pool;
+
+static void pool_take(Pool *p) { p->used += 1; }
+
+static PyObject *direct(PyObject *m, PyObject *a) { hits = PyLong_AsLong(a); Py_RETURN_NONE; }
+static PyObject *through(PyObject *m, PyObject *a) { pool_take(&pool); Py_RETURN_NONE; }
+
+static PyMethodDef methods[] = {
+    {"direct", direct, METH_O, NULL},
+    {"through", through, METH_O, NULL},
+    {NULL, NULL, 0, NULL},
+};
+"#,
+    )
+    .expect("write");
+    let settings = Settings::resolve(dir.path(), &Overrides::default()).expect("settings");
+    let roots: Vec<(PathBuf, Arc<Settings>)> = vec![(dir.path().to_path_buf(), Arc::new(settings))];
+    let result = check::run(&roots, &Default::default());
+    let confidence = |needle: &str| {
+        result
+            .diagnostics
+            .iter()
+            .find(|d| d.rule.code == "FT401" && d.message.contains(needle))
+            .map(|d| d.confidence)
+            .unwrap_or_else(|| panic!("no FT401 for {needle}: {:?}", result.diagnostics))
+    };
+    use ftaudit::diagnostic::Confidence;
+    assert_eq!(confidence("`direct`"), Confidence::Certain);
+    assert_eq!(confidence("through `pool_take`"), Confidence::Likely);
+}

@@ -109,18 +109,6 @@ fn py_text<'a>(text: &'a str, n: Node) -> &'a str {
     text.get(n.byte_range()).unwrap_or("")
 }
 
-fn py_descendants(node: Node) -> Vec<Node> {
-    let mut out = Vec::new();
-    let mut stack = vec![node];
-    let mut cursor = node.walk();
-    while let Some(n) = stack.pop() {
-        out.push(n);
-        let children: Vec<Node> = n.children(&mut cursor).collect();
-        stack.extend(children.into_iter().rev());
-    }
-    out
-}
-
 fn join_paths(parts: &[String]) -> String {
     let mut out = String::new();
     for p in parts {
@@ -141,7 +129,7 @@ fn join_paths(parts: &[String]) -> String {
 impl<'t> Py<'t> {
     fn new(text: &'t str, root: Node<'t>) -> Self {
         let mut assigns: HashMap<&'t str, Vec<(Node<'t>, bool)>> = HashMap::new();
-        for n in py_descendants(root) {
+        for n in super::setup_py::descendants(root) {
             match n.kind() {
                 "assignment" | "augmented_assignment" => {
                     let (Some(l), Some(r)) = (
@@ -189,7 +177,7 @@ impl<'t> Py<'t> {
             }
         }
         let mut dict_items: HashMap<(&'t str, String), Vec<(Node<'t>, bool)>> = HashMap::new();
-        for n in py_descendants(root) {
+        for n in super::setup_py::descendants(root) {
             match n.kind() {
                 "assignment" | "augmented_assignment" => {
                     let (Some(l), Some(r)) = (
@@ -290,7 +278,7 @@ impl<'t> Py<'t> {
         let text = self.text;
         match n.kind() {
             "string" => {
-                if py_descendants(n)
+                if super::setup_py::descendants(n)
                     .iter()
                     .any(|c| c.kind() == "interpolation")
                 {
@@ -656,7 +644,7 @@ pub fn setup_py(text: &str) -> Vec<ExtensionDecl> {
     let root = tree.root_node();
     let mut py = Py::new(text, root);
     let mut out = Vec::new();
-    for n in py_descendants(root) {
+    for n in super::setup_py::descendants(root) {
         if n.kind() != "call" {
             continue;
         }
@@ -709,7 +697,7 @@ pub fn setup_py(text: &str) -> Vec<ExtensionDecl> {
         });
     }
     // cffi: `ffi.set_source("pkg._lib", "...C...", sources=[...], include_dirs=[...])`.
-    for n in py_descendants(root) {
+    for n in super::setup_py::descendants(root) {
         if n.kind() != "call" {
             continue;
         }
@@ -741,7 +729,7 @@ pub fn setup_py(text: &str) -> Vec<ExtensionDecl> {
         });
     }
     // `cythonize("pkg/*.pyx")` without an Extension: each matching .pyx is a module.
-    for n in py_descendants(root) {
+    for n in super::setup_py::descendants(root) {
         if n.kind() != "call" {
             continue;
         }

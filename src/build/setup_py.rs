@@ -62,7 +62,8 @@ fn conditional(node: Node) -> bool {
     false
 }
 
-fn descendants(node: Node) -> Vec<Node> {
+/// Every node below `node` (and itself), in source order.
+pub(super) fn descendants(node: Node) -> Vec<Node> {
     let mut out = Vec::new();
     let mut stack = vec![node];
     let mut cursor = node.walk();

@@ -31,7 +31,9 @@ returns) and class statics (`Tracker::instances.push_back(this)` in a
 constructor). These are reported once per function, with notes for the helper's
 line and one other function that changes the same global; `std::call_once`
 bodies, thread-local and atomic variables and data filled only during module
-initialisation stay quiet.
+initialisation stay quiet. Because the analysis cannot tell startup-only or benign
+statistics code from a real race here, these findings are marked *likely*, never
+*certain* (`--confidence certain` hides them).
 
 Severity follows what can go wrong: `PyObject *` and other pointers are errors
 (use-after-free, double free), other data warnings, counters that are only
