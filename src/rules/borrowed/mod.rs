@@ -172,8 +172,10 @@ pub(super) fn check_borrowed_calls(
             d = d
                 .with_severity(crate::diagnostic::Severity::Info)
                 .with_confidence(Confidence::Likely);
-        } else if let Some(fix) = strong_ref_fix(ctx, call, api) {
-            // Immutable containers keep their borrowed lookups: no rewrite to offer.
+        }
+        // Offered for immutable containers too: a strong reference is never wrong,
+        // and keeps the code right if the container is later changed at runtime.
+        if let Some(fix) = strong_ref_fix(ctx, call, api) {
             d = d.with_fix(fix);
         }
         out.push(d);

@@ -136,7 +136,7 @@ pub(crate) fn check(project: &ProjectContext, out: &mut Vec<Diagnostic>) {
                 "wrap the body in `Py_BEGIN_CRITICAL_SECTION(self);` ... `Py_END_CRITICAL_SECTION();` (and the other functions using `{}` too), or hold a `PyMutex` stored in the object",
                 field_name
             ));
-        let d = with_lock_body_fix(project, id, d, objects::site(a).0);
+        let d = objects::with_lock_body_fix(project, id, d, objects::site(a).0);
         out.push(objects::finish(
             d,
             notes,
@@ -144,31 +144,5 @@ pub(crate) fn check(project: &ProjectContext, out: &mut Vec<Diagnostic>) {
             severity,
             objects::confidence(project, id),
         ));
-    }
-}
-
-/// The unsafe fix: the whole method body in a critical section on its `self`
-/// parameter, with a single way out (see [`crate::fix::critical_section::lock_body`]).
-fn with_lock_body_fix(
-    project: &ProjectContext,
-    id: crate::source::summary::FnId,
-    d: Diagnostic,
-    at: usize,
-) -> Diagnostic {
-    let pf = &project.files[id.0];
-    let Some(base) = pf.index.functions.get(id.1).and_then(|f| f.params.first()) else {
-        return d;
-    };
-    if !crate::source::privacy::is_identifier(&base.name) {
-        return d;
-    }
-    match crate::fix::critical_section::lock_body_fix(
-        &pf.file,
-        pf.settings.target_minor,
-        at,
-        &base.name,
-    ) {
-        Some(f) => d.with_fix(f),
-        None => d,
     }
 }

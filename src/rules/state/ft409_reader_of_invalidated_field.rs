@@ -58,11 +58,19 @@ static PyObject *Buf_count(BufObject *self, PyObject *x) {
 }
 ```
 
+## Fix
+With `--unsafe-fixes`, the reader's whole body runs in
+`Py_BEGIN_CRITICAL_SECTION(self)` ... `Py_END_CRITICAL_SECTION()` with one way out,
+as FT406's fix does for writers. It is unsafe because it changes the locking: it
+only helps when the writers hold the same section, and calls in the body that run
+Python code can suspend it. Bodies that already hold a critical section, have
+preprocessor conditionals, or return from inside a nested loop or `switch` get no fix.
+
 ## References
 - CPython howto *C API Extension Support for Free Threading*, "Critical Sections".
 - CPython's `bytearray`, `array` and `_io` buffers take the object's critical section in readers as well as writers.
 "#,
-    fix: FixAvailability::None,
+    fix: FixAvailability::Sometimes,
 };
 
 pub(crate) fn check(project: &ProjectContext, out: &mut Vec<Diagnostic>) {
@@ -121,6 +129,7 @@ pub(crate) fn check(project: &ProjectContext, out: &mut Vec<Diagnostic>) {
                 "read `{}` inside `Py_BEGIN_CRITICAL_SECTION(self);` ... `Py_END_CRITICAL_SECTION();`, the lock `{writer}` must hold too (or copy it out under that lock)",
                 field_name
             ));
+        let d = objects::with_lock_body_fix(project, id, d, objects::site(a).0);
         out.push(objects::finish(
             d,
             notes,

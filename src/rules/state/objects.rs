@@ -533,3 +533,29 @@ pub(crate) fn conflict<'s>(
         .or_else(|| s.others(key, me).find(|(_, o)| wanted(o)))
         .or_else(|| s.others(key, me).next())
 }
+
+/// The unsafe fix: the whole method body in a critical section on its `self`
+/// parameter, with a single way out (see [`crate::fix::critical_section::lock_body`]).
+pub(crate) fn with_lock_body_fix(
+    project: &ProjectContext,
+    id: FnId,
+    d: Diagnostic,
+    at: usize,
+) -> Diagnostic {
+    let pf = &project.files[id.0];
+    let Some(base) = pf.index.functions.get(id.1).and_then(|f| f.params.first()) else {
+        return d;
+    };
+    if !crate::source::privacy::is_identifier(&base.name) {
+        return d;
+    }
+    match crate::fix::critical_section::lock_body_fix(
+        &pf.file,
+        pf.settings.target_minor,
+        at,
+        &base.name,
+    ) {
+        Some(f) => d.with_fix(f),
+        None => d,
+    }
+}
