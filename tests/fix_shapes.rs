@@ -427,6 +427,78 @@ fn dict_next_no_fix_shapes() {
     }
 }
 
+/// FT203: the size read and the loop are locked together (unsafe: a call that runs
+/// Python code can suspend the section); a size still needed after the loop, or a
+/// bound read in an outer block, gets no fix.
+#[test]
+fn stale_size_loop_locked_with_its_size_read() {
+    let body = r#"static PyObject *
+total(PyObject *self, PyObject *unused)
+{
+    long sum = 0;
+    Py_ssize_t n = PyList_GET_SIZE(registry);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        sum += PyLong_AsLong(PyList_GET_ITEM(registry, i));
+    }
+    return PyLong_FromLong(sum);
+}
+
+static PyObject *
+assigned(PyObject *self, PyObject *unused)
+{
+    long sum = 0;
+    Py_ssize_t n, i;
+    n = PyList_GET_SIZE(registry);
+    sum = 1;
+    for (i = 0; i < n; i++) {
+        sum += PyLong_AsLong(PyList_GET_ITEM(registry, i));
+    }
+    return PyLong_FromSsize_t(n + sum);
+}
+"#;
+    let flags = &["--select", "FT203"];
+    assert_eq!(fixed(body, flags, &[]), "(no change)\n", "unsafe only");
+    snap(
+        "stale_size_loop_locked_with_its_size_read",
+        fixed(body, &["--select", "FT203", "--unsafe-fixes"], &[]),
+    );
+    let no_fix = [
+        // the size is used after the loop: it cannot move into the section's block
+        r#"static PyObject *
+count(PyObject *self, PyObject *unused)
+{
+    long sum = 0;
+    Py_ssize_t n = PyList_GET_SIZE(registry);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        sum += PyLong_AsLong(PyList_GET_ITEM(registry, i));
+    }
+    return PyLong_FromSsize_t(n + sum);
+}
+"#,
+        // the size is read in an outer block
+        r#"static PyObject *
+outer(PyObject *self, PyObject *flag)
+{
+    long sum = 0;
+    Py_ssize_t n = PyList_GET_SIZE(registry);
+    if (flag == Py_True) {
+        for (Py_ssize_t i = 0; i < n; i++) {
+            sum += PyLong_AsLong(PyList_GET_ITEM(registry, i));
+        }
+    }
+    return PyLong_FromLong(sum);
+}
+"#,
+    ];
+    for (i, body) in no_fix.iter().enumerate() {
+        assert_eq!(
+            fixed(body, &["--select", "FT203", "--unsafe-fixes"], &[]),
+            "(no change)\n",
+            "case {i}"
+        );
+    }
+}
+
 // ---- memory domains ------------------------------------------------------------
 
 #[test]
@@ -779,7 +851,8 @@ fn every_fixed_shape_compiles_for_both_builds() {
 }
 
 /// The snapshots of this file that hold C (compiled by the test above).
-const SHAPE_SNAPSHOTS: [&str; 20] = [
+const SHAPE_SNAPSHOTS: [&str; 21] = [
+    "stale_size_loop_locked_with_its_size_read",
     "set_item_macro_on_shared_list",
     "list_get_item_macro_unsafe",
     "counters_become_atomic",

@@ -388,3 +388,45 @@ pub fn lock_body_fix(
         edits,
     })
 }
+
+/// A [`wrap`] as a fix: unsafe when jumps were rewritten or a statement macro may
+/// hide one (whatever `applicability` says otherwise), with `pythoncapi_compat.h`
+/// for projects whose minimum Python predates the macros (unsafe when the project
+/// does not have the header).
+pub fn section_fix(
+    file: &SourceFile,
+    target_minor: u32,
+    wrapped: Wrapped,
+    mut message: String,
+    mut applicability: crate::diagnostic::Applicability,
+) -> Option<crate::diagnostic::Fix> {
+    use super::strong_ref::{compat_for, compat_include_edit, Compat};
+    use crate::diagnostic::Applicability;
+    let mut edits = wrapped.edits;
+    if wrapped.rewrote_jumps || wrapped.macro_may_jump {
+        applicability = Applicability::Unsafe;
+    }
+    if wrapped.macro_may_jump {
+        message.push_str(
+            " (a statement macro in the loop could hide a `return` out of the section: check it)",
+        );
+    }
+    match compat_for(file, target_minor, fixes::CRITICAL_SECTION_SINCE_MINOR) {
+        Compat::NotNeeded | Compat::Included => {}
+        Compat::Insert(spelling) => {
+            edits.push(compat_include_edit(file, &spelling)?);
+            message.push_str(&format!(
+                " (the macros come from `{spelling}`, included after Python.h)"
+            ));
+        }
+        Compat::Missing => {
+            applicability = Applicability::Unsafe;
+            message.push_str(" (the macros are newer than your minimum Python: add pythoncapi_compat.h to the project, or raise the minimum)");
+        }
+    }
+    Some(crate::diagnostic::Fix {
+        applicability,
+        message,
+        edits,
+    })
+}

@@ -92,7 +92,7 @@ pub(crate) fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
 /// Wraps the loop whose condition iterates in a critical section on the container
 /// (see [`crate::fix::critical_section`]).
 fn lock_loop_fix(ctx: &FileContext, call: &Call, arg: Range) -> Option<Fix> {
-    use crate::fix::{critical_section, scope, strong_ref};
+    use crate::fix::{critical_section, scope};
     let file = ctx.file;
     let container = file.text.get(arg.0..arg.1)?.trim();
     // Evaluated once more by the macro: only plain names and field chains.
@@ -137,18 +137,7 @@ fn lock_loop_fix(ctx: &FileContext, call: &Call, arg: Range) -> Option<Fix> {
         return None;
     }
     let wrapped = critical_section::wrap(file, function, lp, lp, &objects)?;
-    let compat = strong_ref::compat_for(
-        file,
-        ctx.settings.target_minor,
-        crate::capi::fixes::CRITICAL_SECTION_SINCE_MINOR,
-    );
-    let mut edits = wrapped.edits;
-    let mut applicability = if wrapped.rewrote_jumps || wrapped.macro_may_jump {
-        Applicability::Unsafe
-    } else {
-        Applicability::Safe
-    };
-    let mut message = if wrapped.rewrote_jumps {
+    let message = if wrapped.rewrote_jumps {
         format!(
             "Lock `{}` around the loop; the `return`/`goto` out of it now leaves the section first",
             objects.join("` and `")
@@ -156,27 +145,11 @@ fn lock_loop_fix(ctx: &FileContext, call: &Call, arg: Range) -> Option<Fix> {
     } else {
         format!("Lock `{}` around the loop", objects.join("` and `"))
     };
-    if wrapped.macro_may_jump {
-        message.push_str(
-            " (a statement macro in the loop could hide a `return` out of the section: check it)",
-        );
-    }
-    match compat {
-        strong_ref::Compat::NotNeeded | strong_ref::Compat::Included => {}
-        strong_ref::Compat::Insert(spelling) => {
-            edits.push(strong_ref::compat_include_edit(file, &spelling)?);
-            message.push_str(&format!(
-                " (the macros come from `{spelling}`, included after Python.h)"
-            ));
-        }
-        strong_ref::Compat::Missing => {
-            applicability = Applicability::Unsafe;
-            message.push_str(" (the macros are newer than your minimum Python: add pythoncapi_compat.h to the project, or raise the minimum)");
-        }
-    }
-    Some(Fix {
-        applicability,
+    critical_section::section_fix(
+        file,
+        ctx.settings.target_minor,
+        wrapped,
         message,
-        edits,
-    })
+        Applicability::Safe,
+    )
 }
