@@ -29,7 +29,7 @@ pub struct Config {
     /// `true`: check every C/C++ file, not only what the build's extension modules compile.
     pub all_sources: Option<bool>,
     /// Extension types whose instances are confined to one thread by design (one
-    /// per thread, like coverage's `CTracer`): the per-object rules skip them. Named
+    /// per thread by design, such as a sampler or tracer): the per-object rules skip them. Named
     /// by Python type name, `PyTypeObject`/`PyType_Spec` variable or object struct.
     pub thread_confined_types: Option<Vec<String>>,
     /// Where the cache lives (relative to the configuration file's folder); default

@@ -205,19 +205,19 @@ static PyModuleDef_Slot slots[] = {{Py_mod_exec, mod_exec}, {0, NULL}};
 
 const TRACER: &str = r#"
 #include <Python.h>
-typedef struct { PyObject_HEAD char *buf; Py_ssize_t n; } CTracer;
-static void grow(CTracer *t) { t->buf = PyMem_Realloc(t->buf, t->n * 2); }
-static PyObject *CTracer_push(CTracer *self, PyObject *v) { grow(self); Py_RETURN_NONE; }
-static PyObject *CTracer_first(CTracer *self, PyObject *u) { return PyLong_FromLong(self->buf[0]); }
+typedef struct { PyObject_HEAD char *buf; Py_ssize_t n; } Sampler;
+static void grow(Sampler *t) { t->buf = PyMem_Realloc(t->buf, t->n * 2); }
+static PyObject *Sampler_push(Sampler *self, PyObject *v) { grow(self); Py_RETURN_NONE; }
+static PyObject *Sampler_first(Sampler *self, PyObject *u) { return PyLong_FromLong(self->buf[0]); }
 static PyMethodDef methods[] = {
-    {"push", (PyCFunction)CTracer_push, METH_O, NULL},
-    {"first", (PyCFunction)CTracer_first, METH_NOARGS, NULL},
+    {"push", (PyCFunction)Sampler_push, METH_O, NULL},
+    {"first", (PyCFunction)Sampler_first, METH_NOARGS, NULL},
     {NULL},
 };
-static PyTypeObject CTracerType = {
+static PyTypeObject SamplerType = {
     PyVarObject_HEAD_INIT(NULL, 0)
-    .tp_name = "coverage.CTracer",
-    .tp_basicsize = sizeof(CTracer),
+    .tp_name = "sampling.Sampler",
+    .tp_basicsize = sizeof(Sampler),
     .tp_methods = methods,
 };
 "#;
@@ -236,7 +236,7 @@ fn thread_confined_types_turn_off_the_per_object_rules() {
     assert!(codes.contains(&"FT406"), "{shared:?}");
     assert!(codes.contains(&"FT409"), "{shared:?}");
     // By Python name, variable or struct: all three mean the same type.
-    for name in ["CTracer", "CTracerType", "coverage.CTracer"] {
+    for name in ["Sampler", "SamplerType", "sampling.Sampler"] {
         std::fs::write(
             dir.path().join("pyproject.toml"),
             format!("[tool.ftaudit]\nselect = [\"FT4\"]\nthread-confined-types = [\"{name}\"]\n"),
@@ -279,7 +279,7 @@ fn helper_findings_carry_the_conflicting_location() {
         .iter()
         .find(|d| d.rule.code == "FT406")
         .expect("FT406 on push");
-    assert!(push.message.contains("`CTracer_push`") && push.message.contains("through `grow`"));
+    assert!(push.message.contains("`Sampler_push`") && push.message.contains("through `grow`"));
     let lines: Vec<usize> = push
         .related
         .iter()
@@ -296,7 +296,7 @@ fn helper_findings_carry_the_conflicting_location() {
     assert!(first
         .related
         .iter()
-        .any(|r| r.message.contains("`CTracer_push`")));
+        .any(|r| r.message.contains("`Sampler_push`")));
 }
 
 /// A global changed through a helper (or defined in another file) is reported as

@@ -638,12 +638,18 @@ fn subscript_key<'t>(text: &'t str, n: Node<'t>) -> Option<(&'t str, String)> {
 
 /// The extension modules `setup.py` declares.
 pub fn setup_py(text: &str) -> Vec<ExtensionDecl> {
-    let Some((tree, _)) = parse_python(text) else {
-        return Vec::new();
-    };
-    let root = tree.root_node();
+    match parse_python(text) {
+        Some((tree, _)) => setup_py_tree(text, tree.root_node()),
+        None => Vec::new(),
+    }
+}
+
+/// [`setup_py`] on a tree already parsed (`BuildFile::parse` parses once for the
+/// facts and the source lists). One walk: `Extension(...)` calls, cffi's
+/// `set_source`, then `cythonize` globs, in that order.
+pub fn setup_py_tree(text: &str, root: Node) -> Vec<ExtensionDecl> {
     let mut py = Py::new(text, root);
-    let mut out = Vec::new();
+    let (mut extensions, mut cffi, mut cython) = (Vec::new(), Vec::new(), Vec::new());
     for n in super::setup_py::descendants(root) {
         if n.kind() != "call" {
             continue;
@@ -653,117 +659,115 @@ pub fn setup_py(text: &str) -> Vec<ExtensionDecl> {
         };
         let fname = py_text(text, f);
         let last = fname.rsplit('.').next().unwrap_or(fname);
-        if !EXTENSION_CLASSES.contains(&last) || last == "RustExtension" {
-            continue;
+        if EXTENSION_CLASSES.contains(&last) && last != "RustExtension" {
+            extensions.extend(extension_call(&mut py, text, n, f));
+        } else if f.kind() == "attribute" && last == "set_source" {
+            cffi.extend(cffi_set_source(&mut py, n, f));
+        } else if last == "cythonize" {
+            cython.extend(cythonize_call(&mut py, n, f));
         }
-        let (pos, kw) = py.args(n);
-        let kwarg = |k: &str| kw.iter().find(|(name, _)| *name == k).map(|(_, v)| *v);
-        let name_node = kwarg("name").or_else(|| pos.first().copied());
-        let name = match name_node.map(|x| py.eval(x, 0)) {
+    }
+    extensions.extend(cffi);
+    extensions.extend(cython);
+    extensions
+}
+
+/// `Extension(name, sources, ...)` (and the other extension classes).
+fn extension_call<'t>(
+    py: &mut Py<'t>,
+    text: &'t str,
+    n: Node<'t>,
+    f: Node<'t>,
+) -> Option<ExtensionDecl> {
+    let (pos, kw) = py.args(n);
+    let kwarg = |k: &str| kw.iter().find(|(name, _)| *name == k).map(|(_, v)| *v);
+    let name_node = kwarg("name").or_else(|| pos.first().copied());
+    let name = match name_node.map(|x| py.eval(x, 0)) {
+        Some(V::S(s)) => s,
+        Some(_) => name_node
+            .map(|x| py_text(text, x).to_owned())
+            .unwrap_or_default(),
+        None => match py.splat_value(n, "name") {
             Some(V::S(s)) => s,
-            Some(_) => name_node
-                .map(|x| py_text(text, x).to_owned())
-                .unwrap_or_default(),
-            None => match py.splat_value(n, "name") {
-                Some(V::S(s)) => s,
-                _ => String::new(),
-            },
-        };
-        let sources_node = kwarg("sources").or_else(|| pos.get(1).copied());
-        let (mut sources, mut complete) = match sources_node {
-            Some(s) => py.eval(s, 0).into_list(),
-            None => py
-                .splat_value(n, "sources")
-                .map_or((Vec::new(), false), V::into_list),
-        };
-        if let Some(d) = kwarg("depends") {
-            let (l, _) = py.eval(d, 0).into_list();
-            sources.extend(l);
-        }
-        let (include_dirs, _) = kwarg("include_dirs")
-            .map(|d| py.eval(d, 0).into_list())
-            .unwrap_or_default();
-        sources.retain(|s| !s.is_empty());
-        if sources.is_empty() {
-            complete = false;
-        }
-        out.push(ExtensionDecl {
-            name,
-            range: (f.start_byte(), f.end_byte()),
-            sources: sources.into_iter().map(SourceRef::plain).collect(),
-            include_dirs: include_dirs.into_iter().map(SourceRef::plain).collect(),
-            incomplete: !complete,
-            generated: false,
-        });
+            _ => String::new(),
+        },
+    };
+    let sources_node = kwarg("sources").or_else(|| pos.get(1).copied());
+    let (mut sources, mut complete) = match sources_node {
+        Some(s) => py.eval(s, 0).into_list(),
+        None => py
+            .splat_value(n, "sources")
+            .map_or((Vec::new(), false), V::into_list),
+    };
+    if let Some(d) = kwarg("depends") {
+        let (l, _) = py.eval(d, 0).into_list();
+        sources.extend(l);
     }
-    // cffi: `ffi.set_source("pkg._lib", "...C...", sources=[...], include_dirs=[...])`.
-    for n in super::setup_py::descendants(root) {
-        if n.kind() != "call" {
-            continue;
-        }
-        let Some(f) = n.child_by_field_name("function") else {
-            continue;
-        };
-        if f.kind() != "attribute" || !py_text(text, f).ends_with(".set_source") {
-            continue;
-        }
-        let (pos, kw) = py.args(n);
-        let kwarg = |k: &str| kw.iter().find(|(name, _)| *name == k).map(|(_, v)| *v);
-        let name = match pos.first().map(|x| py.eval(*x, 0)) {
-            Some(V::S(s)) => s,
-            _ => continue,
-        };
-        let (sources, complete) = kwarg("sources")
-            .map(|x| py.eval(x, 0).into_list())
-            .unwrap_or((Vec::new(), true));
-        let (include_dirs, _) = kwarg("include_dirs")
-            .map(|d| py.eval(d, 0).into_list())
-            .unwrap_or_default();
-        out.push(ExtensionDecl {
-            name,
-            range: (f.start_byte(), f.end_byte()),
-            sources: sources.into_iter().map(SourceRef::plain).collect(),
-            include_dirs: include_dirs.into_iter().map(SourceRef::plain).collect(),
-            incomplete: !complete,
-            generated: true,
-        });
+    let (include_dirs, _) = kwarg("include_dirs")
+        .map(|d| py.eval(d, 0).into_list())
+        .unwrap_or_default();
+    sources.retain(|s| !s.is_empty());
+    if sources.is_empty() {
+        complete = false;
     }
-    // `cythonize("pkg/*.pyx")` without an Extension: each matching .pyx is a module.
-    for n in super::setup_py::descendants(root) {
-        if n.kind() != "call" {
-            continue;
-        }
-        let Some(f) = n.child_by_field_name("function") else {
-            continue;
-        };
-        if py_text(text, f).rsplit('.').next() != Some("cythonize") {
-            continue;
-        }
-        let (pos, kw) = py.args(n);
-        let arg = kw
-            .iter()
-            .find(|(k, _)| *k == "module_list")
-            .map(|(_, v)| *v)
-            .or_else(|| pos.first().copied());
-        let Some(arg) = arg else { continue };
-        let (l, complete) = py.eval(arg, 0).into_list();
-        let pyx: Vec<String> = l
-            .into_iter()
-            .filter(|s| s.ends_with(".pyx") || s.ends_with(".py"))
-            .collect();
-        if pyx.is_empty() {
-            continue;
-        }
-        out.push(ExtensionDecl {
-            name: pyx.join(", "),
-            range: (f.start_byte(), f.end_byte()),
-            sources: pyx.into_iter().map(SourceRef::plain).collect(),
-            include_dirs: Vec::new(),
-            incomplete: !complete,
-            generated: true,
-        });
+    Some(ExtensionDecl {
+        name,
+        range: (f.start_byte(), f.end_byte()),
+        sources: sources.into_iter().map(SourceRef::plain).collect(),
+        include_dirs: include_dirs.into_iter().map(SourceRef::plain).collect(),
+        incomplete: !complete,
+        generated: false,
+    })
+}
+
+/// cffi: `ffi.set_source("pkg._lib", "...C...", sources=[...], include_dirs=[...])`.
+fn cffi_set_source<'t>(py: &mut Py<'t>, n: Node<'t>, f: Node<'t>) -> Option<ExtensionDecl> {
+    let (pos, kw) = py.args(n);
+    let kwarg = |k: &str| kw.iter().find(|(name, _)| *name == k).map(|(_, v)| *v);
+    let name = match pos.first().map(|x| py.eval(*x, 0)) {
+        Some(V::S(s)) => s,
+        _ => return None,
+    };
+    let (sources, complete) = kwarg("sources")
+        .map(|x| py.eval(x, 0).into_list())
+        .unwrap_or((Vec::new(), true));
+    let (include_dirs, _) = kwarg("include_dirs")
+        .map(|d| py.eval(d, 0).into_list())
+        .unwrap_or_default();
+    Some(ExtensionDecl {
+        name,
+        range: (f.start_byte(), f.end_byte()),
+        sources: sources.into_iter().map(SourceRef::plain).collect(),
+        include_dirs: include_dirs.into_iter().map(SourceRef::plain).collect(),
+        incomplete: !complete,
+        generated: true,
+    })
+}
+
+/// `cythonize("pkg/*.pyx")` without an Extension: each matching .pyx is a module.
+fn cythonize_call<'t>(py: &mut Py<'t>, n: Node<'t>, f: Node<'t>) -> Option<ExtensionDecl> {
+    let (pos, kw) = py.args(n);
+    let arg = kw
+        .iter()
+        .find(|(k, _)| *k == "module_list")
+        .map(|(_, v)| *v)
+        .or_else(|| pos.first().copied())?;
+    let (l, complete) = py.eval(arg, 0).into_list();
+    let pyx: Vec<String> = l
+        .into_iter()
+        .filter(|s| s.ends_with(".pyx") || s.ends_with(".py"))
+        .collect();
+    if pyx.is_empty() {
+        return None;
     }
-    out
+    Some(ExtensionDecl {
+        name: pyx.join(", "),
+        range: (f.start_byte(), f.end_byte()),
+        sources: pyx.into_iter().map(SourceRef::plain).collect(),
+        include_dirs: Vec::new(),
+        incomplete: !complete,
+        generated: true,
+    })
 }
 
 // ---------------------------------------------------------------------------

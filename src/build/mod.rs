@@ -287,8 +287,16 @@ impl BuildFile {
         // meson and CMake files are tokenised into calls once: the facts here and
         // the source lists of `extensions` (read later, per project) share them.
         let mut build_calls = Vec::new();
+        // setup.py is parsed once too: for the facts and for the source lists.
+        let mut extensions = Vec::new();
         let syntax_error = match kind {
-            BuildKind::SetupPy => setup_py::read(&text, &mut facts),
+            BuildKind::SetupPy => match setup_py::parse_python(&text) {
+                Some((tree, cut)) => {
+                    extensions = extensions::setup_py_tree(&text, tree.root_node());
+                    setup_py::read_tree(&text, &tree, cut, &mut facts)
+                }
+                None => Some((0, "could not parse".into())),
+            },
             BuildKind::SetupCfg => ini::read_setup_cfg(&text, &mut facts),
             BuildKind::PyProject => pyproject::read_pyproject(&text, &mut facts),
             BuildKind::CargoToml => pyproject::read_cargo_toml(&text, &mut facts),
@@ -314,11 +322,9 @@ impl BuildFile {
             format!("{} syntax error at {l}:{c}: {msg} (the rest of the file was read as far as possible)", kind.describe())
         });
         let suppressions = suppressions(&text);
-        let extensions = match kind {
-            BuildKind::SetupPy => extensions::setup_py(&text),
-            BuildKind::PyProject => extensions::pyproject(&text),
-            _ => Vec::new(),
-        };
+        if kind == BuildKind::PyProject {
+            extensions = extensions::pyproject(&text);
+        }
         BuildFile {
             extensions,
             calls: build_calls,

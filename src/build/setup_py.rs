@@ -79,9 +79,19 @@ const LIMITED_FIX: &str = "py_limited_api=not sysconfig.get_config_var(\"Py_GIL_
 
 /// Reads `setup.py`.
 pub fn read(text: &str, facts: &mut Vec<Fact>) -> SyntaxError {
-    let Some((tree, cut)) = parse_python(text) else {
-        return Some((0, "could not parse".into()));
-    };
+    match parse_python(text) {
+        Some((tree, cut)) => read_tree(text, &tree, cut, facts),
+        None => Some((0, "could not parse".into())),
+    }
+}
+
+/// [`read`] on a tree already parsed; `cut` is where the parse budget ran out.
+pub fn read_tree(
+    text: &str,
+    tree: &Tree,
+    cut: Option<usize>,
+    facts: &mut Vec<Fact>,
+) -> SyntaxError {
     let root = tree.root_node();
     for n in descendants(root) {
         match n.kind() {

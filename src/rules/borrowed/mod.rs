@@ -162,7 +162,7 @@ pub(super) fn check_borrowed_calls(
             .with_help(advice)
             .with_confidence(confidence);
         if matches!(privacy, Privacy::Shared(Shared::Global(_) | Shared::Field))
-            && filled_only_at_init(ctx, container)
+            && ctx.privacy().filled_only_at_init(container)
         {
             // Immutable after initialisation: nothing removes items while others read.
             d.message = format!(
@@ -374,91 +374,6 @@ fn find_cached_sites(ctx: &FileContext) -> Vec<CachedSite> {
         });
     }
     sites
-}
-
-/// Is `container` (a global, or a struct field such as `st->registry`) changed only
-/// by code that runs during module initialisation or in lifecycle slots, and never
-/// handed to code that could change it (added to the module, returned, stored)?
-/// Then it is immutable once the module is ready.
-pub(super) fn filled_only_at_init(ctx: &FileContext, container: &str) -> bool {
-    let norm = |t: &str| -> String {
-        let t: String = t.chars().filter(|c| !c.is_whitespace()).collect();
-        let t = t.rsplit(')').next().unwrap_or(&t).to_owned();
-        t.trim_start_matches('&').to_owned()
-    };
-    let target = norm(container);
-    if target.is_empty() {
-        return false;
-    }
-    // A field matches any base (`st->cache`, `state->cache`); a global by name.
-    let field = target.rsplit_once("->").map(|(_, f)| f.to_owned());
-    let same = |t: &str| {
-        let t = norm(t);
-        match &field {
-            Some(f) => t.rsplit_once("->").is_some_and(|(_, g)| g == f),
-            None => t == target,
-        }
-    };
-    let an = ctx.privacy();
-    let setup = |f: Option<usize>| {
-        f.is_some_and(|f| {
-            if an.init_only(f) {
-                return true;
-            }
-            let name = ctx.index.functions[f].name.to_ascii_lowercase();
-            [
-                "_exec",
-                "_new",
-                "_init",
-                "_dealloc",
-                "_clear",
-                "_traverse",
-                "_free",
-            ]
-            .iter()
-            .any(|s| name.ends_with(s))
-        })
-    };
-    let mut filled = false;
-    for c in &ctx.index.calls {
-        let Some(first) = c.args.first() else {
-            continue;
-        };
-        let passes = c.args.iter().any(|a| same(text(ctx, *a)));
-        if !passes {
-            continue;
-        }
-        let mutates = capi::container_family(&c.name)
-            .is_some_and(|fam| capi::mutates_container(&c.name, fam))
-            && same(text(ctx, *first));
-        if mutates {
-            if !setup(c.function) {
-                return false;
-            }
-            filled = true;
-            continue;
-        }
-        // Reads through the container API are fine; anything else may keep or
-        // change it (`PyModule_AddObjectRef`, `Py_NewRef`, a helper).
-        let reads = same(text(ctx, *first))
-            && (capi::borrowed_getter(&c.name).is_some()
-                || capi::is_size_getter(&c.name)
-                || capi::container_family(&c.name).is_some());
-        if !reads && !setup(c.function) {
-            return false;
-        }
-    }
-    for a in &ctx.index.assignments {
-        if same(&a.lhs_text) && !setup(a.function) {
-            return false;
-        }
-    }
-    for f in &ctx.index.functions {
-        if f.returns.iter().any(|r| same(text(ctx, *r))) {
-            return false;
-        }
-    }
-    filled
 }
 
 #[cfg(test)]

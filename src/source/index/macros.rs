@@ -1,6 +1,6 @@
 //! A small macro expander for the one place the index needs it: the name of a
 //! function declared through macros (`PyMODINIT_FUNC INIT_NAME(void)` with
-//! `#define INIT_NAME PyInit__brotli`, `MODINIT(spam)(void)` with
+//! `#define INIT_NAME PyInit__squash`, `MODINIT(spam)(void)` with
 //! `#define MODINIT(n) PyInit_##n`, pastes through helper macros).
 //!
 //! Object-like and function-like macros, argument substitution (arguments are
@@ -311,7 +311,7 @@ mod tests {
     #[test]
     fn object_like_and_pasted_names() {
         let t = table(&[
-            "INIT_BROTLI PyInit__brotli",
+            "INIT_SQUASH PyInit__squash",
             "MODINIT(name) PyInit_##name",
             "CAT_(a, b) a##b",
             "CAT(a, b) CAT_(a, b)",
@@ -320,8 +320,8 @@ mod tests {
             "MOD_INIT(n) PyMODINIT_FUNC PyInit_ ## n(void)",
         ]);
         assert_eq!(
-            entry_name(&t, "INIT_BROTLI(void)").as_deref(),
-            Some("PyInit__brotli")
+            entry_name(&t, "INIT_SQUASH(void)").as_deref(),
+            Some("PyInit__squash")
         );
         assert_eq!(
             entry_name(&t, "MODINIT(fast)(void)").as_deref(),

@@ -12,6 +12,7 @@
 //! [`Confidence::Likely`](crate::diagnostic::Confidence::Likely).
 
 mod container;
+mod immutable;
 mod params;
 mod passes;
 mod regions;
@@ -48,6 +49,9 @@ pub struct Analysis<'a> {
     /// Functions that only run while the module is being initialised
     /// (`PyInit_*`, `Py_mod_exec`/`Py_mod_create` and helpers only they call).
     init_only: HashSet<usize>,
+    /// Answers of [`Analysis::filled_only_at_init`] by container text (asked once
+    /// per borrowed lookup; each answer scans the file's calls and assignments).
+    filled_at_init: std::sync::Mutex<HashMap<String, bool>>,
 }
 
 impl<'a> Analysis<'a> {
@@ -73,6 +77,7 @@ impl<'a> Analysis<'a> {
             python_facing,
             caller_locked,
             init_only,
+            filled_at_init: Default::default(),
         };
         a.build_regions();
         a.propagate_caller_locks();
@@ -81,6 +86,13 @@ impl<'a> Analysis<'a> {
 
     fn text(&self, r: Range) -> &'a str {
         self.file.parse_text.get(r.0..r.1).unwrap_or("")
+    }
+
+    fn filled_at_init_cache(&self) -> std::sync::MutexGuard<'_, HashMap<String, bool>> {
+        // Inserts are single operations: a poisoned lock still holds whole answers.
+        self.filled_at_init
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
     }
 
     /// Does function `f` run only while the module is being initialised?

@@ -1,8 +1,8 @@
 #include <Python.h>
-#define INIT_BROTLI PyInit__brotli
-static struct PyModuleDef def_brotli = { PyModuleDef_HEAD_INIT, "brotli", NULL, 0, NULL, NULL };
-PyMODINIT_FUNC INIT_BROTLI(void)
+#define INIT_SQUASH PyInit__squash
+static struct PyModuleDef def_squash = { PyModuleDef_HEAD_INIT, "squash", NULL, 0, NULL, NULL };
+PyMODINIT_FUNC INIT_SQUASH(void)
 {
-    return PyModule_Create(&def_brotli); /* expect: FT001 */
+    return PyModule_Create(&def_squash); /* expect: FT001 */
 }
 

@@ -3,7 +3,7 @@ from setuptools import setup, Extension
 setup(
     name="inits",
     ext_modules=[
-        Extension("inits._brotli", ["a_obj.c"]),
+        Extension("inits._squash", ["a_obj.c"]),
         Extension("inits.paste", ["b_paste.c"]),
         Extension("inits.cat", ["c_cat.c"]),
         Extension("inits.vis", ["d_vis.c"]),
