@@ -17,6 +17,7 @@ use crate::diagnostic::{Diagnostic, Span};
 use crate::discover::{self, FileKind};
 use crate::rules::build as build_rules;
 use crate::rules::{declare, registry};
+use crate::source::entry::Facts;
 use crate::source::index::FileIndex;
 use crate::source::{ParsedFile, ReadProblem, SourceFile};
 use crate::suppress::Suppressions;
@@ -132,21 +133,115 @@ pub fn run(roots: &[(PathBuf, Arc<Settings>)], overlay: &HashMap<PathBuf, String
 }
 
 /// [`run`], reading and writing `cache` (see [`crate::cache`]): an unchanged re-run
-/// is answered from the run's entry; otherwise every file is parsed and indexed
-/// (the project checks need every tree), and the file checks run only on the files
-/// whose entry is missing or stale.
+/// is answered from the run's entry; otherwise every file is parsed and indexed,
+/// and the file checks run only on the files whose entry is missing or stale.
 pub fn run_with_cache(
     roots: &[(PathBuf, Arc<Settings>)],
     overlay: &HashMap<PathBuf, String>,
     cache: Option<&Cache>,
+) -> CheckResult {
+    run_with_options(roots, overlay, cache, FixEdits::All)
+}
+
+/// Which [`crate::diagnostic::DeferredFix`]es a run builds into fixes. Building
+/// one re-parses its file, so a run that neither applies nor serialises edits
+/// builds only what it shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FixEdits {
+    /// Every one: the run's fixes are applied, diffed or serialised (`--fix`,
+    /// `--diff`, JSON).
+    All,
+    /// Those that may be safe (text output marks safe fixes); the others stay
+    /// requests, which the text output counts as "up to N" unsafe fixes.
+    MaybeSafe,
+}
+
+/// [`run_with_cache`], building the deferred fixes `edits` asks for.
+pub fn run_with_options(
+    roots: &[(PathBuf, Arc<Settings>)],
+    overlay: &HashMap<PathBuf, String>,
+    cache: Option<&Cache>,
+    edits: FixEdits,
 ) -> CheckResult {
     match rayon::ThreadPoolBuilder::new()
         .stack_size(WORKER_STACK)
         .thread_name(|i| format!("ftaudit-{i}"))
         .build()
     {
-        Ok(pool) => pool.install(|| run_in_pool(roots, overlay, cache)),
-        Err(_) => run_in_pool(roots, overlay, cache),
+        Ok(pool) => pool.install(|| run_in_pool(roots, overlay, cache, edits)),
+        Err(_) => run_in_pool(roots, overlay, cache, edits),
+    }
+}
+
+/// Builds the deferred fixes of `result`'s findings that `edits` asks for: each
+/// file with such requests is parsed again from its text (in parallel, one tree
+/// per thread at a time) and each request becomes its rule's fix, or nothing
+/// when the rewrite does not apply (as it would have been built eagerly).
+pub fn build_deferred_fixes(result: &mut CheckResult, edits: FixEdits) {
+    let mut by_file: BTreeMap<&Path, Vec<usize>> = BTreeMap::new();
+    for (i, d) in result.diagnostics.iter().enumerate() {
+        let Some(deferred) = &d.deferred_fix else {
+            continue;
+        };
+        if deferred.built {
+            continue;
+        }
+        if edits == FixEdits::All || deferred.request.may_be_safe() {
+            by_file.entry(d.path.as_path()).or_default().push(i);
+        }
+    }
+    if by_file.is_empty() {
+        return;
+    }
+    let diagnostics = &result.diagnostics;
+    let sources = &result.sources;
+    let lossy = &result.lossy;
+    let built: Vec<(usize, Option<crate::diagnostic::Fix>)> = {
+        let groups: Vec<(&Path, Vec<usize>)> = by_file.into_iter().collect();
+        groups
+            .par_iter()
+            .flat_map_iter(|(path, ids)| {
+                let file = sources.get(*path).and_then(|text| {
+                    let cpp = diagnostics[ids[0]].deferred_fix.as_ref()?.cpp;
+                    let lang = if cpp {
+                        crate::source::Language::Cpp
+                    } else {
+                        crate::source::Language::C
+                    };
+                    let build = || {
+                        SourceFile::from_text(
+                            path.to_path_buf(),
+                            lang,
+                            text.as_str().to_owned(),
+                            lossy.iter().any(|p| p == path),
+                        )
+                    };
+                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(build)).ok()
+                });
+                ids.iter()
+                    .map(|&i| {
+                        let fix = file.as_ref().and_then(|f| {
+                            let deferred = diagnostics[i].deferred_fix.as_ref()?;
+                            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                                timing::time(Phase::Fixes, || {
+                                    crate::rules::deferred::build(f, deferred)
+                                })
+                            }))
+                            .ok()
+                            .flatten()
+                        });
+                        (i, fix)
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    };
+    for (i, fix) in built {
+        let d = &mut result.diagnostics[i];
+        if let Some(deferred) = d.deferred_fix.as_mut() {
+            deferred.built = true;
+        }
+        d.fix = fix;
     }
 }
 
@@ -214,6 +309,7 @@ fn run_in_pool(
     roots: &[(PathBuf, Arc<Settings>)],
     overlay: &HashMap<PathBuf, String>,
     cache: Option<&Cache>,
+    edits: FixEdits,
 ) -> CheckResult {
     let read = timing::start_stage(Phase::Read);
     let walk_roots: Vec<(PathBuf, &Settings)> =
@@ -230,8 +326,9 @@ fn run_in_pool(
         .filter(|_| walk_errors.is_empty())
         .and_then(|_| run_key(roots, &files, &inputs));
     if let (Some(cache), Some(key)) = (cache, key) {
-        if let Some(result) = cached_run(cache, key, &files, &inputs) {
+        if let Some(mut result) = cached_run(cache, key, &files, &inputs) {
             read.end();
+            build_deferred_fixes(&mut result, edits);
             timing::report();
             return result;
         }
@@ -252,6 +349,7 @@ fn run_in_pool(
             error: true,
         });
     }
+    let entry_facts = entry_facts_needed(roots);
     // With fewer files than threads, a file's checks run in parallel too.
     let few_files = files.len() < rayon::current_num_threads();
     let outcomes: Vec<Outcome> = files
@@ -265,9 +363,15 @@ fn run_in_pool(
                 content: input.hash,
             });
             let analyse = || match d.kind {
-                FileKind::Source(lang) => {
-                    analyse_source(&d.path, lang, settings, input.bytes, file_cache, few_files)
-                }
+                FileKind::Source(lang) => analyse_source(
+                    &d.path,
+                    lang,
+                    settings,
+                    input.bytes,
+                    file_cache,
+                    few_files,
+                    entry_facts,
+                ),
                 FileKind::Build(kind) => analyse_build(&d.path, kind, settings, input.bytes),
             };
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(analyse))
@@ -355,6 +459,7 @@ fn run_in_pool(
         &mut project_files,
         &mut result.diagnostics,
     );
+    narrow_function_refs(&mut project_files);
     let project_settings = roots.first().map(|(_, s)| s.clone()).unwrap_or_default();
     let project_path = roots
         .first()
@@ -446,6 +551,7 @@ fn run_in_pool(
             std::mem::forget(pf);
         }
     }
+    build_deferred_fixes(&mut result, edits);
     if let (Some(cache), Some(key)) = (cache, key) {
         timing::time_stage(Phase::CacheWrite, || {
             cache.store_run(&RunEntry {
@@ -519,6 +625,58 @@ fn module_inits(files: &[ProjectFile]) -> Vec<ModuleInitSite> {
     sites
 }
 
+/// Keeps, of each file's candidate function references, those that name a function
+/// some file of the project defines (the cross-file step of the entry-point facts).
+fn narrow_function_refs(files: &mut [ProjectFile]) {
+    let names: std::collections::HashSet<String> = files
+        .iter()
+        .filter(|pf| pf.entry.is_some())
+        .flat_map(|pf| pf.index.functions.iter().map(|f| f.name.clone()))
+        .collect();
+    for pf in files.iter_mut() {
+        if let Some(facts) = pf.entry.as_mut() {
+            facts.retain_refs(|n| names.contains(n));
+        }
+    }
+}
+
+/// Whether some root selects a project check that reads the files' entry-point
+/// facts (per-file ignores aside: facts of every file feed the project's call
+/// graph, wherever the rule reports).
+fn entry_facts_needed(roots: &[(PathBuf, Arc<Settings>)]) -> bool {
+    roots.iter().any(|(_, s)| {
+        let mut selection = (**s).clone();
+        selection.per_file_ignores.clear();
+        crate::rules::state::ENTRY_FACT_RULES
+            .iter()
+            .any(|r| selection.rule_enabled(r, Path::new("")))
+    })
+}
+
+/// A parsed file as the project phase keeps it: what project checks read from
+/// its syntax tree is computed now (entry-point facts when `entry_facts`, the
+/// first parse errors, the code occurrences of
+/// [`crate::rules::project::CODE_WORDS`]), then the tree is released, so that
+/// only the files being analysed hold one.
+pub fn project_file(
+    mut parsed: ParsedFile,
+    settings: Arc<Settings>,
+    entry_facts: bool,
+) -> ProjectFile {
+    let entry = entry_facts.then(|| Facts::build_local(&parsed.file, &parsed.index));
+    let parse_problem = crate::scope::parse_problem(&parsed);
+    parsed.file.release_tree(
+        &crate::rules::project::CODE_WORDS,
+        &crate::rules::project::CODE_PREFIXES,
+    );
+    ProjectFile {
+        parsed,
+        settings,
+        entry,
+        parse_problem,
+    }
+}
+
 /// Reads and parses one build, CI or generator file. Never runs it.
 fn analyse_build(
     path: &Path,
@@ -560,6 +718,7 @@ fn analyse_source(
     bytes: Result<Vec<u8>, String>,
     file_cache: Option<FileCache>,
     parallel_rules: bool,
+    entry_facts: bool,
 ) -> Outcome {
     // A fail point for the isolation test (tests/robustness.rs); debug builds only.
     #[cfg(debug_assertions)]
@@ -667,11 +826,11 @@ fn analyse_source(
         index.functions.iter().filter(|f| !f.has_error).count(),
     );
     let limits = file.limits();
+    let pf = timing::time(Phase::TreeFacts, || {
+        project_file(ParsedFile { file, index }, settings, entry_facts)
+    });
     Outcome::Analysed {
-        pf: Box::new(ProjectFile {
-            parsed: ParsedFile { file, index },
-            settings,
-        }),
+        pf: Box::new(pf),
         diagnostics,
         suppressions,
         parse_errors,

@@ -11,9 +11,11 @@ use std::any::{Any, TypeId};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
+use crate::build::scope::ParseProblem;
 use crate::diagnostic::Diagnostic;
 use crate::rule::Rule;
 use crate::settings::Settings;
+use crate::source::entry::Facts;
 use crate::source::index::FileIndex;
 use crate::source::preproc::{BuildConfig, FREE_THREADED_MINORS};
 use crate::source::privacy::Analysis;
@@ -148,9 +150,19 @@ pub fn ft_configs(settings: &Settings, file: &SourceFile) -> Vec<BuildConfig> {
 
 /// A parsed file, its index and its settings, as project checks see it.
 /// Dereferences to the [`ParsedFile`] (`pf.file`, `pf.index`).
+///
+/// Project checks never read a syntax tree: the pipeline releases each file's tree
+/// at the end of the file's own phase, after computing here what the project
+/// phase needs from it.
 pub struct ProjectFile {
     pub parsed: ParsedFile,
     pub settings: Arc<Settings>,
+    /// The file's entry-point facts (function references, writes, guards...),
+    /// when some project check of the run reads them; their references are
+    /// narrowed to the project's function names once every file is read.
+    pub entry: Option<Facts>,
+    /// Where the file did not parse cleanly (for the scope summary).
+    pub parse_problem: Option<ParseProblem>,
 }
 
 impl std::ops::Deref for ProjectFile {

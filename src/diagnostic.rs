@@ -66,6 +66,10 @@ pub struct Diagnostic {
     pub message: String,
     pub help: Option<String>,
     pub fix: Option<Fix>,
+    /// A fix whose edits are built only when the run needs them (see
+    /// [`DeferredFix`]); kept once built into `fix`, so that what is said about
+    /// the fix does not depend on whether this run built it.
+    pub deferred_fix: Option<DeferredFix>,
     /// The extension module the finding is about, when a rule knows it (FT0xx).
     pub module: Option<String>,
     /// The builds a declaration finding is about (`3.13t`, `3.14t`, `abi3t`...):
@@ -79,6 +83,62 @@ pub struct Diagnostic {
     /// function that frees what this one reads): a `note:` line in text, `related` in
     /// JSON, `relatedLocations` in SARIF. Empty for most findings.
     pub related: Vec<Related>,
+}
+
+/// What a project check asks to rewrite, when the edits need the file's syntax
+/// tree: trees are released after each file's own phase, so the pipeline builds
+/// these fixes at the end of a run that needs edits (`--fix`, `--diff`, JSON
+/// output), re-parsing only the files that have such requests.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct DeferredFix {
+    /// The file is parsed as C++.
+    pub cpp: bool,
+    pub request: FixRequest,
+    /// Built: `fix` holds the result (or `None`: the rewrite does not apply).
+    #[serde(default)]
+    pub built: bool,
+}
+
+impl DeferredFix {
+    pub fn new(cpp: bool, request: FixRequest) -> DeferredFix {
+        DeferredFix {
+            cpp,
+            request,
+            built: false,
+        }
+    }
+}
+
+/// The rewrite a [`DeferredFix`] stands for, with what its rule found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum FixRequest {
+    /// FT001: declare support after the module that the call at `create` makes.
+    SetGil { create: (usize, usize) },
+    /// FT401: the counter whose name starts at `name_at` becomes atomic.
+    AtomicCounter { name_at: usize, name: String },
+    /// FT403: the static buffer whose name starts at `name_at` becomes a local (or
+    /// thread-local when `escapes`).
+    ScratchBuffer {
+        name_at: usize,
+        name: String,
+        escapes: bool,
+    },
+    /// FT406/FT409: the body of the function at `at` runs in a critical section
+    /// on `object`.
+    LockBody {
+        at: usize,
+        object: String,
+        target_minor: u32,
+    },
+}
+
+impl FixRequest {
+    /// Can the fix be safe? Text output marks safe fixes, so those are built for
+    /// it too; unsafe ones only count ("up to N more").
+    pub fn may_be_safe(&self) -> bool {
+        matches!(self, FixRequest::ScratchBuffer { .. })
+    }
 }
 
 /// A secondary location of a finding, with what happens there.
@@ -107,6 +167,7 @@ impl Diagnostic {
             message: message.into(),
             help: None,
             fix: None,
+            deferred_fix: None,
             module: None,
             builds: Vec::new(),
             init: None,
@@ -148,6 +209,12 @@ impl Diagnostic {
 
     pub fn with_fix(mut self, fix: Fix) -> Self {
         self.fix = Some(fix);
+        self
+    }
+
+    /// A fix built later from the file's syntax tree (see [`DeferredFix`]).
+    pub fn with_deferred_fix(mut self, fix: DeferredFix) -> Self {
+        self.deferred_fix = Some(fix);
         self
     }
 

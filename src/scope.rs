@@ -77,8 +77,9 @@ fn first_error(node: tree_sitter::Node) -> Option<usize> {
     }
 }
 
-/// The parse problem of a file, if it did not parse cleanly.
-fn parse_problem(parsed: &ParsedFile) -> Option<ParseProblem> {
+/// The parse problem of a file, if it did not parse cleanly (read from its tree,
+/// so computed in the file's own phase: see `ProjectFile::parse_problem`).
+pub fn parse_problem(parsed: &ParsedFile) -> Option<ParseProblem> {
     let file = &parsed.file;
     let errors = file.parse_error_count();
     if errors == 0 {
@@ -278,7 +279,7 @@ impl Scope {
         resolved.summary.parse_errors = project_files
             .iter()
             .filter(|pf| resolved.in_scope.contains(&pf.file.path))
-            .filter_map(|pf| parse_problem(&pf.parsed))
+            .filter_map(|pf| pf.parse_problem.clone())
             .collect();
         let keep = &resolved.in_scope;
         let out: HashSet<PathBuf> = project_files

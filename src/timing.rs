@@ -28,9 +28,14 @@ pub enum Phase {
     Finish,
     /// Writing the cache.
     CacheWrite,
+    /// What the project phase needs from a file's syntax tree, computed before the
+    /// tree is released (entry-point facts, parse problems, code occurrences).
+    TreeFacts,
+    /// Building deferred fixes (their files' new parse counts under lex and parse).
+    Fixes,
 }
 
-const PHASES: [(Phase, &str); 8] = [
+const PHASES: [(Phase, &str); 10] = [
     (Phase::Read, "read + cache look-up"),
     (Phase::Prepare, "lex + conditions + mask"),
     (Phase::Parse, "tree-sitter parse"),
@@ -39,9 +44,11 @@ const PHASES: [(Phase, &str); 8] = [
     (Phase::ProjectRules, "project rules"),
     (Phase::Finish, "build rules + filter + summary"),
     (Phase::CacheWrite, "cache write"),
+    (Phase::TreeFacts, "facts for project checks"),
+    (Phase::Fixes, "deferred fixes"),
 ];
 
-static TOTALS: [AtomicU64; 8] = [const { AtomicU64::new(0) }; 8];
+static TOTALS: [AtomicU64; 10] = [const { AtomicU64::new(0) }; 10];
 
 /// Is timing on (`FTAUDIT_TIMINGS` set)?
 pub fn enabled() -> bool {

@@ -345,10 +345,11 @@ fn run_c(data: &[u8]) {
         }
     }
     let text = file.text.clone();
-    let files = vec![ProjectFile {
-        parsed: ParsedFile { file, index },
-        settings: settings.clone(),
-    }];
+    let files = vec![ftaudit::check::project_file(
+        ParsedFile { file, index },
+        settings.clone(),
+        true,
+    )];
     let project = ProjectContext::new(&files, &settings);
     for (_, check) in registry::project_checks() {
         check(&project, &mut diagnostics);
@@ -361,7 +362,18 @@ fn run_c(data: &[u8]) {
     for (_, check) in registry::build_checks() {
         check(&builds, &mut diagnostics);
     }
-    let fixes: Vec<_> = diagnostics.iter().filter_map(|d| d.fix.as_ref()).collect();
+    // Fixes placed on the syntax tree are built from a new parse, as `check::run` does.
+    let mut result = ftaudit::check::CheckResult {
+        diagnostics,
+        sources: [(path.to_path_buf(), std::sync::Arc::new(text.clone()))].into(),
+        ..Default::default()
+    };
+    ftaudit::check::build_deferred_fixes(&mut result, ftaudit::check::FixEdits::All);
+    let fixes: Vec<_> = result
+        .diagnostics
+        .iter()
+        .filter_map(|d| d.fix.as_ref())
+        .collect();
     let (fixed, _) = ftaudit::fix::apply::apply_fixes(&text, &fixes);
     // The fixed text must itself be analysable.
     let _ = SourceFile::from_text(path.to_path_buf(), lang, fixed, false);

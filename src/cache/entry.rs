@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::Hash;
 use crate::check::{CheckResult, FileProblem, ModuleInitSite};
 use crate::diagnostic::{
-    Applicability, Confidence, Diagnostic, Edit, Fix, Related, Severity, Span,
+    Applicability, Confidence, DeferredFix, Diagnostic, Edit, Fix, Related, Severity, Span,
 };
 use crate::rules::build::ProjectSummary;
 use crate::rules::registry;
@@ -153,6 +153,9 @@ pub struct CachedDiagnostic {
     pub message: String,
     pub help: Option<String>,
     pub fix: Option<CachedFix>,
+    /// [`Diagnostic::deferred_fix`]: a fix not built in the run that wrote the entry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deferred_fix: Option<DeferredFix>,
     pub module: Option<String>,
     pub builds: Vec<String>,
     pub init: Option<String>,
@@ -195,6 +198,7 @@ impl From<&Diagnostic> for CachedDiagnostic {
             message,
             help,
             fix,
+            deferred_fix,
             module,
             builds,
             init,
@@ -227,6 +231,7 @@ impl From<&Diagnostic> for CachedDiagnostic {
                         .collect(),
                 }
             }),
+            deferred_fix: deferred_fix.clone(),
             module: module.clone(),
             builds: builds.clone(),
             init: init.clone(),
@@ -280,6 +285,7 @@ impl CachedDiagnostic {
             message: self.message.clone(),
             help: self.help.clone(),
             fix,
+            deferred_fix: self.deferred_fix.clone(),
             module: self.module.clone(),
             builds: self.builds.clone(),
             init: self.init.clone(),

@@ -11,7 +11,7 @@ use crate::cli::{CheckArgs, ConfidenceFilter};
 use crate::config::Overrides;
 use crate::diagnostic::Confidence;
 use crate::fix::apply;
-use crate::report::{Report, Summary};
+use crate::report::{Format, Report, Summary};
 
 pub fn run(args: CheckArgs) -> ExitStatus {
     // `--stdin-filename`: the text comes from stdin and stands in for the file (which
@@ -148,7 +148,12 @@ pub fn run(args: CheckArgs) -> ExitStatus {
         // The process exits after reporting: the trees need not be freed.
         check::free_at_end(check::Free::Never);
         let cache = open_cache(&args, &roots, &overlay);
-        let result = check::run_with_cache(&roots, &overlay, cache.as_ref());
+        // Fixes placed on syntax trees are built only when the output carries edits.
+        let edits = match args.output.output_format {
+            Format::Json | Format::JsonLines => check::FixEdits::All,
+            _ => check::FixEdits::MaybeSafe,
+        };
+        let result = check::run_with_options(&roots, &overlay, cache.as_ref(), edits);
         if let Some(cache) = &cache {
             for note in cache.take_notes() {
                 eprintln!("ftaudit: warning: {note}");

@@ -247,14 +247,29 @@ fn summary(r: &Report, paint: &Paint, o: TextOptions) -> String {
                     .is_some_and(|f| f.applicability == Applicability::Safe)
             })
             .count();
+        // Unsafe fixes placed on the syntax tree (that can never be safe) are
+        // built only when applied or serialised, and some do not apply to the
+        // code's shape: they count as "up to", whether or not this run (or the
+        // cached one) built them, so the line does not depend on the cache.
+        let counted_as_possible = |d: &Diagnostic| {
+            d.deferred_fix
+                .as_ref()
+                .is_some_and(|f| !f.request.may_be_safe())
+        };
         let unsafe_ = r
             .diagnostics
             .iter()
             .filter(|d| {
-                d.fix
-                    .as_ref()
-                    .is_some_and(|f| f.applicability == Applicability::Unsafe)
+                !counted_as_possible(d)
+                    && d.fix
+                        .as_ref()
+                        .is_some_and(|f| f.applicability == Applicability::Unsafe)
             })
+            .count();
+        let unbuilt = r
+            .diagnostics
+            .iter()
+            .filter(|d| counted_as_possible(d))
             .count();
         if safe > 0 {
             out.push_str(&format!(
@@ -262,10 +277,11 @@ fn summary(r: &Report, paint: &Paint, o: TextOptions) -> String {
                 plural(safe, "finding is", "findings are")
             ));
         }
-        if unsafe_ > 0 && !o.unsafe_fixes {
+        if unsafe_ + unbuilt > 0 && !o.unsafe_fixes {
+            let up_to = if unbuilt > 0 { "up to " } else { "" };
             out.push_str(&format!(
-                "{} more can be fixed with `--fix --unsafe-fixes` (review them first).\n",
-                unsafe_
+                "{up_to}{} more can be fixed with `--fix --unsafe-fixes` (review them first).\n",
+                unsafe_ + unbuilt
             ));
         }
     }

@@ -9,6 +9,7 @@ pub mod bindings;
 pub mod borrowed;
 pub mod build;
 pub mod declare;
+pub mod deferred;
 pub mod layout;
 pub mod locking;
 pub mod locks;

@@ -27,6 +27,21 @@ pub struct Module {
 }
 
 /// Every build file's facts, flattened with their files.
+/// The words project and build checks look for in code
+/// ([`crate::source::SourceFile::code_occurrences`]): FT001/FT005 coverage, the
+/// generator modules below, FT008's `PyInit_<module>`. Their occurrences are
+/// kept when a file's syntax tree is released; a word added to a project or build
+/// check must be added here (asking for another panics, and tests catch it).
+pub const CODE_WORDS: [&str; 4] = [
+    crate::capi::SET_GIL,
+    crate::capi::GIL_SLOT,
+    "PYBIND11_MODULE",
+    "NB_MODULE",
+];
+
+/// Identifier prefixes kept the same way (see [`CODE_WORDS`]).
+pub const CODE_PREFIXES: [&str; 1] = ["PyInit_"];
+
 pub fn facts(build: &[(BuildFile, Arc<Settings>)]) -> impl Iterator<Item = (&BuildFile, &Fact)> {
     build
         .iter()

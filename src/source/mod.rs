@@ -94,7 +94,12 @@ pub struct SourceFile {
     /// What tree-sitter parsed (see [`preproc::mask_for_parsing`] and
     /// [`budget`]); same offsets as `text`.
     pub parse_text: String,
-    pub tree: Tree,
+    /// The syntax tree of `parse_text`, until the pipeline releases it after the
+    /// file's own phase (see [`SyntaxTree::release`]).
+    pub tree: SyntaxTree,
+    /// Code occurrences of the words the project phase asks about, kept when the
+    /// tree is released (see [`SourceFile::release_tree`]).
+    kept_words: Option<KeptWords>,
     /// The parse budgets this file went past (see [`budget`]), worded for the
     /// "partly analysed" note.
     pub parse_limits: Vec<String>,
@@ -210,7 +215,8 @@ impl SourceFile {
             lexed,
             conditions,
             parse_text: parsed.text,
-            tree: parsed.tree,
+            tree: SyntaxTree::new(parsed.tree),
+            kept_words: None,
             parse_limits,
         }
     }
@@ -242,7 +248,19 @@ impl SourceFile {
 
     /// Byte offsets of `word` as a whole identifier in code (not in comments,
     /// string literals or directive lines).
+    ///
+    /// Once the tree is released, only the words (and prefixes) named when it was
+    /// released can be asked about; anything else is a bug in the pipeline and
+    /// panics (caught as an internal error, never a silently wrong answer).
     pub fn code_occurrences(&self, word: &str) -> Vec<usize> {
+        if !self.tree.is_present() {
+            return match &self.kept_words {
+                Some(kept) => kept.occurrences(word),
+                None => {
+                    panic!("code occurrences of `{word}` asked after the syntax tree was released")
+                }
+            };
+        }
         let b = self.parse_text.as_bytes();
         let is_id = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
         let mut out = Vec::new();
@@ -268,6 +286,44 @@ impl SourceFile {
             out.push(i);
         }
         out
+    }
+
+    /// Releases the syntax tree (the largest part of a parsed file), keeping the
+    /// code occurrences of `words` and of every identifier starting with one of
+    /// `prefixes`, which [`SourceFile::code_occurrences`] answers from then on.
+    pub fn release_tree(&mut self, words: &[&str], prefixes: &[&str]) {
+        if !self.tree.is_present() {
+            return;
+        }
+        let mut kept = KeptWords {
+            words: words.iter().map(|w| (*w).to_owned()).collect(),
+            prefixes: prefixes.iter().map(|p| (*p).to_owned()).collect(),
+            found: Vec::new(),
+        };
+        for w in words {
+            for off in self.code_occurrences(w) {
+                kept.found.push(((*w).to_owned(), off));
+            }
+        }
+        let b = self.parse_text.as_bytes();
+        let is_id = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
+        for p in prefixes {
+            let mut seen = std::collections::HashSet::new();
+            for (i, _) in self.parse_text.match_indices(p) {
+                let len = b[i..].iter().take_while(|c| is_id(**c)).count();
+                let ident = &self.parse_text[i..i + len];
+                if !seen.insert(ident) {
+                    continue;
+                }
+                for off in self.code_occurrences(ident) {
+                    kept.found.push((ident.to_owned(), off));
+                }
+            }
+        }
+        kept.found.sort_by_key(|(_, off)| *off);
+        kept.found.dedup();
+        self.kept_words = Some(kept);
+        self.tree.release();
     }
 
     /// The budgets this file exceeded: the parts past them were analysed with less
@@ -298,6 +354,90 @@ impl SourceFile {
             }
         }
         count
+    }
+}
+
+/// A file's syntax tree, which the pipeline drops once the file's own phase is
+/// over: trees are most of a parsed file's memory, and the project phase reads
+/// only plain data. Reading a released tree panics (an internal error for the
+/// file or the run, never a silently empty answer).
+pub struct SyntaxTree(Option<Tree>);
+
+/// Trees alive now and the most alive at once (see [`live_trees`]).
+static LIVE_TREES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+static PEAK_TREES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// How many [`SyntaxTree`]s of C/C++ files are alive now, and the most that were
+/// alive at once since the last call to [`reset_peak_trees`].
+pub fn live_trees() -> (usize, usize) {
+    use std::sync::atomic::Ordering;
+    (
+        LIVE_TREES.load(Ordering::SeqCst),
+        PEAK_TREES.load(Ordering::SeqCst),
+    )
+}
+
+/// Starts a new peak for [`live_trees`] from the trees alive now.
+pub fn reset_peak_trees() {
+    use std::sync::atomic::Ordering;
+    PEAK_TREES.store(LIVE_TREES.load(Ordering::SeqCst), Ordering::SeqCst);
+}
+
+impl SyntaxTree {
+    fn new(tree: Tree) -> SyntaxTree {
+        use std::sync::atomic::Ordering;
+        let live = LIVE_TREES.fetch_add(1, Ordering::SeqCst) + 1;
+        PEAK_TREES.fetch_max(live, Ordering::SeqCst);
+        SyntaxTree(Some(tree))
+    }
+
+    /// The root of the tree. Panics once the tree is released.
+    pub fn root_node(&self) -> Node<'_> {
+        match &self.0 {
+            Some(t) => t.root_node(),
+            None => panic!("the syntax tree was read after the pipeline released it"),
+        }
+    }
+
+    /// Whether the tree is still here.
+    pub fn is_present(&self) -> bool {
+        self.0.is_some()
+    }
+
+    /// Drops the tree.
+    pub fn release(&mut self) {
+        if self.0.take().is_some() {
+            LIVE_TREES.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+}
+
+impl Drop for SyntaxTree {
+    fn drop(&mut self) {
+        self.release();
+    }
+}
+
+/// Code occurrences kept when a file's tree is released.
+struct KeptWords {
+    words: Vec<String>,
+    prefixes: Vec<String>,
+    /// (identifier, offset), by offset.
+    found: Vec<(String, usize)>,
+}
+
+impl KeptWords {
+    fn occurrences(&self, word: &str) -> Vec<usize> {
+        let known = self.words.iter().any(|w| w == word)
+            || self.prefixes.iter().any(|p| word.starts_with(p.as_str()));
+        if !known {
+            panic!("code occurrences of `{word}` asked after the syntax tree was released");
+        }
+        self.found
+            .iter()
+            .filter(|(w, _)| w == word)
+            .map(|(_, off)| *off)
+            .collect()
     }
 }
 

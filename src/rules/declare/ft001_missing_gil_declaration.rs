@@ -1,11 +1,12 @@
 //! FT001: a module that never declares GIL-free support in a free-threaded build.
 
 use crate::context::{FileContext, ProjectContext};
-use crate::diagnostic::{Applicability, Confidence, Diagnostic, Fix};
+use crate::diagnostic::{Applicability, Confidence, DeferredFix, Diagnostic, Fix, FixRequest};
 use crate::fix::edits;
 use crate::rule::Severity;
 use crate::rules::{FixAvailability, ProjectFile, Rule};
 use crate::source::index::{FileIndex, InitStyle, ModuleInit, SlotArray, SlotsRef};
+use crate::source::SourceFile;
 
 use super::{coverage, statement_end, SET_GIL, SET_GIL_GUARD};
 
@@ -134,10 +135,11 @@ fn missing_declaration(ctx: &FileContext, init: &ModuleInit) -> Diagnostic {
                     format!("single-phase module `{module}` never calls `{SET_GIL}(m, Py_MOD_GIL_NOT_USED)`, {consequence}"),
                 )
                 .with_help(format!("after creating the module, call `{SET_GIL}(m, Py_MOD_GIL_NOT_USED)` under `{SET_GIL_GUARD}`"));
-            match set_gil_fix(ctx, call.range) {
-                Some(f) => d.with_fix(f),
-                None => d,
-            }
+            // Placed on the syntax tree, so built when the run needs edits.
+            d.with_deferred_fix(DeferredFix::new(
+                ctx.file.language == crate::source::Language::Cpp,
+                FixRequest::SetGil { create: call.range },
+            ))
         }
         InitStyle::Export { slots } => {
             let name = slots.clone().unwrap_or_default();
@@ -208,8 +210,7 @@ fn slot_fix(ctx: &FileContext, sa: &SlotArray, entry: &str, guarded: bool) -> Op
 /// After `m = PyModule_Create(...)` and its `if (m == NULL) ...` check, insert the
 /// call (found on the syntax tree by [`crate::fix::declare::after_module_created`]);
 /// with no check before the module is used, the call tests `m` itself.
-fn set_gil_fix(ctx: &FileContext, create: (usize, usize)) -> Option<Fix> {
-    let file = ctx.file;
+pub(crate) fn set_gil_fix(file: &SourceFile, create: (usize, usize)) -> Option<Fix> {
     let place = crate::fix::declare::after_module_created(file, create)?;
     let var = &place.var;
     let indent = edits::indentation(file, place.indent_from).to_owned();

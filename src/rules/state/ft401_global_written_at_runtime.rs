@@ -2,8 +2,9 @@
 
 use super::{Scope, StaticWrite, StaticWriteKind, StaticWrites};
 use crate::context::ProjectContext;
-use crate::diagnostic::{Applicability, Diagnostic, Fix, Severity};
+use crate::diagnostic::{Applicability, DeferredFix, Diagnostic, Fix, FixRequest, Severity};
 use crate::rule::{FixAvailability, Rule};
+use crate::source::SourceFile;
 
 pub static GLOBAL_WRITTEN_AT_RUNTIME: Rule = Rule {
     code: "FT401",
@@ -117,17 +118,27 @@ fn report(s: &Scope, sw: &StaticWrite, out: &mut Vec<Diagnostic>) {
         .with_severity(severity)
         .with_confidence(s.confidence(Some(f)));
     // A counter only ever incremented becomes a C11 atomic (see
-    // [`crate::fix::statics::counter_to_atomic`]).
-    let fix = counter
-        .then(|| crate::fix::statics::counter_to_atomic(s.ctx.file, d.name_range.0, name))
-        .flatten()
-        .map(|edits| Fix {
-            applicability: Applicability::Unsafe,
-            message: format!("Make `{name}` a C11 `_Atomic` counter (MSVC needs /experimental:c11atomics; check every reader accepts an atomic load)"),
-            edits,
-        });
-    out.push(match fix {
-        Some(fx) => diag.with_fix(fx),
-        None => diag,
+    // [`counter_fix`]), built when the run needs edits.
+    out.push(if counter {
+        diag.with_deferred_fix(DeferredFix::new(
+            s.ctx.file.language == crate::source::Language::Cpp,
+            FixRequest::AtomicCounter {
+                name_at: d.name_range.0,
+                name: name.clone(),
+            },
+        ))
+    } else {
+        diag
     });
+}
+
+/// The counter declared at `name_at` as a C11 atomic (see
+/// [`crate::fix::statics::counter_to_atomic`]).
+pub(crate) fn counter_fix(file: &SourceFile, name_at: usize, name: &str) -> Option<Fix> {
+    let edits = crate::fix::statics::counter_to_atomic(file, name_at, name)?;
+    Some(Fix {
+        applicability: Applicability::Unsafe,
+        message: format!("Make `{name}` a C11 `_Atomic` counter (MSVC needs /experimental:c11atomics; check every reader accepts an atomic load)"),
+        edits,
+    })
 }

@@ -2,7 +2,7 @@
 
 use super::{mentions, Scope, StaticWrite, StaticWriteKind, StaticWrites};
 use crate::context::ProjectContext;
-use crate::diagnostic::{Applicability, Diagnostic, Fix, Severity};
+use crate::diagnostic::{Applicability, DeferredFix, Diagnostic, Fix, FixRequest, Severity};
 use crate::rule::{FixAvailability, Rule};
 
 pub static STATIC_SCRATCH_BUFFER: Rule = Rule {
@@ -81,9 +81,17 @@ fn report(s: &Scope, sw: &StaticWrite, out: &mut Vec<Diagnostic>) {
     } else {
         ""
     };
-    let fix = (d.function == Some(f))
-        .then(|| scratch_fix(s.ctx.file, d.name_range.0, name, escapes))
-        .flatten();
+    // Built when the run needs edits (see [`scratch_fix`]).
+    let fix = (d.function == Some(f)).then(|| {
+        DeferredFix::new(
+            s.ctx.file.language == crate::source::Language::Cpp,
+            FixRequest::ScratchBuffer {
+                name_at: d.name_range.0,
+                name: name.clone(),
+                escapes,
+            },
+        )
+    });
     let diag = s.ctx
             .diagnostic(&STATIC_SCRATCH_BUFFER, w.range, format!("`{fname}` writes the static buffer `{name}`{what}; every thread shares it"))
             .with_help(if escapes {
@@ -94,14 +102,14 @@ fn report(s: &Scope, sw: &StaticWrite, out: &mut Vec<Diagnostic>) {
             })
             .with_confidence(s.confidence(Some(f)));
     out.push(match fix {
-        Some(fx) => diag.with_fix(fx),
+        Some(fx) => diag.with_deferred_fix(fx),
         None => diag,
     });
 }
 
 /// A buffer that stays in its function becomes a local of each call; one whose
 /// address is returned becomes thread-local (see [`crate::fix::statics`]).
-fn scratch_fix(
+pub(crate) fn scratch_fix(
     file: &crate::source::SourceFile,
     name_at: usize,
     name: &str,

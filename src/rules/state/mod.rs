@@ -68,11 +68,38 @@ const NATIVE_SYNC_TYPES: [&str; 8] = [
     "INIT_ONCE",
 ];
 
+/// The project checks that read the entry-point [`Facts`] of every file (through
+/// [`StateAnalysis`]): the pipeline computes those facts in each file's own phase,
+/// while its syntax tree is alive, when one of these is selected.
+pub static ENTRY_FACT_RULES: [&Rule; 12] = [
+    &crate::rules::layout::STATIC_TYPE_MODIFIED_AT_RUNTIME,
+    &GLOBAL_WRITTEN_AT_RUNTIME,
+    &LAZY_INIT_AT_RUNTIME,
+    &STATIC_SCRATCH_BUFFER,
+    &NON_REENTRANT_CALL,
+    &MODULE_STATE_MUTATED,
+    &UNLOCKED_SELF_FIELD,
+    &FOREIGN_CONTEXT_UNLOCKED,
+    &UNPINNED_BUFFER,
+    &READER_OF_INVALIDATED_FIELD,
+    &OBJECT_STATE_USED_DETACHED,
+    &LAZY_PUBLICATION_WITHOUT_SYNC,
+];
+
+/// A file's entry-point facts, computed in its own phase (see [`ENTRY_FACT_RULES`]).
+fn entry_facts(pf: &ProjectFile) -> &Facts {
+    match &pf.entry {
+        Some(f) => f,
+        None => panic!(
+            "entry-point facts of {} were not computed in its own phase",
+            pf.file.path.display()
+        ),
+    }
+}
+
 /// What every FT4xx rule reads about the whole project, built once per run. FT216
 /// (layout) reads its entry-point map too, so the map is built once for both.
 pub(crate) struct StateAnalysis {
-    /// Per file, in the project's order.
-    facts: Vec<Facts>,
     entries: EntryMap,
     /// Struct names of Python objects across the project (`PyObject_HEAD` first).
     object_types: HashSet<String>,
@@ -80,18 +107,10 @@ pub(crate) struct StateAnalysis {
 
 impl StateAnalysis {
     fn build(files: &[ProjectFile]) -> StateAnalysis {
-        let names: HashSet<&str> = files
-            .iter()
-            .flat_map(|pf| pf.index.functions.iter().map(|f| f.name.as_str()))
-            .collect();
-        let facts: Vec<Facts> = files
-            .par_iter()
-            .map(|pf| Facts::build(&pf.file, &pf.index, &names))
-            .collect();
+        let facts: Vec<&Facts> = files.iter().map(entry_facts).collect();
         let entries = classify(files, &facts);
         let object_types = python_object_types(files);
         StateAnalysis {
-            facts,
             entries,
             object_types,
         }
@@ -147,7 +166,7 @@ fn map_files<T: Send + Default>(
             let ctx = pf.context();
             let s = Scope::new(
                 &ctx,
-                &analysis.facts[fi],
+                entry_facts(pf),
                 &analysis.entries,
                 fi,
                 &analysis.object_types,

@@ -15,7 +15,7 @@ use rayon::prelude::*;
 
 use super::{is_foreign_context, StateAnalysis};
 use crate::context::{ProjectContext, ProjectFile};
-use crate::diagnostic::{Confidence, Diagnostic, Related, Severity};
+use crate::diagnostic::{Confidence, DeferredFix, Diagnostic, FixRequest, Related, Severity};
 use crate::rule::Rule;
 use crate::source::entry::Role;
 use crate::source::index::Range;
@@ -46,8 +46,7 @@ impl SharedState {
             let facts: Vec<FileFacts> = project
                 .files
                 .par_iter()
-                .enumerate()
-                .map(|(fi, pf)| FileFacts::extract(pf, &analysis.facts[fi]))
+                .map(|pf| FileFacts::extract(pf, super::entry_facts(pf)))
                 .collect();
             let summaries = Summaries::build(facts);
             let mut fields: HashMap<String, HashMap<String, (String, bool)>> = HashMap::new();
@@ -535,7 +534,8 @@ pub(crate) fn conflict<'s>(
 }
 
 /// The unsafe fix: the whole method body in a critical section on its `self`
-/// parameter, with a single way out (see [`crate::fix::critical_section::lock_body`]).
+/// parameter, with a single way out (see [`crate::fix::critical_section::lock_body`]),
+/// built when the run needs edits ([`DeferredFix`]).
 pub(crate) fn with_lock_body_fix(
     project: &ProjectContext,
     id: FnId,
@@ -549,13 +549,12 @@ pub(crate) fn with_lock_body_fix(
     if !crate::source::privacy::is_identifier(&base.name) {
         return d;
     }
-    match crate::fix::critical_section::lock_body_fix(
-        &pf.file,
-        pf.settings.target_minor,
-        at,
-        &base.name,
-    ) {
-        Some(f) => d.with_fix(f),
-        None => d,
-    }
+    d.with_deferred_fix(DeferredFix::new(
+        pf.file.language == crate::source::Language::Cpp,
+        FixRequest::LockBody {
+            at,
+            object: base.name.clone(),
+            target_minor: pf.settings.target_minor,
+        },
+    ))
 }

@@ -43,7 +43,11 @@ impl EntryMap {
 }
 
 /// Builds the call graph over all `files` and classifies every function.
-pub fn classify<P: std::ops::Deref<Target = ParsedFile>>(files: &[P], facts: &[Facts]) -> EntryMap {
+pub fn classify<P: std::ops::Deref<Target = ParsedFile>, F: std::borrow::Borrow<Facts>>(
+    files: &[P],
+    facts: &[F],
+) -> EntryMap {
+    let facts: Vec<&Facts> = facts.iter().map(|f| f.borrow()).collect();
     // Flatten (file, function) into ids.
     let mut base = Vec::with_capacity(files.len());
     let mut total = 0;

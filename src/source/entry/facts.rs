@@ -163,10 +163,62 @@ pub fn written_arg(call_name: &str) -> Option<usize> {
         .map(|(_, i)| *i)
 }
 
+/// Which identifiers [`Facts::build_with`] keeps as function references.
+enum RefFilter<'a> {
+    /// Names of every function of the project.
+    Names(&'a HashSet<&'a str>),
+    /// What this file alone can tell: not a parameter or local of the enclosing
+    /// function, not a variable at file scope. The project's names are applied
+    /// later ([`Facts::retain_refs`]).
+    Local(HashSet<&'a str>),
+}
+
+impl RefFilter<'_> {
+    fn keeps(&self, index: &FileIndex, name: &str, at: usize) -> bool {
+        match self {
+            RefFilter::Names(names) => names.contains(name),
+            RefFilter::Local(globals) => {
+                if globals.contains(name) {
+                    return false;
+                }
+                let Some(f) = fn_at(index, at) else {
+                    return true;
+                };
+                !index.functions[f].params.iter().any(|p| p.name == name)
+                    && !index.decls_in(f).any(|d| d.name == name)
+            }
+        }
+    }
+}
+
 impl Facts {
     /// Walks `file`'s tree once. `functions` are the names of every function in the
     /// project: only identifiers naming one of them are kept as references.
     pub fn build(file: &SourceFile, index: &FileIndex, functions: &HashSet<&str>) -> Facts {
+        Facts::build_with(file, index, &RefFilter::Names(functions))
+    }
+
+    /// [`Facts::build`] before the project's function names are known: every
+    /// identifier that could name a function of another file is kept (the
+    /// parameters, locals and variables of this file are not), for
+    /// [`Facts::retain_refs`] to narrow once every file is read.
+    pub fn build_local(file: &SourceFile, index: &FileIndex) -> Facts {
+        let globals = index
+            .decls
+            .iter()
+            .filter(|d| d.function.is_none())
+            .map(|d| d.name.as_str())
+            .collect();
+        Facts::build_with(file, index, &RefFilter::Local(globals))
+    }
+
+    /// Keeps the function references whose name `keep` accepts.
+    pub fn retain_refs(&mut self, keep: impl Fn(&str) -> bool) {
+        self.refs.retain(|r| keep(&r.name));
+        self.refs.shrink_to_fit();
+    }
+
+    fn build_with(file: &SourceFile, index: &FileIndex, functions: &RefFilter) -> Facts {
         let mut facts = Facts::default();
         let root = file.tree.root_node();
         let mut cursor = root.walk();
@@ -204,7 +256,7 @@ impl Facts {
         &mut self,
         file: &SourceFile,
         index: &FileIndex,
-        functions: &HashSet<&str>,
+        functions: &RefFilter,
         node: Node,
         anc: &[Node],
     ) {
@@ -243,13 +295,15 @@ impl Facts {
         &mut self,
         file: &SourceFile,
         index: &FileIndex,
-        functions: &HashSet<&str>,
+        functions: &RefFilter,
         node: Node,
         anc: &[Node],
     ) {
         let name = file.node_text(node);
-        if !functions.contains(name) {
-            return;
+        if let RefFilter::Names(names) = functions {
+            if !names.contains(name) {
+                return;
+            }
         }
         let Some(parent) = anc.last().copied() else {
             return;
@@ -263,6 +317,11 @@ impl Facts {
                 .is_some_and(|f| f.id() == node.id())
         {
             return;
+        }
+        if let RefFilter::Local(_) = functions {
+            if !functions.keeps(index, name, node.start_byte()) {
+                return;
+            }
         }
         let (slot, in_module_def) = slot_of(file, node, anc);
         self.refs.push(FnRef {
