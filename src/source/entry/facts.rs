@@ -167,28 +167,11 @@ pub fn written_arg(call_name: &str) -> Option<usize> {
 enum RefFilter<'a> {
     /// Names of every function of the project.
     Names(&'a HashSet<&'a str>),
-    /// What this file alone can tell: not a parameter or local of the enclosing
-    /// function, not a variable at file scope. The project's names are applied
-    /// later ([`Facts::retain_refs`]).
-    Local(HashSet<&'a str>),
-}
-
-impl RefFilter<'_> {
-    fn keeps(&self, index: &FileIndex, name: &str, at: usize) -> bool {
-        match self {
-            RefFilter::Names(names) => names.contains(name),
-            RefFilter::Local(globals) => {
-                if globals.contains(name) {
-                    return false;
-                }
-                let Some(f) = fn_at(index, at) else {
-                    return true;
-                };
-                !index.functions[f].params.iter().any(|p| p.name == name)
-                    && !index.decls_in(f).any(|d| d.name == name)
-            }
-        }
-    }
+    /// Every identifier used as a value, before the project's function names are
+    /// known (applied later by [`Facts::retain_refs`]). Only the first of each
+    /// (name, slot, module definition) is kept: that is all the call graph
+    /// reads of a reference ([`super::classify`]), and the set stays small.
+    AnyName(std::cell::RefCell<std::collections::HashMap<String, Vec<(Option<String>, bool)>>>),
 }
 
 impl Facts {
@@ -199,17 +182,11 @@ impl Facts {
     }
 
     /// [`Facts::build`] before the project's function names are known: every
-    /// identifier that could name a function of another file is kept (the
-    /// parameters, locals and variables of this file are not), for
-    /// [`Facts::retain_refs`] to narrow once every file is read.
+    /// identifier used as a value is a candidate reference (the first of each
+    /// name, slot and module definition), for [`Facts::retain_refs`] to narrow
+    /// once every file is read.
     pub fn build_local(file: &SourceFile, index: &FileIndex) -> Facts {
-        let globals = index
-            .decls
-            .iter()
-            .filter(|d| d.function.is_none())
-            .map(|d| d.name.as_str())
-            .collect();
-        Facts::build_with(file, index, &RefFilter::Local(globals))
+        Facts::build_with(file, index, &RefFilter::AnyName(Default::default()))
     }
 
     /// Keeps the function references whose name `keep` accepts.
@@ -318,12 +295,18 @@ impl Facts {
         {
             return;
         }
-        if let RefFilter::Local(_) = functions {
-            if !functions.keeps(index, name, node.start_byte()) {
-                return;
+        let (slot, in_module_def) = slot_of(file, node, anc);
+        if let RefFilter::AnyName(seen) = functions {
+            let mut seen = seen.borrow_mut();
+            let key = (slot.clone(), in_module_def);
+            match seen.get_mut(name) {
+                Some(kinds) if kinds.contains(&key) => return,
+                Some(kinds) => kinds.push(key),
+                None => {
+                    seen.insert(name.to_owned(), vec![key]);
+                }
             }
         }
-        let (slot, in_module_def) = slot_of(file, node, anc);
         self.refs.push(FnRef {
             name: name.to_owned(),
             offset: node.start_byte(),
