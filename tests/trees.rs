@@ -1,0 +1,138 @@
+//! Syntax trees live only through each file's own phase, and the fixes of project
+//! findings that need a tree are built afterwards from a new parse.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::Arc;
+
+use ftaudit::check;
+use ftaudit::config::{Overrides, Settings};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn ftaudit(args: &[&str], cwd: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ftaudit"))
+        .args(args)
+        .current_dir(cwd)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run ftaudit")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// With every tree kept until the project checks (as before), the peak would be
+/// the number of files; released at the end of each file's phase, it is about
+/// one per worker thread (two when a thread waiting on nested parallel work
+/// picks up another file meanwhile).
+#[test]
+fn trees_are_released_after_each_files_phase() {
+    let dir = root().join("tests/fixtures");
+    let files = walk(&dir);
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    assert!(files > 4 * threads + 2, "too few files to tell: {files}");
+    let settings = Settings::resolve(&dir, &Overrides::default()).expect("settings");
+    let roots = vec![(dir.clone(), Arc::new(settings))];
+    ftaudit::source::reset_peak_trees();
+    let before = ftaudit::source::live_trees().0;
+    let result = check::run(&roots, &Default::default());
+    let (live, peak) = ftaudit::source::live_trees();
+    assert!(result.files_analysed >= files, "{}", result.files_analysed);
+    assert!(!result.diagnostics.is_empty());
+    // Project findings with tree-placed fixes got them from a new parse.
+    assert!(result
+        .diagnostics
+        .iter()
+        .any(|d| d.deferred_fix.as_ref().is_some_and(|f| f.built) && d.fix.is_some()));
+    eprintln!("{files} files, {threads} threads: at most {peak} trees alive at once");
+    assert_eq!(live, before, "trees outlived the run");
+    assert!(
+        peak <= before + 2 * threads,
+        "{peak} trees alive at once for {files} files on {threads} threads"
+    );
+}
+
+fn walk(dir: &Path) -> usize {
+    let mut n = 0;
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            n += walk(&p);
+        } else if matches!(
+            p.extension().and_then(|e| e.to_str()),
+            Some("c" | "h" | "cpp")
+        ) {
+            n += 1;
+        }
+    }
+    n
+}
+
+/// The fixes built after the project phase are those built during it before:
+/// `--diff --unsafe-fixes` on the example is the snapshot taken with the eager
+/// fixes (byte for byte the output of the build before trees were released).
+#[test]
+fn deferred_fixes_equal_the_eager_ones() {
+    let o = ftaudit(
+        &[
+            "check",
+            "--no-cache",
+            "--diff",
+            "--unsafe-fixes",
+            "tests/fixtures/state",
+            "examples/legacy-extension",
+        ],
+        &root(),
+    );
+    let out = stdout(&o);
+    // FT001 (`SetGIL` placement), FT403 (static buffers to locals or
+    // thread-locals), FT406/FT409 (method body locked) are placed on the tree
+    // after the project phase (FT401's atomic counters: `tests/fix_shapes.rs`).
+    for marker in [
+        "+    PyUnstable_Module_SetGIL(m, Py_MOD_GIL_NOT_USED);",
+        "+    char label[64] = {0};",
+        "FTAUDIT_THREAD_LOCAL _Thread_local",
+        "+        Py_BEGIN_CRITICAL_SECTION(self);",
+    ] {
+        assert!(out.contains(marker), "{marker} missing from:\n{out}");
+    }
+    insta::with_settings!({ prepend_module_to_snapshot => false, omit_expression => true }, {
+        insta::assert_snapshot!("deferred_fixes_unsafe_diff", out);
+    });
+}
+
+/// Text output does not build the unsafe fixes that need a tree: it counts them
+/// as "up to", the same whether or not a cached run built them; JSON carries them.
+#[test]
+fn text_counts_unbuilt_unsafe_fixes_as_up_to() {
+    let text = stdout(&ftaudit(
+        &["check", "--no-cache", "examples/legacy-extension"],
+        &root(),
+    ));
+    assert!(
+        text.contains("up to 16 more can be fixed with `--fix --unsafe-fixes`"),
+        "{text}"
+    );
+    let json = stdout(&ftaudit(
+        &[
+            "check",
+            "--no-cache",
+            "--output-format",
+            "json",
+            "examples/legacy-extension",
+        ],
+        &root(),
+    ));
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let fixed_ft406 = v["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["code"] == "FT406" && d["fix"]["edits"].is_array())
+        .count();
+    assert!(fixed_ft406 > 0, "{json}");
+}
