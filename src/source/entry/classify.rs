@@ -42,12 +42,22 @@ impl EntryMap {
     }
 }
 
+/// Per-file facts, owned or borrowed, indexed as `facts[fi]`.
+struct FactsOf<'a, F>(&'a [F]);
+
+impl<F: std::borrow::Borrow<Facts>> std::ops::Index<usize> for FactsOf<'_, F> {
+    type Output = Facts;
+    fn index(&self, i: usize) -> &Facts {
+        self.0[i].borrow()
+    }
+}
+
 /// Builds the call graph over all `files` and classifies every function.
 pub fn classify<P: std::ops::Deref<Target = ParsedFile>, F: std::borrow::Borrow<Facts>>(
     files: &[P],
     facts: &[F],
 ) -> EntryMap {
-    let facts: Vec<&Facts> = facts.iter().map(|f| f.borrow()).collect();
+    let facts = FactsOf(facts);
     // Flatten (file, function) into ids.
     let mut base = Vec::with_capacity(files.len());
     let mut total = 0;

@@ -163,6 +163,9 @@ pub fn written_arg(call_name: &str) -> Option<usize> {
         .map(|(_, i)| *i)
 }
 
+/// Per name, the (slot, module definition) pairs already kept.
+type SeenRefs = std::cell::RefCell<std::collections::HashMap<String, Vec<(Option<String>, bool)>>>;
+
 /// Which identifiers [`Facts::build_with`] keeps as function references.
 enum RefFilter<'a> {
     /// Names of every function of the project.
@@ -171,7 +174,7 @@ enum RefFilter<'a> {
     /// known (applied later by [`Facts::retain_refs`]). Only the first of each
     /// (name, slot, module definition) is kept: that is all the call graph
     /// reads of a reference ([`super::classify`]), and the set stays small.
-    AnyName(std::cell::RefCell<std::collections::HashMap<String, Vec<(Option<String>, bool)>>>),
+    AnyName(SeenRefs),
 }
 
 impl Facts {
