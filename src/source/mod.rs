@@ -267,25 +267,29 @@ impl SourceFile {
         for (i, _) in self.parse_text.match_indices(word) {
             let before = i.checked_sub(1).map(|j| b[j]);
             let after = b.get(i + word.len()).copied();
-            if before.is_some_and(is_id) || after.is_some_and(is_id) || self.in_comment(i) {
+            if before.is_some_and(is_id) || after.is_some_and(is_id) {
                 continue;
             }
-            let Some(node) = self
-                .tree
-                .root_node()
-                .descendant_for_byte_range(i, i + word.len())
-            else {
-                continue;
-            };
-            if matches!(
-                node.kind(),
-                "string_literal" | "string_content" | "char_literal" | "raw_string_literal"
-            ) {
-                continue;
+            if self.in_code(i, i + word.len()) {
+                out.push(i);
             }
-            out.push(i);
         }
         out
+    }
+
+    /// Is the identifier at `start..end` code: not in a comment, a string or a
+    /// character literal? (Needs the tree.)
+    fn in_code(&self, start: usize, end: usize) -> bool {
+        if self.in_comment(start) {
+            return false;
+        }
+        let Some(node) = self.tree.root_node().descendant_for_byte_range(start, end) else {
+            return false;
+        };
+        !matches!(
+            node.kind(),
+            "string_literal" | "string_content" | "char_literal" | "raw_string_literal"
+        )
     }
 
     /// Releases the syntax tree (the largest part of a parsed file), keeping the
@@ -300,24 +304,25 @@ impl SourceFile {
             prefixes: prefixes.iter().map(|p| (*p).to_owned()).collect(),
             found: Vec::new(),
         };
-        for w in words {
-            for off in self.code_occurrences(w) {
-                kept.found.push(((*w).to_owned(), off));
-            }
-        }
+        // One pass over the identifiers of the text (what `code_occurrences` of
+        // each word would find, word by word), then the same tests of comments
+        // and literals on the few that match.
         let b = self.parse_text.as_bytes();
         let is_id = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
-        for p in prefixes {
-            let mut seen = std::collections::HashSet::new();
-            for (i, _) in self.parse_text.match_indices(p) {
-                let len = b[i..].iter().take_while(|c| is_id(**c)).count();
-                let ident = &self.parse_text[i..i + len];
-                if !seen.insert(ident) {
-                    continue;
-                }
-                for off in self.code_occurrences(ident) {
-                    kept.found.push((ident.to_owned(), off));
-                }
+        let mut i = 0;
+        while i < b.len() {
+            if !is_id(b[i]) {
+                i += 1;
+                continue;
+            }
+            let start = i;
+            while i < b.len() && is_id(b[i]) {
+                i += 1;
+            }
+            let ident = &self.parse_text[start..i];
+            let wanted = words.contains(&ident) || prefixes.iter().any(|p| ident.starts_with(p));
+            if wanted && self.in_code(start, i) {
+                kept.found.push((ident.to_owned(), start));
             }
         }
         kept.found.sort_by_key(|(_, off)| *off);
@@ -483,6 +488,32 @@ impl ParsedFile {
 #[cfg(test)]
 mod kind_tests {
     use super::*;
+
+    /// After the tree is released, the kept words answer as the tree did.
+    #[test]
+    fn kept_words_answer_as_the_tree_did() {
+        let text = "/* PyInit_a Py_mod_gil */\nconst char *s = \"PyInit_a\";\nPyMODINIT_FUNC PyInit_a(void) { return PyInit_ab(); }\nint x = Py_mod_gil + xPy_mod_gil;\n";
+        let mut file =
+            SourceFile::from_text(PathBuf::from("t.c"), Language::C, text.to_owned(), false);
+        let words = [
+            "Py_mod_gil",
+            "NB_MODULE",
+            "PyInit_a",
+            "PyInit_ab",
+            "PyInit_zz",
+        ];
+        let before: Vec<Vec<usize>> = words.iter().map(|w| file.code_occurrences(w)).collect();
+        assert_eq!(before[0].len(), 1);
+        assert_eq!(before[2].len(), 1);
+        let (live, _) = live_trees();
+        assert!(live >= 1);
+        file.release_tree(&["Py_mod_gil", "NB_MODULE"], &["PyInit_"]);
+        assert!(!file.tree.is_present());
+        let after: Vec<Vec<usize>> = words.iter().map(|w| file.code_occurrences(w)).collect();
+        assert_eq!(before, after);
+        let unknown = std::panic::catch_unwind(|| file.code_occurrences("Py_BEGIN_ALLOW_THREADS"));
+        assert!(unknown.is_err());
+    }
 
     /// The kind table gives `kind()` for every node, in both grammars.
     #[test]

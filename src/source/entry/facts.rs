@@ -164,7 +164,35 @@ pub fn written_arg(call_name: &str) -> Option<usize> {
 }
 
 /// Per name, the (slot, module definition) pairs already kept.
-type SeenRefs = std::cell::RefCell<std::collections::HashMap<String, Vec<(Option<String>, bool)>>>;
+type SeenRefs =
+    std::cell::RefCell<std::collections::HashMap<String, Vec<(Option<String>, bool)>, NameHasher>>;
+
+/// A multiply-rotate hash for short identifiers (asked once per identifier of
+/// the file; SipHash's resistance to chosen keys is not needed for a file's own
+/// names, which only cost time if they collide).
+#[derive(Default, Clone, Copy)]
+struct NameHasher(u64);
+
+impl std::hash::Hasher for NameHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(word))
+                .wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        }
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+impl std::hash::BuildHasher for NameHasher {
+    type Hasher = NameHasher;
+    fn build_hasher(&self) -> NameHasher {
+        NameHasher(0)
+    }
+}
 
 /// Which identifiers [`Facts::build_with`] keeps as function references.
 enum RefFilter<'a> {
@@ -206,7 +234,9 @@ impl Facts {
         let mut ancestors: Vec<Node> = Vec::new();
         loop {
             let node = cursor.node();
-            facts.visit(file, index, functions, node, &ancestors);
+            if node.is_named() {
+                facts.visit(file, index, functions, node, &ancestors);
+            }
             if cursor.goto_first_child() {
                 ancestors.push(node);
                 continue;
@@ -288,10 +318,11 @@ impl Facts {
         let Some(parent) = anc.last().copied() else {
             return;
         };
-        if parent.kind().ends_with("declarator") || parent.kind() == "parameter_declaration" {
+        let parent_kind = crate::source::node_kind(file.language, parent);
+        if parent_kind.ends_with("declarator") || parent_kind == "parameter_declaration" {
             return;
         }
-        if parent.kind() == "call_expression"
+        if parent_kind == "call_expression"
             && parent
                 .child_by_field_name("function")
                 .is_some_and(|f| f.id() == node.id())
@@ -352,11 +383,11 @@ impl Facts {
             .rsplit([':', '.', '>'])
             .next()
             .unwrap_or("")
-            .trim()
-            .to_owned();
-        let Some(pos) = written_arg(&name) else {
+            .trim();
+        let Some(pos) = written_arg(name) else {
             return;
         };
+        let name = name.to_owned();
         let Some(args) = node.child_by_field_name("arguments") else {
             return;
         };
