@@ -277,6 +277,31 @@ impl SourceFile {
         out
     }
 
+    /// The identifiers in code that `wanted` accepts, with their offsets, in one
+    /// pass over the text: for each word, what [`SourceFile::code_occurrences`]
+    /// finds. Needs the tree.
+    pub fn code_identifiers(&self, wanted: impl Fn(&str) -> bool) -> Vec<(&str, usize)> {
+        let b = self.parse_text.as_bytes();
+        let is_id = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < b.len() {
+            if !is_id(b[i]) {
+                i += 1;
+                continue;
+            }
+            let start = i;
+            while i < b.len() && is_id(b[i]) {
+                i += 1;
+            }
+            let ident = &self.parse_text[start..i];
+            if wanted(ident) && self.in_code(start, i) {
+                out.push((ident, start));
+            }
+        }
+        out
+    }
+
     /// Is the identifier at `start..end` code: not in a comment, a string or a
     /// character literal? (Needs the tree.)
     fn in_code(&self, start: usize, end: usize) -> bool {
@@ -304,26 +329,10 @@ impl SourceFile {
             prefixes: prefixes.iter().map(|p| (*p).to_owned()).collect(),
             found: Vec::new(),
         };
-        // One pass over the identifiers of the text (what `code_occurrences` of
-        // each word would find, word by word), then the same tests of comments
-        // and literals on the few that match.
-        let b = self.parse_text.as_bytes();
-        let is_id = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
-        let mut i = 0;
-        while i < b.len() {
-            if !is_id(b[i]) {
-                i += 1;
-                continue;
-            }
-            let start = i;
-            while i < b.len() && is_id(b[i]) {
-                i += 1;
-            }
-            let ident = &self.parse_text[start..i];
-            let wanted = words.contains(&ident) || prefixes.iter().any(|p| ident.starts_with(p));
-            if wanted && self.in_code(start, i) {
-                kept.found.push((ident.to_owned(), start));
-            }
+        for (ident, off) in self.code_identifiers(|ident| {
+            words.contains(&ident) || prefixes.iter().any(|p| ident.starts_with(p))
+        }) {
+            kept.found.push((ident.to_owned(), off));
         }
         kept.found.sort_by_key(|(_, off)| *off);
         kept.found.dedup();

@@ -479,21 +479,20 @@ impl Facts {
     fn call_guards(&mut self, file: &SourceFile, index: &FileIndex) {
         // `Py_BEGIN_ALLOW_THREADS` and friends are used without parentheses: find them as words.
         let mut events: Vec<(usize, usize, LockCall, String)> = Vec::new();
-        let words = capi::thread_state_calls()
-            .filter(|(_, t)| matches!(t.form, TsForm::RegionMacro | TsForm::BareMacro));
-        for (word, t) in words {
-            let begin = t.role == TsRole::Detach;
-            if !file.parse_text.contains(word) {
-                continue;
-            }
-            for off in file.code_occurrences(word) {
-                let ev = if begin {
-                    LockCall::Begin(GuardKind::Detached)
-                } else {
-                    LockCall::End(GuardKind::Detached)
-                };
-                events.push((off, off + word.len(), ev, String::new()));
-            }
+        let words: Vec<(&str, bool)> = capi::thread_state_calls()
+            .filter(|(_, t)| matches!(t.form, TsForm::RegionMacro | TsForm::BareMacro))
+            .map(|(word, t)| (word, t.role == TsRole::Detach))
+            .collect();
+        // One pass over the file's identifiers for every word (in offset order;
+        // `pair_events` orders events by offset anyway).
+        for (word, off) in file.code_identifiers(|id| words.iter().any(|(w, _)| *w == id)) {
+            let begin = words.iter().any(|(w, b)| *w == word && *b);
+            let ev = if begin {
+                LockCall::Begin(GuardKind::Detached)
+            } else {
+                LockCall::End(GuardKind::Detached)
+            };
+            events.push((off, off + word.len(), ev, String::new()));
         }
         let macros = lock_macros(file);
         for c in &index.calls {
