@@ -177,7 +177,9 @@ pub fn run_with_options(
 /// file with such requests is parsed again from its text (in parallel, one tree
 /// per thread at a time) and each request becomes its rule's fix, or nothing
 /// when the rewrite does not apply (as it would have been built eagerly).
-pub fn build_deferred_fixes(result: &mut CheckResult, edits: FixEdits) {
+///
+/// Returns whether any fix was built.
+pub fn build_deferred_fixes(result: &mut CheckResult, edits: FixEdits) -> bool {
     let mut by_file: BTreeMap<&Path, Vec<usize>> = BTreeMap::new();
     for (i, d) in result.diagnostics.iter().enumerate() {
         let Some(deferred) = &d.deferred_fix else {
@@ -191,7 +193,7 @@ pub fn build_deferred_fixes(result: &mut CheckResult, edits: FixEdits) {
         }
     }
     if by_file.is_empty() {
-        return;
+        return false;
     }
     let diagnostics = &result.diagnostics;
     let sources = &result.sources;
@@ -243,6 +245,7 @@ pub fn build_deferred_fixes(result: &mut CheckResult, edits: FixEdits) {
         }
         d.fix = fix;
     }
+    true
 }
 
 /// A discovered file's bytes (or why they could not be read) and, when caching,
@@ -326,9 +329,15 @@ fn run_in_pool(
         .filter(|_| walk_errors.is_empty())
         .and_then(|_| run_key(roots, &files, &inputs));
     if let (Some(cache), Some(key)) = (cache, key) {
-        if let Some(mut result) = cached_run(cache, key, &files, &inputs) {
+        if let Some((mut result, text_kinds)) = cached_run(cache, key, &files, &inputs) {
             read.end();
-            build_deferred_fixes(&mut result, edits);
+            // Fixes a run without edits left as requests are built once, then
+            // kept in the entry for the next run.
+            if build_deferred_fixes(&mut result, edits) {
+                timing::time_stage(Phase::CacheWrite, || {
+                    store_run(cache, key, &result, text_kinds)
+                });
+            }
             timing::report();
             return result;
         }
@@ -554,25 +563,31 @@ fn run_in_pool(
     build_deferred_fixes(&mut result, edits);
     if let (Some(cache), Some(key)) = (cache, key) {
         timing::time_stage(Phase::CacheWrite, || {
-            cache.store_run(&RunEntry {
-                format: cache::FORMAT,
-                version: env!("CARGO_PKG_VERSION").to_owned(),
-                key,
-                result: CachedResult::of(&result, text_kinds),
-            })
+            store_run(cache, key, &result, text_kinds)
         });
     }
     timing::report();
     result
 }
 
-/// The result of an unchanged re-run from the cache, with the texts just read.
+/// Writes the run's entry.
+fn store_run(cache: &Cache, key: Hash, result: &CheckResult, text_kinds: Vec<(PathBuf, TextKind)>) {
+    cache.store_run(&RunEntry {
+        format: cache::FORMAT,
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+        key,
+        result: CachedResult::of(result, text_kinds),
+    })
+}
+
+/// The result of an unchanged re-run from the cache, with the texts just read
+/// (and how each was decoded).
 fn cached_run(
     cache: &Cache,
     key: Hash,
     files: &[discover::Discovered],
     inputs: &[Input],
-) -> Option<CheckResult> {
+) -> Option<(CheckResult, Vec<(PathBuf, TextKind)>)> {
     let entry = cache.load_run(key)?;
     let mut result = entry.result.restore()?;
     let bytes: HashMap<&Path, &Vec<u8>> = files
@@ -588,7 +603,7 @@ fn cached_run(
         };
         result.sources.insert(path.clone(), Arc::new(text));
     }
-    Some(result)
+    Some((result, entry.result.sources))
 }
 
 /// The text of a build file's bytes (lossy UTF-8).

@@ -136,3 +136,24 @@ fn text_counts_unbuilt_unsafe_fixes_as_up_to() {
         .count();
     assert!(fixed_ft406 > 0, "{json}");
 }
+
+/// A text run leaves unsafe tree-placed fixes as requests in the cache; a JSON
+/// re-run answered from that entry builds them (and stores them), with the same
+/// output as a run without the cache.
+#[test]
+fn cached_requests_are_built_when_a_later_run_needs_edits() {
+    let cache = tempfile::tempdir().unwrap();
+    let dir = cache.path().to_str().unwrap();
+    let run = |args: &[&str]| {
+        let mut all = vec!["check"];
+        all.extend_from_slice(args);
+        all.push("examples/legacy-extension");
+        stdout(&ftaudit(&all, &root()))
+    };
+    let text = run(&["--cache-dir", dir]);
+    assert!(text.contains("up to 16 more"), "{text}");
+    let plain = run(&["--no-cache", "--output-format", "json"]);
+    assert_eq!(run(&["--cache-dir", dir, "--output-format", "json"]), plain);
+    assert_eq!(run(&["--cache-dir", dir, "--output-format", "json"]), plain);
+    assert_eq!(run(&["--cache-dir", dir]), text);
+}
