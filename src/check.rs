@@ -173,6 +173,86 @@ pub fn run_with_options(
     }
 }
 
+/// The deferred fixes of `diagnostics` that `edits` asks for and no run built
+/// yet, by file.
+fn fix_requests(diagnostics: &[Diagnostic], edits: FixEdits) -> BTreeMap<PathBuf, Vec<usize>> {
+    let mut by_file: BTreeMap<PathBuf, Vec<usize>> = BTreeMap::new();
+    for (i, d) in diagnostics.iter().enumerate() {
+        let Some(deferred) = &d.deferred_fix else {
+            continue;
+        };
+        if !deferred.built && (edits == FixEdits::All || deferred.request.may_be_safe()) {
+            by_file.entry(d.path.clone()).or_default().push(i);
+        }
+    }
+    by_file
+}
+
+/// The fixes of the requests `ids` of `diagnostics`, on `file` (parsed again;
+/// `None`: the parse failed and no fix is built).
+fn build_requests(
+    diagnostics: &[Diagnostic],
+    ids: &[usize],
+    file: Option<&SourceFile>,
+) -> Vec<(usize, Option<crate::diagnostic::Fix>)> {
+    ids.iter()
+        .map(|&i| {
+            let fix = file.and_then(|f| {
+                let deferred = diagnostics[i].deferred_fix.as_ref()?;
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    timing::time(Phase::Fixes, || crate::rules::deferred::build(f, deferred))
+                }))
+                .ok()
+                .flatten()
+            });
+            (i, fix)
+        })
+        .collect()
+}
+
+/// Puts built fixes on their findings.
+fn attach_fixes(
+    diagnostics: &mut [Diagnostic],
+    built: Vec<(usize, Option<crate::diagnostic::Fix>)>,
+) {
+    for (i, fix) in built {
+        let d = &mut diagnostics[i];
+        if let Some(deferred) = d.deferred_fix.as_mut() {
+            deferred.built = true;
+        }
+        d.fix = fix;
+    }
+}
+
+/// [`build_deferred_fixes`] while the run still has its files: each file with
+/// requests gets its tree back from its masked text (in parallel, one tree per
+/// thread at a time), which is released again once its fixes are built.
+fn build_deferred_fixes_on(
+    diagnostics: &mut [Diagnostic],
+    files: &mut [ProjectFile],
+    edits: FixEdits,
+) {
+    let by_file = fix_requests(diagnostics, edits);
+    if by_file.is_empty() {
+        return;
+    }
+    let readonly: &[Diagnostic] = diagnostics;
+    let built: Vec<(usize, Option<crate::diagnostic::Fix>)> = files
+        .par_iter_mut()
+        .filter_map(|pf| by_file.get(&pf.file.path).map(|ids| (pf, ids)))
+        .flat_map_iter(|(pf, ids)| {
+            let file = &mut pf.parsed.file;
+            let parsed =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| file.reparse_tree()))
+                    .unwrap_or(false);
+            let out = build_requests(readonly, ids, parsed.then_some(&*file));
+            file.tree.release();
+            out
+        })
+        .collect();
+    attach_fixes(diagnostics, built);
+}
+
 /// Builds the deferred fixes of `result`'s findings that `edits` asks for: each
 /// file with such requests is parsed again from its text (in parallel, one tree
 /// per thread at a time) and each request becomes its rule's fix, or nothing
@@ -180,71 +260,38 @@ pub fn run_with_options(
 ///
 /// Returns whether any fix was built.
 pub fn build_deferred_fixes(result: &mut CheckResult, edits: FixEdits) -> bool {
-    let mut by_file: BTreeMap<&Path, Vec<usize>> = BTreeMap::new();
-    for (i, d) in result.diagnostics.iter().enumerate() {
-        let Some(deferred) = &d.deferred_fix else {
-            continue;
-        };
-        if deferred.built {
-            continue;
-        }
-        if edits == FixEdits::All || deferred.request.may_be_safe() {
-            by_file.entry(d.path.as_path()).or_default().push(i);
-        }
-    }
+    let by_file = fix_requests(&result.diagnostics, edits);
     if by_file.is_empty() {
         return false;
     }
     let diagnostics = &result.diagnostics;
     let sources = &result.sources;
     let lossy = &result.lossy;
-    let built: Vec<(usize, Option<crate::diagnostic::Fix>)> = {
-        let groups: Vec<(&Path, Vec<usize>)> = by_file.into_iter().collect();
-        groups
-            .par_iter()
-            .flat_map_iter(|(path, ids)| {
-                let file = sources.get(*path).and_then(|text| {
-                    let cpp = diagnostics[ids[0]].deferred_fix.as_ref()?.cpp;
-                    let lang = if cpp {
-                        crate::source::Language::Cpp
-                    } else {
-                        crate::source::Language::C
-                    };
-                    let build = || {
-                        SourceFile::from_text(
-                            path.to_path_buf(),
-                            lang,
-                            text.as_str().to_owned(),
-                            lossy.iter().any(|p| p == path),
-                        )
-                    };
-                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(build)).ok()
-                });
-                ids.iter()
-                    .map(|&i| {
-                        let fix = file.as_ref().and_then(|f| {
-                            let deferred = diagnostics[i].deferred_fix.as_ref()?;
-                            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                                timing::time(Phase::Fixes, || {
-                                    crate::rules::deferred::build(f, deferred)
-                                })
-                            }))
-                            .ok()
-                            .flatten()
-                        });
-                        (i, fix)
-                    })
-                    .collect::<Vec<_>>()
-            })
-            .collect()
-    };
-    for (i, fix) in built {
-        let d = &mut result.diagnostics[i];
-        if let Some(deferred) = d.deferred_fix.as_mut() {
-            deferred.built = true;
-        }
-        d.fix = fix;
-    }
+    let groups: Vec<(&PathBuf, &Vec<usize>)> = by_file.iter().collect();
+    let built: Vec<(usize, Option<crate::diagnostic::Fix>)> = groups
+        .par_iter()
+        .flat_map_iter(|(path, ids)| {
+            let file = sources.get(*path).and_then(|text| {
+                let cpp = diagnostics[ids[0]].deferred_fix.as_ref()?.cpp;
+                let lang = if cpp {
+                    crate::source::Language::Cpp
+                } else {
+                    crate::source::Language::C
+                };
+                let build = || {
+                    SourceFile::from_text(
+                        path.to_path_buf(),
+                        lang,
+                        text.as_str().to_owned(),
+                        lossy.contains(path),
+                    )
+                };
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(build)).ok()
+            });
+            build_requests(diagnostics, ids, file.as_ref())
+        })
+        .collect();
+    attach_fixes(&mut result.diagnostics, built);
     true
 }
 
@@ -547,6 +594,8 @@ fn run_in_pool(
     result.project = summary;
     finish.end();
     drop(project);
+    // Fixes placed on the tree: the files are still here, with their masked text.
+    build_deferred_fixes_on(&mut result.diagnostics, &mut project_files, edits);
     let leak = FREE_AT_END.load(std::sync::atomic::Ordering::Relaxed) == Free::Never as u8;
     for mut pf in project_files {
         let file = &mut pf.parsed.file;

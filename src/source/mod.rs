@@ -317,6 +317,26 @@ impl SourceFile {
         )
     }
 
+    /// Parses the masked text again after [`SourceFile::release_tree`], for work
+    /// that needs the tree once more (building deferred fixes). The tree is of
+    /// exactly the text the first one was of; `false` when that parse does not
+    /// fit the budgets now (then there is no tree).
+    pub fn reparse_tree(&mut self) -> bool {
+        if self.tree.is_present() {
+            return true;
+        }
+        let parsed = crate::timing::time(crate::timing::Phase::Parse, || {
+            parse_with(self.language, self.parse_text.clone())
+        });
+        match parsed {
+            Some(p) if p.cut.is_none() => {
+                self.tree = SyntaxTree::new(p.tree);
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// Releases the syntax tree (the largest part of a parsed file), keeping the
     /// code occurrences of `words` and of every identifier starting with one of
     /// `prefixes`, which [`SourceFile::code_occurrences`] answers from then on.
