@@ -359,6 +359,27 @@ pub fn lock_body(file: &SourceFile, offset: usize, object: &str) -> Option<Wrapp
     wrap(file, function, first, last, &[object])
 }
 
+/// What [`lock_body`] refuses without reading the tree, for a function with
+/// `range`, `body` and `has_error` as the index has them: one that did not parse
+/// cleanly, holds a preprocessor directive, or already enters a critical section.
+/// `false` means `lock_body` gives `None` (when the function is the innermost
+/// definition around the offset); `true` means it may build a fix.
+pub fn lock_body_may_apply(
+    file: &SourceFile,
+    range: (usize, usize),
+    body: (usize, usize),
+    has_error: bool,
+) -> bool {
+    let (s, e) = range;
+    let directive = file
+        .lexed
+        .directives
+        .iter()
+        .any(|d| d.start < e && d.end > s);
+    let body_text = file.parse_text.get(body.0..body.1).unwrap_or("");
+    !has_error && !directive && !body_text.contains(fixes::BEGIN_CRITICAL_SECTION)
+}
+
 /// [`lock_body`] as an unsafe fix, with `pythoncapi_compat.h` for projects that
 /// support versions without the macros.
 pub fn lock_body_fix(

@@ -549,6 +549,25 @@ pub(crate) fn with_lock_body_fix(
     if !crate::source::privacy::is_identifier(&base.name) {
         return d;
     }
+    // What refuses the fix without a tree is known now: no request (the text
+    // output's "up to" count is then closer, and no parse is spent on it).
+    let f = &pf.index.functions[id.1];
+    let nested = pf
+        .index
+        .functions
+        .iter()
+        .enumerate()
+        .any(|(j, g)| j != id.1 && f.range.0 <= g.range.0 && g.range.1 <= f.range.1);
+    if !nested
+        && !crate::fix::critical_section::lock_body_may_apply(
+            &pf.file,
+            f.range,
+            f.body,
+            f.has_error,
+        )
+    {
+        return d;
+    }
     d.with_deferred_fix(DeferredFix::new(
         pf.file.language == crate::source::Language::Cpp,
         FixRequest::LockBody {
