@@ -729,6 +729,7 @@ pub fn project_file(
 ) -> ProjectFile {
     let entry = entry_facts.then(|| Facts::build_local(&parsed.file, &parsed.index));
     let parse_problem = crate::scope::parse_problem(&parsed);
+    let prepared_fixes = crate::rules::deferred::prepare(&parsed.file, &parsed.index);
     parsed.file.release_tree(
         &crate::rules::project::CODE_WORDS,
         &crate::rules::project::CODE_PREFIXES,
@@ -738,6 +739,7 @@ pub fn project_file(
         settings,
         entry,
         parse_problem,
+        prepared_fixes,
     }
 }
 

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::build::scope::ParseProblem;
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Diagnostic, Fix, FixRequest};
 use crate::rule::Rule;
 use crate::settings::Settings;
 use crate::source::entry::Facts;
@@ -163,6 +163,9 @@ pub struct ProjectFile {
     pub entry: Option<Facts>,
     /// Where the file did not parse cleanly (for the scope summary).
     pub parse_problem: Option<ParseProblem>,
+    /// Fixes of requests foreseen and built while the tree was alive (see
+    /// `rules::deferred::prepare`): a check attaches these instead of deferring.
+    pub prepared_fixes: Vec<(FixRequest, Option<Fix>)>,
 }
 
 impl std::ops::Deref for ProjectFile {
@@ -173,6 +176,15 @@ impl std::ops::Deref for ProjectFile {
 }
 
 impl ProjectFile {
+    /// The fix built for `request` in the file's own phase: `Some(None)` when it
+    /// was built and does not apply, `None` when it was not foreseen.
+    pub fn prepared_fix(&self, request: &FixRequest) -> Option<Option<Fix>> {
+        self.prepared_fixes
+            .iter()
+            .find(|(r, _)| r == request)
+            .map(|(_, f)| f.clone())
+    }
+
     /// This file's [`FileContext`].
     pub fn context(&self) -> FileContext<'_> {
         FileContext::new(&self.parsed.file, &self.parsed.index, &self.settings)

@@ -157,3 +157,40 @@ fn cached_requests_are_built_when_a_later_run_needs_edits() {
     assert_eq!(run(&["--cache-dir", dir, "--output-format", "json"]), plain);
     assert_eq!(run(&["--cache-dir", dir]), text);
 }
+
+/// A module init named through a header's macro is found after the files' own
+/// phase: its `SetGIL` placement is a request, built from a new parse, the same
+/// as when trees were kept. (Inits found in the file itself get theirs while
+/// the tree is alive.)
+#[test]
+fn set_gil_of_an_init_found_through_a_header_is_built_later() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("module.h"),
+        "#define INIT_NAME PyInit_spam\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("spam.c"),
+        "#include <Python.h>\n#include \"module.h\"\n\nstatic struct PyModuleDef spam_def = {\n    PyModuleDef_HEAD_INIT, \"spam\", NULL, -1, NULL,\n};\n\nPyMODINIT_FUNC\nINIT_NAME(void)\n{\n    PyObject *m = PyModule_Create(&spam_def);\n    if (m == NULL) {\n        return NULL;\n    }\n    return m;\n}\n",
+    )
+    .unwrap();
+    let args = [
+        "check",
+        "--no-cache",
+        "--isolated",
+        "--select",
+        "FT001",
+        ".",
+    ];
+    let text = stdout(&ftaudit(&args, dir.path()));
+    assert!(text.contains("up to 1 more can be fixed"), "{text}");
+    let diff = stdout(&ftaudit(
+        &[&args[..], &["--diff", "--unsafe-fixes"]].concat(),
+        dir.path(),
+    ));
+    assert!(
+        diff.contains("     }\n+#if defined(Py_GIL_DISABLED) && !defined(Py_LIMITED_API)\n+    PyUnstable_Module_SetGIL(m, Py_MOD_GIL_NOT_USED);\n+#endif\n     return m;"),
+        "{diff}"
+    );
+}

@@ -5,7 +5,29 @@
 
 use crate::diagnostic::{DeferredFix, Fix, FixRequest};
 use crate::rules::{declare, state};
+use crate::source::index::{FileIndex, InitStyle};
 use crate::source::SourceFile;
+
+/// The requests a file's own phase can foresee and that are cheap to build while
+/// its tree is alive: FT001's `SetGIL` placement for each single-phase module
+/// init (a few per project). Their fixes are kept with the file
+/// (`ProjectFile::prepared_fixes`) and attached at once, with no new parse.
+pub fn prepare(file: &SourceFile, index: &FileIndex) -> Vec<(FixRequest, Option<Fix>)> {
+    let cpp = file.language == crate::source::Language::Cpp;
+    index
+        .module_inits
+        .iter()
+        .filter_map(|init| match &init.style {
+            InitStyle::SinglePhase { create_call, .. } => index.calls.get(*create_call),
+            _ => None,
+        })
+        .map(|call| {
+            let request = FixRequest::SetGil { create: call.range };
+            let fix = build(file, &DeferredFix::new(cpp, request.clone()));
+            (request, fix)
+        })
+        .collect()
+}
 
 /// The fix `deferred` stands for, on `file` parsed again as it was analysed;
 /// `None` when the rewrite does not apply to the code's shape (as when built eagerly).

@@ -98,7 +98,7 @@ pub(crate) fn check(project: &ProjectContext, out: &mut Vec<Diagnostic>) {
         }
         let func = &pf.index.functions[init.function];
         out.push(
-            missing_declaration(&ctx, init)
+            missing_declaration(&ctx, pf, init)
                 .with_module(&init.module)
                 .with_init(&func.name),
         );
@@ -120,7 +120,7 @@ fn untraceable(ctx: &FileContext, pf: &ProjectFile, init: &ModuleInit) -> Diagno
     .with_help("declare GIL-free support where the module object is created")
 }
 
-fn missing_declaration(ctx: &FileContext, init: &ModuleInit) -> Diagnostic {
+fn missing_declaration(ctx: &FileContext, pf: &ProjectFile, init: &ModuleInit) -> Diagnostic {
     let idx: &FileIndex = ctx.index;
     let func = &idx.functions[init.function];
     let module = &init.module;
@@ -135,11 +135,17 @@ fn missing_declaration(ctx: &FileContext, init: &ModuleInit) -> Diagnostic {
                     format!("single-phase module `{module}` never calls `{SET_GIL}(m, Py_MOD_GIL_NOT_USED)`, {consequence}"),
                 )
                 .with_help(format!("after creating the module, call `{SET_GIL}(m, Py_MOD_GIL_NOT_USED)` under `{SET_GIL_GUARD}`"));
-            // Placed on the syntax tree, so built when the run needs edits.
-            d.with_deferred_fix(DeferredFix::new(
-                ctx.file.language == crate::source::Language::Cpp,
-                FixRequest::SetGil { create: call.range },
-            ))
+            // Placed on the syntax tree: built in the file's own phase, or (for an
+            // init found later, through a header's macros) when the run needs edits.
+            let request = FixRequest::SetGil { create: call.range };
+            match pf.prepared_fix(&request) {
+                Some(Some(f)) => d.with_fix(f),
+                Some(None) => d,
+                None => d.with_deferred_fix(DeferredFix::new(
+                    ctx.file.language == crate::source::Language::Cpp,
+                    request,
+                )),
+            }
         }
         InitStyle::Export { slots } => {
             let name = slots.clone().unwrap_or_default();
