@@ -299,6 +299,7 @@ impl FileIndex {
         Walker {
             file,
             idx: &mut idx,
+            g: walk::Grammar::of(file.language),
         }
         .walk(file.tree.root_node());
         idx.by_function_name = idx
