@@ -11,7 +11,11 @@ pub mod privacy;
 pub mod summary;
 
 use std::cell::RefCell;
+use std::hash::Hasher;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use rustc_hash::{FxHashMap, FxHasher};
 
 use tree_sitter::{Node, Parser, Tree};
 
@@ -98,6 +102,66 @@ pub struct SourceFile {
     /// The parse budgets this file went past (see [`budget`]), worded for the
     /// "partly analysed" note.
     pub parse_limits: Vec<String>,
+    /// Where each word of `parse_text` is, built on the first
+    /// [`SourceFile::code_occurrences`] (see [`Words`]).
+    words: OnceLock<Words>,
+}
+
+/// The offsets of every word (maximal run of ASCII letters, digits and `_`) of a
+/// text, by a hash of the word. Rules ask [`SourceFile::code_occurrences`] for
+/// dozens of names per file; one pass over the text answers them all, where a
+/// substring search per name read the whole file each time.
+#[derive(Default)]
+struct Words {
+    by_hash: FxHashMap<u64, Vec<u32>>,
+}
+
+impl Words {
+    fn hash(word: &[u8]) -> u64 {
+        let mut h = FxHasher::default();
+        h.write(word);
+        h.finish()
+    }
+
+    fn build(text: &str) -> Words {
+        let b = text.as_bytes();
+        let mut by_hash: FxHashMap<u64, Vec<u32>> = FxHashMap::default();
+        let mut i = 0;
+        while i < b.len() {
+            if !is_word_byte(b[i]) {
+                i += 1;
+                continue;
+            }
+            let start = i;
+            while i < b.len() && is_word_byte(b[i]) {
+                i += 1;
+            }
+            // Offsets past 4 GiB are not indexed; `code_occurrences` then searches.
+            let Ok(at) = u32::try_from(start) else {
+                return Words::default();
+            };
+            by_hash
+                .entry(Self::hash(&b[start..i]))
+                .or_default()
+                .push(at);
+        }
+        Words { by_hash }
+    }
+
+    /// Start offsets of `word` as a whole word, in order (a hash collision is
+    /// told apart by comparing the text).
+    fn find<'a>(&'a self, text: &'a str, word: &'a str) -> impl Iterator<Item = usize> + 'a {
+        self.by_hash
+            .get(&Self::hash(word.as_bytes()))
+            .into_iter()
+            .flatten()
+            .map(|&at| at as usize)
+            .filter(move |&at| text.get(at..at + word.len()) == Some(word))
+    }
+}
+
+fn is_word_byte(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || c == b'_'
 }
 
 thread_local! {
@@ -212,6 +276,7 @@ impl SourceFile {
             parse_text: parsed.text,
             tree: parsed.tree,
             parse_limits,
+            words: OnceLock::new(),
         }
     }
 
@@ -244,19 +309,28 @@ impl SourceFile {
     /// string literals or directive lines).
     pub fn code_occurrences(&self, word: &str) -> Vec<usize> {
         let b = self.parse_text.as_bytes();
-        let is_id = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
+        if word.is_empty() || !word.bytes().all(is_word_byte) || b.len() > u32::MAX as usize {
+            let is_id = |c: u8| is_word_byte(c);
+            let candidates = self.parse_text.match_indices(word).filter(|&(i, _)| {
+                let before = i.checked_sub(1).map(|j| b[j]);
+                let after = b.get(i + word.len()).copied();
+                !(before.is_some_and(is_id) || after.is_some_and(is_id))
+            });
+            return self.in_code(candidates.map(|(i, _)| i), word.len());
+        }
+        // A word's whole-word occurrences are exactly the words of the text equal to it.
+        let words = self.words.get_or_init(|| Words::build(&self.parse_text));
+        self.in_code(words.find(&self.parse_text, word), word.len())
+    }
+
+    /// The `offsets` (of a word `len` bytes long) not in a comment or a literal.
+    fn in_code(&self, offsets: impl Iterator<Item = usize>, len: usize) -> Vec<usize> {
         let mut out = Vec::new();
-        for (i, _) in self.parse_text.match_indices(word) {
-            let before = i.checked_sub(1).map(|j| b[j]);
-            let after = b.get(i + word.len()).copied();
-            if before.is_some_and(is_id) || after.is_some_and(is_id) || self.in_comment(i) {
+        for i in offsets {
+            if self.in_comment(i) {
                 continue;
             }
-            let Some(node) = self
-                .tree
-                .root_node()
-                .descendant_for_byte_range(i, i + word.len())
-            else {
+            let Some(node) = self.tree.root_node().descendant_for_byte_range(i, i + len) else {
                 continue;
             };
             if matches!(
@@ -361,5 +435,27 @@ mod kind_tests {
             }
             assert!(seen > 50);
         }
+    }
+
+    /// The word index finds what a substring search with word boundaries finds.
+    #[test]
+    fn code_occurrences_are_whole_words_in_code() {
+        let c = "int ob_size; /* ob_size */\nint f(PyObject *o) { return o->ob_size + xob_size + ob_size_2 + 1ob_size; }\nconst char *s = \"ob_size\"; int g(void) { return ob_size; }\n";
+        let file = SourceFile::from_text(PathBuf::from("t.c"), Language::C, c.to_owned(), false);
+        let expect: Vec<usize> = c
+            .match_indices("ob_size")
+            .map(|(i, _)| i)
+            .filter(|&i| [4, 58, 151].contains(&i))
+            .collect();
+        assert_eq!(
+            expect.len(),
+            3,
+            "{:?}",
+            c.match_indices("ob_size").collect::<Vec<_>>()
+        );
+        assert_eq!(file.code_occurrences("ob_size"), expect);
+        assert_eq!(file.code_occurrences("ob_siz"), Vec::<usize>::new());
+        // Not a word: searched as text.
+        assert_eq!(file.code_occurrences("o->ob_size"), vec![55]);
     }
 }
