@@ -9,19 +9,18 @@ mod parse_memory;
 pub mod preproc;
 pub mod privacy;
 pub mod summary;
+pub mod words;
 
 use std::cell::RefCell;
-use std::hash::Hasher;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
-
-use rustc_hash::{FxHashMap, FxHasher};
 
 use tree_sitter::{Node, Parser, Tree};
 
 use crate::diagnostic::{LineIndex, Span};
 use lex::Lexed;
 use preproc::{Condition, ConditionMap};
+use words::WordIndex;
 
 /// The grammar a file is parsed with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -103,65 +102,8 @@ pub struct SourceFile {
     /// "partly analysed" note.
     pub parse_limits: Vec<String>,
     /// Where each word of `parse_text` is, built on the first
-    /// [`SourceFile::code_occurrences`] (see [`Words`]).
-    words: OnceLock<Words>,
-}
-
-/// The offsets of every word (maximal run of ASCII letters, digits and `_`) of a
-/// text, by a hash of the word. Rules ask [`SourceFile::code_occurrences`] for
-/// dozens of names per file; one pass over the text answers them all, where a
-/// substring search per name read the whole file each time.
-#[derive(Default)]
-struct Words {
-    by_hash: FxHashMap<u64, Vec<u32>>,
-}
-
-impl Words {
-    fn hash(word: &[u8]) -> u64 {
-        let mut h = FxHasher::default();
-        h.write(word);
-        h.finish()
-    }
-
-    fn build(text: &str) -> Words {
-        let b = text.as_bytes();
-        let mut by_hash: FxHashMap<u64, Vec<u32>> = FxHashMap::default();
-        let mut i = 0;
-        while i < b.len() {
-            if !is_word_byte(b[i]) {
-                i += 1;
-                continue;
-            }
-            let start = i;
-            while i < b.len() && is_word_byte(b[i]) {
-                i += 1;
-            }
-            // Offsets past 4 GiB are not indexed; `code_occurrences` then searches.
-            let Ok(at) = u32::try_from(start) else {
-                return Words::default();
-            };
-            by_hash
-                .entry(Self::hash(&b[start..i]))
-                .or_default()
-                .push(at);
-        }
-        Words { by_hash }
-    }
-
-    /// Start offsets of `word` as a whole word, in order (a hash collision is
-    /// told apart by comparing the text).
-    fn find<'a>(&'a self, text: &'a str, word: &'a str) -> impl Iterator<Item = usize> + 'a {
-        self.by_hash
-            .get(&Self::hash(word.as_bytes()))
-            .into_iter()
-            .flatten()
-            .map(|&at| at as usize)
-            .filter(move |&at| text.get(at..at + word.len()) == Some(word))
-    }
-}
-
-fn is_word_byte(c: u8) -> bool {
-    c.is_ascii_alphanumeric() || c == b'_'
+    /// [`SourceFile::code_occurrences`].
+    words: OnceLock<WordIndex>,
 }
 
 thread_local! {
@@ -308,19 +250,8 @@ impl SourceFile {
     /// Byte offsets of `word` as a whole identifier in code (not in comments,
     /// string literals or directive lines).
     pub fn code_occurrences(&self, word: &str) -> Vec<usize> {
-        let b = self.parse_text.as_bytes();
-        if word.is_empty() || !word.bytes().all(is_word_byte) || b.len() > u32::MAX as usize {
-            let is_id = |c: u8| is_word_byte(c);
-            let candidates = self.parse_text.match_indices(word).filter(|&(i, _)| {
-                let before = i.checked_sub(1).map(|j| b[j]);
-                let after = b.get(i + word.len()).copied();
-                !(before.is_some_and(is_id) || after.is_some_and(is_id))
-            });
-            return self.in_code(candidates.map(|(i, _)| i), word.len());
-        }
-        // A word's whole-word occurrences are exactly the words of the text equal to it.
-        let words = self.words.get_or_init(|| Words::build(&self.parse_text));
-        self.in_code(words.find(&self.parse_text, word), word.len())
+        let words = self.words.get_or_init(|| WordIndex::new(&self.parse_text));
+        self.in_code(words.positions(&self.parse_text, word), word.len())
     }
 
     /// The `offsets` (of a word `len` bytes long) not in a comment or a literal.
