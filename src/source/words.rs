@@ -8,15 +8,22 @@ use std::hash::Hasher;
 use rustc_hash::{FxHashMap, FxHasher};
 
 /// A word byte: ASCII letter, digit or `_` (C identifiers, and numbers).
-pub fn is_word_byte(c: u8) -> bool {
+pub const fn is_word_byte(c: u8) -> bool {
     c.is_ascii_alphanumeric() || c == b'_'
 }
 
-/// The start offsets of every word (maximal run of word bytes) of one text, by a
-/// hash of the word: a few bytes per word, no copy of the text.
+/// The start offsets of every word (maximal run of word bytes not starting with a
+/// digit) of one text, by a hash of the word: a few bytes per word, no copy of the
+/// text. The offsets of one word are chained through `next` (no allocation per
+/// distinct word: building the index is most of its cost).
 #[derive(Default)]
 pub struct WordIndex {
-    by_hash: FxHashMap<u64, Vec<u32>>,
+    /// Hash of a word → (first, last) indices into `at`.
+    by_hash: FxHashMap<u64, (u32, u32)>,
+    /// Offset of each word occurrence, in text order.
+    at: Vec<u32>,
+    /// Index in `at` of the next occurrence with the same hash (`u32::MAX`: none).
+    next: Vec<u32>,
     /// Texts past 4 GiB are not indexed; lookups then search the text.
     indexed: bool,
 }
@@ -30,31 +37,41 @@ impl WordIndex {
 
     pub fn new(text: &str) -> WordIndex {
         let b = text.as_bytes();
-        if u32::try_from(b.len()).is_err() {
+        // Room for every offset and link in `u32` (`u32::MAX` ends a chain).
+        if b.len() >= u32::MAX as usize {
             return WordIndex::default();
         }
-        let mut by_hash: FxHashMap<u64, Vec<u32>> = FxHashMap::default();
+        let mut idx = WordIndex {
+            indexed: true,
+            ..WordIndex::default()
+        };
         let mut i = 0;
         while i < b.len() {
-            if !is_word_byte(b[i]) {
+            if !WORD[usize::from(b[i])] {
                 i += 1;
                 continue;
             }
             let start = i;
-            while i < b.len() && is_word_byte(b[i]) {
+            while i < b.len() && WORD[usize::from(b[i])] {
                 i += 1;
             }
-            // In range: the text's length fits in `u32` (checked above).
-            let at = start as u32;
-            by_hash
+            if b[start].is_ascii_digit() {
+                continue; // a number (words asked for with a leading digit are searched)
+            }
+            // In range: fewer words than bytes, and the text is shorter than `u32::MAX`.
+            let n = idx.at.len() as u32;
+            idx.at.push(start as u32);
+            idx.next.push(u32::MAX);
+            let e = idx
+                .by_hash
                 .entry(Self::hash(&b[start..i]))
-                .or_default()
-                .push(at);
+                .or_insert((n, n));
+            if e.1 != n {
+                idx.next[e.1 as usize] = n;
+                e.1 = n;
+            }
         }
-        WordIndex {
-            by_hash,
-            indexed: true,
-        }
+        idx
     }
 
     /// Offsets, in order, where `word` occurs in `text` (the text this index was
@@ -66,15 +83,21 @@ impl WordIndex {
         text: &'a str,
         word: &'a str,
     ) -> impl Iterator<Item = usize> + 'a {
-        let is_word = self.indexed && !word.is_empty() && word.bytes().all(is_word_byte);
+        let is_word = self.indexed
+            && word.bytes().next().is_some_and(|c| !c.is_ascii_digit())
+            && word.bytes().all(is_word_byte);
         let indexed = is_word.then(|| {
-            self.by_hash
+            let mut k = self
+                .by_hash
                 .get(&Self::hash(word.as_bytes()))
-                .into_iter()
-                .flatten()
-                .map(|&at| at as usize)
-                // A hash collision is told apart by the text.
-                .filter(move |&at| text.get(at..at + word.len()) == Some(word))
+                .map_or(u32::MAX, |e| e.0);
+            std::iter::from_fn(move || {
+                let at = *self.at.get(k as usize)? as usize;
+                k = self.next[k as usize];
+                Some(at)
+            })
+            // A hash collision is told apart by the text.
+            .filter(move |&at| text.get(at..at + word.len()) == Some(word))
         });
         let searched = (!is_word).then(|| search(text, word));
         indexed
@@ -83,6 +106,17 @@ impl WordIndex {
             .chain(searched.into_iter().flatten())
     }
 }
+
+/// [`is_word_byte`] as a table.
+const WORD: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        t[c] = is_word_byte(c as u8);
+        c += 1;
+    }
+    t
+};
 
 /// [`WordIndex::positions`] without an index.
 pub fn search<'a>(text: &'a str, word: &'a str) -> impl Iterator<Item = usize> + 'a {
