@@ -1,7 +1,7 @@
 //! The project call graph: which functions run concurrently and which run once,
 //! and the [`EntryMap`] that records it.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use super::facts::{Facts, GuardKind, Write, WriteKind};
 use super::{is_lifecycle_slot, Role, LIFECYCLE_SLOTS};
@@ -51,10 +51,10 @@ pub fn classify<P: std::ops::Deref<Target = ParsedFile>>(files: &[P], facts: &[F
         base.push(total);
         total += pf.index.functions.len();
     }
-    let mut global: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut global: HashMap<&str, Vec<usize>> = HashMap::default();
     let mut local: Vec<HashMap<&str, usize>> = Vec::with_capacity(files.len());
     for (fi, pf) in files.iter().enumerate() {
-        let mut m = HashMap::new();
+        let mut m = HashMap::default();
         for (i, f) in pf.index.functions.iter().enumerate() {
             m.entry(f.name.as_str()).or_insert(base[fi] + i);
             let is_static = f.specifiers.split_whitespace().any(|w| w == "static");
@@ -69,7 +69,7 @@ pub fn classify<P: std::ops::Deref<Target = ParsedFile>>(files: &[P], facts: &[F
     }
     // Every definition by name, for `static` functions of a file that includes another
     // (Argument Clinic's `clinic/*.c.h` call `static` `_impl` functions of the `.c`).
-    let mut any: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut any: HashMap<&str, Vec<usize>> = HashMap::default();
     for (fi, pf) in files.iter().enumerate() {
         for (i, f) in pf.index.functions.iter().enumerate() {
             any.entry(f.name.as_str()).or_default().push(base[fi] + i);
@@ -126,9 +126,9 @@ pub fn classify<P: std::ops::Deref<Target = ParsedFile>>(files: &[P], facts: &[F
     }
 
     let mut once_roots: Vec<usize> = Vec::new();
-    let mut runtime_roots: HashSet<usize> = HashSet::new();
-    let mut lifecycle: Vec<HashSet<usize>> = vec![HashSet::new(); files.len()];
-    let mut entry_points: Vec<HashSet<usize>> = vec![HashSet::new(); files.len()];
+    let mut runtime_roots: HashSet<usize> = HashSet::default();
+    let mut lifecycle: Vec<HashSet<usize>> = vec![HashSet::default(); files.len()];
+    let mut entry_points: Vec<HashSet<usize>> = vec![HashSet::default(); files.len()];
     for (fi, pf) in files.iter().enumerate() {
         for (i, f) in pf.index.functions.iter().enumerate() {
             if capi::module_entry_point(&f.name).is_some() {
@@ -161,7 +161,7 @@ pub fn classify<P: std::ops::Deref<Target = ParsedFile>>(files: &[P], facts: &[F
     }
 
     // Functions reachable from once-roots, then pruned to those whose every caller runs once.
-    let mut once: HashSet<usize> = HashSet::new();
+    let mut once: HashSet<usize> = HashSet::default();
     let mut stack = once_roots.clone();
     while let Some(id) = stack.pop() {
         if once.insert(id) {
@@ -224,7 +224,7 @@ pub fn classify<P: std::ops::Deref<Target = ParsedFile>>(files: &[P], facts: &[F
             work.extend(callees[id].iter().copied());
         }
     }
-    let mut unreached = vec![HashSet::new(); files.len()];
+    let mut unreached = vec![HashSet::default(); files.len()];
     for (fi, pf) in files.iter().enumerate() {
         for i in 0..pf.index.functions.len() {
             let id = base[fi] + i;
@@ -266,7 +266,7 @@ pub fn classify<P: std::ops::Deref<Target = ParsedFile>>(files: &[P], facts: &[F
         set
     };
     let split = |ids: HashSet<usize>| -> Vec<HashSet<usize>> {
-        let mut v = vec![HashSet::new(); files.len()];
+        let mut v = vec![HashSet::default(); files.len()];
         for id in ids {
             let (f, i) = locate(&base, id);
             v[f].insert(i);
