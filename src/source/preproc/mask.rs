@@ -49,8 +49,21 @@ pub fn mask_for_parsing(text: &str, directives: &[Directive], map: &ConditionMap
             }
         }
     }
-    // Every macro name these look for, from one pass over the text.
-    let words = WordIndex::new(text);
+    // Every macro name these look for, from one pass over the text: the fixed
+    // lists and every name the file `#define`s (the local macros are among them).
+    let defined = directives
+        .iter()
+        .filter(|d| d.kind == DirectiveKind::Define)
+        .map(|d| &d.arg[..d.arg.bytes().take_while(|c| is_id(*c)).count()]);
+    let words = WordIndex::of_words(
+        text,
+        terminated_macros()
+            .map(|(w, _)| w)
+            .chain(ANNOTATION_MACROS)
+            .chain(TYPE_WRAPPER_MACROS)
+            .chain(["PyMODINIT_FUNC"])
+            .chain(defined),
+    );
     terminate_statement_macros(text, &words, &mut bytes);
     apply_local_block_macros(text, &words, directives, &mut bytes);
     blank_empty_function_macros(text, &words, directives, &mut bytes);
