@@ -328,10 +328,20 @@ const ALLOCATORS: [&str; 7] = [
 
 /// Is the call's first argument a local of `caller` that holds a freshly allocated object?
 /// Declarations and writes of a file by function, so that a question about one
-/// call reads its function's, not the whole file's (quadratic on large files).
+/// call reads its function's, not the whole file's (quadratic on large files);
+/// and, per function, once, the locals holding fresh objects (asked per call).
 struct Locals<'a> {
     decls: Vec<Vec<&'a crate::source::index::Declaration>>,
     writes: Vec<Vec<&'a Write>>,
+    fresh: Vec<std::cell::OnceCell<FreshLocals<'a>>>,
+}
+
+/// The locals of one function that hold a freshly allocated object: declared with
+/// an allocating initializer, or assigned one (the end of the first such assignment).
+#[derive(Default)]
+struct FreshLocals<'a> {
+    declared: HashSet<&'a str>,
+    assigned: HashMap<&'a str, usize>,
 }
 
 impl<'a> Locals<'a> {
@@ -340,6 +350,7 @@ impl<'a> Locals<'a> {
         let mut l = Locals {
             decls: vec![Vec::new(); n],
             writes: vec![Vec::new(); n],
+            fresh: (0..n).map(|_| std::cell::OnceCell::new()).collect(),
         };
         for d in &pf.index.decls {
             if let Some(v) = d.function.and_then(|f| l.decls.get_mut(f)) {
@@ -353,11 +364,38 @@ impl<'a> Locals<'a> {
         }
         l
     }
+
+    fn fresh_in(&self, pf: &'a ParsedFile, f: usize) -> Option<&FreshLocals<'a>> {
+        let cell = self.fresh.get(f)?;
+        Some(cell.get_or_init(|| {
+            let fresh = |t: &str| ALLOCATORS.iter().any(|k| t.contains(k));
+            let mut out = FreshLocals::default();
+            for d in &self.decls[f] {
+                if d.init.as_ref().and_then(|i| i.expr()).is_some_and(fresh) {
+                    out.declared.insert(d.name.as_str());
+                }
+            }
+            for w in &self.writes[f] {
+                if w.field.is_none()
+                    && w.kind == WriteKind::Assign
+                    && pf
+                        .file
+                        .parse_text
+                        .get(w.range.0..w.range.1)
+                        .is_some_and(fresh)
+                {
+                    let end = out.assigned.entry(w.base.as_str()).or_insert(w.range.1);
+                    *end = (*end).min(w.range.1);
+                }
+            }
+            out
+        }))
+    }
 }
 
-fn first_arg_is_fresh(
-    pf: &ParsedFile,
-    locals: &Locals,
+fn first_arg_is_fresh<'a>(
+    pf: &'a ParsedFile,
+    locals: &Locals<'a>,
     c: &crate::source::index::Call,
     caller: usize,
 ) -> bool {
@@ -369,25 +407,12 @@ fn first_arg_is_fresh(
     if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
         return false;
     }
-    let fresh = |t: &str| ALLOCATORS.iter().any(|k| t.contains(k));
-    let no_locals = (Vec::new(), Vec::new());
-    let (decls, writes) = match (locals.decls.get(caller), locals.writes.get(caller)) {
-        (Some(d), Some(w)) => (d, w),
-        _ => (&no_locals.0, &no_locals.1),
+    let Some(fresh) = locals.fresh_in(pf, caller) else {
+        return false;
     };
-    let declared = decls
-        .iter()
-        .any(|d| d.name == name && d.init.as_ref().and_then(|i| i.expr()).is_some_and(fresh));
-    declared
-        || writes.iter().any(|w| {
-            w.base == name
-                && w.field.is_none()
-                && w.kind == WriteKind::Assign
-                && w.range.1 <= c.range.0
-                && pf
-                    .file
-                    .parse_text
-                    .get(w.range.0..w.range.1)
-                    .is_some_and(fresh)
-        })
+    fresh.declared.contains(name)
+        || fresh
+            .assigned
+            .get(name)
+            .is_some_and(|&end| end <= c.range.0)
 }
