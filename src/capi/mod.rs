@@ -15,7 +15,7 @@
 //! (`Doc/data/threadsafety.dat`), generated into [`threadsafety`] by
 //! `scripts/gen-threadsafety.py`; names CPython does not annotate have `None`.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::sync::OnceLock;
 
 pub mod abi;
@@ -418,7 +418,7 @@ fn rows() -> impl Iterator<Item = (&'static str, ApiKind)> {
 }
 
 fn build() -> HashMap<&'static str, Api> {
-    let mut map: HashMap<&'static str, Api> = HashMap::new();
+    let mut map: HashMap<&'static str, Api> = HashMap::default();
     let entry = |map: &mut HashMap<&'static str, Api>, name: &'static str| {
         map.entry(name).or_insert_with(|| Api {
             name,

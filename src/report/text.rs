@@ -87,15 +87,25 @@ pub fn render(r: &Report, o: TextOptions) -> String {
             ));
         }
     } else if !o.quiet {
+        // Diagnostics come sorted by file: the line index of the file of the last
+        // snippet is kept (one per diagnostic was quadratic on a large file).
+        let mut lines = None;
         for d in r.diagnostics {
-            render_one(&mut out, d, r, &paint, o);
+            render_one(&mut out, d, r, &paint, o, &mut lines);
         }
     }
     out.push_str(&summary(r, &paint, o));
     out
 }
 
-fn render_one(out: &mut String, d: &Diagnostic, r: &Report, paint: &Paint, o: TextOptions) {
+fn render_one<'r>(
+    out: &mut String,
+    d: &'r Diagnostic,
+    r: &Report,
+    paint: &Paint,
+    o: TextOptions,
+    lines_of: &mut Option<(&'r std::path::Path, LineIndex)>,
+) {
     let loc = match d.span {
         Some(s) => format!(
             "{}:{}:{}:",
@@ -126,7 +136,15 @@ fn render_one(out: &mut String, d: &Diagnostic, r: &Report, paint: &Paint, o: Te
     // Where `= help:`/`= note:` lines start: under the gutter when there is a snippet.
     let mut indent = " ".to_owned();
     if let (Some(span), Some(text)) = (d.span, text) {
-        let lines = LineIndex::new(text);
+        if lines_of
+            .as_ref()
+            .is_none_or(|(p, _)| *p != d.path.as_path())
+        {
+            *lines_of = Some((d.path.as_path(), LineIndex::new(text)));
+        }
+        let Some((_, lines)) = lines_of.as_ref() else {
+            return;
+        };
         let last = span.end_line.min(span.start_line + 2).max(span.start_line);
         let width = last.to_string().len();
         indent = " ".repeat(width);

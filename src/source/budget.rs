@@ -117,6 +117,11 @@ impl Masked {
 /// module documentation). Brackets in comments, string and character literals do
 /// not count.
 pub fn mask_hostile(text: &mut String) -> Masked {
+    mask_hostile_skipping(text, true)
+}
+
+/// [`mask_hostile`]; `skip_inert` off walks every byte (the tests compare the two).
+fn mask_hostile_skipping(text: &mut String, skip_inert: bool) -> Masked {
     let mut masked = Masked::default();
     // Nothing to do in the common case: no long line and too few brackets to nest deep.
     let longest = text.split('\n').map(str::len).max().unwrap_or(0);
@@ -148,6 +153,28 @@ pub fn mask_hostile(text: &mut String) -> Masked {
             masked.long_line.get_or_insert(line);
         }
         let deep = depth > MAX_BRACKET_DEPTH;
+        if skip_inert && !(deep || cut) {
+            // Bytes that change nothing (kept, same state) are skipped in one go:
+            // the loop below costs per byte, and almost every byte is one of these.
+            let inert = |c: u8| match state {
+                State::Code => !CODE_SPECIAL[usize::from(c)],
+                State::LineComment => c != b'\n',
+                State::BlockComment => c != b'\n' && c != b'*',
+                State::Quoted(q) => c != b'\n' && c != b'\\' && c != q,
+            };
+            // In code, a long line is cut at its budget: stop there.
+            let limit = match state {
+                State::Code => bytes.len().min(line_start + MAX_LINE_BYTES),
+                _ => bytes.len(),
+            };
+            let start = i;
+            while i < limit && inert(bytes[i]) {
+                i += 1;
+            }
+            if i > start {
+                continue;
+            }
+        }
         let mut keep = !(deep || cut);
         let mut step = 1;
         match state {
@@ -213,6 +240,18 @@ pub fn mask_hostile(text: &mut String) -> Masked {
         .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
     masked
 }
+
+/// The bytes [`mask_hostile`] acts on in code (see its `State::Code` arm).
+const CODE_SPECIAL: [bool; 256] = {
+    let mut t = [false; 256];
+    let special = *b"\n/\"'([{)]};";
+    let mut i = 0;
+    while i < special.len() {
+        t[special[i] as usize] = true;
+        i += 1;
+    }
+    t
+};
 
 /// Where a cut may start: not inside an identifier, number or multi-byte character.
 fn is_boundary(c: u8) -> bool {
@@ -323,6 +362,31 @@ fn parse_within(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Skipping the bytes that change nothing masks exactly what the byte walk does.
+    #[test]
+    fn skipping_inert_bytes_changes_nothing() {
+        let deep = format!("int a = {}1{};\n", "(".repeat(300), ")".repeat(300));
+        let long = format!(
+            "char *s = \"{}\"; /* {} */ int b = ({}); // {}\nint c;\n",
+            "x\\\"y".repeat(MAX_LINE_BYTES / 4),
+            "*".repeat(MAX_LINE_BYTES),
+            "1,".repeat(MAX_LINE_BYTES),
+            "{".repeat(400)
+        );
+        let mixed = format!(
+            "}}\n{}\n'{{' \"(\\\n\" 1'000 /* ( */ // [\n{}",
+            "{[(".repeat(200),
+            "}])".repeat(200)
+        );
+        for src in [deep, long, mixed, "é(((".repeat(50_000)] {
+            let (mut a, mut b) = (src.clone(), src.clone());
+            let ma = mask_hostile_skipping(&mut a, true);
+            let mb = mask_hostile_skipping(&mut b, false);
+            assert_eq!(ma, mb);
+            assert!(a == b, "masks differ");
+        }
+    }
 
     #[test]
     fn short_shallow_text_is_left_alone() {

@@ -9,15 +9,18 @@ mod parse_memory;
 pub mod preproc;
 pub mod privacy;
 pub mod summary;
+pub mod words;
 
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use tree_sitter::{Node, Parser, Tree};
 
 use crate::diagnostic::{LineIndex, Span};
 use lex::Lexed;
 use preproc::{Condition, ConditionMap};
+use words::WordIndex;
 
 /// The grammar a file is parsed with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -103,6 +106,9 @@ pub struct SourceFile {
     /// The parse budgets this file went past (see [`budget`]), worded for the
     /// "partly analysed" note.
     pub parse_limits: Vec<String>,
+    /// Where each word of `parse_text` is, built on the first
+    /// [`SourceFile::code_occurrences`].
+    words: OnceLock<WordIndex>,
 }
 
 thread_local! {
@@ -218,6 +224,7 @@ impl SourceFile {
             tree: SyntaxTree::new(parsed.tree),
             kept_words: None,
             parse_limits,
+            words: OnceLock::new(),
         }
     }
 
@@ -261,20 +268,11 @@ impl SourceFile {
                 }
             };
         }
-        let b = self.parse_text.as_bytes();
-        let is_id = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
-        let mut out = Vec::new();
-        for (i, _) in self.parse_text.match_indices(word) {
-            let before = i.checked_sub(1).map(|j| b[j]);
-            let after = b.get(i + word.len()).copied();
-            if before.is_some_and(is_id) || after.is_some_and(is_id) {
-                continue;
-            }
-            if self.in_code(i, i + word.len()) {
-                out.push(i);
-            }
-        }
-        out
+        let words = self.words.get_or_init(|| WordIndex::new(&self.parse_text));
+        words
+            .positions(&self.parse_text, word)
+            .filter(|&i| self.in_code(i, i + word.len()))
+            .collect()
     }
 
     /// The identifiers in code that `wanted` accepts, with their offsets, in one
@@ -358,6 +356,8 @@ impl SourceFile {
         kept.found.dedup();
         self.kept_words = Some(kept);
         self.tree.release();
+        // The word index answers only while the tree does; it goes with it.
+        self.words = OnceLock::new();
     }
 
     /// The budgets this file exceeded: the parts past them were analysed with less
@@ -561,5 +561,27 @@ mod kind_tests {
             }
             assert!(seen > 50);
         }
+    }
+
+    /// The word index finds what a substring search with word boundaries finds.
+    #[test]
+    fn code_occurrences_are_whole_words_in_code() {
+        let c = "int ob_size; /* ob_size */\nint f(PyObject *o) { return o->ob_size + xob_size + ob_size_2 + 1ob_size; }\nconst char *s = \"ob_size\"; int g(void) { return ob_size; }\n";
+        let file = SourceFile::from_text(PathBuf::from("t.c"), Language::C, c.to_owned(), false);
+        let expect: Vec<usize> = c
+            .match_indices("ob_size")
+            .map(|(i, _)| i)
+            .filter(|&i| [4, 58, 151].contains(&i))
+            .collect();
+        assert_eq!(
+            expect.len(),
+            3,
+            "{:?}",
+            c.match_indices("ob_size").collect::<Vec<_>>()
+        );
+        assert_eq!(file.code_occurrences("ob_size"), expect);
+        assert_eq!(file.code_occurrences("ob_siz"), Vec::<usize>::new());
+        // Not a word: searched as text.
+        assert_eq!(file.code_occurrences("o->ob_size"), vec![55]);
     }
 }

@@ -56,7 +56,8 @@ pub(crate) fn compiled_in_ft(ctx: &FileContext, offset: usize) -> bool {
         return false;
     }
     let cond = ctx.file.condition_at(offset);
-    ctx.ft_configs()
+    crate::rules::memo_ft_configs(ctx)
+        .0
         .iter()
         .any(|c| cond.eval(c) != Truth::False)
 }

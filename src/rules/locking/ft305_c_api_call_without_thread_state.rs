@@ -54,6 +54,7 @@ pub(crate) fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
     let blocks = super::bare_thread_state_macros(ctx, TsRole::Attach);
     let unblocks = super::bare_thread_state_macros(ctx, TsRole::Detach);
     let root = ctx.file.tree.root_node();
+    let mut needs_state: rustc_hash::FxHashMap<&str, bool> = Default::default();
     for r in an
         .regions
         .iter()
@@ -78,13 +79,17 @@ pub(crate) fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
                 (*b, unblock.min(block_end))
             })
             .collect();
-        for c in ctx
-            .index
-            .calls
-            .iter()
-            .filter(|c| body.0 <= c.range.0 && c.range.0 < body.1)
-        {
-            if !is_thread_state_api(ctx, c)
+        // The calls of the region (the index's calls are sorted by offset).
+        let calls = &ctx.index.calls;
+        let from = calls.partition_point(|c| c.range.0 < body.0);
+        let to = calls.partition_point(|c| c.range.0 < body.1);
+        for c in calls.get(from..to).unwrap_or_default() {
+            // Asked once per name: the answer searches the whole file.
+            let api = c.callee == c.name
+                && *needs_state
+                    .entry(c.name.as_str())
+                    .or_insert_with(|| is_thread_state_api(ctx, &c.name));
+            if !api
                 || attached
                     .iter()
                     .any(|(s, e)| *s <= c.range.0 && c.range.0 < *e)
@@ -106,10 +111,10 @@ pub(crate) fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// A C-API function or macro that needs an attached thread state.
-fn is_thread_state_api(ctx: &FileContext, c: &crate::source::index::Call) -> bool {
-    let name = c.name.as_str();
-    if c.callee != c.name || capi::callable_detached(name) {
+/// A C-API function or macro (called by its bare name) that needs an attached
+/// thread state.
+fn is_thread_state_api(ctx: &FileContext, name: &str) -> bool {
+    if capi::callable_detached(name) {
         return false;
     }
     // A function or function pointer this file defines (`Py_AcceptEx` in overlapped.c) is not the C API.

@@ -84,7 +84,10 @@ fn lock_facts(ctx: &FileContext) -> Option<Arc<LockFacts>> {
 /// Compiled in some free-threaded build this project targets.
 fn in_ft(ctx: &FileContext, off: usize) -> bool {
     let c = ctx.file.condition_at(off);
-    ctx.ft_configs().iter().any(|cfg| c.eval(cfg).maybe())
+    crate::rules::memo_ft_configs(ctx)
+        .0
+        .iter()
+        .any(|cfg| c.eval(cfg).maybe())
 }
 
 /// The `PyMutex` call of `role` (`PyMutex_Lock` for `Acquire`).

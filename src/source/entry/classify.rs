@@ -1,7 +1,7 @@
 //! The project call graph: which functions run concurrently and which run once,
 //! and the [`EntryMap`] that records it.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use super::facts::{Facts, GuardKind, Write, WriteKind};
 use super::{is_lifecycle_slot, Role, LIFECYCLE_SLOTS};
@@ -65,10 +65,10 @@ pub fn classify<P: std::ops::Deref<Target = ParsedFile>, F: std::borrow::Borrow<
         base.push(total);
         total += pf.index.functions.len();
     }
-    let mut global: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut global: HashMap<&str, Vec<usize>> = HashMap::default();
     let mut local: Vec<HashMap<&str, usize>> = Vec::with_capacity(files.len());
     for (fi, pf) in files.iter().enumerate() {
-        let mut m = HashMap::new();
+        let mut m = HashMap::default();
         for (i, f) in pf.index.functions.iter().enumerate() {
             m.entry(f.name.as_str()).or_insert(base[fi] + i);
             let is_static = f.specifiers.split_whitespace().any(|w| w == "static");
@@ -83,7 +83,7 @@ pub fn classify<P: std::ops::Deref<Target = ParsedFile>, F: std::borrow::Borrow<
     }
     // Every definition by name, for `static` functions of a file that includes another
     // (Argument Clinic's `clinic/*.c.h` call `static` `_impl` functions of the `.c`).
-    let mut any: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut any: HashMap<&str, Vec<usize>> = HashMap::default();
     for (fi, pf) in files.iter().enumerate() {
         for (i, f) in pf.index.functions.iter().enumerate() {
             any.entry(f.name.as_str()).or_default().push(base[fi] + i);
@@ -140,9 +140,9 @@ pub fn classify<P: std::ops::Deref<Target = ParsedFile>, F: std::borrow::Borrow<
     }
 
     let mut once_roots: Vec<usize> = Vec::new();
-    let mut runtime_roots: HashSet<usize> = HashSet::new();
-    let mut lifecycle: Vec<HashSet<usize>> = vec![HashSet::new(); files.len()];
-    let mut entry_points: Vec<HashSet<usize>> = vec![HashSet::new(); files.len()];
+    let mut runtime_roots: HashSet<usize> = HashSet::default();
+    let mut lifecycle: Vec<HashSet<usize>> = vec![HashSet::default(); files.len()];
+    let mut entry_points: Vec<HashSet<usize>> = vec![HashSet::default(); files.len()];
     for (fi, pf) in files.iter().enumerate() {
         for (i, f) in pf.index.functions.iter().enumerate() {
             if capi::module_entry_point(&f.name).is_some() {
@@ -175,7 +175,7 @@ pub fn classify<P: std::ops::Deref<Target = ParsedFile>, F: std::borrow::Borrow<
     }
 
     // Functions reachable from once-roots, then pruned to those whose every caller runs once.
-    let mut once: HashSet<usize> = HashSet::new();
+    let mut once: HashSet<usize> = HashSet::default();
     let mut stack = once_roots.clone();
     while let Some(id) = stack.pop() {
         if once.insert(id) {
@@ -238,7 +238,7 @@ pub fn classify<P: std::ops::Deref<Target = ParsedFile>, F: std::borrow::Borrow<
             work.extend(callees[id].iter().copied());
         }
     }
-    let mut unreached = vec![HashSet::new(); files.len()];
+    let mut unreached = vec![HashSet::default(); files.len()];
     for (fi, pf) in files.iter().enumerate() {
         for i in 0..pf.index.functions.len() {
             let id = base[fi] + i;
@@ -280,7 +280,7 @@ pub fn classify<P: std::ops::Deref<Target = ParsedFile>, F: std::borrow::Borrow<
         set
     };
     let split = |ids: HashSet<usize>| -> Vec<HashSet<usize>> {
-        let mut v = vec![HashSet::new(); files.len()];
+        let mut v = vec![HashSet::default(); files.len()];
         for id in ids {
             let (f, i) = locate(&base, id);
             v[f].insert(i);
@@ -342,10 +342,20 @@ const ALLOCATORS: [&str; 7] = [
 
 /// Is the call's first argument a local of `caller` that holds a freshly allocated object?
 /// Declarations and writes of a file by function, so that a question about one
-/// call reads its function's, not the whole file's (quadratic on large files).
+/// call reads its function's, not the whole file's (quadratic on large files);
+/// and, per function, once, the locals holding fresh objects (asked per call).
 struct Locals<'a> {
     decls: Vec<Vec<&'a crate::source::index::Declaration>>,
     writes: Vec<Vec<&'a Write>>,
+    fresh: Vec<std::cell::OnceCell<FreshLocals<'a>>>,
+}
+
+/// The locals of one function that hold a freshly allocated object: declared with
+/// an allocating initializer, or assigned one (the end of the first such assignment).
+#[derive(Default)]
+struct FreshLocals<'a> {
+    declared: HashSet<&'a str>,
+    assigned: HashMap<&'a str, usize>,
 }
 
 impl<'a> Locals<'a> {
@@ -354,6 +364,7 @@ impl<'a> Locals<'a> {
         let mut l = Locals {
             decls: vec![Vec::new(); n],
             writes: vec![Vec::new(); n],
+            fresh: (0..n).map(|_| std::cell::OnceCell::new()).collect(),
         };
         for d in &pf.index.decls {
             if let Some(v) = d.function.and_then(|f| l.decls.get_mut(f)) {
@@ -367,11 +378,38 @@ impl<'a> Locals<'a> {
         }
         l
     }
+
+    fn fresh_in(&self, pf: &'a ParsedFile, f: usize) -> Option<&FreshLocals<'a>> {
+        let cell = self.fresh.get(f)?;
+        Some(cell.get_or_init(|| {
+            let fresh = |t: &str| ALLOCATORS.iter().any(|k| t.contains(k));
+            let mut out = FreshLocals::default();
+            for d in &self.decls[f] {
+                if d.init.as_ref().and_then(|i| i.expr()).is_some_and(fresh) {
+                    out.declared.insert(d.name.as_str());
+                }
+            }
+            for w in &self.writes[f] {
+                if w.field.is_none()
+                    && w.kind == WriteKind::Assign
+                    && pf
+                        .file
+                        .parse_text
+                        .get(w.range.0..w.range.1)
+                        .is_some_and(fresh)
+                {
+                    let end = out.assigned.entry(w.base.as_str()).or_insert(w.range.1);
+                    *end = (*end).min(w.range.1);
+                }
+            }
+            out
+        }))
+    }
 }
 
-fn first_arg_is_fresh(
-    pf: &ParsedFile,
-    locals: &Locals,
+fn first_arg_is_fresh<'a>(
+    pf: &'a ParsedFile,
+    locals: &Locals<'a>,
     c: &crate::source::index::Call,
     caller: usize,
 ) -> bool {
@@ -383,25 +421,12 @@ fn first_arg_is_fresh(
     if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
         return false;
     }
-    let fresh = |t: &str| ALLOCATORS.iter().any(|k| t.contains(k));
-    let no_locals = (Vec::new(), Vec::new());
-    let (decls, writes) = match (locals.decls.get(caller), locals.writes.get(caller)) {
-        (Some(d), Some(w)) => (d, w),
-        _ => (&no_locals.0, &no_locals.1),
+    let Some(fresh) = locals.fresh_in(pf, caller) else {
+        return false;
     };
-    let declared = decls
-        .iter()
-        .any(|d| d.name == name && d.init.as_ref().and_then(|i| i.expr()).is_some_and(fresh));
-    declared
-        || writes.iter().any(|w| {
-            w.base == name
-                && w.field.is_none()
-                && w.kind == WriteKind::Assign
-                && w.range.1 <= c.range.0
-                && pf
-                    .file
-                    .parse_text
-                    .get(w.range.0..w.range.1)
-                    .is_some_and(fresh)
-        })
+    fresh.declared.contains(name)
+        || fresh
+            .assigned
+            .get(name)
+            .is_some_and(|&end| end <= c.range.0)
 }

@@ -5,7 +5,7 @@ pub mod macros;
 mod module;
 mod walk;
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::SourceFile;
 use walk::Walker;
@@ -262,7 +262,7 @@ pub struct FileIndex {
     pub slot_arrays: Vec<SlotArray>,
     pub module_inits: Vec<ModuleInit>,
     pub method_tables: Vec<MethodTable>,
-    by_function_name: HashMap<String, usize>,
+    by_function_name: FxHashMap<String, usize>,
     /// Indices into `calls` per function, in offset order: `calls_in` used to
     /// filter every call of the file for each function, which made rules that ask
     /// per function quadratic (minutes on an amalgamation like `sqlite3.c`).
@@ -299,6 +299,7 @@ impl FileIndex {
         Walker {
             file,
             idx: &mut idx,
+            g: walk::Grammar::of(file.language),
         }
         .walk(file.tree.root_node());
         idx.by_function_name = idx
@@ -396,7 +397,8 @@ impl FileIndex {
 
     /// Functions of this file reachable from `start` through direct calls (including `start`).
     pub fn reachable_from(&self, start: usize) -> Vec<usize> {
-        let mut seen = HashSet::from([start]);
+        let mut seen = FxHashSet::default();
+        seen.insert(start);
         let mut order = vec![start];
         let mut i = 0;
         while i < order.len() {

@@ -1,16 +1,20 @@
 //! The one walk of the syntax tree that fills a [`FileIndex`]: functions, calls,
 //! assignments, declarations with their initializers, struct definitions.
 
+use std::num::NonZeroU16 as FieldId;
+
 use tree_sitter::Node;
 
 use super::{
     Assignment, Call, Declaration, FileIndex, Function, Init, InitItem, Param, Storage, StructDef,
 };
-use crate::source::SourceFile;
+use crate::source::{node_kind, Language, SourceFile};
+use std::sync::OnceLock;
 
 pub(super) struct Walker<'a> {
     pub(super) file: &'a SourceFile,
     pub(super) idx: &'a mut FileIndex,
+    pub(super) g: &'static Grammar,
 }
 
 /// See [`Walker::init`].
@@ -18,54 +22,183 @@ const MAX_INIT_DEPTH: usize = 64;
 /// Items of one initializer list the index keeps (see [`Walker::init`]).
 const MAX_INIT_ITEMS: usize = 4096;
 
+/// The node kinds the walk acts on.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum WalkKind {
+    Function,
+    Call,
+    Assignment,
+    Declaration,
+    Struct,
+    Return,
+    Other,
+}
+
+impl WalkKind {
+    fn of_name(name: &str) -> WalkKind {
+        match name {
+            "function_definition" => WalkKind::Function,
+            "call_expression" => WalkKind::Call,
+            "assignment_expression" => WalkKind::Assignment,
+            "declaration" => WalkKind::Declaration,
+            "struct_specifier" | "class_specifier" => WalkKind::Struct,
+            "return_statement" => WalkKind::Return,
+            _ => WalkKind::Other,
+        }
+    }
+}
+
+/// What the walk knows of a grammar, built once per grammar: the walk's kind of
+/// every node kind id (several ids can share a name, so the table is filled by
+/// name from every id), and the ids of the fields it reads.
+/// `child_by_field_name` looks the name up among the grammar's field names
+/// (`strncmp`) on every call; the walk asks for fields of most nodes it keeps.
+pub(super) struct Grammar {
+    lang: Language,
+    kinds: Vec<WalkKind>,
+    declarator: FieldId,
+    parameters: u16,
+    body: u16,
+    type_: u16,
+    function: u16,
+    arguments: u16,
+    left: u16,
+    right: u16,
+    operator: u16,
+    value: u16,
+    designator: u16,
+    name: u16,
+    field: u16,
+}
+
+impl Grammar {
+    pub(super) fn of(lang: Language) -> &'static Grammar {
+        static C: OnceLock<Grammar> = OnceLock::new();
+        static CPP: OnceLock<Grammar> = OnceLock::new();
+        let build = |lang: Language, grammar: tree_sitter::Language| {
+            let id = |name: &str| grammar.field_id_for_name(name).map_or(0, u16::from);
+            Grammar {
+                lang,
+                kinds: (0..grammar.node_kind_count())
+                    .map(|id| {
+                        u16::try_from(id)
+                            .ok()
+                            .and_then(|id| grammar.node_kind_for_id(id))
+                            .map_or(WalkKind::Other, WalkKind::of_name)
+                    })
+                    .collect(),
+                // Both grammars have the field; a grammar without it could not be walked.
+                declarator: grammar
+                    .field_id_for_name("declarator")
+                    .expect("the C and C++ grammars have a `declarator` field"),
+                parameters: id("parameters"),
+                body: id("body"),
+                type_: id("type"),
+                function: id("function"),
+                arguments: id("arguments"),
+                left: id("left"),
+                right: id("right"),
+                operator: id("operator"),
+                value: id("value"),
+                designator: id("designator"),
+                name: id("name"),
+                field: id("field"),
+            }
+        };
+        match lang {
+            Language::C => C.get_or_init(|| build(lang, tree_sitter_c::LANGUAGE.into())),
+            Language::Cpp => CPP.get_or_init(|| build(lang, tree_sitter_cpp::LANGUAGE.into())),
+        }
+    }
+
+    /// `node.kind()`, from [`node_kind`]'s table.
+    fn kind_name(&self, node: Node) -> &'static str {
+        node_kind(self.lang, node)
+    }
+
+    fn kind(&self, node: Node) -> WalkKind {
+        self.kinds
+            .get(usize::from(node.kind_id()))
+            .copied()
+            .unwrap_or(WalkKind::Other)
+    }
+
+    /// `node.child_by_field_name("declarator")`.
+    fn declarator<'t>(&self, node: Node<'t>) -> Option<Node<'t>> {
+        node.child_by_field_id(self.declarator.get())
+    }
+}
+
 impl Walker<'_> {
     fn text(&self, n: Node) -> String {
         self.file.node_text(n).to_owned()
     }
 
     pub(super) fn walk(&mut self, root: Node) {
-        // Iterative: real C has initializer lists deep enough to overflow recursion.
-        let mut stack: Vec<(Node, Option<usize>)> = vec![(root, None)];
+        // One pre-order pass of a single cursor: no stack of nodes, no per-node
+        // `children()` reset, and node kinds compared as grammar ids (see
+        // `WalkKind::table`) rather than strings. Iterative, because real C has
+        // initializer lists deep enough to overflow recursion.
         let mut cursor = root.walk();
-        let mut children: Vec<Node> = Vec::new();
-        let lang = self.file.language;
-        while let Some((node, mut func)) = stack.pop() {
-            match super::super::node_kind(lang, node) {
-                "function_definition" => {
+        // The function each open depth belongs to: `scopes` holds (depth of the
+        // function_definition node, function index) for the definitions we are inside.
+        let mut scopes: Vec<(usize, usize)> = Vec::new();
+        let mut depth = 0usize;
+        loop {
+            let node = cursor.node();
+            let func = scopes.last().map(|&(_, f)| f);
+            match self.g.kind(node) {
+                WalkKind::Function => {
                     if let Some(f) = self.function(node) {
                         self.idx.functions.push(f);
-                        func = Some(self.idx.functions.len() - 1);
+                        scopes.push((depth, self.idx.functions.len() - 1));
                     }
                 }
-                "call_expression" => self.call(node, func),
-                "assignment_expression" => self.assignment(node, func),
-                "declaration" => self.declaration(node, func),
-                "struct_specifier" | "class_specifier" => self.struct_def(node),
-                "return_statement" => {
+                WalkKind::Call => self.call(node, func),
+                WalkKind::Assignment => self.assignment(node, func),
+                WalkKind::Declaration => self.declaration(node, func),
+                WalkKind::Struct => self.struct_def(node),
+                WalkKind::Return => {
                     if let (Some(f), Some(e)) = (func, node.named_child(0)) {
                         self.idx.functions[f]
                             .returns
                             .push((e.start_byte(), e.end_byte()));
                     }
                 }
-                _ => {}
+                WalkKind::Other => {}
             }
-            children.extend(node.children(&mut cursor));
-            stack.extend(children.drain(..).rev().map(|c| (c, func)));
+            if cursor.goto_first_child() {
+                depth += 1;
+                continue;
+            }
+            // Leave `node` (and every finished ancestor): a function's scope ends
+            // when the cursor moves past its definition node.
+            loop {
+                if scopes.last().is_some_and(|&(d, _)| d == depth) {
+                    scopes.pop();
+                }
+                if cursor.goto_next_sibling() {
+                    break;
+                }
+                if depth == 0 || !cursor.goto_parent() {
+                    self.idx.calls.sort_by_key(|c| c.range.0);
+                    self.idx.assignments.sort_by_key(|a| a.range.0);
+                    return;
+                }
+                depth -= 1;
+            }
         }
-        self.idx.calls.sort_by_key(|c| c.range.0);
-        self.idx.assignments.sort_by_key(|a| a.range.0);
     }
 
     fn assignment(&mut self, node: Node, func: Option<usize>) {
         let (Some(l), Some(r)) = (
-            node.child_by_field_name("left"),
-            node.child_by_field_name("right"),
+            node.child_by_field_id(self.g.left),
+            node.child_by_field_id(self.g.right),
         ) else {
             return;
         };
         let operator = node
-            .child_by_field_name("operator")
+            .child_by_field_id(self.g.operator)
             .map(|o| self.text(o))
             .unwrap_or_else(|| "=".to_owned());
         self.idx.assignments.push(Assignment {
@@ -79,11 +212,11 @@ impl Walker<'_> {
     }
 
     fn function(&mut self, node: Node) -> Option<Function> {
-        let decl = node.child_by_field_name("declarator")?;
-        let Some(fdecl) = find_function_declarator(decl) else {
+        let decl = self.g.declarator(node)?;
+        let Some(fdecl) = find_function_declarator(self.g, decl) else {
             return self.macro_headed_function(node, decl);
         };
-        let name_node = fdecl.child_by_field_name("declarator")?;
+        let name_node = self.g.declarator(fdecl)?;
         // A macro-confused parse can make `if (x) {...}` look like a definition of `if`.
         if matches!(
             self.file.node_text(name_node),
@@ -91,23 +224,23 @@ impl Walker<'_> {
         ) {
             return None;
         }
-        let body = node.child_by_field_name("body")?;
+        let body = node.child_by_field_id(self.g.body)?;
         let mut params = Vec::new();
-        if let Some(plist) = fdecl.child_by_field_name("parameters") {
+        if let Some(plist) = fdecl.child_by_field_id(self.g.parameters) {
             let mut c = plist.walk();
             for p in plist.named_children(&mut c) {
-                if p.kind() != "parameter_declaration"
-                    && p.kind() != "optional_parameter_declaration"
+                if self.g.kind_name(p) != "parameter_declaration"
+                    && self.g.kind_name(p) != "optional_parameter_declaration"
                 {
                     continue;
                 }
                 let ty = p
-                    .child_by_field_name("type")
+                    .child_by_field_id(self.g.type_)
                     .map(|t| self.text(t))
                     .unwrap_or_default();
-                let (name, ptr) = match p.child_by_field_name("declarator") {
+                let (name, ptr) = match self.g.declarator(p) {
                     Some(d) => {
-                        let (n, _) = declarator_name(d);
+                        let (n, _) = declarator_name(self.g, d);
                         let full = self.text(d);
                         let stars: String = full
                             .chars()
@@ -158,12 +291,16 @@ impl Walker<'_> {
     /// macro with one parameter, so a file-local macro that pastes `PyInit_##name`
     /// can be resolved (`macro_init_name` in `module.rs`).
     fn macro_headed_function(&mut self, node: Node, decl: Node) -> Option<Function> {
-        let ty = node.child_by_field_name("type")?;
-        if decl.kind() != "parenthesized_declarator" || ty.kind() != "type_identifier" {
+        let ty = node.child_by_field_id(self.g.type_)?;
+        if self.g.kind_name(decl) != "parenthesized_declarator"
+            || self.g.kind_name(ty) != "type_identifier"
+        {
             return None;
         }
-        let arg = decl.named_child(0).filter(|n| n.kind() == "identifier")?;
-        let body = node.child_by_field_name("body")?;
+        let arg = decl
+            .named_child(0)
+            .filter(|n| self.g.kind_name(*n) == "identifier")?;
+        let body = node.child_by_field_id(self.g.body)?;
         Some(Function {
             name: self.text(ty),
             range: (node.start_byte(), node.end_byte()),
@@ -180,16 +317,16 @@ impl Walker<'_> {
     }
 
     fn call(&mut self, node: Node, func: Option<usize>) {
-        let Some(f) = node.child_by_field_name("function") else {
+        let Some(f) = node.child_by_field_id(self.g.function) else {
             return;
         };
         let callee = self.text(f);
-        let name_node = last_identifier_node(f).unwrap_or(f);
+        let name_node = last_identifier_node(self.g, f).unwrap_or(f);
         let mut args = Vec::new();
-        if let Some(a) = node.child_by_field_name("arguments") {
+        if let Some(a) = node.child_by_field_id(self.g.arguments) {
             let mut c = a.walk();
             for arg in a.named_children(&mut c) {
-                if arg.kind() != "comment" {
+                if self.g.kind_name(arg) != "comment" {
                     args.push((arg.start_byte(), arg.end_byte()));
                 }
             }
@@ -205,17 +342,16 @@ impl Walker<'_> {
     }
 
     fn declaration(&mut self, node: Node, func: Option<usize>) {
-        let Some(ty) = node.child_by_field_name("type") else {
+        let Some(ty) = node.child_by_field_id(self.g.type_) else {
             return;
         };
         let mut storage = Storage::default();
         let mut first_declarator = None;
         let mut c = node.walk();
         for child in node.children(&mut c) {
-            if node.field_name_for_child(child.id() as u32).is_some() && child.id() == ty.id() {
-                continue;
-            }
-            match child.kind() {
+            // (An earlier test here asked `field_name_for_child` with a node id for
+            // an index: never true, and a scan of the children per child.)
+            match self.g.kind_name(child) {
                 "storage_class_specifier" => match self.file.node_text(child) {
                     "static" => storage.is_static = true,
                     "extern" => storage.is_extern = true,
@@ -265,22 +401,19 @@ impl Walker<'_> {
             storage.thread_local = true;
         }
         let mut c = node.walk();
-        for d in node.children_by_field_name("declarator", &mut c) {
-            let (decl, init) = if d.kind() == "init_declarator" {
-                (
-                    d.child_by_field_name("declarator"),
-                    d.child_by_field_name("value"),
-                )
+        for d in node.children_by_field_id(self.g.declarator, &mut c) {
+            let (decl, init) = if self.g.kind_name(d) == "init_declarator" {
+                (self.g.declarator(d), d.child_by_field_id(self.g.value))
             } else {
                 (Some(d), None)
             };
             let Some(decl) = decl else { continue };
-            if find_function_declarator(decl)
-                .is_some_and(|f| f.id() == decl.id() || !has_pointer_to_fn(decl))
+            if find_function_declarator(self.g, decl)
+                .is_some_and(|f| f.id() == decl.id() || !has_pointer_to_fn(self.g, decl))
             {
                 continue; // a prototype, not a variable
             }
-            let (Some(name), shape) = declarator_name(decl) else {
+            let (Some(name), shape) = declarator_name(self.g, decl) else {
                 continue;
             };
             self.idx.decls.push(Declaration {
@@ -303,7 +436,7 @@ impl Walker<'_> {
     /// expression, so generated `{{{...}}}` thousands deep cannot exhaust the stack.
     fn init(&self, node: Node, depth: usize) -> Init {
         let range = (node.start_byte(), node.end_byte());
-        if node.kind() != "initializer_list" || depth >= MAX_INIT_DEPTH {
+        if self.g.kind_name(node) != "initializer_list" || depth >= MAX_INIT_DEPTH {
             return Init::Expr {
                 range,
                 text: self.text(node),
@@ -312,7 +445,7 @@ impl Walker<'_> {
         let mut items = Vec::new();
         let mut c = node.walk();
         for child in node.named_children(&mut c) {
-            if child.kind() == "comment" {
+            if self.g.kind_name(child) == "comment" {
                 continue;
             }
             // Tables the rules read (methods, slots, members, type objects) are
@@ -321,11 +454,11 @@ impl Walker<'_> {
                 break;
             }
             let item_range = (child.start_byte(), child.end_byte());
-            if child.kind() == "initializer_pair" {
+            if self.g.kind_name(child) == "initializer_pair" {
                 let designator = child
-                    .child_by_field_name("designator")
+                    .child_by_field_id(self.g.designator)
                     .map(|d| self.text(d).trim_start_matches('.').trim().to_owned());
-                let Some(v) = child.child_by_field_name("value") else {
+                let Some(v) = child.child_by_field_id(self.g.value) else {
                     continue;
                 };
                 items.push(InitItem {
@@ -345,17 +478,20 @@ impl Walker<'_> {
     }
 
     fn struct_def(&mut self, node: Node) {
-        let Some(body) = node.child_by_field_name("body") else {
+        let Some(body) = node.child_by_field_id(self.g.body) else {
             return;
         };
         let mut names = Vec::new();
-        if let Some(n) = node.child_by_field_name("name") {
+        if let Some(n) = node.child_by_field_id(self.g.name) {
             names.push(self.text(n));
         }
-        if let Some(p) = node.parent().filter(|p| p.kind() == "type_definition") {
+        if let Some(p) = node
+            .parent()
+            .filter(|p| self.g.kind_name(*p) == "type_definition")
+        {
             let mut c = p.walk();
-            for d in p.children_by_field_name("declarator", &mut c) {
-                if let (Some(n), _) = declarator_name(d) {
+            for d in p.children_by_field_id(self.g.declarator, &mut c) {
+                if let (Some(n), _) = declarator_name(self.g, d) {
                     names.push(self.text(n));
                 }
             }
@@ -363,16 +499,16 @@ impl Walker<'_> {
         let mut fields = Vec::new();
         let mut c = body.walk();
         for f in body.named_children(&mut c) {
-            if f.kind() != "field_declaration" {
+            if self.g.kind_name(f) != "field_declaration" {
                 continue;
             }
             let ty = f
-                .child_by_field_name("type")
+                .child_by_field_id(self.g.type_)
                 .map(|t| self.text(t))
                 .unwrap_or_default();
             let mut c2 = f.walk();
-            for d in f.children_by_field_name("declarator", &mut c2) {
-                if let (Some(n), _) = declarator_name(d) {
+            for d in f.children_by_field_id(self.g.declarator, &mut c2) {
+                if let (Some(n), _) = declarator_name(self.g, d) {
                     fields.push((self.text(n), ty.clone()));
                 }
             }
@@ -392,10 +528,10 @@ struct Shape {
 }
 
 /// The identifier a declarator declares, and whether it is a pointer or array.
-fn declarator_name(mut d: Node) -> (Option<Node>, Shape) {
+fn declarator_name<'t>(g: &Grammar, mut d: Node<'t>) -> (Option<Node<'t>>, Shape) {
     let mut shape = Shape::default();
     loop {
-        match d.kind() {
+        match g.kind_name(d) {
             "identifier"
             | "field_identifier"
             | "type_identifier"
@@ -406,11 +542,11 @@ fn declarator_name(mut d: Node) -> (Option<Node>, Shape) {
             "array_declarator" => shape.array = true,
             _ => {}
         }
-        let next = d.child_by_field_name("declarator").or_else(|| {
+        let next = g.declarator(d).or_else(|| {
             let mut c = d.walk();
-            let found = d
-                .named_children(&mut c)
-                .find(|n| n.kind().ends_with("declarator") || n.kind() == "identifier");
+            let found = d.named_children(&mut c).find(|n| {
+                g.kind_name(*n).ends_with("declarator") || g.kind_name(*n) == "identifier"
+            });
             found
         });
         match next {
@@ -420,43 +556,47 @@ fn declarator_name(mut d: Node) -> (Option<Node>, Shape) {
     }
 }
 
-fn find_function_declarator(mut d: Node) -> Option<Node> {
+fn find_function_declarator<'t>(g: &Grammar, mut d: Node<'t>) -> Option<Node<'t>> {
     loop {
-        if d.kind() == "function_declarator" {
+        if g.kind_name(d) == "function_declarator" {
             return Some(d);
         }
         // C++ `T &f()`: tree-sitter-cpp's reference declarator has no `declarator` field.
-        d = match d.child_by_field_name("declarator") {
+        d = match g.declarator(d) {
             Some(n) => n,
-            None if d.kind() == "reference_declarator" => d.named_child(0)?,
+            None if g.kind_name(d) == "reference_declarator" => d.named_child(0)?,
             None => return None,
         };
     }
 }
 
 /// `int (*fp)(void)` declares a variable (a function pointer), not a prototype.
-fn has_pointer_to_fn(d: Node) -> bool {
+fn has_pointer_to_fn(g: &Grammar, d: Node) -> bool {
     let mut n = Some(d);
     while let Some(x) = n {
-        if x.kind() == "parenthesized_declarator" {
+        if g.kind_name(x) == "parenthesized_declarator" {
             return true;
         }
-        if x.kind() == "function_declarator" {
-            n = x.child_by_field_name("declarator");
+        if g.kind_name(x) == "function_declarator" {
+            n = g.declarator(x);
             continue;
         }
-        n = x.child_by_field_name("declarator");
+        n = g.declarator(x);
     }
     false
 }
 
-fn last_identifier_node(n: Node) -> Option<Node> {
-    match n.kind() {
+fn last_identifier_node<'t>(g: &Grammar, n: Node<'t>) -> Option<Node<'t>> {
+    match g.kind_name(n) {
         "identifier" | "field_identifier" => Some(n),
-        "field_expression" => n.child_by_field_name("field"),
-        "qualified_identifier" => n.child_by_field_name("name").and_then(last_identifier_node),
-        "template_function" => n.child_by_field_name("name").and_then(last_identifier_node),
-        "parenthesized_expression" => n.named_child(0).and_then(last_identifier_node),
+        "field_expression" => n.child_by_field_id(g.field),
+        "qualified_identifier" => n
+            .child_by_field_id(g.name)
+            .and_then(|n| last_identifier_node(g, n)),
+        "template_function" => n
+            .child_by_field_id(g.name)
+            .and_then(|n| last_identifier_node(g, n)),
+        "parenthesized_expression" => n.named_child(0).and_then(|n| last_identifier_node(g, n)),
         _ => None,
     }
 }

@@ -1,6 +1,6 @@
 //! Build configurations: the macros a build of an extension defines.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use super::condition::{const_value, Truth};
 use super::expr::parse_expr;
@@ -39,7 +39,7 @@ impl BuildConfig {
         abi3t: bool,
     ) -> Self {
         use MacroState::*;
-        let mut macros = HashMap::new();
+        let mut macros = HashMap::default();
         macros.insert("PY_VERSION_HEX", Defined(Some(version_hex(minor))));
         macros.insert("PY_MAJOR_VERSION", Defined(Some(3)));
         macros.insert("PY_MINOR_VERSION", Defined(Some(minor as i64)));
@@ -104,7 +104,7 @@ impl BuildConfig {
             free_threaded,
             limited_api: limited.is_some(),
             macros,
-            local: HashMap::new(),
+            local: HashMap::default(),
         }
     }
 

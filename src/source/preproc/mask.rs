@@ -5,6 +5,7 @@ use super::condition::PExpr;
 use super::map::{ConditionMap, MAX_CONDITION_DEPTH, MAX_GROUP_BRANCHES};
 use crate::capi;
 use crate::source::lex::{Directive, DirectiveKind};
+use crate::source::words::WordIndex;
 
 /// The text tree-sitter parses: directive lines blanked (so `#ifdef` inside an
 /// initializer list does not break it), `#if 0` branches blanked, and for groups
@@ -48,9 +49,24 @@ pub fn mask_for_parsing(text: &str, directives: &[Directive], map: &ConditionMap
             }
         }
     }
-    terminate_statement_macros(text, &mut bytes);
-    apply_local_block_macros(text, directives, &mut bytes);
-    blank_empty_function_macros(text, directives, &mut bytes);
+    // Every macro name these look for, from one pass over the text: the fixed
+    // lists and every name the file `#define`s (the local macros are among them).
+    let defined = directives
+        .iter()
+        .filter(|d| d.kind == DirectiveKind::Define)
+        .map(|d| &d.arg[..d.arg.bytes().take_while(|c| is_id(*c)).count()]);
+    let words = WordIndex::of_words(
+        text,
+        terminated_macros()
+            .map(|(w, _)| w)
+            .chain(ANNOTATION_MACROS)
+            .chain(TYPE_WRAPPER_MACROS)
+            .chain(["PyMODINIT_FUNC"])
+            .chain(defined),
+    );
+    terminate_statement_macros(text, &words, &mut bytes);
+    apply_local_block_macros(text, &words, directives, &mut bytes);
+    blank_empty_function_macros(text, &words, directives, &mut bytes);
     // Blanking only replaced ASCII bytes inside directive lines or whole branches
     // of valid UTF-8 text with spaces; fall back to the original on any surprise.
     String::from_utf8(bytes).unwrap_or_else(|_| text.to_owned())
@@ -108,16 +124,6 @@ fn is_id(c: u8) -> bool {
     c.is_ascii_alphanumeric() || c == b'_'
 }
 
-/// Byte offsets where `word` occurs as a whole identifier.
-fn word_positions<'a>(text: &'a str, word: &'a str) -> impl Iterator<Item = usize> + 'a {
-    let b = text.as_bytes();
-    text.match_indices(word).map(|(i, _)| i).filter(move |&i| {
-        let before = i > 0 && is_id(b[i - 1]);
-        let after = b.get(i + word.len()).copied().is_some_and(is_id);
-        !before && !after
-    })
-}
-
 /// Index just past a balanced `( ... )` starting at `j` (which must be `(`), on one line.
 fn skip_parens(b: &[u8], mut j: usize) -> Option<usize> {
     let mut depth = 0;
@@ -145,10 +151,10 @@ fn terminated_macros() -> impl Iterator<Item = (&'static str, u8)> {
         .chain(TERMINATED_MACROS)
 }
 
-fn terminate_statement_macros(text: &str, bytes: &mut [u8]) {
+fn terminate_statement_macros(text: &str, words: &WordIndex, bytes: &mut [u8]) {
     let b = text.as_bytes();
     for (word, terminator) in terminated_macros() {
-        for i in word_positions(text, word) {
+        for i in words.positions(text, word) {
             let mut j = i + word.len();
             if b.get(j) == Some(&b'(') {
                 match skip_parens(b, j) {
@@ -199,13 +205,13 @@ fn terminate_statement_macros(text: &str, bytes: &mut [u8]) {
         }
     }
     for word in ANNOTATION_MACROS {
-        for i in word_positions(text, word) {
+        for i in words.positions(text, word) {
             bytes[i..i + word.len()].fill(b' ');
         }
     }
     // `VISIBILITY PyMODINIT_FUNC PyInit_x(void)`: a macro before PyMODINIT_FUNC is
     // one type too many for the parser; blank it.
-    for i in word_positions(text, "PyMODINIT_FUNC") {
+    for i in words.positions(text, "PyMODINIT_FUNC") {
         let line_start = text[..i].rfind('\n').map(|n| n + 1).unwrap_or(0);
         let before = text[line_start..i].trim_end();
         // Byte-wise: the identifier bytes are ASCII, so the byte after the last
@@ -227,7 +233,7 @@ fn terminate_statement_macros(text: &str, bytes: &mut [u8]) {
         }
     }
     for word in TYPE_WRAPPER_MACROS {
-        for i in word_positions(text, word) {
+        for i in words.positions(text, word) {
             let j = i + word.len();
             if b.get(j) != Some(&b'(') {
                 continue;
@@ -247,7 +253,12 @@ fn terminate_statement_macros(text: &str, bytes: &mut [u8]) {
 /// when the body opens or closes braces, or gets a `;` when the body is balanced
 /// but not terminated. Offsets stay the same; the macro name is lost only where
 /// it stood for a brace.
-fn apply_local_block_macros(text: &str, directives: &[Directive], bytes: &mut [u8]) {
+fn apply_local_block_macros(
+    text: &str,
+    words: &WordIndex,
+    directives: &[Directive],
+    bytes: &mut [u8],
+) {
     let b = text.as_bytes();
     for d in directives
         .iter()
@@ -267,7 +278,7 @@ fn apply_local_block_macros(text: &str, directives: &[Directive], bytes: &mut [u
         if delta == 0 && !needs_semicolon || delta.unsigned_abs() as usize > name.len() {
             continue;
         }
-        for i in word_positions(text, name) {
+        for i in words.positions(text, name) {
             let line_start = text[..i].rfind('\n').map(|n| n + 1).unwrap_or(0);
             let line_end = text[i..].find('\n').map(|n| i + n).unwrap_or(text.len());
             let after = text[i + name.len()..line_end].trim();
@@ -294,7 +305,12 @@ fn apply_local_block_macros(text: &str, directives: &[Directive], bytes: &mut [u
 /// Function-like macros the file defines with an empty body (`#define debug(...)`),
 /// and only so: a use expands to nothing, so its arguments are no code. Each use
 /// `name(...)` is blanked (newlines kept), so no rule reads calls inside it.
-fn blank_empty_function_macros(text: &str, directives: &[Directive], bytes: &mut [u8]) {
+fn blank_empty_function_macros(
+    text: &str,
+    words: &WordIndex,
+    directives: &[Directive],
+    bytes: &mut [u8],
+) {
     let mut empty: Vec<&str> = Vec::new();
     let mut other: Vec<&str> = Vec::new();
     for d in directives
@@ -320,7 +336,7 @@ fn blank_empty_function_macros(text: &str, directives: &[Directive], bytes: &mut
     empty.dedup();
     let b = text.as_bytes();
     for name in empty.into_iter().filter(|n| !other.contains(n)) {
-        for i in word_positions(text, name) {
+        for i in words.positions(text, name) {
             let mut j = i + name.len();
             while matches!(b.get(j), Some(b' ' | b'\t')) {
                 j += 1;

@@ -18,7 +18,7 @@ mod passes;
 mod regions;
 mod text;
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use crate::source::index::{FileIndex, Range};
 use crate::source::preproc::BuildConfig;
@@ -59,7 +59,7 @@ impl<'a> Analysis<'a> {
     /// `context::ft_configs`).
     pub fn new(file: &'a SourceFile, index: &'a FileIndex, configs: Vec<BuildConfig>) -> Self {
         let ctx = Unit { file, index };
-        let mut python_facing = HashSet::new();
+        let mut python_facing = HashSet::default();
         for d in ctx.index.decls.iter().filter(|d| d.function.is_none()) {
             let Some(init) = &d.init else { continue };
             let (s, e) = init.range();

@@ -1,7 +1,7 @@
 //! Whole-file passes: functions that run only during module initialisation, and
 //! parameters their callers lock.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use super::text::{identifiers, normalize};
 use super::Analysis;
@@ -14,7 +14,7 @@ impl Analysis<'_> {
     /// argument runs under that lock too. Two rounds reach helpers of helpers.
     pub(super) fn propagate_caller_locks(&mut self) {
         let idx = self.index;
-        let mut sites_of: HashMap<&str, Vec<&crate::source::index::Call>> = HashMap::new();
+        let mut sites_of: HashMap<&str, Vec<&crate::source::index::Call>> = HashMap::default();
         for c in &idx.calls {
             if c.name == c.callee {
                 sites_of.entry(c.name.as_str()).or_default().push(c);
@@ -80,7 +80,7 @@ pub(super) fn init_only(ctx: Unit) -> HashSet<usize> {
     }
     // A worklist over the callees of init-only functions (a fixpoint over every
     // function, rescanning every call, was quadratic and worse on large files).
-    let mut sites: HashMap<&str, Vec<&crate::source::index::Call>> = HashMap::new();
+    let mut sites: HashMap<&str, Vec<&crate::source::index::Call>> = HashMap::default();
     for c in &idx.calls {
         sites.entry(c.name.as_str()).or_default().push(c);
     }
@@ -114,7 +114,7 @@ pub(super) fn init_only(ctx: Unit) -> HashSet<usize> {
 
 /// Functions whose callers hold a critical section on some parameters.
 pub(super) fn caller_locked(ctx: Unit) -> HashMap<usize, Vec<String>> {
-    let mut out = HashMap::new();
+    let mut out = HashMap::default();
     let comments = &ctx.file.lexed.comments;
     for (fi, f) in ctx.index.functions.iter().enumerate() {
         let Some(first) = f.params.first() else {

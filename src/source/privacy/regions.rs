@@ -1,7 +1,7 @@
 //! The region model: critical sections and detached-thread-state regions, paired
 //! BEGIN/END markers and the mismatches found on the way.
 
-use std::collections::HashSet;
+use rustc_hash::FxHashSet as HashSet;
 
 use tree_sitter::Node;
 
@@ -138,7 +138,7 @@ impl Analysis<'_> {
 
     pub(super) fn build_regions(&mut self) {
         let file = self.file;
-        let mut seen_functions = HashSet::new();
+        let mut seen_functions = HashSet::default();
         for m in markers() {
             for off in file.code_occurrences(m) {
                 if let Some(fi) = self.index.function_at(off) {

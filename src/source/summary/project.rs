@@ -2,7 +2,7 @@
 //! summary bottom-up (a worklist to a fixed point, so recursion and cycles
 //! terminate), working only on the per-file [`FileFacts`].
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 
 use super::facts::{AccessKind, Arg, Base, CallSite, FileFacts, Protection};
@@ -43,7 +43,7 @@ impl Hasher for Fx {
     }
 }
 
-type FxSet<T> = HashSet<T, BuildHasherDefault<Fx>>;
+type FxSet<T> = std::collections::HashSet<T, BuildHasherDefault<Fx>>;
 
 /// Names interned once per run.
 #[derive(Default)]
@@ -143,8 +143,8 @@ impl Summaries {
     pub fn build(files: Vec<FileFacts>) -> Summaries {
         // Globals: file-local by (file, key), others by key.
         let mut globals: Vec<GlobalInfo> = Vec::new();
-        let mut local_ids: HashMap<(usize, String), usize> = HashMap::new();
-        let mut extern_ids: HashMap<String, usize> = HashMap::new();
+        let mut local_ids: HashMap<(usize, String), usize> = HashMap::default();
+        let mut extern_ids: HashMap<String, usize> = HashMap::default();
         for (fi, ff) in files.iter().enumerate() {
             for g in &ff.globals {
                 let id = if g.file_local {
@@ -187,11 +187,11 @@ impl Summaries {
 
         // Functions by name.
         let mut local_fns: Vec<HashMap<&str, usize>> = Vec::with_capacity(files.len());
-        let mut global_fns: HashMap<&str, Vec<FnId>> = HashMap::new();
-        let mut any_fns: HashMap<&str, Vec<FnId>> = HashMap::new();
-        let mut methods: HashMap<&str, Vec<FnId>> = HashMap::new();
+        let mut global_fns: HashMap<&str, Vec<FnId>> = HashMap::default();
+        let mut any_fns: HashMap<&str, Vec<FnId>> = HashMap::default();
+        let mut methods: HashMap<&str, Vec<FnId>> = HashMap::default();
         for (fi, ff) in files.iter().enumerate() {
-            let mut m = HashMap::new();
+            let mut m = HashMap::default();
             for (i, f) in ff.functions.iter().enumerate() {
                 m.entry(f.name.as_str()).or_insert(i);
                 if !f.is_static {
@@ -247,7 +247,7 @@ impl Summaries {
                     .collect()
             })
             .collect();
-        let mut callers: HashMap<FnId, Vec<FnId>> = HashMap::new();
+        let mut callers: HashMap<FnId, Vec<FnId>> = HashMap::default();
         for (fi, per_fn) in callees.iter().enumerate() {
             for (i, sites) in per_fn.iter().enumerate() {
                 for ids in sites {
@@ -260,7 +260,7 @@ impl Summaries {
 
         // Ownership checks: a function that compares thread ids, or one that tests the
         // result of calling such a function; a worklist up the callers.
-        let mut checker: HashSet<FnId> = HashSet::new();
+        let mut checker: HashSet<FnId> = HashSet::default();
         let mut work: Vec<FnId> = Vec::new();
         for (fi, ff) in files.iter().enumerate() {
             for (i, f) in ff.functions.iter().enumerate() {
@@ -417,7 +417,7 @@ impl Summaries {
                 work.push((fi, i));
             }
         }
-        let mut rounds: HashMap<FnId, usize> = HashMap::new();
+        let mut rounds: HashMap<FnId, usize> = HashMap::default();
         let mut queued: HashSet<FnId> = work.iter().copied().collect();
         while let Some(id) = work.pop() {
             queued.remove(&id);
