@@ -19,7 +19,7 @@ pub enum Confidence {
 
 /// A location in a text file. Byte offsets index the file as read; lines and
 /// columns are 1-based, columns count characters.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, serde::Deserialize)]
 pub struct Span {
     pub start: usize,
     pub end: usize,
@@ -30,7 +30,7 @@ pub struct Span {
 }
 
 /// Whether a fix may be applied by `--fix` alone (`Safe`) or needs `--unsafe-fixes`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Applicability {
     Safe,
@@ -38,14 +38,14 @@ pub enum Applicability {
 }
 
 /// Replace `span` of the file with `content`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Edit {
     pub span: Span,
     pub content: String,
 }
 
 /// A mechanical fix: edits on the diagnostic's own file.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Fix {
     pub applicability: Applicability,
     pub message: String,

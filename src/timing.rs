@@ -50,6 +50,15 @@ const PHASES: [(Phase, &str); 10] = [
 
 static TOTALS: [AtomicU64; 10] = [const { AtomicU64::new(0) }; 10];
 
+/// Syntax trees built by tree-sitter since the last [`report`] (counted whether
+/// or not timing is on: one relaxed add per parse).
+static PARSES: AtomicU64 = AtomicU64::new(0);
+
+/// Counts one tree-sitter parse of a C/C++ file (see [`report`]).
+pub fn count_parse() {
+    PARSES.fetch_add(1, Ordering::Relaxed);
+}
+
 /// Is timing on (`FTAUDIT_TIMINGS` set)?
 pub fn enabled() -> bool {
     static ON: OnceLock<bool> = OnceLock::new();
@@ -154,6 +163,8 @@ pub fn report() {
         eprintln!("  {name:<32} {s:>8.3} s");
     }
     eprintln!("  {:<32} {sum:>8.3} s", "total");
+    let parses = PARSES.swap(0, Ordering::Relaxed);
+    eprintln!("ftaudit: C/C++ files parsed: {parses}");
 }
 
 /// CPU time (user + system) and peak resident memory of what a process used, as

@@ -33,7 +33,8 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 pub use entry::{
-    restore_all, CachedDiagnostic, CachedResult, FileEntry, FileFacts, RunEntry, TextKind,
+    restore_all, CachedDiagnostic, CachedResult, FileEntry, FileEntryOut, FileModel,
+    FileModelOut, RunEntry, TextKind,
 };
 pub use hash::{content_hash, Hash, Hasher};
 
@@ -41,7 +42,7 @@ use crate::settings::Settings;
 
 /// Bumped when the layout of an entry changes (together with the version, part of
 /// every entry's identity).
-pub const FORMAT: u32 = 1;
+pub const FORMAT: u32 = 2;
 
 /// The folder name below a project root.
 pub const DIR_NAME: &str = ".ftaudit_cache";
@@ -128,8 +129,8 @@ impl Cache {
         (entry.content == content).then_some(entry)
     }
 
-    pub fn store_file(&self, entry: &FileEntry) {
-        let at = self.file_path(file_key(&entry.path, entry.settings));
+    pub fn store_file(&self, entry: &FileEntryOut) {
+        let at = self.file_path(file_key(entry.path, entry.settings));
         self.write(&at, entry);
     }
 
