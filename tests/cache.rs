@@ -432,3 +432,130 @@ fn concurrent_runs_share_the_cache_without_corrupting_it() {
         }
     }
 }
+
+/// How many C/C++ files a run parsed for analysis (`FTAUDIT_TIMINGS` reports it).
+fn files_parsed(o: &Output) -> usize {
+    let err = stderr(o);
+    err.lines()
+        .find_map(|l| l.strip_prefix("ftaudit: C/C++ files parsed: "))
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no parse count in: {err}"))
+}
+
+/// A project of several files (the fixtures), its cache written, then the run
+/// entry removed so that the next run goes through the file entries.
+fn fixtures_with_file_entries() -> (tempfile::TempDir, PathBuf) {
+    let work = tempfile::tempdir().unwrap();
+    copy_tree(
+        &root().join("tests/fixtures"),
+        &work.path().join("fixtures"),
+    );
+    let cache = work.path().join("cache");
+    same_with_and_without_cache(work.path(), &["fixtures"], &cache);
+    remove_run_entries(&cache);
+    (work, cache)
+}
+
+fn remove_run_entries(cache: &Path) {
+    for p in entries(cache) {
+        if p.parent().is_some_and(|d| d.ends_with("runs")) {
+            std::fs::remove_file(p).unwrap();
+        }
+    }
+}
+
+/// `check --output-format json` of `fixtures` in `cwd` with timings on.
+fn timed_run(cwd: &Path, cache: Option<&Path>) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ftaudit"));
+    cmd.args(["check", "--output-format", "json"]);
+    match cache {
+        Some(c) => cmd.args(["--cache-dir", c.to_str().unwrap()]),
+        None => cmd.arg("--no-cache"),
+    };
+    cmd.arg("fixtures")
+        .current_dir(cwd)
+        .env("FTAUDIT_TIMINGS", "1")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn after_one_file_changes_only_that_file_is_parsed_and_the_findings_are_a_full_runs() {
+    let (work, cache) = fixtures_with_file_entries();
+    let sources = entries(&cache)
+        .into_iter()
+        .filter(|p| p.parent().is_some_and(|d| d.ends_with("files")))
+        .count();
+    assert!(sources > 5, "{sources} file entries");
+    // The unchanged project from the file entries alone: nothing is parsed for
+    // analysis, and the findings (project checks included) are a full run's.
+    let plain = timed_run(work.path(), None);
+    let all = files_parsed(&plain);
+    assert_eq!(all, sources);
+    let restored = timed_run(work.path(), Some(&cache));
+    assert_eq!(stdout(&restored), stdout(&plain));
+    assert_eq!(files_parsed(&restored), 0, "{}", stderr(&restored));
+    // One file edited (a new finding that a project check also reads: a global
+    // written in a function), the run entry gone: that file alone is parsed.
+    remove_run_entries(&cache);
+    let edited = work.path().join("fixtures/state/globals.c");
+    let mut text = std::fs::read_to_string(&edited).unwrap();
+    text.push_str(
+        "\nstatic int edited_counter;\nstatic PyObject *edited(PyObject *self, PyObject *d) {\n    edited_counter++;\n    return PyDict_GetItem(d, self);\n}\nstatic PyMethodDef edited_methods[] = {{\"edited\", edited, METH_O, NULL}, {NULL}};\n",
+    );
+    std::fs::write(&edited, text).unwrap();
+    let plain = timed_run(work.path(), None);
+    let changed = timed_run(work.path(), Some(&cache));
+    assert_eq!(stdout(&changed), stdout(&plain));
+    assert_eq!(changed.status.code(), plain.status.code());
+    assert!(stdout(&changed).contains("edited"), "{}", stdout(&changed));
+    assert_eq!(files_parsed(&changed), 1, "{}", stderr(&changed));
+    // The next run reads the new entry: nothing to parse again.
+    remove_run_entries(&cache);
+    let again = timed_run(work.path(), Some(&cache));
+    assert_eq!(stdout(&again), stdout(&plain));
+    assert_eq!(files_parsed(&again), 0, "{}", stderr(&again));
+}
+
+#[test]
+fn a_corrupt_file_entry_is_ignored_with_a_note_and_its_file_analysed_again() {
+    let (work, cache) = fixtures_with_file_entries();
+    let files: Vec<PathBuf> = entries(&cache)
+        .into_iter()
+        .filter(|p| p.parent().is_some_and(|d| d.ends_with("files")))
+        .collect();
+    let plain = timed_run(work.path(), None);
+    // Cut in half (not JSON any more), and a doctored one: valid JSON whose
+    // masked text no longer matches the file it claims to be (never trusted:
+    // its offsets would index another text).
+    let cut = &files[0];
+    let bytes = std::fs::read(cut).unwrap();
+    std::fs::write(cut, &bytes[..bytes.len() / 2]).unwrap();
+    let doctored = &files[1];
+    let mut v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(doctored).unwrap()).unwrap();
+    let masked = v["model"]["parse_text"].as_str().unwrap().to_owned();
+    v["model"]["parse_text"] = format!("{masked}\n/* more */").into();
+    std::fs::write(doctored, v.to_string()).unwrap();
+    let spoiled = timed_run(work.path(), Some(&cache));
+    assert_eq!(stdout(&spoiled), stdout(&plain), "{}", stderr(&spoiled));
+    assert_eq!(spoiled.status.code(), plain.status.code());
+    let notes = stderr(&spoiled);
+    assert!(notes.contains("corrupt cache entry"), "{notes}");
+    assert!(
+        notes.contains(cut.file_name().unwrap().to_str().unwrap()),
+        "{notes}"
+    );
+    assert_eq!(files_parsed(&spoiled), 2, "{notes}");
+    // Both rewritten: the next run parses nothing and notes nothing.
+    remove_run_entries(&cache);
+    let again = timed_run(work.path(), Some(&cache));
+    assert_eq!(stdout(&again), stdout(&plain));
+    assert_eq!(files_parsed(&again), 0, "{}", stderr(&again));
+    assert!(
+        !stderr(&again).contains("cache entry"),
+        "{}",
+        stderr(&again)
+    );
+}

@@ -33,8 +33,8 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 pub use entry::{
-    restore_all, CachedDiagnostic, CachedResult, FileEntry, FileEntryOut, FileModel,
-    FileModelOut, RunEntry, TextKind,
+    restore_all, CachedDiagnostic, CachedResult, FileEntry, FileEntryOut, FileModel, FileModelOut,
+    RunEntry, TextKind,
 };
 pub use hash::{content_hash, Hash, Hasher};
 

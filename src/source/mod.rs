@@ -193,6 +193,7 @@ impl SourceFile {
             let lines = LineIndex::new(&text);
             (lexed, conditions, parse_text, parse_limits, lines)
         });
+        crate::timing::count_parse(false);
         // Parsing only fails on a missing language; parse nothing instead.
         let parsed = time(Phase::Parse, || match parse_with(language, parse_text) {
             Some(p) => p,
@@ -369,6 +370,7 @@ impl SourceFile {
         if self.tree.is_present() {
             return true;
         }
+        crate::timing::count_parse(true);
         let parsed = crate::timing::time(crate::timing::Phase::Parse, || {
             parse_with(self.language, self.parse_text.clone())
         });
@@ -464,7 +466,6 @@ pub fn reset_peak_trees() {
 impl SyntaxTree {
     fn new(tree: Tree) -> SyntaxTree {
         use std::sync::atomic::Ordering;
-        crate::timing::count_parse();
         let live = LIVE_TREES.fetch_add(1, Ordering::SeqCst) + 1;
         PEAK_TREES.fetch_max(live, Ordering::SeqCst);
         SyntaxTree(Some(tree))

@@ -1,8 +1,8 @@
 //! Per-file [`Facts`] for the shared-state rules: function references, writes,
 //! field uses, branches and lock / critical-section / detached regions.
 
-use std::collections::HashSet;
 use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
 
 use tree_sitter::Node;
 

@@ -5,8 +5,8 @@ pub mod macros;
 mod module;
 mod walk;
 
-use std::collections::{HashMap, HashSet};
 use serde::{Deserialize, Serialize};
+use std::collections::{HashMap, HashSet};
 
 use super::SourceFile;
 use walk::Walker;
