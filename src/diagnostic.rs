@@ -113,7 +113,9 @@ impl DeferredFix {
 
 /// The rewrite a [`DeferredFix`] stands for, with what its rule found.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
-#[serde(tag = "kind", rename_all = "kebab-case")]
+// Externally tagged (not `tag = "kind"`): the cache's binary file entries store
+// requests, and bincode cannot read internally tagged enums.
+#[serde(rename_all = "kebab-case")]
 pub enum FixRequest {
     /// FT001: declare support after the module that the call at `create` makes.
     SetGil { create: (usize, usize) },

@@ -287,13 +287,13 @@ pub struct CachedDiagnostic {
     pub help: Option<String>,
     pub fix: Option<CachedFix>,
     /// [`Diagnostic::deferred_fix`]: a fix not built in the run that wrote the entry.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub deferred_fix: Option<DeferredFix>,
     pub module: Option<String>,
     pub builds: Vec<String>,
     pub init: Option<String>,
-    /// [`Diagnostic::related`]; absent in entries without related locations.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    /// [`Diagnostic::related`] (empty when there are none).
+    #[serde(default)]
     pub related: Vec<CachedRelated>,
 }
 

@@ -7,7 +7,7 @@
 //! ```text
 //! .gitignore            `*`: the folder never ends up in version control
 //! CACHEDIR.TAG          marks the folder as a cache for backup tools
-//! <version>/files/<key>.json   one per C/C++ file: FileEntry
+//! <version>/files/<key>.bin    one per C/C++ file: FileEntry (bincode)
 //! <version>/runs/<key>.json    one per set of roots and settings: RunEntry
 //! ```
 //!
@@ -103,18 +103,20 @@ impl Cache {
     }
 
     fn file_path(&self, key: Hash) -> PathBuf {
-        self.dir.join("files").join(format!("{key}.json"))
+        let ext = Encoding::Binary.extension();
+        self.dir.join("files").join(format!("{key}.{ext}"))
     }
 
     fn run_path(&self, key: Hash) -> PathBuf {
-        self.dir.join("runs").join(format!("{key}.json"))
+        let ext = Encoding::Json.extension();
+        self.dir.join("runs").join(format!("{key}.{ext}"))
     }
 
     /// The entry of the file at `path` with `settings`, if one was written for this
     /// content.
     pub fn load_file(&self, path: &Path, settings: Hash, content: Hash) -> Option<FileEntry> {
         let at = self.file_path(file_key(path, settings));
-        let entry: FileEntry = self.read(&at)?;
+        let entry: FileEntry = self.read(&at, Encoding::Binary)?;
         if entry.format != FORMAT
             || entry.version != env!("CARGO_PKG_VERSION")
             || entry.path != path
@@ -131,13 +133,13 @@ impl Cache {
 
     pub fn store_file(&self, entry: &FileEntryOut) {
         let at = self.file_path(file_key(entry.path, entry.settings));
-        self.write(&at, entry);
+        self.write(&at, entry, Encoding::Binary);
     }
 
     /// The result of a run over exactly these inputs, if one was written.
     pub fn load_run(&self, key: Hash) -> Option<RunEntry> {
         let at = self.run_path(key);
-        let entry: RunEntry = self.read(&at)?;
+        let entry: RunEntry = self.read(&at, Encoding::Json)?;
         if entry.format != FORMAT || entry.version != env!("CARGO_PKG_VERSION") || entry.key != key
         {
             self.note(format!(
@@ -150,10 +152,10 @@ impl Cache {
     }
 
     pub fn store_run(&self, entry: &RunEntry) {
-        self.write(&self.run_path(entry.key), entry);
+        self.write(&self.run_path(entry.key), entry, Encoding::Json);
     }
 
-    fn read<T: DeserializeOwned>(&self, at: &Path) -> Option<T> {
+    fn read<T: DeserializeOwned>(&self, at: &Path, encoding: Encoding) -> Option<T> {
         let bytes = match std::fs::read(at) {
             Ok(b) => b,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
@@ -165,7 +167,7 @@ impl Cache {
                 return None;
             }
         };
-        match serde_json::from_slice(&bytes) {
+        match encoding.decode(&bytes) {
             Ok(v) => Some(v),
             Err(e) => {
                 self.note(format!(
@@ -177,15 +179,69 @@ impl Cache {
         }
     }
 
-    fn write<T: Serialize>(&self, at: &Path, value: &T) {
-        let result = serde_json::to_vec(value)
-            .map_err(|e| e.to_string())
+    fn write<T: Serialize>(&self, at: &Path, value: &T, encoding: Encoding) {
+        let result = encoding
+            .encode(value)
             .and_then(|bytes| write_atomically(at, &bytes));
         if let Err(e) = result {
             self.note(format!(
                 "{}: cannot write the cache entry: {e}",
                 at.display()
             ));
+        }
+    }
+}
+
+/// A file entry from the bytes of its file (for tests and tools that inspect the
+/// cache; a run reads entries through [`Cache::load_file`]).
+pub fn decode_file_entry(bytes: &[u8]) -> Result<FileEntry, String> {
+    Encoding::Binary.decode(bytes)
+}
+
+/// How an entry is written. File entries hold a file's whole model (index, masked
+/// text, facts), some 5× the file's size as JSON, and a re-run reads one per
+/// file: they are binary (bincode), which reads several times faster. The run
+/// entry is one small JSON file.
+#[derive(Clone, Copy)]
+enum Encoding {
+    Json,
+    Binary,
+}
+
+impl Encoding {
+    /// bincode with variable-length integers, reading at most the entry's own
+    /// length (a corrupt length prefix cannot ask for more memory than that).
+    fn bincode(limit: u64) -> impl bincode::Options {
+        use bincode::Options;
+        bincode::DefaultOptions::new()
+            .with_limit(limit)
+            .reject_trailing_bytes()
+    }
+
+    fn encode<T: Serialize>(self, value: &T) -> Result<Vec<u8>, String> {
+        use bincode::Options;
+        match self {
+            Encoding::Json => serde_json::to_vec(value).map_err(|e| e.to_string()),
+            Encoding::Binary => Self::bincode(u64::MAX)
+                .serialize(value)
+                .map_err(|e| e.to_string()),
+        }
+    }
+
+    fn decode<T: DeserializeOwned>(self, bytes: &[u8]) -> Result<T, String> {
+        use bincode::Options;
+        match self {
+            Encoding::Json => serde_json::from_slice(bytes).map_err(|e| e.to_string()),
+            Encoding::Binary => Self::bincode(bytes.len() as u64)
+                .deserialize(bytes)
+                .map_err(|e| e.to_string()),
+        }
+    }
+
+    fn extension(self) -> &'static str {
+        match self {
+            Encoding::Json => "json",
+            Encoding::Binary => "bin",
         }
     }
 }
