@@ -276,3 +276,88 @@ fn write_atomically(at: &Path, bytes: &[u8]) -> Result<(), String> {
     tmp.persist(at).map_err(|e| e.error.to_string())?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::source::{Language, ParsedFile, SourceFile};
+
+    /// A file entry written and read back rebuilds the file as the pipeline kept
+    /// it: same index, conditions, comments, masked text, facts and kept words,
+    /// without a tree and without parsing.
+    #[test]
+    fn a_file_entry_rebuilds_the_project_file() {
+        let text = "#include <Python.h>\n#ifdef Py_GIL_DISABLED\n/* PyInit_m */\nstatic int n;\n#else\nstatic long n;\n#endif\nstatic PyObject *f(PyObject *self, PyObject *d) {\n    n++;\n    return PyDict_GetItem(d, self);\n}\nstatic PyMethodDef methods[] = {{\"f\", f, METH_O, NULL}, {NULL}};\nstatic struct PyModuleDef def = {PyModuleDef_HEAD_INIT, \"m\", NULL, -1, methods};\nPyMODINIT_FUNC PyInit_m(void) { return PyModule_Create(&def); }\n";
+        let path = PathBuf::from("m.c");
+        let settings = Arc::new(Settings::default());
+        let file = SourceFile::from_text(path.clone(), Language::C, text.to_owned(), false);
+        let errors = file.parse_error_count();
+        let pf = crate::check::project_file(ParsedFile::new(file), settings.clone(), true);
+        let bytes = Encoding::Binary
+            .encode(&FileEntryOut {
+                format: FORMAT,
+                version: env!("CARGO_PKG_VERSION"),
+                path: &path,
+                settings: Hash(1),
+                content: Hash(2),
+                diagnostics: Vec::new(),
+                model: FileModelOut::of(&pf, errors).expect("the tree is released"),
+            })
+            .expect("encodes");
+        let entry = decode_file_entry(&bytes).expect("decodes");
+        assert_eq!(
+            (entry.path.as_path(), entry.content),
+            (path.as_path(), Hash(2))
+        );
+        let (back, back_errors) = entry
+            .model
+            .restore(
+                path.clone(),
+                text.to_owned(),
+                false,
+                false,
+                settings.clone(),
+                true,
+            )
+            .expect("restores");
+        assert!(!back.file.tree.is_present());
+        assert_eq!(back_errors, errors);
+        let debug = |pf: &crate::context::ProjectFile| {
+            format!(
+                "{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{}|{:?}",
+                pf.index,
+                pf.file.conditions,
+                pf.file.lexed,
+                pf.entry,
+                pf.parse_problem,
+                pf.prepared_fixes,
+                pf.file.parse_text,
+                pf.file.code_occurrences("PyInit_m"),
+            )
+        };
+        assert_eq!(debug(&back), debug(&pf));
+        assert!(!back.index.functions.is_empty() && back.entry.is_some());
+        // Without entry facts in the entry, a run that needs them analyses the file.
+        let none = crate::check::project_file(
+            ParsedFile::new(SourceFile::from_text(
+                path.clone(),
+                Language::C,
+                text.to_owned(),
+                false,
+            )),
+            settings.clone(),
+            false,
+        );
+        let bytes = Encoding::Binary
+            .encode(&FileModelOut::of(&none, errors).expect("released"))
+            .expect("encodes");
+        let model: FileModel = Encoding::Binary.decode(&bytes).expect("decodes");
+        assert!(model
+            .restore(path, text.to_owned(), false, false, settings, true)
+            .is_none());
+        // A truncated entry is an error, never a panic.
+        assert!(decode_file_entry(&bytes[..bytes.len() / 2]).is_err());
+    }
+}
