@@ -9,7 +9,8 @@ use rayon::prelude::*;
 
 use crate::build::{BuildFile, BuildKind};
 use crate::cache::{
-    self, Cache, CachedDiagnostic, CachedResult, FileEntry, FileFacts, Hash, RunEntry, TextKind,
+    self, Cache, CachedDiagnostic, CachedResult, FileEntryOut, FileModelOut, Hash, RunEntry,
+    TextKind,
 };
 use crate::config::{ConfigError, Overrides, Settings};
 use crate::context::{BuildContext, FileContext, ProjectContext, ProjectFile};
@@ -791,11 +792,27 @@ fn analyse_source(
     if std::env::var_os("FTAUDIT_DEBUG_PANIC_ON").is_some_and(|name| path.ends_with(name)) {
         panic!("FTAUDIT_DEBUG_PANIC_ON");
     }
-    let read = match bytes {
-        Ok(b) => SourceFile::from_bytes(path, lang, b),
-        Err(e) => Err(ReadProblem::Unreadable(e)),
+    let bytes = match bytes {
+        Ok(b) => b,
+        Err(e) => {
+            return Outcome::Failed(FileProblem {
+                path: path.into(),
+                message: format!("cannot read: {e}"),
+                error: true,
+            })
+        }
     };
-    let file = match read {
+    // A file whose entry is for this content and these settings is rebuilt from
+    // it: no lexing, masking, parsing, index or file checks.
+    if let Some(fc) = file_cache {
+        let restored = timing::time(Phase::Read, || {
+            restore_source(path, &bytes, fc, &settings, entry_facts)
+        });
+        if let Some(outcome) = restored {
+            return outcome;
+        }
+    }
+    let file = match SourceFile::from_bytes(path, lang, bytes) {
         Ok(f) => f,
         Err(ReadProblem::Unreadable(e)) => {
             return Outcome::Failed(FileProblem {
@@ -823,19 +840,10 @@ fn analyse_source(
     };
     let index = timing::time(Phase::Index, || FileIndex::build(&file));
     let mut diagnostics = Vec::new();
+    let mut first = 0;
     let suppressions = timing::time(Phase::FileRules, || {
         let suppressions = Suppressions::parse(&file, &mut diagnostics);
-        // The file checks' findings come from the cache when its entry is for this
-        // content and these settings.
-        let cached = file_cache.and_then(|fc| {
-            let entry = fc.cache.load_file(path, fc.settings, fc.content?)?;
-            cache::restore_all(&entry.diagnostics)
-        });
-        if let Some(cached) = cached {
-            diagnostics.extend(cached);
-            return suppressions;
-        }
-        let first = diagnostics.len();
+        first = diagnostics.len();
         let ctx = FileContext::new(&file, &index, &settings);
         if parallel_rules {
             // Few files for the threads: the file's checks share them (each into
@@ -859,31 +867,6 @@ fn analyse_source(
                 }
             }
         }
-        if let Some(fc) = file_cache {
-            if let Some(content) = fc.content {
-                timing::time(Phase::CacheWrite, || {
-                    fc.cache.store_file(&FileEntry {
-                        format: cache::FORMAT,
-                        version: env!("CARGO_PKG_VERSION").to_owned(),
-                        path: path.to_path_buf(),
-                        settings: fc.settings,
-                        content,
-                        diagnostics: diagnostics[first..]
-                            .iter()
-                            .map(CachedDiagnostic::from)
-                            .collect(),
-                        facts: FileFacts {
-                            functions: index.functions.len(),
-                            functions_clean: index
-                                .functions
-                                .iter()
-                                .filter(|f| !f.has_error)
-                                .count(),
-                        },
-                    })
-                });
-            }
-        }
         suppressions
     });
     let parse_errors = file.parse_error_count();
@@ -895,6 +878,11 @@ fn analyse_source(
     let pf = timing::time(Phase::TreeFacts, || {
         project_file(ParsedFile { file, index }, settings, entry_facts)
     });
+    if let Some(fc) = file_cache {
+        timing::time(Phase::CacheWrite, || {
+            store_source(fc, &pf, &diagnostics[first..], parse_errors)
+        });
+    }
     Outcome::Analysed {
         pf: Box::new(pf),
         diagnostics,
@@ -903,4 +891,64 @@ fn analyse_source(
         functions,
         limits,
     }
+}
+
+/// The outcome of a C/C++ file rebuilt from its cache entry, when the entry is for
+/// these bytes and settings (and has what this run needs): the file checks'
+/// findings and the file as the project phase keeps it, without lexing, masking
+/// or parsing. `None` sends the file through the whole analysis.
+fn restore_source(
+    path: &Path,
+    bytes: &[u8],
+    fc: FileCache,
+    settings: &Arc<Settings>,
+    entry_facts: bool,
+) -> Option<Outcome> {
+    let entry = fc.cache.load_file(path, fc.settings, fc.content?)?;
+    if entry_facts && entry.model.entry.is_none() {
+        return None;
+    }
+    let cached = cache::restore_all(&entry.diagnostics)?;
+    let (text, lossy, cr_line_ends) = SourceFile::decode(bytes.to_vec());
+    let (pf, parse_errors) = entry.model.restore(
+        path.to_path_buf(),
+        text,
+        lossy,
+        cr_line_ends,
+        settings.clone(),
+        entry_facts,
+    )?;
+    let mut diagnostics = Vec::new();
+    let suppressions = Suppressions::parse(&pf.file, &mut diagnostics);
+    diagnostics.extend(cached);
+    let functions = (
+        pf.index.functions.len(),
+        pf.index.functions.iter().filter(|f| !f.has_error).count(),
+    );
+    let limits = pf.file.limits();
+    Some(Outcome::Analysed {
+        pf: Box::new(pf),
+        diagnostics,
+        suppressions,
+        parse_errors,
+        functions,
+        limits,
+    })
+}
+
+/// Writes the entry of a file just analysed: the findings of its file checks
+/// (`found`) and what the project phase keeps of it.
+fn store_source(fc: FileCache, pf: &ProjectFile, found: &[Diagnostic], parse_errors: usize) {
+    let (Some(content), Some(model)) = (fc.content, FileModelOut::of(pf, parse_errors)) else {
+        return;
+    };
+    fc.cache.store_file(&FileEntryOut {
+        format: cache::FORMAT,
+        version: env!("CARGO_PKG_VERSION"),
+        path: &pf.file.path,
+        settings: fc.settings,
+        content,
+        diagnostics: found.iter().map(CachedDiagnostic::from).collect(),
+        model,
+    });
 }

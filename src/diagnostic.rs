@@ -19,7 +19,9 @@ pub enum Confidence {
 
 /// A location in a text file. Byte offsets index the file as read; lines and
 /// columns are 1-based, columns count characters.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, serde::Deserialize,
+)]
 pub struct Span {
     pub start: usize,
     pub end: usize,
@@ -30,7 +32,7 @@ pub struct Span {
 }
 
 /// Whether a fix may be applied by `--fix` alone (`Safe`) or needs `--unsafe-fixes`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Applicability {
     Safe,
@@ -38,14 +40,14 @@ pub enum Applicability {
 }
 
 /// Replace `span` of the file with `content`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Edit {
     pub span: Span,
     pub content: String,
 }
 
 /// A mechanical fix: edits on the diagnostic's own file.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Fix {
     pub applicability: Applicability,
     pub message: String,
@@ -111,7 +113,9 @@ impl DeferredFix {
 
 /// The rewrite a [`DeferredFix`] stands for, with what its rule found.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
-#[serde(tag = "kind", rename_all = "kebab-case")]
+// Externally tagged (not `tag = "kind"`): the cache's binary file entries store
+// requests, and bincode cannot read internally tagged enums.
+#[serde(rename_all = "kebab-case")]
 pub enum FixRequest {
     /// FT001: declare support after the module that the call at `create` makes.
     SetGil { create: (usize, usize) },

@@ -50,6 +50,17 @@ const PHASES: [(Phase, &str); 10] = [
 
 static TOTALS: [AtomicU64; 10] = [const { AtomicU64::new(0) }; 10];
 
+/// tree-sitter parses of C/C++ files since the last [`report`]: for analysis, and
+/// again for deferred fixes (counted whether or not timing is on: one relaxed add
+/// per parse). The cache tests read them to see which files were analysed again.
+static PARSES: [AtomicU64; 2] = [const { AtomicU64::new(0) }; 2];
+
+/// Counts one tree-sitter parse of a C/C++ file: `again` for a file parsed again
+/// to build deferred fixes (see [`report`]).
+pub fn count_parse(again: bool) {
+    PARSES[usize::from(again)].fetch_add(1, Ordering::Relaxed);
+}
+
 /// Is timing on (`FTAUDIT_TIMINGS` set)?
 pub fn enabled() -> bool {
     static ON: OnceLock<bool> = OnceLock::new();
@@ -154,6 +165,8 @@ pub fn report() {
         eprintln!("  {name:<32} {s:>8.3} s");
     }
     eprintln!("  {:<32} {sum:>8.3} s", "total");
+    let [analysed, again] = [&PARSES[0], &PARSES[1]].map(|c| c.swap(0, Ordering::Relaxed));
+    eprintln!("ftaudit: C/C++ files parsed: {analysed} (and {again} again for deferred fixes)");
 }
 
 /// CPU time (user + system) and peak resident memory of what a process used, as

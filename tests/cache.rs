@@ -49,7 +49,7 @@ fn entries(dir: &Path) -> Vec<PathBuf> {
             let p = e.path();
             if p.is_dir() {
                 stack.push(p);
-            } else if p.extension().is_some_and(|x| x == "json") {
+            } else if p.extension().is_some_and(|x| x == "json" || x == "bin") {
                 out.push(p);
             }
         }
@@ -196,10 +196,7 @@ fn corrupt_and_foreign_entries_are_ignored_with_a_note_and_rewritten() {
         let spoiled = match i % 3 {
             0 => b"\x00\xffnot json at all".to_vec(),
             1 => bytes[..bytes.len() / 2].to_vec(),
-            _ => String::from_utf8(bytes)
-                .unwrap()
-                .replacen("\"version\":\"", "\"version\":\"0.0.0-other", 1)
-                .into_bytes(),
+            _ => of_another_version(&bytes),
         };
         std::fs::write(p, spoiled).unwrap();
     }
@@ -357,15 +354,22 @@ fn an_unchanged_rerun_parses_nothing_and_an_edit_reuses_the_other_files_entries(
     for p in runs {
         std::fs::remove_file(p).unwrap();
     }
+    // The file entries are binary: the message is replaced in place by another of
+    // the same length (its length prefix stays right).
+    let cold_json: serde_json::Value = serde_json::from_str(&stdout(&cold)).unwrap();
+    let mut messages = Vec::new();
+    collect_messages(&cold_json, &mut messages);
     let mut planted = false;
-    for p in entries(&cache) {
-        let text = std::fs::read_to_string(&p).unwrap();
-        let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
-        if let Some(d) = v["diagnostics"].get_mut(0) {
-            d["message"] = "PLANTED IN THE CACHE".into();
-            std::fs::write(&p, v.to_string()).unwrap();
-            planted = true;
-            break;
+    'plant: for p in entries(&cache) {
+        let mut bytes = std::fs::read(&p).unwrap();
+        for m in &messages {
+            if let Some(at) = find(&bytes, m.as_bytes()) {
+                let plant = format!("{:<1$}", "PLANTED IN THE CACHE", m.len());
+                bytes[at..at + m.len()].copy_from_slice(plant.as_bytes());
+                std::fs::write(&p, bytes).unwrap();
+                planted = true;
+                break 'plant;
+            }
         }
     }
     assert!(planted);
@@ -415,11 +419,15 @@ fn concurrent_runs_share_the_cache_without_corrupting_it() {
     }
     // No temporary file is left behind, and every entry parses.
     for p in entries(&cache) {
-        let text = std::fs::read_to_string(&p).unwrap();
-        assert!(
-            serde_json::from_str::<serde_json::Value>(&text).is_ok(),
-            "{p:?}"
-        );
+        let bytes = std::fs::read(&p).unwrap();
+        let whole = if p.extension().is_some_and(|x| x == "bin") {
+            ftaudit::cache::decode_file_entry(&bytes).map(|e| e.path.starts_with("src"))
+        } else {
+            serde_json::from_slice::<serde_json::Value>(&bytes)
+                .map(|_| true)
+                .map_err(|e| e.to_string())
+        };
+        assert_eq!(whole, Ok(true), "{p:?}");
     }
     let mut stack = vec![cache.clone()];
     while let Some(d) = stack.pop() {
@@ -431,4 +439,160 @@ fn concurrent_runs_share_the_cache_without_corrupting_it() {
             }
         }
     }
+}
+
+/// Every `message` string in a JSON report.
+fn collect_messages(v: &serde_json::Value, out: &mut Vec<String>) {
+    match v {
+        serde_json::Value::Object(o) => {
+            for (k, x) in o {
+                match x.as_str() {
+                    Some(m) if k == "message" && m.len() >= 20 => out.push(m.to_owned()),
+                    _ => collect_messages(x, out),
+                }
+            }
+        }
+        serde_json::Value::Array(a) => a.iter().for_each(|x| collect_messages(x, out)),
+        _ => {}
+    }
+}
+
+/// Where `needle` first occurs in `haystack`.
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+/// An entry's bytes with its version replaced by another of the same length (a
+/// whole entry, JSON or binary, written by another ftaudit).
+fn of_another_version(bytes: &[u8]) -> Vec<u8> {
+    let version = env!("CARGO_PKG_VERSION").as_bytes();
+    let at = find(bytes, version).expect("the entry names its version");
+    let mut out = bytes.to_vec();
+    out[at..at + version.len()].fill(b'9');
+    out
+}
+
+/// How many C/C++ files a run parsed for analysis (`FTAUDIT_TIMINGS` reports it).
+fn files_parsed(o: &Output) -> usize {
+    let err = stderr(o);
+    err.lines()
+        .find_map(|l| l.strip_prefix("ftaudit: C/C++ files parsed: "))
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no parse count in: {err}"))
+}
+
+/// A project of several files (the fixtures), its cache written, then the run
+/// entry removed so that the next run goes through the file entries.
+fn fixtures_with_file_entries() -> (tempfile::TempDir, PathBuf) {
+    let work = tempfile::tempdir().unwrap();
+    copy_tree(
+        &root().join("tests/fixtures"),
+        &work.path().join("fixtures"),
+    );
+    let cache = work.path().join("cache");
+    same_with_and_without_cache(work.path(), &["fixtures"], &cache);
+    remove_run_entries(&cache);
+    (work, cache)
+}
+
+fn remove_run_entries(cache: &Path) {
+    for p in entries(cache) {
+        if p.parent().is_some_and(|d| d.ends_with("runs")) {
+            std::fs::remove_file(p).unwrap();
+        }
+    }
+}
+
+/// `check --output-format json` of `fixtures` in `cwd` with timings on.
+fn timed_run(cwd: &Path, cache: Option<&Path>) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ftaudit"));
+    cmd.args(["check", "--output-format", "json"]);
+    match cache {
+        Some(c) => cmd.args(["--cache-dir", c.to_str().unwrap()]),
+        None => cmd.arg("--no-cache"),
+    };
+    cmd.arg("fixtures")
+        .current_dir(cwd)
+        .env("FTAUDIT_TIMINGS", "1")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn after_one_file_changes_only_that_file_is_parsed_and_the_findings_are_a_full_runs() {
+    let (work, cache) = fixtures_with_file_entries();
+    let sources = entries(&cache)
+        .into_iter()
+        .filter(|p| p.parent().is_some_and(|d| d.ends_with("files")))
+        .count();
+    assert!(sources > 5, "{sources} file entries");
+    // The unchanged project from the file entries alone: nothing is parsed for
+    // analysis, and the findings (project checks included) are a full run's.
+    let plain = timed_run(work.path(), None);
+    let all = files_parsed(&plain);
+    assert_eq!(all, sources);
+    let restored = timed_run(work.path(), Some(&cache));
+    assert_eq!(stdout(&restored), stdout(&plain));
+    assert_eq!(files_parsed(&restored), 0, "{}", stderr(&restored));
+    // One file edited (a new finding that a project check also reads: a global
+    // written in a function), the run entry gone: that file alone is parsed.
+    remove_run_entries(&cache);
+    let edited = work.path().join("fixtures/state/globals.c");
+    let mut text = std::fs::read_to_string(&edited).unwrap();
+    text.push_str(
+        "\nstatic int edited_counter;\nstatic PyObject *edited(PyObject *self, PyObject *d) {\n    edited_counter++;\n    return PyDict_GetItem(d, self);\n}\nstatic PyMethodDef edited_methods[] = {{\"edited\", edited, METH_O, NULL}, {NULL}};\n",
+    );
+    std::fs::write(&edited, text).unwrap();
+    let plain = timed_run(work.path(), None);
+    let changed = timed_run(work.path(), Some(&cache));
+    assert_eq!(stdout(&changed), stdout(&plain));
+    assert_eq!(changed.status.code(), plain.status.code());
+    assert!(stdout(&changed).contains("edited"), "{}", stdout(&changed));
+    assert_eq!(files_parsed(&changed), 1, "{}", stderr(&changed));
+    // The next run reads the new entry: nothing to parse again.
+    remove_run_entries(&cache);
+    let again = timed_run(work.path(), Some(&cache));
+    assert_eq!(stdout(&again), stdout(&plain));
+    assert_eq!(files_parsed(&again), 0, "{}", stderr(&again));
+}
+
+#[test]
+fn corrupt_and_foreign_file_entries_are_ignored_with_a_note_and_their_files_analysed_again() {
+    let (work, cache) = fixtures_with_file_entries();
+    let files: Vec<PathBuf> = entries(&cache)
+        .into_iter()
+        .filter(|p| p.parent().is_some_and(|d| d.ends_with("files")))
+        .collect();
+    let plain = timed_run(work.path(), None);
+    // Cut in half, and one of another version.
+    let cut = &files[0];
+    let bytes = std::fs::read(cut).unwrap();
+    std::fs::write(cut, &bytes[..bytes.len() / 2]).unwrap();
+    let foreign = &files[1];
+    std::fs::write(
+        foreign,
+        of_another_version(&std::fs::read(foreign).unwrap()),
+    )
+    .unwrap();
+    let spoiled = timed_run(work.path(), Some(&cache));
+    assert_eq!(stdout(&spoiled), stdout(&plain), "{}", stderr(&spoiled));
+    assert_eq!(spoiled.status.code(), plain.status.code());
+    let notes = stderr(&spoiled);
+    assert!(notes.contains("corrupt cache entry"), "{notes}");
+    assert!(
+        notes.contains(cut.file_name().unwrap().to_str().unwrap()),
+        "{notes}"
+    );
+    assert_eq!(files_parsed(&spoiled), 2, "{notes}");
+    // Both rewritten: the next run parses nothing and notes nothing.
+    remove_run_entries(&cache);
+    let again = timed_run(work.path(), Some(&cache));
+    assert_eq!(stdout(&again), stdout(&plain));
+    assert_eq!(files_parsed(&again), 0, "{}", stderr(&again));
+    assert!(
+        !stderr(&again).contains("cache entry"),
+        "{}",
+        stderr(&again)
+    );
 }

@@ -5,20 +5,29 @@
 //! The conversions take every field of the originals by name, so a field added to
 //! them later does not compile until the cache stores it too.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
 use super::Hash;
+use crate::build::scope::ParseProblem;
 use crate::check::{CheckResult, FileProblem, ModuleInitSite};
+use crate::context::ProjectFile;
 use crate::diagnostic::{
-    Applicability, Confidence, DeferredFix, Diagnostic, Edit, Fix, Related, Severity, Span,
+    Applicability, Confidence, DeferredFix, Diagnostic, Edit, Fix, FixRequest, Related, Severity,
+    Span,
 };
 use crate::rules::build::ProjectSummary;
 use crate::rules::registry;
+use crate::settings::Settings;
+use crate::source::entry::Facts;
+use crate::source::index::FileIndex;
+use crate::source::lex::Lexed;
+use crate::source::{KeptWords, Language, ParsedFile, SourceFile};
 
-/// One C/C++ file's entry.
-#[derive(Debug, Serialize, Deserialize)]
+/// One C/C++ file's entry, as read back (written as [`FileEntryOut`]).
+#[derive(Debug, Deserialize)]
 pub struct FileEntry {
     pub format: u32,
     pub version: String,
@@ -30,16 +39,140 @@ pub struct FileEntry {
     /// The findings of the file checks (before selection and suppressions filter
     /// them, as the pipeline has them at that point).
     pub diagnostics: Vec<CachedDiagnostic>,
-    pub facts: FileFacts,
+    pub model: FileModel,
 }
 
-/// What a run needs of a file besides its findings. Per-file facts that project
-/// checks need join this struct (serde), so that they can be read from the cache.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct FileFacts {
-    /// Function definitions, and those that parsed without error.
-    pub functions: usize,
-    pub functions_clean: usize,
+/// What the project phase keeps of a file once its tree is released
+/// ([`ProjectFile`] without the text, which the run reads anyway, and without what
+/// is rebuilt cheaply from the text: line index, condition map). A file whose
+/// entry matches is rebuilt from this without lexing, masking or parsing.
+#[derive(Debug, Deserialize)]
+pub struct FileModel {
+    pub language: Language,
+    pub lexed: Lexed,
+    /// The masked text tree-sitter parsed (project checks read it; deferred fixes
+    /// parse it again).
+    pub parse_text: String,
+    pub kept_words: KeptWords,
+    pub parse_limits: Vec<String>,
+    /// ERROR and MISSING nodes of the tree.
+    pub parse_errors: usize,
+    pub index: FileIndex,
+    /// Present when the run that wrote the entry computed them.
+    pub entry: Option<Facts>,
+    pub parse_problem: Option<ParseProblem>,
+    pub prepared_fixes: Vec<(FixRequest, Option<Fix>)>,
+}
+
+/// [`FileEntry`] as written: the same fields, borrowed from the run's values.
+#[derive(Serialize)]
+pub struct FileEntryOut<'a> {
+    pub format: u32,
+    pub version: &'a str,
+    pub path: &'a Path,
+    pub settings: Hash,
+    pub content: Hash,
+    pub diagnostics: Vec<CachedDiagnostic>,
+    pub model: FileModelOut<'a>,
+}
+
+/// [`FileModel`] as written.
+#[derive(Serialize)]
+pub struct FileModelOut<'a> {
+    language: Language,
+    lexed: &'a Lexed,
+    parse_text: &'a str,
+    kept_words: &'a KeptWords,
+    parse_limits: &'a [String],
+    parse_errors: usize,
+    index: &'a FileIndex,
+    entry: Option<&'a Facts>,
+    parse_problem: Option<&'a ParseProblem>,
+    prepared_fixes: &'a [(FixRequest, Option<Fix>)],
+}
+
+impl<'a> FileModelOut<'a> {
+    /// What `pf` keeps, once its tree is released (`None` before).
+    pub fn of(pf: &'a ProjectFile, parse_errors: usize) -> Option<FileModelOut<'a>> {
+        let ProjectFile {
+            parsed: ParsedFile { file, index },
+            settings: _,
+            entry,
+            parse_problem,
+            prepared_fixes,
+        } = pf;
+        Some(FileModelOut {
+            language: file.language,
+            lexed: &file.lexed,
+            parse_text: &file.parse_text,
+            kept_words: file.kept_words()?,
+            parse_limits: &file.parse_limits,
+            parse_errors,
+            index,
+            entry: entry.as_ref(),
+            parse_problem: parse_problem.as_ref(),
+            prepared_fixes,
+        })
+    }
+}
+
+impl FileModel {
+    /// The project file back, with the text of the bytes whose hash matched the
+    /// entry's (and how they were decoded), and its number of parse errors.
+    /// `None` when the run needs entry-point facts the entry does not have.
+    #[allow(clippy::too_many_arguments)]
+    pub fn restore(
+        self,
+        path: PathBuf,
+        text: String,
+        lossy: bool,
+        cr_line_ends: bool,
+        settings: Arc<Settings>,
+        entry_facts: bool,
+    ) -> Option<(ProjectFile, usize)> {
+        let FileModel {
+            language,
+            lexed,
+            parse_text,
+            kept_words,
+            parse_limits,
+            parse_errors,
+            index,
+            entry,
+            parse_problem,
+            prepared_fixes,
+        } = self;
+        if entry_facts && entry.is_none() {
+            return None;
+        }
+        // Offsets in the entry index this text: a text of another length is not
+        // the one the entry was made from (the content hash says it is; this keeps
+        // a colliding or doctored entry from reading past the end).
+        if parse_text.len() != text.len() {
+            return None;
+        }
+        let file = SourceFile::restore(
+            path,
+            text,
+            lossy,
+            cr_line_ends,
+            language,
+            lexed,
+            parse_text,
+            kept_words,
+            parse_limits,
+        );
+        Some((
+            ProjectFile {
+                parsed: ParsedFile { file, index },
+                settings,
+                entry: entry.filter(|_| entry_facts),
+                parse_problem,
+                prepared_fixes,
+            },
+            parse_errors,
+        ))
+    }
 }
 
 /// The whole result of one run, for an unchanged re-run.
@@ -154,13 +287,13 @@ pub struct CachedDiagnostic {
     pub help: Option<String>,
     pub fix: Option<CachedFix>,
     /// [`Diagnostic::deferred_fix`]: a fix not built in the run that wrote the entry.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub deferred_fix: Option<DeferredFix>,
     pub module: Option<String>,
     pub builds: Vec<String>,
     pub init: Option<String>,
-    /// [`Diagnostic::related`]; absent in entries without related locations.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    /// [`Diagnostic::related`] (empty when there are none).
+    #[serde(default)]
     pub related: Vec<CachedRelated>,
 }
 

@@ -3,14 +3,14 @@
 //! and preprocessor directive lines (for conditions and masking).
 
 /// A comment, by byte range, including its delimiters.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Comment {
     pub start: usize,
     pub end: usize,
 }
 
 /// The directives that shape conditions; everything else is `Other`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum DirectiveKind {
     If,
     Ifdef,
@@ -25,7 +25,7 @@ pub enum DirectiveKind {
 }
 
 /// One directive line (with its backslash continuations).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Directive {
     pub kind: DirectiveKind,
     /// Byte range of the whole directive, from `#` to the end of its last line
@@ -36,7 +36,7 @@ pub struct Directive {
     pub arg: String,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct Lexed {
     pub comments: Vec<Comment>,
     pub directives: Vec<Directive>,

@@ -23,7 +23,7 @@ use preproc::{Condition, ConditionMap};
 use words::WordIndex;
 
 /// The grammar a file is parsed with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Language {
     C,
     Cpp,
@@ -199,6 +199,7 @@ impl SourceFile {
             let lines = LineIndex::new(&text);
             (lexed, conditions, parse_text, parse_limits, lines)
         });
+        crate::timing::count_parse(false);
         // Parsing only fails on a missing language; parse nothing instead.
         let parsed = time(Phase::Parse, || match parse_with(language, parse_text) {
             Some(p) => p,
@@ -315,6 +316,51 @@ impl SourceFile {
         )
     }
 
+    /// A file as [`SourceFile::release_tree`] leaves it, rebuilt from what a
+    /// previous run kept of the same text (its cache entry) without lexing, masking
+    /// or parsing: the condition map is rebuilt from the directives, the line
+    /// index from the text. There is no tree; [`SourceFile::reparse_tree`] parses
+    /// `parse_text` when one is needed again.
+    #[allow(clippy::too_many_arguments)]
+    pub fn restore(
+        path: PathBuf,
+        text: String,
+        lossy: bool,
+        cr_line_ends: bool,
+        language: Language,
+        lexed: Lexed,
+        parse_text: String,
+        kept_words: KeptWords,
+        parse_limits: Vec<String>,
+    ) -> SourceFile {
+        let (conditions, lines) = crate::timing::time(crate::timing::Phase::Prepare, || {
+            (
+                ConditionMap::build(&lexed.directives, text.len()),
+                LineIndex::new(&text),
+            )
+        });
+        SourceFile {
+            path,
+            text,
+            lossy,
+            cr_line_ends,
+            language,
+            lines,
+            lexed,
+            conditions,
+            parse_text,
+            tree: SyntaxTree(None),
+            kept_words: Some(kept_words),
+            parse_limits,
+            words: OnceLock::new(),
+        }
+    }
+
+    /// The code occurrences kept when the tree was released (`None` before).
+    pub fn kept_words(&self) -> Option<&KeptWords> {
+        self.kept_words.as_ref()
+    }
+
     /// Parses the masked text again after [`SourceFile::release_tree`], for work
     /// that needs the tree once more (building deferred fixes). The tree is of
     /// exactly the text the first one was of; `false` when that parse does not
@@ -323,6 +369,7 @@ impl SourceFile {
         if self.tree.is_present() {
             return true;
         }
+        crate::timing::count_parse(true);
         let parsed = crate::timing::time(crate::timing::Phase::Parse, || {
             parse_with(self.language, self.parse_text.clone())
         });
@@ -452,8 +499,10 @@ impl Drop for SyntaxTree {
     }
 }
 
-/// Code occurrences kept when a file's tree is released.
-struct KeptWords {
+/// Code occurrences kept when a file's tree is released (stored in the file's
+/// cache entry with the rest of what the project phase reads).
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+pub struct KeptWords {
     words: Vec<String>,
     prefixes: Vec<String>,
     /// (identifier, offset), by offset.

@@ -1,6 +1,7 @@
 //! Per-file [`Facts`] for the shared-state rules: function references, writes,
 //! field uses, branches and lock / critical-section / detached regions.
 
+use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 
 use tree_sitter::Node;
@@ -14,7 +15,7 @@ use crate::source::SourceFile;
 
 /// A function name used as a value (not called): `{"get", get_impl, METH_O}`,
 /// `.tp_dealloc = foo_dealloc`, `Py_AtExit(cleanup)`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FnRef {
     pub name: String,
     pub offset: usize,
@@ -27,7 +28,7 @@ pub struct FnRef {
 }
 
 /// How a storage location is written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum WriteKind {
     /// `x = v`
     Assign,
@@ -41,7 +42,7 @@ pub enum WriteKind {
 
 /// A write to an lvalue rooted at an identifier: `x = ...`, `x[i]++`, `p->f = ...`,
 /// `Py_SETREF(p->f, ...)`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Write {
     /// The identifier the lvalue starts from (`x`, `p`).
     pub base: String,
@@ -60,7 +61,7 @@ pub struct Write {
 }
 
 /// `p->f` (or `p.f`) read or written, with `p` an identifier.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FieldUse {
     pub base: String,
     pub field: String,
@@ -70,7 +71,7 @@ pub struct FieldUse {
 }
 
 /// An `if` statement (or `while`) whose condition names identifiers.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Branch {
     /// `if`, `while`, `for` or `do` (a statement), not a `?:` expression.
     pub statement: bool,
@@ -80,7 +81,7 @@ pub struct Branch {
 }
 
 /// A region of code that holds a lock.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Guard {
     pub range: Range,
     pub kind: GuardKind,
@@ -88,7 +89,7 @@ pub struct Guard {
     pub arg: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum GuardKind {
     /// A mutex (`PyMutex`, pthread, Windows, C++ scoped locks, project lock macros).
     Mutex,
@@ -99,7 +100,7 @@ pub enum GuardKind {
 }
 
 /// Facts about one file for the shared-state rules, collected in one walk.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub struct Facts {
     pub refs: Vec<FnRef>,
     pub writes: Vec<Write>,

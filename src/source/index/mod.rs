@@ -6,6 +6,7 @@ mod module;
 mod walk;
 
 use rustc_hash::{FxHashMap, FxHashSet};
+use serde::{Deserialize, Serialize};
 
 use super::SourceFile;
 use walk::Walker;
@@ -16,7 +17,7 @@ pub use module::last_identifier;
 pub type Range = (usize, usize);
 
 /// A parameter of a function definition.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Param {
     pub name: String,
     /// The declared type, e.g. `PyObject *` or `PyObject *const *`.
@@ -24,7 +25,7 @@ pub struct Param {
 }
 
 /// A function definition.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Function {
     pub name: String,
     pub range: Range,
@@ -40,7 +41,7 @@ pub struct Function {
 }
 
 /// A call, or a function-like macro use that parses as a call.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Call {
     /// The callee as written: `PyList_GetItem`, `obj->method`, `std::move`.
     pub callee: String,
@@ -54,14 +55,14 @@ pub struct Call {
 }
 
 /// An initializer: an expression or a braced list.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum Init {
     Expr { range: Range, text: String },
     List { range: Range, items: Vec<InitItem> },
 }
 
 /// One element of a braced list, with its designator (`.m_slots`) if any.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct InitItem {
     pub designator: Option<String>,
     pub value: Init,
@@ -107,7 +108,7 @@ impl Init {
 }
 
 /// Storage and qualifiers of a declaration, as written.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Storage {
     pub is_static: bool,
     pub is_extern: bool,
@@ -119,7 +120,7 @@ pub struct Storage {
 }
 
 /// A variable declaration (file scope, function scope, or parameterless prototype is skipped).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Declaration {
     pub name: String,
     /// The type specifier text, e.g. `PyModuleDef_Slot`, `struct PyModuleDef`, `PyObject`.
@@ -149,7 +150,7 @@ impl Declaration {
 }
 
 /// A struct definition (by tag and/or typedef name) with its fields.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct StructDef {
     pub names: Vec<String>,
     pub fields: Vec<(String, String)>,
@@ -157,7 +158,7 @@ pub struct StructDef {
 }
 
 /// Which slot-array type: `PyModuleDef_Slot[]` or 3.15's `PySlot[]`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum SlotArrayKind {
     ModuleDefSlot,
     PySlot,
@@ -165,7 +166,7 @@ pub enum SlotArrayKind {
 
 /// One entry of a slot array: `{Py_mod_gil, Py_MOD_GIL_NOT_USED}` or
 /// `PySlot_STATIC_DATA(Py_mod_gil, Py_MOD_GIL_NOT_USED)`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SlotEntry {
     pub slot: String,
     pub value: String,
@@ -173,7 +174,7 @@ pub struct SlotEntry {
 }
 
 /// A module slot array.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SlotArray {
     pub name: String,
     pub kind: SlotArrayKind,
@@ -186,7 +187,7 @@ pub struct SlotArray {
 }
 
 /// How a module definition refers to its slots.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum SlotsRef {
     /// No `m_slots` field given (or `NULL`/`0`).
     None,
@@ -197,7 +198,7 @@ pub enum SlotsRef {
 }
 
 /// A `PyModuleDef` variable.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ModuleDef {
     pub name: String,
     pub m_name: Option<String>,
@@ -209,7 +210,7 @@ pub struct ModuleDef {
 }
 
 /// How a module's init function creates the module.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum InitStyle {
     /// `return PyModuleDef_Init(&def);`
     MultiPhase { def: Option<String> },
@@ -225,7 +226,7 @@ pub enum InitStyle {
 }
 
 /// A module entry point: `PyInit_<name>` or `PyModExport_<name>`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ModuleInit {
     pub module: String,
     pub function: usize,
@@ -235,7 +236,7 @@ pub struct ModuleInit {
 }
 
 /// One `PyMethodDef` entry.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct MethodEntry {
     pub py_name: String,
     pub func: String,
@@ -244,7 +245,7 @@ pub struct MethodEntry {
 }
 
 /// A `PyMethodDef[]` table.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct MethodTable {
     pub name: String,
     pub entries: Vec<MethodEntry>,
@@ -252,7 +253,7 @@ pub struct MethodTable {
 }
 
 /// Everything rules need to know about one file.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub struct FileIndex {
     pub functions: Vec<Function>,
     pub calls: Vec<Call>,
@@ -279,7 +280,7 @@ pub struct FileIndex {
 }
 
 /// An assignment expression inside a function.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Assignment {
     /// The left-hand side and its text.
     pub lhs: Range,
