@@ -18,7 +18,7 @@ use crate::diagnostic::{Diagnostic, Span};
 use crate::discover::{self, FileKind};
 use crate::rules::build as build_rules;
 use crate::rules::{declare, registry};
-use crate::source::entry::Facts;
+use crate::source::entry::{Facts, LocalFactsBuilder};
 use crate::source::index::FileIndex;
 use crate::source::{ParsedFile, ReadProblem, SourceFile};
 use crate::suppress::Suppressions;
@@ -723,12 +723,18 @@ fn entry_facts_needed(roots: &[(PathBuf, Arc<Settings>)]) -> bool {
 /// first parse errors, the code occurrences of
 /// [`crate::rules::project::CODE_WORDS`]), then the tree is released, so that
 /// only the files being analysed hold one.
-pub fn project_file(
+pub fn project_file(parsed: ParsedFile, settings: Arc<Settings>, entry_facts: bool) -> ProjectFile {
+    let entry = entry_facts.then(|| Facts::build_local(&parsed.file, &parsed.index));
+    project_file_with(parsed, settings, entry)
+}
+
+/// [`project_file`] with the entry-point facts already collected (during the
+/// index's walk, see `analyse_source`).
+fn project_file_with(
     mut parsed: ParsedFile,
     settings: Arc<Settings>,
-    entry_facts: bool,
+    entry: Option<Facts>,
 ) -> ProjectFile {
-    let entry = entry_facts.then(|| Facts::build_local(&parsed.file, &parsed.index));
     let parse_problem = crate::scope::parse_problem(&parsed);
     let prepared_fixes = crate::rules::deferred::prepare(&parsed.file, &parsed.index);
     parsed.file.release_tree(
@@ -838,13 +844,25 @@ fn analyse_source(
             })
         }
     };
-    let index = timing::time(Phase::Index, || FileIndex::build(&file));
+    // The entry-point facts are collected during the index's walk: one walk of the
+    // tree for both (a second walk of its own cost about a tenth of a run).
+    let (index, entry) = timing::time(Phase::Index, || {
+        if !entry_facts {
+            return (FileIndex::build(&file), None);
+        }
+        let mut facts = LocalFactsBuilder::new(&file);
+        let index =
+            FileIndex::build_visiting(&file, Some(&mut |n, anc, idx| facts.visit(n, anc, idx)));
+        let facts = facts.finish(&index);
+        (index, Some(facts))
+    });
     let mut diagnostics = Vec::new();
     let mut first = 0;
     let suppressions = timing::time(Phase::FileRules, || {
         let suppressions = Suppressions::parse(&file, &mut diagnostics);
         first = diagnostics.len();
-        let ctx = FileContext::new(&file, &index, &settings);
+        let mut ctx = FileContext::new(&file, &index, &settings);
+        ctx.entry_facts = entry.as_ref();
         if parallel_rules {
             // Few files for the threads: the file's checks share them (each into
             // its own list, joined in registry order, so the output is the same).
@@ -876,7 +894,7 @@ fn analyse_source(
     );
     let limits = file.limits();
     let pf = timing::time(Phase::TreeFacts, || {
-        project_file(ParsedFile { file, index }, settings, entry_facts)
+        project_file_with(ParsedFile { file, index }, settings, entry)
     });
     if let Some(fc) = file_cache {
         timing::time(Phase::CacheWrite, || {

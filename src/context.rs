@@ -57,6 +57,10 @@ pub struct FileContext<'a> {
     pub file: &'a SourceFile,
     pub index: &'a FileIndex,
     pub settings: &'a Settings,
+    /// The file's entry-point facts when the run collected them during the index's
+    /// walk (the shared-state rules are on): file rules that need the same facts
+    /// read them here instead of walking the tree again.
+    pub entry_facts: Option<&'a Facts>,
     privacy: OnceLock<Analysis<'a>>,
     /// Per-file results that the rules of one family share (see [`Memo`]).
     pub memo: Memo,
@@ -68,6 +72,7 @@ impl<'a> FileContext<'a> {
             file,
             index,
             settings,
+            entry_facts: None,
             privacy: OnceLock::new(),
             memo: Memo::default(),
         }

@@ -70,15 +70,35 @@ impl std::ops::Deref for LockFacts {
     }
 }
 
-/// [`LockFacts`] for a file that mentions locks (built once per file), or `None`.
-fn lock_facts(ctx: &FileContext) -> Option<Arc<LockFacts>> {
+/// The lock facts of a file that mentions locks, or `None`: the file's entry-point
+/// facts when the run collected them (their extra function references are not read
+/// here), else [`LockFacts`] built once per file.
+fn lock_facts<'c>(ctx: &'c FileContext) -> Option<LockFactsRef<'c>> {
     if !mentions_locks(ctx) {
         return None;
     }
-    Some(
-        ctx.memo
-            .get(|| LockFacts(Facts::build(ctx.file, ctx.index, &HashSet::new()))),
-    )
+    if let Some(facts) = ctx.entry_facts {
+        return Some(LockFactsRef::Entry(facts));
+    }
+    Some(LockFactsRef::Own(ctx.memo.get(|| {
+        LockFacts(Facts::build(ctx.file, ctx.index, &HashSet::new()))
+    })))
+}
+
+/// See [`lock_facts`].
+enum LockFactsRef<'c> {
+    Entry(&'c Facts),
+    Own(Arc<LockFacts>),
+}
+
+impl std::ops::Deref for LockFactsRef<'_> {
+    type Target = Facts;
+    fn deref(&self) -> &Facts {
+        match self {
+            LockFactsRef::Entry(f) => f,
+            LockFactsRef::Own(f) => f,
+        }
+    }
 }
 
 /// Compiled in some free-threaded build this project targets.

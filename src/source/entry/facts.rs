@@ -206,6 +206,43 @@ enum RefFilter<'a> {
     AnyName(SeenRefs),
 }
 
+/// Collects [`Facts::build_local`]'s facts during the index's walk of the tree
+/// ([`FileIndex::build_visiting`]) instead of a walk of their own: [`visit`] every
+/// node the walk shows, then [`finish`] with the complete index.
+///
+/// [`visit`]: LocalFactsBuilder::visit
+/// [`finish`]: LocalFactsBuilder::finish
+pub struct LocalFactsBuilder<'f> {
+    file: &'f SourceFile,
+    facts: Facts,
+    filter: RefFilter<'static>,
+}
+
+impl<'f> LocalFactsBuilder<'f> {
+    pub fn new(file: &'f SourceFile) -> Self {
+        LocalFactsBuilder {
+            file,
+            facts: Facts::default(),
+            filter: RefFilter::AnyName(Default::default()),
+        }
+    }
+
+    /// One node of a pre-order walk, with its ancestors and the index so far
+    /// (every function that starts before the node is in it, which is all that
+    /// [`fn_at`] reads).
+    pub fn visit(&mut self, node: Node, ancestors: &[Node], index: &FileIndex) {
+        if node.is_named() {
+            self.facts
+                .visit(self.file, index, &self.filter, node, ancestors);
+        }
+    }
+
+    pub fn finish(mut self, index: &FileIndex) -> Facts {
+        self.facts.finish(self.file, index);
+        self.facts
+    }
+}
+
 impl Facts {
     /// Walks `file`'s tree once. `functions` are the names of every function in the
     /// project: only identifiers naming one of them are kept as references.
@@ -254,13 +291,18 @@ impl Facts {
                 break;
             }
         }
-        facts.call_guards(file, index);
-        // The walk pops later siblings first: put everything in file order.
-        facts.refs.sort_by_key(|r| r.offset);
-        facts.writes.sort_by_key(|w| w.range.0);
-        facts.fields.sort_by_key(|u| u.range.0);
-        facts.branches.sort_by_key(|b| b.condition.0);
+        facts.finish(file, index);
         facts
+    }
+
+    /// What follows the walk: the guards of calls to lock helpers, and file order.
+    fn finish(&mut self, file: &SourceFile, index: &FileIndex) {
+        self.call_guards(file, index);
+        // The walk pops later siblings first: put everything in file order.
+        self.refs.sort_by_key(|r| r.offset);
+        self.writes.sort_by_key(|w| w.range.0);
+        self.fields.sort_by_key(|u| u.range.0);
+        self.branches.sort_by_key(|b| b.condition.0);
     }
 
     fn visit(

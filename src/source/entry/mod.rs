@@ -21,7 +21,10 @@ mod locks;
 mod syntax;
 
 pub use classify::{classify, fn_at, is_module_arg, EntryMap};
-pub use facts::{written_arg, Branch, Facts, FieldUse, FnRef, Guard, GuardKind, Write, WriteKind};
+pub use facts::{
+    written_arg, Branch, Facts, FieldUse, FnRef, Guard, GuardKind, LocalFactsBuilder, Write,
+    WriteKind,
+};
 
 /// Whether a function can run on many threads at once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -9,6 +9,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use serde::{Deserialize, Serialize};
 
 use super::SourceFile;
+pub use walk::Visitor;
 use walk::Walker;
 
 pub use module::last_identifier;
@@ -296,13 +297,20 @@ pub struct Assignment {
 
 impl FileIndex {
     pub fn build(file: &SourceFile) -> FileIndex {
+        FileIndex::build_visiting(file, None)
+    }
+
+    /// [`FileIndex::build`], showing every node of its walk to `visit` too, so that
+    /// another analysis of the whole tree needs no walk of its own (the walk is a
+    /// large part of a run's cost after the parse).
+    pub fn build_visiting<'t>(file: &'t SourceFile, visit: Option<Visitor<'_, 't>>) -> FileIndex {
         let mut idx = FileIndex::default();
         Walker {
             file,
             idx: &mut idx,
             g: walk::Grammar::of(file.language),
         }
-        .walk(file.tree.root_node());
+        .walk(file.tree.root_node(), visit);
         idx.by_function_name = idx
             .functions
             .iter()

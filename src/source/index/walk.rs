@@ -11,9 +11,9 @@ use super::{
 use crate::source::{node_kind, Language, SourceFile};
 use std::sync::OnceLock;
 
-pub(super) struct Walker<'a> {
+pub(super) struct Walker<'a, 'i> {
     pub(super) file: &'a SourceFile,
-    pub(super) idx: &'a mut FileIndex,
+    pub(super) idx: &'i mut FileIndex,
     pub(super) g: &'static Grammar,
 }
 
@@ -129,12 +129,17 @@ impl Grammar {
     }
 }
 
-impl Walker<'_> {
+/// Called with every node of the walk, in pre-order, with its ancestors (the root
+/// first) and the index as filled so far: every function that starts at or before
+/// the node is in it (see [`FileIndex::build_visiting`]).
+pub type Visitor<'v, 't> = &'v mut dyn FnMut(Node<'t>, &[Node<'t>], &FileIndex);
+
+impl<'a> Walker<'a, '_> {
     fn text(&self, n: Node) -> String {
         self.file.node_text(n).to_owned()
     }
 
-    pub(super) fn walk(&mut self, root: Node) {
+    pub(super) fn walk(&mut self, root: Node<'a>, mut visit: Option<Visitor<'_, 'a>>) {
         // One pre-order pass of a single cursor: no stack of nodes, no per-node
         // `children()` reset, and node kinds compared as grammar ids (see
         // `WalkKind::table`) rather than strings. Iterative, because real C has
@@ -144,6 +149,9 @@ impl Walker<'_> {
         // function_definition node, function index) for the definitions we are inside.
         let mut scopes: Vec<(usize, usize)> = Vec::new();
         let mut depth = 0usize;
+        // The cursor's ancestors, kept only for a visitor (tree-sitter's `parent()`
+        // is not O(1)).
+        let mut ancestors: Vec<Node<'a>> = Vec::new();
         loop {
             let node = cursor.node();
             let func = scopes.last().map(|&(_, f)| f);
@@ -167,8 +175,14 @@ impl Walker<'_> {
                 }
                 WalkKind::Other => {}
             }
+            if let Some(visit) = visit.as_mut() {
+                visit(node, &ancestors, self.idx);
+            }
             if cursor.goto_first_child() {
                 depth += 1;
+                if visit.is_some() {
+                    ancestors.push(node);
+                }
                 continue;
             }
             // Leave `node` (and every finished ancestor): a function's scope ends
@@ -186,6 +200,7 @@ impl Walker<'_> {
                     return;
                 }
                 depth -= 1;
+                ancestors.pop();
             }
         }
     }
