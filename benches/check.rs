@@ -15,7 +15,8 @@
 //! Corpus: `$FTAUDIT_CPYTHON_SRC/{Modules,Objects,Python}` (scripts/provision-python.sh
 //! prints it; scripts/bench.sh sets it up), or the folders given in `FTAUDIT_BENCH_DIRS`.
 //! The large file is `Modules/posixmodule.c` of that tree, or `FTAUDIT_BENCH_LARGE`.
-//! The scaling run copies `Objects/` (or `FTAUDIT_BENCH_SCALE_DIR`).
+//! The scaling run copies `Objects/` (or `FTAUDIT_BENCH_SCALE_DIR`). Last, the
+//! cold check's phases (`FTAUDIT_TIMINGS`) against its own parse.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -334,6 +335,81 @@ fn main() {
         );
     }
     scaling(&dirs, work.path(), runs);
+    phase_split(&dirs, runs);
+}
+
+/// The cold check's CPU by phase (`FTAUDIT_TIMINGS=1`, median per phase over
+/// `runs`), each against the check's own tree-sitter parse, and everything after
+/// the parse together (the analysis: the target is at most half the parse).
+fn phase_split(dirs: &[PathBuf], runs: usize) {
+    let mut by_phase: Vec<(String, Vec<f64>)> = Vec::new();
+    for _ in 0..runs {
+        let out = Command::new(env!("CARGO_BIN_EXE_ftaudit"))
+            .env("FTAUDIT_TIMINGS", "1")
+            .args([
+                "check",
+                "--isolated",
+                "--no-cache",
+                "--output-format",
+                "json",
+            ])
+            .args(dirs)
+            .output()
+            .expect("run ftaudit");
+        for line in String::from_utf8_lossy(&out.stderr).lines() {
+            let Some(secs) = line.strip_suffix(" s") else {
+                continue;
+            };
+            let Some((name, value)) = secs.trim().rsplit_once(' ') else {
+                continue;
+            };
+            let Ok(value) = value.trim().parse::<f64>() else {
+                continue;
+            };
+            let name = name.trim().to_owned();
+            match by_phase.iter_mut().find(|(n, _)| *n == name) {
+                Some((_, v)) => v.push(value),
+                None => by_phase.push((name, vec![value])),
+            }
+        }
+    }
+    let med = |v: &[f64]| {
+        let mut v = v.to_vec();
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let phases: Vec<(String, f64)> = by_phase.iter().map(|(n, v)| (n.clone(), med(v))).collect();
+    let Some(parse) = phases
+        .iter()
+        .find(|(n, _)| n == "tree-sitter parse")
+        .map(|(_, s)| *s)
+        .filter(|s| *s > 0.0)
+    else {
+        println!("no phase timings (FTAUDIT_TIMINGS) from the check");
+        return;
+    };
+    println!();
+    println!("cold check by phase (CPU, median of {runs}), against its own parse");
+    println!("{:<44} {:>10} {:>10}", "", "CPU ms", "vs parse");
+    for (name, secs) in &phases {
+        println!("{:<44} {:>10.1} {:>9.3}x", name, secs * 1e3, secs / parse);
+    }
+    let after: f64 = phases
+        .iter()
+        .filter(|(n, _)| {
+            !matches!(
+                n.as_str(),
+                "total" | "tree-sitter parse" | "read + cache look-up"
+            )
+        })
+        .map(|(_, s)| s)
+        .sum();
+    println!(
+        "{:<44} {:>10.1} {:>9.3}x",
+        "analysis (everything but reading and parsing)",
+        after * 1e3,
+        after / parse
+    );
 }
 
 /// CPU of child processes `f` runs (median of `runs`, after one warm-up).

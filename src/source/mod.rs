@@ -109,6 +109,9 @@ pub struct SourceFile {
     /// Where each word of `parse_text` is, built on the first
     /// [`SourceFile::code_occurrences`].
     words: OnceLock<WordIndex>,
+    /// [`SourceFile::parse_error_count`], counted once (the pipeline and the
+    /// scope both ask).
+    error_count: OnceLock<usize>,
 }
 
 thread_local! {
@@ -226,6 +229,7 @@ impl SourceFile {
             kept_words: None,
             parse_limits,
             words: OnceLock::new(),
+            error_count: OnceLock::new(),
         }
     }
 
@@ -418,6 +422,10 @@ impl SourceFile {
 
     /// Number of ERROR or MISSING nodes in the tree.
     pub fn parse_error_count(&self) -> usize {
+        *self.error_count.get_or_init(|| self.count_parse_errors())
+    }
+
+    fn count_parse_errors(&self) -> usize {
         let root = self.tree.root_node();
         if !root.has_error() {
             return 0;

@@ -13,7 +13,7 @@ pub const fn is_word_byte(c: u8) -> bool {
 }
 
 /// The start offsets of every word (maximal run of word bytes not starting with a
-/// digit) of one text, by a hash of the word: a few bytes per word, no copy of the
+/// digit, at least [`MIN_INDEXED`] bytes long) of one text, by a hash of the word: a few bytes per word, no copy of the
 /// text. The offsets of one word are chained through `next` (no allocation per
 /// distinct word: building the index is most of its cost).
 #[derive(Default)]
@@ -99,8 +99,10 @@ impl WordIndex {
             while i < b.len() && WORD[usize::from(b[i])] {
                 i += 1;
             }
-            if b[start].is_ascii_digit() {
-                continue; // a number (words asked for with a leading digit are searched)
+            if b[start].is_ascii_digit() || i - start < MIN_INDEXED {
+                // A number, or a short word (`i`, `if`): they are many, and no one
+                // asks for them; a lookup of one searches the text.
+                continue;
             }
             let word = &b[start..i];
             let hash = match &only {
@@ -139,6 +141,7 @@ impl WordIndex {
     ) -> impl Iterator<Item = usize> + 'a {
         let hash = Self::hash(word.as_bytes());
         let is_word = self.indexed
+            && word.len() >= MIN_INDEXED
             && word.bytes().next().is_some_and(|c| !c.is_ascii_digit())
             && word.bytes().all(is_word_byte)
             && self.only.as_ref().is_none_or(|o| o.hashes.contains(&hash));
@@ -159,6 +162,9 @@ impl WordIndex {
             .chain(searched.into_iter().flatten())
     }
 }
+
+/// Words shorter than this are not indexed (see [`WordIndex::positions`]).
+const MIN_INDEXED: usize = 3;
 
 /// [`is_word_byte`] as a table.
 const WORD: [bool; 256] = {
