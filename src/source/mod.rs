@@ -357,6 +357,8 @@ impl SourceFile {
             kept_words: Some(kept_words),
             parse_limits,
             words: OnceLock::new(),
+            // A restored file's count comes with its cache entry; it has no tree.
+            error_count: OnceLock::new(),
         }
     }
 
