@@ -461,6 +461,25 @@ fn nested_build_calls_and_unclosed_brackets_stay_linear() {
     assert!(r.took < Duration::from_secs(15), "{:?}", r.took);
 }
 
+/// A fuzzer find: hundreds of nested declarations of one CMake target gave each of
+/// them every later token as a source, 21 million in all, and the scope took minutes
+/// to resolve them. A target is now resolved once and a module's list is bounded.
+#[test]
+fn repeated_nested_cmake_targets_stay_linear() {
+    let d = tempfile::tempdir().unwrap();
+    write(
+        d.path(),
+        "CMakeLists.txt",
+        &format!(
+            "cmake_minimum_required(VERSION 3.18)\n{}m.c\n",
+            "Python_add_library(".repeat(840)
+        ),
+    );
+    write(d.path(), "m.c", "int x;\n");
+    let (r, _) = check_parse_budget(d.path(), Duration::from_secs(60));
+    assert!(r.took < Duration::from_secs(15), "{:?}", r.took);
+}
+
 #[test]
 fn too_many_exclude_patterns_are_a_config_error() {
     let d = tempfile::tempdir().unwrap();

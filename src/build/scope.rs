@@ -174,6 +174,10 @@ fn has_glob(s: &str) -> bool {
     s.contains(['*', '?', '['])
 }
 
+/// More sources than one extension module of any real project lists (CPython's
+/// largest has a few hundred): past it, the module's list counts as computed.
+const MAX_MODULE_SOURCES: usize = 20_000;
+
 /// Every extension module the build files declare.
 pub fn declared_modules(builds: &[&BuildFile]) -> Vec<Declared> {
     let mut out = Vec::new();
@@ -274,8 +278,15 @@ pub fn declared_modules(builds: &[&BuildFile]) -> Vec<Declared> {
                 .push((dir.clone(), s.as_str()));
         }
     }
+    // A target declared twice is one module: resolving it again would only repeat
+    // the same sources (and a file of thousands of nested declarations of one name,
+    // which the fuzzer found, made this quadratic).
+    let mut resolved_targets: HashSet<&str> = HashSet::new();
     for (b, f) in &cmakes {
         for (name, range) in &f.modules {
+            if !resolved_targets.insert(name.as_str()) {
+                continue;
+            }
             let mut sources = Vec::new();
             let mut include_dirs = Vec::new();
             let mut complete = true;
@@ -286,6 +297,11 @@ pub fn declared_modules(builds: &[&BuildFile]) -> Vec<Declared> {
                     continue;
                 }
                 for (dir, s) in target_sources.get(t).into_iter().flatten() {
+                    if sources.len() > MAX_MODULE_SOURCES {
+                        // Past any real module's size: the list counts as computed.
+                        complete = false;
+                        break;
+                    }
                     match extensions::cmake_expand(s, &all_vars, 0) {
                         Some(v) => sources.extend(v.into_iter().map(|p| SourceRef {
                             path: p,
