@@ -750,6 +750,15 @@ fn project_file_with(
     }
 }
 
+/// A file that could not be read: an error for the run, which goes on.
+fn unreadable(path: &Path, e: &str) -> Outcome {
+    Outcome::Failed(FileProblem {
+        path: path.into(),
+        message: format!("cannot read: {e}"),
+        error: true,
+    })
+}
+
 /// Reads and parses one build, CI or generator file. Never runs it.
 fn analyse_build(
     path: &Path,
@@ -759,13 +768,7 @@ fn analyse_build(
 ) -> Outcome {
     let bytes = match bytes {
         Ok(b) => b,
-        Err(e) => {
-            return Outcome::Failed(FileProblem {
-                path: path.into(),
-                message: format!("cannot read: {e}"),
-                error: true,
-            })
-        }
+        Err(e) => return unreadable(path, &e),
     };
     if bytes.iter().take(8192).any(|&b| b == 0) {
         return Outcome::Skipped(FileProblem {
@@ -800,13 +803,7 @@ fn analyse_source(
     }
     let bytes = match bytes {
         Ok(b) => b,
-        Err(e) => {
-            return Outcome::Failed(FileProblem {
-                path: path.into(),
-                message: format!("cannot read: {e}"),
-                error: true,
-            })
-        }
+        Err(e) => return unreadable(path, &e),
     };
     // A file whose entry is for this content and these settings is rebuilt from
     // it: no lexing, masking, parsing, index or file checks.
