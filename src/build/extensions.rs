@@ -61,6 +61,27 @@ impl SourceRef {
     }
 }
 
+impl ExtensionDecl {
+    /// A module declared at `f` (a Python call) with the paths its build file lists.
+    fn listed(
+        name: String,
+        f: Node,
+        sources: Vec<String>,
+        include_dirs: Vec<String>,
+        complete: bool,
+        generated: bool,
+    ) -> ExtensionDecl {
+        ExtensionDecl {
+            name,
+            range: (f.start_byte(), f.end_byte()),
+            sources: sources.into_iter().map(SourceRef::plain).collect(),
+            include_dirs: include_dirs.into_iter().map(SourceRef::plain).collect(),
+            incomplete: !complete,
+            generated,
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------
 // setup.py
 
@@ -710,14 +731,14 @@ fn extension_call<'t>(
     if sources.is_empty() {
         complete = false;
     }
-    Some(ExtensionDecl {
+    Some(ExtensionDecl::listed(
         name,
-        range: (f.start_byte(), f.end_byte()),
-        sources: sources.into_iter().map(SourceRef::plain).collect(),
-        include_dirs: include_dirs.into_iter().map(SourceRef::plain).collect(),
-        incomplete: !complete,
-        generated: false,
-    })
+        f,
+        sources,
+        include_dirs,
+        complete,
+        false,
+    ))
 }
 
 /// cffi: `ffi.set_source("pkg._lib", "...C...", sources=[...], include_dirs=[...])`.
@@ -734,14 +755,14 @@ fn cffi_set_source<'t>(py: &mut Py<'t>, n: Node<'t>, f: Node<'t>) -> Option<Exte
     let (include_dirs, _) = kwarg("include_dirs")
         .map(|d| py.eval(d, 0).into_list())
         .unwrap_or_default();
-    Some(ExtensionDecl {
+    Some(ExtensionDecl::listed(
         name,
-        range: (f.start_byte(), f.end_byte()),
-        sources: sources.into_iter().map(SourceRef::plain).collect(),
-        include_dirs: include_dirs.into_iter().map(SourceRef::plain).collect(),
-        incomplete: !complete,
-        generated: true,
-    })
+        f,
+        sources,
+        include_dirs,
+        complete,
+        true,
+    ))
 }
 
 /// `cythonize("pkg/*.pyx")` without an Extension: each matching .pyx is a module.
@@ -760,14 +781,14 @@ fn cythonize_call<'t>(py: &mut Py<'t>, n: Node<'t>, f: Node<'t>) -> Option<Exten
     if pyx.is_empty() {
         return None;
     }
-    Some(ExtensionDecl {
-        name: pyx.join(", "),
-        range: (f.start_byte(), f.end_byte()),
-        sources: pyx.into_iter().map(SourceRef::plain).collect(),
-        include_dirs: Vec::new(),
-        incomplete: !complete,
-        generated: true,
-    })
+    Some(ExtensionDecl::listed(
+        pyx.join(", "),
+        f,
+        pyx,
+        Vec::new(),
+        complete,
+        true,
+    ))
 }
 
 // ---------------------------------------------------------------------------

@@ -29,7 +29,8 @@ pub use container::{Privacy, Private, Shared};
 pub use params::{parameter_role, Role};
 pub use regions::{Marker, Mismatch, Region, RegionKind};
 pub use text::{
-    ancestor_of_kind, call_name, identifiers, is_identifier, mentions, normalize, split_args,
+    ancestor_of_kind, call_name, closing_paren, identifiers, is_identifier, mentions, normalize,
+    split_args,
 };
 
 /// The per-file analysis. Build once per rule family with [`Analysis::new`].

@@ -5,8 +5,17 @@ use tree_sitter::Node;
 
 use crate::capi;
 
+/// The offset of the `)` that closes a parenthesis already open before `s`.
 pub(super) fn matching_paren(s: &str) -> Option<usize> {
-    let mut depth = 1;
+    close_at_depth(s, 1)
+}
+
+/// The offset of the `)` that closes the first `(` of `s`.
+pub fn closing_paren(s: &str) -> Option<usize> {
+    close_at_depth(s, 0)
+}
+
+fn close_at_depth(s: &str, mut depth: i32) -> Option<usize> {
     for (i, c) in s.char_indices() {
         match c {
             '(' => depth += 1,

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::capi::{self, AllocOp};
 use crate::source::entry::{Facts, GuardKind, WriteKind};
 use crate::source::index::{FileIndex, Range};
+use crate::source::privacy::closing_paren;
 use crate::source::ParsedFile;
 
 /// What an access does to the storage it names.
@@ -355,7 +356,7 @@ fn strip_expr(t: &str) -> &str {
         s = s.trim_start_matches(['&', '*']).trim();
         if s.starts_with('(') {
             // A cast `(T *)x` or a parenthesised expression `(x)`.
-            if let Some(close) = matching_paren(s) {
+            if let Some(close) = closing_paren(s) {
                 let inner = &s[1..close];
                 let rest = s[close + 1..].trim();
                 if rest.is_empty() {
@@ -369,7 +370,7 @@ fn strip_expr(t: &str) -> &str {
             if let Some(r) = s.strip_prefix(cast) {
                 if let Some(open) = r.find(">(") {
                     let r2 = &r[open + 1..];
-                    if let Some(close) = matching_paren(r2) {
+                    if let Some(close) = closing_paren(r2) {
                         if r2[close + 1..].trim().is_empty() {
                             s = r2[1..close].trim();
                         }
@@ -381,23 +382,6 @@ fn strip_expr(t: &str) -> &str {
             return s;
         }
     }
-}
-
-fn matching_paren(s: &str) -> Option<usize> {
-    let mut depth = 0i32;
-    for (i, c) in s.char_indices() {
-        match c {
-            '(' => depth += 1,
-            ')' => {
-                depth -= 1;
-                if depth == 0 {
-                    return Some(i);
-                }
-            }
-            _ => {}
-        }
-    }
-    None
 }
 
 fn is_ident(s: &str) -> bool {
@@ -417,7 +401,7 @@ fn cast_type(init: &str) -> Option<String> {
         }
     }
     let r = t.strip_prefix('(')?;
-    let close = matching_paren(t)?;
+    let close = closing_paren(t)?;
     Some(strip_type(&r[..close - 1]))
 }
 
