@@ -114,21 +114,18 @@ pub(crate) fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
 /// A C-API function or macro (called by its bare name) that needs an attached
 /// thread state.
 fn is_thread_state_api(ctx: &FileContext, name: &str) -> bool {
-    if capi::callable_detached(name) {
+    // Private functions: only the families that plainly touch objects or exceptions.
+    // The name tests come first: most calls in a detached region are to the C
+    // library, and the tests below search the whole file.
+    if capi::callable_detached(name)
+        || !(name.starts_with("Py") || capi::private_needs_thread_state(name))
+    {
         return false;
     }
     // A function or function pointer this file defines (`Py_AcceptEx` in overlapped.c) is not the C API.
     let pointer_declarator = ctx.file.parse_text.contains(&format!("*{name})"))
         || ctx.file.parse_text.contains(&format!("* {name})"));
-    if pointer_declarator
+    !(pointer_declarator
         || ctx.index.function_named(name).is_some()
-        || ctx.index.decls.iter().any(|d| d.name == name)
-    {
-        return false;
-    }
-    if name.starts_with("Py") {
-        return true;
-    }
-    // Private functions: only the families that plainly touch objects or exceptions.
-    capi::private_needs_thread_state(name)
+        || ctx.index.decls.iter().any(|d| d.name == name))
 }
