@@ -305,6 +305,42 @@ impl SourceFile {
         out
     }
 
+    /// The occurrences in code of `words` (whole words) and of identifiers that
+    /// start with one of `prefixes`, with their offsets, in offset order: for each
+    /// word, what [`SourceFile::code_occurrences`] finds. Needs the tree.
+    ///
+    /// Asked for a handful of names: the word index answers the words when a rule
+    /// has built it, and a text search otherwise, so no pass looks at every
+    /// identifier of the file (such a pass, once per file, was a tenth of the
+    /// work after the parse).
+    pub fn code_words(&self, words: &[&str], prefixes: &[&str]) -> Vec<(&str, usize)> {
+        let text = self.parse_text.as_str();
+        let b = text.as_bytes();
+        let mut found: Vec<(usize, usize)> = Vec::new();
+        for w in words {
+            match self.words.get() {
+                Some(index) => found.extend(index.positions(text, w).map(|at| (at, w.len()))),
+                None => found.extend(words::search(text, w).map(|at| (at, w.len()))),
+            }
+        }
+        for p in prefixes.iter().filter(|p| !p.is_empty()) {
+            for (at, _) in text.match_indices(p) {
+                if at > 0 && words::is_word_byte(b[at - 1]) {
+                    continue;
+                }
+                let len = b[at..].iter().take_while(|&&c| words::is_word_byte(c)).count();
+                found.push((at, len));
+            }
+        }
+        found.sort_unstable();
+        found.dedup();
+        found
+            .into_iter()
+            .filter(|&(at, len)| self.in_code(at, at + len))
+            .map(|(at, len)| (&text[at..at + len], at))
+            .collect()
+    }
+
     /// Is the identifier at `start..end` code: not in a comment, a string or a
     /// character literal? (Needs the tree.)
     fn in_code(&self, start: usize, end: usize) -> bool {
@@ -400,13 +436,9 @@ impl SourceFile {
             prefixes: prefixes.iter().map(|p| (*p).to_owned()).collect(),
             found: Vec::new(),
         };
-        for (ident, off) in self.code_identifiers(|ident| {
-            words.contains(&ident) || prefixes.iter().any(|p| ident.starts_with(p))
-        }) {
+        for (ident, off) in self.code_words(words, prefixes) {
             kept.found.push((ident.to_owned(), off));
         }
-        kept.found.sort_by_key(|(_, off)| *off);
-        kept.found.dedup();
         self.kept_words = Some(kept);
         self.tree.release();
         // The word index answers only while the tree does; it goes with it.
@@ -623,6 +655,21 @@ mod kind_tests {
     }
 
     /// The word index finds what a substring search with word boundaries finds.
+    #[test]
+    fn code_words_agree_with_a_pass_over_every_identifier() {
+        let c = "int PyInit_x(void); /* PyInit_y */ int a = PyInit_z + PyInit_PyInit_w + xPyInit_v;\nconst char *s = \"ob_size PyInit_s\"; int ob_size, ob_sizes, PyInit_; PyInit_t2 ob_size\n";
+        let file = SourceFile::from_text(PathBuf::from("t.c"), Language::C, c.to_owned(), false);
+        let words = ["ob_size", "PyInit_x", "nowhere"];
+        let prefixes = ["PyInit_"];
+        let expected = file
+            .code_identifiers(|id| words.contains(&id) || prefixes.iter().any(|p| id.starts_with(p)));
+        assert_eq!(expected.len(), 7, "{expected:?}");
+        // Without the word index, then with it.
+        assert_eq!(file.code_words(&words, &prefixes), expected);
+        let _ = file.code_occurrences("ob_size");
+        assert_eq!(file.code_words(&words, &prefixes), expected);
+    }
+
     #[test]
     fn code_occurrences_are_whole_words_in_code() {
         let c = "int ob_size; /* ob_size */\nint f(PyObject *o) { return o->ob_size + xob_size + ob_size_2 + 1ob_size; }\nconst char *s = \"ob_size\"; int g(void) { return ob_size; }\n";
