@@ -17,6 +17,8 @@
 //! The large file is `Modules/posixmodule.c` of that tree, or `FTAUDIT_BENCH_LARGE`.
 //! The scaling run copies `Objects/` (or `FTAUDIT_BENCH_SCALE_DIR`). Last, the
 //! cold check's phases (`FTAUDIT_TIMINGS`) against its own parse.
+//! `FTAUDIT_BENCH_ONLY=large,phases` (any of `large`, `tree`, `scaling`, `phases`)
+//! runs only those groups of rows, for a quicker look while working on one.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -61,20 +63,6 @@ fn source_files(dirs: &[PathBuf]) -> Vec<(PathBuf, Language)> {
         }
     }
     v
-}
-
-/// CPU time of `f` in this process (median of `runs`, after one warm-up).
-fn cpu_own<F: FnMut()>(runs: usize, mut f: F) -> Duration {
-    f();
-    median(
-        (0..runs)
-            .map(|_| {
-                let before = own_usage().cpu;
-                f();
-                own_usage().cpu.saturating_sub(before)
-            })
-            .collect(),
-    )
 }
 
 /// One `ftaudit check` as a child process: its CPU time and wall time. The output
@@ -199,19 +187,34 @@ fn main() {
                 .map(|d| d.join("posixmodule.c"))
                 .find(|p| p.is_file())
         });
-    let large_rows = large.as_ref().map(|large| {
+    let large_rows = large.as_ref().filter(|_| wanted("large")).map(|large| {
         let lang = Language::from_path(large).unwrap_or(Language::C);
         let one = vec![(large.clone(), lang)];
-        let parse = cpu_own(runs.max(5), || bare_parse(&one));
-        let (check, wall) = check_cpu(
-            runs.max(5),
-            &["--no-cache"],
-            std::slice::from_ref(large),
-            |_| {},
-        );
+        // Alternating, as for the tree below.
+        bare_parse(&one);
+        let mut parses = Vec::new();
+        let mut checks = Vec::new();
+        for _ in 0..runs.max(5) {
+            let before = own_usage().cpu;
+            bare_parse(&one);
+            parses.push(own_usage().cpu.saturating_sub(before));
+            checks.push(check_once(&["--no-cache"], std::slice::from_ref(large)));
+        }
+        checks.sort();
+        let (check, wall) = checks[checks.len() / 2];
         let size = std::fs::metadata(large).map(|m| m.len()).unwrap_or(0);
-        (large.clone(), size, parse, check, wall)
+        (large.clone(), size, median(parses), check, wall)
     });
+    if !wanted("tree") {
+        print_large(large_rows);
+        if wanted("scaling") {
+            scaling(&dirs, work.path(), runs);
+        }
+        if wanted("phases") {
+            phase_split(&dirs, runs);
+        }
+        return;
+    }
 
     // The baseline and the cold check alternate, so that a change in the machine's
     // load during the run affects both alike.
@@ -315,6 +318,24 @@ fn main() {
         None => println!("ripgrep not installed: scripts/bench.sh installs it"),
     }
     println!("peak memory of the cold check: {:.0} MB", peak as f64 / 1e6);
+    print_large(large_rows);
+    if wanted("scaling") {
+        scaling(&dirs, work.path(), runs);
+    }
+    if wanted("phases") {
+        phase_split(&dirs, runs);
+    }
+}
+
+/// Is the group of rows `name` wanted? `FTAUDIT_BENCH_ONLY` (comma-separated:
+/// `large`, `tree`, `scaling`, `phases`) picks some; unset, all run.
+fn wanted(name: &str) -> bool {
+    std::env::var("FTAUDIT_BENCH_ONLY")
+        .map_or(true, |only| only.split(',').any(|o| o.trim() == name))
+}
+
+/// The rows of the one-large-file case.
+fn print_large(large_rows: Option<(PathBuf, u64, Duration, Duration, Duration)>) {
     if let Some((path, size, lparse, lcheck, lwall)) = large_rows {
         println!();
         println!(
@@ -334,8 +355,6 @@ fn main() {
             ),
         );
     }
-    scaling(&dirs, work.path(), runs);
-    phase_split(&dirs, runs);
 }
 
 /// The cold check's CPU by phase (`FTAUDIT_TIMINGS=1`, median per phase over

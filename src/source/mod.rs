@@ -328,7 +328,10 @@ impl SourceFile {
                 if at > 0 && words::is_word_byte(b[at - 1]) {
                     continue;
                 }
-                let len = b[at..].iter().take_while(|&&c| words::is_word_byte(c)).count();
+                let len = b[at..]
+                    .iter()
+                    .take_while(|&&c| words::is_word_byte(c))
+                    .count();
                 found.push((at, len));
             }
         }
@@ -661,8 +664,9 @@ mod kind_tests {
         let file = SourceFile::from_text(PathBuf::from("t.c"), Language::C, c.to_owned(), false);
         let words = ["ob_size", "PyInit_x", "nowhere"];
         let prefixes = ["PyInit_"];
-        let expected = file
-            .code_identifiers(|id| words.contains(&id) || prefixes.iter().any(|p| id.starts_with(p)));
+        let expected = file.code_identifiers(|id| {
+            words.contains(&id) || prefixes.iter().any(|p| id.starts_with(p))
+        });
         assert_eq!(expected.len(), 7, "{expected:?}");
         // Without the word index, then with it.
         assert_eq!(file.code_words(&words, &prefixes), expected);
