@@ -317,23 +317,37 @@ fn read_input(path: &Path, overlay: &HashMap<PathBuf, String>, hash: bool) -> In
 
 /// The identity of a run for the cache: the version, every root with its settings,
 /// every discovered file with its kind and content hash.
+/// Where a run's entry is kept, and what it must match: the slot names the
+/// roots and their settings, the key adds every discovered file and its content.
+/// One entry per slot, overwritten by the next run over the same roots, so edits
+/// do not pile up entries of whole runs (each the size of the run's findings).
+#[derive(Clone, Copy)]
+struct RunKey {
+    slot: Hash,
+    key: Hash,
+}
+
 fn run_key(
     roots: &[(PathBuf, Arc<Settings>)],
     files: &[discover::Discovered],
     inputs: &[Input],
-) -> Option<Hash> {
+) -> Option<RunKey> {
     let mut h = cache::Hasher::new();
     h.str(env!("CARGO_PKG_VERSION"));
     for (path, settings) in roots {
         h.path(path);
         h.hash(cache::settings_fingerprint(settings));
     }
+    let slot = h.finish();
     for (d, input) in files.iter().zip(inputs) {
         h.path(&d.path);
         h.str(&format!("{}:{:?}", d.root, d.kind));
         h.hash(input.hash?);
     }
-    Some(h.finish())
+    Some(RunKey {
+        slot,
+        key: h.finish(),
+    })
 }
 
 /// The text of a caught panic.
@@ -621,24 +635,32 @@ fn run_in_pool(
 }
 
 /// Writes the run's entry.
-fn store_run(cache: &Cache, key: Hash, result: &CheckResult, text_kinds: Vec<(PathBuf, TextKind)>) {
-    cache.store_run(&RunEntry {
-        format: cache::FORMAT,
-        version: env!("CARGO_PKG_VERSION").to_owned(),
-        key,
-        result: CachedResult::of(result, text_kinds),
-    })
+fn store_run(
+    cache: &Cache,
+    key: RunKey,
+    result: &CheckResult,
+    text_kinds: Vec<(PathBuf, TextKind)>,
+) {
+    cache.store_run(
+        key.slot,
+        &RunEntry {
+            format: cache::FORMAT,
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            key: key.key,
+            result: CachedResult::of(result, text_kinds),
+        },
+    )
 }
 
 /// The result of an unchanged re-run from the cache, with the texts just read
 /// (and how each was decoded).
 fn cached_run(
     cache: &Cache,
-    key: Hash,
+    key: RunKey,
     files: &[discover::Discovered],
     inputs: &[Input],
 ) -> Option<(CheckResult, Vec<(PathBuf, TextKind)>)> {
-    let entry = cache.load_run(key)?;
+    let entry = cache.load_run(key.slot, key.key)?;
     let mut result = entry.result.restore()?;
     let bytes: HashMap<&Path, &Vec<u8>> = files
         .iter()

@@ -596,3 +596,31 @@ fn corrupt_and_foreign_file_entries_are_ignored_with_a_note_and_their_files_anal
         stderr(&again)
     );
 }
+
+#[test]
+fn edits_replace_entries_instead_of_piling_them_up() {
+    let (work, cache) = fixtures_with_file_entries();
+    let count = |dir: &str| {
+        entries(&cache)
+            .into_iter()
+            .filter(|p| p.parent().is_some_and(|d| d.ends_with(dir)))
+            .count()
+    };
+    let first = timed_run(work.path(), Some(&cache));
+    let (runs, files) = (count("runs"), count("files"));
+    assert_eq!(runs, 1);
+    // Three edits of one file, each followed by a run: still one entry per file
+    // and one for the run, and the last run's entry answers the next run.
+    let edited = work.path().join("fixtures/state/globals.c");
+    let original = std::fs::read_to_string(&edited).unwrap();
+    for i in 0..3 {
+        std::fs::write(&edited, format!("{original}\n/* edit {i} */\n")).unwrap();
+        let changed = timed_run(work.path(), Some(&cache));
+        assert_eq!(files_parsed(&changed), 1, "{}", stderr(&changed));
+        assert_eq!(stdout(&changed), stdout(&first));
+    }
+    assert_eq!((count("runs"), count("files")), (runs, files));
+    let warm = timed_run(work.path(), Some(&cache));
+    assert_eq!(files_parsed(&warm), 0, "{}", stderr(&warm));
+    assert_eq!(stdout(&warm), stdout(&first));
+}

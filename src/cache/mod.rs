@@ -8,7 +8,7 @@
 //! .gitignore            `*`: the folder never ends up in version control
 //! CACHEDIR.TAG          marks the folder as a cache for backup tools
 //! <version>/files/<key>.bin    one per C/C++ file: FileEntry (bincode)
-//! <version>/runs/<key>.json    one per set of roots and settings: RunEntry
+//! <version>/runs/<slot>.json   one per set of roots and settings: RunEntry
 //! ```
 //!
 //! A file entry is found by the file's path and the fingerprint of its settings,
@@ -136,23 +136,25 @@ impl Cache {
         self.write(&at, entry, Encoding::Binary);
     }
 
-    /// The result of a run over exactly these inputs, if one was written.
-    pub fn load_run(&self, key: Hash) -> Option<RunEntry> {
-        let at = self.run_path(key);
+    /// The result of the last run over these roots and settings (`slot`), if it
+    /// was over exactly these inputs (`key`).
+    pub fn load_run(&self, slot: Hash, key: Hash) -> Option<RunEntry> {
+        let at = self.run_path(slot);
         let entry: RunEntry = self.read(&at, Encoding::Json)?;
-        if entry.format != FORMAT || entry.version != env!("CARGO_PKG_VERSION") || entry.key != key
-        {
+        if entry.format != FORMAT || entry.version != env!("CARGO_PKG_VERSION") {
             self.note(format!(
-                "{}: a cache entry for another run, version or format: ignored",
+                "{}: a cache entry for another version or format: ignored",
                 at.display()
             ));
             return None;
         }
-        Some(entry)
+        // Another key is the usual case after an edit: the entry is replaced.
+        (entry.key == key).then_some(entry)
     }
 
-    pub fn store_run(&self, entry: &RunEntry) {
-        self.write(&self.run_path(entry.key), entry, Encoding::Json);
+    /// Replaces the run entry of `slot`.
+    pub fn store_run(&self, slot: Hash, entry: &RunEntry) {
+        self.write(&self.run_path(slot), entry, Encoding::Json);
     }
 
     fn read<T: DeserializeOwned>(&self, at: &Path, encoding: Encoding) -> Option<T> {
