@@ -421,12 +421,20 @@ fn run_in_pool(
         });
     }
     let entry_facts = entry_facts_needed(roots);
-    // With fewer files than threads, a file's checks run in parallel too.
-    let few_files = files.len() < rayon::current_num_threads();
+    // A file larger than a thread's share of the run (one big file, or a few
+    // files of which one is most of the text) would keep one thread busy while the
+    // others run out of files: its own checks share the threads too.
+    let threads = rayon::current_num_threads();
+    let total: usize = inputs
+        .iter()
+        .map(|i| i.bytes.as_ref().map_or(0, Vec::len))
+        .sum();
     let outcomes: Vec<Outcome> = files
         .par_iter()
         .zip(inputs)
         .map(|(d, input)| {
+            let len = input.bytes.as_ref().map_or(0, Vec::len);
+            let big = threads > 1 && len.saturating_mul(threads) > total;
             let settings = roots[d.root].1.clone();
             let file_cache = cache.map(|c| FileCache {
                 cache: c,
@@ -440,7 +448,7 @@ fn run_in_pool(
                     settings,
                     input.bytes,
                     file_cache,
-                    few_files,
+                    big,
                     entry_facts,
                 ),
                 FileKind::Build(kind) => analyse_build(&d.path, kind, settings, input.bytes),
