@@ -265,9 +265,19 @@ impl SourceFile {
     /// released can be asked about; anything else is a bug in the pipeline and
     /// panics (caught as an internal error, never a silently wrong answer).
     pub fn code_occurrences(&self, word: &str) -> Vec<usize> {
+        self.code_occurrences_where(word, |_| true)
+    }
+
+    /// The [`SourceFile::code_occurrences`] of `word` that `keep` accepts, asked
+    /// before the costlier test that an occurrence is code.
+    pub fn code_occurrences_where(&self, word: &str, keep: impl Fn(usize) -> bool) -> Vec<usize> {
         if !self.tree.is_present() {
             return match &self.kept_words {
-                Some(kept) => kept.occurrences(word),
+                Some(kept) => kept
+                    .occurrences(word)
+                    .into_iter()
+                    .filter(|&i| keep(i))
+                    .collect(),
                 None => {
                     panic!("code occurrences of `{word}` asked after the syntax tree was released")
                 }
@@ -276,7 +286,7 @@ impl SourceFile {
         let words = self.words.get_or_init(|| WordIndex::new(&self.parse_text));
         words
             .positions(&self.parse_text, word)
-            .filter(|&i| self.in_code(i, i + word.len()))
+            .filter(|&i| keep(i) && self.in_code(i, i + word.len()))
             .collect()
     }
 

@@ -237,34 +237,56 @@ pub(super) fn incref_sites(ctx: &FileContext) -> Arc<IncrefSites> {
 fn find_incref_sites(ctx: &FileContext) -> Vec<IncrefSite> {
     let an = ctx.privacy();
     let calls = &ctx.index.calls;
+    let list_or_dict = |c: &Call| {
+        capi::borrowed_getter(&c.name).is_some_and(|api| {
+            matches!(
+                api.family,
+                BorrowedFamily::ListItem | BorrowedFamily::DictItem
+            )
+        })
+    };
+    // The increment's argument names the first call of the file with the same
+    // normalised text, which must be a list or dict getter: so only arguments
+    // that some such getter spells can make a site. The getters' texts, each
+    // with its first getter, are built on first need; the calls before that
+    // getter are normalised only when they could spell the same text (never
+    // shorter than it), and once each (normalising every call of the file, or
+    // every call once per increment, cost more than the rest of the rule).
+    let mut getter_texts: Option<HashMap<String, usize>> = None;
+    let mut normalised: Vec<Option<String>> = Vec::new();
     let mut sites = Vec::new();
-    // The first call of the file with each normalised text, built on first need
-    // (normalising every call once per incref made this quadratic).
-    let mut first_call: Option<HashMap<String, usize>> = None;
     for (outer_index, outer) in calls.iter().enumerate() {
         if !capi::is_incref(&outer.name) || outer.args.len() != 1 {
             continue;
         }
-        let arg = normalize(text(ctx, outer.args[0]));
-        let first_call = first_call.get_or_insert_with(|| {
+        let getter_texts = getter_texts.get_or_insert_with(|| {
             let mut m = HashMap::new();
-            for (i, c) in calls.iter().enumerate() {
+            for (i, c) in calls.iter().enumerate().filter(|(_, c)| list_or_dict(c)) {
                 m.entry(normalize(text(ctx, c.range))).or_insert(i);
             }
             m
         });
-        let Some(&inner_index) = first_call.get(&arg) else {
+        if getter_texts.is_empty() {
+            break;
+        }
+        let arg = normalize(text(ctx, outer.args[0]));
+        let Some(&getter_index) = getter_texts.get(&arg) else {
             continue;
         };
+        if normalised.is_empty() {
+            normalised.resize(calls.len(), None);
+        }
+        let first_same = (0..getter_index).find(|&i| {
+            let r = calls[i].range;
+            r.1.saturating_sub(r.0) >= arg.len()
+                && *normalised[i].get_or_insert_with(|| normalize(text(ctx, r))) == arg
+        });
+        let inner_index = first_same.unwrap_or(getter_index);
         let inner = &calls[inner_index];
         let Some(api) = capi::borrowed_getter(&inner.name) else {
             continue;
         };
-        let list_or_dict = matches!(
-            api.family,
-            BorrowedFamily::ListItem | BorrowedFamily::DictItem
-        );
-        if !list_or_dict || !an.compiled_in_ft(outer.range.0) {
+        if !list_or_dict(inner) || !an.compiled_in_ft(outer.range.0) {
             continue;
         }
         let Some(privacy) = shared_container(ctx, inner, api) else {
@@ -320,14 +342,16 @@ fn find_cached_sites(ctx: &FileContext) -> Vec<CachedSite> {
         // be a borrowed-reference API, and be the whole right-hand side.
         let calls = &ctx.index.calls;
         let first = calls.partition_point(|c| c.range.0 < a.rhs.0);
-        let rhs = normalize(text(ctx, a.rhs));
+        // Normalised only when a getter lies inside (most right-hand sides hold none).
+        let rhs = std::cell::OnceCell::new();
         let Some(call_index) = calls[first..]
             .iter()
             .take_while(|c| c.range.0 < a.rhs.1)
             .position(|c| {
                 c.range.1 <= a.rhs.1
                     && capi::borrowed_getter(&c.name).is_some()
-                    && normalize(text(ctx, c.range)) == rhs
+                    && normalize(text(ctx, c.range))
+                        == *rhs.get_or_init(|| normalize(text(ctx, a.rhs)))
             })
             .map(|i| first + i)
         else {

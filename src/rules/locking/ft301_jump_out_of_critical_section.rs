@@ -153,31 +153,36 @@ pub(crate) fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// Nodes of `kinds` inside `range`.
+/// Nodes of `kinds` inside `range`, in source order. One cursor goes down from
+/// the root through the nodes that overlap the range only (finding the smallest
+/// enclosing node first took a climb through `parent`, each step of which walks
+/// down from the root again).
 fn nodes_in<'t>(root: Node<'t>, range: (usize, usize), kinds: &[&str]) -> Vec<Node<'t>> {
+    let overlaps = |n: Node| !(n.end_byte() <= range.0 || n.start_byte() >= range.1);
     let mut out = Vec::new();
-    let Some(top) = root.descendant_for_byte_range(range.0, range.1.max(range.0)) else {
+    if !overlaps(root) {
         return out;
-    };
-    let mut n = top;
-    while n.start_byte() > range.0 || n.end_byte() < range.1 {
-        match n.parent() {
-            Some(p) => n = p,
-            None => break,
-        }
     }
-    let mut stack = vec![n];
-    let mut cursor = n.walk();
-    while let Some(x) = stack.pop() {
-        if x.end_byte() <= range.0 || x.start_byte() >= range.1 {
+    let mut c = root.walk();
+    'walk: loop {
+        let n = c.node();
+        if n.start_byte() >= range.0 && n.end_byte() <= range.1 && kinds.contains(&n.kind()) {
+            out.push(n);
+        }
+        // Down to the first child that reaches past the range's start.
+        if c.goto_first_child_for_byte(range.0).is_some() && overlaps(c.node()) {
             continue;
         }
-        if kinds.contains(&x.kind()) && x.start_byte() >= range.0 && x.end_byte() <= range.1 {
-            out.push(x);
+        // Then across, or up: a sibling that does not overlap starts past the range.
+        loop {
+            if c.goto_next_sibling() && overlaps(c.node()) {
+                continue 'walk;
+            }
+            if !c.goto_parent() {
+                break 'walk;
+            }
         }
-        stack.extend(x.children(&mut cursor));
     }
-    out.sort_by_key(|n| n.start_byte());
     out
 }
 

@@ -2,7 +2,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::{field_type, is_object_type, mentions, Scope};
+use super::{field_type, is_object_type, Mentions, Scope};
 use crate::capi::{self, ModuleApi};
 use crate::context::ProjectContext;
 use crate::diagnostic::{Diagnostic, Severity};
@@ -57,16 +57,15 @@ pub(crate) fn check(project: &ProjectContext, out: &mut Vec<Diagnostic>) {
 fn check_file(s: &Scope, out: &mut Vec<Diagnostic>) {
     let idx = s.ctx.index;
     // Getters: the C API ones and helpers of this file returning their result.
-    let mut getters: HashSet<String> = capi::module_apis()
-        .filter(|(_, api)| matches!(api, ModuleApi::StateGetter { .. }))
-        .map(|(g, _)| g.to_owned())
-        .collect();
+    let mut getters = Mentions::default();
+    for (g, api) in capi::module_apis() {
+        if matches!(api, ModuleApi::StateGetter { .. }) {
+            getters.insert(g.to_owned());
+        }
+    }
     for _ in 0..2 {
         for f in &idx.functions {
-            if f.returns
-                .iter()
-                .any(|r| getters.iter().any(|g| mentions(s.text(*r), g)))
-            {
+            if f.returns.iter().any(|r| getters.in_text(s.text(*r))) {
                 getters.insert(f.name.clone());
             }
         }
@@ -81,7 +80,7 @@ fn check_file(s: &Scope, out: &mut Vec<Diagnostic>) {
             getters.remove(g);
         }
     }
-    let from_getter = |text: &str| getters.iter().any(|g| mentions(text, g));
+    let from_getter = |text: &str| getters.in_text(text);
     // State variables per function: initialised or assigned from a getter.
     let mut state_vars: HashMap<(usize, &str), &Declaration> = HashMap::new();
     for d in &idx.decls {
@@ -95,11 +94,7 @@ fn check_file(s: &Scope, out: &mut Vec<Diagnostic>) {
     for w in &s.facts.writes {
         let Some(f) = w.function else { continue };
         if w.kind == WriteKind::Assign && w.field.is_none() && from_getter(s.text(w.range)) {
-            if let Some(d) = idx
-                .decls
-                .iter()
-                .find(|d| d.function == Some(f) && d.name == w.base)
-            {
+            if let Some(d) = idx.decls_in(f).find(|d| d.name == w.base) {
                 state_vars.insert((f, d.name.as_str()), d);
             }
         }

@@ -364,6 +364,38 @@ fn mentions(text: &str, word: &str) -> bool {
     })
 }
 
+/// Names looked for as whole identifiers in many texts ([`mentions`] of any of
+/// them). A name that is one identifier is found by looking each identifier of
+/// the text up once, where a search per name read the text once per name; any
+/// other name (`Foo::get`) is still searched for.
+#[derive(Default)]
+struct Mentions {
+    identifiers: HashSet<String>,
+    others: Vec<String>,
+}
+
+impl Mentions {
+    fn insert(&mut self, name: String) {
+        if !name.is_empty() && name.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_') {
+            self.identifiers.insert(name);
+        } else if !self.others.contains(&name) {
+            self.others.push(name);
+        }
+    }
+
+    fn remove(&mut self, name: &str) {
+        self.identifiers.remove(name);
+        self.others.retain(|n| n != name);
+    }
+
+    /// Does `text` mention one of the names?
+    fn in_text(&self, text: &str) -> bool {
+        text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .any(|w| !w.is_empty() && self.identifiers.contains(w))
+            || self.others.iter().any(|n| mentions(text, n))
+    }
+}
+
 fn is_object_type(ty: &str) -> bool {
     let t = ty
         .trim()

@@ -1,8 +1,6 @@
 //! The region model: critical sections and detached-thread-state regions, paired
 //! BEGIN/END markers and the mismatches found on the way.
 
-use rustc_hash::FxHashSet as HashSet;
-
 use tree_sitter::Node;
 
 use super::text::{is_identifier, matching_paren, normalize, split_args};
@@ -136,37 +134,52 @@ impl Analysis<'_> {
         !rebound && self.locked_at(&format!("{target}{}", &expr[root.len()..]), offset)
     }
 
+    /// Pairs the markers of every statement list that holds one. Only the lists
+    /// on the way from a function's body down to a marker's occurrence can hold
+    /// it, so those are found by descending from the body to each occurrence (a
+    /// walk of every node of every function with a marker cost about as much as
+    /// the index's walk of the whole file). They are paired in the order a
+    /// depth-first walk from the body, last child first, meets them: enclosing
+    /// lists first, then later ones before earlier ones.
     pub(super) fn build_regions(&mut self) {
         let file = self.file;
-        let mut seen_functions = HashSet::default();
+        let mut occurrences: Vec<(usize, usize)> = Vec::new();
         for m in markers() {
             for off in file.code_occurrences(m) {
                 if let Some(fi) = self.index.function_at(off) {
-                    seen_functions.insert(fi);
+                    occurrences.push((fi, off));
                 }
             }
         }
-        let mut fns: Vec<usize> = seen_functions.into_iter().collect();
-        fns.sort_unstable();
-        for fi in fns {
+        occurrences.sort_unstable();
+        let root = file.tree.root_node();
+        let mut blocks: Vec<(std::cmp::Reverse<usize>, usize, usize, Node)> = Vec::new();
+        for per_fn in occurrences.chunk_by(|a, b| a.0 == b.0) {
+            let fi = per_fn[0].0;
             let body = self.index.functions[fi].body;
-            let Some(node) = file
-                .tree
-                .root_node()
-                .descendant_for_byte_range(body.0, body.1)
-            else {
+            let Some(node) = root.descendant_for_byte_range(body.0, body.1) else {
                 continue;
             };
-            let mut stack = vec![node];
-            let mut cursor = node.walk();
-            while let Some(n) = stack.pop() {
-                if matches!(
-                    n.kind(),
-                    "compound_statement" | "case_statement" | "translation_unit"
-                ) {
-                    self.pair_markers(fi, n);
+            blocks.clear();
+            for &(_, off) in per_fn {
+                let mut cursor = node.walk();
+                for depth in 0.. {
+                    let n = cursor.node();
+                    if !(n.start_byte() <= off && off < n.end_byte()) {
+                        break;
+                    }
+                    if is_block(n) {
+                        blocks.push((std::cmp::Reverse(n.end_byte()), n.start_byte(), depth, n));
+                    }
+                    if cursor.goto_first_child_for_byte(off).is_none() {
+                        break;
+                    }
                 }
-                stack.extend(n.named_children(&mut cursor));
+            }
+            blocks.sort_unstable_by_key(|b| (b.0, b.1, b.2));
+            blocks.dedup_by_key(|b| (b.0, b.1, b.2));
+            for &(.., block) in &blocks {
+                self.pair_markers(fi, block);
             }
         }
     }
@@ -228,6 +241,14 @@ impl Analysis<'_> {
             self.mismatches.push(Mismatch::Unclosed(m));
         }
     }
+}
+
+/// A statement list whose markers pair with each other.
+fn is_block(n: Node) -> bool {
+    matches!(
+        n.kind(),
+        "compound_statement" | "case_statement" | "translation_unit"
+    )
 }
 
 /// The region a marker opens or closes.

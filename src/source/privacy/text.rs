@@ -53,7 +53,8 @@ pub fn split_args(s: &str) -> Vec<&str> {
 
 /// Normalises an expression for comparison: no blanks, no casts, no outer parentheses.
 pub fn normalize(text: &str) -> String {
-    let mut s: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    let mut s = String::with_capacity(text.len());
+    s.extend(text.chars().filter(|c| !c.is_whitespace()));
     loop {
         let before = s.len();
         if s.starts_with('(') {
@@ -87,7 +88,10 @@ pub fn normalize(text: &str) -> String {
                 }
             }
         }
-        s = strip_inner_casts(&s);
+        // Most expressions have no `((`: no copy for them.
+        if s.contains("((") {
+            s = strip_inner_casts(&s);
+        }
         if s.len() == before {
             return s;
         }

@@ -2,7 +2,7 @@
 //! (and its entry-point [`Facts`]), with no tree-sitter types or borrows, so that a
 //! cache can store it and the project-wide pass can run on it alone.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use serde::{Deserialize, Serialize};
 
@@ -315,7 +315,7 @@ fn is_atomic_member(name: &str) -> bool {
 
 /// Allocations whose result no other thread can see yet.
 fn is_allocation(text: &str) -> bool {
-    [
+    const WORDS: [&str; 10] = [
         "_New(",
         "_NEW(",
         "tp_alloc",
@@ -326,9 +326,25 @@ fn is_allocation(text: &str) -> bool {
         "new ",
         "make_unique",
         "make_shared",
-    ]
-    .iter()
-    .any(|k| text.contains(k))
+    ];
+    // One pass over the text, asked of every local's initialiser (ten substring
+    // searches each cost more than the short texts they search).
+    let b = text.as_bytes();
+    (0..b.len()).any(|i| {
+        WORDS
+            .iter()
+            .any(|w| w.as_bytes()[0] == b[i] && b[i..].starts_with(w.as_bytes()))
+    })
+}
+
+/// The last name of a qualified name: `count` for `Tracker::count`. Asked of every
+/// base, argument and callee: most names have no `:`, and a byte test answers
+/// those without building a substring searcher.
+fn last_name(s: &str) -> &str {
+    if !s.as_bytes().contains(&b':') {
+        return s;
+    }
+    s.rsplit("::").next().unwrap_or(s)
 }
 
 /// Names that are not variables: all-caps macros and C keywords the index may hand us.
@@ -405,42 +421,51 @@ fn cast_type(init: &str) -> Option<String> {
     Some(strip_type(&r[..close - 1]))
 }
 
-/// `a->b.c` → ("a", ["b", "c"]); `registry().items` → ("registry()", ["items"]).
-fn chain(expr: &str) -> Option<(String, Vec<String>)> {
+/// `a->b.c` → (`a`, `b`); `registry().items` → (`registry()`, `items`): the root
+/// of a member chain and its first field, when every field is a name. Slices of
+/// `expr`: asked for every argument and callee of the file, so nothing is copied.
+fn chain(expr: &str) -> Option<(&str, Option<&str>)> {
     let s = strip_expr(expr);
-    let mut parts: Vec<String> = Vec::new();
-    let mut cur = String::new();
     let b = s.as_bytes();
-    let mut i = 0;
-    let mut depth = 0;
+    let (mut root, mut first) = (None, None);
+    // Each part, trimmed: the root, then fields that must all be names.
+    fn part<'s>(p: &'s str, root: &mut Option<&'s str>, first: &mut Option<&'s str>) -> bool {
+        let p = p.trim();
+        if root.is_none() {
+            *root = Some(p);
+        } else if !is_ident(p) {
+            return false;
+        } else if first.is_none() {
+            *first = Some(p);
+        }
+        true
+    }
+    let (mut i, mut start, mut depth) = (0, 0, 0);
     while i < b.len() {
-        let c = b[i] as char;
-        if c == '(' {
-            depth += 1;
-        } else if c == ')' {
-            depth -= 1;
+        match b[i] {
+            b'(' => depth += 1,
+            b')' => depth -= 1,
+            _ => {}
         }
-        if depth == 0 && c == '.' {
-            parts.push(std::mem::take(&mut cur));
-            i += 1;
+        let sep = match b[i] {
+            b'.' if depth == 0 => 1,
+            b'-' if depth == 0 && b.get(i + 1) == Some(&b'>') => 2,
+            _ => 0,
+        };
+        if sep > 0 {
+            if !part(&s[start..i], &mut root, &mut first) {
+                return None;
+            }
+            i += sep;
+            start = i;
             continue;
         }
-        if depth == 0 && c == '-' && b.get(i + 1) == Some(&b'>') {
-            parts.push(std::mem::take(&mut cur));
-            i += 2;
-            continue;
-        }
-        cur.push(c);
         i += 1;
     }
-    parts.push(cur);
-    let mut it = parts.into_iter().map(|p| p.trim().to_owned());
-    let root = it.next()?;
-    let rest: Vec<String> = it.collect();
-    if rest.iter().any(|p| !is_ident(p)) {
+    if !part(&s[start..], &mut root, &mut first) {
         return None;
     }
-    Some((root, rest))
+    Some((root?, first))
 }
 
 /// What a function's body knows about its names.
@@ -458,7 +483,7 @@ struct Scope<'a> {
     /// File-scope names as written (`Tracker::instances`).
     qualified_globals: &'a HashSet<String>,
     fn_name: &'a str,
-    globals: &'a HashSet<String>,
+    globals: &'a HashSet<&'a str>,
     singletons: &'a HashMap<String, String>,
 }
 
@@ -469,13 +494,13 @@ impl Scope<'_> {
             return Some(Base::This);
         }
         if let Some(call) = root.strip_suffix("()") {
-            let name = call.rsplit("::").next().unwrap_or(call);
+            let name = last_name(call);
             return self.singletons.get(name).map(|k| Base::Global(k.clone()));
         }
         if !is_ident(root) {
             return None;
         }
-        let short = root.rsplit("::").next().unwrap_or(root);
+        let short = last_name(root);
         if let Some(i) = self.aliases.get(short) {
             return Some(Base::Param(*i));
         }
@@ -503,16 +528,17 @@ impl Scope<'_> {
     }
 
     /// A base and field for `root` followed by `fields`, with C++ implicit members.
-    fn target(&self, root: &str, fields: &[String]) -> Option<(Base, Option<String>)> {
-        let short = root.trim().rsplit("::").next().unwrap_or(root).trim();
+    fn target(&self, root: &str, field: Option<&str>) -> Option<(Base, Option<String>)> {
+        let short = last_name(root.trim()).trim();
         // A class static defined at file scope (`std::vector<T *> Tracker::instances;`).
         if self
             .class
+            .filter(|_| !self.qualified_globals.is_empty())
             .is_some_and(|c| self.qualified_globals.contains(&format!("{c}::{short}")))
             && !self.locals.contains(short)
             && !self.params.contains_key(short)
         {
-            return Some((Base::Global(short.to_owned()), fields.first().cloned()));
+            return Some((Base::Global(short.to_owned()), field.map(str::to_owned)));
         }
         if self.class_fields.contains(short)
             && !self.locals.contains(short)
@@ -522,7 +548,7 @@ impl Scope<'_> {
             return Some((Base::This, Some(short.to_owned())));
         }
         let b = self.base(root)?;
-        Some((b, fields.first().cloned()))
+        Some((b, field.map(str::to_owned)))
     }
 
     fn arg(&self, text: &str) -> Arg {
@@ -531,13 +557,46 @@ impl Scope<'_> {
             return Arg::Fresh;
         }
         match chain(t) {
-            Some((root, fields)) => match self.target(&root, &fields) {
+            Some((root, field)) => match self.target(root, field) {
                 Some((b, None)) => Arg::Base(b),
                 Some((b, Some(f))) => Arg::Field(b, f),
                 None => Arg::Other,
             },
             None => Arg::Other,
         }
+    }
+}
+
+/// Ranges asked, once per call of a function, whether one of them contains a
+/// range: sorted by start, with the furthest end of each prefix, so that each
+/// question is one binary search (a scan of every condition per call made huge
+/// functions quadratic).
+struct Enclosing {
+    starts: Vec<usize>,
+    furthest_end: Vec<usize>,
+}
+
+impl Enclosing {
+    fn new(ranges: impl Iterator<Item = Range>) -> Enclosing {
+        let mut ranges: Vec<Range> = ranges.collect();
+        ranges.sort_unstable();
+        let mut end = 0;
+        Enclosing {
+            starts: ranges.iter().map(|r| r.0).collect(),
+            furthest_end: ranges
+                .iter()
+                .map(|r| {
+                    end = end.max(r.1);
+                    end
+                })
+                .collect(),
+        }
+    }
+
+    /// Does one of the ranges start at or before `r` and end at or after it?
+    fn contains(&self, r: Range) -> bool {
+        let k = self.starts.partition_point(|&s| s <= r.0);
+        k > 0 && self.furthest_end[k - 1] >= r.1
     }
 }
 
@@ -578,12 +637,30 @@ impl Regions<'_> {
 }
 
 /// Does `cond` test `var` for being unset (`!x`, `x == NULL`, `x == 0`, `NULL == x`)?
-pub(crate) fn tests_empty(cond: &str, var: &str) -> bool {
-    let c: String = cond
-        .chars()
+#[cfg(test)]
+fn tests_empty(cond: &str, var: &str) -> bool {
+    tests_empty_in(&squeeze(cond), var)
+}
+
+/// A condition as [`tests_empty_in`] reads it: no blanks, no parentheses. Built
+/// once per branch, since every write in the branch's body asks about it.
+fn squeeze(cond: &str) -> String {
+    cond.chars()
         .filter(|ch| !ch.is_whitespace() && *ch != '(' && *ch != ')')
-        .collect();
-    let v: String = var.chars().filter(|ch| !ch.is_whitespace()).collect();
+        .collect()
+}
+
+/// Does the squeezed condition `c` test `var` for being unset?
+fn tests_empty_in(c: &str, var: &str) -> bool {
+    let v: std::borrow::Cow<str> = if var.contains(char::is_whitespace) {
+        var.chars()
+            .filter(|ch| !ch.is_whitespace())
+            .collect::<String>()
+            .into()
+    } else {
+        var.into()
+    };
+    let v = v.as_ref();
     let ends = |i: usize| {
         c.as_bytes()
             .get(i)
@@ -592,13 +669,27 @@ pub(crate) fn tests_empty(cond: &str, var: &str) -> bool {
     let negated = c
         .match_indices(&format!("!{v}"))
         .any(|(i, m)| ends(i + m.len()));
-    let compared = ["==NULL", "==0", "==nullptr", "==-1", "==false", "==Py_None"]
-        .iter()
-        .any(|k| c.contains(&format!("{v}{k}")))
-        || ["NULL==", "0==", "nullptr=="]
-            .iter()
-            .any(|k| c.contains(&format!("{k}{v}")));
-    negated || compared
+    if negated {
+        return true;
+    }
+    // `v==NULL`, `NULL==v`, ...: at every occurrence of `v` (overlapping ones too,
+    // as a search for the whole comparison would find them), what follows or precedes.
+    const AFTER: [&str; 6] = ["==NULL", "==0", "==nullptr", "==-1", "==false", "==Py_None"];
+    const BEFORE: [&str; 3] = ["NULL==", "0==", "nullptr=="];
+    let mut from = 0;
+    while let Some(p) = c[from..].find(v) {
+        let i = from + p;
+        let (before, after) = (&c[..i], &c[i + v.len()..]);
+        if AFTER.iter().any(|k| after.starts_with(k)) || BEFORE.iter().any(|k| before.ends_with(k))
+        {
+            return true;
+        }
+        match c[i..].chars().next() {
+            Some(ch) => from = i + ch.len_utf8(),
+            None => break,
+        }
+    }
+    false
 }
 
 impl FileFacts {
@@ -614,26 +705,26 @@ impl FileFacts {
             types: types(pf),
             ..Default::default()
         };
-        let global_names: HashSet<String> = idx
+        let global_names: HashSet<&str> = idx
             .decls
             .iter()
             .filter(|d| d.function.is_none())
-            .map(|d| d.name.rsplit("::").next().unwrap_or(&d.name).to_owned())
+            .map(|d| last_name(&d.name))
             .collect();
         // Identifiers that may name a global of another file (`extern` in a header):
         // every write/field base not declared locally; the project pass keeps those
         // some file defines.
         let mut maybe_globals = global_names.clone();
         for w in &facts.writes {
-            maybe_globals.insert(w.base.clone());
+            maybe_globals.insert(w.base.as_str());
         }
         for u in &facts.fields {
-            maybe_globals.insert(u.base.clone());
+            maybe_globals.insert(u.base.as_str());
         }
         for c in &idx.calls {
             if let Some((root, _)) = chain(&c.callee) {
-                if is_ident(&root) {
-                    maybe_globals.insert(root.rsplit("::").next().unwrap_or(&root).to_owned());
+                if is_ident(root) {
+                    maybe_globals.insert(last_name(root));
                 }
             }
         }
@@ -644,7 +735,7 @@ impl FileFacts {
             .map(|d| d.name.clone())
             .collect();
         let fn_names: HashSet<&str> = idx.functions.iter().map(|f| f.name.as_str()).collect();
-        maybe_globals.retain(|n| !fn_names.contains(n.as_str()));
+        maybe_globals.retain(|n| !fn_names.contains(n));
         // Singleton accessors of this file (the project pass adds other files').
         let singletons = singleton_accessors(pf);
 
@@ -707,11 +798,11 @@ impl FileFacts {
                 .collect();
             let mut scope = Scope {
                 params,
-                aliases: HashMap::new(),
-                global_aliases: HashMap::new(),
-                fresh: HashSet::new(),
-                locals: HashSet::new(),
-                static_locals: HashSet::new(),
+                aliases: HashMap::default(),
+                global_aliases: HashMap::default(),
+                fresh: HashSet::default(),
+                locals: HashSet::default(),
+                static_locals: HashSet::default(),
                 class_fields,
                 class: class.as_deref(),
                 qualified_globals: &qualified_globals,
@@ -771,6 +862,12 @@ impl FileFacts {
                 }
             }
             let calls: Vec<&crate::source::index::Call> = idx.calls_in(fi).collect();
+            // The function's reallocating calls, for the assignments that store their result.
+            let reallocs: Vec<Range> = calls
+                .iter()
+                .filter(|c| capi::allocator(&c.name).is_some_and(|a| a.op == AllocOp::Realloc))
+                .map(|c| c.range)
+                .collect();
             let mut regions = Regions {
                 facts,
                 guards: guards_by[fi].clone(),
@@ -799,29 +896,41 @@ impl FileFacts {
                 range: func.range,
                 name_range: func.name_range,
                 asserts_locked: regions.asserts_locked,
+                calls: Vec::with_capacity(calls.len()),
                 ..Default::default()
             };
             // Flag-then-fill: `if (!ct->realized) { ct->a = ...; ct->realized = 1; }`
-            // makes every write of `ct->` in the body part of the publication.
-            let field_writes: Vec<(Range, String, String)> = writes_by[fi]
-                .iter()
-                .map(|&wi| &facts.writes[wi])
-                .filter_map(|w| {
-                    let f = w.field.as_ref()?;
-                    let sep = if w.arrow { "->" } else { "." };
-                    Some((w.range, w.base.clone(), format!("{}{sep}{f}", w.base)))
+            // makes every write of `ct->` in the body part of the publication. Built
+            // when a branch first asks.
+            let field_writes = std::cell::OnceCell::new();
+            let field_writes = || -> &Vec<(Range, &str, String)> {
+                field_writes.get_or_init(|| {
+                    writes_by[fi]
+                        .iter()
+                        .map(|&wi| &facts.writes[wi])
+                        .filter_map(|w| {
+                            let f = w.field.as_ref()?;
+                            let sep = if w.arrow { "->" } else { "." };
+                            Some((w.range, w.base.as_str(), format!("{}{sep}{f}", w.base)))
+                        })
+                        .collect()
                 })
-                .collect();
+            };
+            let squeezed: Vec<std::cell::OnceCell<String>> =
+                vec![Default::default(); branches_by[fi].len()];
             let lazy_at = |range: Range, target: &str, base: &str| -> bool {
-                branches_by[fi].iter().any(|&bi| {
+                branches_by[fi].iter().zip(&squeezed).any(|(&bi, c)| {
                     let b = &facts.branches[bi];
                     if !(b.statement && b.body.0 <= range.0 && range.1 <= b.body.1) {
                         return false;
                     }
-                    let cond = get(b.condition);
-                    tests_empty(cond, target)
-                        || field_writes.iter().any(|(r, wb, t)| {
-                            wb == base && b.body.0 <= r.0 && r.1 <= b.body.1 && tests_empty(cond, t)
+                    let cond = c.get_or_init(|| squeeze(get(b.condition)));
+                    tests_empty_in(cond, target)
+                        || field_writes().iter().any(|(r, wb, t)| {
+                            *wb == base
+                                && b.body.0 <= r.0
+                                && r.1 <= b.body.1
+                                && tests_empty_in(cond, t)
                         })
                 })
             };
@@ -832,7 +941,7 @@ impl FileFacts {
                     (Base::This, w.field.clone())
                 } else {
                     let root = w.base.as_str();
-                    match scope.target(root, &w.field.iter().cloned().collect::<Vec<_>>()) {
+                    match scope.target(root, w.field.as_deref()) {
                         Some(t) => t,
                         None => continue,
                     }
@@ -854,12 +963,10 @@ impl FileFacts {
                     },
                     WriteKind::Assign if w.subscript => AccessKind::Mutate,
                     WriteKind::Assign => {
-                        let realloc = calls.iter().any(|c| {
-                            c.range.0 >= w.range.0
-                                && c.range.1 <= w.range.1
-                                && capi::allocator(&c.name)
-                                    .is_some_and(|a| a.op == AllocOp::Realloc)
-                        }) || rhs.contains("realloc(");
+                        let realloc = reallocs
+                            .iter()
+                            .any(|r| r.0 >= w.range.0 && r.1 <= w.range.1)
+                            || rhs.contains("realloc(");
                         if realloc {
                             AccessKind::Realloc
                         } else {
@@ -941,15 +1048,16 @@ impl FileFacts {
                 .iter()
                 .map(|c| (c.range.0, c.callee.as_str()))
                 .collect();
-            let mut whole_args: HashSet<(usize, usize)> = HashSet::new();
+            let mut whole_args: Vec<Range> = Vec::new();
             for c in &calls {
                 for a in &c.args {
                     let t = get(*a);
                     let st = strip_expr(t);
                     let start = a.0 + (st.as_ptr() as usize - t.as_ptr() as usize);
-                    whole_args.insert((start, start + st.len()));
+                    whole_args.push((start, start + st.len()));
                 }
             }
+            whole_args.sort_unstable();
             for &ui in &fields_by[fi] {
                 let u = &facts.fields[ui];
                 // `instances.push_back` as a callee names a method, not a field.
@@ -959,15 +1067,14 @@ impl FileFacts {
                 {
                     continue;
                 }
-                let Some((base, field)) = scope.target(&u.base, std::slice::from_ref(&u.field))
-                else {
+                let Some((base, field)) = scope.target(&u.base, Some(&u.field)) else {
                     continue;
                 };
                 // Loads of globals matter to no rule (their writes do): not kept.
                 if matches!(base, Base::Global(_)) {
                     continue;
                 }
-                let passed = whole_args.contains(&u.range);
+                let passed = whole_args.binary_search(&u.range).is_ok();
                 ff.accesses.push(Access {
                     base,
                     field,
@@ -982,6 +1089,12 @@ impl FileFacts {
                 });
             }
             // Calls: arguments for the callee's summary, frees and container mutators.
+            let tested = Enclosing::new(
+                (branches_by[fi]
+                    .iter()
+                    .map(|&bi| facts.branches[bi].condition))
+                .chain(func.returns.iter().copied()),
+            );
             for c in &calls {
                 let protection = regions.protection(c.range.0);
                 let args: Vec<Arg> = c.args.iter().map(|a| scope.arg(get(*a))).collect();
@@ -1083,13 +1196,7 @@ impl FileFacts {
                 args.shrink_to_fit();
                 // Tested: in an `if`/`while` condition, or returned for the caller to test
                 // (`return check_thread(c) && check_open(c);`).
-                let in_condition = branches_by[fi].iter().any(|&bi| {
-                    let b = &facts.branches[bi];
-                    b.condition.0 <= c.range.0 && c.range.1 <= b.condition.1
-                }) || func
-                    .returns
-                    .iter()
-                    .any(|r| r.0 <= c.range.0 && c.range.1 <= r.1);
+                let in_condition = tested.contains(c.range);
                 if in_condition && is_thread_id_call(&c.name) {
                     ff.checks_thread = true;
                 }
@@ -1138,7 +1245,7 @@ fn field_type(structs: &[StructFacts], ty: Option<&str>, field: &str) -> Option<
 fn singleton_accessors(pf: &ParsedFile) -> HashMap<String, String> {
     let idx = &pf.index;
     let text = pf.file.parse_text.as_str();
-    let mut out = HashMap::new();
+    let mut out = HashMap::default();
     for (fi, f) in idx.functions.iter().enumerate() {
         if !f.params.is_empty() && !f.params.iter().all(|p| p.name.is_empty()) {
             continue;
@@ -1216,7 +1323,7 @@ fn globals(idx: &FileIndex, header: bool) -> Vec<GlobalVar> {
         .iter()
         .filter(|d| d.has_static_storage())
         .map(|d| {
-            let short = d.name.rsplit("::").next().unwrap_or(&d.name);
+            let short = last_name(&d.name);
             let key = match d.function {
                 Some(f) => format!("{}::{short}", idx.functions[f].name),
                 None => short.to_owned(),
@@ -1350,14 +1457,10 @@ mod tests {
 
     #[test]
     fn chains() {
-        assert_eq!(
-            chain("self->items.data"),
-            Some(("self".into(), vec!["items".into(), "data".into()]))
-        );
-        assert_eq!(
-            chain("registry().map"),
-            Some(("registry()".into(), vec!["map".into()]))
-        );
+        assert_eq!(chain("self->items.data"), Some(("self", Some("items"))));
+        assert_eq!(chain("registry().map"), Some(("registry()", Some("map"))));
+        assert_eq!(chain(" (T *)op "), Some(("op", None)));
+        assert_eq!(chain("self->f(x).g"), None);
     }
 
     #[test]
