@@ -878,8 +878,7 @@ fn analyse_source(
             return (FileIndex::build(&file), None);
         }
         let mut facts = LocalFactsBuilder::new(&file);
-        let index =
-            FileIndex::build_visiting(&file, Some(&mut |n, anc, idx| facts.visit(n, anc, idx)));
+        let index = FileIndex::build_visiting(&file, &mut facts);
         let facts = facts.finish(&index);
         (index, Some(facts))
     });

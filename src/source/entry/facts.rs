@@ -8,9 +8,10 @@ use tree_sitter::Node;
 
 use super::classify::fn_at;
 use super::locks::{lock_call, lock_macros, pair_events, LockCall};
-use super::syntax::{lvalue, slot_of, strip_wrappers};
+use super::syntax::{lvalue, slot_of, strip_wrappers, DeclTypes};
 use crate::capi::{self, TsForm, TsRole};
-use crate::source::index::{FileIndex, Range};
+use crate::source::index::grammar::{Grammar, Kind};
+use crate::source::index::{Ancestors, FileIndex, Range, Visitor};
 use crate::source::SourceFile;
 
 /// A function name used as a value (not called): `{"get", get_impl, METH_O}`,
@@ -164,9 +165,10 @@ pub fn written_arg(call_name: &str) -> Option<usize> {
         .map(|(_, i)| *i)
 }
 
-/// Per name, the (slot, module definition) pairs already kept.
-type SeenRefs =
-    std::cell::RefCell<std::collections::HashMap<String, Vec<(Option<String>, bool)>, NameHasher>>;
+/// Per name, the (slot, module definition) pairs already kept. Names and slots
+/// are the file's text (or static slot names): asked for every identifier used
+/// as a value, the map copies nothing.
+type SeenRefs<'f> = std::collections::HashMap<&'f str, Vec<(Option<&'f str>, bool)>, NameHasher>;
 
 /// A multiply-rotate hash for short identifiers (asked once per identifier of
 /// the file; SipHash's resistance to chosen keys is not needed for a file's own
@@ -196,14 +198,14 @@ impl std::hash::BuildHasher for NameHasher {
 }
 
 /// Which identifiers [`Facts::build_with`] keeps as function references.
-enum RefFilter<'a> {
+enum RefFilter<'a, 'f> {
     /// Names of every function of the project.
     Names(&'a HashSet<&'a str>),
     /// Every identifier used as a value, before the project's function names are
     /// known (applied later by [`Facts::retain_refs`]). Only the first of each
     /// (name, slot, module definition) is kept: that is all the call graph
     /// reads of a reference ([`super::classify`]), and the set stays small.
-    AnyName(SeenRefs),
+    AnyName(SeenRefs<'f>),
 }
 
 /// Collects [`Facts::build_local`]'s facts during the index's walk of the tree
@@ -213,41 +215,60 @@ enum RefFilter<'a> {
 /// [`visit`]: LocalFactsBuilder::visit
 /// [`finish`]: LocalFactsBuilder::finish
 pub struct LocalFactsBuilder<'f> {
-    file: &'f SourceFile,
-    facts: Facts,
-    filter: RefFilter<'static>,
+    walk: FactsWalk<'f, 'static>,
 }
 
 impl<'f> LocalFactsBuilder<'f> {
     pub fn new(file: &'f SourceFile) -> Self {
         LocalFactsBuilder {
-            file,
-            facts: Facts::default(),
-            filter: RefFilter::AnyName(Default::default()),
+            walk: FactsWalk::new(file, RefFilter::AnyName(Default::default())),
         }
     }
 
-    /// One node of a pre-order walk, with its ancestors and the index so far
-    /// (every function that starts before the node is in it, which is all that
-    /// [`fn_at`] reads).
-    pub fn visit(&mut self, node: Node, ancestors: &[Node], index: &FileIndex) {
-        if node.is_named() {
-            self.facts
-                .visit(self.file, index, &self.filter, node, ancestors);
-        }
+    pub fn finish(self, index: &FileIndex) -> Facts {
+        self.walk.finish(index)
     }
+}
 
-    pub fn finish(mut self, index: &FileIndex) -> Facts {
-        self.facts.finish(self.file, index);
-        self.facts
+/// One node of a pre-order walk, with its ancestors and the index so far (every
+/// function that starts before the node is in it, which is all that [`fn_at`]
+/// reads).
+impl<'t> Visitor<'t> for LocalFactsBuilder<'_> {
+    fn visit(&mut self, node: Node<'t>, kind: Kind, ancestors: &Ancestors<'t>, index: &FileIndex) {
+        self.walk.visit(index, node, kind, ancestors);
     }
+}
+
+/// A branch around a walk's node ([`FactsWalk::branch`]).
+struct OpenBranch {
+    /// The branch node's id and its depth among the ancestors of its descendants.
+    node: usize,
+    depth: usize,
+    /// Its condition node's id.
+    condition: usize,
+    /// Its index in [`Facts::branches`].
+    branch: usize,
+}
+
+/// The state of one walk collecting [`Facts`]: the file, its grammar's table, the
+/// reference filter and what is collected so far.
+struct FactsWalk<'f, 'a> {
+    file: &'f SourceFile,
+    g: &'static Grammar,
+    filter: RefFilter<'a, 'f>,
+    facts: Facts,
+    /// The branches around the walk's node, innermost last. A branch's
+    /// condition's identifiers are collected as the walk passes them (a walk of
+    /// each condition of its own cost as much as the rest of the facts).
+    open_branches: Vec<OpenBranch>,
+    decl_types: DeclTypes<'f>,
 }
 
 impl Facts {
     /// Walks `file`'s tree once. `functions` are the names of every function in the
     /// project: only identifiers naming one of them are kept as references.
     pub fn build(file: &SourceFile, index: &FileIndex, functions: &HashSet<&str>) -> Facts {
-        Facts::build_with(file, index, &RefFilter::Names(functions))
+        FactsWalk::new(file, RefFilter::Names(functions)).build(index)
     }
 
     /// [`Facts::build`] before the project's function names are known: every
@@ -255,7 +276,7 @@ impl Facts {
     /// name, slot and module definition), for [`Facts::retain_refs`] to narrow
     /// once every file is read.
     pub fn build_local(file: &SourceFile, index: &FileIndex) -> Facts {
-        Facts::build_with(file, index, &RefFilter::AnyName(Default::default()))
+        FactsWalk::new(file, RefFilter::AnyName(Default::default())).build(index)
     }
 
     /// Keeps the function references whose name `keep` accepts.
@@ -264,19 +285,37 @@ impl Facts {
         self.refs.shrink_to_fit();
     }
 
-    fn build_with(file: &SourceFile, index: &FileIndex, functions: &RefFilter) -> Facts {
-        let mut facts = Facts::default();
-        let root = file.tree.root_node();
+    /// The guards around `offset`.
+    pub fn guards_at(&self, offset: usize) -> impl Iterator<Item = &Guard> {
+        self.guards
+            .iter()
+            .filter(move |g| g.range.0 <= offset && offset < g.range.1)
+    }
+}
+
+impl<'f, 'a> FactsWalk<'f, 'a> {
+    fn new(file: &'f SourceFile, filter: RefFilter<'a, 'f>) -> Self {
+        FactsWalk {
+            file,
+            g: Grammar::of(file.language),
+            filter,
+            facts: Facts::default(),
+            open_branches: Vec::new(),
+            decl_types: DeclTypes::default(),
+        }
+    }
+
+    /// Walks the file's tree on its own (for callers without an index walk).
+    fn build(mut self, index: &FileIndex) -> Facts {
+        let root = self.file.tree.root_node();
         let mut cursor = root.walk();
-        // Ancestors of the cursor's node (tree-sitter's `parent()` is not O(1)).
-        let mut ancestors: Vec<Node> = Vec::new();
+        let mut ancestors = Ancestors::default();
         loop {
             let node = cursor.node();
-            if node.is_named() {
-                facts.visit(file, index, functions, node, &ancestors);
-            }
+            let kind = self.g.kind(node);
+            self.visit(index, node, kind, &ancestors);
             if cursor.goto_first_child() {
-                ancestors.push(node);
+                ancestors.push(node, kind);
                 continue;
             }
             let mut done = false;
@@ -291,121 +330,134 @@ impl Facts {
                 break;
             }
         }
-        facts.finish(file, index);
-        facts
+        self.finish(index)
     }
 
     /// What follows the walk: the guards of calls to lock helpers, and file order.
-    fn finish(&mut self, file: &SourceFile, index: &FileIndex) {
-        self.call_guards(file, index);
+    fn finish(mut self, index: &FileIndex) -> Facts {
+        self.call_guards(index);
+        let facts = &mut self.facts;
+        // A condition's identifiers, in the order a walk of the condition of its
+        // own found them (it popped later children first; identifiers have no
+        // children).
+        for b in &mut facts.branches {
+            b.idents.reverse();
+        }
         // The walk pops later siblings first: put everything in file order.
-        self.refs.sort_by_key(|r| r.offset);
-        self.writes.sort_by_key(|w| w.range.0);
-        self.fields.sort_by_key(|u| u.range.0);
-        self.branches.sort_by_key(|b| b.condition.0);
+        facts.refs.sort_by_key(|r| r.offset);
+        facts.writes.sort_by_key(|w| w.range.0);
+        facts.fields.sort_by_key(|u| u.range.0);
+        facts.branches.sort_by_key(|b| b.condition.0);
+        self.facts
     }
 
-    fn visit(
-        &mut self,
-        file: &SourceFile,
-        index: &FileIndex,
-        functions: &RefFilter,
-        node: Node,
-        anc: &[Node],
-    ) {
-        match crate::source::node_kind(file.language, node) {
-            "identifier" => self.identifier(file, index, functions, node, anc),
-            "assignment_expression" => {
+    /// One node of a pre-order walk. Every kind matched is a named kind.
+    fn visit(&mut self, index: &FileIndex, node: Node, kind: Kind, anc: &Ancestors) {
+        let (file, g) = (self.file, self.g);
+        match kind {
+            Kind::Identifier => {
+                self.condition_identifier(node, anc);
+                self.identifier(index, node, anc);
+            }
+            Kind::AssignmentExpression => {
                 let kind = match node
-                    .child_by_field_name("operator")
+                    .child_by_field_id(g.f.operator)
                     .map(|o| file.node_text(o))
                 {
                     Some("=") | None => WriteKind::Assign,
                     Some(_) => WriteKind::Compound,
                 };
-                if let Some(left) = node.child_by_field_name("left") {
-                    self.write(file, index, left, kind, None, node);
+                if let Some(left) = node.child_by_field_id(g.f.left) {
+                    self.write(index, left, kind, None, node);
                 }
             }
-            "update_expression" => {
-                if let Some(arg) = node.child_by_field_name("argument") {
-                    self.write(file, index, arg, WriteKind::Update, None, node);
+            Kind::UpdateExpression => {
+                if let Some(arg) = node.child_by_field_id(g.f.argument) {
+                    self.write(index, arg, WriteKind::Update, None, node);
                 }
             }
-            "call_expression" => self.call(file, index, node),
-            "field_expression" => self.field_use(file, index, node),
-            "if_statement"
-            | "while_statement"
-            | "conditional_expression"
-            | "for_statement"
-            | "do_statement" => self.branch(file, node),
-            "declaration" => self.scoped_lock(file, node, anc),
+            Kind::CallExpression => self.call(index, node),
+            Kind::FieldExpression => self.field_use(index, node),
+            Kind::IfStatement
+            | Kind::WhileStatement
+            | Kind::ConditionalExpression
+            | Kind::ForStatement
+            | Kind::DoStatement => self.branch(node, kind, anc),
+            Kind::Declaration => self.scoped_lock(node, anc.nodes()),
             _ => {}
         }
     }
 
-    fn identifier(
-        &mut self,
-        file: &SourceFile,
-        index: &FileIndex,
-        functions: &RefFilter,
-        node: Node,
-        anc: &[Node],
-    ) {
+    /// An identifier in the conditions of the branches around it.
+    fn condition_identifier(&mut self, node: Node, anc: &Ancestors) {
+        let anc = anc.nodes();
+        self.leave_branches(anc);
+        for b in &self.open_branches {
+            // A field's node is a child of its node in the walk (only hidden
+            // nodes, which a walk does not show, can lie between them).
+            let cond = anc.get(b.depth + 1).copied().unwrap_or(node);
+            if cond.id() == b.condition {
+                let name = self.file.node_text(node).to_owned();
+                self.facts.branches[b.branch].idents.push(name);
+            }
+        }
+    }
+
+    fn identifier(&mut self, index: &FileIndex, node: Node, anc: &Ancestors) {
+        let (file, g) = (self.file, self.g);
         let name = file.node_text(node);
-        if let RefFilter::Names(names) = functions {
+        if let RefFilter::Names(names) = &self.filter {
             if !names.contains(name) {
                 return;
             }
         }
-        let Some(parent) = anc.last().copied() else {
+        let Some(&parent_kind) = anc.kinds().last() else {
             return;
         };
-        let parent_kind = crate::source::node_kind(file.language, parent);
-        if parent_kind.ends_with("declarator") || parent_kind == "parameter_declaration" {
+        if parent_kind.is_declarator() || parent_kind == Kind::ParameterDeclaration {
             return;
         }
-        if parent_kind == "call_expression"
-            && parent
-                .child_by_field_name("function")
+        if parent_kind == Kind::CallExpression
+            && anc
+                .nodes()
+                .last()
+                .and_then(|p| p.child_by_field_id(g.f.function))
                 .is_some_and(|f| f.id() == node.id())
         {
             return;
         }
-        let (slot, in_module_def) = slot_of(file, node, anc);
-        if let RefFilter::AnyName(seen) = functions {
-            let mut seen = seen.borrow_mut();
-            let key = (slot.clone(), in_module_def);
+        let (slot, in_module_def) = slot_of(file, g, node, anc, &mut self.decl_types);
+        if let RefFilter::AnyName(seen) = &mut self.filter {
+            let key = (slot, in_module_def);
             match seen.get_mut(name) {
                 Some(kinds) if kinds.contains(&key) => return,
                 Some(kinds) => kinds.push(key),
                 None => {
-                    seen.insert(name.to_owned(), vec![key]);
+                    seen.insert(name, vec![key]);
                 }
             }
         }
-        self.refs.push(FnRef {
+        self.facts.refs.push(FnRef {
             name: name.to_owned(),
             offset: node.start_byte(),
             function: fn_at(index, node.start_byte()),
-            slot,
+            slot: slot.map(str::to_owned),
             in_module_def,
         });
     }
 
     fn write(
         &mut self,
-        file: &SourceFile,
         index: &FileIndex,
         target: Node,
         kind: WriteKind,
         call: Option<String>,
         stmt: Node,
     ) {
-        let Some(lv) = lvalue(file, target) else {
+        let Some(lv) = lvalue(self.file, self.g, target) else {
             return;
         };
-        self.writes.push(Write {
+        self.facts.writes.push(Write {
             base: lv.base,
             field: lv.field,
             arrow: lv.arrow,
@@ -417,8 +469,9 @@ impl Facts {
         });
     }
 
-    fn call(&mut self, file: &SourceFile, index: &FileIndex, node: Node) {
-        let Some(f) = node.child_by_field_name("function") else {
+    fn call(&mut self, index: &FileIndex, node: Node) {
+        let (file, g) = (self.file, self.g);
+        let Some(f) = node.child_by_field_id(g.f.function) else {
             return;
         };
         let name = file
@@ -431,36 +484,35 @@ impl Facts {
             return;
         };
         let name = name.to_owned();
-        let Some(args) = node.child_by_field_name("arguments") else {
+        let Some(args) = node.child_by_field_id(g.f.arguments) else {
             return;
         };
         let mut c = args.walk();
         let Some(arg) = args
             .named_children(&mut c)
-            .filter(|a| a.kind() != "comment")
+            .filter(|a| g.kind(*a) != Kind::Comment)
             .nth(pos)
         else {
             return;
         };
-        self.write(file, index, arg, WriteKind::Call, Some(name), node);
+        self.write(index, arg, WriteKind::Call, Some(name), node);
     }
 
-    fn field_use(&mut self, file: &SourceFile, index: &FileIndex, node: Node) {
+    fn field_use(&mut self, index: &FileIndex, node: Node) {
+        let (file, g) = (self.file, self.g);
         let (Some(arg), Some(field)) = (
-            node.child_by_field_name("argument"),
-            node.child_by_field_name("field"),
+            node.child_by_field_id(g.f.argument),
+            node.child_by_field_id(g.f.field),
         ) else {
             return;
         };
-        let arg = strip_wrappers(arg);
-        if arg.kind() != "identifier" && arg.kind() != "this" {
+        let arg = strip_wrappers(g, arg);
+        if !matches!(g.kind(arg), Kind::Identifier | Kind::This) {
             return;
         }
-        let arrow = node
-            .child_by_field_name("operator")
-            .is_some_and(|o| file.node_text(o) == "->")
-            || file.node_text(node).contains("->");
-        self.fields.push(FieldUse {
+        // (An `->` operator is in the node's text.)
+        let arrow = file.node_text(node).contains("->");
+        self.facts.fields.push(FieldUse {
             base: file.node_text(arg).to_owned(),
             field: file.node_text(field).to_owned(),
             arrow,
@@ -469,37 +521,50 @@ impl Facts {
         });
     }
 
-    fn branch(&mut self, file: &SourceFile, node: Node) {
-        let Some(cond) = node.child_by_field_name("condition") else {
+    /// A branch, whose condition's identifiers the walk collects next
+    /// ([`FactsWalk::condition_identifier`]).
+    fn branch(&mut self, node: Node, kind: Kind, anc: &Ancestors) {
+        let g = self.g;
+        let Some(cond) = node.child_by_field_id(g.f.condition) else {
             return;
         };
         let body = node
-            .child_by_field_name("consequence")
-            .or_else(|| node.child_by_field_name("body"));
+            .child_by_field_id(g.f.consequence)
+            .or_else(|| node.child_by_field_id(g.f.body));
         let Some(body) = body else { return };
-        let mut idents = Vec::new();
-        let mut stack = vec![cond];
-        let mut c = cond.walk();
-        while let Some(n) = stack.pop() {
-            if n.kind() == "identifier" {
-                idents.push(file.node_text(n).to_owned());
-            }
-            stack.extend(n.children(&mut c));
-        }
-        self.branches.push(Branch {
-            statement: node.kind() != "conditional_expression",
+        self.facts.branches.push(Branch {
+            statement: kind != Kind::ConditionalExpression,
             condition: (cond.start_byte(), cond.end_byte()),
-            idents,
+            idents: Vec::new(),
             body: (body.start_byte(), body.end_byte()),
+        });
+        let anc = anc.nodes();
+        self.leave_branches(anc);
+        self.open_branches.push(OpenBranch {
+            node: node.id(),
+            depth: anc.len(),
+            condition: cond.id(),
+            branch: self.facts.branches.len() - 1,
         });
     }
 
+    /// Forgets the branches the walk has left: those not among the ancestors
+    /// `anc` of its node (a pre-order walk does not come back).
+    fn leave_branches(&mut self, anc: &[Node]) {
+        while let Some(b) = self.open_branches.last() {
+            if anc.get(b.depth).is_some_and(|a| a.id() == b.node) {
+                break;
+            }
+            self.open_branches.pop();
+        }
+    }
+
     /// `std::lock_guard<std::mutex> g(m);` holds `m` to the end of its block.
-    fn scoped_lock(&mut self, file: &SourceFile, node: Node, anc: &[Node]) {
-        let Some(ty) = node.child_by_field_name("type") else {
+    fn scoped_lock(&mut self, node: Node, anc: &[Node]) {
+        let Some(ty) = node.child_by_field_id(self.g.f.type_) else {
             return;
         };
-        let t = file.node_text(ty);
+        let t = self.file.node_text(ty);
         if !["lock_guard", "scoped_lock", "unique_lock"]
             .iter()
             .any(|k| t.contains(k))
@@ -509,9 +574,10 @@ impl Facts {
         let Some(block) = anc.last().copied() else {
             return;
         };
-        self.scoped_locks
+        self.facts
+            .scoped_locks
             .push(((node.start_byte(), node.end_byte()), t.to_owned()));
-        self.guards.push(Guard {
+        self.facts.guards.push(Guard {
             range: (node.start_byte(), block.end_byte()),
             kind: GuardKind::Mutex,
             arg: String::new(),
@@ -519,24 +585,28 @@ impl Facts {
     }
 
     /// Lock/unlock call pairs within one function, and detached regions.
-    fn call_guards(&mut self, file: &SourceFile, index: &FileIndex) {
-        // `Py_BEGIN_ALLOW_THREADS` and friends are used without parentheses: find them as words.
+    fn call_guards(&mut self, index: &FileIndex) {
+        let file = self.file;
+        // `Py_BEGIN_ALLOW_THREADS` and friends are used without parentheses: find
+        // them as words. The file's word index answers each (the file's checks
+        // build it anyway), where a pass over every identifier of the text cost
+        // more than the rest of the facts' finish.
         let mut events: Vec<(usize, usize, LockCall, String)> = Vec::new();
-        let words: Vec<(&str, bool)> = capi::thread_state_calls()
+        for (word, t) in capi::thread_state_calls()
             .filter(|(_, t)| matches!(t.form, TsForm::RegionMacro | TsForm::BareMacro))
-            .map(|(word, t)| (word, t.role == TsRole::Detach))
-            .collect();
-        // One pass over the file's identifiers for every word (in offset order;
-        // `pair_events` orders events by offset anyway).
-        for (word, off) in file.code_identifiers(|id| words.iter().any(|(w, _)| *w == id)) {
-            let begin = words.iter().any(|(w, b)| *w == word && *b);
-            let ev = if begin {
+        {
+            let ev = if t.role == TsRole::Detach {
                 LockCall::Begin(GuardKind::Detached)
             } else {
                 LockCall::End(GuardKind::Detached)
             };
-            events.push((off, off + word.len(), ev, String::new()));
+            for off in file.code_occurrences(word) {
+                events.push((off, off + word.len(), ev.clone(), String::new()));
+            }
         }
+        // In offset order, as one pass over the text found them: `pair_events`
+        // sorts stably, and a call can start where a word does.
+        events.sort_by_key(|e| e.0);
         let macros = lock_macros(file);
         for c in &index.calls {
             let Some(kind) = macros
@@ -553,37 +623,33 @@ impl Facts {
                 .unwrap_or_default();
             events.push((c.range.0, c.range.1, kind, arg));
         }
-        let (_, lock_helpers, unlock_helpers) = pair_events(index, events.clone());
+        let (mut guards, lock_helpers, unlock_helpers) = pair_events(index, events.clone());
         // Helpers that only lock (`setup()`) or only unlock (`teardown()`) act as lock
-        // and unlock calls where they are called.
-        for c in &index.calls {
-            let Some(f) = index.function_named(&c.name) else {
-                continue;
-            };
-            if lock_helpers.contains(&f) {
-                events.push((
-                    c.range.0,
-                    c.range.1,
-                    LockCall::Begin(GuardKind::Mutex),
-                    String::new(),
-                ));
-            } else if unlock_helpers.contains(&f) {
-                events.push((
-                    c.range.0,
-                    c.range.1,
-                    LockCall::End(GuardKind::Mutex),
-                    String::new(),
-                ));
+        // and unlock calls where they are called (without any, the events and
+        // so the guards stay the same).
+        if !lock_helpers.is_empty() || !unlock_helpers.is_empty() {
+            for c in &index.calls {
+                let Some(f) = index.function_named(&c.name) else {
+                    continue;
+                };
+                if lock_helpers.contains(&f) {
+                    events.push((
+                        c.range.0,
+                        c.range.1,
+                        LockCall::Begin(GuardKind::Mutex),
+                        String::new(),
+                    ));
+                } else if unlock_helpers.contains(&f) {
+                    events.push((
+                        c.range.0,
+                        c.range.1,
+                        LockCall::End(GuardKind::Mutex),
+                        String::new(),
+                    ));
+                }
             }
+            guards = pair_events(index, events).0;
         }
-        let (guards, _, _) = pair_events(index, events);
-        self.guards.extend(guards);
-    }
-
-    /// The guards around `offset`.
-    pub fn guards_at(&self, offset: usize) -> impl Iterator<Item = &Guard> {
-        self.guards
-            .iter()
-            .filter(move |g| g.range.0 <= offset && offset < g.range.1)
+        self.facts.guards.extend(guards);
     }
 }

@@ -73,28 +73,32 @@ pub(super) fn pair_events(
 pub(super) fn lock_call(name: &str, callee: &str) -> Option<LockCall> {
     use GuardKind::*;
     use LockCall::*;
-    if let Some(cs) = capi::critical_section_macro(name) {
-        // A `_MUTEX`/`_MUT` section locks a `PyMutex`: a mutex guard that the plain
-        // END closes. Assertions are not regions.
-        return match (cs.role, cs.target) {
-            (CsRole::Begin, CsTarget::Mutex) => Some(Begin(Mutex)),
-            (CsRole::Begin, _) => Some(Begin(CriticalSection)),
-            (CsRole::End, _) => Some(End(CriticalSection)),
-            (CsRole::AssertHeld, _) => None,
-        };
-    }
-    if let Some(t) = capi::thread_state_call(name).filter(|t| t.form == TsForm::Function) {
-        return Some(match t.role {
-            TsRole::Detach => Begin(Detached),
-            TsRole::Attach => End(Detached),
-        });
-    }
-    if let Some(lock) = capi::lock_call(name) {
-        return match lock.role {
-            LockRole::Acquire => Some(Begin(Mutex)),
-            LockRole::Release => Some(End(Mutex)),
-            LockRole::Query | LockRole::Allocate | LockRole::Free => None,
-        };
+    // One lookup rules out the names the catalogue does not know (most of them)
+    // before the three that ask for a kind.
+    if capi::lookup(name).is_some() {
+        if let Some(cs) = capi::critical_section_macro(name) {
+            // A `_MUTEX`/`_MUT` section locks a `PyMutex`: a mutex guard that the plain
+            // END closes. Assertions are not regions.
+            return match (cs.role, cs.target) {
+                (CsRole::Begin, CsTarget::Mutex) => Some(Begin(Mutex)),
+                (CsRole::Begin, _) => Some(Begin(CriticalSection)),
+                (CsRole::End, _) => Some(End(CriticalSection)),
+                (CsRole::AssertHeld, _) => None,
+            };
+        }
+        if let Some(t) = capi::thread_state_call(name).filter(|t| t.form == TsForm::Function) {
+            return Some(match t.role {
+                TsRole::Detach => Begin(Detached),
+                TsRole::Attach => End(Detached),
+            });
+        }
+        if let Some(lock) = capi::lock_call(name) {
+            return match lock.role {
+                LockRole::Acquire => Some(Begin(Mutex)),
+                LockRole::Release => Some(End(Mutex)),
+                LockRole::Query | LockRole::Allocate | LockRole::Free => None,
+            };
+        }
     }
     let r = match name {
         "pthread_mutex_lock"
@@ -110,6 +114,9 @@ pub(super) fn lock_call(name: &str, callee: &str) -> Option<LockCall> {
         | "ReleaseSRWLockShared"
         | "pthread_rwlock_unlock"
         | "pthread_spin_unlock" => End(Mutex),
+        // Every name the rules below accept holds one of these (most names of a
+        // file hold none: no copy of them is made).
+        _ if !LOCK_WORDS.iter().any(|w| contains_ignore_case(name, w)) => return None,
         _ => {
             let lower = name.to_ascii_lowercase();
             if lower.contains("allocate")
@@ -149,6 +156,17 @@ pub(super) fn lock_call(name: &str, callee: &str) -> Option<LockCall> {
         }
     };
     Some(r)
+}
+
+/// What a lock or unlock helper's name holds, in lower case (see [`lock_call`]).
+const LOCK_WORDS: [&str; 5] = ["lock", "leave_", "release_", "enter_", "acquire_"];
+
+/// `haystack.to_ascii_lowercase().contains(needle)` for a lower-case `needle`.
+fn contains_ignore_case(haystack: &str, needle: &str) -> bool {
+    haystack
+        .as_bytes()
+        .windows(needle.len())
+        .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
 }
 
 /// The file's own function-like macros that lock or unlock, from their definitions:

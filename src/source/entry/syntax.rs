@@ -1,8 +1,11 @@
 //! Reading the tree: the storage an assignment writes, and the slot a function
-//! reference fills.
+//! reference fills. Node kinds and fields are compared as grammar ids ([`Grammar`]):
+//! these run for most identifiers of a file.
 
 use tree_sitter::Node;
 
+use crate::source::index::grammar::{Grammar, Kind};
+use crate::source::index::Ancestors;
 use crate::source::SourceFile;
 
 pub(super) struct LValue {
@@ -12,14 +15,14 @@ pub(super) struct LValue {
     pub(super) subscript: bool,
 }
 
-pub(super) fn strip_wrappers(mut n: Node) -> Node {
+pub(super) fn strip_wrappers<'t>(g: &Grammar, mut n: Node<'t>) -> Node<'t> {
     loop {
-        match n.kind() {
-            "parenthesized_expression" => match n.named_child(0) {
+        match g.kind(n) {
+            Kind::ParenthesizedExpression => match n.named_child(0) {
                 Some(c) => n = c,
                 None => return n,
             },
-            "cast_expression" => match n.child_by_field_name("value") {
+            Kind::CastExpression => match n.child_by_field_id(g.f.value) {
                 Some(c) => n = c,
                 None => return n,
             },
@@ -30,18 +33,19 @@ pub(super) fn strip_wrappers(mut n: Node) -> Node {
 
 /// The identifier an lvalue is rooted at: `x`, `x[i]`, `x.f`, `p->f[i]`, `&x`, `(T*)&x`.
 /// `*p = v` writes the pointee, not `p`: no lvalue.
-pub(super) fn lvalue(file: &SourceFile, n: Node) -> Option<LValue> {
-    let mut n = strip_wrappers(n);
-    if n.kind() == "pointer_expression" && n.child(0).is_some_and(|o| file.node_text(o) == "&") {
-        n = strip_wrappers(n.child_by_field_name("argument")?);
+pub(super) fn lvalue(file: &SourceFile, g: &Grammar, n: Node) -> Option<LValue> {
+    let mut n = strip_wrappers(g, n);
+    if g.kind(n) == Kind::PointerExpression && n.child(0).is_some_and(|o| file.node_text(o) == "&")
+    {
+        n = strip_wrappers(g, n.child_by_field_id(g.f.argument)?);
     }
     let mut field = None;
     let mut arrow = false;
     let mut subscript = false;
     loop {
-        n = strip_wrappers(n);
-        match n.kind() {
-            "identifier" | "qualified_identifier" => {
+        n = strip_wrappers(g, n);
+        match g.kind(n) {
+            Kind::Identifier | Kind::QualifiedIdentifier => {
                 let text = file.node_text(n);
                 let base = text.rsplit("::").next().unwrap_or(text).to_owned();
                 return Some(LValue {
@@ -51,7 +55,7 @@ pub(super) fn lvalue(file: &SourceFile, n: Node) -> Option<LValue> {
                     subscript,
                 });
             }
-            "this" => {
+            Kind::This => {
                 return Some(LValue {
                     base: "this".into(),
                     field,
@@ -59,18 +63,18 @@ pub(super) fn lvalue(file: &SourceFile, n: Node) -> Option<LValue> {
                     subscript,
                 })
             }
-            "field_expression" => {
+            Kind::FieldExpression => {
                 field = n
-                    .child_by_field_name("field")
+                    .child_by_field_id(g.f.field)
                     .map(|f| file.node_text(f).to_owned());
                 arrow = file.node_text(n).contains("->")
-                    && n.child_by_field_name("operator")
+                    && n.child_by_field_id(g.f.operator)
                         .is_none_or(|o| file.node_text(o) == "->");
-                n = n.child_by_field_name("argument")?;
+                n = n.child_by_field_id(g.f.argument)?;
             }
-            "subscript_expression" => {
+            Kind::SubscriptExpression => {
                 subscript = true;
-                n = n.child_by_field_name("argument")?;
+                n = n.child_by_field_id(g.f.argument)?;
             }
             _ => return None,
         }
@@ -132,14 +136,22 @@ const TYPE_FIELDS: [&str; 49] = [
 ];
 
 /// The slot a function reference fills, and whether it sits in a `PyModuleDef`.
-/// `anc` are the node's ancestors, innermost last.
-pub(super) fn slot_of(file: &SourceFile, node: Node, anc: &[Node]) -> (Option<String>, bool) {
+/// The slot's name is the file's text or a [`TYPE_FIELDS`] name: nothing is
+/// copied for the many identifiers whose slot is already known or none.
+pub(super) fn slot_of<'f>(
+    file: &'f SourceFile,
+    g: &Grammar,
+    node: Node,
+    ancestors: &Ancestors,
+    decl_types: &mut DeclTypes<'f>,
+) -> (Option<&'f str>, bool) {
+    let (anc, kinds) = (ancestors.nodes(), ancestors.kinds());
     let mut n = node;
     let mut i = anc.len();
     while i > 0
         && matches!(
-            anc[i - 1].kind(),
-            "cast_expression" | "parenthesized_expression" | "pointer_expression"
+            kinds[i - 1],
+            Kind::CastExpression | Kind::ParenthesizedExpression | Kind::PointerExpression
         )
     {
         n = anc[i - 1];
@@ -148,65 +160,102 @@ pub(super) fn slot_of(file: &SourceFile, node: Node, anc: &[Node]) -> (Option<St
     let Some(parent) = i.checked_sub(1).map(|j| anc[j]) else {
         return (None, false);
     };
-    let decl_type = enclosing_decl_type(file, &anc[..i]);
+    let parent_kind = kinds[i - 1];
+    if parent_kind == Kind::AssignmentExpression {
+        // The one answer that does not read the enclosing declaration.
+        let left = parent.child_by_field_id(g.f.left);
+        let field = left
+            .filter(|l| g.kind(*l) == Kind::FieldExpression)
+            .and_then(|l| l.child_by_field_id(g.f.field))
+            .map(|f| file.node_text(f));
+        return (field, false);
+    }
+    let decl_type = decl_types.enclosing(file, g, &anc[..i], &kinds[..i]);
     let in_module_def = decl_type.is_some_and(|t| t.trim_start_matches("struct ") == "PyModuleDef");
-    match parent.kind() {
-        "initializer_pair" => {
+    match parent_kind {
+        Kind::InitializerPair => {
             let d = parent
-                .child_by_field_name("designator")
+                .child_by_field_id(g.f.designator)
                 .map(|d| file.node_text(d).trim_start_matches('.').trim());
-            (d.map(str::to_owned), in_module_def)
+            (d, in_module_def)
         }
         // Slot pairs and type objects are short lists; skip huge data tables.
-        "initializer_list" if parent.named_child_count() <= 80 => {
+        Kind::InitializerList if parent.named_child_count() <= 80 => {
+            // The position of `n` among the list's items (comments are not
+            // items), and the first item.
             let mut c = parent.walk();
-            let items: Vec<Node> = parent
+            let mut items = parent
                 .named_children(&mut c)
-                .filter(|i| i.kind() != "comment")
-                .collect();
-            let Some(pos) = items.iter().position(|i| i.id() == n.id()) else {
+                .filter(|i| g.kind(*i) != Kind::Comment);
+            let Some(first) = items.next() else {
                 return (None, in_module_def);
+            };
+            let pos = if first.id() == n.id() {
+                0
+            } else {
+                match items.position(|i| i.id() == n.id()) {
+                    Some(p) => p + 1,
+                    None => return (None, in_module_def),
+                }
             };
             // `{Py_tp_dealloc, f}`, `{Py_mod_exec, f}`, `{Py_bf_getbuffer, f}`
             if pos == 1 {
-                let first = file.node_text(items[0]).trim();
+                let first = file.node_text(first).trim();
                 if first.starts_with("Py_")
                     && first.chars().nth(3).is_some_and(|c| c.is_ascii_lowercase())
                 {
-                    return (Some(first.to_owned()), in_module_def);
+                    return (Some(first), in_module_def);
                 }
             }
             let is_type = decl_type
                 .is_some_and(|t| t.trim_start_matches("struct ") == "PyTypeObject")
                 && i >= 2
-                && anc[i - 2].kind() == "init_declarator";
+                && kinds[i - 2] == Kind::InitDeclarator;
             if is_type {
-                let shift = usize::from(file.node_text(items[0]).starts_with("PyObject_HEAD_INIT"));
+                let shift = usize::from(file.node_text(first).starts_with("PyObject_HEAD_INIT"));
                 let field = pos.checked_sub(shift).and_then(|p| TYPE_FIELDS.get(p));
-                return (field.map(|f| (*f).to_owned()), in_module_def);
+                return (field.copied(), in_module_def);
             }
             (None, in_module_def)
-        }
-        "assignment_expression" => {
-            let left = parent.child_by_field_name("left");
-            let field = left
-                .filter(|l| l.kind() == "field_expression")
-                .and_then(|l| l.child_by_field_name("field"))
-                .map(|f| file.node_text(f).to_owned());
-            (field, false)
         }
         _ => (None, in_module_def),
     }
 }
 
-fn enclosing_decl_type<'a>(file: &'a SourceFile, anc: &[Node]) -> Option<&'a str> {
-    for n in anc.iter().rev() {
-        if n.kind() == "declaration" {
-            return n.child_by_field_name("type").map(|t| file.node_text(t));
+/// The type of the declaration around a node, remembered for the last
+/// declaration asked about: every identifier of a table's initializer asks for
+/// the same one.
+#[derive(Default)]
+pub(super) struct DeclTypes<'f> {
+    last: Option<(usize, Option<&'f str>)>,
+}
+
+impl<'f> DeclTypes<'f> {
+    /// The type's text of the innermost declaration among `anc` (with their
+    /// `kinds`), unless a function or a block is nearer.
+    fn enclosing(
+        &mut self,
+        file: &'f SourceFile,
+        g: &Grammar,
+        anc: &[Node],
+        kinds: &[Kind],
+    ) -> Option<&'f str> {
+        for (n, kind) in anc.iter().zip(kinds).rev() {
+            match kind {
+                Kind::Declaration => {
+                    if let Some((id, ty)) = self.last {
+                        if id == n.id() {
+                            return ty;
+                        }
+                    }
+                    let ty = n.child_by_field_id(g.f.type_).map(|t| file.node_text(t));
+                    self.last = Some((n.id(), ty));
+                    return ty;
+                }
+                Kind::FunctionDefinition | Kind::CompoundStatement => return None,
+                _ => {}
+            }
         }
-        if n.kind() == "function_definition" || n.kind() == "compound_statement" {
-            return None;
-        }
+        None
     }
-    None
 }

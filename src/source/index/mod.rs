@@ -1,6 +1,7 @@
 //! The per-file index: everything rules ask about a file, collected in one walk of
 //! the syntax tree. Rules read this; they do not walk the tree again for what it holds.
 
+pub(crate) mod grammar;
 pub mod macros;
 mod module;
 mod walk;
@@ -9,8 +10,8 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use serde::{Deserialize, Serialize};
 
 use super::SourceFile;
-pub use walk::Visitor;
 use walk::Walker;
+pub(crate) use walk::{Ancestors, Visitor};
 
 pub use module::last_identifier;
 
@@ -297,20 +298,18 @@ pub struct Assignment {
 
 impl FileIndex {
     pub fn build(file: &SourceFile) -> FileIndex {
-        FileIndex::build_visiting(file, None)
+        FileIndex::build_visiting(file, &mut ())
     }
 
     /// [`FileIndex::build`], showing every node of its walk to `visit` too, so that
     /// another analysis of the whole tree needs no walk of its own (the walk is a
     /// large part of a run's cost after the parse).
-    pub fn build_visiting<'t>(file: &'t SourceFile, visit: Option<Visitor<'_, 't>>) -> FileIndex {
+    pub(crate) fn build_visiting<'t>(
+        file: &'t SourceFile,
+        visit: &mut impl Visitor<'t>,
+    ) -> FileIndex {
         let mut idx = FileIndex::default();
-        Walker {
-            file,
-            idx: &mut idx,
-            g: walk::Grammar::of(file.language),
-        }
-        .walk(file.tree.root_node(), visit);
+        Walker::new(file, &mut idx).walk(file.tree.root_node(), visit);
         idx.by_function_name = idx
             .functions
             .iter()

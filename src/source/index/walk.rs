@@ -1,20 +1,37 @@
 //! The one walk of the syntax tree that fills a [`FileIndex`]: functions, calls,
 //! assignments, declarations with their initializers, struct definitions.
 
-use std::num::NonZeroU16 as FieldId;
+use tree_sitter::{Node, TreeCursor};
 
-use tree_sitter::Node;
-
+use super::grammar::{Grammar, Kind};
 use super::{
     Assignment, Call, Declaration, FileIndex, Function, Init, InitItem, Param, Storage, StructDef,
 };
-use crate::source::{node_kind, Language, SourceFile};
-use std::sync::OnceLock;
+use crate::source::SourceFile;
 
 pub(super) struct Walker<'a, 'i> {
-    pub(super) file: &'a SourceFile,
-    pub(super) idx: &'i mut FileIndex,
-    pub(super) g: &'static Grammar,
+    file: &'a SourceFile,
+    idx: &'i mut FileIndex,
+    g: &'static Grammar,
+    /// For the children of one node at a time (a cursor of their own per node
+    /// costs an allocation).
+    cursor: TreeCursor<'a>,
+    /// The argument lists of the calls around the walk's node, innermost last:
+    /// their items are collected as the walk passes them (see [`Walker::call`]).
+    arg_lists: Vec<ArgList>,
+    /// [`Walker::declaration`]'s declarators.
+    declarators: Vec<Node<'a>>,
+}
+
+/// An argument list whose call the walk has indexed.
+struct ArgList {
+    /// The call node's id and depth (its number of ancestors).
+    call_node: usize,
+    depth: usize,
+    /// The list node's id: a child of the call node in the walk.
+    list: usize,
+    /// The call, in [`FileIndex::calls`].
+    call: usize,
 }
 
 /// See [`Walker::init`].
@@ -22,167 +39,105 @@ const MAX_INIT_DEPTH: usize = 64;
 /// Items of one initializer list the index keeps (see [`Walker::init`]).
 const MAX_INIT_ITEMS: usize = 4096;
 
-/// The node kinds the walk acts on.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum WalkKind {
-    Function,
-    Call,
-    Assignment,
-    Declaration,
-    Struct,
-    Return,
-    Other,
+/// Sees every node of the index's walk, in pre-order, with its kind, its
+/// ancestors and the index as filled so far: every function that starts at or
+/// before the node is in it (see [`FileIndex::build_visiting`]).
+pub(crate) trait Visitor<'t> {
+    fn visit(&mut self, node: Node<'t>, kind: Kind, ancestors: &Ancestors<'t>, index: &FileIndex);
 }
 
-impl WalkKind {
-    fn of_name(name: &str) -> WalkKind {
-        match name {
-            "function_definition" => WalkKind::Function,
-            "call_expression" => WalkKind::Call,
-            "assignment_expression" => WalkKind::Assignment,
-            "declaration" => WalkKind::Declaration,
-            "struct_specifier" | "class_specifier" => WalkKind::Struct,
-            "return_statement" => WalkKind::Return,
-            _ => WalkKind::Other,
-        }
+/// No visitor: the index alone.
+impl Visitor<'_> for () {
+    fn visit(&mut self, _: Node, _: Kind, _: &Ancestors, _: &FileIndex) {}
+}
+
+/// The ancestors of a walk's node, the root first, and their kinds (a walk knows
+/// them: tree-sitter's `parent()` is not O(1), and asking a node's kind again
+/// is a call into the library).
+#[derive(Default)]
+pub(crate) struct Ancestors<'t> {
+    nodes: Vec<Node<'t>>,
+    kinds: Vec<Kind>,
+}
+
+impl<'t> Ancestors<'t> {
+    pub(crate) fn push(&mut self, node: Node<'t>, kind: Kind) {
+        self.nodes.push(node);
+        self.kinds.push(kind);
+    }
+
+    pub(crate) fn pop(&mut self) {
+        self.nodes.pop();
+        self.kinds.pop();
+    }
+
+    pub(crate) fn nodes(&self) -> &[Node<'t>] {
+        &self.nodes
+    }
+
+    pub(crate) fn kinds(&self) -> &[Kind] {
+        &self.kinds
     }
 }
 
-/// What the walk knows of a grammar, built once per grammar: the walk's kind of
-/// every node kind id (several ids can share a name, so the table is filled by
-/// name from every id), and the ids of the fields it reads.
-/// `child_by_field_name` looks the name up among the grammar's field names
-/// (`strncmp`) on every call; the walk asks for fields of most nodes it keeps.
-pub(super) struct Grammar {
-    lang: Language,
-    kinds: Vec<WalkKind>,
-    declarator: FieldId,
-    parameters: u16,
-    body: u16,
-    type_: u16,
-    function: u16,
-    arguments: u16,
-    left: u16,
-    right: u16,
-    operator: u16,
-    value: u16,
-    designator: u16,
-    name: u16,
-    field: u16,
-}
-
-impl Grammar {
-    pub(super) fn of(lang: Language) -> &'static Grammar {
-        static C: OnceLock<Grammar> = OnceLock::new();
-        static CPP: OnceLock<Grammar> = OnceLock::new();
-        let build = |lang: Language, grammar: tree_sitter::Language| {
-            let id = |name: &str| grammar.field_id_for_name(name).map_or(0, u16::from);
-            Grammar {
-                lang,
-                kinds: (0..grammar.node_kind_count())
-                    .map(|id| {
-                        u16::try_from(id)
-                            .ok()
-                            .and_then(|id| grammar.node_kind_for_id(id))
-                            .map_or(WalkKind::Other, WalkKind::of_name)
-                    })
-                    .collect(),
-                // Both grammars have the field; a grammar without it could not be walked.
-                declarator: grammar
-                    .field_id_for_name("declarator")
-                    .expect("the C and C++ grammars have a `declarator` field"),
-                parameters: id("parameters"),
-                body: id("body"),
-                type_: id("type"),
-                function: id("function"),
-                arguments: id("arguments"),
-                left: id("left"),
-                right: id("right"),
-                operator: id("operator"),
-                value: id("value"),
-                designator: id("designator"),
-                name: id("name"),
-                field: id("field"),
-            }
-        };
-        match lang {
-            Language::C => C.get_or_init(|| build(lang, tree_sitter_c::LANGUAGE.into())),
-            Language::Cpp => CPP.get_or_init(|| build(lang, tree_sitter_cpp::LANGUAGE.into())),
+impl<'a, 'i> Walker<'a, 'i> {
+    pub(super) fn new(file: &'a SourceFile, idx: &'i mut FileIndex) -> Self {
+        Walker {
+            file,
+            idx,
+            g: Grammar::of(file.language),
+            cursor: file.tree.root_node().walk(),
+            arg_lists: Vec::new(),
+            declarators: Vec::new(),
         }
     }
 
-    /// `node.kind()`, from [`node_kind`]'s table.
-    fn kind_name(&self, node: Node) -> &'static str {
-        node_kind(self.lang, node)
-    }
-
-    fn kind(&self, node: Node) -> WalkKind {
-        self.kinds
-            .get(usize::from(node.kind_id()))
-            .copied()
-            .unwrap_or(WalkKind::Other)
-    }
-
-    /// `node.child_by_field_name("declarator")`.
-    fn declarator<'t>(&self, node: Node<'t>) -> Option<Node<'t>> {
-        node.child_by_field_id(self.declarator.get())
-    }
-}
-
-/// Called with every node of the walk, in pre-order, with its ancestors (the root
-/// first) and the index as filled so far: every function that starts at or before
-/// the node is in it (see [`FileIndex::build_visiting`]).
-pub type Visitor<'v, 't> = &'v mut dyn FnMut(Node<'t>, &[Node<'t>], &FileIndex);
-
-impl<'a> Walker<'a, '_> {
     fn text(&self, n: Node) -> String {
         self.file.node_text(n).to_owned()
     }
 
-    pub(super) fn walk(&mut self, root: Node<'a>, mut visit: Option<Visitor<'_, 'a>>) {
+    pub(super) fn walk(&mut self, root: Node<'a>, visit: &mut impl Visitor<'a>) {
         // One pre-order pass of a single cursor: no stack of nodes, no per-node
         // `children()` reset, and node kinds compared as grammar ids (see
-        // `WalkKind::table`) rather than strings. Iterative, because real C has
+        // `Grammar`) rather than strings. Iterative, because real C has
         // initializer lists deep enough to overflow recursion.
         let mut cursor = root.walk();
         // The function each open depth belongs to: `scopes` holds (depth of the
         // function_definition node, function index) for the definitions we are inside.
         let mut scopes: Vec<(usize, usize)> = Vec::new();
         let mut depth = 0usize;
-        // The cursor's ancestors, kept only for a visitor (tree-sitter's `parent()`
-        // is not O(1)).
-        let mut ancestors: Vec<Node<'a>> = Vec::new();
+        let mut ancestors = Ancestors::default();
         loop {
             let node = cursor.node();
+            let kind = self.g.kind(node);
             let func = scopes.last().map(|&(_, f)| f);
-            match self.g.kind(node) {
-                WalkKind::Function => {
+            if !self.arg_lists.is_empty() {
+                self.argument(node, kind, &ancestors);
+            }
+            match kind {
+                Kind::FunctionDefinition => {
                     if let Some(f) = self.function(node) {
                         self.idx.functions.push(f);
                         scopes.push((depth, self.idx.functions.len() - 1));
                     }
                 }
-                WalkKind::Call => self.call(node, func),
-                WalkKind::Assignment => self.assignment(node, func),
-                WalkKind::Declaration => self.declaration(node, func),
-                WalkKind::Struct => self.struct_def(node),
-                WalkKind::Return => {
+                Kind::CallExpression => self.call(node, func, depth),
+                Kind::AssignmentExpression => self.assignment(node, func),
+                Kind::Declaration => self.declaration(node, func),
+                Kind::StructSpecifier | Kind::ClassSpecifier => self.struct_def(node),
+                Kind::ReturnStatement => {
                     if let (Some(f), Some(e)) = (func, node.named_child(0)) {
                         self.idx.functions[f]
                             .returns
                             .push((e.start_byte(), e.end_byte()));
                     }
                 }
-                WalkKind::Other => {}
+                _ => {}
             }
-            if let Some(visit) = visit.as_mut() {
-                visit(node, &ancestors, self.idx);
-            }
+            visit.visit(node, kind, &ancestors, self.idx);
             if cursor.goto_first_child() {
                 depth += 1;
-                if visit.is_some() {
-                    ancestors.push(node);
-                }
+                ancestors.push(node, kind);
                 continue;
             }
             // Leave `node` (and every finished ancestor): a function's scope ends
@@ -207,13 +162,13 @@ impl<'a> Walker<'a, '_> {
 
     fn assignment(&mut self, node: Node, func: Option<usize>) {
         let (Some(l), Some(r)) = (
-            node.child_by_field_id(self.g.left),
-            node.child_by_field_id(self.g.right),
+            node.child_by_field_id(self.g.f.left),
+            node.child_by_field_id(self.g.f.right),
         ) else {
             return;
         };
         let operator = node
-            .child_by_field_id(self.g.operator)
+            .child_by_field_id(self.g.f.operator)
             .map(|o| self.text(o))
             .unwrap_or_else(|| "=".to_owned());
         self.idx.assignments.push(Assignment {
@@ -226,7 +181,7 @@ impl<'a> Walker<'a, '_> {
         });
     }
 
-    fn function(&mut self, node: Node) -> Option<Function> {
+    fn function(&mut self, node: Node<'a>) -> Option<Function> {
         let decl = self.g.declarator(node)?;
         let Some(fdecl) = find_function_declarator(self.g, decl) else {
             return self.macro_headed_function(node, decl);
@@ -239,24 +194,23 @@ impl<'a> Walker<'a, '_> {
         ) {
             return None;
         }
-        let body = node.child_by_field_id(self.g.body)?;
+        let body = node.child_by_field_id(self.g.f.body)?;
         let mut params = Vec::new();
-        if let Some(plist) = fdecl.child_by_field_id(self.g.parameters) {
-            let mut c = plist.walk();
-            for p in plist.named_children(&mut c) {
-                if self.g.kind_name(p) != "parameter_declaration"
-                    && self.g.kind_name(p) != "optional_parameter_declaration"
-                {
+        if let Some(plist) = fdecl.child_by_field_id(self.g.f.parameters) {
+            let (g, file) = (self.g, self.file);
+            let text = |n: Node| file.node_text(n).to_owned();
+            for p in plist.named_children(&mut self.cursor) {
+                if !matches!(
+                    g.kind(p),
+                    Kind::ParameterDeclaration | Kind::OptionalParameterDeclaration
+                ) {
                     continue;
                 }
-                let ty = p
-                    .child_by_field_id(self.g.type_)
-                    .map(|t| self.text(t))
-                    .unwrap_or_default();
-                let (name, ptr) = match self.g.declarator(p) {
+                let ty = p.child_by_field_id(g.f.type_).map(text).unwrap_or_default();
+                let (name, ptr) = match g.declarator(p) {
                     Some(d) => {
-                        let (n, _) = declarator_name(self.g, d);
-                        let full = self.text(d);
+                        let (n, _) = declarator_name(g, d);
+                        let full = file.node_text(d);
                         let stars: String = full
                             .chars()
                             .take_while(|c| *c == '*' || c.is_whitespace())
@@ -268,7 +222,7 @@ impl<'a> Walker<'a, '_> {
                             ""
                         };
                         (
-                            n.map(|n| self.text(n)).unwrap_or_default(),
+                            n.map(text).unwrap_or_default(),
                             if inner.is_empty() {
                                 stars
                             } else {
@@ -306,16 +260,16 @@ impl<'a> Walker<'a, '_> {
     /// macro with one parameter, so a file-local macro that pastes `PyInit_##name`
     /// can be resolved (`macro_init_name` in `module.rs`).
     fn macro_headed_function(&mut self, node: Node, decl: Node) -> Option<Function> {
-        let ty = node.child_by_field_id(self.g.type_)?;
-        if self.g.kind_name(decl) != "parenthesized_declarator"
-            || self.g.kind_name(ty) != "type_identifier"
+        let ty = node.child_by_field_id(self.g.f.type_)?;
+        if self.g.kind(decl) != Kind::ParenthesizedDeclarator
+            || self.g.kind(ty) != Kind::TypeIdentifier
         {
             return None;
         }
         let arg = decl
             .named_child(0)
-            .filter(|n| self.g.kind_name(*n) == "identifier")?;
-        let body = node.child_by_field_id(self.g.body)?;
+            .filter(|n| self.g.kind(*n) == Kind::Identifier)?;
+        let body = node.child_by_field_id(self.g.f.body)?;
         Some(Function {
             name: self.text(ty),
             range: (node.start_byte(), node.end_byte()),
@@ -331,63 +285,103 @@ impl<'a> Walker<'a, '_> {
         })
     }
 
-    fn call(&mut self, node: Node, func: Option<usize>) {
-        let Some(f) = node.child_by_field_id(self.g.function) else {
+    /// A call at `depth`. Its arguments (the named children of its argument
+    /// list but comments) are collected as the walk passes them
+    /// ([`Walker::argument`]): a walk of each list of its own cost more than the
+    /// rest of the call.
+    fn call(&mut self, node: Node, func: Option<usize>, depth: usize) {
+        let Some(f) = node.child_by_field_id(self.g.f.function) else {
             return;
         };
         let callee = self.text(f);
         let name_node = last_identifier_node(self.g, f).unwrap_or(f);
-        let mut args = Vec::new();
-        if let Some(a) = node.child_by_field_id(self.g.arguments) {
-            let mut c = a.walk();
-            for arg in a.named_children(&mut c) {
-                if self.g.kind_name(arg) != "comment" {
-                    args.push((arg.start_byte(), arg.end_byte()));
-                }
-            }
+        if let Some(a) = node.child_by_field_id(self.g.f.arguments) {
+            self.arg_lists.push(ArgList {
+                call_node: node.id(),
+                depth,
+                list: a.id(),
+                call: self.idx.calls.len(),
+            });
         }
         self.idx.calls.push(Call {
             name: self.text(name_node),
             callee,
             range: (node.start_byte(), node.end_byte()),
             name_range: (name_node.start_byte(), name_node.end_byte()),
-            args,
+            args: Vec::new(),
             function: func,
         });
     }
 
-    fn declaration(&mut self, node: Node, func: Option<usize>) {
-        let Some(ty) = node.child_by_field_id(self.g.type_) else {
+    /// Any node while the walk is in an argument list: an argument if it is an
+    /// item of the innermost list around it.
+    fn argument(&mut self, node: Node, kind: Kind, ancestors: &Ancestors) {
+        let anc = ancestors.nodes();
+        // The walk has left the calls that are not among the node's ancestors (it
+        // does not come back; calls nest).
+        while let Some(l) = self.arg_lists.last() {
+            if anc.get(l.depth).is_some_and(|a| a.id() == l.call_node) {
+                break;
+            }
+            self.arg_lists.pop();
+        }
+        // An item of the innermost list: a field's node is a child of its node
+        // in the walk (only hidden nodes, which a walk does not show, can lie
+        // between them), so the list is the node's grandparent's child.
+        if let Some(l) = self.arg_lists.last() {
+            if anc.len() == l.depth + 2
+                && anc[l.depth + 1].id() == l.list
+                && kind != Kind::Comment
+                && node.is_named()
+            {
+                self.idx.calls[l.call]
+                    .args
+                    .push((node.start_byte(), node.end_byte()));
+            }
+        }
+    }
+
+    fn declaration(&mut self, node: Node<'a>, func: Option<usize>) {
+        let Some(ty) = node.child_by_field_id(self.g.f.type_) else {
             return;
         };
         let mut storage = Storage::default();
         let mut first_declarator = None;
-        let mut c = node.walk();
-        for child in node.children(&mut c) {
-            // (An earlier test here asked `field_name_for_child` with a node id for
-            // an index: never true, and a scan of the children per child.)
-            match self.g.kind_name(child) {
-                "storage_class_specifier" => match self.file.node_text(child) {
+        // One pass over the children for the specifiers and the declarators (the
+        // children with the `declarator` field).
+        let mut declarators = std::mem::take(&mut self.declarators);
+        declarators.clear();
+        let c = &mut self.cursor;
+        c.reset(node);
+        let mut more = c.goto_first_child();
+        while more {
+            let child = c.node();
+            if c.field_id() == Some(self.g.declarator) {
+                declarators.push(child);
+            }
+            more = c.goto_next_sibling();
+            match self.g.kind(child) {
+                Kind::StorageClassSpecifier => match self.file.node_text(child) {
                     "static" => storage.is_static = true,
                     "extern" => storage.is_extern = true,
                     "_Thread_local" | "thread_local" | "__thread" => storage.thread_local = true,
                     _ => {}
                 },
-                "type_qualifier" => match self.file.node_text(child) {
+                Kind::TypeQualifier => match self.file.node_text(child) {
                     "const" | "constexpr" => storage.is_const = true,
                     "_Atomic" => storage.atomic = true,
                     _ => {}
                 },
-                "ms_declspec_modifier" if self.file.node_text(child).contains("thread") => {
+                Kind::MsDeclspecModifier if self.file.node_text(child).contains("thread") => {
                     storage.thread_local = true
                 }
-                "init_declarator"
-                | "identifier"
-                | "pointer_declarator"
-                | "array_declarator"
-                | "reference_declarator"
-                | "function_declarator"
-                | "parenthesized_declarator" => {
+                Kind::InitDeclarator
+                | Kind::Identifier
+                | Kind::PointerDeclarator
+                | Kind::ArrayDeclarator
+                | Kind::ReferenceDeclarator
+                | Kind::FunctionDeclarator
+                | Kind::ParenthesizedDeclarator => {
                     first_declarator.get_or_insert(child.start_byte());
                 }
                 _ => {}
@@ -415,10 +409,9 @@ impl<'a> Walker<'a, '_> {
         {
             storage.thread_local = true;
         }
-        let mut c = node.walk();
-        for d in node.children_by_field_id(self.g.declarator, &mut c) {
-            let (decl, init) = if self.g.kind_name(d) == "init_declarator" {
-                (self.g.declarator(d), d.child_by_field_id(self.g.value))
+        for &d in &declarators {
+            let (decl, init) = if self.g.kind(d) == Kind::InitDeclarator {
+                (self.g.declarator(d), d.child_by_field_id(self.g.f.value))
             } else {
                 (Some(d), None)
             };
@@ -444,6 +437,7 @@ impl<'a> Walker<'a, '_> {
                 init: init.map(|i| self.init(i, 0)),
             });
         }
+        self.declarators = declarators;
     }
 
     /// The initializer `node`. Lists nested deeper than [`MAX_INIT_DEPTH`] (no
@@ -451,7 +445,7 @@ impl<'a> Walker<'a, '_> {
     /// expression, so generated `{{{...}}}` thousands deep cannot exhaust the stack.
     fn init(&self, node: Node, depth: usize) -> Init {
         let range = (node.start_byte(), node.end_byte());
-        if self.g.kind_name(node) != "initializer_list" || depth >= MAX_INIT_DEPTH {
+        if self.g.kind(node) != Kind::InitializerList || depth >= MAX_INIT_DEPTH {
             return Init::Expr {
                 range,
                 text: self.text(node),
@@ -460,7 +454,7 @@ impl<'a> Walker<'a, '_> {
         let mut items = Vec::new();
         let mut c = node.walk();
         for child in node.named_children(&mut c) {
-            if self.g.kind_name(child) == "comment" {
+            if self.g.kind(child) == Kind::Comment {
                 continue;
             }
             // Tables the rules read (methods, slots, members, type objects) are
@@ -469,11 +463,11 @@ impl<'a> Walker<'a, '_> {
                 break;
             }
             let item_range = (child.start_byte(), child.end_byte());
-            if self.g.kind_name(child) == "initializer_pair" {
+            if self.g.kind(child) == Kind::InitializerPair {
                 let designator = child
-                    .child_by_field_id(self.g.designator)
+                    .child_by_field_id(self.g.f.designator)
                     .map(|d| self.text(d).trim_start_matches('.').trim().to_owned());
-                let Some(v) = child.child_by_field_id(self.g.value) else {
+                let Some(v) = child.child_by_field_id(self.g.f.value) else {
                     continue;
                 };
                 items.push(InitItem {
@@ -493,16 +487,16 @@ impl<'a> Walker<'a, '_> {
     }
 
     fn struct_def(&mut self, node: Node) {
-        let Some(body) = node.child_by_field_id(self.g.body) else {
+        let Some(body) = node.child_by_field_id(self.g.f.body) else {
             return;
         };
         let mut names = Vec::new();
-        if let Some(n) = node.child_by_field_id(self.g.name) {
+        if let Some(n) = node.child_by_field_id(self.g.f.name) {
             names.push(self.text(n));
         }
         if let Some(p) = node
             .parent()
-            .filter(|p| self.g.kind_name(*p) == "type_definition")
+            .filter(|p| self.g.kind(*p) == Kind::TypeDefinition)
         {
             let mut c = p.walk();
             for d in p.children_by_field_id(self.g.declarator, &mut c) {
@@ -514,11 +508,11 @@ impl<'a> Walker<'a, '_> {
         let mut fields = Vec::new();
         let mut c = body.walk();
         for f in body.named_children(&mut c) {
-            if self.g.kind_name(f) != "field_declaration" {
+            if self.g.kind(f) != Kind::FieldDeclaration {
                 continue;
             }
             let ty = f
-                .child_by_field_id(self.g.type_)
+                .child_by_field_id(self.g.f.type_)
                 .map(|t| self.text(t))
                 .unwrap_or_default();
             let mut c2 = f.walk();
@@ -546,21 +540,22 @@ struct Shape {
 fn declarator_name<'t>(g: &Grammar, mut d: Node<'t>) -> (Option<Node<'t>>, Shape) {
     let mut shape = Shape::default();
     loop {
-        match g.kind_name(d) {
-            "identifier"
-            | "field_identifier"
-            | "type_identifier"
-            | "qualified_identifier"
-            | "destructor_name"
-            | "operator_name" => return (Some(d), shape),
-            "pointer_declarator" | "reference_declarator" => shape.pointer = true,
-            "array_declarator" => shape.array = true,
+        match g.kind(d) {
+            Kind::Identifier
+            | Kind::FieldIdentifier
+            | Kind::TypeIdentifier
+            | Kind::QualifiedIdentifier
+            | Kind::DestructorName
+            | Kind::OperatorName => return (Some(d), shape),
+            Kind::PointerDeclarator | Kind::ReferenceDeclarator => shape.pointer = true,
+            Kind::ArrayDeclarator => shape.array = true,
             _ => {}
         }
         let next = g.declarator(d).or_else(|| {
             let mut c = d.walk();
             let found = d.named_children(&mut c).find(|n| {
-                g.kind_name(*n).ends_with("declarator") || g.kind_name(*n) == "identifier"
+                let k = g.kind(*n);
+                k.is_declarator() || k == Kind::Identifier
             });
             found
         });
@@ -573,13 +568,13 @@ fn declarator_name<'t>(g: &Grammar, mut d: Node<'t>) -> (Option<Node<'t>>, Shape
 
 fn find_function_declarator<'t>(g: &Grammar, mut d: Node<'t>) -> Option<Node<'t>> {
     loop {
-        if g.kind_name(d) == "function_declarator" {
+        if g.kind(d) == Kind::FunctionDeclarator {
             return Some(d);
         }
         // C++ `T &f()`: tree-sitter-cpp's reference declarator has no `declarator` field.
         d = match g.declarator(d) {
             Some(n) => n,
-            None if g.kind_name(d) == "reference_declarator" => d.named_child(0)?,
+            None if g.kind(d) == Kind::ReferenceDeclarator => d.named_child(0)?,
             None => return None,
         };
     }
@@ -589,10 +584,10 @@ fn find_function_declarator<'t>(g: &Grammar, mut d: Node<'t>) -> Option<Node<'t>
 fn has_pointer_to_fn(g: &Grammar, d: Node) -> bool {
     let mut n = Some(d);
     while let Some(x) = n {
-        if g.kind_name(x) == "parenthesized_declarator" {
+        if g.kind(x) == Kind::ParenthesizedDeclarator {
             return true;
         }
-        if g.kind_name(x) == "function_declarator" {
+        if g.kind(x) == Kind::FunctionDeclarator {
             n = g.declarator(x);
             continue;
         }
@@ -602,16 +597,16 @@ fn has_pointer_to_fn(g: &Grammar, d: Node) -> bool {
 }
 
 fn last_identifier_node<'t>(g: &Grammar, n: Node<'t>) -> Option<Node<'t>> {
-    match g.kind_name(n) {
-        "identifier" | "field_identifier" => Some(n),
-        "field_expression" => n.child_by_field_id(g.field),
-        "qualified_identifier" => n
-            .child_by_field_id(g.name)
+    match g.kind(n) {
+        Kind::Identifier | Kind::FieldIdentifier => Some(n),
+        Kind::FieldExpression => n.child_by_field_id(g.f.field),
+        Kind::QualifiedIdentifier => n
+            .child_by_field_id(g.f.name)
             .and_then(|n| last_identifier_node(g, n)),
-        "template_function" => n
-            .child_by_field_id(g.name)
+        Kind::TemplateFunction => n
+            .child_by_field_id(g.f.name)
             .and_then(|n| last_identifier_node(g, n)),
-        "parenthesized_expression" => n.named_child(0).and_then(|n| last_identifier_node(g, n)),
+        Kind::ParenthesizedExpression => n.named_child(0).and_then(|n| last_identifier_node(g, n)),
         _ => None,
     }
 }
