@@ -290,31 +290,6 @@ impl SourceFile {
             .collect()
     }
 
-    /// The identifiers in code that `wanted` accepts, with their offsets, in one
-    /// pass over the text: for each word, what [`SourceFile::code_occurrences`]
-    /// finds. Needs the tree.
-    pub fn code_identifiers(&self, wanted: impl Fn(&str) -> bool) -> Vec<(&str, usize)> {
-        let b = self.parse_text.as_bytes();
-        let is_id = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
-        let mut out = Vec::new();
-        let mut i = 0;
-        while i < b.len() {
-            if !is_id(b[i]) {
-                i += 1;
-                continue;
-            }
-            let start = i;
-            while i < b.len() && is_id(b[i]) {
-                i += 1;
-            }
-            let ident = &self.parse_text[start..i];
-            if wanted(ident) && self.in_code(start, i) {
-                out.push((ident, start));
-            }
-        }
-        out
-    }
-
     /// The occurrences in code of `words` (whole words) and of identifiers that
     /// start with one of `prefixes`, with their offsets, in offset order: for each
     /// word, what [`SourceFile::code_occurrences`] finds. Needs the tree.
@@ -674,9 +649,25 @@ mod kind_tests {
         let file = SourceFile::from_text(PathBuf::from("t.c"), Language::C, c.to_owned(), false);
         let words = ["ob_size", "PyInit_x", "nowhere"];
         let prefixes = ["PyInit_"];
-        let expected = file.code_identifiers(|id| {
-            words.contains(&id) || prefixes.iter().any(|p| id.starts_with(p))
-        });
+        // Every identifier of the text, kept when it is in code and wanted.
+        let b = c.as_bytes();
+        let mut expected = Vec::new();
+        let mut i = 0;
+        while i < b.len() {
+            let start = i;
+            while i < b.len() && words::is_word_byte(b[i]) {
+                i += 1;
+            }
+            if i == start {
+                i += 1;
+                continue;
+            }
+            let id = &c[start..i];
+            let wanted = words.contains(&id) || prefixes.iter().any(|p| id.starts_with(p));
+            if wanted && file.in_code(start, i) {
+                expected.push((id, start));
+            }
+        }
         assert_eq!(expected.len(), 7, "{expected:?}");
         // Without the word index, then with it.
         assert_eq!(file.code_words(&words, &prefixes), expected);
