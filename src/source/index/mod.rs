@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::SourceFile;
 use walk::Walker;
-pub(crate) use walk::{Ancestors, Visitor};
+pub(crate) use walk::{Ancestors, Looked, Visitor};
 
 pub use module::last_identifier;
 

@@ -39,16 +39,39 @@ const MAX_INIT_DEPTH: usize = 64;
 /// Items of one initializer list the index keeps (see [`Walker::init`]).
 const MAX_INIT_ITEMS: usize = 4096;
 
-/// Sees every node of the index's walk, in pre-order, with its kind, its
-/// ancestors and the index as filled so far: every function that starts at or
-/// before the node is in it (see [`FileIndex::build_visiting`]).
+/// Sees every node of the index's walk, in pre-order, with its kind, the fields
+/// the walk read of it, its ancestors and the index as filled so far: every
+/// function that starts at or before the node is in it (see
+/// [`FileIndex::build_visiting`]).
 pub(crate) trait Visitor<'t> {
-    fn visit(&mut self, node: Node<'t>, kind: Kind, ancestors: &Ancestors<'t>, index: &FileIndex);
+    fn visit(
+        &mut self,
+        node: Node<'t>,
+        kind: Kind,
+        looked: &Looked<'t>,
+        ancestors: &Ancestors<'t>,
+        index: &FileIndex,
+    );
 }
 
 /// No visitor: the index alone.
 impl Visitor<'_> for () {
-    fn visit(&mut self, _: Node, _: Kind, _: &Ancestors, _: &FileIndex) {}
+    fn visit(&mut self, _: Node, _: Kind, _: &Looked, _: &Ancestors, _: &FileIndex) {}
+}
+
+/// The fields of a node that the walk looked up, so that its visitor need not
+/// look again (`child_by_field_id` searches the node's children). Each is
+/// looked up for the kinds named ([`Looked::up`] for a walk of another's), and
+/// `None` for the others.
+#[derive(Default)]
+pub(crate) struct Looked<'t> {
+    /// A call's `function`.
+    pub(crate) function: Option<Node<'t>>,
+    /// An assignment's `left` and `operator`.
+    pub(crate) left: Option<Node<'t>>,
+    pub(crate) operator: Option<Node<'t>>,
+    /// A declaration's `type`.
+    pub(crate) type_: Option<Node<'t>>,
 }
 
 /// The ancestors of a walk's node, the root first, and their kinds (a walk knows
@@ -58,6 +81,25 @@ impl Visitor<'_> for () {
 pub(crate) struct Ancestors<'t> {
     nodes: Vec<Node<'t>>,
     kinds: Vec<Kind>,
+}
+
+impl<'t> Looked<'t> {
+    /// What the index's walk looks up of a node of `kind`.
+    pub(crate) fn up(g: &Grammar, node: Node<'t>, kind: Kind) -> Looked<'t> {
+        let mut looked = Looked::default();
+        match kind {
+            Kind::CallExpression => looked.function = node.child_by_field_id(g.f.function),
+            Kind::AssignmentExpression => {
+                looked.left = node.child_by_field_id(g.f.left);
+                if looked.left.is_some() {
+                    looked.operator = node.child_by_field_id(g.f.operator);
+                }
+            }
+            Kind::Declaration => looked.type_ = node.child_by_field_id(g.f.type_),
+            _ => {}
+        }
+        looked
+    }
 }
 
 impl<'t> Ancestors<'t> {
@@ -114,6 +156,7 @@ impl<'a, 'i> Walker<'a, 'i> {
             if !self.arg_lists.is_empty() {
                 self.argument(node, kind, &ancestors);
             }
+            let mut looked = Looked::default();
             match kind {
                 Kind::FunctionDefinition => {
                     if let Some(f) = self.function(node) {
@@ -121,9 +164,11 @@ impl<'a, 'i> Walker<'a, 'i> {
                         scopes.push((depth, self.idx.functions.len() - 1));
                     }
                 }
-                Kind::CallExpression => self.call(node, func, depth),
-                Kind::AssignmentExpression => self.assignment(node, func),
-                Kind::Declaration => self.declaration(node, func),
+                Kind::CallExpression => looked.function = self.call(node, func, depth),
+                Kind::AssignmentExpression => {
+                    (looked.left, looked.operator) = self.assignment(node, func);
+                }
+                Kind::Declaration => looked.type_ = self.declaration(node, func),
                 Kind::StructSpecifier | Kind::ClassSpecifier => self.struct_def(node),
                 Kind::ReturnStatement => {
                     if let (Some(f), Some(e)) = (func, node.named_child(0)) {
@@ -134,7 +179,7 @@ impl<'a, 'i> Walker<'a, 'i> {
                 }
                 _ => {}
             }
-            visit.visit(node, kind, &ancestors, self.idx);
+            visit.visit(node, kind, &looked, &ancestors, self.idx);
             if cursor.goto_first_child() {
                 depth += 1;
                 ancestors.push(node, kind);
@@ -160,17 +205,20 @@ impl<'a, 'i> Walker<'a, 'i> {
         }
     }
 
-    fn assignment(&mut self, node: Node, func: Option<usize>) {
-        let (Some(l), Some(r)) = (
-            node.child_by_field_id(self.g.f.left),
-            node.child_by_field_id(self.g.f.right),
-        ) else {
-            return;
+    /// An assignment; its `left` and `operator` (`None` without a `left`).
+    fn assignment<'t>(
+        &mut self,
+        node: Node<'t>,
+        func: Option<usize>,
+    ) -> (Option<Node<'t>>, Option<Node<'t>>) {
+        let Some(l) = node.child_by_field_id(self.g.f.left) else {
+            return (None, None);
         };
-        let operator = node
-            .child_by_field_id(self.g.f.operator)
-            .map(|o| self.text(o))
-            .unwrap_or_else(|| "=".to_owned());
+        let op = node.child_by_field_id(self.g.f.operator);
+        let Some(r) = node.child_by_field_id(self.g.f.right) else {
+            return (Some(l), op);
+        };
+        let operator = op.map(|o| self.text(o)).unwrap_or_else(|| "=".to_owned());
         self.idx.assignments.push(Assignment {
             lhs: (l.start_byte(), l.end_byte()),
             lhs_text: self.text(l),
@@ -179,6 +227,7 @@ impl<'a, 'i> Walker<'a, 'i> {
             range: (node.start_byte(), node.end_byte()),
             function: func,
         });
+        (Some(l), op)
     }
 
     fn function(&mut self, node: Node<'a>) -> Option<Function> {
@@ -285,14 +334,12 @@ impl<'a, 'i> Walker<'a, 'i> {
         })
     }
 
-    /// A call at `depth`. Its arguments (the named children of its argument
-    /// list but comments) are collected as the walk passes them
+    /// A call at `depth`; its `function`. Its arguments (the named children of
+    /// its argument list but comments) are collected as the walk passes them
     /// ([`Walker::argument`]): a walk of each list of its own cost more than the
     /// rest of the call.
-    fn call(&mut self, node: Node, func: Option<usize>, depth: usize) {
-        let Some(f) = node.child_by_field_id(self.g.f.function) else {
-            return;
-        };
+    fn call<'t>(&mut self, node: Node<'t>, func: Option<usize>, depth: usize) -> Option<Node<'t>> {
+        let f = node.child_by_field_id(self.g.f.function)?;
         let callee = self.text(f);
         let name_node = last_identifier_node(self.g, f).unwrap_or(f);
         if let Some(a) = node.child_by_field_id(self.g.f.arguments) {
@@ -311,6 +358,7 @@ impl<'a, 'i> Walker<'a, 'i> {
             args: Vec::new(),
             function: func,
         });
+        Some(f)
     }
 
     /// Any node while the walk is in an argument list: an argument if it is an
@@ -341,10 +389,9 @@ impl<'a, 'i> Walker<'a, 'i> {
         }
     }
 
-    fn declaration(&mut self, node: Node<'a>, func: Option<usize>) {
-        let Some(ty) = node.child_by_field_id(self.g.f.type_) else {
-            return;
-        };
+    /// A declaration; its `type`.
+    fn declaration(&mut self, node: Node<'a>, func: Option<usize>) -> Option<Node<'a>> {
+        let ty = node.child_by_field_id(self.g.f.type_)?;
         let mut storage = Storage::default();
         let mut first_declarator = None;
         // One pass over the children for the specifiers and the declarators (the
@@ -438,6 +485,7 @@ impl<'a, 'i> Walker<'a, 'i> {
             });
         }
         self.declarators = declarators;
+        Some(ty)
     }
 
     /// The initializer `node`. Lists nested deeper than [`MAX_INIT_DEPTH`] (no
