@@ -11,7 +11,7 @@ use super::locks::{lock_call, lock_macros, pair_events, LockCall};
 use super::syntax::{has, lvalue, slot_of, strip_wrappers, Context};
 use crate::capi::{self, TsForm, TsRole};
 use crate::source::index::grammar::{Grammar, Kind};
-use crate::source::index::{Ancestors, FileIndex, Looked, Range, Visitor};
+use crate::source::index::{Ancestors, FileIndex, Looked, PartVisitor, Range, Visitor};
 use crate::source::SourceFile;
 
 /// A function name used as a value (not called): `{"get", get_impl, METH_O}`,
@@ -209,10 +209,10 @@ enum RefFilter<'a, 'f> {
 }
 
 /// Collects [`Facts::build_local`]'s facts during the index's walk of the tree
-/// ([`FileIndex::build_visiting`]) instead of a walk of their own: [`visit`] every
-/// node the walk shows, then [`finish`] with the complete index.
+/// ([`FileIndex::build_visiting`]) instead of a walk of their own: the walk shows
+/// it every node (it is the walk's [`Visitor`]), then [`finish`] with the
+/// complete index.
 ///
-/// [`visit`]: LocalFactsBuilder::visit
 /// [`finish`]: LocalFactsBuilder::finish
 pub struct LocalFactsBuilder<'f> {
     walk: FactsWalk<'f, 'static>,
@@ -243,6 +243,18 @@ impl<'t> Visitor<'t> for LocalFactsBuilder<'_> {
         index: &FileIndex,
     ) {
         self.walk.visit(index, node, kind, looked, ancestors);
+    }
+}
+
+/// The facts of a walk in parallel parts: each part's, appended in order, are
+/// the facts of the whole walk.
+impl PartVisitor<'_> for LocalFactsBuilder<'_> {
+    fn part(&self) -> Self {
+        LocalFactsBuilder::new(self.walk.file)
+    }
+
+    fn append(&mut self, next: Self, functions: usize) {
+        self.walk.append(next.walk, functions);
     }
 }
 
@@ -314,6 +326,61 @@ impl<'f, 'a> FactsWalk<'f, 'a> {
             open_calls: Vec::new(),
             context: Context::default(),
         }
+    }
+
+    /// Appends the facts of the walk of the part that follows; its function
+    /// indices count from `functions`.
+    fn append(&mut self, next: FactsWalk<'f, 'a>, functions: usize) {
+        let shift = |f: Option<usize>| f.map(|f| f + functions);
+        let Facts {
+            refs,
+            writes,
+            fields,
+            branches,
+            guards,
+            scoped_locks,
+        } = next.facts;
+        let refs = refs.into_iter().map(|r| FnRef {
+            function: shift(r.function),
+            ..r
+        });
+        match (&mut self.filter, next.filter) {
+            (RefFilter::AnyName(seen), RefFilter::AnyName(next_seen)) => {
+                // The first reference of each (name, slot, module definition)
+                // of the file: those of the next part that are not known yet.
+                for r in refs {
+                    let known = seen.get(r.name.as_str()).is_some_and(|keys| {
+                        keys.iter()
+                            .any(|&(slot, m)| slot == r.slot.as_deref() && m == r.in_module_def)
+                    });
+                    if !known {
+                        self.facts.refs.push(r);
+                    }
+                }
+                for (name, keys) in next_seen {
+                    let known = seen.entry(name).or_default();
+                    for key in keys {
+                        if !known.contains(&key) {
+                            known.push(key);
+                        }
+                    }
+                }
+            }
+            _ => self.facts.refs.extend(refs),
+        }
+        self.facts.writes.extend(writes.into_iter().map(|w| Write {
+            function: shift(w.function),
+            ..w
+        }));
+        self.facts
+            .fields
+            .extend(fields.into_iter().map(|u| FieldUse {
+                function: shift(u.function),
+                ..u
+            }));
+        self.facts.branches.extend(branches);
+        self.facts.guards.extend(guards);
+        self.facts.scoped_locks.extend(scoped_locks);
     }
 
     /// Walks the file's tree on its own (for callers without an index walk).

@@ -54,9 +54,24 @@ pub(crate) trait Visitor<'t> {
     );
 }
 
+/// A [`Visitor`] of a walk in parallel parts (see `parts.rs`): each part gets
+/// its own, and they are appended in order.
+pub(crate) trait PartVisitor<'t>: Visitor<'t> + Send + Sized {
+    /// An empty visitor for a part.
+    fn part(&self) -> Self;
+    /// Appends `next`, the visitor of the part that follows what this one has
+    /// seen; `next`'s function indices count from `functions`.
+    fn append(&mut self, next: Self, functions: usize);
+}
+
 /// No visitor: the index alone.
 impl Visitor<'_> for () {
     fn visit(&mut self, _: Node, _: Kind, _: &Looked, _: &Ancestors, _: &FileIndex) {}
+}
+
+impl PartVisitor<'_> for () {
+    fn part(&self) {}
+    fn append(&mut self, _: (), _: usize) {}
 }
 
 /// The fields of a node that the walk looked up, so that its visitor need not
@@ -138,7 +153,13 @@ impl<'a, 'i> Walker<'a, 'i> {
         self.file.node_text(n).to_owned()
     }
 
-    pub(super) fn walk(&mut self, root: Node<'a>, visit: &mut impl Visitor<'a>) {
+    /// Walks `root`'s subtree; `ancestors` are `root`'s, and are left as found.
+    pub(super) fn walk(
+        &mut self,
+        root: Node<'a>,
+        ancestors: &mut Ancestors<'a>,
+        visit: &mut impl Visitor<'a>,
+    ) {
         // One pre-order pass of a single cursor: no stack of nodes, no per-node
         // `children()` reset, and node kinds compared as grammar ids (see
         // `Grammar`) rather than strings. Iterative, because real C has
@@ -147,39 +168,11 @@ impl<'a, 'i> Walker<'a, 'i> {
         // The function each open depth belongs to: `scopes` holds (depth of the
         // function_definition node, function index) for the definitions we are inside.
         let mut scopes: Vec<(usize, usize)> = Vec::new();
-        let mut depth = 0usize;
-        let mut ancestors = Ancestors::default();
+        let base = ancestors.nodes.len();
+        let mut depth = base;
         loop {
             let node = cursor.node();
-            let kind = self.g.kind(node);
-            let func = scopes.last().map(|&(_, f)| f);
-            if !self.arg_lists.is_empty() {
-                self.argument(node, kind, &ancestors);
-            }
-            let mut looked = Looked::default();
-            match kind {
-                Kind::FunctionDefinition => {
-                    if let Some(f) = self.function(node) {
-                        self.idx.functions.push(f);
-                        scopes.push((depth, self.idx.functions.len() - 1));
-                    }
-                }
-                Kind::CallExpression => looked.function = self.call(node, func, depth),
-                Kind::AssignmentExpression => {
-                    (looked.left, looked.operator) = self.assignment(node, func);
-                }
-                Kind::Declaration => looked.type_ = self.declaration(node, func),
-                Kind::StructSpecifier | Kind::ClassSpecifier => self.struct_def(node),
-                Kind::ReturnStatement => {
-                    if let (Some(f), Some(e)) = (func, node.named_child(0)) {
-                        self.idx.functions[f]
-                            .returns
-                            .push((e.start_byte(), e.end_byte()));
-                    }
-                }
-                _ => {}
-            }
-            visit.visit(node, kind, &looked, &ancestors, self.idx);
+            let kind = self.step(node, depth, &mut scopes, ancestors, visit);
             if cursor.goto_first_child() {
                 depth += 1;
                 ancestors.push(node, kind);
@@ -191,18 +184,66 @@ impl<'a, 'i> Walker<'a, 'i> {
                 if scopes.last().is_some_and(|&(d, _)| d == depth) {
                     scopes.pop();
                 }
+                // (The cursor does not go past `root`.)
                 if cursor.goto_next_sibling() {
                     break;
                 }
-                if depth == 0 || !cursor.goto_parent() {
-                    self.idx.calls.sort_by_key(|c| c.range.0);
-                    self.idx.assignments.sort_by_key(|a| a.range.0);
+                if depth == base || !cursor.goto_parent() {
                     return;
                 }
                 depth -= 1;
                 ancestors.pop();
             }
         }
+    }
+
+    /// Indexes `node` (at `depth`, with its `ancestors`) and shows it to `visit`:
+    /// the walk of one node without its descendants. `scopes` are the function
+    /// definitions around it (see [`Walker::walk`]).
+    pub(super) fn step(
+        &mut self,
+        node: Node<'a>,
+        depth: usize,
+        scopes: &mut Vec<(usize, usize)>,
+        ancestors: &Ancestors<'a>,
+        visit: &mut impl Visitor<'a>,
+    ) -> Kind {
+        let kind = self.g.kind(node);
+        let func = scopes.last().map(|&(_, f)| f);
+        if !self.arg_lists.is_empty() {
+            self.argument(node, kind, ancestors);
+        }
+        let mut looked = Looked::default();
+        match kind {
+            Kind::FunctionDefinition => {
+                if let Some(f) = self.function(node) {
+                    self.idx.functions.push(f);
+                    scopes.push((depth, self.idx.functions.len() - 1));
+                }
+            }
+            Kind::CallExpression => looked.function = self.call(node, func, depth),
+            Kind::AssignmentExpression => {
+                (looked.left, looked.operator) = self.assignment(node, func);
+            }
+            Kind::Declaration => looked.type_ = self.declaration(node, func),
+            Kind::StructSpecifier | Kind::ClassSpecifier => self.struct_def(node),
+            Kind::ReturnStatement => {
+                if let (Some(f), Some(e)) = (func, node.named_child(0)) {
+                    self.idx.functions[f]
+                        .returns
+                        .push((e.start_byte(), e.end_byte()));
+                }
+            }
+            _ => {}
+        }
+        visit.visit(node, kind, &looked, ancestors, self.idx);
+        kind
+    }
+
+    /// After the walk: calls and assignments in file order.
+    pub(super) fn finish(self) {
+        self.idx.calls.sort_by_key(|c| c.range.0);
+        self.idx.assignments.sort_by_key(|a| a.range.0);
     }
 
     /// An assignment; its `left` and `operator` (`None` without a `left`).
