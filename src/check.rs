@@ -874,11 +874,13 @@ fn analyse_source(
     // The entry-point facts are collected during the index's walk: one walk of the
     // tree for both (a second walk of its own cost about a tenth of a run).
     let (index, entry) = timing::time(Phase::Index, || {
+        // With few files for the threads, a large file's walk shares them too.
         if !entry_facts {
-            return (FileIndex::build(&file), None);
+            let index = FileIndex::build_visiting_in_parts(&file, &mut (), parallel_rules);
+            return (index, None);
         }
         let mut facts = LocalFactsBuilder::new(&file);
-        let index = FileIndex::build_visiting(&file, &mut facts);
+        let index = FileIndex::build_visiting_in_parts(&file, &mut facts, parallel_rules);
         let facts = facts.finish(&index);
         (index, Some(facts))
     });

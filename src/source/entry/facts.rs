@@ -8,10 +8,10 @@ use tree_sitter::Node;
 
 use super::classify::fn_at;
 use super::locks::{lock_call, lock_macros, pair_events, LockCall};
-use super::syntax::{lvalue, slot_of, strip_wrappers, DeclTypes};
+use super::syntax::{has, lvalue, slot_of, strip_wrappers, Context};
 use crate::capi::{self, TsForm, TsRole};
 use crate::source::index::grammar::{Grammar, Kind};
-use crate::source::index::{Ancestors, FileIndex, Range, Visitor};
+use crate::source::index::{Ancestors, FileIndex, Looked, PartVisitor, Range, Visitor};
 use crate::source::SourceFile;
 
 /// A function name used as a value (not called): `{"get", get_impl, METH_O}`,
@@ -209,10 +209,10 @@ enum RefFilter<'a, 'f> {
 }
 
 /// Collects [`Facts::build_local`]'s facts during the index's walk of the tree
-/// ([`FileIndex::build_visiting`]) instead of a walk of their own: [`visit`] every
-/// node the walk shows, then [`finish`] with the complete index.
+/// ([`FileIndex::build_visiting`]) instead of a walk of their own: the walk shows
+/// it every node (it is the walk's [`Visitor`]), then [`finish`] with the
+/// complete index.
 ///
-/// [`visit`]: LocalFactsBuilder::visit
 /// [`finish`]: LocalFactsBuilder::finish
 pub struct LocalFactsBuilder<'f> {
     walk: FactsWalk<'f, 'static>,
@@ -234,8 +234,27 @@ impl<'f> LocalFactsBuilder<'f> {
 /// function that starts before the node is in it, which is all that [`fn_at`]
 /// reads).
 impl<'t> Visitor<'t> for LocalFactsBuilder<'_> {
-    fn visit(&mut self, node: Node<'t>, kind: Kind, ancestors: &Ancestors<'t>, index: &FileIndex) {
-        self.walk.visit(index, node, kind, ancestors);
+    fn visit(
+        &mut self,
+        node: Node<'t>,
+        kind: Kind,
+        looked: &Looked<'t>,
+        ancestors: &Ancestors<'t>,
+        index: &FileIndex,
+    ) {
+        self.walk.visit(index, node, kind, looked, ancestors);
+    }
+}
+
+/// The facts of a walk in parallel parts: each part's, appended in order, are
+/// the facts of the whole walk.
+impl PartVisitor<'_> for LocalFactsBuilder<'_> {
+    fn part(&self) -> Self {
+        LocalFactsBuilder::new(self.walk.file)
+    }
+
+    fn append(&mut self, next: Self, functions: usize) {
+        self.walk.append(next.walk, functions);
     }
 }
 
@@ -261,7 +280,10 @@ struct FactsWalk<'f, 'a> {
     /// condition's identifiers are collected as the walk passes them (a walk of
     /// each condition of its own cost as much as the rest of the facts).
     open_branches: Vec<OpenBranch>,
-    decl_types: DeclTypes<'f>,
+    /// The calls around the walk's node, innermost last: the call node's id, its
+    /// depth among a node's ancestors, and its `function` node's id.
+    open_calls: Vec<(usize, usize, usize)>,
+    context: Context<'f>,
 }
 
 impl Facts {
@@ -301,8 +323,64 @@ impl<'f, 'a> FactsWalk<'f, 'a> {
             filter,
             facts: Facts::default(),
             open_branches: Vec::new(),
-            decl_types: DeclTypes::default(),
+            open_calls: Vec::new(),
+            context: Context::default(),
         }
+    }
+
+    /// Appends the facts of the walk of the part that follows; its function
+    /// indices count from `functions`.
+    fn append(&mut self, next: FactsWalk<'f, 'a>, functions: usize) {
+        let shift = |f: Option<usize>| f.map(|f| f + functions);
+        let Facts {
+            refs,
+            writes,
+            fields,
+            branches,
+            guards,
+            scoped_locks,
+        } = next.facts;
+        let refs = refs.into_iter().map(|r| FnRef {
+            function: shift(r.function),
+            ..r
+        });
+        match (&mut self.filter, next.filter) {
+            (RefFilter::AnyName(seen), RefFilter::AnyName(next_seen)) => {
+                // The first reference of each (name, slot, module definition)
+                // of the file: those of the next part that are not known yet.
+                for r in refs {
+                    let known = seen.get(r.name.as_str()).is_some_and(|keys| {
+                        keys.iter()
+                            .any(|&(slot, m)| slot == r.slot.as_deref() && m == r.in_module_def)
+                    });
+                    if !known {
+                        self.facts.refs.push(r);
+                    }
+                }
+                for (name, keys) in next_seen {
+                    let known = seen.entry(name).or_default();
+                    for key in keys {
+                        if !known.contains(&key) {
+                            known.push(key);
+                        }
+                    }
+                }
+            }
+            _ => self.facts.refs.extend(refs),
+        }
+        self.facts.writes.extend(writes.into_iter().map(|w| Write {
+            function: shift(w.function),
+            ..w
+        }));
+        self.facts
+            .fields
+            .extend(fields.into_iter().map(|u| FieldUse {
+                function: shift(u.function),
+                ..u
+            }));
+        self.facts.branches.extend(branches);
+        self.facts.guards.extend(guards);
+        self.facts.scoped_locks.extend(scoped_locks);
     }
 
     /// Walks the file's tree on its own (for callers without an index walk).
@@ -313,7 +391,8 @@ impl<'f, 'a> FactsWalk<'f, 'a> {
         loop {
             let node = cursor.node();
             let kind = self.g.kind(node);
-            self.visit(index, node, kind, &ancestors);
+            let looked = Looked::up(self.g, node, kind);
+            self.visit(index, node, kind, &looked, &ancestors);
             if cursor.goto_first_child() {
                 ancestors.push(node, kind);
                 continue;
@@ -352,22 +431,30 @@ impl<'f, 'a> FactsWalk<'f, 'a> {
     }
 
     /// One node of a pre-order walk. Every kind matched is a named kind.
-    fn visit(&mut self, index: &FileIndex, node: Node, kind: Kind, anc: &Ancestors) {
+    fn visit(
+        &mut self,
+        index: &FileIndex,
+        node: Node,
+        kind: Kind,
+        looked: &Looked,
+        anc: &Ancestors,
+    ) {
         let (file, g) = (self.file, self.g);
+        if anc.kinds().last() == Some(&Kind::InitializerList) {
+            self.context.list_child(node, kind, anc.nodes());
+        }
+        let depth = anc.nodes().len();
         match kind {
             Kind::Identifier => {
                 self.condition_identifier(node, anc);
                 self.identifier(index, node, anc);
             }
             Kind::AssignmentExpression => {
-                let kind = match node
-                    .child_by_field_id(g.f.operator)
-                    .map(|o| file.node_text(o))
-                {
+                let kind = match looked.operator.map(|o| file.node_text(o)) {
                     Some("=") | None => WriteKind::Assign,
                     Some(_) => WriteKind::Compound,
                 };
-                if let Some(left) = node.child_by_field_id(g.f.left) {
+                if let Some(left) = looked.left {
                     self.write(index, left, kind, None, node);
                 }
             }
@@ -376,14 +463,31 @@ impl<'f, 'a> FactsWalk<'f, 'a> {
                     self.write(index, arg, WriteKind::Update, None, node);
                 }
             }
-            Kind::CallExpression => self.call(index, node),
+            Kind::CallExpression => {
+                if let Some(f) = looked.function {
+                    let nodes = anc.nodes();
+                    self.leave_calls(nodes);
+                    self.open_calls.push((node.id(), nodes.len(), f.id()));
+                    self.call(index, node, f);
+                }
+            }
             Kind::FieldExpression => self.field_use(index, node),
             Kind::IfStatement
             | Kind::WhileStatement
             | Kind::ConditionalExpression
             | Kind::ForStatement
             | Kind::DoStatement => self.branch(node, kind, anc),
-            Kind::Declaration => self.scoped_lock(node, anc.nodes()),
+            Kind::Declaration => {
+                let decl_type = looked.type_.map(|t| file.node_text(t));
+                self.context.scope(node, depth, Some(decl_type));
+                if let Some(ty) = looked.type_ {
+                    self.scoped_lock(node, ty, anc.nodes());
+                }
+            }
+            Kind::FunctionDefinition | Kind::CompoundStatement => {
+                self.context.scope(node, depth, None);
+            }
+            Kind::InitializerList => self.context.list(node, depth),
             _ => {}
         }
     }
@@ -417,16 +521,19 @@ impl<'f, 'a> FactsWalk<'f, 'a> {
         if parent_kind.is_declarator() || parent_kind == Kind::ParameterDeclaration {
             return;
         }
-        if parent_kind == Kind::CallExpression
-            && anc
-                .nodes()
+        if parent_kind == Kind::CallExpression {
+            // The parent call's `function`, as the walk looked it up.
+            let nodes = anc.nodes();
+            self.leave_calls(nodes);
+            if self
+                .open_calls
                 .last()
-                .and_then(|p| p.child_by_field_id(g.f.function))
-                .is_some_and(|f| f.id() == node.id())
-        {
-            return;
+                .is_some_and(|&(_, depth, f)| depth + 1 == nodes.len() && f == node.id())
+            {
+                return;
+            }
         }
-        let (slot, in_module_def) = slot_of(file, g, node, anc, &mut self.decl_types);
+        let (slot, in_module_def) = slot_of(file, g, node, anc, &mut self.context);
         if let RefFilter::AnyName(seen) = &mut self.filter {
             let key = (slot, in_module_def);
             match seen.get_mut(name) {
@@ -469,11 +576,20 @@ impl<'f, 'a> FactsWalk<'f, 'a> {
         });
     }
 
-    fn call(&mut self, index: &FileIndex, node: Node) {
+    /// Forgets the calls the walk has left: those not among the ancestors `anc`
+    /// of its node.
+    fn leave_calls(&mut self, anc: &[Node]) {
+        while let Some(&(id, depth, _)) = self.open_calls.last() {
+            if anc.get(depth).is_some_and(|a| a.id() == id) {
+                break;
+            }
+            self.open_calls.pop();
+        }
+    }
+
+    /// A call whose `function` is `f`.
+    fn call(&mut self, index: &FileIndex, node: Node, f: Node) {
         let (file, g) = (self.file, self.g);
-        let Some(f) = node.child_by_field_id(g.f.function) else {
-            return;
-        };
         let name = file
             .node_text(f)
             .rsplit([':', '.', '>'])
@@ -511,7 +627,7 @@ impl<'f, 'a> FactsWalk<'f, 'a> {
             return;
         }
         // (An `->` operator is in the node's text.)
-        let arrow = file.node_text(node).contains("->");
+        let arrow = has(file.node_text(node), b"->");
         self.facts.fields.push(FieldUse {
             base: file.node_text(arg).to_owned(),
             field: file.node_text(field).to_owned(),
@@ -560,10 +676,7 @@ impl<'f, 'a> FactsWalk<'f, 'a> {
     }
 
     /// `std::lock_guard<std::mutex> g(m);` holds `m` to the end of its block.
-    fn scoped_lock(&mut self, node: Node, anc: &[Node]) {
-        let Some(ty) = node.child_by_field_id(self.g.f.type_) else {
-            return;
-        };
+    fn scoped_lock(&mut self, node: Node, ty: Node, anc: &[Node]) {
         let t = self.file.node_text(ty);
         if !["lock_guard", "scoped_lock", "unique_lock"]
             .iter()

@@ -5,7 +5,7 @@
 use tree_sitter::Node;
 
 use crate::source::index::grammar::{Grammar, Kind};
-use crate::source::index::Ancestors;
+use crate::source::index::{Ancestors, Range};
 use crate::source::SourceFile;
 
 pub(super) struct LValue {
@@ -47,7 +47,7 @@ pub(super) fn lvalue(file: &SourceFile, g: &Grammar, n: Node) -> Option<LValue> 
         match g.kind(n) {
             Kind::Identifier | Kind::QualifiedIdentifier => {
                 let text = file.node_text(n);
-                let base = text.rsplit("::").next().unwrap_or(text).to_owned();
+                let base = after_last(text, b"::").to_owned();
                 return Some(LValue {
                     base,
                     field,
@@ -67,7 +67,7 @@ pub(super) fn lvalue(file: &SourceFile, g: &Grammar, n: Node) -> Option<LValue> 
                 field = n
                     .child_by_field_id(g.f.field)
                     .map(|f| file.node_text(f).to_owned());
-                arrow = file.node_text(n).contains("->")
+                arrow = has(file.node_text(n), b"->")
                     && n.child_by_field_id(g.f.operator)
                         .is_none_or(|o| file.node_text(o) == "->");
                 n = n.child_by_field_id(g.f.argument)?;
@@ -79,6 +79,20 @@ pub(super) fn lvalue(file: &SourceFile, g: &Grammar, n: Node) -> Option<LValue> 
             _ => return None,
         }
     }
+}
+
+/// `text.rsplit(sep).next()` for a two-byte `sep`: the walks ask it of many short
+/// texts, for which building a substring searcher costs more than the search.
+pub(super) fn after_last<'t>(text: &'t str, sep: &[u8; 2]) -> &'t str {
+    match text.as_bytes().windows(2).rposition(|w| w == sep) {
+        Some(i) => &text[i + 2..],
+        None => text,
+    }
+}
+
+/// `text.contains(sep)` for a two-byte `sep` (see [`after_last`]).
+pub(super) fn has(text: &str, sep: &[u8; 2]) -> bool {
+    text.as_bytes().windows(2).any(|w| w == sep)
 }
 
 /// `PyTypeObject` fields by position when the initializer has no designators
@@ -143,7 +157,7 @@ pub(super) fn slot_of<'f>(
     g: &Grammar,
     node: Node,
     ancestors: &Ancestors,
-    decl_types: &mut DeclTypes<'f>,
+    ctx: &mut Context<'f>,
 ) -> (Option<&'f str>, bool) {
     let (anc, kinds) = (ancestors.nodes(), ancestors.kinds());
     let mut n = node;
@@ -170,8 +184,9 @@ pub(super) fn slot_of<'f>(
             .map(|f| file.node_text(f));
         return (field, false);
     }
-    let decl_type = decl_types.enclosing(file, g, &anc[..i], &kinds[..i]);
-    let in_module_def = decl_type.is_some_and(|t| t.trim_start_matches("struct ") == "PyModuleDef");
+    // (The wrappers skipped are no declarations, functions or blocks.)
+    let decl_type = ctx.enclosing(anc).map(without_struct);
+    let in_module_def = decl_type == Some("PyModuleDef");
     match parent_kind {
         Kind::InitializerPair => {
             let d = parent
@@ -183,36 +198,26 @@ pub(super) fn slot_of<'f>(
         Kind::InitializerList if parent.named_child_count() <= 80 => {
             // The position of `n` among the list's items (comments are not
             // items), and the first item.
-            let mut c = parent.walk();
-            let mut items = parent
-                .named_children(&mut c)
-                .filter(|i| g.kind(*i) != Kind::Comment);
-            let Some(first) = items.next() else {
+            let Some((pos, first)) = ctx
+                .item(anc, parent, i - 1, n)
+                .or_else(|| item_of(g, parent, n))
+            else {
                 return (None, in_module_def);
             };
-            let pos = if first.id() == n.id() {
-                0
-            } else {
-                match items.position(|i| i.id() == n.id()) {
-                    Some(p) => p + 1,
-                    None => return (None, in_module_def),
-                }
-            };
+            let first = file.parse_text.get(first.0..first.1).unwrap_or("");
             // `{Py_tp_dealloc, f}`, `{Py_mod_exec, f}`, `{Py_bf_getbuffer, f}`
             if pos == 1 {
-                let first = file.node_text(first).trim();
+                let first = first.trim();
                 if first.starts_with("Py_")
                     && first.chars().nth(3).is_some_and(|c| c.is_ascii_lowercase())
                 {
                     return (Some(first), in_module_def);
                 }
             }
-            let is_type = decl_type
-                .is_some_and(|t| t.trim_start_matches("struct ") == "PyTypeObject")
-                && i >= 2
-                && kinds[i - 2] == Kind::InitDeclarator;
+            let is_type =
+                decl_type == Some("PyTypeObject") && i >= 2 && kinds[i - 2] == Kind::InitDeclarator;
             if is_type {
-                let shift = usize::from(file.node_text(first).starts_with("PyObject_HEAD_INIT"));
+                let shift = usize::from(first.starts_with("PyObject_HEAD_INIT"));
                 let field = pos.checked_sub(shift).and_then(|p| TYPE_FIELDS.get(p));
                 return (field.copied(), in_module_def);
             }
@@ -222,40 +227,143 @@ pub(super) fn slot_of<'f>(
     }
 }
 
-/// The type of the declaration around a node, remembered for the last
-/// declaration asked about: every identifier of a table's initializer asks for
-/// the same one.
-#[derive(Default)]
-pub(super) struct DeclTypes<'f> {
-    last: Option<(usize, Option<&'f str>)>,
+/// [`Context::item`] from the list's children, for a walk that did not show
+/// them to the context.
+fn item_of(g: &Grammar, list: Node, item: Node) -> Option<(usize, Range)> {
+    let mut c = list.walk();
+    let mut items = list
+        .named_children(&mut c)
+        .filter(|i| g.kind(*i) != Kind::Comment);
+    let first = items.next()?;
+    let pos = if first.id() == item.id() {
+        0
+    } else {
+        items.position(|i| i.id() == item.id())? + 1
+    };
+    Some((pos, (first.start_byte(), first.end_byte())))
 }
 
-impl<'f> DeclTypes<'f> {
-    /// The type's text of the innermost declaration among `anc` (with their
-    /// `kinds`), unless a function or a block is nearer.
-    fn enclosing(
-        &mut self,
-        file: &'f SourceFile,
-        g: &Grammar,
-        anc: &[Node],
-        kinds: &[Kind],
-    ) -> Option<&'f str> {
-        for (n, kind) in anc.iter().zip(kinds).rev() {
-            match kind {
-                Kind::Declaration => {
-                    if let Some((id, ty)) = self.last {
-                        if id == n.id() {
-                            return ty;
-                        }
-                    }
-                    let ty = n.child_by_field_id(g.f.type_).map(|t| file.node_text(t));
-                    self.last = Some((n.id(), ty));
-                    return ty;
-                }
-                Kind::FunctionDefinition | Kind::CompoundStatement => return None,
-                _ => {}
-            }
+/// `t.trim_start_matches("struct ")`, without the substring searcher that
+/// builds (asked for most identifiers of a file).
+fn without_struct(mut t: &str) -> &str {
+    while let Some(rest) = t.strip_prefix("struct ") {
+        t = rest;
+    }
+    t
+}
+
+/// What [`slot_of`] reads of a node's ancestors, kept as the walk goes: the
+/// declarations, function definitions and blocks around the node (the type of
+/// the declaration around it is that of the innermost of them if it is a
+/// declaration), and the initializer lists around it with the items seen so far
+/// (an item's position among them). Searching the ancestors, or a list's
+/// children for each of its identifiers, was quadratic in long `else if` chains
+/// and tables.
+#[derive(Default)]
+pub(super) struct Context<'f> {
+    /// The node's id and depth (its number of ancestors), and for a declaration
+    /// its type's text.
+    scopes: Vec<(usize, usize, Option<Option<&'f str>>)>,
+    lists: Vec<List>,
+}
+
+/// An initializer list around the walk's node.
+struct List {
+    /// The list node's id and depth.
+    id: usize,
+    depth: usize,
+    /// Its items seen so far (named children but comments), the first one's
+    /// range, and the last one (its id and position).
+    count: usize,
+    first: Range,
+    last: (usize, usize),
+}
+
+/// Forgets the entries (by id and depth) that are not among the ancestors `anc`
+/// of the walk's node: a pre-order walk does not come back.
+fn leave<T>(open: &mut Vec<T>, anc: &[Node], at: impl Fn(&T) -> (usize, usize)) {
+    while let Some(e) = open.last() {
+        let (id, depth) = at(e);
+        if anc.get(depth).is_some_and(|a| a.id() == id) {
+            break;
         }
-        None
+        open.pop();
+    }
+}
+
+impl<'f> Context<'f> {
+    /// A declaration (with its type's text), a function definition or a block
+    /// (`None`) of the walk, at `depth`.
+    pub(super) fn scope(&mut self, node: Node, depth: usize, decl_type: Option<Option<&'f str>>) {
+        self.scopes.push((node.id(), depth, decl_type));
+    }
+
+    /// An initializer list of the walk, at `depth`.
+    pub(super) fn list(&mut self, node: Node, depth: usize) {
+        self.lists.push(List {
+            id: node.id(),
+            depth,
+            count: 0,
+            first: (0, 0),
+            last: (usize::MAX, 0),
+        });
+    }
+
+    /// A child of an initializer list of the walk (the last of `anc`).
+    pub(super) fn list_child(&mut self, node: Node, kind: Kind, anc: &[Node]) {
+        if kind == Kind::Comment || (kind == Kind::Other && !node.is_named()) {
+            return;
+        }
+        leave(&mut self.lists, anc, |l| (l.id, l.depth));
+        let parent = anc.len() - 1;
+        if let Some(l) = self.lists.last_mut().filter(|l| l.depth == parent) {
+            if l.count == 0 {
+                l.first = (node.start_byte(), node.end_byte());
+            }
+            l.last = (node.id(), l.count);
+            l.count += 1;
+        }
+    }
+
+    /// The type's text of the innermost declaration among `anc`, unless a
+    /// function or a block is nearer.
+    fn enclosing(&mut self, anc: &[Node]) -> Option<&'f str> {
+        leave(&mut self.scopes, anc, |&(id, depth, _)| (id, depth));
+        self.scopes.last().and_then(|&(_, _, ty)| ty.flatten())
+    }
+
+    /// The position of `item` among the items of the list `list` (at `depth`
+    /// among `anc`), and the first item's range, when the walk saw them.
+    fn item(
+        &mut self,
+        anc: &[Node],
+        list: Node,
+        depth: usize,
+        item: Node,
+    ) -> Option<(usize, Range)> {
+        leave(&mut self.lists, anc, |l| (l.id, l.depth));
+        let l = self.lists.last()?;
+        (l.id == list.id() && l.depth == depth && l.last.0 == item.id())
+            .then_some((l.last.1, l.first))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn byte_pair_helpers_match_the_str_methods() {
+        for text in [
+            "", ":", "::", "a::b", "a:::b", "a::::b", "::a", "a::", "x->y", "a-->b", "-", "é::ü",
+        ] {
+            assert_eq!(
+                after_last(text, b"::"),
+                text.rsplit("::").next().unwrap_or(text),
+                "{text}"
+            );
+            assert_eq!(has(text, b"->"), text.contains("->"), "{text}");
+            assert_eq!(has(text, b"::"), text.contains("::"), "{text}");
+        }
     }
 }

@@ -4,6 +4,7 @@
 pub(crate) mod grammar;
 pub mod macros;
 mod module;
+mod parts;
 mod walk;
 
 use rustc_hash::{FxHashMap, FxHashSet};
@@ -11,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::SourceFile;
 use walk::Walker;
-pub(crate) use walk::{Ancestors, Visitor};
+pub(crate) use walk::{Ancestors, Looked, PartVisitor, Visitor};
 
 pub use module::last_identifier;
 
@@ -309,7 +310,31 @@ impl FileIndex {
         visit: &mut impl Visitor<'t>,
     ) -> FileIndex {
         let mut idx = FileIndex::default();
-        Walker::new(file, &mut idx).walk(file.tree.root_node(), visit);
+        let mut walker = Walker::new(file, &mut idx);
+        walker.walk(file.tree.root_node(), &mut Ancestors::default(), visit);
+        walker.finish();
+        idx.complete(file);
+        idx
+    }
+
+    /// [`FileIndex::build_visiting`], in parallel parts when the file is large
+    /// and `parallel` (the run has threads to spare): see [`parts`].
+    pub(crate) fn build_visiting_in_parts<'t, V: PartVisitor<'t>>(
+        file: &'t SourceFile,
+        visit: &mut V,
+        parallel: bool,
+    ) -> FileIndex {
+        let threads = rayon::current_num_threads();
+        if !parallel || threads < 2 || file.parse_text.len() < parts::PARALLEL_BYTES {
+            return FileIndex::build_visiting(file, visit);
+        }
+        parts::build(file, visit, 2 * threads)
+    }
+
+    /// What follows the walk: the lookups by name and function, and the module
+    /// objects.
+    fn complete(&mut self, file: &SourceFile) {
+        let idx = self;
         idx.by_function_name = idx
             .functions
             .iter()
@@ -351,7 +376,6 @@ impl FileIndex {
             open.push(i);
         }
         idx.derive_module_objects(file);
-        idx
     }
 
     pub fn function_named(&self, name: &str) -> Option<usize> {

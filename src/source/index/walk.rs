@@ -39,16 +39,54 @@ const MAX_INIT_DEPTH: usize = 64;
 /// Items of one initializer list the index keeps (see [`Walker::init`]).
 const MAX_INIT_ITEMS: usize = 4096;
 
-/// Sees every node of the index's walk, in pre-order, with its kind, its
-/// ancestors and the index as filled so far: every function that starts at or
-/// before the node is in it (see [`FileIndex::build_visiting`]).
+/// Sees every node of the index's walk, in pre-order, with its kind, the fields
+/// the walk read of it, its ancestors and the index as filled so far: every
+/// function that starts at or before the node is in it (see
+/// [`FileIndex::build_visiting`]).
 pub(crate) trait Visitor<'t> {
-    fn visit(&mut self, node: Node<'t>, kind: Kind, ancestors: &Ancestors<'t>, index: &FileIndex);
+    fn visit(
+        &mut self,
+        node: Node<'t>,
+        kind: Kind,
+        looked: &Looked<'t>,
+        ancestors: &Ancestors<'t>,
+        index: &FileIndex,
+    );
+}
+
+/// A [`Visitor`] of a walk in parallel parts (see `parts.rs`): each part gets
+/// its own, and they are appended in order.
+pub(crate) trait PartVisitor<'t>: Visitor<'t> + Send + Sized {
+    /// An empty visitor for a part.
+    fn part(&self) -> Self;
+    /// Appends `next`, the visitor of the part that follows what this one has
+    /// seen; `next`'s function indices count from `functions`.
+    fn append(&mut self, next: Self, functions: usize);
 }
 
 /// No visitor: the index alone.
 impl Visitor<'_> for () {
-    fn visit(&mut self, _: Node, _: Kind, _: &Ancestors, _: &FileIndex) {}
+    fn visit(&mut self, _: Node, _: Kind, _: &Looked, _: &Ancestors, _: &FileIndex) {}
+}
+
+impl PartVisitor<'_> for () {
+    fn part(&self) {}
+    fn append(&mut self, _: (), _: usize) {}
+}
+
+/// The fields of a node that the walk looked up, so that its visitor need not
+/// look again (`child_by_field_id` searches the node's children). Each is
+/// looked up for the kinds named ([`Looked::up`] for a walk of another's), and
+/// `None` for the others.
+#[derive(Default)]
+pub(crate) struct Looked<'t> {
+    /// A call's `function`.
+    pub(crate) function: Option<Node<'t>>,
+    /// An assignment's `left` and `operator`.
+    pub(crate) left: Option<Node<'t>>,
+    pub(crate) operator: Option<Node<'t>>,
+    /// A declaration's `type`.
+    pub(crate) type_: Option<Node<'t>>,
 }
 
 /// The ancestors of a walk's node, the root first, and their kinds (a walk knows
@@ -58,6 +96,25 @@ impl Visitor<'_> for () {
 pub(crate) struct Ancestors<'t> {
     nodes: Vec<Node<'t>>,
     kinds: Vec<Kind>,
+}
+
+impl<'t> Looked<'t> {
+    /// What the index's walk looks up of a node of `kind`.
+    pub(crate) fn up(g: &Grammar, node: Node<'t>, kind: Kind) -> Looked<'t> {
+        let mut looked = Looked::default();
+        match kind {
+            Kind::CallExpression => looked.function = node.child_by_field_id(g.f.function),
+            Kind::AssignmentExpression => {
+                looked.left = node.child_by_field_id(g.f.left);
+                if looked.left.is_some() {
+                    looked.operator = node.child_by_field_id(g.f.operator);
+                }
+            }
+            Kind::Declaration => looked.type_ = node.child_by_field_id(g.f.type_),
+            _ => {}
+        }
+        looked
+    }
 }
 
 impl<'t> Ancestors<'t> {
@@ -96,7 +153,13 @@ impl<'a, 'i> Walker<'a, 'i> {
         self.file.node_text(n).to_owned()
     }
 
-    pub(super) fn walk(&mut self, root: Node<'a>, visit: &mut impl Visitor<'a>) {
+    /// Walks `root`'s subtree; `ancestors` are `root`'s, and are left as found.
+    pub(super) fn walk(
+        &mut self,
+        root: Node<'a>,
+        ancestors: &mut Ancestors<'a>,
+        visit: &mut impl Visitor<'a>,
+    ) {
         // One pre-order pass of a single cursor: no stack of nodes, no per-node
         // `children()` reset, and node kinds compared as grammar ids (see
         // `Grammar`) rather than strings. Iterative, because real C has
@@ -105,36 +168,11 @@ impl<'a, 'i> Walker<'a, 'i> {
         // The function each open depth belongs to: `scopes` holds (depth of the
         // function_definition node, function index) for the definitions we are inside.
         let mut scopes: Vec<(usize, usize)> = Vec::new();
-        let mut depth = 0usize;
-        let mut ancestors = Ancestors::default();
+        let base = ancestors.nodes.len();
+        let mut depth = base;
         loop {
             let node = cursor.node();
-            let kind = self.g.kind(node);
-            let func = scopes.last().map(|&(_, f)| f);
-            if !self.arg_lists.is_empty() {
-                self.argument(node, kind, &ancestors);
-            }
-            match kind {
-                Kind::FunctionDefinition => {
-                    if let Some(f) = self.function(node) {
-                        self.idx.functions.push(f);
-                        scopes.push((depth, self.idx.functions.len() - 1));
-                    }
-                }
-                Kind::CallExpression => self.call(node, func, depth),
-                Kind::AssignmentExpression => self.assignment(node, func),
-                Kind::Declaration => self.declaration(node, func),
-                Kind::StructSpecifier | Kind::ClassSpecifier => self.struct_def(node),
-                Kind::ReturnStatement => {
-                    if let (Some(f), Some(e)) = (func, node.named_child(0)) {
-                        self.idx.functions[f]
-                            .returns
-                            .push((e.start_byte(), e.end_byte()));
-                    }
-                }
-                _ => {}
-            }
-            visit.visit(node, kind, &ancestors, self.idx);
+            let kind = self.step(node, depth, &mut scopes, ancestors, visit);
             if cursor.goto_first_child() {
                 depth += 1;
                 ancestors.push(node, kind);
@@ -146,12 +184,11 @@ impl<'a, 'i> Walker<'a, 'i> {
                 if scopes.last().is_some_and(|&(d, _)| d == depth) {
                     scopes.pop();
                 }
+                // (The cursor does not go past `root`.)
                 if cursor.goto_next_sibling() {
                     break;
                 }
-                if depth == 0 || !cursor.goto_parent() {
-                    self.idx.calls.sort_by_key(|c| c.range.0);
-                    self.idx.assignments.sort_by_key(|a| a.range.0);
+                if depth == base || !cursor.goto_parent() {
                     return;
                 }
                 depth -= 1;
@@ -160,17 +197,69 @@ impl<'a, 'i> Walker<'a, 'i> {
         }
     }
 
-    fn assignment(&mut self, node: Node, func: Option<usize>) {
-        let (Some(l), Some(r)) = (
-            node.child_by_field_id(self.g.f.left),
-            node.child_by_field_id(self.g.f.right),
-        ) else {
-            return;
+    /// Indexes `node` (at `depth`, with its `ancestors`) and shows it to `visit`:
+    /// the walk of one node without its descendants. `scopes` are the function
+    /// definitions around it (see [`Walker::walk`]).
+    pub(super) fn step(
+        &mut self,
+        node: Node<'a>,
+        depth: usize,
+        scopes: &mut Vec<(usize, usize)>,
+        ancestors: &Ancestors<'a>,
+        visit: &mut impl Visitor<'a>,
+    ) -> Kind {
+        let kind = self.g.kind(node);
+        let func = scopes.last().map(|&(_, f)| f);
+        if !self.arg_lists.is_empty() {
+            self.argument(node, kind, ancestors);
+        }
+        let mut looked = Looked::default();
+        match kind {
+            Kind::FunctionDefinition => {
+                if let Some(f) = self.function(node) {
+                    self.idx.functions.push(f);
+                    scopes.push((depth, self.idx.functions.len() - 1));
+                }
+            }
+            Kind::CallExpression => looked.function = self.call(node, func, depth),
+            Kind::AssignmentExpression => {
+                (looked.left, looked.operator) = self.assignment(node, func);
+            }
+            Kind::Declaration => looked.type_ = self.declaration(node, func),
+            Kind::StructSpecifier | Kind::ClassSpecifier => self.struct_def(node),
+            Kind::ReturnStatement => {
+                if let (Some(f), Some(e)) = (func, node.named_child(0)) {
+                    self.idx.functions[f]
+                        .returns
+                        .push((e.start_byte(), e.end_byte()));
+                }
+            }
+            _ => {}
+        }
+        visit.visit(node, kind, &looked, ancestors, self.idx);
+        kind
+    }
+
+    /// After the walk: calls and assignments in file order.
+    pub(super) fn finish(self) {
+        self.idx.calls.sort_by_key(|c| c.range.0);
+        self.idx.assignments.sort_by_key(|a| a.range.0);
+    }
+
+    /// An assignment; its `left` and `operator` (`None` without a `left`).
+    fn assignment<'t>(
+        &mut self,
+        node: Node<'t>,
+        func: Option<usize>,
+    ) -> (Option<Node<'t>>, Option<Node<'t>>) {
+        let Some(l) = node.child_by_field_id(self.g.f.left) else {
+            return (None, None);
         };
-        let operator = node
-            .child_by_field_id(self.g.f.operator)
-            .map(|o| self.text(o))
-            .unwrap_or_else(|| "=".to_owned());
+        let op = node.child_by_field_id(self.g.f.operator);
+        let Some(r) = node.child_by_field_id(self.g.f.right) else {
+            return (Some(l), op);
+        };
+        let operator = op.map(|o| self.text(o)).unwrap_or_else(|| "=".to_owned());
         self.idx.assignments.push(Assignment {
             lhs: (l.start_byte(), l.end_byte()),
             lhs_text: self.text(l),
@@ -179,6 +268,7 @@ impl<'a, 'i> Walker<'a, 'i> {
             range: (node.start_byte(), node.end_byte()),
             function: func,
         });
+        (Some(l), op)
     }
 
     fn function(&mut self, node: Node<'a>) -> Option<Function> {
@@ -285,14 +375,12 @@ impl<'a, 'i> Walker<'a, 'i> {
         })
     }
 
-    /// A call at `depth`. Its arguments (the named children of its argument
-    /// list but comments) are collected as the walk passes them
+    /// A call at `depth`; its `function`. Its arguments (the named children of
+    /// its argument list but comments) are collected as the walk passes them
     /// ([`Walker::argument`]): a walk of each list of its own cost more than the
     /// rest of the call.
-    fn call(&mut self, node: Node, func: Option<usize>, depth: usize) {
-        let Some(f) = node.child_by_field_id(self.g.f.function) else {
-            return;
-        };
+    fn call<'t>(&mut self, node: Node<'t>, func: Option<usize>, depth: usize) -> Option<Node<'t>> {
+        let f = node.child_by_field_id(self.g.f.function)?;
         let callee = self.text(f);
         let name_node = last_identifier_node(self.g, f).unwrap_or(f);
         if let Some(a) = node.child_by_field_id(self.g.f.arguments) {
@@ -311,6 +399,7 @@ impl<'a, 'i> Walker<'a, 'i> {
             args: Vec::new(),
             function: func,
         });
+        Some(f)
     }
 
     /// Any node while the walk is in an argument list: an argument if it is an
@@ -341,10 +430,9 @@ impl<'a, 'i> Walker<'a, 'i> {
         }
     }
 
-    fn declaration(&mut self, node: Node<'a>, func: Option<usize>) {
-        let Some(ty) = node.child_by_field_id(self.g.f.type_) else {
-            return;
-        };
+    /// A declaration; its `type`.
+    fn declaration(&mut self, node: Node<'a>, func: Option<usize>) -> Option<Node<'a>> {
+        let ty = node.child_by_field_id(self.g.f.type_)?;
         let mut storage = Storage::default();
         let mut first_declarator = None;
         // One pass over the children for the specifiers and the declarators (the
@@ -438,6 +526,7 @@ impl<'a, 'i> Walker<'a, 'i> {
             });
         }
         self.declarators = declarators;
+        Some(ty)
     }
 
     /// The initializer `node`. Lists nested deeper than [`MAX_INIT_DEPTH`] (no
