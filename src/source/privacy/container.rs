@@ -456,7 +456,7 @@ impl Analysis<'_> {
         match parameter_role(self.index, f, pos) {
             Role::Kwargs => Privacy::Private(Private::Kwargs),
             Role::Args => Privacy::Private(Private::Args),
-            Role::Object if self.python_facing.contains(&f.name) => {
+            Role::Object if self.python_facing.contains(f.name.as_str()) => {
                 Privacy::Shared(Shared::Argument(p.name.clone()))
             }
             Role::Object => Privacy::Shared(Shared::HelperParameter(p.name.clone())),
