@@ -1,5 +1,6 @@
 //! FT301: `return`, `goto`, `break` or `continue` leaving a critical section or an allow-threads region.
 
+use rustc_hash::FxHashMap as HashMap;
 use tree_sitter::Node;
 
 use super::end_statement;
@@ -62,6 +63,8 @@ pub(crate) fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
     }
     let root = ctx.file.tree.root_node();
     let tree = Tree::new(root);
+    // Each function's labels (start, name), found once: a region may hold many `goto`s.
+    let mut labels_of: HashMap<usize, Vec<(usize, Option<&str>)>> = HashMap::default();
     let blocks = super::bare_thread_state_macros(ctx, TsRole::Attach);
     for r in an.regions.iter().filter(|r| r.end.is_some()) {
         let body = r.body();
@@ -92,16 +95,19 @@ pub(crate) fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
                         .child_by_field_name("label")
                         .map(|l| ctx.file.node_text(l))
                         .unwrap_or("");
-                    let f = &ctx.index.functions[r.function];
-                    !tree
-                        .nodes_in(f.body, &["labeled_statement"])
-                        .iter()
-                        .any(|l| {
-                            l.child_by_field_name("label")
-                                .is_some_and(|n| ctx.file.node_text(n) == label)
-                                && body.0 <= l.start_byte()
-                                && l.start_byte() <= body.1
-                        })
+                    let labels = labels_of.entry(r.function).or_insert_with(|| {
+                        let f = &ctx.index.functions[r.function];
+                        tree.nodes_in(f.body, &["labeled_statement"])
+                            .iter()
+                            .map(|l| {
+                                let name = l.child_by_field_name("label").map(|n| ctx.file.node_text(n));
+                                (l.start_byte(), name)
+                            })
+                            .collect()
+                    });
+                    !labels.iter().any(|(start, name)| {
+                        *name == Some(label) && body.0 <= *start && *start <= body.1
+                    })
                 }
                 k => {
                     let targets: &[&str] = if k == "break_statement" {

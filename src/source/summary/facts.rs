@@ -409,6 +409,22 @@ fn strip_expr(t: &str) -> &str {
     }
 }
 
+/// `s.trim()`, without decoding characters when both ends are plain ASCII:
+/// names and expressions are trimmed again at each step of their mapping.
+fn trim(s: &str) -> &str {
+    match (s.as_bytes().first(), s.as_bytes().last()) {
+        (Some(&a), Some(&b))
+            if a.is_ascii()
+                && b.is_ascii()
+                && !char::from(a).is_whitespace()
+                && !char::from(b).is_whitespace() =>
+        {
+            s
+        }
+        _ => s.trim(),
+    }
+}
+
 /// Nothing for [`strip_expr`] to take off: no blank at either end, and no `&`,
 /// `*`, `(` or cast keyword in front. Asked of every argument of the file, most
 /// of which are bare (`self`, `n`, `obj->items`).
@@ -456,7 +472,7 @@ fn chain(expr: &str) -> Option<(&str, Option<&str>)> {
     let (mut root, mut first) = (None, None);
     // Each part, trimmed: the root, then fields that must all be names.
     fn part<'s>(p: &'s str, root: &mut Option<&'s str>, first: &mut Option<&'s str>) -> bool {
-        let p = p.trim();
+        let p = trim(p);
         if root.is_none() {
             *root = Some(p);
         } else if !is_ident(p) {
@@ -515,7 +531,7 @@ struct Scope<'a> {
 
 impl Scope<'_> {
     fn base(&self, root: &str) -> Option<Base> {
-        let root = root.trim();
+        let root = trim(root);
         if root == "this" {
             return Some(Base::This);
         }
@@ -555,7 +571,7 @@ impl Scope<'_> {
 
     /// A base and field for `root` followed by `fields`, with C++ implicit members.
     fn target(&self, root: &str, field: Option<&str>) -> Option<(Base, Option<String>)> {
-        let short = last_name(root.trim()).trim();
+        let short = trim(last_name(trim(root)));
         // A class static defined at file scope (`std::vector<T *> Tracker::instances;`).
         if self
             .class
@@ -1127,12 +1143,15 @@ impl FileFacts {
                 .chain(func.returns.iter().copied()),
             );
             let mut stripped_args = stripped_args.into_iter();
+            // The same arguments recur through a function (`self`, `args`, `NULL`):
+            // each text is mapped once.
+            let mut arg_of: HashMap<&str, Arg> = HashMap::default();
             for c in &calls {
                 let protection = regions.protection(c.range.0);
                 let args: Vec<Arg> = stripped_args
                     .by_ref()
                     .take(c.args.len())
-                    .map(|t| scope.arg(t))
+                    .map(|t| arg_of.entry(t).or_insert_with(|| scope.arg(t)).clone())
                     .collect();
                 if let Some(a) = capi::allocator(&c.name) {
                     if a.op == AllocOp::Realloc {
