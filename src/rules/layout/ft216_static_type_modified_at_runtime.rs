@@ -124,7 +124,17 @@ fn candidates(
     let text = |r: (usize, usize)| pf.file.parse_text.get(r.0..r.1).unwrap_or("");
     // `Foo_Type.tp_x` (or `(&Foo_Type)->tp_x`) → field.
     let type_field = |e: &str| -> Option<String> {
-        let e = bare(e).replace("(&", "").replace(")->", ".");
+        // A field needs a `.` (or `->`, whose `>` nothing removes): most targets
+        // have neither and are not normalised.
+        if !e.bytes().any(|b| b == b'.' || b == b'>') {
+            return None;
+        }
+        let mut e = bare(e);
+        for (from, to) in [("(&", ""), (")->", ".")] {
+            if e.contains(from) {
+                e = e.replace(from, to);
+            }
+        }
         let (base, field) = e.split_once('.')?;
         (types.contains(base) && field.starts_with("tp_") && !field.contains('.'))
             .then(|| format!("{base}.{field}"))

@@ -234,6 +234,14 @@ pub(crate) fn define_occurrences(ctx: &FileContext, word: &str) -> Vec<(usize, (
 /// build passes it; those headers refuse to compile without it). Third-party
 /// code that defines `Py_BUILD_CORE` to reach the internals is still checked.
 pub(crate) fn is_cpython_module(ctx: &FileContext) -> bool {
+    // Four rules ask, and the answer searches the whole text: once per file.
+    struct CpythonModule(bool);
+    ctx.memo
+        .get(|| CpythonModule(search_cpython_module(ctx)))
+        .0
+}
+
+fn search_cpython_module(ctx: &FileContext) -> bool {
     use crate::source::lex::DirectiveKind;
     let t = ctx.file.text.as_str();
     if t.contains("Py_BUILD_CORE_MODULE") || t.contains("Py_BUILD_CORE_BUILTIN") {

@@ -1,5 +1,6 @@
 //! FT301: `return`, `goto`, `break` or `continue` leaving a critical section or an allow-threads region.
 
+use rustc_hash::FxHashMap as HashMap;
 use tree_sitter::Node;
 
 use super::end_statement;
@@ -61,6 +62,9 @@ pub(crate) fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
         return;
     }
     let root = ctx.file.tree.root_node();
+    let tree = Tree::new(root);
+    // Each function's labels (start, name), found once: a region may hold many `goto`s.
+    let mut labels_of: HashMap<usize, Vec<(usize, Option<&str>)>> = HashMap::default();
     let blocks = super::bare_thread_state_macros(ctx, TsRole::Attach);
     for r in an.regions.iter().filter(|r| r.end.is_some()) {
         let body = r.body();
@@ -70,7 +74,17 @@ pub(crate) fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
             "break_statement",
             "continue_statement",
         ];
-        for j in nodes_in(root, body, &kinds) {
+        // A jump's text holds its keyword: a body whose text holds none has no
+        // jump, unless error recovery made a keyword up (such trees are searched).
+        let text = ctx.file.parse_text.get(body.0..body.1).unwrap_or("");
+        if !tree.has_error_in(body)
+            && !["return", "goto", "break", "continue"]
+                .iter()
+                .any(|k| text.contains(k))
+        {
+            continue;
+        }
+        for j in tree.nodes_in(body, &kinds) {
             if !an.compiled_in_ft(j.start_byte()) || unreachable(j) {
                 continue;
             }
@@ -81,15 +95,19 @@ pub(crate) fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
                         .child_by_field_name("label")
                         .map(|l| ctx.file.node_text(l))
                         .unwrap_or("");
-                    let f = &ctx.index.functions[r.function];
-                    !nodes_in(root, f.body, &["labeled_statement"])
-                        .iter()
-                        .any(|l| {
-                            l.child_by_field_name("label")
-                                .is_some_and(|n| ctx.file.node_text(n) == label)
-                                && body.0 <= l.start_byte()
-                                && l.start_byte() <= body.1
-                        })
+                    let labels = labels_of.entry(r.function).or_insert_with(|| {
+                        let f = &ctx.index.functions[r.function];
+                        tree.nodes_in(f.body, &["labeled_statement"])
+                            .iter()
+                            .map(|l| {
+                                let name = l.child_by_field_name("label").map(|n| ctx.file.node_text(n));
+                                (l.start_byte(), name)
+                            })
+                            .collect()
+                    });
+                    !labels.iter().any(|(start, name)| {
+                        *name == Some(label) && body.0 <= *start && *start <= body.1
+                    })
                 }
                 k => {
                     let targets: &[&str] = if k == "break_statement" {
@@ -153,37 +171,72 @@ pub(crate) fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// Nodes of `kinds` inside `range`, in source order. One cursor goes down from
-/// the root through the nodes that overlap the range only (finding the smallest
-/// enclosing node first took a climb through `parent`, each step of which walks
-/// down from the root again).
-fn nodes_in<'t>(root: Node<'t>, range: (usize, usize), kinds: &[&str]) -> Vec<Node<'t>> {
-    let overlaps = |n: Node| !(n.end_byte() <= range.0 || n.start_byte() >= range.1);
-    let mut out = Vec::new();
-    if !overlaps(root) {
-        return out;
+/// The syntax tree with the root's children at hand: each region's search starts
+/// at the top-level node around it (found by position) instead of stepping
+/// through every top-level node before it.
+struct Tree<'t> {
+    root: Node<'t>,
+    tops: Vec<Node<'t>>,
+}
+
+impl<'t> Tree<'t> {
+    fn new(root: Node<'t>) -> Tree<'t> {
+        let mut cursor = root.walk();
+        let tops = root.children(&mut cursor).collect();
+        Tree { root, tops }
     }
-    let mut c = root.walk();
-    'walk: loop {
-        let n = c.node();
-        if n.start_byte() >= range.0 && n.end_byte() <= range.1 && kinds.contains(&n.kind()) {
-            out.push(n);
-        }
-        // Down to the first child that reaches past the range's start.
-        if c.goto_first_child_for_byte(range.0).is_some() && overlaps(c.node()) {
-            continue;
-        }
-        // Then across, or up: a sibling that does not overlap starts past the range.
-        loop {
-            if c.goto_next_sibling() && overlaps(c.node()) {
-                continue 'walk;
-            }
-            if !c.goto_parent() {
-                break 'walk;
-            }
-        }
+
+    /// Does a node overlapping `range` hold a syntax error (or a token error
+    /// recovery inserted)?
+    fn has_error_in(&self, range: (usize, usize)) -> bool {
+        let first = self.tops.partition_point(|n| n.end_byte() <= range.0);
+        self.tops[first..]
+            .iter()
+            .take_while(|n| n.start_byte() < range.1)
+            .any(|n| n.has_error())
     }
-    out
+
+    /// Nodes of `kinds` inside `range`, in source order: a walk down the nodes
+    /// that overlap the range only.
+    fn nodes_in(&self, range: (usize, usize), kinds: &[&str]) -> Vec<Node<'t>> {
+        let overlaps = |n: Node| !(n.end_byte() <= range.0 || n.start_byte() >= range.1);
+        let wanted = |n: Node| {
+            n.start_byte() >= range.0 && n.end_byte() <= range.1 && kinds.contains(&n.kind())
+        };
+        let mut out = Vec::new();
+        if !overlaps(self.root) {
+            return out;
+        }
+        if wanted(self.root) {
+            out.push(self.root);
+        }
+        // Siblings are in order: the first that reaches past the range's start,
+        // then those that start before its end.
+        let first = self.tops.partition_point(|n| n.end_byte() <= range.0);
+        for &top in self.tops[first..].iter().take_while(|n| overlaps(**n)) {
+            let mut c = top.walk();
+            'walk: loop {
+                let n = c.node();
+                if wanted(n) {
+                    out.push(n);
+                }
+                // Down to the first child that reaches past the range's start.
+                if c.goto_first_child_for_byte(range.0).is_some() && overlaps(c.node()) {
+                    continue;
+                }
+                // Then across, or up: a sibling that does not overlap starts past the range.
+                loop {
+                    if c.goto_next_sibling() && overlaps(c.node()) {
+                        continue 'walk;
+                    }
+                    if !c.goto_parent() {
+                        break 'walk;
+                    }
+                }
+            }
+        }
+        out
+    }
 }
 
 /// A statement right after an unconditional jump in the same block never runs.

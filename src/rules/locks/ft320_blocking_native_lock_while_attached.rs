@@ -53,22 +53,9 @@ pub(crate) fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
         return;
     };
     let idx = ctx.index;
-    // Functions that run attached: they call the C API or take/return Python objects.
-    let mut attached_fn: HashSet<usize> = idx
-        .calls
-        .iter()
-        .filter(|c| uses_c_api(&c.name))
-        .filter_map(|c| c.function)
-        .collect();
-    for (i, f) in idx.functions.iter().enumerate() {
-        if f.specifiers.contains("PyObject") || f.params.iter().any(|p| p.ty.contains("PyObject")) {
-            attached_fn.insert(i);
-        }
-    }
     let detached = |off: usize| facts.guards_at(off).any(|g| g.kind == GuardKind::Detached);
     let mut sites: Vec<((usize, usize), String, Option<usize>)> = Vec::new();
     for c in &idx.calls {
-        let member = c.callee.contains('.') || c.callee.contains("->");
         let blocking = match c.name.as_str() {
             // native: blocking acquisitions of POSIX and Windows locks (not the C API).
             "pthread_mutex_lock"
@@ -87,7 +74,7 @@ pub(crate) fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
                 let t = ctx.file.parse_text[a.0..a.1].trim();
                 t == "WAIT_LOCK" || t == "1"
             }),
-            "lock" => member && c.callee != "lock",
+            "lock" => (c.callee.contains('.') || c.callee.contains("->")) && c.callee != "lock",
             _ => false,
         };
         if blocking {
@@ -100,6 +87,21 @@ pub(crate) fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
             format!("`{t}`"),
             crate::source::entry::fn_at(idx, range.0),
         ));
+    }
+    if sites.is_empty() {
+        return;
+    }
+    // Functions that run attached: they call the C API or take/return Python objects.
+    let mut attached_fn: HashSet<usize> = idx
+        .calls
+        .iter()
+        .filter(|c| uses_c_api(&c.name))
+        .filter_map(|c| c.function)
+        .collect();
+    for (i, f) in idx.functions.iter().enumerate() {
+        if f.specifiers.contains("PyObject") || f.params.iter().any(|p| p.ty.contains("PyObject")) {
+            attached_fn.insert(i);
+        }
     }
     for (range, what, f) in sites {
         let Some(f) = f else { continue };

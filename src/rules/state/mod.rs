@@ -365,18 +365,26 @@ fn mentions(text: &str, word: &str) -> bool {
 }
 
 /// Names looked for as whole identifiers in many texts ([`mentions`] of any of
-/// them). A name that is one identifier is found by looking each identifier of
-/// the text up once, where a search per name read the text once per name; any
-/// other name (`Foo::get`) is still searched for.
+/// them). A name that is one identifier is found by looking the identifiers of
+/// the text up (those that start with a byte and have a length some name has),
+/// where a search per name read the text once per name; any other name
+/// (`Foo::get`) is still searched for.
 #[derive(Default)]
 struct Mentions {
     identifiers: HashSet<String>,
+    /// Bit `b % 64` set: some identifier starts with byte `b`.
+    first_bytes: u64,
+    /// Bit `n` set: some identifier is `n` bytes long (bit 63: 63 or more).
+    lengths: u64,
     others: Vec<String>,
 }
 
 impl Mentions {
     fn insert(&mut self, name: String) {
-        if !name.is_empty() && name.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_') {
+        let b = name.as_bytes();
+        if !b.is_empty() && b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_') {
+            self.first_bytes |= 1 << (b[0] % 64);
+            self.lengths |= 1 << b.len().min(63);
             self.identifiers.insert(name);
         } else if !self.others.contains(&name) {
             self.others.push(name);
@@ -390,9 +398,26 @@ impl Mentions {
 
     /// Does `text` mention one of the names?
     fn in_text(&self, text: &str) -> bool {
-        text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-            .any(|w| !w.is_empty() && self.identifiers.contains(w))
-            || self.others.iter().any(|n| mentions(text, n))
+        let b = text.as_bytes();
+        let id = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
+        let mut i = 0;
+        while i < b.len() {
+            if !id(b[i]) {
+                i += 1;
+                continue;
+            }
+            let start = i;
+            while i < b.len() && id(b[i]) {
+                i += 1;
+            }
+            if self.first_bytes & (1 << (b[start] % 64)) != 0
+                && self.lengths & (1 << (i - start).min(63)) != 0
+                && self.identifiers.contains(&text[start..i])
+            {
+                return true;
+            }
+        }
+        self.others.iter().any(|n| mentions(text, n))
     }
 }
 

@@ -8,7 +8,7 @@
 //! accesses are reported at the call in each such function that reaches it
 //! unprotected, with the helper's own line as a related location.
 
-use std::collections::HashMap;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::sync::Arc;
 
 use rayon::prelude::*;
@@ -31,7 +31,10 @@ pub(crate) struct SharedState {
     /// function that can run concurrently outside lifecycle code.
     touches: HashMap<Key, Vec<(FnId, usize)>>,
     /// Interned names of the Python object structs.
-    python_object_syms: std::collections::HashSet<Sym>,
+    python_object_syms: HashSet<Sym>,
+    /// [`SharedState::field_is_exempt`] of every key an access has, answered once
+    /// (each rule asks it of every access of every reported function).
+    exempt: HashMap<Key, bool>,
     /// Per file, the free-threaded builds its settings target.
     pub(crate) configs: Vec<Vec<BuildConfig>>,
 }
@@ -49,8 +52,8 @@ impl SharedState {
                 .map(|pf| FileFacts::extract(pf, super::entry_facts(pf)))
                 .collect();
             let summaries = Summaries::build(facts);
-            let mut fields: HashMap<String, HashMap<String, (String, bool)>> = HashMap::new();
-            let mut python_objects = std::collections::HashSet::new();
+            let mut fields: HashMap<String, HashMap<String, (String, bool)>> = HashMap::default();
+            let mut python_objects = HashSet::default();
             for ff in &summaries.files {
                 for st in &ff.structs {
                     for n in &st.names {
@@ -66,7 +69,7 @@ impl SharedState {
             }
             // Every interned name that is a Python object struct (by marker or by the
             // `...Object` naming convention).
-            let mut python_object_syms = std::collections::HashSet::new();
+            let mut python_object_syms = HashSet::default();
             let mut sym = 0;
             loop {
                 let n = summaries.name(sym);
@@ -83,8 +86,9 @@ impl SharedState {
             let mut s = SharedState {
                 summaries,
                 fields,
-                touches: HashMap::new(),
+                touches: HashMap::default(),
                 python_object_syms,
+                exempt: HashMap::default(),
                 configs: project
                     .files
                     .iter()
@@ -92,7 +96,7 @@ impl SharedState {
                     .collect(),
             };
             let entries = analysis.entries();
-            let mut touches: HashMap<Key, Vec<(FnId, usize)>> = HashMap::new();
+            let mut touches: HashMap<Key, Vec<(FnId, usize)>> = HashMap::default();
             for (fi, per_fn) in s.summaries.summary.iter().enumerate() {
                 for (i, list) in per_fn.iter().enumerate() {
                     // The functions a porter fixes (entry points, or what nothing calls):
@@ -116,6 +120,15 @@ impl SharedState {
                 }
             }
             s.touches = touches;
+            let mut exempt = HashMap::default();
+            for a in s.summaries.summary.iter().flatten().flatten() {
+                if let Some(k) = s.object_key(a) {
+                    exempt
+                        .entry(k)
+                        .or_insert_with(|| s.compute_field_is_exempt(k));
+                }
+            }
+            s.exempt = exempt;
             s
         })
     }
@@ -145,6 +158,13 @@ impl SharedState {
 
     /// Fields that need no lock: atomics, locks, and library contexts FT407 covers.
     pub(crate) fn field_is_exempt(&self, key: Key) -> bool {
+        match self.exempt.get(&key) {
+            Some(&known) => known,
+            None => self.compute_field_is_exempt(key),
+        }
+    }
+
+    fn compute_field_is_exempt(&self, key: Key) -> bool {
         let (st, field) = self.names(key);
         self.field(st, field).is_some_and(|(t, _)| {
             t.contains("atomic")
@@ -371,7 +391,7 @@ pub(crate) fn global_findings(
     let e = analysis.entries();
     let sum = &s.summaries;
     // Every concurrent function's changes of each global, for the conflicting side.
-    let mut touches: HashMap<usize, Vec<(FnId, usize)>> = HashMap::new();
+    let mut touches: HashMap<usize, Vec<(FnId, usize)>> = HashMap::default();
     for (fi, per_fn) in sum.summary.iter().enumerate() {
         for (i, list) in per_fn.iter().enumerate() {
             if e.role(fi, Some(i)) != Role::Concurrent {

@@ -3,7 +3,8 @@
 
 use super::params::{parameter_role, Role};
 use super::text::{
-    call_name, identifiers, is_identifier, is_null, normalize, pointer_call_name, strip_new_ref,
+    ancestors, call_name, identifiers, is_identifier, is_null, normalize, pointer_call_name,
+    strip_new_ref,
 };
 use super::Analysis;
 use crate::capi;
@@ -125,7 +126,7 @@ impl Analysis<'_> {
         let Some(mut n) = root.descendant_for_byte_range(at, at) else {
             return false;
         };
-        while let Some(p) = n.parent() {
+        for p in ancestors(root, n) {
             if p.kind() == "if_statement"
                 && p.child_by_field_name("consequence")
                     .is_some_and(|c| c.id() == n.id())
@@ -455,7 +456,7 @@ impl Analysis<'_> {
         match parameter_role(self.index, f, pos) {
             Role::Kwargs => Privacy::Private(Private::Kwargs),
             Role::Args => Privacy::Private(Private::Args),
-            Role::Object if self.python_facing.contains(&f.name) => {
+            Role::Object if self.python_facing.contains(f.name.as_str()) => {
                 Privacy::Shared(Shared::Argument(p.name.clone()))
             }
             Role::Object => Privacy::Shared(Shared::HelperParameter(p.name.clone())),

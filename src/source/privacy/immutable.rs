@@ -2,8 +2,24 @@
 //! the module is ready nothing changes them, so borrowed lookups from them cannot
 //! see an item freed under them.
 
+use std::borrow::Cow;
+
 use super::Analysis;
 use crate::capi;
+
+/// `t` without blanks, after its last `)`, without `&`: how containers are compared.
+/// Every argument of the file is compared, and most have no blank to remove.
+fn norm(t: &str) -> Cow<'_, str> {
+    if t.bytes()
+        .all(|b| b.is_ascii() && !char::from(b).is_whitespace())
+    {
+        let t = t.rsplit(')').next().unwrap_or(t);
+        return Cow::Borrowed(t.trim_start_matches('&'));
+    }
+    let t: String = t.chars().filter(|c| !c.is_whitespace()).collect();
+    let t = t.rsplit(')').next().unwrap_or(&t).to_owned();
+    Cow::Owned(t.trim_start_matches('&').to_owned())
+}
 
 impl Analysis<'_> {
     /// Is `container` (a global, or a struct field such as `st->registry`) changed only
@@ -21,11 +37,6 @@ impl Analysis<'_> {
     }
 
     fn compute_filled_only_at_init(&self, container: &str) -> bool {
-        let norm = |t: &str| -> String {
-            let t: String = t.chars().filter(|c| !c.is_whitespace()).collect();
-            let t = t.rsplit(')').next().unwrap_or(&t).to_owned();
-            t.trim_start_matches('&').to_owned()
-        };
         let target = norm(container);
         if target.is_empty() {
             return false;

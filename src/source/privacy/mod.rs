@@ -43,7 +43,7 @@ pub struct Analysis<'a> {
     pub mismatches: Vec<Mismatch>,
     /// Functions referenced from file-scope initializers (method tables, slot
     /// arrays, static type objects): Python calls them directly.
-    python_facing: HashSet<String>,
+    python_facing: HashSet<&'a str>,
     /// Parameters a function's callers lock for it: Argument Clinic's
     /// `@critical_section`, and CPython's `*_lock_held` naming convention.
     caller_locked: HashMap<usize, Vec<String>>,
@@ -65,7 +65,7 @@ impl<'a> Analysis<'a> {
             let Some(init) = &d.init else { continue };
             let (s, e) = init.range();
             let text = ctx.file.parse_text.get(s..e).unwrap_or("");
-            python_facing.extend(identifiers(text).map(str::to_owned));
+            python_facing.extend(identifiers(text));
         }
         let caller_locked = caller_locked(ctx);
         let init_only = init_only(ctx);

@@ -178,16 +178,34 @@ impl Analysis<'_> {
             }
             blocks.sort_unstable_by_key(|b| (b.0, b.1, b.2));
             blocks.dedup_by_key(|b| (b.0, b.1, b.2));
+            let offsets: Vec<usize> = per_fn.iter().map(|&(_, off)| off).collect();
             for &(.., block) in &blocks {
-                self.pair_markers(fi, block);
+                self.pair_markers(fi, block, &offsets);
             }
         }
     }
 
-    fn pair_markers(&mut self, fi: usize, block: Node) {
-        let mut cursor = block.walk();
+    /// Pairs the markers among the statements of `block`. A statement is a marker
+    /// when its text starts with one, so at one of the function's marker
+    /// `offsets`: only the statements holding one are looked at.
+    fn pair_markers(&mut self, fi: usize, block: Node, offsets: &[usize]) {
         let mut open: Vec<(Marker, RegionKind)> = Vec::new();
-        let stmts: Vec<Node> = block.named_children(&mut cursor).collect();
+        let mut stmts: Vec<Node> = Vec::new();
+        let mut cursor = block.walk();
+        let from = offsets.partition_point(|&o| o < block.start_byte());
+        for &off in offsets[from..].iter().take_while(|&&o| o < block.end_byte()) {
+            if stmts.last().is_some_and(|s| off < s.end_byte()) {
+                continue;
+            }
+            cursor.reset(block);
+            if cursor.goto_first_child_for_byte(off).is_none() {
+                continue;
+            }
+            let child = cursor.node();
+            if child.is_named() && child.start_byte() <= off && off < child.end_byte() {
+                stmts.push(child);
+            }
+        }
         for mut s in stmts {
             // `done: Py_END_CRITICAL_SECTION();`
             while s.kind() == "labeled_statement" {

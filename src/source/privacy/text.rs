@@ -197,13 +197,44 @@ pub fn mentions(text: &str, word: &str) -> bool {
 
 /// The enclosing syntax node of a given kind, from the node at `offset`.
 pub fn ancestor_of_kind<'t>(root: Node<'t>, offset: usize, kinds: &[&str]) -> Option<Node<'t>> {
-    let mut n = root.descendant_for_byte_range(offset, offset)?;
-    loop {
-        if kinds.contains(&n.kind()) {
-            return Some(n);
-        }
-        n = n.parent()?;
+    let n = root.descendant_for_byte_range(offset, offset)?;
+    if kinds.contains(&n.kind()) {
+        return Some(n);
     }
+    ancestors(root, n)
+        .into_iter()
+        .find(|a| kinds.contains(&a.kind()))
+}
+
+/// The ancestors of `node` in the tree whose root is `root`, nearest first: what
+/// [`Node::parent`] finds, one call after the other. Each `parent` call walks
+/// down from the root again, so a climb of `d` levels cost `d` such walks; this
+/// walks down once the same way (`parent` follows `child_with_descendant` from
+/// the root) and keeps the nodes it passes. An empty node, which that walk
+/// finds by another rule, is climbed to with `parent`.
+pub fn ancestors<'t>(root: Node<'t>, node: Node<'t>) -> Vec<Node<'t>> {
+    let mut path = Vec::new();
+    if node.start_byte() == node.end_byte() {
+        let mut n = node;
+        while let Some(p) = n.parent() {
+            path.push(p);
+            n = p;
+        }
+        return path;
+    }
+    if node.id() == root.id() {
+        return path;
+    }
+    let mut n = root;
+    loop {
+        path.push(n);
+        match n.child_with_descendant(node) {
+            Some(c) if c.id() != node.id() => n = c,
+            _ => break,
+        }
+    }
+    path.reverse();
+    path
 }
 
 #[cfg(test)]

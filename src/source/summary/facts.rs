@@ -266,6 +266,12 @@ const MUTATORS: [&str; 22] = [
     "remove",
 ];
 
+/// `x.f` or `x->f`: a callee that is a member (asked of every call).
+fn is_member(callee: &str) -> bool {
+    let b = callee.as_bytes();
+    b.contains(&b'.') || b.windows(2).any(|w| w == b"->")
+}
+
 /// Calls whose arguments are touched atomically.
 fn is_atomic_call(name: &str) -> bool {
     capi::is_atomic(name)
@@ -366,6 +372,9 @@ fn strip_type(t: &str) -> String {
 
 /// Expression text without casts, parentheses, `&` and `*`.
 fn strip_expr(t: &str) -> &str {
+    if is_bare(t) {
+        return t;
+    }
     let mut s = t.trim();
     loop {
         let before = s;
@@ -400,6 +409,39 @@ fn strip_expr(t: &str) -> &str {
     }
 }
 
+/// `s.trim()`, without decoding characters when both ends are plain ASCII:
+/// names and expressions are trimmed again at each step of their mapping.
+fn trim(s: &str) -> &str {
+    match (s.as_bytes().first(), s.as_bytes().last()) {
+        (Some(&a), Some(&b))
+            if a.is_ascii()
+                && b.is_ascii()
+                && !char::from(a).is_whitespace()
+                && !char::from(b).is_whitespace() =>
+        {
+            s
+        }
+        _ => s.trim(),
+    }
+}
+
+/// Nothing for [`strip_expr`] to take off: no blank at either end, and no `&`,
+/// `*`, `(` or cast keyword in front. Asked of every argument of the file, most
+/// of which are bare (`self`, `n`, `obj->items`).
+fn is_bare(t: &str) -> bool {
+    let (Some(&first), Some(&last)) = (t.as_bytes().first(), t.as_bytes().last()) else {
+        return false;
+    };
+    first.is_ascii()
+        && last.is_ascii()
+        && !char::from(first).is_whitespace()
+        && !char::from(last).is_whitespace()
+        && !matches!(first, b'&' | b'*' | b'(')
+        && !["reinterpret_cast<", "static_cast<", "const_cast<"]
+            .iter()
+            .any(|c| t.starts_with(c))
+}
+
 fn is_ident(s: &str) -> bool {
     !s.is_empty()
         && s.bytes()
@@ -430,7 +472,7 @@ fn chain(expr: &str) -> Option<(&str, Option<&str>)> {
     let (mut root, mut first) = (None, None);
     // Each part, trimmed: the root, then fields that must all be names.
     fn part<'s>(p: &'s str, root: &mut Option<&'s str>, first: &mut Option<&'s str>) -> bool {
-        let p = p.trim();
+        let p = trim(p);
         if root.is_none() {
             *root = Some(p);
         } else if !is_ident(p) {
@@ -489,7 +531,7 @@ struct Scope<'a> {
 
 impl Scope<'_> {
     fn base(&self, root: &str) -> Option<Base> {
-        let root = root.trim();
+        let root = trim(root);
         if root == "this" {
             return Some(Base::This);
         }
@@ -529,7 +571,7 @@ impl Scope<'_> {
 
     /// A base and field for `root` followed by `fields`, with C++ implicit members.
     fn target(&self, root: &str, field: Option<&str>) -> Option<(Base, Option<String>)> {
-        let short = last_name(root.trim()).trim();
+        let short = trim(last_name(trim(root)));
         // A class static defined at file scope (`std::vector<T *> Tracker::instances;`).
         if self
             .class
@@ -876,10 +918,7 @@ impl FileFacts {
                 asserts_locked: false,
             };
             for c in &calls {
-                if is_atomic_call(&c.name)
-                    || ((c.callee.contains('.') || c.callee.contains("->"))
-                        && is_atomic_member(&c.name))
-                {
+                if is_atomic_call(&c.name) || (is_member(&c.callee) && is_atomic_member(&c.name)) {
                     regions.atomic.push(c.range);
                 }
                 if is_once_call(&c.name) {
@@ -1044,10 +1083,9 @@ impl FileFacts {
             // Reads of fields (and arguments passed on). Per function, the calls by
             // start and the arguments by their range without casts and `&`, so that
             // each field use is one lookup (huge functions made this quadratic).
-            let call_at: HashMap<usize, &str> = calls
-                .iter()
-                .map(|c| (c.range.0, c.callee.as_str()))
-                .collect();
+            // (The arguments without casts are kept for the calls below, which map
+            // each to a base: `strip_expr` of an argument is the argument's own.)
+            let mut stripped_args: Vec<&str> = Vec::new();
             let mut whole_args: Vec<Range> = Vec::new();
             for c in &calls {
                 for a in &c.args {
@@ -1055,9 +1093,18 @@ impl FileFacts {
                     let st = strip_expr(t);
                     let start = a.0 + (st.as_ptr() as usize - t.as_ptr() as usize);
                     whole_args.push((start, start + st.len()));
+                    stripped_args.push(st);
                 }
             }
-            whole_args.sort_unstable();
+            let call_at: HashMap<usize, &str> = if fields_by[fi].is_empty() {
+                HashMap::default()
+            } else {
+                whole_args.sort_unstable();
+                calls
+                    .iter()
+                    .map(|c| (c.range.0, c.callee.as_str()))
+                    .collect()
+            };
             for &ui in &fields_by[fi] {
                 let u = &facts.fields[ui];
                 // `instances.push_back` as a callee names a method, not a field.
@@ -1095,9 +1142,17 @@ impl FileFacts {
                     .map(|&bi| facts.branches[bi].condition))
                 .chain(func.returns.iter().copied()),
             );
+            let mut stripped_args = stripped_args.into_iter();
+            // The same arguments recur through a function (`self`, `args`, `NULL`):
+            // each text is mapped once.
+            let mut arg_of: HashMap<&str, Arg> = HashMap::default();
             for c in &calls {
                 let protection = regions.protection(c.range.0);
-                let args: Vec<Arg> = c.args.iter().map(|a| scope.arg(get(*a))).collect();
+                let args: Vec<Arg> = stripped_args
+                    .by_ref()
+                    .take(c.args.len())
+                    .map(|t| arg_of.entry(t).or_insert_with(|| scope.arg(t)).clone())
+                    .collect();
                 if let Some(a) = capi::allocator(&c.name) {
                     if a.op == AllocOp::Realloc {
                         // `PyMem_Realloc(b->buf, n)`: whatever the result is stored in,
@@ -1135,7 +1190,7 @@ impl FileFacts {
                         }
                     }
                 }
-                let member = c.callee.contains('.') || c.callee.contains("->");
+                let member = is_member(&c.callee);
                 let (receiver, receiver_type) = if member {
                     let recv_text = c
                         .callee
