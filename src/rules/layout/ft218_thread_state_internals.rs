@@ -18,7 +18,7 @@ Finds `->field` on a `PyThreadState *` (a variable or parameter of that type, or
 the result of `PyThreadState_Get()`, `PyThreadState_GET()`,
 `PyThreadState_GetUnchecked()` or `_PyThreadState_UncheckedGet()`). One finding
 per field and function. Such code usually saves and restores the interpreter's
-frame and data-stack pointers to switch C stacks (coroutines, greenlets), or
+frame and data-stack pointers to switch C stacks (stackful coroutines), or
 reads the recursion counters.
 
 ## Why is this bad?

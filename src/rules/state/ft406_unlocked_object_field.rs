@@ -72,7 +72,7 @@ inside a nested loop or `switch` get no fix.
 
 ## References
 - CPython howto *C API Extension Support for Free Threading*, "Critical Sections".
-- simplejson and msgpack took per-object critical sections when porting.
+- msgpack took per-object critical sections when porting.
 "#,
     fix: FixAvailability::Sometimes,
 };

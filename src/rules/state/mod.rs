@@ -459,8 +459,6 @@ fn is_foreign_context(ty: &str) -> bool {
         || t.ends_with("_CStream")
         || t.ends_with("_DStream")
         || t.starts_with("EVP_")
-        || t.starts_with("BrotliEncoderState")
-        || t.starts_with("BrotliDecoderState")
 }
 
 /// The declared type of `field` in struct `ty` (searched in this file).
