@@ -227,7 +227,9 @@ fn attach_fixes(
 
 /// [`build_deferred_fixes`] while the run still has its files: each file with
 /// requests gets its tree back from its masked text (in parallel, one tree per
-/// thread at a time), which is released again once its fixes are built.
+/// thread at a time), which is released again once its fixes are built. Only the
+/// top-level items the requests read are parsed again when the rules can say
+/// which (`deferred::reads`): most requests rewrite one function.
 fn build_deferred_fixes_on(
     diagnostics: &mut [Diagnostic],
     files: &mut [ProjectFile],
@@ -243,9 +245,21 @@ fn build_deferred_fixes_on(
         .filter_map(|pf| by_file.get(&pf.file.path).map(|ids| (pf, ids)))
         .flat_map_iter(|(pf, ids)| {
             let file = &mut pf.parsed.file;
-            let parsed =
-                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| file.reparse_tree()))
-                    .unwrap_or(false);
+            let reads: Option<Vec<usize>> = ids
+                .iter()
+                .map(|&i| {
+                    let deferred = readonly[i].deferred_fix.as_ref()?;
+                    crate::rules::deferred::reads(file, deferred)
+                })
+                .try_fold(Vec::new(), |mut all, at| {
+                    all.extend(at?);
+                    Some(all)
+                });
+            let parsed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match &reads {
+                Some(at) => file.reparse_items(at),
+                None => file.reparse_tree(),
+            }))
+            .unwrap_or(false);
             let out = build_requests(readonly, ids, parsed.then_some(&*file));
             file.tree.release();
             out

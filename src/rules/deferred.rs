@@ -29,6 +29,36 @@ pub fn prepare(file: &SourceFile, index: &FileIndex) -> Vec<(FixRequest, Option<
         .collect()
 }
 
+/// The offsets whose top-level items [`build`] reads for `deferred` (see
+/// [`SourceFile::reparse_items`]); `None`: it may read the whole file.
+///
+/// A lock around a body reads its function. A static made atomic, local or
+/// thread-local reads its declaration and every place its name is written
+/// (words in the parsed text: comments and strings only add items).
+pub fn reads(file: &SourceFile, deferred: &DeferredFix) -> Option<Vec<usize>> {
+    match &deferred.request {
+        FixRequest::SetGil { .. } => None,
+        FixRequest::LockBody { at, .. } => Some(vec![*at]),
+        FixRequest::AtomicCounter { name_at, name }
+        | FixRequest::ScratchBuffer { name_at, name, .. } => {
+            let mut at = vec![*name_at];
+            at.extend(word_offsets(&file.parse_text, name));
+            Some(at)
+        }
+    }
+}
+
+/// The offsets of `word` in `text` as a whole word (not inside a longer name).
+fn word_offsets<'t>(text: &'t str, word: &'t str) -> impl Iterator<Item = usize> + 't {
+    let ident = |b: u8| b == b'_' || b.is_ascii_alphanumeric();
+    let bytes = text.as_bytes();
+    text.match_indices(word).filter_map(move |(i, _)| {
+        let before = i.checked_sub(1).map(|j| bytes[j]);
+        let after = bytes.get(i + word.len()).copied();
+        (!before.is_some_and(ident) && !after.is_some_and(ident)).then_some(i)
+    })
+}
+
 /// The fix `deferred` stands for, on `file` parsed again as it was analysed;
 /// `None` when the rewrite does not apply to the code's shape (as when built eagerly).
 pub fn build(file: &SourceFile, deferred: &DeferredFix) -> Option<Fix> {

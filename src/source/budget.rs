@@ -320,6 +320,24 @@ pub fn parse(parser: &mut Parser, text: String) -> Option<Parsed> {
     })
 }
 
+/// Parses only the `ranges` of `text` (tree-sitter's included ranges: nodes keep
+/// their offsets in `text`), within the budget of that many bytes and with no
+/// second attempt: `None` when it runs out (the caller parses the whole file).
+/// The parser is left parsing whole documents again.
+pub fn parse_ranges(
+    parser: &mut Parser,
+    text: &str,
+    ranges: &[tree_sitter::Range],
+) -> Option<Tree> {
+    parser.set_included_ranges(ranges).ok()?;
+    let bytes: usize = ranges.iter().map(|r| r.end_byte - r.start_byte).sum();
+    let budget = ops_budget(bytes);
+    let tree = parse_within(parser, text.as_bytes(), budget, time_budget(budget)).ok();
+    // An empty list means the whole document; it cannot fail.
+    let _ = parser.set_included_ranges(&[]);
+    tree
+}
+
 /// `text` with every character from `from` on turned into a space (newlines kept).
 fn blank_from(text: &str, from: usize) -> String {
     let mut out = String::with_capacity(text.len());

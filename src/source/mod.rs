@@ -6,6 +6,7 @@ pub mod entry;
 pub mod index;
 pub mod lex;
 mod parse_memory;
+pub mod partial;
 pub mod preproc;
 pub mod privacy;
 pub mod summary;
@@ -112,6 +113,9 @@ pub struct SourceFile {
     /// [`SourceFile::parse_error_count`], counted once (the pipeline and the
     /// scope both ask).
     error_count: OnceLock<usize>,
+    /// The top-level items of the full parse, kept when the tree is released so
+    /// that [`SourceFile::reparse_items`] can parse some of them again.
+    top_items: Option<partial::TopItems>,
 }
 
 thread_local! {
@@ -119,8 +123,8 @@ thread_local! {
     static CPP_PARSER: RefCell<Option<Parser>> = const { RefCell::new(None) };
 }
 
-/// Parses `text` within the parser's work budget (see [`budget::parse`]).
-fn parse_with(lang: Language, text: String) -> Option<budget::Parsed> {
+/// Runs `f` with this thread's parser for `lang`, made on first use.
+fn with_parser<R>(lang: Language, f: impl FnOnce(&mut Parser) -> Option<R>) -> Option<R> {
     let cell = match lang {
         Language::C => &C_PARSER,
         Language::Cpp => &CPP_PARSER,
@@ -133,8 +137,18 @@ fn parse_with(lang: Language, text: String) -> Option<budget::Parsed> {
                 Language::Cpp => tree_sitter_cpp::LANGUAGE.into(),
             })?);
         }
-        budget::parse(slot.as_mut()?, text)
+        f(slot.as_mut()?)
     })
+}
+
+/// Parses `text` within the parser's work budget (see [`budget::parse`]).
+fn parse_with(lang: Language, text: String) -> Option<budget::Parsed> {
+    with_parser(lang, |p| budget::parse(p, text))
+}
+
+/// Parses the `ranges` of `text` only (see [`budget::parse_ranges`]).
+fn parse_ranges_with(lang: Language, text: &str, ranges: &[tree_sitter::Range]) -> Option<Tree> {
+    with_parser(lang, |p| budget::parse_ranges(p, text, ranges))
 }
 
 /// Markers in the first lines of files written by code generators we do not audit
@@ -230,6 +244,7 @@ impl SourceFile {
             parse_limits,
             words: OnceLock::new(),
             error_count: OnceLock::new(),
+            top_items: None,
         }
     }
 
@@ -383,7 +398,15 @@ impl SourceFile {
             words: OnceLock::new(),
             // A restored file's count comes with its cache entry; it has no tree.
             error_count: OnceLock::new(),
+            // Not cached: a restored file with deferred fixes is parsed whole.
+            top_items: None,
         }
+    }
+
+    /// The top-level items kept when the tree was released (`None` before, and
+    /// for a file restored from the cache).
+    pub fn top_items(&self) -> Option<&partial::TopItems> {
+        self.top_items.as_ref()
     }
 
     /// The code occurrences kept when the tree was released (`None` before).
@@ -412,6 +435,43 @@ impl SourceFile {
         }
     }
 
+    /// Gets a tree back (after [`SourceFile::release_tree`]) holding at least the
+    /// top-level items around `offsets`, with the same nodes there as the full
+    /// parse had: only those items are parsed when the release kept the file's
+    /// items and their parse checks out (see [`partial`]), else the whole file.
+    /// `false`: no usable tree (as [`SourceFile::reparse_tree`]).
+    ///
+    /// A reader of the tree must not look outside those items: the rest of the
+    /// file is not there.
+    pub fn reparse_items(&mut self, offsets: &[usize]) -> bool {
+        if self.tree.is_present() {
+            return true;
+        }
+        let Some(items) = self
+            .top_items
+            .as_ref()
+            .and_then(|t| Some((t, t.holding(offsets)?)))
+        else {
+            return self.reparse_tree();
+        };
+        let (all, picked) = items;
+        if all.all(&picked) {
+            return self.reparse_tree();
+        }
+        crate::timing::count_parse(true);
+        let ranges = partial::ranges(&picked);
+        let tree = crate::timing::time(crate::timing::Phase::Parse, || {
+            parse_ranges_with(self.language, &self.parse_text, &ranges)
+        });
+        match tree {
+            Some(tree) if partial::matches(&tree, &picked) => {
+                self.tree = SyntaxTree::new(tree);
+                true
+            }
+            _ => self.reparse_tree(),
+        }
+    }
+
     /// Releases the syntax tree (the largest part of a parsed file), keeping the
     /// code occurrences of `words` and of every identifier starting with one of
     /// `prefixes`, which [`SourceFile::code_occurrences`] answers from then on.
@@ -428,6 +488,9 @@ impl SourceFile {
             kept.found.push((ident.to_owned(), off));
         }
         self.kept_words = Some(kept);
+        if let Some(tree) = self.tree.tree() {
+            self.top_items = Some(partial::TopItems::of(tree));
+        }
         self.tree.release();
         // The word index answers only while the tree does; it goes with it.
         self.words = OnceLock::new();
@@ -508,6 +571,11 @@ impl SyntaxTree {
             Some(t) => t.root_node(),
             None => panic!("the syntax tree was read after the pipeline released it"),
         }
+    }
+
+    /// The tree, while it is here.
+    pub fn tree(&self) -> Option<&Tree> {
+        self.0.as_ref()
     }
 
     /// Whether the tree is still here.

@@ -236,9 +236,7 @@ pub(crate) fn define_occurrences(ctx: &FileContext, word: &str) -> Vec<(usize, (
 pub(crate) fn is_cpython_module(ctx: &FileContext) -> bool {
     // Four rules ask, and the answer searches the whole text: once per file.
     struct CpythonModule(bool);
-    ctx.memo
-        .get(|| CpythonModule(search_cpython_module(ctx)))
-        .0
+    ctx.memo.get(|| CpythonModule(search_cpython_module(ctx))).0
 }
 
 fn search_cpython_module(ctx: &FileContext) -> bool {

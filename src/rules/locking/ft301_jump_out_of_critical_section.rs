@@ -100,7 +100,9 @@ pub(crate) fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
                         tree.nodes_in(f.body, &["labeled_statement"])
                             .iter()
                             .map(|l| {
-                                let name = l.child_by_field_name("label").map(|n| ctx.file.node_text(n));
+                                let name = l
+                                    .child_by_field_name("label")
+                                    .map(|n| ctx.file.node_text(n));
                                 (l.start_byte(), name)
                             })
                             .collect()

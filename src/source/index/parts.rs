@@ -241,12 +241,20 @@ mod tests {
     /// walked whole.
     #[test]
     fn deep_wrappers() {
-        let text = format!("{}{}{}", "namespace a {\n".repeat(50), cpp_text(20), "}\n".repeat(50));
+        let text = format!(
+            "{}{}{}",
+            "namespace a {\n".repeat(50),
+            cpp_text(20),
+            "}\n".repeat(50)
+        );
         let file = SourceFile::from_text(PathBuf::from("t"), Language::Cpp, text, false);
         let g = Grammar::of(Language::Cpp);
         let pieces = pieces(g, file.tree.root_node(), file.parse_text.len());
         // The root, then as many wrappers (a namespace, its list, ...).
-        assert_eq!(pieces.iter().map(|p| p.ancestors.len()).max(), Some(1 + MAX_WRAPPERS));
+        assert_eq!(
+            pieces.iter().map(|p| p.ancestors.len()).max(),
+            Some(1 + MAX_WRAPPERS)
+        );
         assert_eq!(walked(&file, 3), walked(&file, 1));
     }
 

@@ -23,7 +23,9 @@ impl Analysis<'_> {
         for _ in 0..2 {
             let mut found = Vec::new();
             for (fi, f) in idx.functions.iter().enumerate() {
-                if self.caller_locked.contains_key(&fi) || self.python_facing.contains(f.name.as_str()) {
+                if self.caller_locked.contains_key(&fi)
+                    || self.python_facing.contains(f.name.as_str())
+                {
                     continue;
                 }
                 let Some(first) = f.params.first() else {

@@ -193,7 +193,10 @@ impl Analysis<'_> {
         let mut stmts: Vec<Node> = Vec::new();
         let mut cursor = block.walk();
         let from = offsets.partition_point(|&o| o < block.start_byte());
-        for &off in offsets[from..].iter().take_while(|&&o| o < block.end_byte()) {
+        for &off in offsets[from..]
+            .iter()
+            .take_while(|&&o| o < block.end_byte())
+        {
             if stmts.last().is_some_and(|s| off < s.end_byte()) {
                 continue;
             }
