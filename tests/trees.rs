@@ -208,7 +208,11 @@ fn items_parsed_alone_match_the_full_parse() {
     collect(&root().join("examples"), &mut files);
     if let Some(src) = std::env::var_os("FTAUDIT_CPYTHON_SRC") {
         let src = PathBuf::from(src);
-        for f in ["Objects/dictobject.c", "Modules/_pickle.c", "Modules/_io/textio.c"] {
+        for f in [
+            "Objects/dictobject.c",
+            "Modules/_pickle.c",
+            "Modules/_io/textio.c",
+        ] {
             files.push(src.join(f));
         }
     }
@@ -234,7 +238,11 @@ fn items_parsed_alone_match_the_full_parse() {
             .iter()
             .map(|t| t.range())
             .collect();
-        assert_eq!(kept, full.iter().map(|f| f.0).collect::<Vec<_>>(), "{path:?}");
+        assert_eq!(
+            kept,
+            full.iter().map(|f| f.0).collect::<Vec<_>>(),
+            "{path:?}"
+        );
         if kept.len() < 2 {
             continue;
         }
@@ -260,7 +268,11 @@ fn items_parsed_alone_match_the_full_parse() {
             file.tree.release();
         }
     }
-    eprintln!("{items} items in {} files, {} parsed whole instead", files.len(), refused.len());
+    eprintln!(
+        "{items} items in {} files, {} parsed whole instead",
+        files.len(),
+        refused.len()
+    );
     assert!(items > 500, "{items}");
     assert!(refused.len() * 50 <= items, "refused: {refused:?}");
 }

@@ -103,7 +103,10 @@ pub fn matches(tree: &Tree, items: &[&TopItem]) -> bool {
     let root = tree.root_node();
     let mut cursor = root.walk();
     let mut children = root.children(&mut cursor).map(TopItem::of);
-    items.iter().all(|want| children.next().as_ref() == Some(*want)) && children.next().is_none()
+    items
+        .iter()
+        .all(|want| children.next().as_ref() == Some(*want))
+        && children.next().is_none()
 }
 
 #[cfg(test)]
