@@ -55,10 +55,20 @@ static TOTALS: [AtomicU64; 10] = [const { AtomicU64::new(0) }; 10];
 /// per parse). The cache tests read them to see which files were analysed again.
 static PARSES: [AtomicU64; 2] = [const { AtomicU64::new(0) }; 2];
 
+/// The bytes parsed again for deferred fixes, and the sizes of their files (only
+/// the items a fix reads are parsed again; see `SourceFile::reparse_items`).
+static PARSED_AGAIN: [AtomicU64; 2] = [const { AtomicU64::new(0) }; 2];
+
 /// Counts one tree-sitter parse of a C/C++ file: `again` for a file parsed again
 /// to build deferred fixes (see [`report`]).
 pub fn count_parse(again: bool) {
     PARSES[usize::from(again)].fetch_add(1, Ordering::Relaxed);
+}
+
+/// Counts `bytes` parsed again, of a file of `file_bytes`, for deferred fixes.
+pub fn count_parsed_again(bytes: usize, file_bytes: usize) {
+    PARSED_AGAIN[0].fetch_add(bytes as u64, Ordering::Relaxed);
+    PARSED_AGAIN[1].fetch_add(file_bytes as u64, Ordering::Relaxed);
 }
 
 /// Is timing on (`FTAUDIT_TIMINGS` set)?
@@ -166,7 +176,8 @@ pub fn report() {
     }
     eprintln!("  {:<32} {sum:>8.3} s", "total");
     let [analysed, again] = [&PARSES[0], &PARSES[1]].map(|c| c.swap(0, Ordering::Relaxed));
-    eprintln!("ftaudit: C/C++ files parsed: {analysed} (and {again} again for deferred fixes)");
+    let [bytes, of] = [&PARSED_AGAIN[0], &PARSED_AGAIN[1]].map(|c| c.swap(0, Ordering::Relaxed));
+    eprintln!("ftaudit: C/C++ files parsed: {analysed} (and {again} again for deferred fixes: {bytes} of their {of} bytes)");
 }
 
 /// CPU time (user + system) and peak resident memory of what a process used, as

@@ -482,6 +482,24 @@ fn files_parsed(o: &Output) -> usize {
         .unwrap_or_else(|| panic!("no parse count in: {err}"))
 }
 
+/// The files parsed again for deferred fixes, the bytes parsed, and the bytes of
+/// those files (`FTAUDIT_TIMINGS`).
+fn parsed_again(o: &Output) -> (usize, usize, usize) {
+    let err = stderr(o);
+    let line = err
+        .lines()
+        .find_map(|l| l.strip_prefix("ftaudit: C/C++ files parsed: "))
+        .unwrap_or_else(|| panic!("no parse count in: {err}"));
+    let numbers: Vec<usize> = line
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|w| w.parse().ok())
+        .collect();
+    match numbers[..] {
+        [_, again, bytes, of] => (again, bytes, of),
+        _ => panic!("unexpected parse count: {line}"),
+    }
+}
+
 /// A project of several files (the fixtures), its cache written, then the run
 /// entry removed so that the next run goes through the file entries.
 fn fixtures_with_file_entries() -> (tempfile::TempDir, PathBuf) {
@@ -535,6 +553,12 @@ fn after_one_file_changes_only_that_file_is_parsed_and_the_findings_are_a_full_r
     let restored = timed_run(work.path(), Some(&cache));
     assert_eq!(stdout(&restored), stdout(&plain));
     assert_eq!(files_parsed(&restored), 0, "{}", stderr(&restored));
+    // The fixes placed on the tree are built from the top-level items they read,
+    // which the entries keep: a fraction of those files is parsed again.
+    let (again, bytes, of) = parsed_again(&restored);
+    assert!(again > 3, "{}", stderr(&restored));
+    assert!(bytes > 0 && bytes * 3 < of, "{}", stderr(&restored));
+    assert_eq!(parsed_again(&plain), (again, bytes, of));
     // One file edited (a new finding that a project check also reads: a global
     // written in a function), the run entry gone: that file alone is parsed.
     remove_run_entries(&cache);

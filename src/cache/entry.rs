@@ -24,6 +24,7 @@ use crate::settings::Settings;
 use crate::source::entry::Facts;
 use crate::source::index::FileIndex;
 use crate::source::lex::Lexed;
+use crate::source::partial::TopItems;
 use crate::source::{KeptWords, Language, ParsedFile, SourceFile};
 
 /// One C/C++ file's entry, as read back (written as [`FileEntryOut`]).
@@ -54,6 +55,8 @@ pub struct FileModel {
     /// parse it again).
     pub parse_text: String,
     pub kept_words: KeptWords,
+    /// The top-level items of the parse (deferred fixes parse some again).
+    pub top_items: Option<TopItems>,
     pub parse_limits: Vec<String>,
     /// ERROR and MISSING nodes of the tree.
     pub parse_errors: usize,
@@ -83,6 +86,7 @@ pub struct FileModelOut<'a> {
     lexed: &'a Lexed,
     parse_text: &'a str,
     kept_words: &'a KeptWords,
+    top_items: Option<&'a TopItems>,
     parse_limits: &'a [String],
     parse_errors: usize,
     index: &'a FileIndex,
@@ -106,6 +110,7 @@ impl<'a> FileModelOut<'a> {
             lexed: &file.lexed,
             parse_text: &file.parse_text,
             kept_words: file.kept_words()?,
+            top_items: file.top_items(),
             parse_limits: &file.parse_limits,
             parse_errors,
             index,
@@ -135,6 +140,7 @@ impl FileModel {
             lexed,
             parse_text,
             kept_words,
+            top_items,
             parse_limits,
             parse_errors,
             index,
@@ -161,6 +167,7 @@ impl FileModel {
             parse_text,
             kept_words,
             parse_limits,
+            top_items,
         );
         Some((
             ProjectFile {

@@ -42,7 +42,7 @@ use crate::settings::Settings;
 
 /// Bumped when the layout of an entry changes (together with the version, part of
 /// every entry's identity).
-pub const FORMAT: u32 = 2;
+pub const FORMAT: u32 = 3;
 
 /// The folder name below a project root.
 pub const DIR_NAME: &str = ".ftaudit_cache";

@@ -375,6 +375,7 @@ impl SourceFile {
         parse_text: String,
         kept_words: KeptWords,
         parse_limits: Vec<String>,
+        top_items: Option<partial::TopItems>,
     ) -> SourceFile {
         let (conditions, lines) = crate::timing::time(crate::timing::Phase::Prepare, || {
             (
@@ -398,8 +399,7 @@ impl SourceFile {
             words: OnceLock::new(),
             // A restored file's count comes with its cache entry; it has no tree.
             error_count: OnceLock::new(),
-            // Not cached: a restored file with deferred fixes is parsed whole.
-            top_items: None,
+            top_items,
         }
     }
 
@@ -423,6 +423,7 @@ impl SourceFile {
             return true;
         }
         crate::timing::count_parse(true);
+        crate::timing::count_parsed_again(self.parse_text.len(), self.parse_text.len());
         let parsed = crate::timing::time(crate::timing::Phase::Parse, || {
             parse_with(self.language, self.parse_text.clone())
         });
@@ -458,16 +459,19 @@ impl SourceFile {
         if all.all(&picked) {
             return self.reparse_tree();
         }
-        crate::timing::count_parse(true);
         let ranges = partial::ranges(&picked);
         let tree = crate::timing::time(crate::timing::Phase::Parse, || {
             parse_ranges_with(self.language, &self.parse_text, &ranges)
         });
         match tree {
             Some(tree) if partial::matches(&tree, &picked) => {
+                crate::timing::count_parse(true);
+                let bytes = ranges.iter().map(|r| r.end_byte - r.start_byte).sum();
+                crate::timing::count_parsed_again(bytes, self.parse_text.len());
                 self.tree = SyntaxTree::new(tree);
                 true
             }
+            // (A refused partial parse is not counted: the full one is.)
             _ => self.reparse_tree(),
         }
     }

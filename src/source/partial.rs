@@ -14,12 +14,17 @@
 //! error state as in the full parse. When one does not, the caller parses the
 //! whole file instead; a partial tree is never used on trust.
 
-use tree_sitter::{Node, Range, Tree};
+use serde::{Deserialize, Serialize};
+use tree_sitter::{Node, Point, Range, Tree};
 
-/// A top-level node of a file's full parse.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A top-level node of a file's full parse (kept in the file's cache entry).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TopItem {
-    range: Range,
+    start: usize,
+    end: usize,
+    /// (row, column) of its start and end, as tree-sitter counts them.
+    start_point: (usize, usize),
+    end_point: (usize, usize),
     kind: u16,
     named: bool,
     error: bool,
@@ -28,21 +33,35 @@ pub struct TopItem {
 impl TopItem {
     /// Its byte range in the file.
     pub fn range(&self) -> (usize, usize) {
-        (self.range.start_byte, self.range.end_byte)
+        (self.start, self.end)
     }
 
     fn of(node: Node) -> TopItem {
+        let (s, e) = (node.start_position(), node.end_position());
         TopItem {
-            range: node.range(),
+            start: node.start_byte(),
+            end: node.end_byte(),
+            start_point: (s.row, s.column),
+            end_point: (e.row, e.column),
             kind: node.kind_id(),
             named: node.is_named(),
             error: node.has_error(),
         }
     }
+
+    fn included(&self) -> Range {
+        let point = |(row, column)| Point { row, column };
+        Range {
+            start_byte: self.start,
+            end_byte: self.end,
+            start_point: point(self.start_point),
+            end_point: point(self.end_point),
+        }
+    }
 }
 
 /// The top-level items of a full parse, in file order.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct TopItems(Vec<TopItem>);
 
 impl TopItems {
@@ -65,9 +84,9 @@ impl TopItems {
         let mut picked: Vec<usize> = Vec::with_capacity(offsets.len());
         for &o in offsets {
             // The last item starting at or before `o`.
-            let i = self.0.partition_point(|t| t.range.start_byte <= o);
+            let i = self.0.partition_point(|t| t.start <= o);
             let i = i.checked_sub(1)?;
-            if o > self.0[i].range.end_byte {
+            if o > self.0[i].end {
                 return None;
             }
             picked.push(i);
@@ -93,7 +112,7 @@ impl TopItems {
 
 /// The included ranges of a parse of `items` only.
 pub fn ranges(items: &[&TopItem]) -> Vec<Range> {
-    items.iter().map(|t| t.range).collect()
+    items.iter().map(|t| t.included()).collect()
 }
 
 /// Whether `tree`, parsed from `items`' ranges only, has exactly those items as
@@ -126,7 +145,11 @@ mod tests {
         let mut cursor = tree_root.walk();
         tree_root
             .children(&mut cursor)
-            .filter(|c| items.iter().any(|t| t.range == c.range()))
+            .filter(|c| {
+                items
+                    .iter()
+                    .any(|t| t.range() == (c.start_byte(), c.end_byte()))
+            })
             .map(|c| c.to_sexp())
             .collect()
     }
@@ -139,9 +162,8 @@ mod tests {
         let set = TEXT.find("counter = v").unwrap();
         let picked = items.holding(&[at, set, at + 1]).unwrap();
         assert_eq!(picked.len(), 2);
-        assert!(TEXT[picked[0].range.start_byte..picked[0].range.end_byte]
-            .starts_with("static PyObject *\nget"));
-        assert!(TEXT[picked[1].range.start_byte..].starts_with("static int\nset"));
+        assert!(TEXT[picked[0].start..picked[0].end].starts_with("static PyObject *\nget"));
+        assert!(TEXT[picked[1].start..].starts_with("static int\nset"));
         // Between items: nothing holds it.
         assert!(items
             .holding(&[TEXT.find("\n\nstatic PyObject").unwrap() + 1])
@@ -158,7 +180,7 @@ mod tests {
         let at = TEXT.find("counter = v").unwrap();
         let picked = items.holding(&[at]).unwrap();
         let full = shapes(full_root, &picked);
-        f.tree.release();
+        f.release_tree(&[], &[]);
         assert!(f.reparse_items(&[at]));
         let partial = f.tree.tree().unwrap();
         assert!(matches(partial, &picked));
@@ -171,17 +193,24 @@ mod tests {
     /// whole instead.
     #[test]
     fn a_differing_item_is_refused() {
-        let f = file(TEXT);
-        let tree = f.tree.tree().unwrap();
-        let items = TopItems::of(tree);
+        let mut f = file(TEXT);
+        let items = TopItems::of(f.tree.tree().unwrap());
         let at = TEXT.find("counter = v").unwrap();
         let picked = items.holding(&[at]).unwrap();
+        // The full tree has more than the items asked for.
+        assert!(!matches(f.tree.tree().unwrap(), &picked));
+        f.release_tree(&[], &[]);
+        assert!(f.reparse_items(&[at]));
+        let tree = f.tree.tree().unwrap();
+        assert!(matches(tree, &picked));
         let mut wrong = picked[0].clone();
         wrong.error = true;
         assert!(!matches(tree, &[&wrong]));
         let mut wrong = picked[0].clone();
-        wrong.range.end_byte -= 1;
+        wrong.end -= 1;
         assert!(!matches(tree, &[&wrong]));
-        assert!(matches(tree, &picked));
+        let mut wrong = picked[0].clone();
+        wrong.kind += 1;
+        assert!(!matches(tree, &[&wrong]));
     }
 }
