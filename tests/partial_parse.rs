@@ -37,13 +37,7 @@ fn items_parsed_alone_match_the_full_parse() {
             Language::C
         };
         let mut file = SourceFile::read(path, lang).expect("read");
-        let full: Vec<((usize, usize), String)> = {
-            let root = file.tree.root_node();
-            let mut c = root.walk();
-            root.children(&mut c)
-                .map(|n| ((n.start_byte(), n.end_byte()), n.to_sexp()))
-                .collect()
-        };
+        let full = root_children(&file);
         file.release_tree(&[], &[]);
         let kept: Vec<(usize, usize)> = file
             .top_items()
@@ -61,13 +55,7 @@ fn items_parsed_alone_match_the_full_parse() {
         }
         for (start, _) in full.iter().map(|f| f.0) {
             assert!(file.reparse_items(&[start]), "{path:?}");
-            let again: Vec<((usize, usize), String)> = {
-                let root = file.tree.root_node();
-                let mut c = root.walk();
-                root.children(&mut c)
-                    .map(|n| ((n.start_byte(), n.end_byte()), n.to_sexp()))
-                    .collect()
-            };
+            let again = root_children(&file);
             items += 1;
             if again.len() == full.len() {
                 // Refused and parsed whole.
@@ -88,6 +76,15 @@ fn items_parsed_alone_match_the_full_parse() {
     );
     assert!(items > 500, "{items}");
     assert!(refused.len() * 50 <= items, "refused: {refused:?}");
+}
+
+/// The byte range and S-expression of each child of `file`'s root.
+fn root_children(file: &ftaudit::source::SourceFile) -> Vec<((usize, usize), String)> {
+    let root = file.tree.root_node();
+    let mut c = root.walk();
+    root.children(&mut c)
+        .map(|n| ((n.start_byte(), n.end_byte()), n.to_sexp()))
+        .collect()
 }
 
 fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
