@@ -329,8 +329,6 @@ fn read_input(path: &Path, overlay: &HashMap<PathBuf, String>, hash: bool) -> In
     Input { bytes, hash }
 }
 
-/// The identity of a run for the cache: the version, every root with its settings,
-/// every discovered file with its kind and content hash.
 /// Where a run's entry is kept, and what it must match: the slot names the
 /// roots and their settings, the key adds every discovered file and its content.
 /// One entry per slot, overwritten by the next run over the same roots, so edits
@@ -341,6 +339,8 @@ struct RunKey {
     key: Hash,
 }
 
+/// The identity of a run for the cache: the version, every root with its settings
+/// (the slot), then every discovered file with its kind and content hash (the key).
 fn run_key(
     roots: &[(PathBuf, Arc<Settings>)],
     files: &[discover::Discovered],

@@ -42,21 +42,10 @@ pub fn reads(file: &SourceFile, deferred: &DeferredFix) -> Option<Vec<usize>> {
         FixRequest::AtomicCounter { name_at, name }
         | FixRequest::ScratchBuffer { name_at, name, .. } => {
             let mut at = vec![*name_at];
-            at.extend(word_offsets(&file.parse_text, name));
+            at.extend(crate::source::words::search(&file.parse_text, name));
             Some(at)
         }
     }
-}
-
-/// The offsets of `word` in `text` as a whole word (not inside a longer name).
-fn word_offsets<'t>(text: &'t str, word: &'t str) -> impl Iterator<Item = usize> + 't {
-    let ident = |b: u8| b == b'_' || b.is_ascii_alphanumeric();
-    let bytes = text.as_bytes();
-    text.match_indices(word).filter_map(move |(i, _)| {
-        let before = i.checked_sub(1).map(|j| bytes[j]);
-        let after = bytes.get(i + word.len()).copied();
-        (!before.is_some_and(ident) && !after.is_some_and(ident)).then_some(i)
-    })
 }
 
 /// The fix `deferred` stands for, on `file` parsed again as it was analysed;

@@ -403,8 +403,8 @@ impl SourceFile {
         }
     }
 
-    /// The top-level items kept when the tree was released (`None` before, and
-    /// for a file restored from the cache).
+    /// The top-level items kept when the tree was released, or restored with the
+    /// file from its cache entry (`None` before the release).
     pub fn top_items(&self) -> Option<&partial::TopItems> {
         self.top_items.as_ref()
     }
@@ -448,17 +448,13 @@ impl SourceFile {
         if self.tree.is_present() {
             return true;
         }
-        let Some(items) = self
-            .top_items
-            .as_ref()
-            .and_then(|t| Some((t, t.holding(offsets)?)))
-        else {
+        let Some(all) = self.top_items.as_ref() else {
             return self.reparse_tree();
         };
-        let (all, picked) = items;
-        if all.all(&picked) {
+        // An offset outside every item, or every item: the whole file.
+        let Some(picked) = all.holding(offsets).filter(|p| !all.all(p)) else {
             return self.reparse_tree();
-        }
+        };
         let ranges = partial::ranges(&picked);
         let tree = crate::timing::time(crate::timing::Phase::Parse, || {
             parse_ranges_with(self.language, &self.parse_text, &ranges)
