@@ -76,17 +76,9 @@ pub fn wrap(
             "while_statement" | "for_statement" | "do_statement"
         );
     // Labels inside may only be reached from inside.
-    for label in descendants(function)
-        .into_iter()
-        .filter(|n| n.kind() == "labeled_statement" && in_region(*n))
-    {
-        let name = file.node_text(label.child_by_field_name("label")?);
-        let from_outside = descendants(function).into_iter().any(|g| {
-            g.kind() == "goto_statement"
-                && scope::goto_label(file, g) == Some(name)
-                && !in_region(g)
-        });
-        if from_outside {
+    let labels = scope::Labels::of(file, function);
+    for (name, label) in labels.statements() {
+        if in_region(label) && labels.gotos_to(name).any(|g| !in_region(g)) {
             return None;
         }
     }
@@ -116,7 +108,7 @@ pub fn wrap(
                 continue;
             }
             if j.kind() == "goto_statement" {
-                let label = scope::label_named(file, function, scope::goto_label(file, j)?)?;
+                let label = labels.named(scope::goto_label(file, j)?)?;
                 if in_region(label) {
                     continue;
                 }

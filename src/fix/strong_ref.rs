@@ -212,19 +212,12 @@ pub fn strong_ref_fix(file: &SourceFile, call: &BorrowedCall, compat: &Compat) -
     }
     // Every label after the declaration must be reached only from after it (the
     // variable holds NULL or a reference there, never garbage).
-    for label in descendants(site.block)
-        .into_iter()
-        .filter(|n| n.kind() == "labeled_statement" && n.start_byte() >= after)
-    {
-        let name = label
-            .child_by_field_name("label")
-            .map(|l| file.node_text(l))?;
-        let from_before = descendants(function).into_iter().any(|g| {
-            g.kind() == "goto_statement"
-                && scope::goto_label(file, g) == Some(name)
-                && g.start_byte() < after
-        });
-        if from_before {
+    let labels = scope::Labels::of(file, function);
+    for (name, label) in labels.statements() {
+        if label.start_byte() >= after
+            && within(label, site.block)
+            && labels.gotos_to(name).any(|g| g.start_byte() < after)
+        {
             return None;
         }
     }
@@ -282,10 +275,10 @@ pub fn strong_ref_fix(file: &SourceFile, call: &BorrowedCall, compat: &Compat) -
         }
         let leaves = if j.kind() == "goto_statement" {
             // A label before the declaration runs it again: that is a way out too.
-            let label = scope::label_named(file, function, scope::goto_label(file, j)?)?;
+            let label = labels.named(scope::goto_label(file, j)?)?;
             !(within(label, site.block) && label.start_byte() >= after)
         } else {
-            scope::leaves(file, function, j, site.block)?
+            scope::leaves(file, &labels, j, site.block)?
         };
         if leaves {
             edits_out.push(scope::before_statement(file, j, &release)?);
