@@ -19,7 +19,7 @@ use crate::source::entry::Facts;
 use crate::source::index::FileIndex;
 use crate::source::preproc::{BuildConfig, FREE_THREADED_MINORS};
 use crate::source::privacy::Analysis;
-use crate::source::{ParsedFile, SourceFile};
+use crate::source::{Language, ParsedFile, SourceFile};
 
 type MemoCell = Arc<OnceLock<Arc<dyn Any + Send + Sync>>>;
 
@@ -83,7 +83,7 @@ impl<'a> FileContext<'a> {
     }
 
     /// The free-threaded builds this project targets, for this file's language.
-    pub fn ft_configs(&self) -> Vec<BuildConfig> {
+    pub fn ft_configs(&self) -> Arc<[BuildConfig]> {
         ft_configs(self.settings, self.file)
     }
 
@@ -141,7 +141,18 @@ impl<'a> std::ops::Deref for FileAnalysis<'a, '_> {
 
 /// Free-threaded builds at or above the project's minimum version (3.13t at least),
 /// plus abi3t for 3.15.
-pub fn ft_configs(settings: &Settings, file: &SourceFile) -> Vec<BuildConfig> {
+///
+/// Built once per minimum version and language and shared: every file and
+/// several rules ask, and building the macro tables anew each time was a
+/// measurable part of a run.
+pub fn ft_configs(settings: &Settings, file: &SourceFile) -> Arc<[BuildConfig]> {
+    type Shared = Mutex<rustc_hash::FxHashMap<(u32, Language), Arc<[BuildConfig]>>>;
+    static SHARED: OnceLock<Shared> = OnceLock::new();
+    let key = (settings.target_minor, file.language);
+    let shared = SHARED.get_or_init(Default::default);
+    if let Some(c) = shared.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+        return c.clone();
+    }
     let mut v: Vec<BuildConfig> = FREE_THREADED_MINORS
         .iter()
         .filter(|m| **m >= settings.target_minor.max(13))
@@ -150,7 +161,13 @@ pub fn ft_configs(settings: &Settings, file: &SourceFile) -> Vec<BuildConfig> {
     if settings.target_minor <= 15 {
         v.push(BuildConfig::abi3t(15).for_language(file.language));
     }
-    v
+    let configs: Arc<[BuildConfig]> = v.into();
+    shared
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .entry(key)
+        .or_insert(configs)
+        .clone()
 }
 
 /// A parsed file, its index and its settings, as project checks see it.

@@ -372,12 +372,42 @@ impl Api {
 
 /// The catalogue entry for `name`: exact C identifiers only (no prefixes).
 pub fn lookup(name: &str) -> Option<&'static Api> {
-    catalogue().get(name)
+    let c = catalogue();
+    // Most names asked about are the program's own: their first byte or length
+    // rules them out before hashing.
+    let first = *name.as_bytes().first()?;
+    if !c.first_bytes[usize::from(first)] || c.lengths & (1 << name.len().min(127)) == 0 {
+        return None;
+    }
+    c.map.get(name)
 }
 
-fn catalogue() -> &'static HashMap<&'static str, Api> {
-    static CATALOGUE: OnceLock<HashMap<&'static str, Api>> = OnceLock::new();
-    CATALOGUE.get_or_init(build)
+/// The catalogue's entries, and the first bytes and lengths of their names.
+struct Catalogue {
+    map: HashMap<&'static str, Api>,
+    first_bytes: [bool; 256],
+    /// Bit `n` set: some name is `n` bytes long (bit 127: 127 bytes or more).
+    lengths: u128,
+}
+
+fn catalogue() -> &'static Catalogue {
+    static CATALOGUE: OnceLock<Catalogue> = OnceLock::new();
+    CATALOGUE.get_or_init(|| {
+        let map = build();
+        let mut first_bytes = [false; 256];
+        let mut lengths = 0u128;
+        for name in map.keys() {
+            if let Some(&b) = name.as_bytes().first() {
+                first_bytes[usize::from(b)] = true;
+            }
+            lengths |= 1 << name.len().min(127);
+        }
+        Catalogue {
+            map,
+            first_bytes,
+            lengths,
+        }
+    })
 }
 
 /// Every `(name, kind)` row of the topic tables.

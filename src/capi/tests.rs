@@ -20,7 +20,7 @@ fn every_borrowed_getter_has_a_strong_replacement_in_the_catalogue() {
 
 #[test]
 fn no_table_lists_a_name_twice_in_the_same_role() {
-    for (name, api) in catalogue() {
+    for (name, api) in &catalogue().map {
         for (i, k) in api.kinds.iter().enumerate() {
             assert!(!api.kinds[..i].contains(k), "{name}: {k:?} twice");
         }
@@ -164,6 +164,7 @@ fn critical_section_vocabulary_is_consistent() {
 #[test]
 fn reference_counting_predicates() {
     let increfs: Vec<&str> = catalogue()
+        .map
         .keys()
         .copied()
         .filter(|n| is_incref(n))
@@ -208,6 +209,7 @@ fn container_predicates() {
     // The self-locking set is exactly the 33 list, dict and set operations that
     // take the per-object lock.
     let locking = catalogue()
+        .map
         .keys()
         .filter(|n| locks_own_container(n))
         .count();
@@ -359,4 +361,21 @@ fn layout_topics() {
         Some((LazyCache::Hash, &[ObjectStruct::Bytes][..]))
     );
     assert_eq!(type_slot_position("tp_dealloc"), Some(4));
+}
+
+#[test]
+fn lookup_finds_every_catalogued_name_and_only_those() {
+    for name in catalogue().map.keys() {
+        assert!(lookup(name).is_some_and(|a| a.name == *name), "{name}");
+    }
+    for other in [
+        "",
+        "x",
+        "my_helper",
+        "PyList_GetItemX",
+        "Py_",
+        "pyList_GetItem",
+    ] {
+        assert!(lookup(other).is_none(), "{other}");
+    }
 }

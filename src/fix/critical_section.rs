@@ -86,13 +86,7 @@ pub fn wrap(
         .into_iter()
         .filter(|s| in_region(*s))
         .collect();
-    let hidden = region_nodes
-        .iter()
-        .map(|n| scope::hidden_jumps(file, *n))
-        .fold(scope::HiddenJumps::default(), |a, b| scope::HiddenJumps {
-            known: a.known || b.known,
-            possible: a.possible || b.possible,
-        });
+    let hidden = scope::hidden_jumps(file, &region_nodes);
     if hidden.known {
         return None;
     }

@@ -144,10 +144,11 @@ pub struct HiddenJumps {
     pub possible: bool,
 }
 
-/// Looks for statement macros that may hide a jump (`RETURN_IF_ERROR(x);`).
-/// CPython's own (`Py_*`, `PyErr_*` ...) never do, except the returning macros
-/// [`is_return_macro`] already handles.
-pub fn hidden_jumps(file: &SourceFile, node: Node) -> HiddenJumps {
+/// Looks for statement macros that may hide a jump (`RETURN_IF_ERROR(x);`) in
+/// `nodes`. CPython's own (`Py_*`, `PyErr_*` ...) never do, except the returning
+/// macros [`is_return_macro`] already handles. (The file's jumping macros are
+/// found once for all the nodes.)
+pub fn hidden_jumps(file: &SourceFile, nodes: &[Node]) -> HiddenJumps {
     use crate::source::lex::DirectiveKind;
     let jumping: Vec<&str> = file
         .lexed
@@ -166,7 +167,7 @@ pub fn hidden_jumps(file: &SourceFile, node: Node) -> HiddenJumps {
         })
         .collect();
     let mut out = HiddenJumps::default();
-    for n in descendants(node) {
+    for n in nodes.iter().flat_map(|node| descendants(*node)) {
         if n.kind() != "expression_statement" || is_return_macro(file, n) {
             continue;
         }

@@ -231,7 +231,7 @@ pub fn strong_ref_fix(file: &SourceFile, call: &BorrowedCall, compat: &Compat) -
 
     // A file-defined macro hiding a `return` would skip the release; an unknown
     // upper-case statement macro might.
-    let hidden = scope::hidden_jumps(file, site.block);
+    let hidden = scope::hidden_jumps(file, &[site.block]);
     if hidden.known {
         return None;
     }

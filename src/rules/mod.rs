@@ -28,7 +28,7 @@ pub use registry::{all, by_code, is_known_selector};
 /// The file's free-threaded build configurations ([`FileContext::ft_configs`]),
 /// built once per file: the rules that ask "compiled in a free-threaded build?" per
 /// site otherwise rebuilt every configuration's macro table at each site.
-pub(crate) struct FtConfigs(pub Vec<crate::source::preproc::BuildConfig>);
+pub(crate) struct FtConfigs(pub std::sync::Arc<[crate::source::preproc::BuildConfig]>);
 
 pub(crate) fn memo_ft_configs(ctx: &FileContext) -> std::sync::Arc<FtConfigs> {
     ctx.memo.get(|| FtConfigs(ctx.ft_configs()))

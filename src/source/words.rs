@@ -82,9 +82,17 @@ impl WordIndex {
         if b.len() >= u32::MAX as usize {
             return WordIndex::default();
         }
+        let (by_hash, at, next) = SPARE
+            .try_with(|s| s.take())
+            .ok()
+            .flatten()
+            .unwrap_or_default();
         let mut idx = WordIndex {
+            by_hash,
+            at,
+            next,
             indexed: true,
-            ..WordIndex::default()
+            only: None,
         };
         // Set after the walk: `only` is read in it.
         let only_words = only;
@@ -163,6 +171,43 @@ impl WordIndex {
     }
 }
 
+/// An index's emptied tables, kept for the next index built on the same thread:
+/// every file builds one or two and drops them, and fresh tables cost their
+/// growth and the first touch of their pages (together about as much as filling
+/// them).
+type Tables = (FxHashMap<u64, (u32, u32)>, Vec<u32>, Vec<u32>);
+
+thread_local! {
+    static SPARE: std::cell::Cell<Option<Tables>> = const { std::cell::Cell::new(None) };
+}
+
+/// Tables larger than this (occurrences) are freed rather than kept.
+const MAX_SPARE: usize = 1 << 22;
+
+impl Drop for WordIndex {
+    fn drop(&mut self) {
+        if self.at.capacity() > MAX_SPARE || self.by_hash.capacity() > MAX_SPARE {
+            return;
+        }
+        let mut tables = (
+            std::mem::take(&mut self.by_hash),
+            std::mem::take(&mut self.at),
+            std::mem::take(&mut self.next),
+        );
+        tables.0.clear();
+        tables.1.clear();
+        tables.2.clear();
+        // Keep the larger of the two: the next file is likely as large.
+        let _ = SPARE.try_with(|s| {
+            let keep = match s.take() {
+                Some(old) if old.1.capacity() > tables.1.capacity() => old,
+                _ => tables,
+            };
+            s.set(Some(keep));
+        });
+    }
+}
+
 /// Words shorter than this are not indexed (see [`WordIndex::positions`]).
 const MIN_INDEXED: usize = 3;
 
@@ -205,6 +250,19 @@ mod tests {
             );
         }
         assert_eq!(idx.positions(text, "ab").count(), 6);
+        // An index built on the tables a dropped one left (see `SPARE`) knows
+        // nothing of the old text.
+        drop(idx);
+        let other = "abc zz ab_c abc";
+        let idx = WordIndex::new(other);
+        for word in ["ab", "abc", "ab_c", "zz", "xab"] {
+            assert_eq!(
+                idx.positions(other, word).collect::<Vec<_>>(),
+                search(other, word).collect::<Vec<_>>(),
+                "{word:?}"
+            );
+        }
+        drop(idx);
         let some = WordIndex::of_words(text, ["ab", "abc", "zz"]);
         for word in ["ab", "a", "abc", "ab_c", "zz", "(ab)"] {
             assert_eq!(

@@ -182,7 +182,7 @@ struct Scope<'a> {
     facts: &'a Facts,
     entries: &'a EntryMap,
     fi: usize,
-    configs: Vec<BuildConfig>,
+    configs: std::sync::Arc<[BuildConfig]>,
     self_cache: std::cell::RefCell<HashMap<usize, Vec<String>>>,
     /// Struct names of Python objects across the project (`PyObject_HEAD` first).
     object_types: &'a HashSet<String>,

@@ -36,7 +36,7 @@ pub(crate) struct SharedState {
     /// (each rule asks it of every access of every reported function).
     exempt: HashMap<Key, bool>,
     /// Per file, the free-threaded builds its settings target.
-    pub(crate) configs: Vec<Vec<BuildConfig>>,
+    pub(crate) configs: Vec<std::sync::Arc<[BuildConfig]>>,
 }
 
 /// (object struct, field), interned.

@@ -38,7 +38,7 @@ pub struct Analysis<'a> {
     pub file: &'a SourceFile,
     pub index: &'a FileIndex,
     /// The free-threaded builds the project targets, for this file's language.
-    configs: Vec<BuildConfig>,
+    configs: std::sync::Arc<[BuildConfig]>,
     pub regions: Vec<Region>,
     pub mismatches: Vec<Mismatch>,
     /// Functions referenced from file-scope initializers (method tables, slot
@@ -58,7 +58,11 @@ pub struct Analysis<'a> {
 impl<'a> Analysis<'a> {
     /// Analyses one file for the free-threaded builds `configs` (see
     /// `context::ft_configs`).
-    pub fn new(file: &'a SourceFile, index: &'a FileIndex, configs: Vec<BuildConfig>) -> Self {
+    pub fn new(
+        file: &'a SourceFile,
+        index: &'a FileIndex,
+        configs: std::sync::Arc<[BuildConfig]>,
+    ) -> Self {
         let ctx = Unit { file, index };
         let mut python_facing = HashSet::default();
         for d in ctx.index.decls.iter().filter(|d| d.function.is_none()) {
