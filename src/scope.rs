@@ -343,7 +343,7 @@ impl Scope {
             };
             let cfgs = configs.entry(pf.file.path.as_path()).or_insert_with(|| {
                 ft_configs(&pf.settings, &pf.file)
-                    .into_iter()
+                    .iter()
                     .map(|c| {
                         c.with_file_macros(
                             &pf.file.text,
