@@ -66,11 +66,11 @@ pub fn classify<P: std::ops::Deref<Target = ParsedFile>, F: std::borrow::Borrow<
         total += pf.index.functions.len();
     }
     let mut global: HashMap<&str, Vec<usize>> = HashMap::default();
-    let mut local: Vec<HashMap<&str, usize>> = Vec::with_capacity(files.len());
+    let mut local: Vec<HashMap<&str, [usize; 1]>> = Vec::with_capacity(files.len());
     for (fi, pf) in files.iter().enumerate() {
         let mut m = HashMap::default();
         for (i, f) in pf.index.functions.iter().enumerate() {
-            m.entry(f.name.as_str()).or_insert(base[fi] + i);
+            m.entry(f.name.as_str()).or_insert([base[fi] + i]);
             let is_static = f.specifiers.split_whitespace().any(|w| w == "static");
             if !is_static {
                 global
@@ -89,16 +89,18 @@ pub fn classify<P: std::ops::Deref<Target = ParsedFile>, F: std::borrow::Borrow<
             any.entry(f.name.as_str()).or_default().push(base[fi] + i);
         }
     }
-    let resolve = |fi: usize, name: &str| -> Vec<usize> {
+    // The definitions a name used in file `fi` may be (borrowed: asked once per
+    // call of the project, most of them to functions defined nowhere in it).
+    let resolve = |fi: usize, name: &str| -> &[usize] {
         if let Some(id) = local[fi].get(name) {
-            return vec![*id];
+            return id;
         }
         if let Some(ids) = global.get(name) {
-            return ids.clone();
+            return ids;
         }
         match any.get(name) {
-            Some(ids) if ids.len() == 1 => ids.clone(),
-            _ => Vec::new(),
+            Some(ids) if ids.len() == 1 => ids,
+            _ => &[],
         }
     };
 
@@ -111,6 +113,10 @@ pub fn classify<P: std::ops::Deref<Target = ParsedFile>, F: std::borrow::Borrow<
         for c in &pf.index.calls {
             let Some(caller) = c.function else { continue };
             if c.callee.contains("->") || c.callee.contains('.') {
+                continue;
+            }
+            let ids = resolve(fi, &c.name);
+            if ids.is_empty() {
                 continue;
             }
             let guard = facts[fi]
@@ -131,7 +137,7 @@ pub fn classify<P: std::ops::Deref<Target = ParsedFile>, F: std::borrow::Borrow<
             } else {
                 guard
             };
-            for id in resolve(fi, &c.name) {
+            for &id in ids {
                 callers[id].push(base[fi] + caller);
                 callees[base[fi] + caller].push(id);
                 sites[id].push((base[fi] + caller, guard));
@@ -159,7 +165,7 @@ pub fn classify<P: std::ops::Deref<Target = ParsedFile>, F: std::borrow::Borrow<
             let once = capi::module_slot(slot).is_some_and(|s| s.runs_code_once)
                 || matches!(slot, "m_traverse" | "m_clear" | "m_free")
                 || (r.in_module_def && r.slot.is_none());
-            for id in ids {
+            for &id in ids {
                 if once {
                     once_roots.push(id);
                     continue;
