@@ -36,6 +36,70 @@ struct ArgList {
 
 /// See [`Walker::init`].
 const MAX_INIT_DEPTH: usize = 64;
+/// Braced lists shorter than this (bytes) are walked even when they hold only
+/// literals (see [`is_literal_table`]): they are cheap, and `{0}` is a common
+/// initializer that visitors count the items of.
+const MIN_DATA_TABLE: usize = 256;
+
+/// Is `text`, a braced list, made of literals only: numbers (signed), string and
+/// character literals, nested lists, commas and comments? Anything else (a name,
+/// a cast, an address, a designator, a directive) answers no. A scan of the bytes,
+/// far cheaper than a walk of the list's nodes.
+pub(super) fn is_literal_table(text: &[u8]) -> bool {
+    let mut i = 0;
+    while i < text.len() {
+        let c = text[i];
+        match c {
+            b' ' | b'\t' | b'\n' | b'\r' | b'\x0c' | b',' | b'{' | b'}' | b'-' | b'+' => i += 1,
+            b'/' if text.get(i + 1) == Some(&b'*') => {
+                let Some(end) = memchr::memmem::find(&text[i + 2..], b"*/") else {
+                    return false;
+                };
+                i += 2 + end + 2;
+            }
+            b'/' if text.get(i + 1) == Some(&b'/') => {
+                i = memchr::memchr(b'\n', &text[i..]).map_or(text.len(), |n| i + n);
+            }
+            b'"' | b'\'' => {
+                // To the closing quote on the same line, over escapes.
+                i += 1;
+                loop {
+                    match text.get(i) {
+                        Some(b'\\') => i += 2,
+                        Some(&q) if q == c => break,
+                        Some(b'\n') | None => return false,
+                        Some(_) => i += 1,
+                    }
+                }
+                i += 1;
+            }
+            b'0'..=b'9' => {
+                // A number: digits, letters (hex, suffixes), `.`, a sign after an
+                // exponent letter, and C++14/C23 digit separators (`1'000`).
+                i += 1;
+                while let Some(&d) = text.get(i) {
+                    let exponent_sign = matches!(d, b'+' | b'-')
+                        && matches!(text[i - 1], b'e' | b'E' | b'p' | b'P');
+                    let separator =
+                        d == b'\'' && text.get(i + 1).is_some_and(u8::is_ascii_alphanumeric);
+                    if d.is_ascii_alphanumeric()
+                        || d == b'.'
+                        || d == b'_'
+                        || exponent_sign
+                        || separator
+                    {
+                        i += 1;
+                    } else {
+                        break;
+                    }
+                }
+            }
+            b'.' if text.get(i + 1).is_some_and(u8::is_ascii_digit) => i += 1,
+            _ => return false,
+        }
+    }
+    true
+}
 /// Items of one initializer list the index keeps (see [`Walker::init`]).
 const MAX_INIT_ITEMS: usize = 4096;
 
@@ -173,7 +237,14 @@ impl<'a, 'i> Walker<'a, 'i> {
         loop {
             let node = cursor.node();
             let kind = self.step(node, depth, &mut scopes, ancestors, visit);
-            if cursor.goto_first_child() {
+            // A table of literals (`{0x1F, -3, "abc", ...}`, generated lookup
+            // tables) holds nothing the index or a visitor reads: no name, call or
+            // statement. The walk does not go into it (such tables were a sixth of
+            // the nodes of CPython's sources, three headers of Unicode data).
+            let skip = kind == Kind::InitializerList
+                && node.end_byte() - node.start_byte() >= MIN_DATA_TABLE
+                && is_literal_table(self.file.node_text(node).as_bytes());
+            if !skip && cursor.goto_first_child() {
                 depth += 1;
                 ancestors.push(node, kind);
                 continue;
@@ -697,5 +768,40 @@ fn last_identifier_node<'t>(g: &Grammar, n: Node<'t>) -> Option<Node<'t>> {
             .and_then(|n| last_identifier_node(g, n)),
         Kind::ParenthesizedExpression => n.named_child(0).and_then(|n| last_identifier_node(g, n)),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_literal_table;
+
+    #[test]
+    fn literal_tables_are_told_from_lists_with_names() {
+        for data in [
+            "{0, 1, -2, +3}",
+            "{0x1F, 0XffUL, 10u, 1.5e-3, .5, 0x1p+4, 1'000}",
+            "{\"abc\", \"a\\\"b\", 'x', '\\'', \"\"}",
+            "{{1, 2}, {3, 4}, /* c */ {5, 6}, // end\n}",
+            "{\n  1,\n  2,\r\n}",
+            "{}",
+        ] {
+            assert!(is_literal_table(data.as_bytes()), "{data:?}");
+        }
+        for named in [
+            "{0, NULL}",
+            "{\"name\", (PyCFunction)f, METH_O, NULL}",
+            "{.x = 1}",
+            "{[3] = 4}",
+            "{sizeof(int), 1}",
+            "{&PyType, 1}",
+            "{1, _x}",
+            "{-x}",
+            "{L\"wide\"}",
+            "{\"unterminated\n\"}",
+            "{1 /* unterminated }",
+            "{\n#if X\n1,\n#endif\n}",
+        ] {
+            assert!(!is_literal_table(named.as_bytes()), "{named:?}");
+        }
     }
 }
